@@ -1,4 +1,8 @@
-"""eerest: a typed Python SDK for the Google Earth Engine REST API."""
+"""eerest: a typed Python SDK for the Google Earth Engine REST API.
+
+``eerest.Client`` / ``eerest.AsyncClient`` are the v1 clients; ``eerest.v1alpha``,
+``eerest.v1beta`` and ``eerest.v1`` hold each version's clients and ``types``.
+"""
 
 from pkgutil import extend_path
 
@@ -6,6 +10,50 @@ from pkgutil import extend_path
 # wheel they are one directory, in a source checkout this joins them.
 __path__ = extend_path(__path__, __name__)
 
-from ._version import __version__
+from ._core.pagination import AsyncPager, SyncPager  # noqa: E402
+from ._core.streaming import AsyncStreamedResponse, StreamedResponse  # noqa: E402
+from ._core.types import NOT_GIVEN, NotGiven  # noqa: E402
+from ._version import __version__  # noqa: E402
+from .errors import (  # noqa: E402
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    EERestError,
+    InternalServerError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseDecodeError,
+)
+from .v1 import AsyncClient, Client  # noqa: E402
 
-__all__ = ["__version__"]
+__all__ = [
+    "__version__",
+    "Client",
+    "AsyncClient",
+    "SyncPager",
+    "AsyncPager",
+    "StreamedResponse",
+    "AsyncStreamedResponse",
+    "NOT_GIVEN",
+    "NotGiven",
+    "EERestError",
+    "InvalidRequestError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "ResponseDecodeError",
+]

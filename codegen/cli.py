@@ -1,0 +1,49 @@
+"""``python -m codegen {generate,check,diff}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["diff"]:
+        from codegen.diff import main as diff_main
+
+        return diff_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="write generated/ (or a standalone package with --schema)")
+    gen.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
+    gen.add_argument("--schema", type=Path, help="any discovery document, for a standalone package")
+    gen.add_argument("--out", type=Path, help="with --schema: where to write the package")
+    gen.add_argument("--package", help="with --schema: the package name")
+    check = sub.add_parser("check", help="exit 1 if generated/ is not what generate would write")
+    check.add_argument("--root", type=Path, default=Path("."))
+    sub.add_parser("diff", help="API change report: diff OLD NEW [--json]")
+    args = parser.parse_args(argv)
+
+    from codegen import pipeline
+
+    if args.command == "generate":
+        if args.schema:
+            if not (args.out and args.package):
+                parser.error("--schema needs --out and --package")
+            written = pipeline.generate_standalone(args.schema, args.out, args.package)
+        else:
+            written = pipeline.generate_project(args.root)
+        print(f"wrote {len(written)} files")
+        return 0
+    problems = pipeline.check_project(args.root)
+    if problems:
+        print("generated/ is out of date; run `python -m codegen generate`:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print("generated/ is up to date")
+    return 0

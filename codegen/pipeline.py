@@ -1,0 +1,83 @@
+"""Writing and checking generated code: the whole pipeline for a project or one document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from codegen.config import ApiTarget, Config, load_config
+from codegen.discovery import Options, load_api
+from codegen.render import render_package
+
+__all__ = ["CONFIG_PATH", "expected_files", "generate_project", "check_project", "generate_standalone"]
+
+CONFIG_PATH = Path("codegen") / "config.yaml"
+
+
+def _package_files(root: Path, config: Config, target: ApiTarget) -> dict[Path, str]:
+    doc = json.loads((root / target.schema).read_text(encoding="utf-8"))
+    api = load_api(doc, config.options_for(target))
+    files = render_package(api, target.package, doc, scopes=config.scopes, type_imports=config.type_imports)
+    base = Path(config.output, *target.package.split("."))
+    return {base / name: source for name, source in files.items()}
+
+
+def expected_files(root: Path) -> dict[Path, str]:
+    """Every file the generator owns under the output directory, relative to ``root``."""
+    config = load_config(root / CONFIG_PATH)
+    files: dict[Path, str] = {}
+    for target in config.apis:
+        files.update(_package_files(root, config, target))
+    return files
+
+
+def _write(root: Path, files: Mapping[Path, str], output: Path) -> list[Path]:
+    for stale in sorted(output.rglob("*.py")) if output.exists() else ():
+        if stale.relative_to(root) not in files:
+            stale.unlink()
+    for path, source in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source, encoding="utf-8", newline="\n")
+    return sorted(files)
+
+
+def generate_project(root: Path) -> list[Path]:
+    """Regenerate ``generated/`` from ``schema/`` + ``codegen/``; returns the files written."""
+    config = load_config(root / CONFIG_PATH)
+    files = expected_files(root)
+    return _write(root, files, root / config.output)
+
+
+def check_project(root: Path) -> list[str]:
+    """The generated files that differ from what the generator would write (or should not exist)."""
+    config = load_config(root / CONFIG_PATH)
+    files = expected_files(root)
+    problems = []
+    for path, source in sorted(files.items()):
+        actual = root / path
+        if not actual.exists():
+            problems.append(f"{path}: missing")
+        elif actual.read_text(encoding="utf-8") != source:
+            problems.append(f"{path}: differs from the generator's output (stale or hand-edited)")
+    output = root / config.output
+    for extra in sorted(output.rglob("*.py")) if output.exists() else ():
+        if extra.relative_to(root) not in files:
+            problems.append(f"{extra.relative_to(root)}: not written by the generator")
+    return problems
+
+
+def generate_standalone(schema: Path, out: Path, package: str, include_methods: frozenset[str] = frozenset()) -> list[Path]:
+    """A package for any discovery document (every method unless ``include_methods``)."""
+    doc = json.loads(schema.read_text(encoding="utf-8"))
+    api = load_api(doc, Options(include_methods=include_methods, source=schema.name))
+    files = render_package(api, package, doc)
+    base = out.joinpath(*package.split("."))
+    written = []
+    for name, source in files.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8", newline="\n")
+        written.append(path)
+    return written

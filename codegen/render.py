@@ -1,0 +1,201 @@
+"""Rendering the IR into the files of one generated package (jinja2 + datamodel-code-generator)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import black
+import jinja2
+
+from codegen.ir import Api, Field, Method, Param, Resource, TypeRef
+from codegen.models import message_module_source
+
+__all__ = ["render_package"]
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_BLACK_MODE = black.Mode(target_versions={black.TargetVersion.PY310})
+
+_STRING_ANNOTATIONS = {
+    "int64": "int",
+    "uint64": "int",
+    "byte": "bytes",
+    "google-datetime": "datetime.datetime | str",
+    "date-time": "datetime.datetime | str",
+    "date": "datetime.date | str",
+    "google-duration": "datetime.timedelta | str",
+}
+_SCALARS = {"integer": "int", "number": "float", "boolean": "bool", "any": "Any"}
+
+
+def _field_annotation(t: TypeRef) -> str:
+    """What a method argument for a body field accepts: the class or its dict form."""
+    if t.kind == "message":
+        return f"types.{t.name} | Mapping[str, Any]"
+    if t.kind == "enum":
+        return f"types.{t.name} | str"
+    if t.kind == "array":
+        assert t.item is not None
+        return f"Sequence[{_field_annotation(t.item)}]"
+    if t.kind == "map":
+        assert t.item is not None
+        return f"Mapping[str, {_field_annotation(t.item)}]"
+    if t.kind == "string":
+        return _STRING_ANNOTATIONS.get(t.format or "", "str")
+    return _SCALARS[t.kind]
+
+
+def _param_annotation(p: Param) -> str:
+    if p.enum_values:
+        scalar = "Literal[" + ", ".join(repr(v) for v in p.enum_values) + "]"
+    else:
+        scalar = _field_annotation(p.type.item if p.type.kind == "array" and p.type.item else p.type)
+    return f"Sequence[{scalar}]" if p.type.kind == "array" else scalar
+
+
+def _docstring(text: str, indent: int) -> str:
+    """A triple-quoted docstring, wrapped to 88 columns, safe for any text."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    if text.endswith('"'):
+        text += " "
+    pad = " " * indent
+    paragraphs = text.split("\n\n")
+    lines: list[str] = []
+    for i, para in enumerate(paragraphs):
+        if i:
+            lines.append("")
+        for raw in para.split("\n"):
+            body = raw.lstrip()
+            extra = " " * (len(raw) - len(body))
+            lines.extend(textwrap.wrap(body, width=88 - indent - len(extra), initial_indent=extra, subsequent_indent=extra + ("    " if extra else "")) or [""])
+    if len(lines) == 1 and len(lines[0]) + indent + 6 <= 88:
+        return f'"""{lines[0]}"""'
+    return '"""' + lines[0] + "\n" + "\n".join((pad + line) if line else "" for line in lines[1:]) + "\n" + pad + '"""'
+
+
+def _method_docstring(m: Method) -> str:
+    parts = [m.description or f"Calls ``{m.id}``."]
+    if m.deprecated:
+        parts.append("Deprecated.")
+    args: list[str] = []
+    for p in m.params:
+        desc = p.description or ("Path parameter." if p.location == "path" else "Query parameter.")
+        if p.defaults_to_project:
+            desc += " Defaults to the client's project."
+        args.append(f"    {p.py_name}: {desc}")
+    for f in m.body_fields:
+        args.append(f"    {f.py_name}: {f.description or 'Request field ' + f.name + '.'}")
+    for name, _annotation, _default, doc in m.extra_params:
+        args.append(f"    {name}: {doc}")
+    args.append("    timeout: Overrides the client's timeout for this call.")
+    args.append("    extra_headers, extra_query, extra_body: Sent in addition to the above.")
+    parts.append("Args:\n" + "\n".join(args))
+    return "\n\n".join(parts)
+
+
+def _return_annotation(m: Method, is_async: bool) -> str:
+    if m.pagination:
+        item = m.pagination.item_type
+        item_ann = f"types.{item.name}" if item.kind in ("message", "enum") else _field_annotation(item)
+        pager = "AsyncPager" if is_async else "SyncPager"
+        return f"{pager}[types.{m.response}, {item_ann}]"
+    if m.returns:
+        return m.returns.rpartition(":")[2]
+    if m.binary_response:
+        return "bytes"
+    if m.response:
+        return f"types.{m.response}"
+    return "None"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    env.filters["pyrepr"] = repr
+    env.filters["docstring"] = _docstring
+    return env
+
+
+def _format(source: str) -> str:
+    return black.format_str(source, mode=_BLACK_MODE)
+
+
+def render_package(
+    api: Api,
+    package: str,
+    discovery: Mapping[str, Any],
+    *,
+    scopes: Sequence[str] | None = None,
+    type_imports: Sequence[str] = (),
+) -> dict[str, str]:
+    """The files of the package ``package`` for ``api``: relative path -> source."""
+    env = _environment()
+    resources: list[Resource] = api.all_resources()
+    methods = api.all_methods()
+    resource_paths = {}
+    for top in api.resources:
+        stack = [(top, top.name)]
+        while stack:
+            r, path = stack.pop()
+            resource_paths[r.class_name] = path
+            stack.extend((c, f"{path}.{c.name}") for c in r.resources)
+
+    overlay_imports, overlay_names = [], {}
+    for m in methods:
+        if m.overlay:
+            module, _, attr = m.overlay.partition(":")
+            alias = "_overlay_" + m.py_name
+            overlay_imports.append(f"from {module} import {attr} as {alias}")
+            overlay_names[m.id] = alias
+    overlay_imports.sort()
+    return_imports = sorted(
+        {f"from {m.returns.partition(':')[0]} import {m.returns.partition(':')[2]}" for m in methods if m.returns}
+    )
+    context: dict[str, Any] = {
+        "api": api,
+        "resources": resources,
+        "methods": methods,
+        "resource_paths": resource_paths,
+        "overlay_imports": overlay_imports,
+        "overlay_names": overlay_names,
+        "type_imports": [*return_imports, *type_imports],
+        "param_annotation": _param_annotation,
+        "field_annotation": _field_annotation,
+        "return_annotation": _return_annotation,
+        "method_docstring": _method_docstring,
+        "short_id": lambda m: m.id[len(api.name) + 1 :] if m.id.startswith(api.name + ".") else m.id,
+        "params_dict": lambda m: "{" + ", ".join(f"{p.name!r}: {p.py_name}" for p in m.params) + "}",
+        "body_dict": lambda m: (
+            "{" + ", ".join(f"{f.name!r}: {f.py_name}" for f in m.body_fields) + "}" if m.request else "None"
+        ),
+        "extras_dict": lambda m: "{" + ", ".join(f"{e[0]!r}: {e[0]}" for e in m.extra_params) + "}",
+        "streamable": lambda r: any(not m.pagination for m in r.methods),
+        "base_url": api.root_url.rstrip("/"),
+        "scopes": tuple(scopes) if scopes else api.scopes,
+        "discovery_json": json.dumps(discovery, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
+    }
+    header = env.get_template("header.j2").render(**context).rstrip("\n")
+    files = {
+        name: _format(env.get_template(name + ".j2").render(**context))
+        for name in ("__init__.py", "_enums.py", "_client.py", "_resources.py", "_discovery.py")
+    }
+    types_doc = f'"""Messages and enums of {api.title} {api.version}, under their discovery names."""'
+    body = message_module_source(api, f"{package}._enums")
+    enum_names = [e.name for e in api.enums]
+    message_names = [m.name for m in api.messages]
+    exports = sorted(enum_names + message_names)
+    if enum_names and f"from {package}._enums import" not in body:
+        body += f"\nfrom {package}._enums import {', '.join(enum_names)}\n"
+    files["types.py"] = _format(
+        f"{header}\n{types_doc}\n\n{body}\n__all__ = {exports!r}\n"
+    )
+    return files

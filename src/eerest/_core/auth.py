@@ -1,0 +1,123 @@
+"""Credentials: google-auth, refreshed before expiry, once however many callers ask.
+
+Token refreshes go through a small httpx-based google-auth transport, so eerest needs no
+``requests``. Tokens only ever live in the credentials object and the outgoing header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import google.auth
+import google.auth.credentials
+import google.auth.exceptions
+import google.auth.transport
+import httpx
+
+__all__ = ["Auth", "HttpxAuthRequest"]
+
+
+class _AuthResponse(google.auth.transport.Response):
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    @property
+    def status(self) -> int:
+        return self._response.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._response.headers
+
+    @property
+    def data(self) -> bytes:
+        return self._response.content
+
+
+class HttpxAuthRequest(google.auth.transport.Request):
+    """The transport google-auth uses to fetch tokens, over httpx."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def __call__(
+        self,
+        url: str,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> google.auth.transport.Response:
+        try:
+            response = self._client.request(method, url, content=body, headers=headers, timeout=timeout or 120.0)
+        except httpx.HTTPError as exc:
+            raise google.auth.exceptions.TransportError(f"token request failed: {type(exc).__name__}") from exc
+        return _AuthResponse(response)
+
+
+class Auth:
+    """Authorization headers for one client."""
+
+    def __init__(
+        self,
+        credentials: google.auth.credentials.Credentials | None,
+        *,
+        scopes: Sequence[str],
+        quota_project: str | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._scopes = tuple(scopes)
+        self._quota_project = quota_project
+        self._lock = threading.RLock()
+        self._token_http: httpx.Client | None = None
+
+    def __repr__(self) -> str:
+        return f"Auth(credentials={type(self._credentials).__name__})"
+
+    @property
+    def credentials(self) -> google.auth.credentials.Credentials:
+        if self._credentials is None:
+            with self._lock:
+                if self._credentials is None:
+                    self._credentials, _ = google.auth.default(scopes=self._scopes)
+        return self._credentials
+
+    def _needs_refresh(self) -> bool:
+        return not self.credentials.valid
+
+    def _refresh_if_needed(self) -> None:
+        with self._lock:
+            credentials = self.credentials
+            if credentials.valid:  # another caller refreshed while this one waited
+                return
+            if self._token_http is None:
+                self._token_http = httpx.Client(timeout=60.0)
+            credentials.refresh(HttpxAuthRequest(self._token_http))
+
+    def _apply(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        self.credentials.apply(headers)
+        if self._quota_project:
+            headers["x-goog-user-project"] = self._quota_project
+        return headers
+
+    def headers(self) -> dict[str, str]:
+        """Headers to send now, refreshing the token first if it is about to expire."""
+        if self._needs_refresh():
+            self._refresh_if_needed()
+        return self._apply()
+
+    async def aheaders(self) -> dict[str, str]:
+        """As :meth:`headers`; the refresh (blocking google-auth code) runs in a thread."""
+        if self._needs_refresh():
+            await asyncio.to_thread(self._refresh_if_needed)
+        return self._apply()
+
+    def close(self) -> None:
+        if self._token_http is not None:
+            self._token_http.close()
+            self._token_http = None

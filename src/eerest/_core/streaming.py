@@ -1,0 +1,181 @@
+"""Streamed responses: the body goes to a file or an iterator of chunks, never held whole.
+
+Reach them through a resource's ``with_streaming_response``, e.g.
+``with client.projects.image.with_streaming_response.compute_pixels(...) as r: r.write_to(path)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+
+import httpx
+
+from eerest.errors import ResponseDecodeError
+
+if TYPE_CHECKING:
+    from eerest._core.call import Call
+    from eerest._core.client import AsyncClientBase, SyncClientBase
+
+__all__ = [
+    "StreamedResponse",
+    "AsyncStreamedResponse",
+    "to_streamed_response_wrapper",
+    "async_to_streamed_response_wrapper",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _StreamBase:
+    def __init__(self, call: Call, response: httpx.Response) -> None:
+        self._call = call
+        self._response = response
+        self._received = 0
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self._response.headers
+
+    @property
+    def status_code(self) -> int:
+        return self._response.status_code
+
+    @property
+    def content_type(self) -> str:
+        return self._response.headers.get("content-type", "")
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._response.headers.get("content-length")
+        return int(value) if value and value.isdigit() else None
+
+    def _check_complete(self) -> None:
+        expected = self.content_length
+        if expected is not None and self._received != expected and "content-encoding" not in self.headers:
+            raise ResponseDecodeError(
+                f"the response body ended after {self._received} of {expected} bytes; "
+                "the data is incomplete, retry the request",
+                request=self._response.request,
+            )
+
+    def _cut(self, exc: Exception) -> ResponseDecodeError:
+        return ResponseDecodeError(
+            f"the connection broke after {self._received} bytes of the response body "
+            f"({type(exc).__name__}); the data is incomplete, retry the request",
+            request=self._response.request,
+        )
+
+
+class StreamedResponse(_StreamBase, Generic[R]):
+    """An open response whose body has not been read yet. Use it as a context manager."""
+
+    def __init__(self, client: SyncClientBase, call: Call, response: httpx.Response) -> None:
+        super().__init__(call, response)
+        self._client = client
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The body in chunks as they arrive; raises if it ends early."""
+        try:
+            for chunk in self._response.iter_bytes(chunk_size):
+                self._received += len(chunk)
+                yield chunk
+        except httpx.TransportError as exc:
+            raise self._cut(exc) from exc
+        self._check_complete()
+
+    def write_to(self, file: str | os.PathLike[str] | IO[bytes]) -> int:
+        """Write the body to a path or binary file object; returns the number of bytes."""
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, "wb") as f:
+                return self.write_to(f)
+        for chunk in self.iter_bytes():
+            file.write(chunk)
+        return self._received
+
+    def read(self) -> R:
+        """Read the whole body and return what the method returns without streaming."""
+        return self._client._finish(self._call, self._response)
+
+    def close(self) -> None:
+        self._response.close()
+
+    def __enter__(self) -> StreamedResponse[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncStreamedResponse(_StreamBase, Generic[R]):
+    """The async counterpart of :class:`StreamedResponse`."""
+
+    def __init__(self, client: AsyncClientBase, call: Call, response: httpx.Response) -> None:
+        super().__init__(call, response)
+        self._client = client
+
+    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.aiter_bytes(chunk_size):
+                self._received += len(chunk)
+                yield chunk
+        except httpx.TransportError as exc:
+            raise self._cut(exc) from exc
+        self._check_complete()
+
+    async def write_to(self, file: str | os.PathLike[str] | IO[bytes]) -> int:
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, "wb") as f:
+                return await self.write_to(f)
+        async for chunk in self.iter_bytes():
+            file.write(chunk)
+        return self._received
+
+    async def read(self) -> R:
+        return await self._client._finish(self._call, self._response)
+
+    async def close(self) -> None:
+        await self._response.aclose()
+
+
+class _AsyncStreamContext(Generic[R]):
+    def __init__(self, opening: Awaitable[AsyncStreamedResponse[R]]) -> None:
+        self._opening = opening
+        self._stream: AsyncStreamedResponse[R] | None = None
+
+    async def __aenter__(self) -> AsyncStreamedResponse[R]:
+        self._stream = await self._opening
+        return self._stream
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._stream is not None:
+            await self._stream.close()
+
+
+def _streaming_twin(method: Callable[..., Any]) -> Callable[..., Any]:
+    resource = method.__self__  # type: ignore[attr-defined]
+    twin = type(resource)(resource._client, stream=True)
+    return getattr(twin, method.__name__)  # type: ignore[no-any-return]
+
+
+def to_streamed_response_wrapper(method: Callable[P, R]) -> Callable[P, StreamedResponse[R]]:
+    """``method`` with the same arguments, returning the open response instead."""
+
+    @functools.wraps(method)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> StreamedResponse[R]:
+        return _streaming_twin(method)(*args, **kwargs)  # type: ignore[no-any-return]
+
+    return wrapped
+
+
+def async_to_streamed_response_wrapper(
+    method: Callable[P, Awaitable[R]],
+) -> Callable[P, _AsyncStreamContext[R]]:
+    @functools.wraps(method)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> _AsyncStreamContext[R]:
+        return _AsyncStreamContext(_streaming_twin(method)(*args, **kwargs))
+
+    return wrapped

@@ -1,0 +1,42 @@
+"""Small shared types: the NOT_GIVEN sentinel and request options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Union
+
+import httpx
+
+__all__ = ["NOT_GIVEN", "NotGiven", "RequestOptions", "Timeout"]
+
+
+class NotGiven:
+    """Marks an argument that was not passed (``None`` may be meaningful, e.g. no timeout)."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
+Timeout = Union[float, httpx.Timeout, None]
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """Per-call options every generated method accepts."""
+
+    timeout: Timeout | NotGiven = NOT_GIVEN
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+    extra_query: Mapping[str, Any] = field(default_factory=dict)
+    extra_body: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Hand-written overlays bound to generated methods in codegen/config.yaml."""

@@ -1,0 +1,122 @@
+"""Fault injection: make the next N matching requests fail, answer slowly, or cut their body short."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ._errors import STATUS_NAMES
+
+__all__ = ["Fault", "FaultInjector", "DEFAULT_MESSAGES"]
+
+DEFAULT_MESSAGES = {
+    429: "Too many concurrent aggregations.",
+    500: "An internal error has occurred.",
+    502: "Bad gateway.",
+    503: "The service is currently unavailable.",
+    504: "Deadline exceeded.",
+}
+
+
+@dataclass
+class Fault:
+    """One armed fault.
+
+    kind: "error" (answer `status` with a google.rpc.Status body, and `Retry-After:
+    retry_after` when set), "slow" (wait `delay` seconds, then answer normally) or
+    "truncate" (send the full Content-Length, then only `fraction` of the body, and close).
+    It fires for the next `count` API requests whose path contains `path` (any when None).
+    """
+
+    kind: str = "error"
+    count: int = 1
+    status: int = 503
+    message: str | None = None
+    retry_after: float | None = None
+    delay: float = 0.0
+    fraction: float = 0.5
+    path: str | None = None
+    id: int = field(default=0)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("error", "slow", "truncate"):
+            raise ValueError(f"unknown fault kind {self.kind!r} (error, slow, truncate)")
+        if self.kind == "error" and not 400 <= int(self.status) <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        if self.count < 1:
+            raise ValueError("count must be >= 1")
+        if not 0.0 <= self.fraction < 1.0:
+            raise ValueError("fraction must be in [0, 1)")
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES.get(int(self.status), "UNKNOWN")
+
+    @property
+    def text(self) -> str:
+        return self.message or DEFAULT_MESSAGES.get(int(self.status), "Injected fault.")
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["retryAfter"] = d.pop("retry_after")
+        return {k: v for k, v in d.items() if v is not None}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "Fault":
+        """Build from the admin endpoint's JSON (camelCase or snake_case keys)."""
+        names = {"retryAfter": "retry_after"}
+        kw = {names.get(k, k): v for k, v in d.items()}
+        allowed = {"kind", "count", "status", "message", "retry_after", "delay", "fraction", "path"}
+        unknown = set(kw) - allowed
+        if unknown:
+            raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
+        return cls(**kw)
+
+
+class FaultInjector:
+    """A thread-safe queue of armed faults; the first matching one fires per request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._next_id = 1
+
+    def add(self, fault: Fault) -> Fault:
+        with self._lock:
+            fault.id = self._next_id
+            self._next_id += 1
+            self._faults.append(fault)
+        return fault
+
+    def fail(self, status: int = 503, count: int = 1, retry_after: float | None = None,
+             message: str | None = None, path: str | None = None) -> Fault:
+        """The next `count` requests answer `status` (429, 503, ...), with Retry-After if given."""
+        return self.add(Fault("error", count=count, status=status, retry_after=retry_after, message=message, path=path))
+
+    def slow(self, delay: float, count: int = 1, path: str | None = None) -> Fault:
+        """The next `count` requests wait `delay` seconds before answering."""
+        return self.add(Fault("slow", count=count, delay=delay, path=path))
+
+    def truncate(self, count: int = 1, fraction: float = 0.5, path: str | None = None) -> Fault:
+        """The next `count` requests send their Content-Length but only `fraction` of the body."""
+        return self.add(Fault("truncate", count=count, fraction=fraction, path=path))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def pending(self) -> list[Fault]:
+        with self._lock:
+            return [Fault(**asdict(f)) for f in self._faults]
+
+    def take(self, path: str) -> Fault | None:
+        """The fault to apply to a request for `path`, consuming one of its count."""
+        with self._lock:
+            for f in self._faults:
+                if f.path is None or f.path in path:
+                    f.count -= 1
+                    if f.count <= 0:
+                        self._faults.remove(f)
+                    return Fault(**{**asdict(f), "count": 1})
+        return None

@@ -1,0 +1,120 @@
+"""Every exception eerest raises. Each says what happened and, where it can, what to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "EERestError",
+    "InvalidRequestError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "ResponseDecodeError",
+    "status_error_class",
+]
+
+
+class EERestError(Exception):
+    """Base of all eerest errors."""
+
+
+class InvalidRequestError(EERestError, ValueError):
+    """An argument is invalid; raised before anything is sent."""
+
+
+class APIError(EERestError):
+    """A request was sent and did not give a usable answer."""
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status (a google.rpc.Status body, when it sent one)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        status: str | None = None,
+        details: list[Any] | None = None,
+    ) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.status = status
+        self.details = details or []
+
+    def __str__(self) -> str:
+        return f"{self.status_code} {self.status or ''}: {self.message}".replace("  ", " ")
+
+
+class BadRequestError(APIStatusError):
+    """400: the request is invalid; sending it again will fail the same way."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the credentials are missing, expired or invalid."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credentials are valid but may not do this (check IAM and the project)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such asset, project or method."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class RateLimitError(APIStatusError):
+    """429: a rate, quota or concurrency limit was hit; retried automatically."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: a fault on the server side; retried automatically."""
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached, or the connection broke."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request took longer than its timeout."""
+
+
+class ResponseDecodeError(APIError):
+    """A response arrived but is not what the method promises (truncated, malformed,
+    or of the wrong type). No partial or guessed result is returned."""
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    if status_code >= 500:
+        return InternalServerError
+    return _BY_STATUS.get(status_code, APIStatusError)

@@ -1,0 +1,3 @@
+"""Placeholder for the Pixels result type (replaced by the overlays work)."""
+
+Pixels = bytes
