@@ -28,6 +28,7 @@ from .errors import (  # noqa: E402
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestLimitError,
     ResponseDecodeError,
 )
 from .v1 import AsyncClient, Client  # noqa: E402
@@ -56,4 +57,5 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "ResponseDecodeError",
+    "RequestLimitError",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "ResponseDecodeError",
+    "RequestLimitError",
     "status_error_class",
 ]
 
@@ -31,6 +32,23 @@ class EERestError(Exception):
 
 class InvalidRequestError(EERestError, ValueError):
     """An argument is invalid; raised before anything is sent."""
+
+
+class RequestLimitError(InvalidRequestError):
+    """A pixel request exceeds a server limit; raised before anything is sent.
+
+    ``size`` is what the request needs and ``limit`` what the server allows (in bytes,
+    pixels or bands, as ``unit`` says); ``suggested_tile`` is a (width, height) that fits.
+    """
+
+    def __init__(
+        self, message: str, *, size: int, limit: int, unit: str, suggested_tile: tuple[int, int] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+        self.unit = unit
+        self.suggested_tile = suggested_tile
 
 
 class APIError(EERestError):
