@@ -36,7 +36,7 @@ def test_compute_pixels_ndvi_median(ee_init):
     nd = ee.ImageCollection(SCENES).map(lambda i: i.normalizedDifference(["nir", "red"])).median()
     arr = ee.data.computePixels({"expression": nd, "fileFormat": "NUMPY_NDARRAY", "grid": grid(32, 32, scale=20.0)})
     assert arr.dtype.names == ("nd",) and arr.shape == (32, 32)
-    assert -1 <= float(arr["nd"].min()) and float(arr["nd"].max()) <= 1
+    assert float(arr["nd"].min()) >= -1 and float(arr["nd"].max()) <= 1
 
 
 def test_compute_pixels_arithmetic_matches_serialised_names(ee_init):

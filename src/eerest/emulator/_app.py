@@ -98,11 +98,11 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(cls, obj: Any, status: int = 200) -> "Response":
+    def json(cls, obj: Any, status: int = 200) -> Response:
         return cls(status, json.dumps(obj, indent=2).encode() + b"\n")
 
     @classmethod
-    def error(cls, err: ApiError) -> "Response":
+    def error(cls, err: ApiError) -> Response:
         return cls(err.code, err.body(), headers=dict(err.headers))
 
 

@@ -19,7 +19,7 @@ __all__ = ["VERSIONS", "discovery_document"]
 VERSIONS = ("v1alpha", "v1beta", "v1")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _base(version: str) -> dict:
     try:
         mod = importlib.import_module(f"eerest.{version}._discovery")

@@ -26,7 +26,7 @@ _NODE_KINDS = (
 class Function:
     """A `functionDefinitionValue`: a closure over the graph, called with named arguments."""
 
-    def __init__(self, ev: "_Evaluator", argument_names: list[str], body: str) -> None:
+    def __init__(self, ev: _Evaluator, argument_names: list[str], body: str) -> None:
         self._ev = ev
         self.argument_names = list(argument_names)
         self.body = body

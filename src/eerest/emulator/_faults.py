@@ -63,7 +63,7 @@ class Fault:
         return {k: v for k, v in d.items() if v is not None}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Fault":
+    def from_json(cls, d: dict[str, Any]) -> Fault:
         """Build from the admin endpoint's JSON (camelCase or snake_case keys)."""
         names = {"retryAfter": "retry_after"}
         kw = {names.get(k, k): v for k, v in d.items()}

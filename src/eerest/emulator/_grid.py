@@ -34,7 +34,7 @@ class Grid:
     crs_wkt: str | None = None
 
     @classmethod
-    def from_json(cls, d: dict) -> "Grid":
+    def from_json(cls, d: dict) -> Grid:
         """Parse a PixelGrid JSON object; missing parts stay at defaults (see `resolve_grid`)."""
         at = d.get("affineTransform") or {}
         dims = d.get("dimensions") or {}

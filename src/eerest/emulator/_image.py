@@ -8,8 +8,9 @@ output grid, as Earth Engine computes in the requested projection.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class Band:
         self._memo = (grid, out)
         return out
 
-    def renamed(self, name: str) -> "Band":
+    def renamed(self, name: str) -> Band:
         return Band(name, self.ptype, self.grid, self.render, dict(self.extra))
 
     def to_json(self) -> dict:
@@ -76,7 +77,7 @@ class Image:
                 return b.grid
         return None
 
-    def with_bands(self, bands: list[Band], keep_meta: bool = False) -> "Image":
+    def with_bands(self, bands: list[Band], keep_meta: bool = False) -> Image:
         """A derived image; like Earth Engine, computed images keep no properties by default."""
         if keep_meta:
             return Image(bands, dict(self.properties), dict(self.meta))

@@ -19,7 +19,7 @@ from ._errors import invalid_argument
 __all__ = ["parse_request", "build_message", "types_module"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def types_module(version: str) -> Any | None:
     """The generated `eerest.<version>.types` module, or None before it exists."""
     try:

@@ -24,11 +24,11 @@ class PixelType:
     max: float | None = None
 
     @classmethod
-    def int_range(cls, lo: float, hi: float) -> "PixelType":
+    def int_range(cls, lo: float, hi: float) -> PixelType:
         return cls("INT", float(math.floor(lo)), float(math.ceil(hi)))
 
     @classmethod
-    def from_json(cls, d: dict | None) -> "PixelType":
+    def from_json(cls, d: dict | None) -> PixelType:
         """Parse a PixelDataType JSON object (`{"precision": ..., "range": {...}}`)."""
         d = d or {}
         precision = d.get("precision", "DOUBLE")
@@ -40,7 +40,7 @@ class PixelType:
         return cls(precision)
 
     @classmethod
-    def from_dtype(cls, dtype: np.dtype) -> "PixelType":
+    def from_dtype(cls, dtype: np.dtype) -> PixelType:
         dtype = np.dtype(dtype)
         if dtype.kind in "iub":
             info = np.iinfo(np.uint8 if dtype.kind == "b" else dtype)
@@ -72,7 +72,7 @@ class PixelType:
     def is_int(self) -> bool:
         return self.precision == "INT"
 
-    def union(self, other: "PixelType") -> "PixelType":
+    def union(self, other: PixelType) -> PixelType:
         """The smallest type holding values of both types."""
         if self.is_int and other.is_int:
             return PixelType.int_range(min(self.min, other.min), max(self.max, other.max))  # type: ignore[type-var]

@@ -23,7 +23,7 @@ __all__ = ["Emulator", "EmulatorServer"]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "EmulatorServer"
+    server: EmulatorServer
 
     def setup(self) -> None:
         super().setup()
@@ -32,7 +32,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # pragma: no cover - e.g. unix sockets
             pass
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -158,7 +158,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         if self._server is None:
             self._server = EmulatorServer((self._host, self._port), self.app, self._verbose)
             self._thread = threading.Thread(
@@ -185,13 +185,13 @@ class Emulator:
         finally:
             self._server.server_close()
 
-    def bind(self) -> "Emulator":
+    def bind(self) -> Emulator:
         """Bind the socket without serving yet (so the CLI can print the URL first)."""
         if self._server is None:
             self._server = EmulatorServer((self._host, self._port), self.app, self._verbose)
         return self
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
