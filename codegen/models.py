@@ -51,6 +51,13 @@ def _type_schema(t: TypeRef, enums_module: str) -> dict[str, Any]:
     return {"type": t.kind}
 
 
+def _description(text: str) -> str:
+    """A description datamodel-code-generator can put in a docstring verbatim: one that
+    ends with a quote character (``Example: "Grass"``) would end the docstring early."""
+    text = text.replace('"""', "'''").replace("\\", "\\\\")
+    return text + "." if text.endswith('"') else text
+
+
 def json_schema(api: Api, enums_module: str) -> dict[str, Any]:
     """A draft-07 JSON Schema whose definitions are the API's messages."""
     definitions = {}
@@ -59,12 +66,12 @@ def json_schema(api: Api, enums_module: str) -> dict[str, Any]:
         for f in message.fields:
             prop = _type_schema(f.type, enums_module)
             if f.description:
-                prop["description"] = f.description
+                prop["description"] = _description(f.description)
             properties[f.name] = prop
         definitions[message.name] = {
             "type": "object",
             "properties": properties,
-            **({"description": message.description} if message.description else {}),
+            **({"description": _description(message.description)} if message.description else {}),
         }
     return {"$schema": "http://json-schema.org/draft-07/schema#", "definitions": definitions}
 
@@ -98,7 +105,20 @@ def message_module_source(api: Api, enums_module: str) -> str:
             custom_file_header="",
         )
     assert isinstance(source, str)
-    return _tidy(source)
+    return _alias_renamed(_tidy(source), [m.name for m in api.messages])
+
+
+def _alias_renamed(source: str, names: list[str]) -> str:
+    """datamodel-code-generator drops ``_`` from class names; make the discovery name work too."""
+    aliases = []
+    for name in names:
+        if f"class {name}(" in source:
+            continue
+        renamed = name.replace("_", "")
+        if f"class {renamed}(" not in source:
+            raise RuntimeError(f"datamodel-code-generator wrote no class for schema {name!r}")
+        aliases.append(f"{name} = {renamed}")
+    return source + ("\n" + "\n".join(aliases) + "\n" if aliases else "")
 
 
 _CONFIG_BLOCK = re.compile(r"\n    model_config = ConfigDict\(\n        arbitrary_types_allowed=True,\n    \)\n")

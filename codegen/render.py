@@ -59,8 +59,6 @@ def _param_annotation(p: Param) -> str:
 def _docstring(text: str, indent: int) -> str:
     """A triple-quoted docstring, wrapped to 88 columns, safe for any text."""
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
-    if text.endswith('"'):
-        text += " "
     pad = " " * indent
     paragraphs = text.split("\n\n")
     lines: list[str] = []
@@ -71,6 +69,8 @@ def _docstring(text: str, indent: int) -> str:
             body = raw.lstrip()
             extra = " " * (len(raw) - len(body))
             lines.extend(textwrap.wrap(body, width=88 - indent - len(extra), initial_indent=extra, subsequent_indent=extra + ("    " if extra else "")) or [""])
+    if lines[-1].endswith('"'):  # would merge with the closing quotes
+        lines[-1] += " "
     if len(lines) == 1 and len(lines[0]) + indent + 6 <= 88:
         return f'"""{lines[0]}"""'
     return '"""' + lines[0] + "\n" + "\n".join((pad + line) if line else "" for line in lines[1:]) + "\n" + pad + '"""'

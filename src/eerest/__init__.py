@@ -10,6 +10,7 @@ from pkgutil import extend_path
 # wheel they are one directory, in a source checkout this joins them.
 __path__ = extend_path(__path__, __name__)
 
+from . import limits  # noqa: E402
 from ._core.pagination import AsyncPager, SyncPager  # noqa: E402
 from ._core.streaming import AsyncStreamedResponse, StreamedResponse  # noqa: E402
 from ._core.types import NOT_GIVEN, NotGiven  # noqa: E402
@@ -31,6 +32,7 @@ from .errors import (  # noqa: E402
     RequestLimitError,
     ResponseDecodeError,
 )
+from .pixels import GeoArray, Pixels  # noqa: E402
 from .v1 import AsyncClient, Client  # noqa: E402
 
 __all__ = [
@@ -58,4 +60,7 @@ __all__ = [
     "APITimeoutError",
     "ResponseDecodeError",
     "RequestLimitError",
+    "Pixels",
+    "GeoArray",
+    "limits",
 ]

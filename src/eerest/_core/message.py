@@ -11,9 +11,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ModelWrapValidatorHandler, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    model_serializer,
+    model_validator,
+)
 
 __all__ = ["Message", "OpenEnum", "lenient", "parse_response", "to_wire"]
 
@@ -52,6 +61,16 @@ class Message(BaseModel):
                 raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))} for {cls.__name__}; known fields: {known}")
         return handler(data)
 
+    @model_serializer(mode="wrap")
+    def _drop_nulls(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        # null means "not set" on the wire, except in free-form (type: any) fields where
+        # it is a value, e.g. ValueNode.constantValue.
+        data = handler(self)
+        if isinstance(data, dict):
+            keep = _free_form_names(type(self))
+            return {k: v for k, v in data.items() if v is not None or k in keep}
+        return data
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form the API uses: camelCase keys, only the fields that were set."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
@@ -65,6 +84,18 @@ def _known_names(cls: type[BaseModel]) -> frozenset[str]:
     if names is None:
         names = frozenset(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
         _KNOWN[cls] = names
+    return names
+
+
+_FREE_FORM: dict[type, frozenset[str]] = {}
+
+
+def _free_form_names(cls: type[BaseModel]) -> frozenset[str]:
+    names = _FREE_FORM.get(cls)
+    if names is None:
+        free = [(n, f) for n, f in cls.model_fields.items() if f.annotation in (Any, Optional[Any])]
+        names = frozenset(n for n, _ in free) | {f.alias for _, f in free if f.alias}
+        _FREE_FORM[cls] = names
     return names
 
 

@@ -1,0 +1,85 @@
+"""Developer and CI tasks. Every session installs what it needs into its own venv.
+
+    nox -s demo           # the main job: emulator + a user's script, results in out/
+    nox -s tests          # the whole test suite (drift check included); what CI runs
+    nox -s generate       # regenerate generated/ from schema/ + codegen/
+    nox -s check          # fail if generated/ is stale or hand-edited
+    nox -s lint typecheck build
+    nox -s update_schema -- SOURCE [--version V] [--fail-on-breaking]
+    nox -s benchmarks
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+CODEGEN = ("-r", "requirements/codegen.txt")
+TESTS = ("-r", "requirements/test.txt")
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate generated/ from schema/ + codegen/."""
+    session.install(*CODEGEN)
+    session.run("python", "-m", "codegen", "generate")
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """Fail when generated/ differs from what the generator would write."""
+    session.install(*CODEGEN)
+    session.run("python", "-m", "codegen", "check")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite: the drift check, then pytest (unit, client, emulator, packaging)."""
+    session.install("-e", ".[all]", *CODEGEN, *TESTS)
+    session.run("python", "-m", "codegen", "check")
+    session.run("python", "-m", "pytest", "-q", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: start the emulator on the bundled sample and run the demo against it."""
+    session.install("-e", ".[all]")
+    session.run("python", "-m", "eerest.emulator.demo", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff==0.17.6")
+    session.run("ruff", "check", "src", "codegen", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy, clean on generated/ and codegen/ (and the runtime they use)."""
+    session.install("-e", ".[all]", *CODEGEN, "mypy==2.4.1", "types-PyYAML")
+    session.run("mypy")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """sdist + wheel into dist/ (reproducible: honours SOURCE_DATE_EPOCH)."""
+    session.install("build", "twine")
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("python", "-m", "twine", "check", "--strict", *[str(p) for p in __import__("pathlib").Path("dist").glob("*")])
+
+
+@nox.session
+def update_schema(session: nox.Session) -> None:
+    """Take a new discovery document: normalise it into schema/, regenerate, report changes."""
+    session.install("-e", ".", *CODEGEN)
+    session.run("python", "-m", "codegen.update_schema", *session.posargs)
+
+
+@nox.session
+def benchmarks(session: nox.Session) -> None:
+    """Throughput and peak memory of pixel fetches, eerest vs raw httpx vs earthengine-api."""
+    session.install("-e", ".[all]")
+    session.run("python", "benchmarks/bench_npy.py", *session.posargs)
