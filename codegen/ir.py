@@ -5,6 +5,7 @@ Everything is immutable and already named for Python; templates only read it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -114,7 +115,7 @@ class Method:
 
     @property
     def spec_name(self) -> str:
-        return "_" + self.id.replace(".", "_").upper()
+        return "_" + re.sub(r"\W", "_", self.id).upper()
 
 
 @dataclass(frozen=True)
