@@ -10,12 +10,12 @@ from pkgutil import extend_path
 # wheel they are one directory, in a source checkout this joins them.
 __path__ = extend_path(__path__, __name__)
 
-from . import limits  # noqa: E402
-from ._core.pagination import AsyncPager, SyncPager  # noqa: E402
-from ._core.streaming import AsyncStreamedResponse, StreamedResponse  # noqa: E402
-from ._core.types import NOT_GIVEN, NotGiven  # noqa: E402
-from ._version import __version__  # noqa: E402
-from .errors import (  # noqa: E402
+from . import limits
+from ._core.pagination import AsyncPager, SyncPager
+from ._core.streaming import AsyncStreamedResponse, StreamedResponse
+from ._core.types import NOT_GIVEN, NotGiven
+from ._version import __version__
+from .errors import (
     APIConnectionError,
     APIError,
     APIStatusError,
@@ -32,8 +32,8 @@ from .errors import (  # noqa: E402
     RequestLimitError,
     ResponseDecodeError,
 )
-from .pixels import GeoArray, Pixels  # noqa: E402
-from .v1 import AsyncClient, Client  # noqa: E402
+from .pixels import GeoArray, Pixels
+from .v1 import AsyncClient, Client
 
 __all__ = [
     "__version__",

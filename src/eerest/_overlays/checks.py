@@ -1,0 +1,107 @@
+"""What a pixel request asks for (grid size, bands, their types) and the limit checks on
+it: pure functions of the validated request and, for getPixels, the asset's metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from eerest import limits
+from eerest.errors import InvalidRequestError
+
+__all__ = ["Demand", "compute_pixels_demand", "get_pixels_demand", "check_demand"]
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What a request needs; ``None`` where it cannot be known before sending."""
+
+    width: int | None
+    height: int | None
+    band_count: int | None
+    dtypes: tuple[np.dtype[Any], ...] | None
+
+
+def _grid_size(grid: Any) -> tuple[int | None, int | None]:
+    dims = getattr(grid, "dimensions", None)
+    if dims is None:
+        return None, None
+    return dims.width, dims.height
+
+
+def _band_dtypes(band_dtypes: Sequence[DTypeLike] | None) -> tuple[np.dtype[Any], ...] | None:
+    if band_dtypes is None:
+        return None
+    if isinstance(band_dtypes, (str, bytes)) or not isinstance(band_dtypes, Sequence):
+        raise InvalidRequestError(f"band_dtypes must be a sequence with one dtype per band, not {band_dtypes!r}")
+    out = []
+    for d in band_dtypes:
+        try:
+            dtype = np.dtype(d)
+        except TypeError as exc:
+            raise InvalidRequestError(f"band_dtypes: {d!r} is not a numpy dtype ({exc})") from None
+        if dtype.kind not in "biuf":
+            raise InvalidRequestError(f"band_dtypes: {dtype} is not a pixel type (use bool, integer or float dtypes)")
+        out.append(dtype)
+    return tuple(out)
+
+
+def compute_pixels_demand(request: Any, band_dtypes: Sequence[DTypeLike] | None) -> Demand:
+    """computePixels: the grid from ``grid.dimensions``, the types from ``band_dtypes=``."""
+    dtypes = _band_dtypes(band_dtypes)
+    band_ids = request.band_ids
+    if band_ids and dtypes is not None and len(band_ids) != len(dtypes):
+        raise InvalidRequestError(
+            f"band_dtypes has {len(dtypes)} entries but band_ids {len(band_ids)}; give one dtype per requested band"
+        )
+    count = len(band_ids) if band_ids else (len(dtypes) if dtypes is not None else None)
+    return Demand(*_grid_size(request.grid), count, dtypes)
+
+
+def get_pixels_demand(request: Any, asset: Any) -> Demand:
+    """getPixels: the bands (and their types) from the asset; the grid from the request,
+    or the first band's native grid when the request gives neither grid nor region."""
+    bands = list(getattr(asset, "bands", None) or [])
+    band_ids = request.band_ids
+    if band_ids:
+        by_id = {b.id: b for b in bands}
+        chosen = [by_id.get(i) for i in band_ids]
+        count: int | None = len(band_ids)
+    else:
+        chosen = list(bands)
+        count = len(bands) if bands else None
+    dtypes: tuple[np.dtype[Any], ...] | None = None
+    if chosen and all(b is not None for b in chosen):
+        found = [_band_dtype(b) for b in chosen]
+        if all(d is not None for d in found):
+            dtypes = tuple(found)  # type: ignore[arg-type]
+    width, height = _grid_size(request.grid)
+    if request.grid is None and request.region is None and chosen and chosen[0] is not None:
+        width, height = _grid_size(chosen[0].grid)
+    return Demand(width, height, count, dtypes)
+
+
+def _band_dtype(band: Any) -> np.dtype[Any] | None:
+    data_type = band.data_type
+    if data_type is None or data_type.precision is None or (data_type.dimensions_count or 0) > 0:
+        return None  # array-valued bands: their size per pixel is not known
+    rng = data_type.range
+    return limits.dtype_for_pixel_type(
+        data_type.precision, getattr(rng, "min", None), getattr(rng, "max", None)
+    )
+
+
+def check_demand(method: str, request: Any, demand: Demand) -> None:
+    """Every check that can be made: file format, band count, grid dimensions,
+    visualization options, and the byte size when the band types are known."""
+    limits.check_file_format(request.file_format, method)
+    if demand.band_count is not None:
+        limits.check_band_count(demand.band_count)
+    limits.check_grid_dimensions(demand.width, demand.height, demand.dtypes)
+    limits.check_visualization(request.visualization_options, demand.band_count)
+    if demand.dtypes is not None and demand.width is not None and demand.height is not None:
+        limits.check_request_bytes(demand.width, demand.height, demand.dtypes)
