@@ -211,3 +211,15 @@ def test_asset_name_recovered_from_path(name: str) -> None:
     spec = api.specs["projects.assets.getPixels"]
     call = build_call(api, spec, project=None, params={"name": name}, body={}, options=RequestOptions())
     assert asset_name(call) == name
+
+
+def test_asset_not_fetched_when_it_cannot_matter(raw_server: RawServer) -> None:
+    big = [_band("d", {"precision": "DOUBLE"}, 8000, 8000)]
+    # a grid without dimensions: the size is the server's to work out, so no assets.get
+    _get(("v1", "sync"), raw_server, big, grid={"crsCode": "EPSG:4326"})
+    assert [r[1] for r in raw_server.requests] == [f"/v1/{ASSET}:getPixels"]
+
+
+def test_bytes_of_pixels(raw_server: RawServer) -> None:
+    px = _compute(("v1", "sync"), raw_server)
+    assert bytes(px) == SMALL and len(px) == len(SMALL)

@@ -13,7 +13,7 @@ from numpy.typing import DTypeLike
 from eerest import limits
 from eerest.errors import InvalidRequestError
 
-__all__ = ["Demand", "compute_pixels_demand", "get_pixels_demand", "check_demand"]
+__all__ = ["Demand", "compute_pixels_demand", "get_pixels_demand", "needs_asset", "check_demand"]
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,22 @@ def compute_pixels_demand(request: Any, band_dtypes: Sequence[DTypeLike] | None)
     return Demand(*_grid_size(request.grid), count, dtypes)
 
 
+def needs_asset(request: Any) -> bool:
+    """Whether the asset's metadata can change what getPixels checks: the grid size is
+    known (from the request, or the native grid when neither grid nor region is given), or
+    visualization options need the band count. Otherwise no assets.get is spent."""
+    width, height = _grid_size(request.grid)
+    if width is not None and height is not None:
+        return True
+    if request.grid is None and request.region is None:
+        return True
+    vis = request.visualization_options
+    return bool(vis is not None and not request.band_ids and (vis.palette_colors or vis.ranges))
+
+
 def get_pixels_demand(request: Any, asset: Any) -> Demand:
-    """getPixels: the bands (and their types) from the asset; the grid from the request,
-    or the first band's native grid when the request gives neither grid nor region."""
+    """getPixels: the bands (and their types) from the asset (``None``: not fetched); the
+    grid from the request, or the first band's native grid when it gives neither grid nor region."""
     bands = list(getattr(asset, "bands", None) or [])
     band_ids = request.band_ids
     if band_ids:

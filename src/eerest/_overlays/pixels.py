@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from eerest._core.overlay import Body, Fetch, Overlay, Prepare
 from eerest._ee import to_expression
-from eerest._overlays.checks import check_demand, compute_pixels_demand, get_pixels_demand
+from eerest._overlays.checks import check_demand, compute_pixels_demand, get_pixels_demand, needs_asset
 from eerest.errors import InvalidRequestError, ResponseDecodeError
 from eerest.pixels import Pixels
 
@@ -63,10 +63,13 @@ def asset_name(call: Call) -> str:
 
 
 class GetPixelsOverlay(Overlay):
-    """Checks use the asset's band types and native grid, fetched once per client."""
+    """Checks use the asset's band types and native grid, fetched (once per client) only
+    when they can matter."""
 
     def prepare(self, call: Call) -> Prepare:
-        asset = yield Fetch("projects.assets.get", {"name": asset_name(call)})
+        asset = None
+        if needs_asset(call.request):
+            asset = yield Fetch("projects.assets.get", {"name": asset_name(call)})
         check_demand("getPixels", call.request, get_pixels_demand(call.request, asset))
         return call
 
