@@ -53,5 +53,5 @@ def load(source: str | os.PathLike[str]) -> dict[str, Any]:
     else:
         doc = json.loads(Path(source).read_text(encoding="utf-8"))
     if not isinstance(doc, dict):
-        raise ValueError(f"{source}: a discovery document must be a JSON object")  # noqa: TRY004
+        raise ValueError(f"{source}: a discovery document must be a JSON object")
     return doc

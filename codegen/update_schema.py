@@ -158,7 +158,7 @@ def _apply(
         return 0
     try:
         written = generate(root)
-    except Exception as exc:  # noqa: BLE001 - any generator failure must roll back
+    except Exception as exc:
         for path, content in saved.items():
             if content is None:
                 path.unlink(missing_ok=True)
