@@ -1,0 +1,209 @@
+"""Fixtures for the packaging tests: one pair of reproducible builds per session.
+
+The sources are copied twice into temporary directories (the files git knows about, or in an
+unpacked sdist every file but caches and build output), the second copy written in reverse
+order with other permissions and fresh mtimes, and each copy is built with
+``python -m build`` (the sdist, then the wheel from the sdist) under the same
+SOURCE_DATE_EPOCH. The build runs without isolation when the pinned hatchling is installed
+(offline-friendly, fast), else in build's isolated environment (needs the package index).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# No __init__.py in this directory, on purpose: tests/conftest.py puts tests/ on sys.path,
+# and a regular package named "packaging" there would shadow the real `packaging` library.
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE_DATE_EPOCH = "315532800"  # 1980-01-01T00:00:00Z, the earliest a zip can hold
+#: Skipped when copying a non-git tree (an unpacked sdist): caches and build output.
+_NOT_SOURCES = {
+    ".git",
+    ".nox",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "dist",
+    "build",
+    "out",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "network: needs the package index (PyPI); skipped when it is unreachable, "
+        "unless EEREST_REQUIRE_NETWORK=1 (CI), which makes that a failure",
+    )
+
+
+# -- sources ------------------------------------------------------------------------------
+def source_files(root: Path = ROOT) -> list[str]:
+    """Relative paths of the project's files: tracked and untracked-but-not-ignored in a git
+    checkout, else (an unpacked sdist) everything except caches and build output."""
+    if (root / ".git").exists() and shutil.which("git"):
+        out = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        names = {n for n in out.split("\0") if n}
+    else:
+        names = set()
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d not in _NOT_SOURCES and not d.endswith(".egg-info")]
+            for f in filenames:
+                if not f.endswith((".pyc", ".pyo")):
+                    names.add(Path(dirpath, f).relative_to(root).as_posix())
+    return sorted(n for n in names if (root / n).is_file())  # drops deleted-but-tracked files
+
+
+def copy_sources(dest: Path, files: list[str], *, scramble: bool = False) -> Path:
+    """Copy ``files`` from ROOT into ``dest``. ``scramble``: reverse creation order, fresh
+    mtimes, group/other permission bits cleared (what must not change the build)."""
+    for name in reversed(files) if scramble else files:
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if scramble:
+            shutil.copyfile(ROOT / name, target)
+            target.chmod(0o700 if os.access(ROOT / name, os.X_OK) else 0o600)
+        else:
+            shutil.copy2(ROOT / name, target)
+    return dest
+
+
+# -- building -----------------------------------------------------------------------------
+def pinned_backend() -> str:
+    """The [build-system] requirement on hatchling, e.g. ``hatchling==1.33.0``."""
+    text = (ROOT / "pyproject.toml").read_text()
+    match = re.search(r'^requires\s*=\s*\[\s*"(hatchling==[^"]+)"', text, re.M)
+    assert match, "[build-system] requires must pin hatchling"
+    return match.group(1)
+
+
+def can_build_without_isolation() -> bool:
+    try:
+        return f"hatchling=={importlib.metadata.version('hatchling')}" == pinned_backend()
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+def index_reachable() -> bool:
+    """Whether pip's package index answers (PIP_INDEX_URL, else PyPI)."""
+    if os.environ.get("PIP_NO_INDEX", "").lower() in ("1", "true", "yes"):
+        return False
+    url = urllib.parse.urlsplit(os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple/")
+    if url.scheme == "file":
+        return Path(urllib.parse.unquote(url.path)).exists()
+    try:
+        with socket.create_connection(
+            (url.hostname or "pypi.org", url.port or (443 if url.scheme == "https" else 80)), timeout=5
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def require_index(what: str) -> None:
+    if not index_reachable():
+        if os.environ.get("EEREST_REQUIRE_NETWORK") == "1":
+            pytest.fail(f"{what} needs the package index, which is unreachable (EEREST_REQUIRE_NETWORK=1)")
+        pytest.skip(f"{what} needs the package index, which is unreachable")
+
+
+@dataclasses.dataclass
+class Build:
+    source: Path
+    sdist: Path
+    wheel: Path
+    epoch: int = int(SOURCE_DATE_EPOCH)
+
+
+def _start_build(source: Path, outdir: Path, isolated: bool, *targets: str) -> subprocess.Popen[bytes]:
+    """``python -m build``: by default the sdist, then the wheel from the unpacked sdist."""
+    cmd = [sys.executable, "-m", "build", *targets, "--outdir", str(outdir), str(source)]
+    if not isolated:
+        cmd.insert(3, "--no-isolation")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
+    return subprocess.Popen(cmd, cwd=source, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _wait(proc: subprocess.Popen[bytes], source: Path) -> None:
+    output = proc.communicate()[0].decode(errors="replace")
+    assert proc.returncode == 0, f"python -m build failed in {source}:\n{output}"
+
+
+@pytest.fixture(scope="session")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build, Path]:
+    """Two builds (sdist, then wheel from sdist) of the same sources from two differently
+    written copies, and a wheel built straight from the second copy; in parallel."""
+    pytest.importorskip("build", reason="the packaging tests need `build` (requirements/test.txt)")
+    isolated = not can_build_without_isolation()
+    if isolated:
+        require_index(f"building in an isolated environment (no {pinned_backend()} installed)")
+    files = source_files()
+    base = tmp_path_factory.mktemp("packaging")
+    a, b = copy_sources(base / "a" / "eerest", files), copy_sources(base / "b" / "eerest", files, scramble=True)
+    procs = [
+        (_start_build(a, base / "a" / "dist", isolated), a),
+        (_start_build(b, base / "b" / "dist", isolated), b),
+        (_start_build(b, base / "b" / "direct", isolated, "--wheel"), b),
+    ]
+    for proc, source in procs:
+        _wait(proc, source)
+    (a_sdist,), (a_wheel,) = (base / "a" / "dist").glob("*.tar.gz"), (base / "a" / "dist").glob("*.whl")
+    (b_sdist,), (b_wheel,) = (base / "b" / "dist").glob("*.tar.gz"), (base / "b" / "dist").glob("*.whl")
+    (direct_wheel,) = (base / "b" / "direct").glob("*.whl")
+    return Build(a, a_sdist, a_wheel), Build(b, b_sdist, b_wheel), direct_wheel
+
+
+@pytest.fixture(scope="session")
+def build(builds: tuple[Build, Build, Path]) -> Build:
+    return builds[0]
+
+
+@pytest.fixture(scope="session")
+def unpacked_sdist(build: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("sdist")
+    with tarfile.open(build.sdist) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, filter="data")
+        else:  # pragma: no cover - Python without extraction filters
+            tar.extractall(dest)
+    (top,) = dest.iterdir()
+    return top
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(build: Build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A new virtual environment with only the wheel and its runtime dependencies installed;
+    yields its python."""
+    require_index("installing the wheel's dependencies into a fresh venv")
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    proc = subprocess.run(
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", str(build.wheel)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, f"pip install {build.wheel.name} failed:\n{proc.stdout}\n{proc.stderr}"
+    yield python

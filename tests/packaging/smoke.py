@@ -1,0 +1,99 @@
+"""Smoke test of an installed eerest, run by the interpreter that has it installed.
+
+    python tests/packaging/smoke.py [EXPECTED_VERSION]
+
+Meant for a fresh virtual environment holding only the wheel and its runtime dependencies
+(no extras, no pytest): it imports every module and every API version, builds each version's
+Client and AsyncClient, starts the bundled emulator in-process and makes real calls against
+it (assets.get, computeImages over the sample collection, getPixels as NPY). Needs no
+network and no credentials. Prints ``smoke ok`` and exits 0 on success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import io
+import pkgutil
+import sys
+
+VERSIONS = ("v1alpha", "v1beta", "v1")
+PROJECT = "eerest"
+COLLECTION = "projects/eerest/assets/sample/scenes"
+SCENE = f"{COLLECTION}/20240504"
+#: Modules that need more than the runtime dependencies by design.
+OPTIONAL_MODULES = {"eerest.testing"}  # a pytest plugin: imports pytest
+
+
+def load_expression(collection: str) -> dict:
+    call = {"functionName": "ImageCollection.load", "arguments": {"id": {"constantValue": collection}}}
+    return {"result": "0", "values": {"0": {"functionInvocationValue": call}}}
+
+
+def main(argv: list[str]) -> int:
+    import eerest.v1
+    import eerest.v1alpha
+    import eerest.v1beta
+    import numpy as np
+    from google.oauth2.credentials import Credentials
+
+    import eerest
+    from eerest.emulator import BUNDLED_DATA, SAMPLE_COLLECTION, Emulator
+
+    print(f"eerest {eerest.__version__} from {eerest.__file__}")
+    if argv:
+        assert eerest.__version__ == argv[0], (eerest.__version__, argv[0])
+    assert SAMPLE_COLLECTION == COLLECTION
+    assert (BUNDLED_DATA / "eerest" / "sample" / "scenes.json").is_file(), BUNDLED_DATA
+    assert eerest.Client is eerest.v1.Client and eerest.AsyncClient is eerest.v1.AsyncClient
+
+    # Every module imports with the runtime dependencies alone.
+    modules = [m.name for m in pkgutil.walk_packages(eerest.__path__, "eerest.")]
+    for name in modules:
+        if name not in OPTIONAL_MODULES:
+            importlib.import_module(name)
+    assert {f"eerest.{v}" for v in VERSIONS} <= set(modules), modules
+    print(f"imported {len(modules) - len(OPTIONAL_MODULES)} modules")
+
+    credentials = Credentials(token="x")
+    versions = {v: importlib.import_module(f"eerest.{v}") for v in VERSIONS}
+    for v, mod in versions.items():
+        revision = mod.DISCOVERY_REVISION
+        assert isinstance(revision, str) and revision.isdigit() and len(revision) == 8, (v, revision)
+        print(f"{v}: discovery revision {revision}")
+
+    with Emulator() as emu:
+        for v, mod in versions.items():
+            with mod.Client(project=PROJECT, base_url=emu.url, credentials=credentials) as client:
+                asset = client.projects.assets.get(name=SCENE)
+                assert [b.id for b in asset.bands] == ["blue", "green", "red", "nir"], asset.bands
+                collection = client.projects.assets.get(name=COLLECTION)
+                assert str(collection.type).endswith("IMAGE_COLLECTION"), collection.type
+
+                images = list(client.projects.image_collection.compute_images(expression=load_expression(COLLECTION)))
+                names = [i.name for i in images]
+                assert len(names) == 5 and SCENE in names, names
+
+                body = client.projects.assets.get_pixels(name=SCENE, file_format="NPY", band_ids=["nir"])
+                raw = getattr(body, "content", body)  # eerest.Pixels (or the raw bytes)
+                array = np.load(io.BytesIO(bytes(raw)))
+                assert array.dtype.names == ("nir",) and array.shape == (224, 224), (array.dtype, array.shape)
+
+            async def run_async(mod=mod) -> str:
+                async with mod.AsyncClient(project=PROJECT, base_url=emu.url, credentials=credentials) as client:
+                    asset = await client.projects.assets.get(name=SCENE)
+                    return str(asset.type)
+
+            assert asyncio.run(run_async()).endswith("IMAGE")
+            print(f"{v}: Client and AsyncClient ok against {emu.url}")
+
+        calls = [r.path for r in emu.requests]
+        for v in VERSIONS:
+            assert any(p.startswith(f"/{v}/") and p.endswith(":getPixels") for p in calls), calls
+
+    print("smoke ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
