@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from codegen.ir import (
     Api,
@@ -74,7 +74,7 @@ def load_api(doc: Mapping[str, Any], options: Options = Options()) -> Api:
     # Methods at the top level (rare, but real) live on a resource named after the API.
     top_methods = _read_methods(doc.get("methods") or {}, (), api_name, schemas, options)
     if top_methods:
-        resources = (Resource(api_name, "_api", "Api", top_methods, ()),) + resources
+        resources = (Resource(api_name, "_api", "Api", top_methods, ()), *resources)
 
     roots: list[TypeRef] = []
     for resource in resources:
@@ -274,7 +274,7 @@ def _read_resource(
     schemas: _Schemas,
     options: Options,
 ) -> Resource | None:
-    path = parents + (name,)
+    path = (*parents, name)
     methods = _read_methods(body.get("methods") or {}, path, api_name, schemas, options)
     children = tuple(
         r
@@ -305,7 +305,7 @@ def _read_methods(
 ) -> tuple[Method, ...]:
     methods = []
     for name, body in sorted(raw.items()):
-        method_id = body.get("id") or ".".join((api_name,) + path + (name,))
+        method_id = body.get("id") or ".".join((api_name, *path, name))
         short_id = method_id[len(api_name) + 1 :] if method_id.startswith(api_name + ".") else method_id
         if options.include_methods and short_id not in options.include_methods:
             continue
@@ -391,6 +391,7 @@ def _pagination(
     """Google's list convention: a ``pageToken`` in, a ``nextPageToken`` and one repeated field out."""
     if not response or response not in schemas.messages:
         return None
+    location: Literal["query", "body"]
     if any(p.name == "pageToken" for p in params):
         location = "query"
     elif any(f.name == "pageToken" for f in body_fields):

@@ -11,7 +11,7 @@ from typing import Any
 import black
 import jinja2
 
-from codegen.ir import Api, Field, Method, Param, Resource, TypeRef
+from codegen.ir import Api, Method, Param, Resource, TypeRef
 from codegen.models import message_module_source
 
 __all__ = ["render_package"]

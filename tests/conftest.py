@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from scripted_server import ScriptedServer  # noqa: E402
+from scripted_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = ("v1alpha", "v1beta", "v1")

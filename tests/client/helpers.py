@@ -49,3 +49,27 @@ ASSET = {
         }
     ],
 }
+
+
+def npy_body() -> bytes:
+    """A real .npy body: a 2x2 structured array with one uint8 band."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((2, 2), dtype=[("b", "u1")]))
+    return buffer.getvalue()
+
+
+def png_body() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+NPY = {"content-type": "application/octet-stream"}

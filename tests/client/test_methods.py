@@ -7,13 +7,13 @@ import datetime as dt
 
 import pytest
 
-from tests.client.helpers import ASSET, EXPRESSION, async_client, client, version
+from tests.client.helpers import ASSET, EXPRESSION, NPY, async_client, client, npy_body, png_body, version
 from tests.conftest import VERSIONS
 
 
 @pytest.mark.parametrize("v", VERSIONS)
 def test_compute_pixels_wire(server, v):
-    server.reply(body=b"pixels", headers={"content-type": "application/octet-stream"})
+    server.reply(body=png_body(), headers={"content-type": "image/png"})
     with client(v, server.url) as c:
         c.projects.image.compute_pixels(
             expression=EXPRESSION,
@@ -40,7 +40,7 @@ def test_compute_pixels_wire(server, v):
 
 @pytest.mark.parametrize("v", VERSIONS)
 def test_compute_pixels_body_has_no_nulls_and_camel_case(server, v):
-    server.reply(body=b"x", headers={"content-type": "application/octet-stream"})
+    server.reply(body=npy_body(), headers=NPY)
     with client(v, server.url) as c:
         c.projects.image.compute_pixels(
             expression=version(v).types.Expression(result="0", values={"0": {"constant_value": 1}}),
@@ -56,20 +56,32 @@ def test_compute_pixels_body_has_no_nulls_and_camel_case(server, v):
 
 @pytest.mark.parametrize("v", VERSIONS)
 def test_get_pixels_wire(server, v):
-    server.reply(body=b"x", headers={"content-type": "application/octet-stream"})
+    server.reply(json_body=ASSET)  # band types, read once per client for the size check
+    server.reply(body=npy_body(), headers=NPY)
+    server.reply(body=npy_body(), headers=NPY)
     with client(v, server.url) as c:
-        c.projects.assets.get_pixels(
-            name="projects/eerest/assets/sample/scenes/s1",
-            file_format="NPY",
-            band_ids=["nir"],
-            grid={"affineTransform": {"scaleX": 10, "scaleY": -10, "translateX": 500000, "translateY": 4100000}},
-        )
-    req = server.requests[-1]
-    assert (req.method, req.path) == ("POST", f"/{v}/projects/eerest/assets/sample/scenes/s1:getPixels")
-    assert req.json == {
+        for _ in range(2):
+            c.projects.assets.get_pixels(
+                name="projects/eerest/assets/sample/scenes/s1",
+                file_format="NPY",
+                band_ids=["red"],
+                grid={
+                    "dimensions": {"width": 16, "height": 16},
+                    "affineTransform": {"scaleX": 10, "scaleY": -10, "translateX": 500000, "translateY": 4100000},
+                },
+            )
+    assert [(r.method, r.path) for r in server.requests] == [
+        ("GET", f"/{v}/projects/eerest/assets/sample/scenes/s1"),
+        ("POST", f"/{v}/projects/eerest/assets/sample/scenes/s1:getPixels"),
+        ("POST", f"/{v}/projects/eerest/assets/sample/scenes/s1:getPixels"),
+    ]
+    assert server.requests[-1].json == {
         "fileFormat": "NPY",
-        "bandIds": ["nir"],
-        "grid": {"affineTransform": {"scaleX": 10.0, "scaleY": -10.0, "translateX": 500000.0, "translateY": 4100000.0}},
+        "bandIds": ["red"],
+        "grid": {
+            "dimensions": {"width": 16, "height": 16},
+            "affineTransform": {"scaleX": 10.0, "scaleY": -10.0, "translateX": 500000.0, "translateY": 4100000.0},
+        },
     }
 
 
@@ -124,7 +136,7 @@ def test_compute_images_pages_property_and_start_token(server, v):
 @pytest.mark.parametrize("v", VERSIONS)
 def test_async_client_same_tree(server, v):
     server.reply(json_body=ASSET)
-    server.reply(body=b"abc", headers={"content-type": "application/octet-stream"})
+    server.reply(body=npy_body(), headers=NPY)
     server.reply(json_body={"images": [{"name": "projects/p/assets/a"}], "nextPageToken": "n"})
     server.reply(json_body={"images": [{"name": "projects/p/assets/b"}]})
 
@@ -158,7 +170,7 @@ def test_explicit_project_argument_and_forms(server):
 
 
 def test_extra_headers_query_body_and_timeout(server):
-    server.reply(body=b"x", headers={"content-type": "application/octet-stream"})
+    server.reply(body=npy_body(), headers=NPY)
     with client("v1", server.url) as c:
         c.projects.image.compute_pixels(
             expression=EXPRESSION,

@@ -24,7 +24,7 @@ def test_compute_images_pager(ee_client, ee_emulator):
 
 
 def test_get_pixels_and_retry_on_503(ee_client, ee_emulator):
-    ee_emulator.faults.fail(503, count=1, retry_after=0)
+    ee_emulator.faults.fail(503, count=1, retry_after=0, path=":getPixels")
     body = ee_client.projects.assets.get_pixels(name=SCENE, file_format="NPY", band_ids=["nir"])
     a = np.load(io.BytesIO(bytes(body)))
     assert a.dtype.names == ("nir",) and a.shape == (224, 224)

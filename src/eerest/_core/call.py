@@ -50,7 +50,7 @@ def encode_query_value(value: Any, fmt: str | None = None) -> str:
         from eerest._core.fields import _duration_out
 
         return _duration_out(value)
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums
         return str(value.value)
     return str(value)
 

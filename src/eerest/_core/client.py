@@ -30,7 +30,7 @@ from eerest._core.status import status_error
 from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
 from eerest._core.types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
 from eerest._version import __version__
-from eerest.errors import APIConnectionError, APIStatusError, APITimeoutError, ResponseDecodeError
+from eerest.errors import APIConnectionError, APITimeoutError, ResponseDecodeError
 
 __all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "SyncClientBase", "AsyncClientBase", "SyncResource", "AsyncResource"]
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
-from typing import Any, Optional, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -93,7 +93,7 @@ _FREE_FORM: dict[type, frozenset[str]] = {}
 def _free_form_names(cls: type[BaseModel]) -> frozenset[str]:
     names = _FREE_FORM.get(cls)
     if names is None:
-        free = [(n, f) for n, f in cls.model_fields.items() if f.annotation in (Any, Optional[Any])]
+        free = [(n, f) for n, f in cls.model_fields.items() if f.annotation in (Any, Any | None)]
         names = frozenset(n for n, _ in free) | {f.alias for _, f in free if f.alias}
         _FREE_FORM[cls] = names
     return names

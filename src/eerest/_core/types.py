@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Union
+from typing import Any, Final
 
 import httpx
 
@@ -29,7 +29,7 @@ class NotGiven:
 
 
 NOT_GIVEN: Final = NotGiven()
-Timeout = Union[float, httpx.Timeout, None]
+Timeout = float | httpx.Timeout | None
 
 
 @dataclass(frozen=True)
