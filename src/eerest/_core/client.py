@@ -11,7 +11,7 @@ import os
 import platform
 import time
 from collections.abc import Generator, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import google.auth
 import google.auth.credentials
@@ -64,10 +64,14 @@ def resolve_project(
     return project, credentials
 
 
-class _ClientBase:
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+class _ClientBase(Generic[HttpT]):
     """Configuration and pure decisions shared by the sync and async clients."""
 
     _api: ClassVar[ApiInfo]
+    _http_class: ClassVar[type]
 
     def __init__(
         self,
@@ -78,6 +82,7 @@ class _ClientBase:
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         quota_project: str | None = None,
+        http_client: HttpT | None = None,
     ) -> None:
         self.project, credentials = resolve_project(project, credentials, self._api.scopes)
         self.base_url = (base_url or self._api.base_url).rstrip("/")
@@ -86,6 +91,8 @@ class _ClientBase:
         self._retry = RetryPolicy(max_retries=max_retries)
         self._auth = Auth(credentials, scopes=self._api.scopes, quota_project=quota_project)
         self._cache: dict[tuple[str, str], Any] = {}
+        self._owns_http = http_client is None
+        self._http: HttpT = http_client or self._http_class(timeout=timeout, limits=DEFAULT_CONNECTION_LIMITS)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(project={self.project!r}, base_url={self.base_url!r}, api={self._api.id!r})"
@@ -107,7 +114,7 @@ class _ClientBase:
         call = self._build(spec, fetch.args, None, RequestOptions(), None)
         return (spec.id, call.path + "?" + repr(call.query)), call
 
-    def _http_request(self, http: httpx.Client | httpx.AsyncClient, call: Call, auth: Mapping[str, str]) -> httpx.Request:
+    def _http_request(self, call: Call, auth: Mapping[str, str]) -> httpx.Request:
         headers = {
             "user-agent": _USER_AGENT,
             "x-goog-api-client": _API_CLIENT,
@@ -117,7 +124,7 @@ class _ClientBase:
         if call.spec.binary_response:
             headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
         timeout = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
-        return http.build_request(
+        return self._http.build_request(
             call.spec.http_method,
             f"{self.base_url}/{self._api.service_path}{call.path}",
             params=list(call.query),
@@ -212,30 +219,10 @@ def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
         return stop.value  # type: ignore[no-any-return]
 
 
-class SyncClientBase(_ClientBase):
+class SyncClientBase(_ClientBase[httpx.Client]):
     """Base of every generated ``Client``."""
 
-    def __init__(
-        self,
-        project: str | None = None,
-        *,
-        credentials: google.auth.credentials.Credentials | None = None,
-        base_url: str | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        quota_project: str | None = None,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(
-            project,
-            credentials=credentials,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            quota_project=quota_project,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=timeout, limits=DEFAULT_CONNECTION_LIMITS)
+    _http_class = httpx.Client
 
     def close(self) -> None:
         """Close the connections this client opened (not an ``http_client`` passed in)."""
@@ -292,7 +279,7 @@ class SyncClientBase(_ClientBase):
     def _send(self, call: Call, *, stream: bool = False) -> Any:
         attempt = 0
         while True:
-            request = self._http_request(self._http, call, self._auth.headers())
+            request = self._http_request(call, self._auth.headers())
             try:
                 response = self._http.send(request, stream=True)
             except httpx.TransportError as exc:
@@ -325,30 +312,10 @@ class SyncClientBase(_ClientBase):
         return self._result(call, response, content)
 
 
-class AsyncClientBase(_ClientBase):
+class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
     """Base of every generated ``AsyncClient``."""
 
-    def __init__(
-        self,
-        project: str | None = None,
-        *,
-        credentials: google.auth.credentials.Credentials | None = None,
-        base_url: str | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        quota_project: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            project,
-            credentials=credentials,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            quota_project=quota_project,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout, limits=DEFAULT_CONNECTION_LIMITS)
+    _http_class = httpx.AsyncClient
 
     async def close(self) -> None:
         if self._owns_http:
@@ -410,7 +377,7 @@ class AsyncClientBase(_ClientBase):
     async def _send(self, call: Call, *, stream: bool = False) -> Any:
         attempt = 0
         while True:
-            request = self._http_request(self._http, call, await self._auth.aheaders())
+            request = self._http_request(call, await self._auth.aheaders())
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.TransportError as exc:

@@ -6,6 +6,7 @@ The first line of output is the base URL.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from ._server import Emulator
@@ -22,10 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     emu = Emulator(args.data, args.host, args.port, require_auth=not args.no_auth, verbose=args.verbose).bind()
     print(emu.url, flush=True)
     print(f"serving {emu.store.root} (Ctrl-C to stop)", file=sys.stderr, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         emu.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -267,7 +267,7 @@ def image_select(ctx: Context, input: Any, bandSelectors: Any, newNames: Any = N
             raise AlgorithmError(
                 f"Can't rename {len(chosen)} bands to {len(names)} new names: the counts must match."
             )
-        chosen = [b.renamed(n) for b, n in zip(chosen, names)]
+        chosen = [b.renamed(n) for b, n in zip(chosen, names, strict=False)]
     return img.with_bands(chosen, keep_meta=True)
 
 
@@ -277,7 +277,7 @@ def image_rename(ctx: Context, input: Any, names: Any) -> Image:
     new = as_str_list(names, "names")
     if len(new) != len(img.bands):
         raise AlgorithmError(f"Can't rename {len(img.bands)} bands to {len(new)} new names.")
-    return img.with_bands([b.renamed(n) for b, n in zip(img.bands, new)], keep_meta=True)
+    return img.with_bands([b.renamed(n) for b, n in zip(img.bands, new, strict=False)], keep_meta=True)
 
 
 def _pair(op: str, a: Image, b: Image) -> list[tuple[str, Band, Band]]:
@@ -291,7 +291,7 @@ def _pair(op: str, a: Image, b: Image) -> list[tuple[str, Band, Band]]:
         raise AlgorithmError(
             f"Images must contain the same number of bands or only 1 band. Got {na} and {nb}."
         )
-    return [(ba.name, ba, bb) for ba, bb in zip(a.bands, b.bands)]
+    return [(ba.name, ba, bb) for ba, bb in zip(a.bands, b.bands, strict=False)]
 
 
 def _arith_type(op: str, ta: PixelType, tb: PixelType) -> PixelType:
@@ -409,7 +409,7 @@ def _masked(img: Image, mask: Image, combine: bool) -> Image:
     """Mask each band of `img` by the matching mask band (or the only one); 0 in the mask masks."""
     masks = mask.bands if len(mask.bands) == len(img.bands) else [mask.bands[0]] * len(img.bands)
     bands = []
-    for ba, bm in zip(img.bands, masks):
+    for ba, bm in zip(img.bands, masks, strict=False):
 
         def render(g: Grid, ba=ba, bm=bm) -> Rendered:
             (x, vx), (m, vm) = ba.render(g), bm.render(g)

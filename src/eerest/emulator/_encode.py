@@ -53,7 +53,7 @@ def encode(
         if fmt == "GEO_TIFF":
             return _geotiff(grid, np.moveaxis(rgba[..., :3], -1, 0)), CONTENT_TYPES["GEO_TIFF"]
         return _picture(fmt, rgba)
-    data = [np.where(ok, v, 0).astype(dt, copy=False) for v, ok, dt in zip(values, valid, dtypes)]
+    data = [np.where(ok, v, 0).astype(dt, copy=False) for v, ok, dt in zip(values, valid, dtypes, strict=False)]
     if fmt == "NPY":
         return _npy(names, data, dtypes), CONTENT_TYPES["NPY"]
     common = np.result_type(*dtypes) if dtypes else np.dtype("uint8")
@@ -63,8 +63,8 @@ def encode(
 def _npy(names: Sequence[str], data: Sequence[np.ndarray], dtypes: Sequence[np.dtype]) -> bytes:
     """A .npy of a structured (H, W) array with one little-endian field per band."""
     h, w = data[0].shape
-    arr = np.empty((h, w), dtype=np.dtype([(n, np.dtype(d).newbyteorder("<")) for n, d in zip(names, dtypes)]))
-    for n, d in zip(names, data):
+    arr = np.empty((h, w), dtype=np.dtype([(n, np.dtype(d).newbyteorder("<")) for n, d in zip(names, dtypes, strict=False)]))
+    for n, d in zip(names, data, strict=False):
         arr[n] = d
     buf = io.BytesIO()
     np.lib.format.write_array(buf, arr, allow_pickle=False)
@@ -199,7 +199,7 @@ def visualize(
     ok = valid[0].copy()
     for m in valid[1:]:
         ok &= m
-    rgba[..., 3] = np.where(ok, int(round(float(opacity) * 255)), 0).astype(np.uint8)
+    rgba[..., 3] = np.where(ok, round(float(opacity) * 255), 0).astype(np.uint8)
     rgba[..., :3][~ok] = 0
     return rgba
 

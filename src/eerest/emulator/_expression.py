@@ -32,7 +32,7 @@ class Function:
         self.body = body
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        env = dict(zip(self.argument_names, args))
+        env = dict(zip(self.argument_names, args, strict=False))
         env.update(kwargs)
         missing = [a for a in self.argument_names if a not in env]
         if missing:
@@ -114,7 +114,7 @@ class _Evaluator:
                 # A nested definition closes over the arguments of its enclosing function.
                 outer = dict(env)
                 fn = Function(self, names, body)
-                return lambda *a, **k: fn(*a, **{**outer, **dict(zip(names, a)), **k})
+                return lambda *a, **k: fn(*a, **{**outer, **dict(zip(names, a, strict=False)), **k})
             return Function(self, names, body)
         return self.invoke(v or {}, env)
 

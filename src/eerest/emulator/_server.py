@@ -6,6 +6,7 @@ Bodies go out with one `sendall` of a memoryview on a TCP_NODELAY socket, so a c
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -106,10 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if cut:
                     self.connection.sendall(body[:cut])
                 self.close_connection = True
-                try:
+                with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
                 return
             if len(body):
                 self.connection.sendall(body)

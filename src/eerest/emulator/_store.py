@@ -59,7 +59,7 @@ def parse_time_ms(value: Any) -> int:
     t = _dt.datetime.fromisoformat(s)
     if t.tzinfo is None:
         t = t.replace(tzinfo=_dt.timezone.utc)
-    return int(round(t.timestamp() * 1000))
+    return round(t.timestamp() * 1000)
 
 
 @dataclass
@@ -164,7 +164,7 @@ class AssetStore:
             raise ApiError(500, f"Image asset '{rec.name}' has no bands in its metadata.", "INTERNAL")
         arrays = None
         bands: list[Band] = []
-        for i, bm in enumerate(bands_meta):
+        for _i, bm in enumerate(bands_meta):
             bid = bm["id"]
             ptype = PixelType.from_json(bm.get("dataType"))
             grid_json = bm.get("grid") or {}
