@@ -28,10 +28,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        try:
+        with contextlib.suppress(OSError):  # e.g. unix sockets
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:  # pragma: no cover - e.g. unix sockets
-            pass
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
