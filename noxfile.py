@@ -53,7 +53,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6")
-    session.run("ruff", "check", "src", "codegen", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "src", "codegen", "tests", "benchmarks", "examples", "tools", "noxfile.py")
 
 
 @nox.session
