@@ -29,6 +29,7 @@ __all__ = [
     "MAX_BANDS",
     "PIXEL_FILE_FORMATS",
     "INT_DTYPES",
+    "pixel_dtype",
     "bytes_per_pixel",
     "request_bytes",
     "dtype_for_pixel_type",
@@ -62,7 +63,8 @@ INT_DTYPES: tuple[np.dtype[Any], ...] = tuple(
 _MIB = 1024 * 1024
 
 
-def _dtype(d: DTypeLike) -> np.dtype[Any]:
+def pixel_dtype(d: DTypeLike) -> np.dtype[Any]:
+    """``d`` as a numpy dtype a band can have (bool, integer or float), or InvalidRequestError."""
     try:
         dtype = np.dtype(d)
     except TypeError as exc:
@@ -74,7 +76,7 @@ def _dtype(d: DTypeLike) -> np.dtype[Any]:
 
 def bytes_per_pixel(band_dtypes: Sequence[DTypeLike]) -> int:
     """What one pixel of these bands costs the server: the sum of (itemsize + 1 mask byte)."""
-    return sum(_dtype(d).itemsize + 1 for d in band_dtypes)
+    return sum(pixel_dtype(d).itemsize + 1 for d in band_dtypes)
 
 
 def request_bytes(width: int, height: int, band_dtypes: Sequence[DTypeLike]) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,11 +32,8 @@ class Call:
     request: Message | None = None  # the validated request message, for overlays
     extras: Mapping[str, Any] = field(default_factory=dict)  # overlay-only arguments
 
-    def with_body(self, body: dict[str, Any]) -> Call:
-        return replace(self, body=body)
 
-
-def encode_query_value(value: Any, fmt: str | None = None) -> str:
+def encode_query_value(value: Any) -> str:
     """A query parameter in its wire form."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -97,7 +94,7 @@ def build_call(
             path_values[p.name] = _path_value(api, spec, p, value, project)
         elif value is not None:
             values = value if p.repeated and isinstance(value, (list, tuple)) else [value]
-            query.extend((p.name, encode_query_value(v, p.format)) for v in values)
+            query.extend((p.name, encode_query_value(v)) for v in values)
         elif p.required:
             raise InvalidRequestError(f"{spec.id}: the query parameter {p.name!r} is required")
     for key, value in options.extra_query.items():

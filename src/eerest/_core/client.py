@@ -410,11 +410,14 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
         return self._result(call, response, content)
 
 
-class SyncResource:
-    """Base of generated sync resources (``client.projects.image`` ...)."""
+ClientT = TypeVar("ClientT", SyncClientBase, AsyncClientBase)
 
-    def __init__(self, client: SyncClientBase, *, stream: bool = False) -> None:
-        self._client = client
+
+class _Resource(Generic[ClientT]):
+    """Base of generated resources (``client.projects.image`` ...)."""
+
+    def __init__(self, client: ClientT, *, stream: bool = False) -> None:
+        self._client: ClientT = client
         self._stream = stream
 
     def _call(
@@ -429,33 +432,16 @@ class SyncResource:
         extra_body: Mapping[str, Any] | None = None,
         extras: Mapping[str, Any] | None = None,
     ) -> Any:
+        """The method's result (a coroutine on async clients); a pager, at once, for list methods."""
         options = RequestOptions(timeout, extra_headers or {}, extra_query or {}, extra_body or {})
         if spec.pagination is not None and not self._stream:
             return self._client._pager(spec, params, body, options, extras)
         return self._client._invoke(spec, params, body, options, extras, stream=self._stream)
 
 
-class AsyncResource:
+class SyncResource(_Resource[SyncClientBase]):
+    """Base of generated sync resources."""
+
+
+class AsyncResource(_Resource[AsyncClientBase]):
     """Base of generated async resources."""
-
-    def __init__(self, client: AsyncClientBase, *, stream: bool = False) -> None:
-        self._client = client
-        self._stream = stream
-
-    def _call(
-        self,
-        spec: MethodSpec,
-        params: Mapping[str, Any],
-        body: Mapping[str, Any] | None,
-        *,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        extras: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """A coroutine for ordinary methods; a pager, at once, for list methods."""
-        options = RequestOptions(timeout, extra_headers or {}, extra_query or {}, extra_body or {})
-        if spec.pagination is not None and not self._stream:
-            return self._client._pager(spec, params, body, options, extras)
-        return self._client._invoke(spec, params, body, options, extras, stream=self._stream)

@@ -38,16 +38,7 @@ def _band_dtypes(band_dtypes: Sequence[DTypeLike] | None) -> tuple[np.dtype[Any]
         return None
     if isinstance(band_dtypes, (str, bytes)) or not isinstance(band_dtypes, Sequence):
         raise InvalidRequestError(f"band_dtypes must be a sequence with one dtype per band, not {band_dtypes!r}")
-    out = []
-    for d in band_dtypes:
-        try:
-            dtype = np.dtype(d)
-        except TypeError as exc:
-            raise InvalidRequestError(f"band_dtypes: {d!r} is not a numpy dtype ({exc})") from None
-        if dtype.kind not in "biuf":
-            raise InvalidRequestError(f"band_dtypes: {dtype} is not a pixel type (use bool, integer or float dtypes)")
-        out.append(dtype)
-    return tuple(out)
+    return tuple(limits.pixel_dtype(d) for d in band_dtypes)
 
 
 def compute_pixels_demand(request: Any, band_dtypes: Sequence[DTypeLike] | None) -> Demand:
