@@ -8,12 +8,11 @@ import math
 import numpy as np
 import pytest
 import xarray as xr
+from xarray_helpers import BANDS, ELEVATION, SCENES
 
 import eerest.xarray
 from eerest.errors import InvalidRequestError
 from eerest.xarray import _source
-
-from xarray_helpers import BANDS, ELEVATION, SCENES
 
 
 def _api_requests(emulator):

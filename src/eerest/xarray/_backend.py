@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -108,7 +110,7 @@ def build_dataset(
 ) -> xr.Dataset:
     """The lazy Dataset of ``info`` on ``grid`` (no request is made here)."""
     fills = band_fill_values(info.band_ids, info.dtypes, fill_value)
-    reader = WindowReader(config, grid, info.images, fills, client=client)
+    reader = WindowReader(config, grid, info.images, fills, max_request_bytes=max_tile_bytes, client=client)
     x, y = xy_coords(grid)
     coords: dict[str, Any] = {
         "x": ("x", x, {"standard_name": "projection_x_coordinate", "axis": "X"}),
@@ -123,7 +125,7 @@ def build_dataset(
         for key, values in scalar_properties(info.images).items():
             if key not in coords and key not in info.band_ids:
                 coords[key] = ("time", np.asarray(values))
-        coords["image"] = ("time", np.array([image.label for image in info.images], dtype=object))
+        coords["image"] = ("time", np.array([image.label for image in info.images]))
     chunks = default_chunks(grid, info.dtypes, max_tile_bytes)
     drop = set(drop_variables or ())
     variables = {}
@@ -147,11 +149,12 @@ def build_dataset(
     return xr.Dataset(variables, coords=coords, attrs=attrs)
 
 
-def _datetime64(value: Any) -> np.datetime64:
+def _datetime64(value: dt.datetime | None) -> np.datetime64:
+    """A UTC start time as numpy's timezone-naive datetime64 (NaT when unknown)."""
     if value is None:
         return np.datetime64("NaT", "ns")
-    if getattr(value, "tzinfo", None) is not None:
-        value = value.astimezone(__import__("datetime").timezone.utc).replace(tzinfo=None)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return np.datetime64(value, "ns")
 
 
@@ -242,7 +245,7 @@ class EeRestBackendEntrypoint(BackendEntrypoint):
         "max_tile_bytes",
     )
 
-    def open_dataset(  # type: ignore[override]
+    def open_dataset(
         self,
         filename_or_obj: Any,
         *,
@@ -287,7 +290,7 @@ def open_dataset(
     client: Any = None,
     grid: Any = None,
     band_ids: Sequence[str] | None = None,
-    chunks: int | str | Mapping[str, int] | None = {},  # noqa: B006 - xarray's "the backend's preferred chunks"
+    chunks: int | str | Mapping[str, int] | None = {},
     band_dtypes: Sequence[DTypeLike] | None = None,
     fill_value: FillValue | Mapping[str, FillValue] | None = None,
     collection: bool | None = None,
@@ -321,20 +324,23 @@ def open_dataset(
         if collection is None and is_ee_object(source):
             collection = looks_like_collection(source, {})
         source = expression_dict(source)
-    return xr.open_dataset(
-        source,  # type: ignore[arg-type]
-        engine=EeRestBackendEntrypoint,
-        chunks=chunks,
-        client=client,
-        grid=grid,
-        band_ids=band_ids,
-        band_dtypes=band_dtypes,
-        fill_value=fill_value,
-        collection=collection,
-        credentials_factory=credentials_factory,
-        project=project,
-        base_url=base_url,
-        api_version=api_version,
-        max_concurrency=max_concurrency,
-        max_tile_bytes=max_tile_bytes,
-    )
+    with warnings.catch_warnings():
+        # any chunk reads fine (a window is a request); the preferred chunks are only the cheapest
+        warnings.filterwarnings("ignore", "The specified chunks separate the stored chunks", UserWarning)
+        return xr.open_dataset(
+            source,
+            engine=EeRestBackendEntrypoint,
+            chunks=chunks,
+            client=client,
+            grid=grid,
+            band_ids=band_ids,
+            band_dtypes=band_dtypes,
+            fill_value=fill_value,
+            collection=collection,
+            credentials_factory=credentials_factory,
+            project=project,
+            base_url=base_url,
+            api_version=api_version,
+            max_concurrency=max_concurrency,
+            max_tile_bytes=max_tile_bytes,
+        )

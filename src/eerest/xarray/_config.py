@@ -64,7 +64,7 @@ class ClientConfig:
         itself resolves them lazily. A client built with explicit credentials and no factory
         still works in this process, but refuses to be shipped to another one."""
         api = getattr(type(client), "_api", None)
-        version = getattr(api, "version", "v1")
+        version: ApiVersion = getattr(api, "version", "v1")
         timeout = getattr(client, "timeout", None)
         if isinstance(timeout, httpx.Timeout):
             timeout = timeout.read

@@ -43,7 +43,7 @@ def grid_mapping_attrs(grid: PixelGrid) -> dict[str, Any]:
     try:
         import pyproj
     except ImportError:
-        pyproj = None  # type: ignore[assignment]
+        pyproj = None
     if pyproj is not None:
         try:
             proj_crs = pyproj.CRS.from_user_input(crs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +22,7 @@ __all__ = ["DEFAULT_FILL_VALUE", "FillValue", "band_fill_values", "unmask_expres
 #: What Earth Engine sends for a masked pixel in an NPY response.
 DEFAULT_FILL_VALUE = 0
 
-FillValue = Union[int, float]
+FillValue = int | float
 
 
 def band_fill_values(
