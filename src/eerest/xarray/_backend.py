@@ -56,19 +56,29 @@ class EeRestBackendArray(BackendArray):
         full = key if self._has_time else (0, *key)
         shape = self.shape if self._has_time else (1, *self.shape)
         times, rows, cols = (_range(k, n) for k, n in zip(full, shape, strict=True))
-        out = np.empty((len(times), len(rows), len(cols)), dtype=self.dtype)
-        if out.size:
-            r0, c0 = min(rows), min(cols)
-            window = Window(c0, r0, max(cols) + 1 - c0, max(rows) + 1 - r0)
-            contiguous = rows.step == 1 and cols.step == 1
-            buffer = None if contiguous else np.empty((window.height, window.width), dtype=self.dtype)
-            for i, t in enumerate(times):
-                if buffer is None:
-                    self.reader.read(t, self.band, window, out[i])
-                else:
-                    self.reader.read(t, self.band, window, buffer)
-                    out[i] = buffer[np.ix_(np.asarray(rows) - r0, np.asarray(cols) - c0)]
+        if len(times) == 1 and rows.step == 1 and cols.step == 1 and len(rows) and len(cols):
+            # one chunk of dask's: the response's own buffer, no copy
+            window = Window(cols.start, rows.start, len(cols), len(rows))
+            out = self.reader.read(times[0], self.band, window, self.dtype)[None]
+        else:
+            out = np.empty((len(times), len(rows), len(cols)), dtype=self.dtype)
+            if out.size:
+                self._read_into(times, rows, cols, out)
         return out[tuple(0 if isinstance(k, (int, np.integer)) else slice(None) for k in full)]
+
+
+    def _read_into(self, times: range, rows: range, cols: range, out: np.ndarray[Any, Any]) -> None:
+        """Several images, or a strided selection: the window covering it, image by image."""
+        r0, c0 = min(rows), min(cols)
+        window = Window(c0, r0, max(cols) + 1 - c0, max(rows) + 1 - r0)
+        contiguous = rows.step == 1 and cols.step == 1
+        buffer = None if contiguous else np.empty((window.height, window.width), dtype=self.dtype)
+        for i, t in enumerate(times):
+            if buffer is None:
+                self.reader.read_into(t, self.band, window, out[i])
+            else:
+                self.reader.read_into(t, self.band, window, buffer)
+                out[i] = buffer[np.ix_(np.asarray(rows) - r0, np.asarray(cols) - c0)]
 
 
 def _range(key: int | slice, size: int) -> range:

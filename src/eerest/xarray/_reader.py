@@ -11,7 +11,7 @@ import numpy as np
 
 from eerest import limits
 from eerest.errors import ResponseDecodeError
-from eerest.tiling import PixelGrid, Window, plan_tiles
+from eerest.tiling import PixelGrid, Tile, Window, plan_tiles
 
 from ._config import ClientConfig, client_for
 from ._fill import DEFAULT_FILL_VALUE, FillValue, unmask_expression
@@ -56,26 +56,46 @@ class WindowReader:
     def client(self) -> Any:
         return self._client if self._client is not None else client_for(self.config)
 
-    def read(self, index: int, band: str, window: Window, out: np.ndarray[Any, Any]) -> None:
-        """Write ``band`` of image ``index`` over ``window`` into ``out`` (shape (height, width))."""
-        image = self.images[index]
-        served = image.bands[band]
-        plan = plan_tiles(self.grid, [served], max_tile_bytes=self.max_request_bytes, window=window)
-        for tile in plan.tiles:
-            values = self._request(image, band, served, tile.grid)
-            if values.shape != (tile.window.height, tile.window.width):
-                raise ResponseDecodeError(
-                    f"{image.label}: the server sent {values.shape[1]}x{values.shape[0]} pixels of band {band!r} "
-                    f"for a request of {tile.window.width}x{tile.window.height}"
-                )
-            if not np.can_cast(values.dtype, out.dtype, "safe"):
-                raise ResponseDecodeError(
-                    f"{image.label}: band {band!r} arrived as {values.dtype}, which does not fit the dataset's "
-                    f"{out.dtype} without loss (the metadata said {served})"
-                )
-            out[tile.window.relative_to(window).slices] = values
+    def read(self, index: int, band: str, window: Window, dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
+        """``band`` of image ``index`` over ``window`` as a (height, width) array of ``dtype``:
+        the response's own buffer when one request covers it (no copy), else assembled."""
+        tiles = self._plan(index, band, window)
+        if len(tiles) == 1:
+            values = self._checked(index, band, tiles[0], dtype)
+            return values.astype(dtype, copy=False)
+        out = np.empty((window.height, window.width), dtype=dtype)
+        self._fill(index, band, window, tiles, out)
+        return out
 
-    def _request(self, image: ImageRef, band: str, served: np.dtype[Any], grid: PixelGrid) -> np.ndarray[Any, Any]:
+    def read_into(self, index: int, band: str, window: Window, out: np.ndarray[Any, Any]) -> None:
+        """Write ``band`` of image ``index`` over ``window`` into ``out`` (shape (height, width))."""
+        self._fill(index, band, window, self._plan(index, band, window), out)
+
+    def _plan(self, index: int, band: str, window: Window) -> tuple[Tile, ...]:
+        served = self.images[index].bands[band]
+        return plan_tiles(self.grid, [served], max_tile_bytes=self.max_request_bytes, window=window).tiles
+
+    def _fill(self, index: int, band: str, window: Window, tiles: tuple[Tile, ...], out: np.ndarray[Any, Any]) -> None:
+        for tile in tiles:
+            out[tile.window.relative_to(window).slices] = self._checked(index, band, tile, out.dtype)
+
+    def _checked(self, index: int, band: str, tile: Tile, dtype: np.dtype[Any]) -> np.ndarray[Any, Any]:
+        image = self.images[index]
+        values = self._request(image, band, tile.grid)
+        if values.shape != (tile.window.height, tile.window.width):
+            raise ResponseDecodeError(
+                f"{image.label}: the server sent {values.shape[1]}x{values.shape[0]} pixels of band {band!r} "
+                f"for a request of {tile.window.width}x{tile.window.height}"
+            )
+        if not np.can_cast(values.dtype, dtype, "safe"):
+            raise ResponseDecodeError(
+                f"{image.label}: band {band!r} arrived as {values.dtype}, which does not fit the dataset's "
+                f"{dtype} without loss (the metadata said {image.bands[band]})"
+            )
+        return values
+
+    def _request(self, image: ImageRef, band: str, grid: PixelGrid) -> np.ndarray[Any, Any]:
+        served = image.bands[band]
         fill = self.fills.get(band, DEFAULT_FILL_VALUE)
         pixels_api = self.client.projects
         if fill == DEFAULT_FILL_VALUE and image.asset is not None:
