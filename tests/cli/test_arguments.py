@@ -29,7 +29,6 @@ def run(args: list[str], **kwargs: object) -> object:
         (["USGS/SRTMGL1_003", *GRID, "-o", "out.tif"], "projects/earthengine-public/assets/USGS/SRTMGL1_003"),
         ([*GRID, "-o", "out.tif"], "missing SOURCE"),
         (["-", *GRID, "-o", "out.tif"], "missing SOURCE"),
-        ([ASSET, "-o", "out.tif"], "missing the output grid"),
         ([ASSET, "--crs", "EPSG:32633", "--scale", "10", "-o", "out.tif"], "missing --bbox"),
         ([ASSET, "--crs", "EPSG:32633", "--scale", "0", "--bbox", "0", "0", "1", "1", "-o", "out.tif"], "--scale"),
         ([ASSET, "--crs", "EPSG:32633", "--scale", "10", "--bbox", "5", "0", "1", "1", "-o", "out.tif"], "is empty"),
@@ -75,6 +74,14 @@ def test_bad_expression_file(text: str, says: str, tmp_path: Path) -> None:
     result = run(["read-area", "--expression", str(expr), *GRID, "-o", str(tmp_path / "o.tif")])
     assert result.exit_code == 2
     assert len(result.stderr.splitlines()) == 1 and says in result.stderr
+
+
+def test_an_expression_needs_a_grid(tmp_path: Path) -> None:
+    expr = tmp_path / "expr.json"
+    expr.write_text('{"result": "0", "values": {"0": {"constantValue": 1}}}')
+    result = run(["read-area", "--expression", str(expr), "-o", str(tmp_path / "o.tif")])
+    assert result.exit_code == 2
+    assert "missing the output grid: give --crs, --scale and --bbox (or --grid FILE)" in result.stderr
 
 
 def test_grid_file_and_bbox_are_exclusive(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import IO, Any, NoReturn
 
 import click
 
-from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, parse_bands, read_grid, resolve_source
+from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, native_grid, parse_bands, read_grid, resolve_source
 
 __all__ = ["cli", "read_area", "emulator"]
 
@@ -104,9 +104,10 @@ def read_area(
 ) -> None:
     """Read an area of any size into a GeoTIFF or NPY file, in tiles fetched concurrently.
 
-    SOURCE is an asset name (projects/PROJECT/assets/ID, read with getPixels); --expression
-    reads a computed image instead (computePixels). Credentials: google.auth.default(), or a
-    bearer token in the environment variable EEREST_ACCESS_TOKEN (e.g. for the emulator).
+    SOURCE is an asset name (projects/PROJECT/assets/ID, read with getPixels; without a grid,
+    on the asset's own grid); --expression reads a computed image instead (computePixels).
+    Credentials: google.auth.default(), or a bearer token in the environment variable
+    EEREST_ACCESS_TOKEN (e.g. for the emulator).
 
     \b
     eerest read-area projects/P/assets/dem --crs EPSG:32633 --scale 10 \\
@@ -115,13 +116,15 @@ def read_area(
     output = check_output(output)
     what = resolve_source(source, expression)
     band_ids = parse_bands(bands)
-    grid = read_grid(grid_file, crs, scale, bbox)
+    grid = read_grid(grid_file, crs, scale, bbox, native_ok=isinstance(what, str))
     if progress is None:
         progress = sys.stderr.isatty()
 
     started = time.perf_counter()
     with _errors_as_one_line():
         with _client(api_version, project, base_url) as client:
+            if grid is None:
+                grid = native_grid(client.projects.assets.get(name=what), band_ids)
             client.read_area(
                 what,
                 grid=grid,

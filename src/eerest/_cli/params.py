@@ -19,6 +19,7 @@ __all__ = [
     "OUTPUT_SUFFIXES",
     "ByteSize",
     "check_output",
+    "native_grid",
     "parse_bands",
     "read_expression",
     "read_grid",
@@ -113,10 +114,16 @@ def resolve_source(source: str | None, expression: IO[str] | None) -> str | dict
 
 
 def read_grid(
-    grid_file: IO[str] | None, crs: str | None, scale: float | None, bbox: tuple[float, float, float, float] | None
+    grid_file: IO[str] | None,
+    crs: str | None,
+    scale: float | None,
+    bbox: tuple[float, float, float, float] | None,
+    *,
+    native_ok: bool = False,
 ) -> Any:
     """The output's `eerest.tiling.PixelGrid`: from ``--grid FILE`` (a PixelGrid JSON object, as
-    the REST API writes it) or from ``--crs``, ``--scale`` and ``--bbox``, never both."""
+    the REST API writes it) or from ``--crs``, ``--scale`` and ``--bbox``, never both. None when
+    none is given and ``native_ok`` (an asset is then read on its own grid)."""
     from eerest.errors import InvalidRequestError
 
     by_bbox = {"--crs": crs, "--scale": scale, "--bbox": bbox}
@@ -134,6 +141,8 @@ def read_grid(
         except (InvalidRequestError, ValueError, TypeError, KeyError) as exc:
             raise click.BadParameter(f"{grid_file.name}: {exc}", param_hint="'--grid'") from None
     if not given:
+        if native_ok:
+            return None
         raise click.UsageError("missing the output grid: give --crs, --scale and --bbox (or --grid FILE)")
     missing = [name for name, value in by_bbox.items() if value is None]
     if missing:
@@ -149,6 +158,25 @@ def read_grid(
         return PixelGrid.from_bbox(crs, scale, bbox)
     except (InvalidRequestError, ValueError) as exc:
         raise click.BadParameter(str(exc), param_hint="'--crs/--scale/--bbox'") from None
+
+
+def native_grid(asset: Any, band_ids: Sequence[str] | None) -> Any:
+    """The grid an asset's (selected) bands share, from its ``assets.get`` metadata."""
+    from eerest.tiling import PixelGrid
+
+    bands = [b for b in (asset.bands or []) if band_ids is None or b.id in band_ids]
+    missing = sorted(set(band_ids or ()) - {b.id for b in bands})
+    if missing:
+        available = ", ".join(b.id for b in asset.bands or [])
+        raise click.BadParameter(f"{asset.name} has no band {', '.join(missing)} (it has {available})",
+                                 param_hint="'--bands'")
+    grids = {json.dumps(b.grid.to_dict(), sort_keys=True) for b in bands if b.grid is not None}
+    if len(grids) != 1:
+        raise click.UsageError(
+            f"{asset.name}'s bands do not share one grid; give the output grid with --crs, --scale and --bbox "
+            "(or --grid FILE)"
+        )
+    return PixelGrid.from_api(json.loads(grids.pop()))
 
 
 def check_output(path: Path) -> Path:
