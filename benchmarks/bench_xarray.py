@@ -44,7 +44,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_area import SAMPLE, TileServer, _error, _reset_peak, _status, npy_body, parse_size  # noqa: E402
+from bench_area import SAMPLE, TileServer, _error, _reset_peak, _status, npy_body
 
 __all__ = ["main"]
 
