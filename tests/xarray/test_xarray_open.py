@@ -28,7 +28,8 @@ def test_collection_dims_coords_crs_dtypes(ee_client, ee_emulator):
         assert ds[band].dims == ("time", "y", "x")
         assert ds[band].dtype == np.uint16
         assert ds[band].attrs["grid_mapping"] == "spatial_ref"
-        assert ds[band].attrs["nodata"] == 0 and ds[band].encoding["_FillValue"] == 0
+        assert ds[band].attrs["nodata"] == 0 and ds[band].attrs["_FillValue"] == 0
+        assert ds[band].attrs["_FillValue"].dtype == np.uint16
     # pixel centres of the 10 m grid starting at (533120, 5311840)
     assert ds.x.values[0] == 533125.0 and ds.x.values[-1] == 533120.0 + 10 * 223 + 5
     assert ds.y.values[0] == 5311835.0 and np.all(np.diff(ds.y.values) == -10.0)

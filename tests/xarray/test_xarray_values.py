@@ -148,7 +148,7 @@ def test_fill_value_of_masked_pixels_keeps_the_dtype(ee_client):
     )
     red0, red = plain.red.values, filled.red.values
     assert red.dtype == np.uint16 and filled.nir.dtype == np.uint16
-    assert filled.red.attrs["nodata"] == 65535 and filled.red.encoding["_FillValue"] == 65535
+    assert filled.red.attrs["nodata"] == 65535 and filled.red.attrs["_FillValue"] == 65535
     assert filled.blue.attrs["nodata"] == 0
     original = _direct(ee_client, f"{SCENES}/20240504", ["red", "nir"])
     masked = original["red"] > 1000
@@ -193,9 +193,21 @@ def test_pickling_a_live_client_with_explicit_credentials_is_refused(ee_client):
 def test_to_zarr_round_trip(ee_client, tmp_path):
     pytest.importorskip("zarr")
     ds = eerest.xarray.open_dataset(SCENES, client=ee_client, chunks={"time": 1, "y": 112, "x": 112})
-    ds.to_zarr(tmp_path / "scenes.zarr")
+    ds.to_zarr(tmp_path / "scenes.zarr", zarr_format=2)
     back = xr.open_zarr(tmp_path / "scenes.zarr", mask_and_scale=False)
     for band in BANDS:
         assert back[band].dtype == np.uint16
         assert back[band].values.tobytes() == ds[band].values.tobytes()
     assert back.time.values.tolist() == ds.time.values.tolist()
+
+
+def test_rioxarray_reads_crs_transform_nodata_and_writes_geotiff(ee_client, tmp_path):
+    rioxarray = pytest.importorskip("rioxarray")
+    ds = eerest.xarray.open_dataset(SCENES, client=ee_client)
+    assert ds.rio.crs.to_epsg() == 32633
+    assert tuple(ds.rio.transform())[:6] == (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0)
+    assert ds.red.rio.nodata == 0 and ds.red.rio.nodata.dtype == np.uint16
+    ds.red.isel(time=0).rio.to_raster(tmp_path / "red.tif")
+    back = rioxarray.open_rasterio(tmp_path / "red.tif")
+    assert back.dtype == np.uint16 and back.rio.crs.to_epsg() == 32633
+    assert back.values[0].tobytes() == ds.red.isel(time=0).values.tobytes()

@@ -143,16 +143,14 @@ def build_dataset(
         if band in drop:
             continue
         array = EeRestBackendArray(reader, band, dtype, has_time=info.is_collection)
-        fill = fills[band]
+        fill_scalar = np.array(fills[band], dtype=dtype)[()]
         variable = xr.Variable(
             dims,
             indexing.LazilyIndexedArray(array),
-            attrs={"grid_mapping": GRID_MAPPING, "nodata": np.array(fill, dtype=dtype)[()]},
-            encoding={
-                "_FillValue": np.array(fill, dtype=dtype)[()],
-                "dtype": dtype,
-                "preferred_chunks": {d: chunks[d] for d in dims},
-            },
+            # the fill value as an attribute (not encoding): these values are not masked-decoded,
+            # which is what rioxarray and the CF encoders of to_zarr / to_netcdf read it as
+            attrs={"grid_mapping": GRID_MAPPING, "_FillValue": fill_scalar, "nodata": fill_scalar},
+            encoding={"dtype": dtype, "preferred_chunks": {d: chunks[d] for d in dims}},
         )
         variables[band] = variable
     attrs = {k: v for k, v in info.properties.items() if isinstance(v, (bool, int, float, str))}
