@@ -22,19 +22,23 @@ def _process_clients() -> tuple[int, int]:
 
 
 def test_local_cluster_of_two_processes_gives_the_same_result(ee_emulator):
-    ds = eerest.xarray.open_dataset(
-        SCENES,
+    config = eerest.xarray.ClientConfig(
         project=EMULATOR_PROJECT,
         base_url=ee_emulator.url,  # the emulator runs in this process; workers reach it on 127.0.0.1
-        credentials_factory=emulator_credentials,
-        chunks={"time": 1, "y": 112, "x": 112},
+        credentials=emulator_credentials,
+        max_concurrency=2,
+        max_retries=0,  # a 429 would fail the computation
     )
+    ds = eerest.xarray.open_dataset(SCENES, client=config, chunks={"time": 1, "y": 112, "x": 112})
     expected = ds.compute(scheduler="threads")
+    # 2 processes x 2 in flight each: the cap on the project is never exceeded, whatever the threads
+    ee_emulator.faults.set_limits(max_concurrent=4)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None, silence_logs=40
     ) as cluster, distributed.Client(cluster) as client:
         got = client.compute(ds).result()
         per_worker = client.run(_process_clients)
+    assert ee_emulator.faults.rejected == 0
     for band in ds.data_vars:
         assert got[band].dtype == np.uint16
         assert got[band].values.tobytes() == expected[band].values.tobytes()

@@ -15,6 +15,7 @@ from numpy.typing import DTypeLike
 from xarray.backends import BackendArray, BackendEntrypoint
 from xarray.core import indexing
 
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._ee import is_ee_object
 from eerest.errors import InvalidRequestError
 from eerest.tiling import DEFAULT_MAX_TILE_BYTES, PixelGrid, Window, plan_tiles
@@ -202,7 +203,7 @@ def open_eerest(
     project: str | None = None,
     base_url: str | None = None,
     api_version: ApiVersion = "v1",
-    max_concurrency: int | None = None,
+    max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES,
     drop_variables: Iterable[str] | None = None,
 ) -> xr.Dataset:
@@ -268,7 +269,7 @@ class EeRestBackendEntrypoint(BackendEntrypoint):
         project: str | None = None,
         base_url: str | None = None,
         api_version: ApiVersion = "v1",
-        max_concurrency: int | None = None,
+        max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
         max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES,
     ) -> xr.Dataset:
         return open_eerest(
@@ -306,7 +307,7 @@ def open_dataset(
     project: str | None = None,
     base_url: str | None = None,
     api_version: ApiVersion = "v1",
-    max_concurrency: int | None = None,
+    max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES,
 ) -> xr.Dataset:
     """An Earth Engine image or image collection as a lazy xarray Dataset.
@@ -322,9 +323,10 @@ def open_dataset(
     variables' ``_FillValue`` encoding and ``nodata`` attribute.
 
     ``client``: an eerest client (used in this process) or a :class:`ClientConfig`;
-    without one, a client is built from ``project``, ``base_url``, ``api_version`` and
-    ``credentials_factory``. Dask workers in other processes build their own client from the
-    configuration, one per process: ``max_concurrency`` applies per process.
+    without one, a client is built from ``project``, ``base_url``, ``api_version``,
+    ``max_concurrency`` and ``credentials_factory``. Dask workers in other processes build
+    their own client from the configuration, one per process: the client's concurrency
+    limit applies per process (``workers x max_concurrency`` in flight in total).
     """
     if not isinstance(source, str):
         # a plain Expression dict tokenizes (dask names its chunks by the source); an ee

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import google.auth.credentials
 import httpx
 
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND
 from eerest.errors import InvalidRequestError
 
 __all__ = ["ApiVersion", "ClientConfig", "CredentialsFactory", "client_for"]
@@ -33,8 +34,8 @@ class ClientConfig:
 
     ``credentials`` is a :data:`CredentialsFactory` called on each process that builds a
     client, or ``None`` for Application Default Credentials resolved there. The limits
-    (``max_concurrency``, ``max_requests_per_second``) apply per process: with dask,
-    ``workers x max_concurrency`` requests can be in flight in total.
+    (``max_concurrency``, ``max_requests_per_second``; ``None``: no cap) apply per process:
+    with dask, ``workers x max_concurrency`` requests can be in flight in total.
     """
 
     project: str | None = None
@@ -43,8 +44,8 @@ class ClientConfig:
     credentials: CredentialsFactory | None = None
     timeout: float | None = None
     max_retries: int | None = None
-    max_concurrency: int | None = None
-    max_requests_per_second: float | None = None
+    max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY
+    max_requests_per_second: float | None = DEFAULT_MAX_REQUESTS_PER_SECOND
     quota_project: str | None = None
     _portable: bool = field(default=True, repr=False, compare=False)
 
@@ -76,8 +77,8 @@ class ClientConfig:
             credentials=credentials,
             timeout=timeout,
             max_retries=getattr(client, "max_retries", None),
-            max_concurrency=_limit(client, "max_concurrency"),
-            max_requests_per_second=_limit(client, "max_requests_per_second"),
+            max_concurrency=client.limiter.max_concurrency,
+            max_requests_per_second=client.limiter.max_requests_per_second,
             _portable=credentials is not None or not explicit,
         )
 
@@ -89,11 +90,14 @@ class ClientConfig:
             kwargs["credentials"] = self.credentials()
         if self.timeout is not None:
             kwargs["timeout"] = self.timeout
-        for name in ("max_retries", "max_concurrency", "max_requests_per_second", "quota_project"):
-            value = getattr(self, name)
-            if value is not None:
-                kwargs[name] = value
-        return module.Client(**kwargs)
+        if self.max_retries is not None:
+            kwargs["max_retries"] = self.max_retries
+        return module.Client(
+            **kwargs,
+            quota_project=self.quota_project,
+            max_concurrency=self.max_concurrency,
+            max_requests_per_second=self.max_requests_per_second,
+        )
 
     def __reduce__(self) -> Any:
         if not self._portable:
@@ -109,14 +113,6 @@ class ClientConfig:
 
 def _rebuild(values: dict[str, Any]) -> ClientConfig:
     return ClientConfig(**values)
-
-
-def _limit(client: Any, name: str) -> Any:
-    """A limiter setting of ``client`` if it exposes one (directly or on its limiter)."""
-    value = getattr(client, name, None)
-    if value is None:
-        value = getattr(getattr(client, "limiter", None) or getattr(client, "_limiter", None), name, None)
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 class _ProcessClients:

@@ -40,18 +40,10 @@ def grid_mapping_attrs(grid: PixelGrid) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     crs = grid.crs.strip()
     wkt = None if _CRS_CODE.match(crs) else crs
-    try:
-        import pyproj
-    except ImportError:
-        pyproj = None
-    if pyproj is not None:
-        try:
-            proj_crs = pyproj.CRS.from_user_input(crs)
-        except pyproj.exceptions.CRSError:
-            proj_crs = None
-        if proj_crs is not None:
-            attrs.update(proj_crs.to_cf())
-            wkt = proj_crs.to_wkt()
+    cf = _cf_attrs(crs)
+    if cf is not None:
+        attrs.update(cf)
+        wkt = cf["crs_wkt"]
     if wkt is not None:
         attrs["crs_wkt"] = wkt
     attrs["spatial_ref"] = wkt or crs
@@ -59,3 +51,16 @@ def grid_mapping_attrs(grid: PixelGrid) -> dict[str, Any]:
         attrs["crs_code"] = crs
     attrs["GeoTransform"] = " ".join(repr(float(v)) for v in (tx, sx, shx, ty, shy, sy))
     return attrs
+
+
+def _cf_attrs(crs: str) -> dict[str, Any] | None:
+    """pyproj's CF grid-mapping attributes of ``crs`` (with ``crs_wkt``), if pyproj is installed."""
+    try:
+        import pyproj
+    except ImportError:
+        return None
+    try:
+        proj_crs = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        return None
+    return {**proj_crs.to_cf(), "crs_wkt": proj_crs.to_wkt()}
