@@ -211,3 +211,58 @@ def test_rioxarray_reads_crs_transform_nodata_and_writes_geotiff(ee_client, tmp_
     back = rioxarray.open_rasterio(tmp_path / "red.tif")
     assert back.dtype == np.uint16 and back.rio.crs.to_epsg() == 32633
     assert back.values[0].tobytes() == ds.red.isel(time=0).values.tobytes()
+
+
+def _call(name, **arguments):
+    return {"functionInvocationValue": {"functionName": name, "arguments": arguments}}
+
+
+def _computed_collection(*, mapped=False):
+    """The scenes with CLOUD_COVER < 10 (``mapped``: each plus 1, an image without an id)."""
+    one = _call("Image.constant", value={"constantValue": 1})
+    values = {
+        "scenes": _call("ImageCollection.load", id={"constantValue": SCENES}),
+        "clear": _call("Collection.filter", collection={"valueReference": "scenes"},
+                       filter=_call("Filter.lessThan", leftField={"constantValue": "CLOUD_COVER"},
+                                    rightValue={"constantValue": 10})),
+    }
+    if not mapped:
+        return {"result": "clear", "values": values}
+    values["plus_one"] = {"functionDefinitionValue": {"argumentNames": ["img"], "body": "body"}}
+    values["body"] = _call("Image.add", image1={"argumentReference": "img"}, image2=one)
+    values["mapped"] = _call("Collection.map", collection={"valueReference": "clear"},
+                             baseAlgorithm={"valueReference": "plus_one"})
+    return {"result": "mapped", "values": values}
+
+
+def test_computed_collection_reads_each_image_with_compute_pixels(ee_client, ee_emulator):
+    ds = eerest.xarray.open_dataset(_computed_collection(), client=ee_client, band_ids=["red"])
+    assert [r.path.rsplit(":", 1)[-1] for r in ee_emulator.requests] == ["computeImages"]
+    assert ds.sizes["time"] == 3 and ds.CLOUD_COVER.values.tolist() == [2.18, 0.0, 6.47]
+    ee_emulator.app.clear_requests()
+    red = ds.red.values
+    assert {r.path.rsplit(":", 1)[-1] for r in ee_emulator.requests} == {"computePixels"}
+    for t, date in enumerate(["20240504", "20240613", "20240723"]):
+        assert red[t].tobytes() == _direct(ee_client, f"{SCENES}/{date}", ["red"])["red"].tobytes()
+
+
+def test_computed_collection_of_images_without_ids_is_refused(ee_client):
+    with pytest.raises(InvalidRequestError, match="has no id, so it cannot be read alone"):
+        eerest.xarray.open_dataset(_computed_collection(mapped=True), client=ee_client)
+
+
+def test_ee_objects_are_sources(ee_client, ee_emulator):
+    ee = pytest.importorskip("ee")
+    from google.oauth2.credentials import Credentials
+
+    ee.Initialize(credentials=Credentials(token="emulator"), project="eerest", opt_url=ee_emulator.url)
+    try:
+        collection = ee.ImageCollection(SCENES).filter(ee.Filter.lt("CLOUD_COVER", 5))
+        ds = eerest.xarray.open_dataset(collection, client=ee_client, band_ids=["nir"])
+        assert ds.nir.dims == ("time", "y", "x") and ds.sizes["time"] == 2
+        image = ee.Image(f"{SCENES}/20240504").select(["nir"])
+        one = eerest.xarray.open_dataset(image, client=ee_client, grid=PixelGrid.from_api(_direct_grid(ee_client)))
+        assert one.nir.dims == ("y", "x")
+        assert one.nir.values.tobytes() == ds.nir.isel(time=0).values.tobytes()
+    finally:
+        ee.Reset()
