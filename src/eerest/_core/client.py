@@ -18,6 +18,7 @@ import google.auth.credentials
 import google.auth.exceptions
 import httpx
 
+from eerest._area import AsyncReadAreaMixin, SyncReadAreaMixin
 from eerest._core.auth import Auth
 from eerest._core.body import aread_body, read_body
 from eerest._core.call import Call, build_call
@@ -232,7 +233,7 @@ def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
         return stop.value  # type: ignore[no-any-return]
 
 
-class SyncClientBase(_ClientBase[httpx.Client]):
+class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
     """Base of every generated ``Client``."""
 
     _http_class = httpx.Client
@@ -325,7 +326,7 @@ class SyncClientBase(_ClientBase[httpx.Client]):
         return self._result(call, response, content)
 
 
-class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
+class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
     """Base of every generated ``AsyncClient``."""
 
     _http_class = httpx.AsyncClient
