@@ -266,3 +266,17 @@ def test_ee_objects_are_sources(ee_client, ee_emulator):
         assert one.nir.values.tobytes() == ds.nir.isel(time=0).values.tobytes()
     finally:
         ee.Reset()
+
+
+def test_compute_equals_read_area_with_small_chunks(ee_client):
+    grid = PixelGrid.from_bbox("EPSG:32633", 7, (533300, 5310000, 534300, 5311100))  # resampled, odd sizes
+    ds = eerest.xarray.open_dataset(SCENES, client=ee_client, grid=grid, chunks={"time": 2, "y": 97, "x": 61})
+    computed = ds.isel(time=slice(0, 3)).compute()
+    for t, date in enumerate(SCENE_DATES[:3]):
+        area = ee_client.read_area(f"{SCENES}/{date}", grid=grid, max_tile_bytes=64 * 64 * 12)
+        for band in BANDS:
+            assert computed[band].values[t].tobytes() == area[band].tobytes()
+    image = ee_client.read_area(_ndvi_expression(), grid=grid, max_tile_bytes=64 * 64 * 5)
+    ndvi = eerest.xarray.open_dataset(_ndvi_expression(), client=ee_client, grid=grid, chunks={"y": 50, "x": 50})
+    name = image.dtype.names[0]
+    assert ndvi[name].values.tobytes() == image[name].tobytes()
