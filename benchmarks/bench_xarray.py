@@ -12,6 +12,8 @@ Arms (each round runs every arm once, each in a fresh process, in a rotated orde
 - ``dask-store``    ``eerest.xarray.open_dataset`` + ``dask.array.store`` of the variable into a
                     preallocated array (threaded scheduler, one dask thread per request allowed);
 - ``dask-compute``  the same, ``.compute()`` (dask concatenates the chunks: one more copy);
+- ``dask-zarr``     the same, ``ds.to_zarr(...)`` into a temporary directory: memory is the
+                    chunks in flight, not the cube;
 - ``dask-cluster``  ``distributed.LocalCluster(n_workers=2, processes=True)``, each worker
                     limited to half the concurrency (the limit is per process), the chunks
                     gathered into one array in this process as they complete;
@@ -57,7 +59,7 @@ SCALE = 10.0
 ORIGIN = (500000.0, 5400000.0)
 PROJECT = "bench"
 COLLECTION = f"projects/{PROJECT}/assets/cube"
-ARMS = ("read_area", "dask-store", "dask-compute", "dask-cluster", "dask-cluster-persist")
+ARMS = ("read_area", "dask-store", "dask-compute", "dask-zarr", "dask-cluster", "dask-cluster-persist")
 
 
 def image_name(t: int) -> str:
@@ -242,6 +244,31 @@ def arm_dask_compute(url: str, side: int, times: int, concurrency: int) -> Calla
     return read
 
 
+def arm_dask_zarr(url: str, side: int, times: int, concurrency: int) -> Callable[[], Any]:
+    import tempfile
+
+    import dask
+
+    _warm_up()
+    import zarr  # noqa: F401
+
+    tmp = tempfile.TemporaryDirectory(prefix="bench-xarray-")
+
+    def read() -> Any:
+        ds = _open(url, concurrency)
+        with dask.config.set(scheduler="threads", num_workers=concurrency):
+            ds[[BAND]].to_zarr(f"{tmp.name}/cube.zarr", zarr_format=2, consolidated=False)
+        read.stop = time.perf_counter()  # type: ignore[attr-defined]
+        import xarray as xr
+
+        stored = xr.open_zarr(f"{tmp.name}/cube.zarr", mask_and_scale=False, consolidated=False)[BAND]
+        sample = stored[:, SAMPLE[0], SAMPLE[1]].values
+        tmp.cleanup()
+        return _Sampled(sample)
+
+    return read
+
+
 def _worker_reset_peak() -> int:
     _reset_peak()
     return _status("VmRSS")
@@ -347,6 +374,7 @@ ARM_FUNCTIONS = {
     "read_area": arm_read_area,
     "dask-store": arm_dask_store,
     "dask-compute": arm_dask_compute,
+    "dask-zarr": arm_dask_zarr,
     "dask-cluster": arm_dask_cluster,
     "dask-cluster-persist": arm_dask_cluster_persist,
 }
@@ -434,6 +462,7 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
         "read_area": "`read_area` of each image → numpy (the ceiling)",
         "dask-store": "xarray + dask threads, `dask.array.store` → numpy",
         "dask-compute": "xarray + dask threads, `.compute()`",
+        "dask-zarr": "xarray + dask threads, `.to_zarr()` (a directory)",
         "dask-cluster": "xarray + `LocalCluster` (2 processes), chunks gathered into an array here",
         "dask-cluster-persist": "xarray + `LocalCluster` (2 processes), `.persist()` on the workers",
     }

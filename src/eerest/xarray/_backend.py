@@ -67,7 +67,6 @@ class EeRestBackendArray(BackendArray):
                 self._read_into(times, rows, cols, out)
         return out[tuple(0 if isinstance(k, (int, np.integer)) else slice(None) for k in full)]
 
-
     def _read_into(self, times: range, rows: range, cols: range, out: np.ndarray[Any, Any]) -> None:
         """Several images, or a strided selection: the window covering it, image by image."""
         r0, c0 = min(rows), min(cols)
