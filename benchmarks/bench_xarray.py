@@ -381,14 +381,19 @@ ARM_FUNCTIONS = {
 
 
 def child(arm: str, url: str, side: int, times: int, concurrency: int) -> None:
+    import resource
+
     read = ARM_FUNCTIONS[arm](url, side, times, concurrency)
     _reset_peak()
     before = _status("VmRSS")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     cube = read()
     elapsed = getattr(read, "stop", time.perf_counter()) - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
     peak = _status("VmHWM") - before
-    result = {"arm": arm, "seconds": elapsed, "peak": peak, "checksum": checksum(cube),
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    result = {"arm": arm, "seconds": elapsed, "cpu": cpu, "peak": peak, "checksum": checksum(cube),
               "worker_peak": getattr(read, "worker_peak", None)}
     print(json.dumps(result))
 
@@ -446,7 +451,7 @@ def main() -> None:
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
                 results[arm].append(result)
                 worker = f", worker {result['worker_peak'] / output:.2f}" if result.get("worker_peak") else ""
-                print(f"  round {round_no + 1}: {arm:<13} {result['seconds']:6.2f} s "
+                print(f"  round {round_no + 1}: {arm:<13} {result['seconds']:6.2f} s ({result['cpu']:5.2f} s CPU here) "
                       f"{output / 2**20 / result['seconds']:7.0f} MiB/s  peak {result['peak'] / output:.2f}{worker} "
                       "x output", flush=True)
     finally:
