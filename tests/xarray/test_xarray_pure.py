@@ -12,8 +12,9 @@ from eerest.testing import emulator_credentials
 from eerest.tiling import PixelGrid
 from eerest.xarray import ClientConfig, client_for
 from eerest.xarray._coords import grid_mapping_attrs, xy_coords
-from eerest.xarray._fill import band_fill_values, unmask_expression
-from eerest.xarray._source import collection_image_expression, looks_like_collection
+from eerest.xarray._expressions import collection_image, unmask
+from eerest.xarray._fill import band_fill_values
+from eerest.xarray._source import looks_like_collection
 
 
 def test_coordinates_are_pixel_centres():
@@ -58,7 +59,7 @@ def test_default_fill_value_is_what_earth_engine_sends():
 
 def test_unmask_expression_wraps_the_result():
     expr = {"result": "0", "values": {"0": {"constantValue": 1}}}
-    out = unmask_expression(expr, [5])
+    out = unmask(expr, [5])
     node = out["values"][out["result"]]["functionInvocationValue"]
     assert node["functionName"] == "Image.unmask"
     assert node["arguments"]["input"] == {"valueReference": "0"}
@@ -71,7 +72,7 @@ def test_unmask_expression_wraps_the_result():
 def test_collection_detection_and_single_image_expressions():
     load = {"result": "0", "values": {"0": {"functionInvocationValue": {"functionName": "ImageCollection.load", "arguments": {}}}}}
     assert looks_like_collection(None, load)
-    first = collection_image_expression(load, "20240504")
+    first = collection_image(load, "20240504")
     assert not looks_like_collection(None, first)
     filt = first["values"]["eerest_filter"]["functionInvocationValue"]["arguments"]
     assert filt == {"leftField": {"constantValue": "system:index"}, "rightValue": {"constantValue": "20240504"}}

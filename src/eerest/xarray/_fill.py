@@ -17,7 +17,7 @@ import numpy as np
 
 from eerest.errors import InvalidRequestError
 
-__all__ = ["DEFAULT_FILL_VALUE", "FillValue", "band_fill_values", "unmask_expression"]
+__all__ = ["DEFAULT_FILL_VALUE", "FillValue", "band_fill_values"]
 
 #: What Earth Engine sends for a masked pixel in an NPY response.
 DEFAULT_FILL_VALUE = 0
@@ -62,32 +62,3 @@ def _representable(band: str, dtype: np.dtype[Any], value: Any) -> FillValue:
     if float(dtype.type(value)) != float(value):
         raise InvalidRequestError(f"the fill value {value!r} of band {band!r} is not exactly representable as {dtype}")
     return float(value)
-
-
-def unmask_expression(expression: Mapping[str, Any], fills: Sequence[FillValue]) -> dict[str, Any]:
-    """``expression`` (an Image) with masked pixels replaced by ``fills`` (one per band, in
-    band order) on the server, also outside the image's footprint."""
-    values = dict(expression["values"])
-    fill_key = _fresh_key(values, "eerest_fill")
-    constant = fills[0] if len(set(fills)) == 1 else list(fills)
-    values[fill_key] = _invocation("Image.constant", value={"constantValue": constant})
-    unmask_key = _fresh_key(values, "eerest_unmask")
-    values[unmask_key] = _invocation(
-        "Image.unmask",
-        input={"valueReference": expression["result"]},
-        value={"valueReference": fill_key},
-        sameFootprint={"constantValue": False},
-    )
-    return {"result": unmask_key, "values": values}
-
-
-def _invocation(name: str, **arguments: Any) -> dict[str, Any]:
-    return {"functionInvocationValue": {"functionName": name, "arguments": arguments}}
-
-
-def _fresh_key(values: Mapping[str, Any], base: str) -> str:
-    key, n = base, 0
-    while key in values:
-        n += 1
-        key = f"{base}{n}"
-    return key

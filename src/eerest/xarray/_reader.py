@@ -14,7 +14,8 @@ from eerest.errors import ResponseDecodeError
 from eerest.tiling import PixelGrid, Tile, Window, plan_tiles
 
 from ._config import ClientConfig, client_for
-from ._fill import DEFAULT_FILL_VALUE, FillValue, unmask_expression
+from ._expressions import load, unmask
+from ._fill import DEFAULT_FILL_VALUE, FillValue
 from ._source import ImageRef
 
 __all__ = ["WindowReader"]
@@ -103,9 +104,9 @@ class WindowReader:
                 name=image.asset, file_format="NPY", band_ids=[band], grid=grid.to_api()
             )
         else:
-            expression = image.expression if image.expression is not None else _load(image.asset)
+            expression = image.expression if image.expression is not None else load("Image.load", str(image.asset))
             if fill != DEFAULT_FILL_VALUE:
-                expression = unmask_expression(expression, [fill])
+                expression = unmask(expression, [fill])
             pixels = pixels_api.image.compute_pixels(
                 expression=expression, file_format="NPY", band_ids=[band], grid=grid.to_api(), band_dtypes=[served]
             )
@@ -113,10 +114,3 @@ class WindowReader:
         if array.dtype.names is None or band not in array.dtype.names:
             raise ResponseDecodeError(f"{image.label}: the response has no band {band!r} (it has {array.dtype.names})")
         return array[band]  # type: ignore[no-any-return]
-
-
-def _load(asset: str | None) -> dict[str, Any]:
-    return {
-        "result": "0",
-        "values": {"0": {"functionInvocationValue": {"functionName": "Image.load", "arguments": {"id": {"constantValue": asset}}}}},
-    }

@@ -18,10 +18,11 @@ from eerest._ee import is_ee_object, to_expression
 from eerest.errors import InvalidRequestError, ResponseDecodeError
 from eerest.tiling import PixelGrid, Window
 
+from ._expressions import collection_image, load
+
 __all__ = [
     "ImageRef",
     "SourceInfo",
-    "collection_image_expression",
     "describe_source",
     "expression_dict",
     "is_asset_name",
@@ -99,7 +100,7 @@ def describe_source(
             image = _image_ref(asset, source, None)
             return _info(False, [image], band_ids, asset.properties or {}, _native_grid(asset))
         if kind == "IMAGE_COLLECTION":
-            images, native = _list_images(client, _load_collection(source), stored=True)
+            images, native = _list_images(client, load("ImageCollection.load", source), stored=True)
             return _info(True, images, band_ids, asset.properties or {}, native)
         raise InvalidRequestError(f"asset {source!r} is a {kind}, not an IMAGE or IMAGE_COLLECTION")
 
@@ -113,37 +114,6 @@ def describe_source(
         raise InvalidRequestError("a computed image has no native grid: pass grid= (e.g. PixelGrid.from_bbox(...))")
     bands = _computed_bands(client, expression, grid, band_ids, band_dtypes)
     return _info(False, [ImageRef(None, expression, bands, label="the computed image")], band_ids, {}, None)
-
-
-def collection_image_expression(collection: Mapping[str, Any], index: str) -> dict[str, Any]:
-    """The Image of ``collection`` whose ``system:index`` is ``index``."""
-    values = dict(collection["values"])
-    keys = [_fresh(values, f"eerest_{name}") for name in ("filter", "filtered", "first")]
-    values[keys[0]] = _call(
-        "Filter.equals", leftField={"constantValue": "system:index"}, rightValue={"constantValue": index}
-    )
-    values[keys[1]] = _call(
-        "Collection.filter", collection={"valueReference": collection["result"]}, filter={"valueReference": keys[0]}
-    )
-    values[keys[2]] = _call("Collection.first", collection={"valueReference": keys[1]})
-    return {"result": keys[2], "values": values}
-
-
-def _fresh(values: dict[str, Any], base: str) -> str:
-    key, n = base, 0
-    while key in values:
-        n += 1
-        key = f"{base}{n}"
-    values[key] = None
-    return key
-
-
-def _call(name: str, **arguments: Any) -> dict[str, Any]:
-    return {"functionInvocationValue": {"functionName": name, "arguments": arguments}}
-
-
-def _load_collection(name: str) -> dict[str, Any]:
-    return {"result": "0", "values": {"0": _call("ImageCollection.load", id={"constantValue": name})}}
 
 
 def expression_dict(source: Any) -> dict[str, Any]:
@@ -222,7 +192,7 @@ def _list_images(client: Any, expression: dict[str, Any], *, stored: bool) -> tu
                     f"image {len(images)} of the computed collection has no id, so it cannot be read alone; "
                     "build the collection from stored images (their system:index identifies them)"
                 )
-            images.append(_image_ref(asset, None, collection_image_expression(expression, index)))
+            images.append(_image_ref(asset, None, collection_image(expression, index)))
         if native is None:
             native = _native_grid(asset)
     if not images:
