@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from eerest._core.body import BodyLimits
 from eerest._core.message import Message
-from eerest._core.paths import check_pattern, expand_path
+from eerest._core.paths import check_header, check_path_value, check_pattern, expand_path
 from eerest._core.spec import ApiInfo, MethodSpec, ParamSpec
 from eerest._core.types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
 from eerest.errors import InvalidRequestError
@@ -31,6 +32,7 @@ class Call:
     timeout: Timeout | NotGiven = NOT_GIVEN
     request: Message | None = None  # the validated request message, for overlays
     extras: Mapping[str, Any] = field(default_factory=dict)  # overlay-only arguments
+    body_limits: BodyLimits | None = None  # set by overlays that know the response's size
 
 
 def encode_query_value(value: Any) -> str:
@@ -65,6 +67,7 @@ def _path_value(api: ApiInfo, spec: MethodSpec, p: ParamSpec, value: Any, projec
     value = str(value)
     if p.defaults_to_project and not value.startswith("projects/"):
         value = "projects/" + value
+    check_path_value(spec.id, p.name, value)
     check_pattern(spec.id, p.name, value, p.pattern)
     return value
 
@@ -116,6 +119,8 @@ def build_call(
     elif options.extra_body:
         json_body = dict(options.extra_body)
 
+    for name, value in options.extra_headers.items():
+        check_header(spec.id, name, value)
     headers = {"accept": spec.accept, **{k.lower(): v for k, v in options.extra_headers.items()}}
     return Call(
         spec=spec,
