@@ -10,11 +10,20 @@ import numpy as np
 import pytest
 from pixhelp import RawServer, Reply, npy_bytes, run
 
-from eerest import InvalidRequestError, RequestLimitError, limits
+from eerest import InvalidRequestError, RequestLimitError, ResponseDecodeError, limits
 
 EXPR = {"result": "0", "values": {"0": {"constantValue": 1}}}
 SMALL = npy_bytes(np.zeros((1, 1), dtype=[("b", "u1")]))
 ASSET = "projects/p/assets/big"
+
+
+def _unless_mismatch(get: Any) -> Any:
+    try:
+        return get()
+    except ResponseDecodeError as exc:
+        if "request's grid" not in str(exc) and "the request asks for" not in str(exc):
+            raise
+        return None
 
 
 def _grid(w: int, h: int) -> dict[str, Any]:
@@ -25,7 +34,9 @@ def _compute(flavour: tuple[str, str], server: RawServer, **kwargs: Any) -> Any:
     version, kind = flavour
     server.routes[":computePixels"] = Reply(SMALL)
     kwargs.setdefault("file_format", "NPY")
-    return run(version, kind, server.url, lambda c: c.projects.image.compute_pixels(expression=EXPR, **kwargs))
+    return _unless_mismatch(
+        lambda: run(version, kind, server.url, lambda c: c.projects.image.compute_pixels(expression=EXPR, **kwargs))
+    )
 
 
 def _asset(bands: list[dict[str, Any]]) -> Reply:
@@ -41,7 +52,9 @@ def _get(flavour: tuple[str, str], server: RawServer, bands: list[dict[str, Any]
     server.routes[":getPixels"] = Reply(SMALL)
     server.routes["/big"] = _asset(bands)
     kwargs.setdefault("file_format", "NPY")
-    return run(version, kind, server.url, lambda c: c.projects.assets.get_pixels(name=ASSET, **kwargs))
+    return _unless_mismatch(
+        lambda: run(version, kind, server.url, lambda c: c.projects.assets.get_pixels(name=ASSET, **kwargs))
+    )
 
 
 # -- computePixels, from band_dtypes= --------------------------------------------------------

@@ -11,7 +11,7 @@ buffer is not zero-filled: every byte of it is written from the wire before it i
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -61,14 +61,21 @@ class BodyLimits:
         return min(content_length, self.trusted, self.cap)
 
 
-try:  # CPython: a bytearray of the final size whose bytes are not zeroed first
-    import ctypes
+def _bytearray_factory() -> Callable[[None, int], bytearray] | None:
+    """CPython's ``PyByteArray_FromStringAndSize(NULL, n)``: a bytearray whose bytes are not
+    zeroed first (``None`` elsewhere)."""
+    try:
+        import ctypes
 
-    _new_bytearray = ctypes.pythonapi.PyByteArray_FromStringAndSize
-    _new_bytearray.restype = ctypes.py_object
-    _new_bytearray.argtypes = (ctypes.c_char_p, ctypes.c_ssize_t)
-except (ImportError, AttributeError):  # pragma: no cover - other interpreters
-    _new_bytearray = None
+        make = ctypes.pythonapi.PyByteArray_FromStringAndSize
+    except (ImportError, AttributeError):  # pragma: no cover - other interpreters
+        return None
+    make.restype = ctypes.py_object
+    make.argtypes = (ctypes.c_char_p, ctypes.c_ssize_t)
+    return make  # type: ignore[no-any-return]
+
+
+_new_bytearray = _bytearray_factory()
 
 
 def uninitialized(size: int) -> bytearray:
@@ -76,7 +83,7 @@ def uninitialized(size: int) -> bytearray:
     about a third of reading it from loopback); callers overwrite every byte."""
     if _new_bytearray is None or size <= 0:  # pragma: no cover - other interpreters
         return bytearray(size)
-    return _new_bytearray(None, size)  # type: ignore[no-any-return]
+    return _new_bytearray(None, size)
 
 
 class TruncatedBody(ResponseDecodeError):

@@ -137,7 +137,7 @@ class _ClientBase(Generic[HttpT]):
         self: ClientSelf,
         *,
         timeout: Timeout | NotGiven = NOT_GIVEN,
-        deadline: float | None | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> ClientSelf:
         """A copy of this client with other defaults, sharing its connections, credentials

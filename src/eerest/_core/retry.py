@@ -8,9 +8,9 @@ honour ``Retry-After`` up to the cap.
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
