@@ -151,7 +151,7 @@ def body_limits(request: Any, demand: Demand) -> BodyLimits:
         data = demand.width * demand.height * sum(d.itemsize for d in demand.dtypes)
         names = request.band_ids
         if names and len(names) == len(demand.dtypes):
-            exact = npy_size((demand.height, demand.width), np.dtype(list(zip(names, demand.dtypes))))
+            exact = npy_size((demand.height, demand.width), np.dtype(list(zip(names, demand.dtypes, strict=True))))
             return BodyLimits(cap=exact, trusted=exact)
         return BodyLimits(cap=data + MAX_HEADER_BYTES, trusted=data + _NPY_HEADER_ROOM)
     return BodyLimits(cap=MAX_PIXEL_BODY, trusted=MAX_PIXEL_BODY)
@@ -188,6 +188,6 @@ def check_npy_answer(request: Any, demand: Demand, head: NpyHeader) -> None:
         raise DecodeProblem(f"the body's bands are {list(names)} but the request asks for {list(request.band_ids)}")
     if demand.dtypes is not None and names:
         got = [head.dtype.fields[n][0] for n in names]  # type: ignore[index]
-        for name, have, want in zip(names, got, demand.dtypes):
+        for name, have, want in zip(names, got, demand.dtypes, strict=False):
             if have.newbyteorder("=") != want.newbyteorder("="):
                 raise DecodeProblem(f"band {name!r} is {have} in the body but the request expects {want}")
