@@ -3,11 +3,11 @@ optional Pillow (``pip install 'eerest[image]'``)."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np
 
+from eerest._overlays.buffer_file import BufferFile
 from eerest._overlays.formats import missing_extra
 
 __all__ = ["decode_picture"]
@@ -22,7 +22,7 @@ def decode_picture(content: bytes | bytearray) -> np.ndarray[Any, Any]:
     except ImportError:
         raise missing_extra("Decoding PNG/JPEG", "Pillow", "image") from None
     try:
-        with Image.open(io.BytesIO(content)) as img:
+        with Image.open(BufferFile(content)) as img:
             img.load()
             if img.mode not in _KEEP:
                 has_alpha = img.mode in ("PA", "RGBa", "La") or "transparency" in img.info
