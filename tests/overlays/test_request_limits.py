@@ -157,7 +157,7 @@ def test_asset_types_bytes_at_limit(flavour: tuple[str, str], raw_server: RawSer
     # 4096 x 4096 x (int16 = 3 bytes) = 50331648: exactly the limit
     _get(flavour, raw_server, [_band("a", INT16)], grid=_grid(4096, 4096))
     assert len(raw_server.pixel_requests) == 1
-    assert raw_server.requests[0][1] == f"/{flavour[0]}/{ASSET}"  # assets.get first
+    assert raw_server.requests[0].path == f"/{flavour[0]}/{ASSET}"  # assets.get first
 
 
 def test_asset_types_bytes_over_limit(flavour: tuple[str, str], raw_server: RawServer) -> None:
@@ -230,7 +230,7 @@ def test_asset_not_fetched_when_it_cannot_matter(raw_server: RawServer) -> None:
     big = [_band("d", {"precision": "DOUBLE"}, 8000, 8000)]
     # a grid without dimensions: the size is the server's to work out, so no assets.get
     _get(("v1", "sync"), raw_server, big, grid={"crsCode": "EPSG:4326"})
-    assert [r[1] for r in raw_server.requests] == [f"/v1/{ASSET}:getPixels"]
+    assert [r.path for r in raw_server.requests] == [f"/v1/{ASSET}:getPixels"]
 
 
 def test_bytes_of_pixels(raw_server: RawServer) -> None:
