@@ -47,11 +47,21 @@ def check_path_value(method_id: str, name: str, value: str) -> None:
         problem = "contains a backslash"
     elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         problem = "contains a control character"
+    elif not _utf8(value):
+        problem = "is not valid Unicode text (a lone surrogate)"
     if problem:
         raise InvalidRequestError(
             f"{method_id}: the path parameter {name}={value[:200]!r} {problem}; pass a resource name such as "
             "'projects/my-project/assets/my-asset'"
         )
+
+
+def _utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def within(path: str, prefix: str) -> bool:
