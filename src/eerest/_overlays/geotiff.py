@@ -10,13 +10,16 @@ import numpy as np
 from eerest._overlays.buffer_file import BufferFile
 from eerest._overlays.formats import missing_extra
 
-__all__ = ["decode_geotiff", "transform_from_tags", "crs_from_geokeys"]
+__all__ = ["MAX_DECODED_BYTES", "decode_geotiff", "transform_from_tags", "crs_from_geokeys"]
 
 Transform = tuple[float, float, float, float, float, float]
 
 _PIXEL_SCALE, _TIEPOINT, _TRANSFORMATION, _GEOKEYS = 33550, 33922, 34264, 34735
 _RASTER_TYPE, _GEOGRAPHIC_TYPE, _PROJECTED_TYPE = 1025, 2048, 3072
 _USER_DEFINED = 32767
+#: The most a GeoTIFF body may decode to: the service answers at most 48 MiB of pixels, so
+#: a file claiming more (a decompression bomb) is refused before anything is allocated.
+MAX_DECODED_BYTES = 256 << 20
 
 
 def geokeys(values: Any) -> dict[int, int]:
@@ -71,6 +74,11 @@ def _pixels(tif: Any, content: bytes | bytearray) -> np.ndarray[Any, Any]:
     """The first series' pixels: a view on ``content`` when they lie in it uncompressed and
     contiguous (no copy at all), else decoded by tifffile (read in place, one copy)."""
     series = tif.series[0]
+    if series.nbytes > MAX_DECODED_BYTES:
+        raise ValueError(
+            f"the GeoTIFF claims {series.nbytes} bytes of pixels (shape {series.shape}), more than the "
+            f"{MAX_DECODED_BYTES} any pixel request can produce"
+        )
     offset = series.dataoffset
     if offset is not None and series.dtype is not None:
         dtype = np.dtype(series.dtype).newbyteorder(tif.byteorder)
