@@ -373,3 +373,68 @@ def test_failing_credentials_are_a_typed_error(server: ScriptedServer) -> None:
     with pytest.raises(eerest.CredentialsError, match="token endpoint said no"):
         call("sync", server.url, get_asset, credentials=Broken(token=None))
     assert server.requests == []
+
+
+# -- large bodies: received straight into their buffer (eerest._core.wire) ------------------
+
+BIG = np.arange(768 * 512, dtype="<f4").reshape(768, 512).view([("a", "<f4")])
+BIG_GRID = {"dimensions": {"width": 512, "height": 768}}
+
+
+def _big_body() -> bytes:
+    out = io.BytesIO()
+    np.save(out, BIG)
+    return out.getvalue()
+
+
+@pytest.fixture
+def direct_reads(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    from eerest._core import body, wire
+
+    seen: list[int | None] = []
+
+    def spy(*args: Any) -> int | None:
+        seen.append(wire.recv_body_into(*args))
+        return seen[-1]
+
+    monkeypatch.setattr(body, "recv_body_into", spy)
+    return seen
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtypes", [None, ["float32"]])
+def test_large_body_read_directly_and_connection_reused(
+    kind: str, dtypes: Any, server: ScriptedServer, direct_reads: list[int | None]
+) -> None:
+    server.default = Reply(_big_body())
+
+    def twice(c: Any) -> Any:
+        kw = {"grid": BIG_GRID, "band_ids": ["a"], "band_dtypes": dtypes}
+        if kind == "sync":
+            return [compute_npy(c, **kw).to_numpy() for _ in range(2)]
+
+        async def both() -> list[Any]:
+            return [(await compute_npy(c, **kw)).to_numpy() for _ in range(2)]
+
+        return both()
+
+    for array in call(kind, server.url, twice):
+        np.testing.assert_array_equal(array, BIG)
+    assert direct_reads == ([len(_big_body())] * 2 if kind == "sync" else [])
+
+
+@pytest.mark.parametrize("cut", [1 << 20, len(_big_body()) - 1])
+def test_large_body_cut_is_retried(cut: int, server: ScriptedServer, no_sleep: list[float],
+                                   direct_reads: list[int | None]) -> None:
+    server.reply(body=_big_body(), cut_after=cut)
+    server.reply(body=_big_body())
+    px = call("sync", server.url, lambda c: compute_npy(c, grid=BIG_GRID, band_ids=["a"]), max_retries=1)
+    np.testing.assert_array_equal(px.to_numpy(), BIG)
+    assert len(server.requests) == 2 and direct_reads[-1] == len(_big_body())  # the cut one raised
+
+
+def test_large_body_shorter_than_announced(server: ScriptedServer, direct_reads: list[int | None]) -> None:
+    body = _big_body()
+    server.default = Reply(body[:-10], content_length=len(body))
+    with pytest.raises(eerest.ResponseDecodeError, match="incomplete"):
+        call("sync", server.url, lambda c: compute_npy(c, grid=BIG_GRID))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import httpx
 
 from eerest._core.deadline import Deadline
+from eerest._core.wire import MIN_DIRECT_READ, recv_body_into
 from eerest.errors import APITimeoutError, ResponseDecodeError
 
 __all__ = [
@@ -146,6 +147,16 @@ class BodyReader:
                 request=self._request,
             )
 
+    def fill_from(self, response: httpx.Response) -> None:
+        """Receive the whole announced body from the socket into the preallocated buffer,
+        when it is large, fully preallocated and the connection allows it (sync only)."""
+        expected = self.expected
+        if expected is None or expected < MIN_DIRECT_READ or len(self.buffer) < expected or self.size:
+            return
+        filled = recv_body_into(response, memoryview(self.buffer)[:expected], self._deadline)
+        if filled is not None:
+            self.size = filled
+
     def finish(self) -> bytearray:
         if self.expected is not None and self.size != self.expected:
             raise TruncatedBody(
@@ -230,10 +241,12 @@ def _feed_all(reader: BodyReader, decoder: _Decoder, chunks: Iterable[bytes]) ->
 
 
 def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
-    """Read a streamed response's body into one buffer (see :class:`BodyReader`)."""
+    """Read a streamed response's body into one buffer (see :class:`BodyReader`); a large
+    identity body is received straight into it (see :mod:`eerest._core.wire`)."""
     reader = BodyReader(content_length(response), limits, response.request, deadline)
     decoder = _Decoder(response, limits.cap)
     try:
+        reader.fill_from(response)
         _feed_all(reader, decoder, response.iter_raw())
         decoder.flush()
     except httpx.TransportError as exc:
