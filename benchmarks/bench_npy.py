@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -25,13 +26,18 @@ from typing import Any
 
 import numpy as np
 
-WIDTH = HEIGHT = 2048
+WIDTH = 2048
+HEIGHT = int(os.environ.get("BENCH_HEIGHT", "2048"))  # 1536: the 36 MiB tile of issue 10
 BANDS = ("b1", "b2", "b3")
 EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
     "functionName": "Image.constant", "arguments": {"value": {"constantValue": [1, 2, 3]}}}}}}
 GRID = {"dimensions": {"width": WIDTH, "height": HEIGHT}, "crsCode": "EPSG:4326",
         "affineTransform": {"scaleX": 0.001, "scaleY": -0.001, "translateX": 0, "translateY": 0}}
 MODES = ("eerest", "httpx", "ee", "eerest-stream")
+# Also available: httpx-prealloc (httpx streamed into a buffer of Content-Length, header parsed,
+# array a view on it), eerest-tiff and httpx-tiff (an uncompressed GeoTIFF of the same pixels;
+# httpx: .content + tifffile).
+EXTRA_MODES = ("httpx-prealloc", "eerest-tiff", "httpx-tiff")
 
 
 def payload() -> bytes:
@@ -45,14 +51,27 @@ def payload() -> bytes:
     return buf.getvalue()
 
 
+def tiff_payload(npy: bytes) -> bytes:
+    """The same pixels as an uncompressed (height, width, bands) GeoTIFF."""
+    import tifffile
+
+    arr = np.load(io.BytesIO(npy))
+    plain = np.stack([arr[b] for b in BANDS], axis=-1)
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, plain, photometric="minisblack", planarconfig="contig")
+    return buf.getvalue()
+
+
 # -- the server (parent process) -------------------------------------------------------------
 
-def start_server(body: bytes) -> Any:
+def start_server(body: bytes, tiff: bytes | None = None) -> Any:
     from eerest.emulator import Emulator
     from eerest.emulator._app import App, Response
 
     class BenchApp(App):
         def compute_pixels(self, req: Any, version: str, project: str) -> Response:
+            if tiff is not None and b"GEO_TIFF" in req.body:
+                return Response(200, tiff, "image/tiff")
             return Response(200, body, "application/octet-stream")
 
     emu = Emulator(require_auth=False)
@@ -86,12 +105,15 @@ def _peak() -> int:
 
 
 def _fetcher(mode: str, url: str) -> Any:
-    if mode in ("eerest", "eerest-stream"):
+    if mode in ("eerest", "eerest-stream", "eerest-tiff"):
         import google.auth.credentials
 
         import eerest
 
         client = eerest.Client("bench", credentials=google.auth.credentials.AnonymousCredentials(), base_url=url)
+        if mode == "eerest-tiff":
+            return lambda: client.projects.image.compute_pixels(
+                expression=EXPRESSION, file_format="GEO_TIFF", grid=GRID).to_numpy()
         if mode == "eerest":
             return lambda: client.projects.image.compute_pixels(expression=EXPRESSION, file_format="NPY", grid=GRID).to_numpy()
 
@@ -104,6 +126,34 @@ def _fetcher(mode: str, url: str) -> Any:
             return np.load(target, mmap_mode="r")
 
         return stream
+    if mode == "httpx-prealloc":
+        import httpx
+
+        http = httpx.Client(timeout=600)
+        body = {"expression": EXPRESSION, "fileFormat": "NPY", "grid": GRID}
+        endpoint = f"{url}/v1/projects/bench/image:computePixels"
+
+        def prealloc() -> Any:
+            with http.stream("POST", endpoint, json=body) as r:
+                buf = bytearray(int(r.headers["content-length"]))
+                pos = 0
+                for chunk in r.iter_bytes():
+                    buf[pos : pos + len(chunk)] = chunk
+                    pos += len(chunk)
+            head = io.BytesIO(bytes(buf[:4096]))
+            np.lib.format.read_magic(head)
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(head)
+            return np.frombuffer(buf, dtype=dtype, offset=head.tell()).reshape(shape)
+
+        return prealloc
+    if mode == "httpx-tiff":
+        import httpx
+        import tifffile
+
+        http = httpx.Client(timeout=600)
+        body = {"expression": EXPRESSION, "fileFormat": "GEO_TIFF", "grid": GRID}
+        endpoint = f"{url}/v1/projects/bench/image:computePixels"
+        return lambda: tifffile.imread(io.BytesIO(http.post(endpoint, json=body).content))
     if mode == "httpx":
         import httpx
 
@@ -130,7 +180,8 @@ def child(mode: str, url: str, repeat: int) -> None:
     arr = fetch()
     first = time.perf_counter() - t0
     peak = _peak() - before
-    checksum = float(np.asarray(arr["b2"], dtype=np.float64).sum())
+    band = arr["b2"] if arr.dtype.names else arr[..., 1]
+    checksum = float(np.asarray(band, dtype=np.float64).sum())
     shape = list(arr.shape)
     del arr
     times = [first]
@@ -157,7 +208,7 @@ def main() -> None:
 
     body = payload()
     n = len(body)
-    emu = start_server(body)
+    emu = start_server(body, tiff_payload(body) if "tiff" in args.only else None)
     results: dict[str, dict[str, Any]] = {}
     try:
         for mode in args.only.split(","):
