@@ -142,7 +142,7 @@ def _fetcher(mode: str, url: str) -> Any:
                     pos += len(chunk)
             head = io.BytesIO(bytes(buf[:4096]))
             np.lib.format.read_magic(head)
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(head)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(head)
             return np.frombuffer(buf, dtype=dtype, offset=head.tell()).reshape(shape)
 
         return prealloc
