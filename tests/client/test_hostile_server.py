@@ -98,6 +98,9 @@ HOSTILE: dict[str, tuple[Reply, type[Exception], str]] = {
     "error status of another type": (
         Reply(b'{"error": {"code": 400, "message": ["x"], "status": 7, "details": "no"}}', status=400),
         eerest.BadRequestError, ""),
+    "error body on a 200": (
+        Reply(b'{"error": {"code": 400, "message": "Asset not ready.", "status": "FAILED_PRECONDITION"}}'),
+        eerest.ResponseDecodeError, "Asset not ready."),
     "HTTP 600": (Reply(raw=b"HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\n{}"), eerest.APIError, ""),
 }
 

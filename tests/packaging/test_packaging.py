@@ -32,7 +32,9 @@ DIST_INFO = f"{NAME}-{VERSION}.dist-info"
 SDIST_TOP = f"{NAME}-{VERSION}"
 
 #: Import name -> distribution, for what the SDK imports at run time.
-RUNTIME_IMPORTS = {"httpx": "httpx", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"}
+RUNTIME_IMPORTS = {
+    "httpx": "httpx", "httpcore": "httpcore", "h11": "h11", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"
+}
 #: Optional imports (only inside functions or guarded), and the extra that provides each.
 OPTIONAL_IMPORTS = {"tifffile": ("geotiff", "tifffile"), "PIL": ("image", "pillow"), "ee": ("ee", "earthengine-api")}
 #: Modules allowed a module-level import of something else: the pytest plugin.

@@ -292,6 +292,12 @@ class _ClientBase(Generic[HttpT]):
                 f"{spec.id}: the response is not valid JSON ({exc}; content-type {content_type!r})",
                 request=response.request,
             ) from exc
+        if isinstance(data, dict) and set(data) == {"error"} and "error" not in spec.response.model_fields:
+            error = status_error(response, bytes(content))
+            raise ResponseDecodeError(
+                f"{spec.id}: the server answered HTTP {response.status_code} with an error body: {error.message}",
+                request=response.request,
+            )
         try:
             return parse_response(spec.response, data)
         except RecursionError:
