@@ -224,7 +224,8 @@ def _time_ms(value: Any) -> float:
 # -- geometry -------------------------------------------------------------------------------
 def _parts(geometry: dict[str, Any]) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
     """(points and lines as coordinate arrays, polygons as lists of rings) of a GeoJSON geometry."""
-    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    kind = geometry.get("type")
+    coords: Any = geometry.get("coordinates")
     lines: list[np.ndarray] = []
     polygons: list[list[np.ndarray]] = []
     if kind == "GeometryCollection":

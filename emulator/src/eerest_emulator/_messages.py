@@ -40,6 +40,8 @@ def parse_request(version: str, schema: str, body: bytes) -> dict[str, Any]:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as e:
             raise invalid_argument(f"Invalid JSON payload received. {e}") from None
+        except RecursionError:
+            raise invalid_argument("Invalid JSON payload received. Message nested too deeply.") from None
     try:
         return check_message(document(version)["schemas"], schema, data, package=_package(version))
     except FieldViolation as e:
