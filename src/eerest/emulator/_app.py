@@ -19,16 +19,19 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import numpy as np
 
 from ._algorithms import REGISTRY, Context
+from ._catalogue import listing
 from ._discovery import VERSIONS, discovery_document
 from ._encode import encode
 from ._errors import ApiError, invalid_argument, not_found, unauthenticated
 from ._expression import evaluate
 from ._faults import Fault, FaultInjector
-from ._grid import resolve_grid
+from ._grid import resolve_grid, same_crs
 from ._image import Image, ImageCollection
+from ._info import to_info
 from ._limits import check_request
 from ._messages import build_message, parse_request
 from ._store import AssetStore
+from ._values import Geometry
 
 __all__ = ["App", "Request", "Response", "RecordedRequest", "ADMIN_PREFIX"]
 
@@ -38,6 +41,7 @@ _ROUTES = [
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:computePixels$"), "compute_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):getPixels$"), "get_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/imageCollection:computeImages$"), "compute_images"),
+    ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/value:compute$"), "compute_value"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+)/algorithms$"), "list_algorithms"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+)$"), "get_asset"),
 ]
@@ -213,8 +217,18 @@ class App:
         return Response.json(build_message(version, "EarthEngineAsset", self.store.asset_json(rec)))
 
     def list_algorithms(self, req: Request, version: str, project: str) -> Response:
-        algs = [REGISTRY[k].to_json() for k in sorted(REGISTRY)]
-        return Response.json({"algorithms": algs})
+        return Response.json({"algorithms": listing({k: a.to_json() for k, a in REGISTRY.items()})})
+
+    def compute_value(self, req: Request, version: str, project: str) -> Response:
+        """projects.value.compute: what `getInfo()` calls."""
+        body = parse_request(version, "ComputeValueRequest", req.body)
+        unknown = sorted(set(body) - {"expression", "workloadTag"})
+        if unknown:
+            raise invalid_argument(f'Invalid JSON payload received. Unknown name "{unknown[0]}": Cannot find field.')
+        if "expression" not in body:
+            raise invalid_argument("Request is missing required field 'expression'.")
+        value = evaluate(body["expression"], Context(self.store))
+        return Response.json({"result": to_info(value)})
 
     def _cached(self, req: Request, key_parts: str) -> tuple[str, Response | None]:
         key = hashlib.sha256(key_parts.encode() + b"\0" + req.body).hexdigest()
@@ -357,31 +371,30 @@ def _decode_token(token: str, expr_hash: str) -> int:
 
 
 def _region_grid(region: Any, grid: dict | None, image: Image) -> dict:
-    """getPixels `region`: the bounding box of a GeoJSON geometry, supported when the output
-    grid is in the geometry's CRS (EPSG:4326); the emulator does not reproject."""
+    """getPixels `region`: the bounding box, in the output grid's CRS, of a GeoJSON geometry
+    (EPSG:4326 unless it names its own `crs`)."""
     native = image.native_grid
     grid = dict(grid or {})
-    crs = grid.get("crsCode") or (native.crs if native else None)
-    if crs != "EPSG:4326":
-        raise invalid_argument(
-            "The eerest emulator supports getPixels 'region' only for grids in EPSG:4326 (it does not "
-            f"reproject the region into {crs}); use grid.affineTransform and grid.dimensions instead."
-        )
-    coords = np.asarray(_flatten_coords(region.get("coordinates") if isinstance(region, dict) else None), dtype=float)
-    if coords.size == 0:
+    crs = grid.get("crsCode") or grid.get("crsWkt") or (native.crs if native else None) or "EPSG:4326"
+    if not isinstance(region, dict) or not _flatten_coords(region.get("coordinates")):
         raise invalid_argument("region must be a GeoJSON geometry with coordinates.")
-    xmin, ymin = coords.min(axis=0)
-    xmax, ymax = coords.max(axis=0)
-    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native else {}))
+    xmin, ymin, xmax, ymax = Geometry.from_geojson(region).bounds(crs)
+    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs, crs) else {}))
     sx, sy = float(at.get("scaleX", 1.0)), float(at.get("scaleY", -1.0))
     dims = grid.get("dimensions")
     if dims:
         sx = (xmax - xmin) / dims["width"] * (1 if sx > 0 else -1)
         sy = (ymax - ymin) / dims["height"] * (1 if sy > 0 else -1)
+    elif not grid.get("affineTransform") and (native is None or not same_crs(native.crs, crs)):
+        raise invalid_argument(
+            f"getPixels with a region in another CRS ({crs}) than the image's needs grid.dimensions "
+            "or grid.affineTransform to set the pixel size."
+        )
     else:
         dims = {"width": max(1, int(np.ceil((xmax - xmin) / abs(sx)))), "height": max(1, int(np.ceil((ymax - ymin) / abs(sy))))}
     at.update(scaleX=sx, scaleY=sy, translateX=xmin if sx > 0 else xmax, translateY=ymax if sy < 0 else ymin)
-    return {"crsCode": crs, "affineTransform": at, "dimensions": dims}
+    key = "crsWkt" if "crsWkt" in grid and "crsCode" not in grid else "crsCode"
+    return {key: crs, "affineTransform": at, "dimensions": dims}
 
 
 def _flatten_coords(c: Any) -> list:

@@ -172,9 +172,60 @@ def _with_algorithms(doc: dict, version: str) -> dict:
     return doc
 
 
+_SCOPES = [
+    "https://www.googleapis.com/auth/cloud-platform",
+    "https://www.googleapis.com/auth/earthengine",
+]
+
+
+def _method(mid: str, http: str, path: str, flat: str, param: str, pattern: str, req: str | None, resp: str) -> dict:
+    out: dict = {
+        "id": mid,
+        "httpMethod": http,
+        "path": path,
+        "flatPath": flat,
+        "parameters": {param: {"location": "path", "required": True, "type": "string", "pattern": pattern}},
+        "parameterOrder": [param],
+        "response": {"$ref": resp},
+        "scopes": _SCOPES,
+    }
+    if req:
+        out["request"] = {"$ref": req}
+    return out
+
+
+def _with_value_and_thumbnails(doc: dict, version: str) -> dict:
+    """Add projects.value.compute and projects.thumbnails.create/getPixels (what getInfo(),
+    getThumbURL() and getDownloadURL() of the official client call) when the document lacks them."""
+    res = doc.setdefault("resources", {}).setdefault("projects", {}).setdefault("resources", {})
+    value = res.setdefault("value", {}).setdefault("methods", {})
+    value.setdefault("compute", _method(
+        "earthengine.projects.value.compute", "POST", f"{version}/{{+project}}/value:compute",
+        f"{version}/projects/{{projectsId}}/value:compute", "project", "^projects/[^/]+$",
+        "ComputeValueRequest", "ComputeValueResponse"))
+    thumbs = res.setdefault("thumbnails", {}).setdefault("methods", {})
+    thumbs.setdefault("create", _method(
+        "earthengine.projects.thumbnails.create", "POST", f"{version}/{{+parent}}/thumbnails",
+        f"{version}/projects/{{projectsId}}/thumbnails", "parent", "^projects/[^/]+$", "Thumbnail", "Thumbnail"))
+    thumbs.setdefault("getPixels", _method(
+        "earthengine.projects.thumbnails.getPixels", "GET", f"{version}/{{+name}}:getPixels",
+        f"{version}/projects/{{projectsId}}/thumbnails/{{thumbnailsId}}:getPixels", "name",
+        "^projects/[^/]+/thumbnails/[^/]+$", None, "HttpBody"))
+    schemas = doc.setdefault("schemas", {})
+    obj = {"type": "object", "properties": {}}
+    schemas.setdefault("ComputeValueRequest", {
+        "id": "ComputeValueRequest", "type": "object",
+        "properties": {"expression": {"$ref": "Expression"}, "workloadTag": {"type": "string"}}})
+    schemas.setdefault("ComputeValueResponse", {
+        "id": "ComputeValueResponse", "type": "object", "properties": {"result": {"type": "any"}}})
+    schemas.setdefault("Thumbnail", {"id": "Thumbnail", **copy.deepcopy(obj)})
+    schemas.setdefault("HttpBody", {"id": "HttpBody", **copy.deepcopy(obj)})
+    return doc
+
+
 @functools.lru_cache(maxsize=32)
 def _served(version: str, root_url: str) -> bytes:
-    doc = _with_algorithms(copy.deepcopy(_base(version)), version)
+    doc = _with_value_and_thumbnails(_with_algorithms(copy.deepcopy(_base(version)), version), version)
     doc["rootUrl"] = root_url
     doc["baseUrl"] = root_url + doc.get("servicePath", "")
     if "mtlsRootUrl" in doc:
