@@ -510,3 +510,67 @@ def image_reduce_region(ctx: Context, image: Any, reducer: Any, geometry: Any = 
     if reducer.inputs != len(columns):
         raise AlgorithmError(f"Need {reducer.inputs} bands for the reducer, got {len(columns)}.")
     return reducer.reduce(columns)
+
+
+# ---------------------------------------------------------------------------------------
+# Default projections and thumbnail framing
+# ---------------------------------------------------------------------------------------
+@implements("Image.setDefaultProjection")
+def image_set_default_projection(ctx: Context, image: Any, crs: Any, crsTransform: Any = None, scale: Any = None) -> Image:
+    """Every band's default projection becomes `crs` (what framing and reductions then compute in);
+    the pixels still come from the bands' own data, resampled."""
+    img = as_image(image, "image")
+    proj = _target_projection(crs, crsTransform, scale, None).grid()
+    bands = [Band(b.name, b.ptype, proj, b.render, dict(b.extra)) for b in img.bands]
+    out = img.with_bands(bands, keep_meta=True)
+    fp = footprint(img)
+    if fp is not None:
+        out.meta["geometry"] = fp.to_info()
+    return out
+
+
+@implements("Image.clipToBoundsAndScale")
+def image_clip_to_bounds_and_scale(ctx: Context, input: Any, geometry: Any = None, width: Any = None, height: Any = None,
+                                   maxDimension: Any = None, scale: Any = None) -> Image:
+    """The image clipped to the geometry, with a native grid over its bounding box of the
+    requested size (width x height, longest side maxDimension, or pixels of `scale` metres)."""
+    img = as_image(input, "input")
+    geom = as_geometry(geometry, "geometry") if geometry is not None else None
+    base = next((b.grid for b in img.bands if b.grid is not None), None)
+    if base is None:
+        if geom is None:
+            raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
+        base = Projection(geom.crs).grid()
+    crs = base.crs or WGS84
+    fp = footprint(img)
+    if geom is not None:
+        xmin, ymin, xmax, ymax = geom.bounds(crs)
+    elif base.width is not None:
+        xmin, ymin, xmax, ymax = bounds_in(base, crs)
+    elif fp is not None:
+        xmin, ymin, xmax, ymax = fp.bounds(crs)
+    else:
+        raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
+    ex, ey = xmax - xmin, ymax - ymin
+    if width is not None and height is not None:
+        w, h = int(width), int(height)
+        sx, sy = ex / w, ey / h
+    else:
+        if scale is not None:
+            s = float(scale) / Projection(crs).metres_per_unit()
+        elif maxDimension is not None:
+            s = max(ex, ey) / int(maxDimension)
+        else:
+            s = abs(base.scale_x)
+        sx = sy = s
+        w, h = max(1, math.ceil(round(ex / s, 6))), max(1, math.ceil(round(ey / s, 6)))
+    target = Grid(crs, sx, 0.0, xmin, 0.0, -sy, ymax, w, h, base.crs_wkt)
+
+    def mk(b: Band) -> Band:
+        def render(g: Grid, b: Band = b) -> Rendered:
+            x, ok = b.render(g)
+            return (x, ok & geom.mask(g)) if geom is not None else (x, ok)
+
+        return Band(b.name, b.ptype, target, render, dict(b.extra))
+
+    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)

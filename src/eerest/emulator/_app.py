@@ -21,12 +21,12 @@ import numpy as np
 from ._algorithms import REGISTRY, Context
 from ._catalogue import listing
 from ._discovery import VERSIONS, discovery_document
-from ._encode import encode
+from ._encode import ZIP_FORMATS, encode, encode_zip
 from ._errors import ApiError, invalid_argument, not_found, unauthenticated
 from ._expression import evaluate
 from ._faults import Fault, FaultInjector
 from ._grid import resolve_grid, same_crs
-from ._image import Image, ImageCollection
+from ._image import Band, Image, ImageCollection
 from ._info import to_info
 from ._limits import check_request
 from ._messages import build_message, parse_request
@@ -42,9 +42,15 @@ _ROUTES = [
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):getPixels$"), "get_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/imageCollection:computeImages$"), "compute_images"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/value:compute$"), "compute_value"),
+    ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/thumbnails$"), "create_thumbnail"),
+    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/thumbnails/[^/:]+):getPixels$"), "thumbnail_pixels"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+)/algorithms$"), "list_algorithms"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+)$"), "get_asset"),
 ]
+
+
+#: Handlers answered without a token: thumbnail URLs are shareable, as on the service.
+_PUBLIC = {"thumbnail_pixels"}
 
 
 @dataclass
@@ -161,6 +167,7 @@ class App:
         self.require_auth = require_auth
         self.cache = _Cache(cache_bytes)
         self._log: list[RecordedRequest] = []
+        self._thumbnails: OrderedDict[str, dict] = OrderedDict()
         self._log_lock = threading.Lock()
 
     # -- request log --------------------------------------------------------------------
@@ -190,7 +197,8 @@ class App:
                 if m:
                     if req.method != method:
                         raise ApiError(405, f"Method {req.method} is not allowed for {path}.", "INVALID_ARGUMENT")
-                    self._check_auth(req)
+                    if handler not in _PUBLIC:
+                        self._check_auth(req)
                     return getattr(self, handler)(req, m.group(1), m.group(2))
             raise not_found(f"The requested URL {path} was not found on this server.")
         except ApiError as e:
@@ -230,6 +238,39 @@ class App:
         value = evaluate(body["expression"], Context(self.store))
         return Response.json({"result": to_info(value)})
 
+    def create_thumbnail(self, req: Request, version: str, project: str) -> Response:
+        """projects.thumbnails.create (getThumbURL, getDownloadURL): checks the expression now,
+        computes the pixels when the thumbnail's URL is fetched."""
+        body = parse_request(version, "Thumbnail", req.body)
+        if "expression" not in body:
+            raise invalid_argument("Request is missing required field 'expression'.")
+        value = evaluate(body["expression"], Context(self.store))
+        if not isinstance(value, Image):
+            raise invalid_argument("Thumbnails: the expression must evaluate to an Image.")
+        key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
+        name = f"{project}/thumbnails/{key}"
+        with self._log_lock:
+            self._thumbnails[name] = body
+            while len(self._thumbnails) > 1000:
+                self._thumbnails.popitem(last=False)
+        return Response.json({"name": name})
+
+    def thumbnail_pixels(self, req: Request, version: str, name: str) -> Response:
+        with self._log_lock:
+            body = self._thumbnails.get(name)
+        if body is None:
+            raise not_found(f"Thumbnail '{name}' not found (the emulator keeps the last 1000).")
+        image = evaluate(body["expression"], Context(self.store))
+        fmt = body.get("fileFormat") or "AUTO_JPEG_PNG"
+        if fmt in ZIP_FORMATS:
+            bands = _chosen_bands(image, body.get("bandIds"))
+            grid = resolve_grid(body.get("grid"), image.native_grid)
+            rendered = [b.render(grid) for b in bands]
+            data, ctype = encode_zip(fmt, body.get("filenamePrefix") or "download", [b.name for b in bands],
+                                     [v for v, _ in rendered], [ok for _, ok in rendered], [b.ptype.dtype for b in bands], grid)
+            return Response(200, data, ctype)
+        return self._pixels(image, body)
+
     def _cached(self, req: Request, key_parts: str) -> tuple[str, Response | None]:
         key = hashlib.sha256(key_parts.encode() + b"\0" + req.body).hexdigest()
         return key, self.cache.get(key)
@@ -265,16 +306,7 @@ class App:
         return resp
 
     def _pixels(self, image: Image, body: dict) -> Response:
-        bands = image.bands
-        band_ids = body.get("bandIds")
-        if band_ids:
-            by = {b.name: b for b in bands}
-            missing = [b for b in band_ids if b not in by]
-            if missing:
-                raise invalid_argument(
-                    f"Band pattern '{missing[0]}' did not match any bands. Available bands: [{', '.join(by)}]"
-                )
-            bands = [by[b] for b in band_ids]
+        bands = _chosen_bands(image, body.get("bandIds"))
         if not bands:
             raise invalid_argument("The image has no bands to return.")
         native = next((b.grid for b in bands if b.grid is not None and b.grid.width is not None), None)
@@ -350,6 +382,19 @@ class App:
             raise not_found(f"No admin endpoint {req.method} {req.path}.")
         except ApiError as e:
             return Response.error(e)
+
+
+def _chosen_bands(image: Image, band_ids: list[str] | None) -> list[Band]:
+    bands = image.bands
+    if band_ids:
+        by = {b.name: b for b in bands}
+        missing = [b for b in band_ids if b not in by]
+        if missing:
+            raise invalid_argument(
+                f"Band pattern '{missing[0]}' did not match any bands. Available bands: [{', '.join(by)}]"
+            )
+        bands = [by[b] for b in band_ids]
+    return bands
 
 
 def _encode_token(offset: int, expr_hash: str) -> str:

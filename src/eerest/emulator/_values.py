@@ -69,6 +69,10 @@ class Projection:
         s = float(scale) / unit
         return Projection(self.crs, (s, 0.0, self.transform[2], 0.0, -s, self.transform[5]))
 
+    def metres_per_unit(self) -> float:
+        """Metres per unit of this projection's CRS."""
+        return nominal_unit(self.crs)
+
     @property
     def nominal_scale(self) -> float:
         """The pixel size in metres (as Earth Engine's `nominalScale`)."""
