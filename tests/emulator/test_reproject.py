@@ -22,13 +22,13 @@ W4326 = {"crsCode": "EPSG:4326", "affineTransform": {"scaleX": 0.0002, "shearX":
 
 
 def scene(band: str) -> np.ndarray:
-    from eerest.emulator import BUNDLED_DATA
+    from eerest_emulator import BUNDLED_DATA
 
     return np.load(BUNDLED_DATA / "eerest" / "sample" / "scenes" / "20240504.npy")[band]
 
 
 def elevation() -> np.ndarray:
-    from eerest.emulator import BUNDLED_DATA
+    from eerest_emulator import BUNDLED_DATA
 
     return np.load(BUNDLED_DATA / "eerest" / "sample" / "elevation.npy")
 

@@ -1,7 +1,7 @@
 """Earth Engine's algorithm catalogue: the real signature of every algorithm the service has.
 
 `algorithms.json.gz` is the real service's `projects.algorithms.list` answer, as shipped by
-earthengine-api (`tools/make_emulator_catalogue.py` refreshes it). The emulator lists all
+earthengine-api (`emulator/tools/make_emulator_catalogue.py` refreshes it). The emulator lists all
 of them, so that the official client builds every method it knows, and answers a call of
 one it does not implement with `not_implemented(name)`, a 400 that says so.
 """

@@ -7,7 +7,7 @@ signature, so the official client builds all its methods, and answers a call of 
 not implement with a clear "not implemented in the eerest emulator" error.
 
 The output is gzipped JSON with sorted keys and no timestamp, so running this twice gives
-identical bytes. Usage: `python tools/make_emulator_catalogue.py [OUT_FILE]`.
+identical bytes. Usage: `python emulator/tools/make_emulator_catalogue.py [OUT_FILE]`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "eerest" / "emulator" / "algorithms.json.gz"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "eerest_emulator" / "algorithms.json.gz"
 
 
 def main(argv: list[str]) -> int:
