@@ -51,7 +51,7 @@ def _arr(values: Any) -> np.ndarray:
     """Valid values as an array (pixel columns arrive as arrays of valid values, property
     columns as lists that may hold None)."""
     if isinstance(values, np.ndarray):
-        return values
+        return values.astype(np.float64) if values.dtype.kind == "f" else values
     return np.asarray([v for v in values if v is not None], dtype=np.float64)
 
 
