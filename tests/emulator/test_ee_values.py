@@ -185,3 +185,25 @@ def test_every_client_method_exists_and_unimplemented_ones_say_so(ee_session):
         ee.Image(SCENE).convolve(ee.Kernel.square(1)).getInfo()
     with pytest.raises(ee.EEException, match=r"Image\.pixelArea is not implemented"):
         pixels(ee.Image.pixelArea(), grid(2, 2))
+
+
+def test_more_reductions_and_helpers(ee_session):
+    stack = np.stack([scene(d) for d in DATES])
+    coll = ee.ImageCollection(SCENES).select("red")
+    m = pixels(coll.mode(), grid(6, 6))["red"]
+    for r in range(6):
+        for c in range(6):
+            vals, counts = np.unique(stack["red"][:, r, c], return_counts=True)
+            assert m[r, c] == vals[np.argmax(counts)]
+    mean = pixels(ee.Image(SCENE).reduce(ee.Reducer.mean()), grid(6, 6))
+    assert mean.dtype.names == ("mean",)
+    s = scene()[:6, :6]
+    np.testing.assert_allclose(mean["mean"], np.mean([s[b].astype(float) for b in ("blue", "green", "red", "nir")], axis=0))
+    rows = ee.ImageCollection(SCENES).select(["red", "nir"]).getRegion(ee.Geometry.Point([X0 + 55, Y0 - 25], "EPSG:32633"), 10, "EPSG:32633").getInfo()
+    assert rows[0] == ["id", "longitude", "latitude", "time", "red", "nir"]
+    assert [(r[0], r[4], r[5]) for r in rows[1:]] == [(d, int(stack["red"][i, 2, 5]), int(stack["nir"][i, 2, 5])) for i, d in enumerate(DATES)]
+    lon, lat = pyproj.Transformer.from_crs(32633, 4326, always_xy=True).transform(X0 + 55, Y0 - 25)
+    assert rows[1][1:3] == [pytest.approx(lon), pytest.approx(lat)]
+    ll = pixels(ee.Image.pixelLonLat(), grid(3, 2))
+    assert ll[1, 2]["longitude"] == pytest.approx(pyproj.Transformer.from_crs(32633, 4326, always_xy=True).transform(X0 + 25, Y0 - 15)[0])
+    assert ee.Algorithms.If(ee.ImageCollection(SCENES).size().gt(3), "many", "few").getInfo() == "many"

@@ -235,3 +235,34 @@ def collection_to_bands(ctx: Context, collection: Any) -> Image:
         prefix = str(img.properties.get("system:index", i))
         bands += [b.renamed(f"{prefix}_{b.name}") for b in img.bands]
     return Image(bands)
+
+
+@implements("Image.reduce")
+def image_reduce(ctx: Context, image: Any, reducer: Any) -> Image:
+    """Per pixel, a reduction across the image's bands; one output band per reducer output."""
+    from ._algorithms import _reduced_type, as_image
+
+    img = as_image(image, "image")
+    r = _reducer(reducer, "reducer")
+    if not img.bands:
+        raise AlgorithmError("Image.reduce: the image has no bands.")
+    if r.pixelwise(np.zeros((1, 1, 1))) is None:
+        raise AlgorithmError(f"The eerest emulator cannot apply the reducer [{', '.join(r.outputs)}] per pixel.")
+    t = img.bands[0].ptype
+    for b in img.bands[1:]:
+        t = t.union(b.ptype)
+    bands = []
+    for kind, outputs in r.parts:
+        for name in outputs:
+
+            def render(g: Grid, name: str = name) -> Rendered:
+                vals, valid = _render_stack(img.bands, g)
+                any_valid = valid.any(axis=0)
+                got = r.pixelwise(np.where(valid, vals, np.nan))
+                assert got is not None
+                if r.kind == "count":
+                    return got[name], np.ones_like(any_valid)
+                return np.where(any_valid, np.nan_to_num(got[name]), 0), any_valid
+
+            bands.append(Band(name, _reduced_type(kind, t, len(img.bands)), img.bands[0].grid, render))
+    return img.with_bands(bands, keep_meta=True)

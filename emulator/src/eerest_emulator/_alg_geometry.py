@@ -8,6 +8,7 @@ edges. Each implements the real algorithm of the same name (signature from the c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +25,7 @@ from ._algorithms import (
 )
 from ._grid import Grid, bounds_in
 from ._image import Band, Image, Rendered
+from ._pixeltype import PixelType
 from ._reducers import Reducer
 from ._reproject import MODES, sample, source_coords
 from ._values import WGS84, Feature, Geometry, Projection
@@ -574,3 +576,81 @@ def image_clip_to_bounds_and_scale(ctx: Context, input: Any, geometry: Any = Non
         return Band(b.name, b.ptype, target, render, dict(b.extra))
 
     return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+
+
+@implements("Image.pixelLonLat")
+def image_pixel_lon_lat(ctx: Context) -> Image:
+    """Bands 'longitude' and 'latitude': each pixel centre in EPSG:4326, in any output grid."""
+    from ._reproject import transform_points
+
+    def centres(g: Grid) -> tuple[np.ndarray, np.ndarray]:
+        u, v = np.meshgrid(np.arange(g.width) + 0.5, np.arange(g.height) + 0.5)  # type: ignore[arg-type]
+        x = g.translate_x + g.scale_x * u + g.shear_x * v
+        y = g.translate_y + g.shear_y * u + g.scale_y * v
+        code = g.crs or g.crs_wkt
+        return transform_points(x, y, code, WGS84) if code and code != WGS84 else (x, y)
+
+    def band(i: int) -> Callable[[Grid], Rendered]:
+        def render(g: Grid) -> Rendered:
+            c = centres(g)[i]
+            ok = np.isfinite(c)
+            return np.where(ok, c, 0.0), ok
+
+        return render
+
+    dt = PixelType("DOUBLE")
+    return Image([Band("longitude", dt, None, band(0)), Band("latitude", dt, None, band(1))])
+
+
+@implements("ImageCollection.getRegion")
+def collection_get_region(ctx: Context, collection: Any, geometry: Any, scale: Any = None, crs: Any = None,
+                          crsTransform: Any = None) -> list[list[Any]]:
+    """Rows [id, longitude, latitude, time, bands...] for each pixel of the region in each image."""
+    from ._algorithms import as_collection
+    from ._reproject import transform_points
+
+    c = as_collection(collection, "collection")
+    geom = as_geometry(geometry, "geometry")
+    if not c.images:
+        return [["id", "longitude", "latitude", "time"]]
+    first = c.images[0]
+    default = Projection.of_grid(first.native_grid) if first.native_grid is not None else Projection(WGS84)
+    proj = _target_projection(crs, crsTransform, None, default)
+    if scale is not None:
+        proj = proj.at_scale(float(scale))
+    g = window(proj.grid(), geom.bounds(proj.crs))
+    rows, cols = np.nonzero(geom.mask(g))
+    x = g.translate_x + g.scale_x * (cols + 0.5) + g.shear_x * (rows + 0.5)
+    y = g.translate_y + g.shear_y * (cols + 0.5) + g.scale_y * (rows + 0.5)
+    lon, lat = transform_points(x, y, proj.crs, WGS84) if proj.crs != WGS84 else (x, y)
+    names = [b.name for b in first.bands]
+    out: list[list[Any]] = [["id", "longitude", "latitude", "time", *names]]
+    for img in c.images:
+        rendered = {b.name: b.render(g) for b in img.bands}
+        for k in range(len(rows)):
+            r, cc = rows[k], cols[k]
+            vals = [rendered[n][0][r, cc].item() if n in rendered and rendered[n][1][r, cc] else None for n in names]
+            out.append([img.properties.get("system:index"), float(lon[k]), float(lat[k]),
+                        img.properties.get("system:time_start"), *vals])
+    return out
+
+
+@implements("Geometry.area")
+def geometry_area(ctx: Context, geometry: Any, maxError: Any = None, proj: Any = None) -> float:
+    """Square metres: geodesic on the WGS84 ellipsoid for EPSG:4326 geometries, planar in `proj` otherwise."""
+    g = as_geometry(geometry, "geometry")
+    if proj is not None and as_projection(proj, "proj").crs != g.crs:
+        g = geometry_transform(ctx, g, as_projection(proj, "proj").crs)
+    total = 0.0
+    for poly in g.rings():
+        for k, ring in enumerate(poly):
+            if g.crs == WGS84 and proj is None:
+                from pyproj import Geod
+
+                a, _ = Geod(ellps="WGS84").polygon_area_perimeter(ring[:, 0], ring[:, 1])
+                a = abs(a)
+            else:
+                x, y = ring[:, 0], ring[:, 1]
+                a = abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
+            total += a if k == 0 else -a
+    return total

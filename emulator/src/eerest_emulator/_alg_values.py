@@ -556,3 +556,10 @@ def element_copy_properties(ctx: Context, destination: Any = None, source: Any =
     keys = list(properties) if properties is not None else [k for k in src if not k.startswith("system:")]
     keys = [k for k in keys if k not in (exclude or [])]
     return _with_props(destination, {**dst, **{k: src[k] for k in keys if k in src}})
+
+
+@implements("If")
+def if_(ctx: Context, condition: Any = None, trueCase: Any = None, falseCase: Any = None) -> Any:
+    """`ee.Algorithms.If`: truthiness as Earth Engine has it (0, "", empty lists and null are false)."""
+    truthy = condition not in (None, 0, 0.0, False, "") and not (isinstance(condition, (list, dict)) and not condition)
+    return trueCase if truthy else falseCase

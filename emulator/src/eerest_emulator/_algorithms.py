@@ -690,7 +690,7 @@ def collection_mosaic(ctx: Context, collection: Any) -> Image:
     return Image(bands)
 
 
-_REDUCERS = ("median", "mean", "min", "max", "sum", "count")
+_REDUCERS = ("median", "mean", "min", "max", "sum", "count", "mode", "product", "and", "or")
 
 
 def _reduce(c: ImageCollection, reducer: Reducer, suffix: bool) -> Image:
@@ -709,13 +709,13 @@ def _reduce(c: ImageCollection, reducer: Reducer, suffix: bool) -> Image:
 
 
 def _reduced_type(kind: str, t: PixelType, n: int) -> PixelType:
-    if kind in ("min", "max", "first", "last"):
+    if kind in ("min", "max", "first", "last", "mode"):
         return t
     if kind == "sum":
         return PixelType.int_range(min(0, t.min * n), max(0, t.max * n)) if t.is_int else PixelType("DOUBLE")  # type: ignore[operator]
     if kind in ("count", "countDistinct"):
         return PixelType.int_range(0, max(n, 1))
-    if kind in ("anyNonZero", "allNonZero"):
+    if kind in ("anyNonZero", "allNonZero", "and", "or"):
         return PixelType.int_range(0, 1)
     return PixelType("DOUBLE")
 

@@ -81,6 +81,26 @@ def _last(values: Any) -> list:
     return [_num(values[-1]) if len(values) else None]
 
 
+def _mode_scalar(values: Any) -> list:
+    a = _arr(values)
+    if a.size == 0:
+        return [None]
+    uniq, counts = np.unique(a, return_counts=True)
+    return [_num(uniq[np.argmax(counts)])]  # the smallest of the most frequent values
+
+
+def _mode_pixel(stack: np.ndarray) -> list[np.ndarray]:
+    """Per pixel, the most frequent valid value (the smallest on ties); NaN where none is valid."""
+    best = np.full(stack.shape[1:], np.nan)
+    best_n = np.zeros(stack.shape[1:], dtype=np.int64)
+    for v in stack:
+        n = np.sum(stack == v[None], axis=0)
+        better = ~np.isnan(v) & ((n > best_n) | ((n == best_n) & (v < best)))
+        best = np.where(better, v, best)
+        best_n = np.where(better, n, best_n)
+    return [best]
+
+
 SIMPLE: dict[str, _Simple] = {
     "mean": _Simple(("mean",), _stat(np.mean), _pix(np.nanmean)),
     "median": _Simple(("median",), _stat(np.median), _pix(np.nanmedian)),
@@ -95,6 +115,11 @@ SIMPLE: dict[str, _Simple] = {
     "sampleVariance": _Simple(("variance",), _stat(lambda a: np.var(a, ddof=1)), _pix(lambda s, axis: np.nanvar(s, axis=axis, ddof=1))),
     "minMax": _Simple(("min", "max"), lambda v: _stat(np.min)(v) + _stat(np.max)(v),
                       lambda s: [_quiet(np.nanmin)(s, axis=0), _quiet(np.nanmax)(s, axis=0)]),
+    "mode": _Simple(("mode",), _mode_scalar, _mode_pixel),
+    "and": _Simple(("and",), lambda v: [int(all(bool(x) for x in _list(v) if x is not None))],
+                   lambda s: [np.where(np.isnan(s), 1, s != 0).all(axis=0).astype(np.float64)]),
+    "or": _Simple(("or",), lambda v: [int(any(bool(x) for x in _list(v) if x is not None))],
+                  lambda s: [np.where(np.isnan(s), 0, s != 0).any(axis=0).astype(np.float64)]),
     "first": _Simple(("first",), _first),
     "last": _Simple(("last",), _last),
     "toList": _Simple(("list",), lambda v: [_list(v)]),
