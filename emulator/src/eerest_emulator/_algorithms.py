@@ -241,9 +241,18 @@ def image_load(ctx: Context, id: Any, version: Any = -1) -> Image:
         raise ArgumentTypeError("id", "String", id)
     name = normalize_asset_name(id)
     rec = ctx.store.find(name)
-    if rec is None or rec.type != "IMAGE":
+    if rec is not None and rec.type != "IMAGE":
+        hint = " Load it with ImageCollection.load (ee.ImageCollection)." if rec.type == "IMAGE_COLLECTION" else ""
+        raise AlgorithmError(f"Asset '{id}' is {_asset_kind(rec.type)}, not an Image.{hint}")
+    if rec is None:
         raise AlgorithmError(f"Image asset '{id}' not found (does not exist or caller does not have access).")
     return ctx.store.image(rec)
+
+
+def _asset_kind(asset_type: str) -> str:
+    """How Earth Engine's messages name an asset type: IMAGE_COLLECTION -> "an ImageCollection"."""
+    names = {"IMAGE": "an Image", "IMAGE_COLLECTION": "an ImageCollection", "FOLDER": "a Folder", "TABLE": "a Table"}
+    return names.get(asset_type, f"a {asset_type}")
 
 
 @algorithm("Image.constant", "Image", "value:Object", "Generates an image containing a constant value everywhere.")
@@ -479,11 +488,13 @@ def image_mask(ctx: Context, image: Any, mask: Any = None) -> Image:
 def image_unmask(ctx: Context, input: Any, value: Any = None, sameFootprint: Any = True) -> Image:
     img = as_image(input, "input")
     fill = as_image(0 if value is None else value, "value")
+    keep_footprint = sameFootprint is None or bool(sameFootprint)
     bands = []
     for name, ba, bf in _pair("unmask", img, fill):
         def render(g: Grid, ba=ba, bf=bf) -> Rendered:
             (x, vx), (f, vf) = ba.render(g), bf.render(g)
-            return np.where(vx, x, f), vx | vf
+            filled = vf & ba.footprint(g) if keep_footprint else vf  # sameFootprint: not beyond the input's
+            return np.where(vx, x, f), vx | filled
 
         bands.append(Band(name, ba.ptype.union(bf.ptype), ba.grid, render, dict(ba.extra)))
     return img.with_bands(bands, keep_meta=True)
@@ -540,7 +551,10 @@ def collection_load(ctx: Context, id: Any, version: Any = None) -> ImageCollecti
     if not isinstance(id, str):
         raise ArgumentTypeError("id", "String", id)
     rec = ctx.store.find(normalize_asset_name(id))
-    if rec is None or rec.type != "IMAGE_COLLECTION":
+    if rec is not None and rec.type != "IMAGE_COLLECTION":
+        hint = " Load it with Image.load (ee.Image)." if rec.type == "IMAGE" else ""
+        raise AlgorithmError(f"Asset '{id}' is {_asset_kind(rec.type)}, not an ImageCollection.{hint}")
+    if rec is None:
         raise AlgorithmError(
             f"ImageCollection asset '{id}' not found (does not exist or caller does not have access)."
         )

@@ -29,7 +29,8 @@ from ._grid import resolve_grid, same_crs
 from ._image import Band, Image, ImageCollection
 from ._info import to_info
 from ._limits import check_request
-from ._messages import build_message, parse_request
+from ._listing import FilterError, decode_page_token, encode_page_token, list_images_filter, parse_filter
+from ._messages import build_message, parse_query, parse_request
 from ._store import AssetStore
 from ._values import Geometry
 
@@ -45,8 +46,28 @@ _ROUTES = [
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/thumbnails$"), "create_thumbnail"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/thumbnails/[^/:]+):getPixels$"), "thumbnail_pixels"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+)/algorithms$"), "list_algorithms"),
+    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+):listAssets$"), "list_project_assets"),
+    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):listAssets$"), "list_assets"),
+    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):listImages$"), "list_images"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+)$"), "get_asset"),
 ]
+
+#: Route handler -> the discovery method it serves (its query parameters are checked against it).
+_METHOD_IDS = {
+    "compute_pixels": "projects.image.computePixels",
+    "get_pixels": "projects.assets.getPixels",
+    "compute_images": "projects.imageCollection.computeImages",
+    "compute_value": "projects.value.compute",
+    "create_thumbnail": "projects.thumbnails.create",
+    "thumbnail_pixels": "projects.thumbnails.getPixels",
+    "list_algorithms": "projects.algorithms.list",
+    "list_project_assets": "projects.listAssets",
+    "list_assets": "projects.assets.listAssets",
+    "list_images": "projects.assets.listImages",
+    "get_asset": "projects.assets.get",
+}
+_DEFAULT_PAGE_SIZE = 1000
+_BASIC_VIEW_FIELDS = ("type", "name", "id", "updateTime")
 
 
 #: Handlers answered without a token: thumbnail URLs are shareable, as on the service.
@@ -199,10 +220,14 @@ class App:
                         raise ApiError(405, f"Method {req.method} is not allowed for {path}.", "INVALID_ARGUMENT")
                     if handler not in _PUBLIC:
                         self._check_auth(req)
+                    if handler in _METHOD_IDS:
+                        parse_query(m.group(1), _METHOD_IDS[handler], req.query)
                     return getattr(self, handler)(req, m.group(1), m.group(2))
             raise not_found(f"The requested URL {path} was not found on this server.")
         except ApiError as e:
             return Response.error(e)
+        except Exception as e:  # a bug in the emulator: say so, never drop the connection
+            return Response.error(ApiError(500, f"The emulator failed on {req.method} {req.path}: {type(e).__name__}: {e}"))
 
     def _check_auth(self, req: Request) -> None:
         if not self.require_auth:
@@ -230,9 +255,6 @@ class App:
     def compute_value(self, req: Request, version: str, project: str) -> Response:
         """projects.value.compute: what `getInfo()` calls."""
         body = parse_request(version, "ComputeValueRequest", req.body)
-        unknown = sorted(set(body) - {"expression", "workloadTag"})
-        if unknown:
-            raise invalid_argument(f'Invalid JSON payload received. Unknown name "{unknown[0]}": Cannot find field.')
         if "expression" not in body:
             raise invalid_argument("Request is missing required field 'expression'.")
         value = evaluate(body["expression"], Context(self.store))
@@ -270,6 +292,50 @@ class App:
                                      [v for v, _ in rendered], [ok for _, ok in rendered], [b.ptype.dtype for b in bands], grid)
             return Response(200, data, ctype)
         return self._pixels(image, body)
+
+    def list_project_assets(self, req: Request, version: str, project: str) -> Response:
+        """projects.listAssets: the assets at the top of a project."""
+        return self._list(req, version, "projects.listAssets", project, "assets")
+
+    def list_assets(self, req: Request, version: str, parent: str) -> Response:
+        """projects.assets.listAssets: the children of a folder, or the images of a collection."""
+        return self._list(req, version, "projects.assets.listAssets", parent, "assets")
+
+    def list_images(self, req: Request, version: str, parent: str) -> Response:
+        """projects.assets.listImages: the images of a collection (or folder), filtered."""
+        return self._list(req, version, "projects.assets.listImages", parent, "images")
+
+    def _list(self, req: Request, version: str, method_id: str, parent: str, field: str) -> Response:
+        query = parse_query(version, method_id, req.query)
+        try:
+            keep = parse_filter(query.get("filter") or "")
+            if field == "images":
+                keep = list_images_filter(
+                    query.get("startTime"), query.get("endTime"), query.get("region"), query.get("properties") or ()
+                ) & keep
+        except FilterError as e:
+            raise invalid_argument(f"Invalid filter: {e}.") from None
+        page_size = query.get("pageSize") or _DEFAULT_PAGE_SIZE
+        if page_size < 0:
+            raise invalid_argument("page_size must not be negative.")
+        scope = json.dumps([method_id, parent, {k: v for k, v in query.items() if k not in ("pageToken", "pageSize")}])
+        offset = 0
+        if query.get("pageToken"):
+            got = decode_page_token(query["pageToken"], scope)
+            if got is None:
+                raise invalid_argument("Invalid page token.")
+            offset = got
+        children = self.store.children(parent)
+        if field == "images":
+            children = [r for r in children if r.type == "IMAGE"]
+        matched = [a for a in (self.store.asset_json(r) for r in children) if keep(a)]
+        if query.get("view") == "BASIC":
+            matched = [{k: a[k] for k in _BASIC_VIEW_FIELDS if k in a} for a in matched]
+        out: dict[str, Any] = {field: matched[offset : offset + page_size]}
+        if offset + page_size < len(matched):
+            out["nextPageToken"] = encode_page_token(offset + page_size, scope)
+        schema = "ListImagesResponse" if field == "images" else "ListAssetsResponse"
+        return Response.json(build_message(version, schema, out))
 
     def _cached(self, req: Request, key_parts: str) -> tuple[str, Response | None]:
         key = hashlib.sha256(key_parts.encode() + b"\0" + req.body).hexdigest()
