@@ -42,6 +42,16 @@ _RESOURCE_ATTRIBUTES = frozenset({"with_streaming_response"})
 _CLIENT_ATTRIBUTES = frozenset({"close", "project", "base_url", "timeout", "max_retries"})
 #: The attribute of the client that holds methods declared at the top level of a document.
 ROOT_RESOURCE = "root"
+#: Names ``types.py`` needs for itself (imports, datamodel-code-generator's root model). A
+#: schema named like one of them gets the suffix ``Model`` (gmail's ``Message`` is
+#: ``types.MessageModel``), then a number if that is taken too.
+RESERVED_TYPE_NAMES = frozenset(
+    {
+        "annotations", "Any", "AwareDatetime", "Base64Bytes", "BaseModel", "ConfigDict", "Date", "Dict", "Double",
+        "Duration", "Enum", "Field", "FieldMask", "Int64", "List", "Literal", "Message", "Model", "OpenEnum",
+        "Optional", "RootModel", "Timestamp", "UInt64", "Union",
+    }
+)
 _MEDIA_SIZE_UNITS = {"KB": 10, "MB": 20, "GB": 30, "TB": 40}
 
 
@@ -77,6 +87,7 @@ def load_api(doc: Mapping[str, Any], options: Options = Options()) -> Api:
     """
     if doc.get("kind") != "discovery#restDescription":
         raise DiscoveryError("not a discovery document: 'kind' is not 'discovery#restDescription'")
+    doc = _rename_reserved_schemas(doc)
     schemas = _Schemas(doc.get("schemas") or {}, options.enum_names)
     reader = _Reader(doc, schemas, options)
     resources = reader.resources()
@@ -107,6 +118,28 @@ def load_api(doc: Mapping[str, Any], options: Options = Options()) -> Api:
     )
     check_reachable(api, reader.expected_ids)
     return api
+
+
+def _rename_reserved_schemas(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``doc`` with schemas named in ``RESERVED_TYPE_NAMES`` renamed, ``$ref``s included."""
+    raw = doc.get("schemas") or {}
+    taken = set(raw) | RESERVED_TYPE_NAMES
+    renamed = {name: _unique(name + "Model", taken) for name in sorted(raw) if name in RESERVED_TYPE_NAMES}
+    if not renamed:
+        return doc
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {
+                k: (renamed.get(v, v) if k == "$ref" and isinstance(v, str) else rewrite(v)) for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [rewrite(v) for v in value]
+        return value
+
+    out = dict(rewrite(doc))
+    out["schemas"] = {renamed.get(k, k): v for k, v in out["schemas"].items()}
+    return out
 
 
 def check_reachable(api: Api, expected_ids: Iterable[str]) -> None:

@@ -103,7 +103,7 @@ def message_module_source(api: Api, enums_module: str) -> str:
             use_double_quotes=True,
             capitalise_enum_members=True,
             use_single_line_docstring=True,
-            formatters=[Formatter.BLACK, Formatter.ISORT],
+            formatters=[Formatter.BUILTIN],  # ruff formats the whole module afterwards
             custom_file_header="",
         )
     assert isinstance(source, str)

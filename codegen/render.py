@@ -8,16 +8,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import black
 import jinja2
 
 from codegen.ir import Api, Method, Param, Resource, TypeRef
+from codegen.formatting import format_source
 from codegen.models import message_module_source
 
 __all__ = ["render_package"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
-_BLACK_MODE = black.Mode(target_versions={black.mode.TargetVersion.PY310})
 
 _STRING_ANNOTATIONS = {
     "int64": "int",
@@ -174,7 +173,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _format(source: str) -> str:
-    return black.format_str(source, mode=_BLACK_MODE)
+    return format_source(source)
 
 
 def render_package(
@@ -247,7 +246,5 @@ def render_package(
     exports = sorted(enum_names + message_names)
     if enum_names and f"from {package}._enums import" not in body:
         body += f"\nfrom {package}._enums import {', '.join(enum_names)}\n"
-    files["types.py"] = _format(
-        f"{header}\n{types_doc}\n\n{body}\n__all__ = {exports!r}\n"
-    )
+    files["types.py"] = format_source(f"{header}\n{types_doc}\n\n{body}\n__all__ = {exports!r}\n", sort_imports=True)
     return files

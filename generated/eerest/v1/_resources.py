@@ -215,9 +215,9 @@ class ProjectsAssetsResource(SyncResource):
         file_format: types.ImageFileFormat | str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
-        visualization_options: (
-            types.VisualizationOptions | Mapping[str, Any] | None
-        ) = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
         workload_tag: str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -333,9 +333,9 @@ class AsyncProjectsAssetsResource(AsyncResource):
         file_format: types.ImageFileFormat | str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
-        visualization_options: (
-            types.VisualizationOptions | Mapping[str, Any] | None
-        ) = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
         workload_tag: str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -424,9 +424,9 @@ class ProjectsImageResource(SyncResource):
         expression: types.Expression | Mapping[str, Any] | None = None,
         file_format: types.ImageFileFormat | str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
-        visualization_options: (
-            types.VisualizationOptions | Mapping[str, Any] | None
-        ) = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
         workload_tag: str | None = None,
         band_dtypes: Sequence[DTypeLike] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
@@ -505,9 +505,9 @@ class AsyncProjectsImageResource(AsyncResource):
         expression: types.Expression | Mapping[str, Any] | None = None,
         file_format: types.ImageFileFormat | str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
-        visualization_options: (
-            types.VisualizationOptions | Mapping[str, Any] | None
-        ) = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
         workload_tag: str | None = None,
         band_dtypes: Sequence[DTypeLike] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
