@@ -51,7 +51,7 @@ def documents_dir() -> Path:
 
 def documents(only: Sequence[str] = ()) -> list[Path]:
     """The shipped documents (``name.version.json``), sorted; ``only`` selects by stem."""
-    found = sorted(documents_dir().glob("*.json"))
+    found = [p for p in sorted(documents_dir().glob("*.json")) if p.name != "index.json"]  # index: the directory list
     if only:
         wanted = set(only)
         found = [p for p in found if p.stem in wanted]
@@ -71,13 +71,14 @@ def _path_value(param: Param, index: int) -> str:
         return param.enum_values[-1]
     if param.type.kind == "integer":
         return str(7 + index)
-    pattern = (param.pattern or "").strip("^$")
-    if not pattern:
+    if not param.pattern:
         return f"v{index}"
     counter = iter(range(100))
-    value = re.sub(r"\[\^/\]\+|\[\^/\]\*|\.\*|\.\+", lambda _: f"p{next(counter)}", pattern)
-    value = value.replace("\\", "")
-    return value if re.search(param.pattern or "", value) else f"v{index}"
+    naive = re.sub(r"\[\^/\]\+|\[\^/\]\*|\.\*|\.\+", lambda _: f"p{next(counter)}", param.pattern.strip("^$"))
+    for candidate in (naive.replace("\\", ""), "abc", "a1", "123", f"v{index}"):
+        if re.fullmatch(param.pattern, candidate):
+            return candidate
+    return f"v{index}"
 
 
 def _query_value(param: Param) -> Any:
