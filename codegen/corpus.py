@@ -247,7 +247,7 @@ def _check_document(path: Path, out: Path) -> dict[str, Any]:
                 ours_kwargs, gapi_kwargs, _ = _arguments(m)
                 try:
                     theirs = _theirs(service, gapi_path, m, gapi_kwargs)
-                except Exception as exc:  # noqa: BLE001 - google-api-python-client cannot make this call
+                except Exception as exc:
                     uncomparable.append(f"{m.id}: google-api-python-client: {type(exc).__name__}: {exc}")
                     _ours(client, ours_path, m, ours_kwargs, sent)  # eerest still must
                     continue
@@ -272,7 +272,7 @@ def worker(paths: Sequence[Path], out: Path, report: Path) -> None:
         started = time.monotonic()
         try:
             results[path.stem] = _check_document(path, out)
-        except Exception:  # noqa: BLE001 - every failure is reported, the run goes on
+        except Exception:
             results[path.stem] = {"error": traceback.format_exc(limit=6)}
         results[path.stem]["seconds"] = round(time.monotonic() - started, 2)
     report.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")

@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 from codegen.ir import (
     Api,
-    MediaUpload,
     EnumType,
     EnumValue,
     Field,
+    MediaUpload,
     Message,
     Method,
     Pagination,

@@ -10,8 +10,8 @@ from typing import Any
 
 import jinja2
 
-from codegen.ir import Api, Method, Param, Resource, TypeRef
 from codegen.formatting import format_source
+from codegen.ir import Api, Method, Param, Resource, TypeRef
 from codegen.models import message_module_source
 
 __all__ = ["render_package"]

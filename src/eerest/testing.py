@@ -91,33 +91,31 @@ def ee_client(ee_emulator: Any) -> Iterator[Any]:
             close()
 
 
-async def _async_client(emulator: Any) -> AsyncIterator[Any]:
+async def _ee_async_client(ee_emulator: Any) -> AsyncIterator[Any]:
+    """An `eerest.AsyncClient` talking to the emulator, opened and closed on the test's
+    event loop (a pytest-asyncio fixture: works in its default strict mode)."""
     import eerest
 
     async with eerest.AsyncClient(
-        project=EMULATOR_PROJECT, base_url=emulator.url, credentials=emulator_credentials()
+        project=EMULATOR_PROJECT, base_url=ee_emulator.url, credentials=emulator_credentials()
     ) as client:
         yield client
 
 
-try:
-    import pytest_asyncio
-except ImportError:  # pragma: no cover - exercised only without the plugin
+def _ee_async_client_needs_plugin(ee_emulator: Any) -> None:
+    pytest.fail(
+        "the ee_async_client fixture needs pytest-asyncio: pip install pytest-asyncio, then mark "
+        "async tests with @pytest.mark.asyncio (or set asyncio_mode = 'auto')",
+        pytrace=False,
+    )
 
-    @pytest.fixture
-    def ee_async_client(ee_emulator: Any) -> Any:
-        """Needs pytest-asyncio (``pip install pytest-asyncio``) to run ``async def`` tests."""
-        pytest.fail(
-            "the ee_async_client fixture needs pytest-asyncio: pip install pytest-asyncio, then mark "
-            "async tests with @pytest.mark.asyncio (or set asyncio_mode = 'auto')",
-            pytrace=False,
-        )
 
-else:
+def _async_fixture() -> Any:
+    try:
+        import pytest_asyncio
+    except ImportError:  # pragma: no cover - exercised only without the plugin
+        return pytest.fixture(_ee_async_client_needs_plugin, name="ee_async_client")
+    return pytest_asyncio.fixture(_ee_async_client, name="ee_async_client")
 
-    @pytest_asyncio.fixture
-    async def ee_async_client(ee_emulator: Any) -> AsyncIterator[Any]:
-        """An `eerest.AsyncClient` talking to the emulator, opened and closed on the test's
-        event loop (pytest-asyncio; works in its default strict mode)."""
-        async for client in _async_client(ee_emulator):
-            yield client
+
+ee_async_client = _async_fixture()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, Final, Union
+from typing import IO, Any, Final
 
 import httpx
 
@@ -31,7 +31,7 @@ class NotGiven:
 NOT_GIVEN: Final = NotGiven()
 Timeout = float | httpx.Timeout | None
 #: Media to upload: the bytes, or a binary file or stream (read whole before sending).
-Media = Union[bytes, bytearray, memoryview, IO[bytes]]
+Media = bytes | bytearray | memoryview | IO[bytes]
 
 
 @dataclass(frozen=True)
