@@ -34,12 +34,16 @@ class SyncPager(Generic[PageT, ItemT]):
             page = self._fetch(token)
             yield page
             token = _field(page, "nextPageToken")
+            del page  # hold one page at a time, not two, while the next one arrives
             if not token:
                 return
 
     def __iter__(self) -> Iterator[ItemT]:
         for page in self.pages:
-            yield from _field(page, self._items_field) or ()
+            items = _field(page, self._items_field) or []
+            del page
+            yield from items
+            del items
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._items_field}>"
@@ -62,13 +66,17 @@ class AsyncPager(Generic[PageT, ItemT]):
             page = await self._fetch(token)
             yield page
             token = _field(page, "nextPageToken")
+            del page  # hold one page at a time, not two, while the next one arrives
             if not token:
                 return
 
     async def _items(self) -> AsyncIterator[ItemT]:
         async for page in self.pages:
-            for item in _field(page, self._items_field) or ():
+            items = _field(page, self._items_field) or []
+            del page
+            for item in items:
                 yield item
+            del items
 
     def __aiter__(self) -> AsyncIterator[ItemT]:
         return self._items()
