@@ -89,6 +89,7 @@ class Message(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form the API uses: camelCase keys, only the fields that were set."""
+        _materialize_all(self)  # so a response field that cannot be read raises its own error
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
     # -- lazy responses ---------------------------------------------------------------
@@ -151,6 +152,17 @@ def _materialize(message: BaseModel) -> bool:
 
     convert(message, data)  # sets __dict__, and so _wire to None
     return True
+
+
+def _materialize_all(message: BaseModel) -> None:
+    """Convert a message and every message in its fields (lists and maps of them too)."""
+    for value in message.__dict__.values():  # reading __dict__ converts a lazy message
+        if isinstance(value, BaseModel):
+            _materialize_all(value)
+        elif isinstance(value, (list, dict)):
+            for item in value.values() if isinstance(value, dict) else value:
+                if isinstance(item, BaseModel):
+                    _materialize_all(item)
 
 
 _KNOWN: dict[type, frozenset[str]] = {}
