@@ -18,6 +18,8 @@ nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 CODEGEN = ("-r", "requirements/codegen.txt")
+#: The SDK and the emulator (its own distribution, emulator/), both editable from this checkout.
+SDK_AND_EMULATOR = ("-e", ".[all]", "-e", "./emulator")
 TESTS = ("-r", "requirements/test.txt")
 
 
@@ -38,7 +40,7 @@ def check(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole test suite: the drift check, then pytest (unit, client, emulator, packaging)."""
-    session.install("-e", ".[all]", *CODEGEN, *TESTS)
+    session.install(*SDK_AND_EMULATOR, *CODEGEN, *TESTS)
     session.run("python", "-m", "codegen", "check")
     session.run("python", "-m", "pytest", "-q", *session.posargs)
 
@@ -46,26 +48,26 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: start the emulator on the bundled sample and run the demo against it."""
-    session.install("-e", ".[all]")
+    session.install(*SDK_AND_EMULATOR)
     session.run("python", "examples/demo.py", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6")
-    session.run("ruff", "check", "src", "codegen", "tests", "benchmarks", "examples", "tools", "noxfile.py")
+    session.run("ruff", "check", "src", "codegen", "tests", "benchmarks", "examples", "emulator", "noxfile.py")
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy, clean on generated/ and codegen/ (and the runtime they use)."""
-    session.install("-e", ".[all]", *CODEGEN, "mypy==2.4.1", "types-PyYAML")
+    session.install(*SDK_AND_EMULATOR, *CODEGEN, "mypy==2.4.1", "types-PyYAML")
     session.run("mypy")
 
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """sdist + wheel into a fresh dist/ with hatchling, then `twine check --strict` on both.
+    """sdist + wheel of eerest and of eerest-emulator into a fresh dist/, then `twine check --strict`.
 
     The sdist is built from the working tree (what .gitignore ignores is left out), the wheel
     from the sdist. Reproducible: SOURCE_DATE_EPOCH (default: the last commit's time) fixes
@@ -85,7 +87,8 @@ def build(session: nox.Session) -> None:
             env["SOURCE_DATE_EPOCH"] = last_commit.stdout.strip()
     dist = Path("dist")
     shutil.rmtree(dist, ignore_errors=True)
-    session.run("python", "-m", "build", "--outdir", str(dist), env=env)
+    for project in (".", "emulator"):  # eerest, then eerest-emulator
+        session.run("python", "-m", "build", "--outdir", str(dist), project, env=env)
     session.run("python", "-m", "twine", "check", "--strict", *sorted(str(p) for p in dist.iterdir()))
 
 
@@ -99,5 +102,5 @@ def update_schema(session: nox.Session) -> None:
 @nox.session
 def benchmarks(session: nox.Session) -> None:
     """Throughput and peak memory of pixel fetches, eerest vs raw httpx vs earthengine-api."""
-    session.install("-e", ".[all]")
+    session.install(*SDK_AND_EMULATOR)
     session.run("python", "benchmarks/bench_npy.py", *session.posargs)

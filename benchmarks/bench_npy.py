@@ -48,8 +48,8 @@ def payload() -> bytes:
 # -- the server (parent process) -------------------------------------------------------------
 
 def start_server(body: bytes) -> Any:
-    from eerest.emulator import Emulator
-    from eerest.emulator._app import App, Response
+    from eerest_emulator import Emulator
+    from eerest_emulator._app import App, Response
 
     class BenchApp(App):
         def compute_pixels(self, req: Any, version: str, project: str) -> Response:

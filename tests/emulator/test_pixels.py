@@ -13,7 +13,7 @@ RAW = None
 
 
 def scene_array() -> np.ndarray:
-    from eerest.emulator import BUNDLED_DATA
+    from eerest_emulator import BUNDLED_DATA
 
     return np.load(BUNDLED_DATA / "eerest" / "sample" / "scenes" / "20240504.npy")
 

@@ -135,7 +135,7 @@ class Emulator:
             emu.faults.fail(503, count=2, retry_after=1)
             emu.requests                   # what it received
 
-    `data_dir=None` serves the bundled sample (see `eerest.emulator` for the layout).
+    `data_dir=None` serves the bundled sample (see `eerest_emulator` for the layout).
     """
 
     def __init__(

@@ -7,7 +7,7 @@ Registered as the ``eerest`` pytest11 entry point, so installing eerest is enoug
 
 Fixtures:
 
-- ``ee_emulator_session`` (session): the running `eerest.emulator.Emulator`.
+- ``ee_emulator_session`` (session): the running `eerest_emulator.Emulator`.
 - ``ee_emulator``: the same server, with faults and the request log cleared before and
   after each test; ``.url``, ``.faults``, ``.inject(...)``, ``.requests``.
 - ``ee_client`` / ``ee_async_client``: an ``eerest.Client`` / ``eerest.AsyncClient`` for
@@ -55,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def ee_emulator_session(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The emulator, started once per test session on a free port of 127.0.0.1."""
-    from eerest.emulator import Emulator
+    from eerest_emulator import Emulator
 
     data = request.config.getoption("--ee-emulator-data", default=None)
     if not data:

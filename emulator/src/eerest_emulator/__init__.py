@@ -1,8 +1,8 @@
 """A local Earth Engine REST emulator: the methods eerest covers, served from local data.
 
-Run it with ``python -m eerest.emulator [--data DIR] [--host H] [--port P]`` (prints its
+Run it with ``python -m eerest_emulator [--data DIR] [--host H] [--port P]`` (prints its
 base URL first), in-process with ``with Emulator() as emu: ... emu.url``, or in pytest
-through the ``eerest.testing`` plugin (fixtures ``ee_emulator``, ``ee_client``,
+through the ``eerest_emulator.testing`` plugin (fixtures ``ee_emulator``, ``ee_client``,
 ``ee_async_client``).
 
 Served paths, for v1alpha, v1beta and v1:

@@ -1,4 +1,4 @@
-"""`python -m eerest.emulator [--data DIR] [--host 127.0.0.1] [--port 0]`: serve until stopped.
+"""`python -m eerest_emulator [--data DIR] [--host 127.0.0.1] [--port 0]`: serve until stopped.
 
 The first line of output is the base URL.
 """
@@ -13,7 +13,7 @@ from ._server import Emulator
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m eerest.emulator", description="A local Earth Engine REST emulator.")
+    ap = argparse.ArgumentParser(prog="python -m eerest_emulator", description="A local Earth Engine REST emulator.")
     ap.add_argument("--data", default=None, help="data directory (default: the bundled sample)")
     ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ap.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")

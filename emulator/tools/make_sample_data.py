@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the eerest emulator's bundled sample data, deterministically, into src/eerest/emulator/data/.
+"""Write the eerest emulator's bundled sample data, deterministically, into emulator/src/eerest_emulator/data/.
 
 The sample is synthetic but realistic: a 2.24 km x 2.24 km scene in UTM zone 33N
 (EPSG:32633) at 10 m, with fields whose crops grow over the summer, a lake and a river,
@@ -10,7 +10,7 @@ a town with a street grid, a forest, and clouds that differ between dates. It ho
 - `projects/eerest/assets/sample/elevation`: a float32 elevation model at 20 m.
 
 Running it twice gives byte-identical files (fixed seeds, no timestamps taken from the
-clock). Usage: `python tools/make_sample_data.py [OUT_DIR]`.
+clock). Usage: `python emulator/tools/make_sample_data.py [OUT_DIR]`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CRS = "EPSG:32633"
 DATES = ["2024-05-04", "2024-05-24", "2024-06-13", "2024-07-03", "2024-07-23"]
 CLOUD_COVER_TARGET = [4.0, 35.0, 0.0, 18.0, 9.0]  # percent of the scene under cloud
 BANDS = ["blue", "green", "red", "nir"]
-ROOT = Path(__file__).resolve().parents[1] / "src" / "eerest" / "emulator" / "data"
+ROOT = Path(__file__).resolve().parents[1] / "src" / "eerest_emulator" / "data"
 
 # Reflectance (blue, green, red, nir) of each cover type.
 WATER = (0.055, 0.050, 0.030, 0.015)
