@@ -62,14 +62,16 @@ def table(
     reference: str,
 ) -> str:
     """A text table: one row per mode, the median of each column, and ratio_key vs reference."""
-    head = f"{'client':<28}" + "".join(f"{title:>14}" for _, title, _ in columns) + f"{'× ' + reference:>16}"
+    ratio = f"× {reference}"
+    width = max(16, len(ratio) + 2)
+    head = f"{'client':<28}" + "".join(f"{title:>14}" for _, title, _ in columns) + f"{ratio:>{width}}"
     lines = [head]
     ref = median(results.get(reference, []), ratio_key)
     for mode, rs in results.items():
         if not rs:
             continue
         cells = "".join(f"{fmt(median(rs, key)):>14}" for key, _, fmt in columns)
-        lines.append(f"{mode:<28}{cells}{median(rs, ratio_key) / ref:>16.2f}")
+        lines.append(f"{mode:<28}{cells}{median(rs, ratio_key) / ref:>{width}.2f}")
     return "\n".join(lines)
 
 

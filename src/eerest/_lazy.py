@@ -77,11 +77,6 @@ def _load(package: str, name: str, module: str, attribute: str | None) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name != module:
             raise
-    try:  # a source tree from before that module moved out of this package
-        return importlib.import_module(f"{package}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{package}.{name}":
-            raise
     distribution = module.replace("_", "-")
     raise ImportError(
         f"{package}.{name} is in a separate distribution: pip install {distribution}", name=module

@@ -92,7 +92,17 @@ class _ClientBase(Generic[HttpT]):
         self._auth = Auth(credentials, scopes=self._api.scopes, quota_project=quota_project)
         self._cache: dict[tuple[str, str], Any] = {}
         self._owns_http = http_client is None
-        self._http: HttpT = http_client or self._http_class(timeout=timeout, limits=DEFAULT_CONNECTION_LIMITS)
+        self._http_client: HttpT | None = http_client
+
+    @property
+    def _http(self) -> HttpT:
+        """The httpx client, made by the first request: its TLS set-up (the CA bundle) costs
+        tens of milliseconds that constructing an eerest client should not. Two threads racing
+        here may each make one; the loser is dropped before it opens any connection."""
+        http = self._http_client
+        if http is None:
+            http = self._http_client = self._http_class(timeout=self.timeout, limits=DEFAULT_CONNECTION_LIMITS)
+        return http
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(project={self.project!r}, base_url={self.base_url!r}, api={self._api.id!r})"
@@ -127,7 +137,7 @@ class _ClientBase(Generic[HttpT]):
         return self._http.build_request(
             call.spec.http_method,
             f"{self.base_url}/{self._api.service_path}{call.path}",
-            params=list(call.query),
+            params=call.query or None,  # no params: httpx then parses the URL once, not twice
             json=call.body,
             headers=headers,
             timeout=timeout,
@@ -226,8 +236,8 @@ class SyncClientBase(_ClientBase[httpx.Client]):
 
     def close(self) -> None:
         """Close the connections this client opened (not an ``http_client`` passed in)."""
-        if self._owns_http:
-            self._http.close()
+        if self._owns_http and self._http_client is not None:
+            self._http_client.close()
         self._auth.close()
 
     def __enter__(self) -> Any:
@@ -318,8 +328,8 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
     _http_class = httpx.AsyncClient
 
     async def close(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_http and self._http_client is not None:
+            await self._http_client.aclose()
         self._auth.close()
 
     async def __aenter__(self) -> Any:
