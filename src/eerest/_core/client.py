@@ -44,6 +44,7 @@ DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_conn
 
 _USER_AGENT = f"eerest/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 _API_CLIENT = f"gl-python/{platform.python_version()} eerest/{__version__} httpx/{httpx.__version__}"
+_STATIC_HEADERS = {"user-agent": _USER_AGENT, "x-goog-api-client": _API_CLIENT}
 
 
 def resolve_project(
@@ -101,7 +102,9 @@ class _ClientBase(Generic[HttpT]):
         here may each make one; the loser is dropped before it opens any connection."""
         http = self._http_client
         if http is None:
-            http = self._http_client = self._http_class(timeout=self.timeout, limits=DEFAULT_CONNECTION_LIMITS)
+            http = self._http_client = self._http_class(
+                timeout=self.timeout, limits=DEFAULT_CONNECTION_LIMITS, headers=_STATIC_HEADERS
+            )
         return http
 
     def __repr__(self) -> str:
@@ -125,15 +128,15 @@ class _ClientBase(Generic[HttpT]):
         return (spec.id, call.path + "?" + repr(call.query)), call
 
     def _http_request(self, call: Call, auth: Mapping[str, str]) -> httpx.Request:
-        headers = {
-            "user-agent": _USER_AGENT,
-            "x-goog-api-client": _API_CLIENT,
-            **auth,
-            **call.headers,
-        }
+        # An httpx client of our own already holds the static headers and the timeout, which
+        # httpx then merges cheaply; one passed in gets them with every request.
+        own = self._owns_http
+        headers = {**auth, **call.headers} if own else {**_STATIC_HEADERS, **auth, **call.headers}
         if call.spec.binary_response:
             headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
-        timeout = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
+        timeout: Any = call.timeout
+        if isinstance(timeout, NotGiven):
+            timeout = httpx.USE_CLIENT_DEFAULT if own else self.timeout
         return self._http.build_request(
             call.spec.http_method,
             f"{self.base_url}/{self._api.service_path}{call.path}",

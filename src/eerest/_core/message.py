@@ -14,6 +14,7 @@ exactly what eager validation gives. A page of 1,000 assets then costs about wha
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -124,11 +125,10 @@ class Message(BaseModel):
             if name != "_wire":
                 data = _wire(self)
                 if data is not None:
-                    from eerest._core.wire import convert, convert_field
-
+                    wire = _wire_module()
                     if name in type(self).__pydantic_fields__:
-                        return convert_field(self, data, name, _instance_dict.__get__(self, type(self)))
-                    convert(self, data)
+                        return wire.convert_field(self, data, name, _instance_dict.__get__(self, type(self)))
+                    wire.convert(self, data)
                     return getattr(self, name)
             return super().__getattr__(name)
 
@@ -148,10 +148,15 @@ def _materialize(message: BaseModel) -> bool:
     data = _wire(message)
     if data is None:
         return False
-    from eerest._core.wire import convert
-
-    convert(message, data)  # sets __dict__, and so _wire to None
+    _wire_module().convert(message, data)  # sets __dict__, and so _wire to None
     return True
+
+
+@functools.cache
+def _wire_module() -> Any:
+    from eerest._core import wire  # imports this module: not at the top
+
+    return wire
 
 
 def _materialize_all(message: BaseModel) -> None:
