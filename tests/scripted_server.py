@@ -4,7 +4,7 @@ and answers exactly the bytes a test scripts, including broken and hostile answe
 
 Answers come from, in order: the queue filled by ``reply()``/``error()``, the first of
 ``routes`` whose key ends the request path (e.g. ``":getPixels"``), then ``default``.
-Tests that need Earth Engine behaviour use ``eerest.emulator`` instead.
+Tests that need Earth Engine behaviour use ``eerest_emulator`` instead.
 """
 
 from __future__ import annotations

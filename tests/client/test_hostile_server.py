@@ -378,7 +378,7 @@ def test_failing_credentials_are_a_typed_error(server: ScriptedServer) -> None:
     assert server.requests == []
 
 
-# -- large bodies: received straight into their buffer (eerest._core.wire) ------------------
+# -- large bodies: received straight into their buffer (eerest._core.recv) ------------------
 
 BIG = np.arange(768 * 512, dtype="<f4").reshape(768, 512).view([("a", "<f4")])
 BIG_GRID = {"dimensions": {"width": 512, "height": 768}}
@@ -392,12 +392,12 @@ def _big_body() -> bytes:
 
 @pytest.fixture
 def direct_reads(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
-    from eerest._core import body, wire
+    from eerest._core import body, recv
 
     seen: list[int | None] = []
 
     def spy(*args: Any) -> int | None:
-        seen.append(wire.recv_body_into(*args))
+        seen.append(recv.recv_body_into(*args))
         return seen[-1]
 
     monkeypatch.setattr(body, "recv_body_into", spy)

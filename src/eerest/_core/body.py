@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 
 from eerest._core.deadline import Deadline
-from eerest._core.wire import MIN_DIRECT_READ, recv_body_into
+from eerest._core.recv import MIN_DIRECT_READ, recv_body_into
 from eerest.errors import APITimeoutError, ResponseDecodeError
 
 __all__ = [
@@ -76,15 +76,18 @@ def _bytearray_factory() -> Callable[[None, int], bytearray] | None:
     return make  # type: ignore[no-any-return]
 
 
-_new_bytearray = _bytearray_factory()
+_NEW_BYTEARRAY: list[Callable[[None, int], bytearray] | None] = []  # made on first use (ctypes)
 
 
 def uninitialized(size: int) -> bytearray:
     """A ``bytearray`` of ``size`` bytes with undefined contents (zero-filling 36 MiB costs
     about a third of reading it from loopback); callers overwrite every byte."""
-    if _new_bytearray is None or size <= 0:  # pragma: no cover - other interpreters
+    if size < FIRST_ALLOCATION:
         return bytearray(size)
-    return _new_bytearray(None, size)
+    if not _NEW_BYTEARRAY:
+        _NEW_BYTEARRAY.append(_bytearray_factory())
+    make = _NEW_BYTEARRAY[0]
+    return bytearray(size) if make is None else make(None, size)
 
 
 class TruncatedBody(ResponseDecodeError):
@@ -242,7 +245,7 @@ def _feed_all(reader: BodyReader, decoder: _Decoder, chunks: Iterable[bytes]) ->
 
 def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
     """Read a streamed response's body into one buffer (see :class:`BodyReader`); a large
-    identity body is received straight into it (see :mod:`eerest._core.wire`)."""
+    identity body is received straight into it (see :mod:`eerest._core.recv`)."""
     reader = BodyReader(content_length(response), limits, response.request, deadline)
     decoder = _Decoder(response, limits.cap)
     try:

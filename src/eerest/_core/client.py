@@ -14,7 +14,7 @@ import os
 import platform
 import time
 from collections.abc import Generator, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 import google.auth
@@ -35,15 +35,15 @@ from eerest._core.body import (
 )
 from eerest._core.call import Call, build_call
 from eerest._core.deadline import Deadline
-from eerest._core.message import parse_response
+from eerest._core.message import Message, lenient, parse_response
 from eerest._core.overlay import Body, Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
 from eerest._core.paths import within
 from eerest._core.retry import RetryPolicy, is_read
-from eerest._core.spec import ApiInfo, MethodSpec
+from eerest._core.spec import ApiInfo, ItemT, MethodSpec, PageSpec, ResultT
 from eerest._core.status import status_error
 from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
-from eerest._core.types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
+from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
 from eerest._version import __version__
 from eerest.errors import (
     APIConnectionError,
@@ -64,6 +64,7 @@ __all__ = [
     "AsyncResource",
 ]
 
+
 log = logging.getLogger("eerest")
 
 # Stainless clients (openai-python) wait up to 10 minutes for an answer and 5 s to
@@ -76,6 +77,8 @@ DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_conn
 
 _USER_AGENT = f"eerest/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 _API_CLIENT = f"gl-python/{platform.python_version()} eerest/{__version__} httpx/{httpx.__version__}"
+# gzip only: eerest decodes it itself, with a cap on the decompressed size (_core/body.py).
+_STATIC_HEADERS = {"user-agent": _USER_AGENT, "x-goog-api-client": _API_CLIENT, "accept-encoding": "gzip"}
 
 
 def resolve_project(
@@ -97,6 +100,7 @@ def resolve_project(
 
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+PageT = TypeVar("PageT")
 ClientSelf = TypeVar("ClientSelf", bound="_ClientBase[Any]")
 
 
@@ -120,7 +124,7 @@ class _ClientBase(Generic[HttpT]):
     ) -> None:
         self.project, credentials = resolve_project(project, credentials, self._api.scopes)
         self.base_url = (base_url or self._api.base_url).rstrip("/")
-        self._api_path = f"{urlsplit(self.base_url).path}/{self._api.service_path}".replace("//", "/")
+        self._base_path = urlsplit(self.base_url).path
         self.timeout = timeout
         self.deadline = deadline
         self.max_retries = max_retries
@@ -128,7 +132,19 @@ class _ClientBase(Generic[HttpT]):
         self._auth = Auth(credentials, scopes=self._api.scopes, quota_project=quota_project)
         self._cache: dict[tuple[str, str], Any] = {}
         self._owns_http = http_client is None
-        self._http: HttpT = http_client or self._http_class(timeout=timeout, limits=DEFAULT_CONNECTION_LIMITS)
+        self._http_client: HttpT | None = http_client
+
+    @property
+    def _http(self) -> HttpT:
+        """The httpx client, made by the first request: its TLS set-up (the CA bundle) costs
+        tens of milliseconds that constructing an eerest client should not. Two threads racing
+        here may each make one; the loser is dropped before it opens any connection."""
+        http = self._http_client
+        if http is None:
+            http = self._http_client = self._http_class(
+                timeout=self.timeout, limits=DEFAULT_CONNECTION_LIMITS, headers=_STATIC_HEADERS
+            )
+        return http
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(project={self.project!r}, base_url={self.base_url!r}, api={self._api.id!r})"
@@ -145,6 +161,7 @@ class _ClientBase(Generic[HttpT]):
         other = copy.copy(self)
         for name in [k for k, v in other.__dict__.items() if isinstance(v, _Resource)]:
             del other.__dict__[name]  # cached resources are bound to the original client
+        other._http_client = self._http  # shared, and closed by its owner only
         other._owns_http = False
         if not isinstance(timeout, NotGiven):
             other.timeout = timeout
@@ -161,55 +178,69 @@ class _ClientBase(Generic[HttpT]):
     def _body_limits(self, call: Call) -> BodyLimits:
         if call.body_limits is not None:
             return call.body_limits
-        return BodyLimits(cap=MAX_BINARY_BYTES if call.spec.binary_response else MAX_JSON_BYTES)
+        return BodyLimits(cap=MAX_BINARY_BYTES if call.spec.raw_result else MAX_JSON_BYTES)
+
 
     def _build(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
         extras: Mapping[str, Any] | None,
     ) -> Call:
         return build_call(
-            self._api, spec, project=self.project, params=params, body=body, options=options, extras=extras
+            self._api,
+            spec,
+            project=self.project,
+            params=params,
+            body=body,
+            options=options,
+            extras=extras,
+            media=options.media,
+            media_mime_type=options.media_mime_type,
         )
 
     def _fetch_call(self, fetch: Fetch) -> tuple[tuple[str, str], Call]:
+        assert self._api.specs is not None
         spec = self._api.specs[fetch.method]
         call = self._build(spec, fetch.args, None, RequestOptions(), None)
         return (spec.id, call.path + "?" + repr(call.query)), call
 
     def _http_request(self, call: Call, auth: Mapping[str, str], deadline: Deadline) -> httpx.Request:
-        headers = {
-            "user-agent": _USER_AGENT,
-            "x-goog-api-client": _API_CLIENT,
-            **auth,
-            **call.headers,
-        }
-        # Content-Length then sizes the buffer; JSON may be gzipped (decoded with a size cap).
-        headers.setdefault("accept-encoding", "identity" if call.spec.binary_response else "gzip")
-        timeout = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
+        # An httpx client of our own already holds the static headers and the timeout, which
+        # httpx then merges cheaply; one passed in gets them with every request.
+        own = self._owns_http
+        headers = {**auth, **call.headers} if own else {**_STATIC_HEADERS, **auth, **call.headers}
+        if call.spec.raw_result:
+            headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
         if deadline.expired:
             raise APITimeoutError(
                 f"{call.spec.id}: the call's deadline ({deadline.seconds} s) passed before it could be sent; "
                 "pass a larger deadline= (Client(deadline=...) or client.with_options(deadline=...))"
             )
+        given = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
+        timeout: Any = deadline.clip(given)
+        if timeout is given and own and isinstance(call.timeout, NotGiven):
+            timeout = httpx.USE_CLIENT_DEFAULT  # the deadline does not bind yet
+        url = f"{self.base_url}/{call.path}" if call.from_root else f"{self.base_url}/{self._api.service_path}{call.path}"
         try:
             request = self._http.build_request(
                 call.spec.http_method,
-                f"{self.base_url}/{self._api.service_path}{call.path}",
-                params=list(call.query),
-                json=call.body,
+                url,
+                params=list(call.query) or None,  # no params: httpx then parses the URL once, not twice
+                json=call.body if call.content is None else None,
+                content=call.content,
                 headers=headers,
-                timeout=deadline.clip(timeout),
+                timeout=timeout,
             )
         except (ValueError, TypeError, UnicodeError) as exc:  # e.g. NaN or a lone surrogate in the body
             raise InvalidRequestError(f"{call.spec.id}: the request cannot be encoded: {exc}") from None
-        if not within(request.url.path, self._api_path):
+        prefix = self._base_path + "/" + ("" if call.from_root else self._api.service_path)
+        if not within(request.url.path, prefix):
             raise InvalidRequestError(
                 f"{call.spec.id}: the request path {request.url.path[:200]!r} is outside the API's path "
-                f"{self._api_path!r}; check the path parameters"
+                f"{prefix!r}; check the path parameters"
             )
         return request
 
@@ -268,17 +299,19 @@ class _ClientBase(Generic[HttpT]):
         """The method's return value from a fully read successful response: pure."""
         spec = call.spec
         content_type = response.headers.get("content-type", "")
-        if spec.binary_response:
-            if content_type.startswith("application/json"):
+        if spec.raw_result:
+            if spec.binary_response and content_type.startswith("application/json"):
                 _raise_if_error_body(call, response, content)
             body = Body(content=content, content_type=content_type, headers=response.headers)
             return spec.overlay.result(call, body) if spec.overlay else bytes(content)
         if spec.response is None:
             return None
+        name = getattr(spec.response, "__name__", None) or str(getattr(spec.response, "_type", spec.response))
+        is_message = isinstance(spec.response, type) and issubclass(spec.response, Message)
         if not content:
             raise ResponseDecodeError(
                 f"{spec.id}: the server answered HTTP {response.status_code} with an empty body, not a "
-                f"{spec.response.__name__}; retry the request",
+                f"{name}; retry the request",
                 request=response.request,
             )
         try:
@@ -292,21 +325,24 @@ class _ClientBase(Generic[HttpT]):
                 f"{spec.id}: the response is not valid JSON ({exc}; content-type {content_type!r})",
                 request=response.request,
             ) from exc
-        if isinstance(data, dict) and set(data) == {"error"} and "error" not in spec.response.model_fields:
+        if isinstance(data, dict) and set(data) == {"error"} and not (is_message and "error" in spec.response.model_fields):
             error = status_error(response, bytes(content))
             raise ResponseDecodeError(
                 f"{spec.id}: the server answered HTTP {response.status_code} with an error body: {error.message}",
                 request=response.request,
             )
         try:
-            return parse_response(spec.response, data)
+            if is_message:
+                return parse_response(spec.response, data)
+            with lenient():  # a TypeAdapter, for responses that are maps rather than messages
+                return spec.response.validate_python(data)
         except RecursionError:
             raise ResponseDecodeError(
-                f"{spec.id}: the response is nested too deeply for {spec.response.__name__}", request=response.request
+                f"{spec.id}: the response is nested too deeply for {name}", request=response.request
             ) from None
         except ValueError as exc:
             raise ResponseDecodeError(
-                f"{spec.id}: the response does not match {spec.response.__name__}: {exc}", request=response.request
+                f"{spec.id}: the response does not match {name}: {exc}", request=response.request
             ) from exc
 
 
@@ -324,8 +360,8 @@ def _raise_if_error_body(call: Call, response: httpx.Response, content: bytearra
 
 
 def _page_request(
-    spec: MethodSpec, params: Mapping[str, Any], body: Mapping[str, Any] | None
-) -> tuple[MethodSpec, str | None, Any]:
+    spec: MethodSpec[Any], params: Mapping[str, Any], body: Mapping[str, Any] | None
+) -> tuple[MethodSpec[Any], str | None, Any]:
     """For a list method: the single-page spec, the first token, and a function giving the
     (params, body) of the page with a given token."""
     assert spec.pagination is not None
@@ -347,7 +383,7 @@ def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
         while True:
             need = gen.send(perform(need))
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return cast(Call, stop.value)
 
 
 class SyncClientBase(_ClientBase[httpx.Client]):
@@ -357,8 +393,8 @@ class SyncClientBase(_ClientBase[httpx.Client]):
 
     def close(self) -> None:
         """Close the connections this client opened (not an ``http_client`` passed in)."""
-        if self._owns_http:
-            self._http.close()
+        if self._owns_http and self._http_client is not None:
+            self._http_client.close()
         self._auth.close()
 
     def __enter__(self) -> Any:
@@ -369,7 +405,7 @@ class SyncClientBase(_ClientBase[httpx.Client]):
 
     def _invoke(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
@@ -385,7 +421,7 @@ class SyncClientBase(_ClientBase[httpx.Client]):
 
     def _pager(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
@@ -397,7 +433,8 @@ class SyncClientBase(_ClientBase[httpx.Client]):
             page_params, page_body = with_token(token)
             return self._invoke(unpaged, page_params, page_body, options, extras)
 
-        return SyncPager(fetch, spec.pagination.items_field, first)  # type: ignore[union-attr]
+        assert spec.pagination is not None
+        return SyncPager(fetch, spec.pagination.items_field, first)
 
     def _perform(self, fetch: Fetch, deadline: Deadline) -> Any:
         key, call = self._fetch_call(fetch)
@@ -454,8 +491,8 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
     _http_class = httpx.AsyncClient
 
     async def close(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_http and self._http_client is not None:
+            await self._http_client.aclose()
         self._auth.close()
 
     async def __aenter__(self) -> Any:
@@ -466,7 +503,7 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
 
     def _pager(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
@@ -478,11 +515,12 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
             page_params, page_body = with_token(token)
             return await self._invoke(unpaged, page_params, page_body, options, extras)
 
-        return AsyncPager(fetch, spec.pagination.items_field, first)  # type: ignore[union-attr]
+        assert spec.pagination is not None
+        return AsyncPager(fetch, spec.pagination.items_field, first)
 
     async def _invoke(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
@@ -560,9 +598,27 @@ class _Resource(Generic[ClientT]):
         self._client: ClientT = client
         self._stream = stream
 
-    def _call(
+
+def _options(
+    timeout: Timeout | NotGiven,
+    extra_headers: Mapping[str, str] | None,
+    extra_query: Mapping[str, Any] | None,
+    extra_body: Mapping[str, Any] | None,
+    media: Media | None,
+    media_mime_type: str | None,
+) -> RequestOptions:
+    return RequestOptions(
+        timeout, extra_headers or {}, extra_query or {}, extra_body or {}, media=media, media_mime_type=media_mime_type
+    )
+
+
+class SyncResource(_Resource[SyncClientBase]):
+    """Base of generated sync resources: each generated method is one call of ``_request``
+    or ``_paged``, typed by its spec so that no result is ``Any``."""
+
+    def _request(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[ResultT],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         *,
@@ -571,17 +627,64 @@ class _Resource(Generic[ClientT]):
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extras: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """The method's result (a coroutine on async clients); a pager, at once, for list methods."""
-        options = RequestOptions(timeout, extra_headers or {}, extra_query or {}, extra_body or {})
-        if spec.pagination is not None and not self._stream:
-            return self._client._pager(spec, params, body, options, extras)
-        return self._client._invoke(spec, params, body, options, extras, stream=self._stream)
+        media: Media | None = None,
+        media_mime_type: str | None = None,
+    ) -> ResultT:
+        """The method's result; on a ``with_streaming_response`` twin, the open response
+        (which the streaming wrappers type as such)."""
+        options = _options(timeout, extra_headers, extra_query, extra_body, media, media_mime_type)
+        return cast(ResultT, self._client._invoke(spec, params, body, options, extras, stream=self._stream))
 
-
-class SyncResource(_Resource[SyncClientBase]):
-    """Base of generated sync resources."""
+    def _paged(
+        self,
+        spec: MethodSpec[PageT],
+        pages: PageSpec[ItemT],
+        params: Mapping[str, Any],
+        body: Mapping[str, Any] | None,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extras: Mapping[str, Any] | None = None,
+    ) -> SyncPager[PageT, ItemT]:
+        """A pager over the pages of a list method; nothing is sent until it is iterated."""
+        options = _options(timeout, extra_headers, extra_query, extra_body, None, None)
+        return cast(SyncPager[PageT, ItemT], self._client._pager(spec, params, body, options, extras))
 
 
 class AsyncResource(_Resource[AsyncClientBase]):
-    """Base of generated async resources."""
+    """Base of generated async resources (see :class:`SyncResource`)."""
+
+    async def _request(
+        self,
+        spec: MethodSpec[ResultT],
+        params: Mapping[str, Any],
+        body: Mapping[str, Any] | None,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extras: Mapping[str, Any] | None = None,
+        media: Media | None = None,
+        media_mime_type: str | None = None,
+    ) -> ResultT:
+        options = _options(timeout, extra_headers, extra_query, extra_body, media, media_mime_type)
+        return cast(ResultT, await self._client._invoke(spec, params, body, options, extras, stream=self._stream))
+
+    def _paged(
+        self,
+        spec: MethodSpec[PageT],
+        pages: PageSpec[ItemT],
+        params: Mapping[str, Any],
+        body: Mapping[str, Any] | None,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extras: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[PageT, ItemT]:
+        options = _options(timeout, extra_headers, extra_query, extra_body, None, None)
+        return cast(AsyncPager[PageT, ItemT], self._client._pager(spec, params, body, options, extras))

@@ -44,11 +44,15 @@ class Deadline:
         return left is None or seconds < left
 
     def clip(self, timeout: Timeout) -> Timeout:
-        """``timeout`` with every phase limited to the time left."""
+        """``timeout`` with every phase limited to the time left (``timeout`` itself, the
+        same object, while the deadline is further away than its longest phase)."""
         left = self.remaining()
         if left is None:
             return timeout
         t = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        phases = (t.connect, t.read, t.write, t.pool)
+        if all(p is not None and p <= left for p in phases):
+            return timeout
 
         def cap(value: float | None) -> float:
             return left if value is None else min(value, left)

@@ -1,4 +1,9 @@
-"""Pagers for list methods: iterate items across pages, fetching a page only when needed."""
+"""Pagers for list methods: iterate items across pages, fetching a page only when needed.
+
+A list response with one list of items (or one list of messages beside lists of strings,
+such as ``unreachable``) is iterated item by item; one without (a map of items, or
+several lists of messages) is iterated page by page, ``ItemT`` then being the page type.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +23,17 @@ def _field(page: object, wire_name: str) -> Any:
             return getattr(page, name)
     return None
 
+
+def _items(page: object, items_field: str | None) -> Any:
+    return (page,) if items_field is None else (_field(page, items_field) or ())
+
 class PageTokens:
     """Which page tokens a pager has followed: a server that sends one twice would loop
     forever, so that is a :class:`PaginationError`, as is going past ``max_pages``. Pure."""
 
-    def __init__(self, first: str | None, items_field: str, max_pages: int | None) -> None:
+    def __init__(self, first: str | None, items_field: str | None, max_pages: int | None) -> None:
         self._seen = {_digest(first)} if first else set()
-        self._items_field = items_field
+        self._what = items_field or "pages"
         self._max_pages = max_pages
         self.pages = 0
 
@@ -40,12 +49,11 @@ class PageTokens:
         if digest in self._seen:
             raise PaginationError(
                 f"the server sent the page token {token[:40]!r} a second time after {self.pages} pages of "
-                f"{self._items_field}; stopping instead of looping forever"
+                f"{self._what}; stopping instead of looping forever"
             )
         if self._max_pages is not None and self.pages >= self._max_pages:
             raise PaginationError(
-                f"more than max_pages={self._max_pages} pages of {self._items_field}; raise max_pages or "
-                "narrow the request"
+                f"more than max_pages={self._max_pages} pages of {self._what}; raise max_pages or narrow the request"
             )
         self._seen.add(digest)
         return token
@@ -68,7 +76,7 @@ class SyncPager(Generic[PageT, ItemT]):
     def __init__(
         self,
         fetch: Callable[[str | None], PageT],
-        items_field: str,
+        items_field: str | None,
         first_token: str | None = None,
         max_pages: int | None = None,
     ) -> None:
@@ -85,15 +93,19 @@ class SyncPager(Generic[PageT, ItemT]):
             page = self._fetch(token)
             yield page
             token = tokens.next(page)
+            del page  # hold one page at a time, not two, while the next one arrives
             if token is None:
                 return
 
     def __iter__(self) -> Iterator[ItemT]:
         for page in self.pages:
-            yield from _field(page, self._items_field) or ()
+            items = _items(page, self._items_field)
+            del page  # hold one page at a time
+            yield from items
+            del items
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._items_field}>"
+        return f"<{type(self).__name__} of {self._items_field or 'pages'}>"
 
 
 class AsyncPager(Generic[PageT, ItemT]):
@@ -103,7 +115,7 @@ class AsyncPager(Generic[PageT, ItemT]):
     def __init__(
         self,
         fetch: Callable[[str | None], Awaitable[PageT]],
-        items_field: str,
+        items_field: str | None,
         first_token: str | None = None,
         max_pages: int | None = None,
     ) -> None:
@@ -113,25 +125,29 @@ class AsyncPager(Generic[PageT, ItemT]):
         self.max_pages = max_pages
 
     @property
-    async def pages(self) -> AsyncIterator[PageT]:  # type: ignore[override]
+    async def pages(self) -> AsyncIterator[PageT]:
         tokens = PageTokens(self._first_token, self._items_field, self.max_pages)
         token = self._first_token
         while True:
             page = await self._fetch(token)
             yield page
             token = tokens.next(page)
+            del page  # hold one page at a time, not two, while the next one arrives
             if token is None:
                 return
 
     async def _items(self) -> AsyncIterator[ItemT]:
         async for page in self.pages:
-            for item in _field(page, self._items_field) or ():
+            items = _items(page, self._items_field)
+            del page  # hold one page at a time
+            for item in items:
                 yield item
+            del items
 
     def __aiter__(self) -> AsyncIterator[ItemT]:
         return self._items()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._items_field}>"
+        return f"<{type(self).__name__} of {self._items_field or 'pages'}>"
 
 

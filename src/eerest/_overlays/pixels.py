@@ -10,21 +10,15 @@ from urllib.parse import unquote
 
 from eerest._core.overlay import Body, Fetch, Overlay, Prepare
 from eerest._ee import to_expression
-from eerest._overlays.checks import (
-    Demand,
-    body_limits,
-    check_demand,
-    check_npy_answer,
-    compute_pixels_demand,
-    get_pixels_demand,
-    needs_asset,
-)
-from eerest._overlays.npy import DecodeProblem
 from eerest.errors import InvalidRequestError, ResponseDecodeError
-from eerest.pixels import Pixels
 
 if TYPE_CHECKING:
     from eerest._core.call import Call
+    from eerest._overlays.checks import Demand
+    from eerest.pixels import Pixels
+
+# The checks and Pixels need numpy: they are imported by the first pixel call, so that
+# constructing a client does not import numpy.
 
 __all__ = ["COMPUTE_PIXELS", "GET_PIXELS", "ComputePixelsOverlay", "GetPixelsOverlay", "asset_name"]
 
@@ -34,11 +28,17 @@ _DEMAND = "_demand"  # where prepare() leaves the request's Demand for result()
 
 def _checked(call: Call, demand: Demand) -> Call:
     """The call to send, knowing how large its answer can be and what it must hold."""
+    from eerest._overlays.checks import body_limits
+
     extras = {**call.extras, _DEMAND: demand}
     return dataclasses.replace(call, extras=extras, body_limits=body_limits(call.request, demand))
 
 
 def _pixels(call: Call, body: Body) -> Pixels:
+    from eerest._overlays.checks import check_npy_answer
+    from eerest._overlays.npy import DecodeProblem
+    from eerest.pixels import Pixels
+
     request = call.request
     try:
         pixels = Pixels(
@@ -58,7 +58,7 @@ def _pixels(call: Call, body: Body) -> Pixels:
     return pixels
 
 
-class ComputePixelsOverlay(Overlay):
+class ComputePixelsOverlay(Overlay["Pixels"]):
     """``expression=`` may be an ``ee`` object; checks use ``band_dtypes=`` when given."""
 
     def adapt_body(self, body: dict[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,6 +67,8 @@ class ComputePixelsOverlay(Overlay):
         return body
 
     def prepare(self, call: Call) -> Prepare:
+        from eerest._overlays.checks import check_demand, compute_pixels_demand
+
         demand = compute_pixels_demand(call.request, call.extras.get("band_dtypes"))
         check_demand("computePixels", call.request, demand)
         return _checked(call, demand)
@@ -87,11 +89,13 @@ def asset_name(call: Call) -> str:
     return unquote(path[len(prefix) : len(path) - len(suffix)])
 
 
-class GetPixelsOverlay(Overlay):
+class GetPixelsOverlay(Overlay["Pixels"]):
     """Checks use the asset's band types and native grid, fetched (once per client) only
     when they can matter."""
 
     def prepare(self, call: Call) -> Prepare:
+        from eerest._overlays.checks import check_demand, get_pixels_demand, needs_asset
+
         asset = None
         if needs_asset(call.request):
             asset = yield Fetch("projects.assets.get", {"name": asset_name(call)})
