@@ -38,7 +38,8 @@ RUNTIME_IMPORTS = {"httpx": "httpx", "google": "google-auth", "pydantic": "pydan
 #: Optional imports (only inside functions or guarded), and the extra that provides each.
 OPTIONAL_IMPORTS = {"tifffile": ("geotiff", "tifffile"), "PIL": ("image", "pillow"), "ee": ("ee", "earthengine-api")}
 #: Modules allowed a module-level import of something else: the pytest plugin.
-PLUGIN_IMPORTS = {"eerest/testing.py": {"pytest"}}
+# The pytest plugin runs inside pytest; pytest-asyncio it uses when installed (else its async fixture says to install it).
+PLUGIN_IMPORTS = {"eerest/testing.py": {"pytest", "pytest_asyncio"}}
 EXTRAS = {"geotiff", "image", "ee", "emulator", "all"}
 #: What the sdist must hold for a packager to regenerate, verify and test.
 SDIST_DIRS = ("src", "generated", "codegen", "schema", "tests", "requirements", "tools")
