@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 that records each request and answers from a script.
 
 For tests that need exact control of the wire (errors, retries, hostile bodies); tests
-that need Earth Engine behaviour use ``eerest.emulator`` instead.
+that need Earth Engine behaviour use ``eerest_emulator`` instead.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""eerest.Client / AsyncClient against the emulator, through the eerest.testing fixtures."""
+"""eerest.Client / AsyncClient against the emulator, through the eerest_emulator.testing fixtures."""
 
 from __future__ import annotations
 

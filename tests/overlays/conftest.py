@@ -72,7 +72,7 @@ def raw_server() -> Iterator[RawServer]:
 
 @pytest.fixture(scope="session")
 def emulator_session() -> Iterator[Any]:
-    from eerest.emulator import Emulator
+    from eerest_emulator import Emulator
 
     with Emulator(require_auth=False) as emu:
         yield emu

@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from eerest_emulator import BUNDLED_DATA
 from pixhelp import run
-
-from eerest.emulator import BUNDLED_DATA
 
 ee = pytest.importorskip("ee")
 
