@@ -211,8 +211,6 @@ class App:
             raise not_found(f"The requested URL {path} was not found on this server.")
         except ApiError as e:
             return Response.error(e)
-        except Exception as e:  # a bug in the emulator: say so, never drop the connection
-            return Response.error(ApiError(500, f"The emulator failed on {req.method} {req.path}: {type(e).__name__}: {e}"))
 
     def _check_auth(self, req: Request) -> None:
         if not self.require_auth:
