@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds sdists and wheels
+
 if TYPE_CHECKING:
     from conftest import Build  # tests/packaging/conftest.py (no __init__.py here: see there)
 

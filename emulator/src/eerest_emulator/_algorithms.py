@@ -9,17 +9,19 @@ algorithms return `Image`s whose bands render on demand into the requested grid.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ._catalogue import signature
 from ._grid import Grid
 from ._image import Band, Image, ImageCollection, Rendered
 from ._pixeltype import PixelType
+from ._reducers import Reducer
 from ._store import normalize_asset_name, parse_time_ms
+from ._values import Date, DateRange, Geometry, Projection
 
 __all__ = [
     "Algorithm",
@@ -30,6 +32,7 @@ __all__ = [
     "Context",
     "Filter",
     "Reducer",
+    "implements",
     "type_name",
 ]
 
@@ -91,13 +94,6 @@ class Filter:
     test: Callable[[Image], bool]
 
 
-@dataclass
-class Reducer:
-    """A reducer over a collection, by kind (median, mean, min, max, sum, count)."""
-
-    kind: str
-
-
 class Context:
     """What algorithms may use of the world: the asset store."""
 
@@ -135,6 +131,27 @@ def algorithm(name: str, returns: str, args: str, description: str):
     return deco
 
 
+def _catalogue_args(entry: dict) -> tuple[Arg, ...]:
+    out = []
+    for a in entry.get("arguments", []):
+        default = a.get("defaultValue")
+        if isinstance(default, float) and default.is_integer() and a["type"] in ("Integer", "Long"):
+            default = int(default)
+        out.append(Arg(a["argumentName"], a["type"], bool(a.get("optional")), default))
+    return tuple(out)
+
+
+def implements(name: str):
+    """Register an implementation of the real algorithm `name`, with its signature from the catalogue."""
+    entry = signature(name)
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        REGISTRY[name] = Algorithm(name, entry["returnType"], _catalogue_args(entry), entry.get("description", ""), fn)
+        return fn
+
+    return deco
+
+
 # ---------------------------------------------------------------------------------------
 # Coercions
 # ---------------------------------------------------------------------------------------
@@ -149,6 +166,8 @@ def type_name(v: Any) -> str:
         return "Filter"
     if isinstance(v, Reducer):
         return "Reducer"
+    if isinstance(v, (Date, DateRange, Geometry, Projection)):
+        return type(v).__name__
     if isinstance(v, bool):
         return "Boolean"
     if isinstance(v, int):
@@ -515,7 +534,12 @@ def image_add_bands(ctx: Context, dstImg: Any, srcImg: Any, names: Any = None, o
         elif overwrite:
             out[idx] = b
         else:
-            raise AlgorithmError(f"Image.addBands: Cannot add band '{b.name}' because it doesn't have a unique name.")
+            # As Earth Engine does: a clashing name gets the first free suffix _1, _2, ...
+            taken = {x.name for x in out}
+            k = 1
+            while f"{b.name}_{k}" in taken:
+                k += 1
+            out.append(b.renamed(f"{b.name}_{k}"))
     return dst.with_bands(out, keep_meta=True)
 
 
@@ -622,7 +646,9 @@ def collection_map(ctx: Context, collection: Any, baseAlgorithm: Any, dropNulls:
 
 
 @algorithm("Element.set", "Element", "object:Element, key:String, value:Object?=null", "Overrides one property of an element.")
-def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Image:
+def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Image | ImageCollection:
+    if isinstance(object, ImageCollection):
+        return ImageCollection(list(object.images), {**object.properties, str(key): value}, dict(object.meta))
     img = as_image(object, "object")
     out = Image(list(img.bands), dict(img.properties), dict(img.meta))
     out.properties[str(key)] = value
@@ -631,6 +657,8 @@ def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Image
 
 @algorithm("Element.get", "Object", "object:Element, property:String", "Extract a property from an element.")
 def element_get(ctx: Context, object: Any, property: Any) -> Any:
+    if isinstance(object, ImageCollection):
+        return object.properties.get(property)
     return as_image(object, "object").properties.get(property)
 
 
@@ -676,39 +704,48 @@ def collection_mosaic(ctx: Context, collection: Any) -> Image:
     return Image(bands)
 
 
-_REDUCERS = ("median", "mean", "min", "max", "sum", "count")
+_REDUCERS = ("median", "mean", "min", "max", "sum", "count", "mode", "product", "and", "or")
 
 
-def _reduce(c: ImageCollection, kind: str, suffix: bool) -> Image:
+def _reduce(c: ImageCollection, reducer: Reducer, suffix: bool) -> Image:
+    """Per-pixel reduction of the images' bands, matched by name; masked pixels are left out."""
     bands = []
     n = len(c.images)
     for name, bs in _bands_by_name(c):
         t = bs[0].ptype
         for b in bs[1:]:
             t = t.union(b.ptype)
-        if kind in ("median", "mean"):
-            ptype = PixelType("DOUBLE")
-        elif kind in ("min", "max"):
-            ptype = t
-        elif kind == "sum":
-            ptype = PixelType.int_range(min(0, t.min * n), max(0, t.max * n)) if t.is_int else PixelType("DOUBLE")  # type: ignore[operator]
-        else:
-            ptype = PixelType.int_range(0, max(n, 1))
-
-        def render(g: Grid, bs=bs, kind=kind) -> Rendered:
-            vals, valid = _render_stack(bs, g)
-            any_valid = valid.any(axis=0)
-            if kind == "count":
-                return valid.sum(axis=0), np.ones_like(any_valid)
-            v = np.where(valid, vals, np.nan)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                fn = {"median": np.nanmedian, "mean": np.nanmean, "min": np.nanmin, "max": np.nanmax, "sum": np.nansum}[kind]
-                r = fn(v, axis=0)
-            return np.where(any_valid, np.nan_to_num(r), 0), any_valid
-
-        bands.append(Band(f"{name}_{kind}" if suffix else name, ptype, bs[0].grid, render))
+        for kind, outputs in reducer.parts:
+            for out_name in outputs:
+                band_name = f"{name}_{out_name}" if suffix else name
+                bands.append(Band(band_name, _reduced_type(kind, t, n), bs[0].grid, _reduce_renderer(bs, reducer, out_name)))
     return Image(bands)
+
+
+def _reduced_type(kind: str, t: PixelType, n: int) -> PixelType:
+    if kind in ("min", "max", "first", "last", "mode"):
+        return t
+    if kind == "sum":
+        return PixelType.int_range(min(0, t.min * n), max(0, t.max * n)) if t.is_int else PixelType("DOUBLE")  # type: ignore[operator]
+    if kind in ("count", "countDistinct"):
+        return PixelType.int_range(0, max(n, 1))
+    if kind in ("anyNonZero", "allNonZero", "and", "or"):
+        return PixelType.int_range(0, 1)
+    return PixelType("DOUBLE")
+
+
+def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str):
+    def render(g: Grid) -> Rendered:
+        vals, valid = _render_stack(bs, g)
+        any_valid = valid.any(axis=0)
+        got = reducer.pixelwise(np.where(valid, vals, np.nan))
+        assert got is not None
+        r = got[out_name]
+        if out_name == "count" or reducer.kind == "count":
+            return r, np.ones_like(any_valid)
+        return np.where(any_valid, np.nan_to_num(r), 0), any_valid
+
+    return render
 
 
 for _kind in _REDUCERS:
@@ -718,7 +755,13 @@ for _kind in _REDUCERS:
         "collection:ImageCollection",
         f"Reduces an image collection by calculating the {_kind} of all values at each pixel across the stack "
         "of all matching bands. Bands are matched by name.",
-    )(lambda ctx, collection, _kind=_kind: _reduce(as_collection(collection, "collection"), _kind, suffix=False))
+    )(lambda ctx, collection, _kind=_kind: _reduce(as_collection(collection, "collection"), _simple(_kind), suffix=False))
+
+
+def _simple(kind: str) -> Reducer:
+    from ._reducers import simple
+
+    return simple(kind)
 
 
 @algorithm(
@@ -731,27 +774,17 @@ def collection_reduce(ctx: Context, collection: Any, reducer: Any, parallelScale
     c = as_collection(collection, "collection")
     if not isinstance(reducer, Reducer):
         raise ArgumentTypeError("reducer", "Reducer", reducer)
-    return _reduce(c, reducer.kind, suffix=True)
-
-
-_REDUCER_ARGS = {
-    "median": "maxBuckets:Integer?=null, minBucketWidth:Float?=null, maxRaw:Integer?=null",
-    "mean": "",
-    "min": "numInputs:Integer?=1",
-    "max": "numInputs:Integer?=1",
-    "sum": "",
-    "count": "",
-}
-for _kind, _args in _REDUCER_ARGS.items():
-    algorithm(f"Reducer.{_kind}", "Reducer", _args, f"Returns a Reducer that computes the {_kind} of its inputs.")(
-        lambda ctx, _kind=_kind, **kw: Reducer(_kind)
-    )
+    if reducer.pixelwise(np.zeros((1, 1, 1))) is None:
+        raise AlgorithmError(f"The eerest emulator cannot apply the reducer [{', '.join(reducer.outputs)}] per pixel.")
+    return _reduce(c, reducer, suffix=True)
 
 
 # ---------------------------------------------------------------------------------------
 # Dates and filters
 # ---------------------------------------------------------------------------------------
 def _to_ms(v: Any, arg: str) -> int:
+    if isinstance(v, Date):
+        return v.millis
     if _is_number(v):
         return int(v)
     if isinstance(v, str):
@@ -763,14 +796,8 @@ def _to_ms(v: Any, arg: str) -> int:
 
 
 @algorithm("Date", "Date", "value:Object, timeZone:String?=null", "Creates a Date (milliseconds since the epoch).")
-def date(ctx: Context, value: Any, timeZone: Any = None) -> int:
-    return _to_ms(value, "value")
-
-
-@dataclass(frozen=True)
-class DateRange:
-    start: int
-    end: int
+def date(ctx: Context, value: Any, timeZone: Any = None) -> Date:
+    return Date(_to_ms(value, "value"))
 
 
 @algorithm(
@@ -793,8 +820,8 @@ def _binary_filter(name: str, test: Callable[[Any, Any], bool], description: str
             raise AlgorithmError("Either leftField or leftValue must be specified.")
 
         def pred(img: Image) -> bool:
-            left = _prop(img, leftField) if leftField is not None else leftValue
-            right = _prop(img, rightField) if rightField is not None else rightValue
+            left = _plain(_prop(img, leftField) if leftField is not None else leftValue)
+            right = _plain(_prop(img, rightField) if rightField is not None else rightValue)
             if left is None or right is None:
                 return False
             try:
@@ -805,6 +832,11 @@ def _binary_filter(name: str, test: Callable[[Any, Any], bool], description: str
         return Filter(pred)
 
     algorithm(name, "Filter", _FILTER_ARGS, description)(make)
+
+
+def _plain(v: Any) -> Any:
+    """Dates compare as milliseconds in filters."""
+    return v.millis if isinstance(v, Date) else v
 
 
 def _contains(rng: Any, value: Any) -> bool:
@@ -848,3 +880,7 @@ def filter_not(ctx: Context, filter: Any) -> Filter:
     if not isinstance(filter, Filter):
         raise ArgumentTypeError("filter", "Filter", filter)
     return Filter(lambda img: not filter.test(img))
+
+
+# The other algorithm families register themselves on import.
+from . import _alg_collections, _alg_geometry, _alg_image, _alg_values, _image_expression  # noqa: E402,F401

@@ -19,17 +19,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import numpy as np
 
 from ._algorithms import REGISTRY, Context
+from ._catalogue import listing
 from ._discovery import VERSIONS, discovery_document
-from ._encode import encode
+from ._encode import ZIP_FORMATS, encode, encode_zip
 from ._errors import ApiError, invalid_argument, not_found, unauthenticated
 from ._expression import evaluate
 from ._faults import Fault, FaultInjector
-from ._grid import resolve_grid
-from ._image import Image, ImageCollection
+from ._grid import resolve_grid, same_crs
+from ._image import Band, Image, ImageCollection
+from ._info import to_info
 from ._limits import check_request
 from ._listing import FilterError, decode_page_token, encode_page_token, list_images_filter, parse_filter
 from ._messages import build_message, parse_query, parse_request
 from ._store import AssetRecord, AssetStore
+from ._values import Geometry
 
 __all__ = ["App", "Request", "Response", "RecordedRequest", "ADMIN_PREFIX"]
 
@@ -39,6 +42,9 @@ _ROUTES = [
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:computePixels$"), "compute_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):getPixels$"), "get_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/imageCollection:computeImages$"), "compute_images"),
+    ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/value:compute$"), "compute_value"),
+    ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/thumbnails$"), "create_thumbnail"),
+    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/thumbnails/[^/:]+):getPixels$"), "thumbnail_pixels"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+)/algorithms$"), "list_algorithms"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+):listAssets$"), "list_project_assets"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):listAssets$"), "list_assets"),
@@ -51,6 +57,9 @@ _METHOD_IDS = {
     "compute_pixels": "projects.image.computePixels",
     "get_pixels": "projects.assets.getPixels",
     "compute_images": "projects.imageCollection.computeImages",
+    "compute_value": "projects.value.compute",
+    "create_thumbnail": "projects.thumbnails.create",
+    "thumbnail_pixels": "projects.thumbnails.getPixels",
     "list_algorithms": "projects.algorithms.list",
     "list_project_assets": "projects.listAssets",
     "list_assets": "projects.assets.listAssets",
@@ -59,6 +68,10 @@ _METHOD_IDS = {
 }
 _DEFAULT_PAGE_SIZE = 1000
 _BASIC_VIEW_FIELDS = ("type", "name", "id", "updateTime")
+
+
+#: Handlers answered without a token: thumbnail URLs are shareable, as on the service.
+_PUBLIC = {"thumbnail_pixels"}
 
 
 @dataclass
@@ -175,6 +188,7 @@ class App:
         self.require_auth = require_auth
         self.cache = _Cache(cache_bytes)
         self._log: list[RecordedRequest] = []
+        self._thumbnails: OrderedDict[str, dict] = OrderedDict()
         self._log_lock = threading.Lock()
 
     # -- request log --------------------------------------------------------------------
@@ -204,7 +218,8 @@ class App:
                 if m:
                     if req.method != method:
                         raise ApiError(405, f"Method {req.method} is not allowed for {path}.", "INVALID_ARGUMENT")
-                    self._check_auth(req)
+                    if handler not in _PUBLIC:
+                        self._check_auth(req)
                     if handler in _METHOD_IDS:
                         parse_query(m.group(1), _METHOD_IDS[handler], req.query)
                     return getattr(self, handler)(req, m.group(1), m.group(2))
@@ -237,8 +252,48 @@ class App:
         return build_message(version, "EarthEngineAsset", self.store.asset_json(rec), source=rec.meta_path)
 
     def list_algorithms(self, req: Request, version: str, project: str) -> Response:
-        algs = [REGISTRY[k].to_json() for k in sorted(REGISTRY)]
-        return Response.json({"algorithms": algs})
+        return Response.json({"algorithms": listing({k: a.to_json() for k, a in REGISTRY.items()})})
+
+    def compute_value(self, req: Request, version: str, project: str) -> Response:
+        """projects.value.compute: what `getInfo()` calls."""
+        body = parse_request(version, "ComputeValueRequest", req.body)
+        if "expression" not in body:
+            raise invalid_argument("Request is missing required field 'expression'.")
+        value = evaluate(body["expression"], Context(self.store))
+        return Response.json({"result": to_info(value)})
+
+    def create_thumbnail(self, req: Request, version: str, project: str) -> Response:
+        """projects.thumbnails.create (getThumbURL, getDownloadURL): checks the expression now,
+        computes the pixels when the thumbnail's URL is fetched."""
+        body = parse_request(version, "Thumbnail", req.body)
+        if "expression" not in body:
+            raise invalid_argument("Request is missing required field 'expression'.")
+        value = evaluate(body["expression"], Context(self.store))
+        if not isinstance(value, Image):
+            raise invalid_argument("Thumbnails: the expression must evaluate to an Image.")
+        key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
+        name = f"{project}/thumbnails/{key}"
+        with self._log_lock:
+            self._thumbnails[name] = body
+            while len(self._thumbnails) > 1000:
+                self._thumbnails.popitem(last=False)
+        return Response.json({"name": name})
+
+    def thumbnail_pixels(self, req: Request, version: str, name: str) -> Response:
+        with self._log_lock:
+            body = self._thumbnails.get(name)
+        if body is None:
+            raise not_found(f"Thumbnail '{name}' not found (the emulator keeps the last 1000).")
+        image = evaluate(body["expression"], Context(self.store))
+        fmt = body.get("fileFormat") or "AUTO_JPEG_PNG"
+        if fmt in ZIP_FORMATS:
+            bands = _chosen_bands(image, body.get("bandIds"))
+            grid = resolve_grid(body.get("grid"), image.native_grid)
+            rendered = [b.render(grid) for b in bands]
+            data, ctype = encode_zip(fmt, body.get("filenamePrefix") or "download", [b.name for b in bands],
+                                     [v for v, _ in rendered], [ok for _, ok in rendered], [b.ptype.dtype for b in bands], grid)
+            return Response(200, data, ctype)
+        return self._pixels(image, body)
 
     def list_project_assets(self, req: Request, version: str, project: str) -> Response:
         """projects.listAssets: the assets at the top of a project."""
@@ -319,16 +374,7 @@ class App:
         return resp
 
     def _pixels(self, image: Image, body: dict) -> Response:
-        bands = image.bands
-        band_ids = body.get("bandIds")
-        if band_ids:
-            by = {b.name: b for b in bands}
-            missing = [b for b in band_ids if b not in by]
-            if missing:
-                raise invalid_argument(
-                    f"Band pattern '{missing[0]}' did not match any bands. Available bands: [{', '.join(by)}]"
-                )
-            bands = [by[b] for b in band_ids]
+        bands = _chosen_bands(image, body.get("bandIds"))
         if not bands:
             raise invalid_argument("The image has no bands to return.")
         native = next((b.grid for b in bands if b.grid is not None and b.grid.width is not None), None)
@@ -406,6 +452,19 @@ class App:
             return Response.error(e)
 
 
+def _chosen_bands(image: Image, band_ids: list[str] | None) -> list[Band]:
+    bands = image.bands
+    if band_ids:
+        by = {b.name: b for b in bands}
+        missing = [b for b in band_ids if b not in by]
+        if missing:
+            raise invalid_argument(
+                f"Band pattern '{missing[0]}' did not match any bands. Available bands: [{', '.join(by)}]"
+            )
+        bands = [by[b] for b in band_ids]
+    return bands
+
+
 def _encode_token(offset: int, expr_hash: str) -> str:
     raw = json.dumps({"o": offset, "e": expr_hash}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -425,31 +484,30 @@ def _decode_token(token: str, expr_hash: str) -> int:
 
 
 def _region_grid(region: Any, grid: dict | None, image: Image) -> dict:
-    """getPixels `region`: the bounding box of a GeoJSON geometry, supported when the output
-    grid is in the geometry's CRS (EPSG:4326); the emulator does not reproject."""
+    """getPixels `region`: the bounding box, in the output grid's CRS, of a GeoJSON geometry
+    (EPSG:4326 unless it names its own `crs`)."""
     native = image.native_grid
     grid = dict(grid or {})
-    crs = grid.get("crsCode") or (native.crs if native else None)
-    if crs != "EPSG:4326":
-        raise invalid_argument(
-            "The eerest emulator supports getPixels 'region' only for grids in EPSG:4326 (it does not "
-            f"reproject the region into {crs}); use grid.affineTransform and grid.dimensions instead."
-        )
-    coords = np.asarray(_flatten_coords(region.get("coordinates") if isinstance(region, dict) else None), dtype=float)
-    if coords.size == 0:
+    crs = grid.get("crsCode") or grid.get("crsWkt") or (native.crs if native else None) or "EPSG:4326"
+    if not isinstance(region, dict) or not _flatten_coords(region.get("coordinates")):
         raise invalid_argument("region must be a GeoJSON geometry with coordinates.")
-    xmin, ymin = coords.min(axis=0)
-    xmax, ymax = coords.max(axis=0)
-    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native else {}))
+    xmin, ymin, xmax, ymax = Geometry.from_geojson(region).bounds(crs)
+    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs, crs) else {}))
     sx, sy = float(at.get("scaleX", 1.0)), float(at.get("scaleY", -1.0))
     dims = grid.get("dimensions")
     if dims:
         sx = (xmax - xmin) / dims["width"] * (1 if sx > 0 else -1)
         sy = (ymax - ymin) / dims["height"] * (1 if sy > 0 else -1)
+    elif not grid.get("affineTransform") and (native is None or not same_crs(native.crs, crs)):
+        raise invalid_argument(
+            f"getPixels with a region in another CRS ({crs}) than the image's needs grid.dimensions "
+            "or grid.affineTransform to set the pixel size."
+        )
     else:
         dims = {"width": max(1, int(np.ceil((xmax - xmin) / abs(sx)))), "height": max(1, int(np.ceil((ymax - ymin) / abs(sy))))}
     at.update(scaleX=sx, scaleY=sy, translateX=xmin if sx > 0 else xmax, translateY=ymax if sy < 0 else ymin)
-    return {"crsCode": crs, "affineTransform": at, "dimensions": dims}
+    key = "crsWkt" if "crsWkt" in grid and "crsCode" not in grid else "crsCode"
+    return {key: crs, "affineTransform": at, "dimensions": dims}
 
 
 def _flatten_coords(c: Any) -> list:

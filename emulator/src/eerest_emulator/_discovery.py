@@ -31,7 +31,8 @@ def _base(version: str) -> dict:
 @functools.cache
 def document(version: str) -> dict[str, Any]:
     """The emulator's complete document for `version` (do not modify it)."""
-    return with_listing_methods(_with_algorithms(copy.deepcopy(_base(version)), version), version)
+    doc = _with_algorithms(copy.deepcopy(_base(version)), version)
+    return with_listing_methods(_with_value_and_thumbnails(doc, version), version)
 
 
 def method_spec(version: str, method_id: str) -> dict[str, Any]:
@@ -112,6 +113,67 @@ def _with_algorithms(doc: dict, version: str) -> dict:
             "defaultValue": {"type": "any"},
         },
     })
+    return doc
+
+
+_SCOPES = [
+    "https://www.googleapis.com/auth/cloud-platform",
+    "https://www.googleapis.com/auth/earthengine",
+]
+
+
+def _method(mid: str, http: str, path: str, flat: str, param: str, pattern: str, req: str | None, resp: str) -> dict:
+    out: dict = {
+        "id": mid,
+        "httpMethod": http,
+        "path": path,
+        "flatPath": flat,
+        "parameters": {param: {"location": "path", "required": True, "type": "string", "pattern": pattern}},
+        "parameterOrder": [param],
+        "response": {"$ref": resp},
+        "scopes": _SCOPES,
+    }
+    if req:
+        out["request"] = {"$ref": req}
+    return out
+
+
+def _with_value_and_thumbnails(doc: dict, version: str) -> dict:
+    """Add projects.value.compute and projects.thumbnails.create/getPixels (what getInfo(),
+    getThumbURL() and getDownloadURL() of the official client call) when the document lacks them."""
+    res = doc.setdefault("resources", {}).setdefault("projects", {}).setdefault("resources", {})
+    value = res.setdefault("value", {}).setdefault("methods", {})
+    value.setdefault("compute", _method(
+        "earthengine.projects.value.compute", "POST", f"{version}/{{+project}}/value:compute",
+        f"{version}/projects/{{projectsId}}/value:compute", "project", "^projects/[^/]+$",
+        "ComputeValueRequest", "ComputeValueResponse"))
+    thumbs = res.setdefault("thumbnails", {}).setdefault("methods", {})
+    thumbs.setdefault("create", _method(
+        "earthengine.projects.thumbnails.create", "POST", f"{version}/{{+parent}}/thumbnails",
+        f"{version}/projects/{{projectsId}}/thumbnails", "parent", "^projects/[^/]+$", "Thumbnail", "Thumbnail"))
+    thumbs.setdefault("getPixels", _method(
+        "earthengine.projects.thumbnails.getPixels", "GET", f"{version}/{{+name}}:getPixels",
+        f"{version}/projects/{{projectsId}}/thumbnails/{{thumbnailsId}}:getPixels", "name",
+        "^projects/[^/]+/thumbnails/[^/]+$", None, "HttpBody"))
+    schemas = doc.setdefault("schemas", {})
+    pixels = schemas.get("ComputePixelsRequest", {}).get("properties", {})
+    schemas.setdefault("ComputeValueRequest", {
+        "id": "ComputeValueRequest", "type": "object",
+        "description": "Request message for EarthEngineService.ComputeValue.",
+        "properties": {"expression": {"$ref": "Expression"}, "workloadTag": {"type": "string"}}})
+    schemas.setdefault("ComputeValueResponse", {
+        "id": "ComputeValueResponse", "type": "object",
+        "description": "Response message for EarthEngineService.ComputeValue.",
+        "properties": {"result": {"type": "any"}}})
+    thumbnail = {k: copy.deepcopy(v) for k, v in pixels.items()
+                 if k in ("expression", "fileFormat", "bandIds", "visualizationOptions", "grid")}
+    thumbnail.update(name={"type": "string"}, filenamePrefix={"type": "string"})
+    schemas.setdefault("Thumbnail", {
+        "id": "Thumbnail", "type": "object",
+        "description": "A thumbnail: an image, its format and framing, served at {name}:getPixels.",
+        "properties": thumbnail})
+    schemas.setdefault("HttpBody", {"id": "HttpBody", "type": "object", "properties": {
+        "contentType": {"type": "string"}, "data": {"type": "string", "format": "byte"}}})
     return doc
 
 

@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from ._algorithms import REGISTRY, AlgorithmError, ArgumentTypeError, Context
+from ._catalogue import catalogue, not_implemented
 from ._errors import invalid_argument
 
 __all__ = ["evaluate", "Function"]
@@ -130,6 +131,8 @@ class _Evaluator:
         if not isinstance(name, str):
             raise invalid_argument("functionInvocationValue needs functionName or functionReference.")
         alg = REGISTRY.get(name)
+        if alg is None and name in catalogue():
+            raise not_implemented(name, len(REGISTRY))
         if alg is None:
             raise invalid_argument(
                 f"Unknown algorithm '{name}': the eerest emulator does not implement it "

@@ -28,7 +28,7 @@ from ._grid import Grid, resample
 from ._image import Band, Image, ImageCollection
 from ._pixeltype import PixelType
 
-__all__ = ["AssetStore", "AssetRecord", "normalize_asset_name", "parse_time_ms", "BUNDLED_DATA"]
+__all__ = ["AssetStore", "AssetRecord", "ee_id", "normalize_asset_name", "parse_time_ms", "BUNDLED_DATA"]
 
 #: The bundled sample data directory.
 BUNDLED_DATA = Path(__file__).with_name("data")
@@ -45,6 +45,15 @@ def normalize_asset_name(asset_id: str) -> str:
     if asset_id.startswith("users/"):
         return f"projects/earthengine-legacy/assets/{asset_id}"
     return f"projects/earthengine-public/assets/{asset_id}"
+
+
+def ee_id(name: str) -> str:
+    """The id Earth Engine reports as `system:id`: public and legacy assets by their short id,
+    cloud project assets by their full name (both load again with `ee.Image(id)`)."""
+    for prefix in ("projects/earthengine-public/assets/", "projects/earthengine-legacy/assets/"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
 
 
 def parse_time_ms(value: Any) -> int:
@@ -210,7 +219,7 @@ class AssetStore:
             bands.append(Band(bid, ptype, grid, self._renderer(rec, bid, grid, missing), extra))
         props = dict(rec.meta.get("properties") or {})
         props["system:index"] = rec.name.rsplit("/", 1)[-1]
-        props["system:id"] = rec.meta["id"]
+        props["system:id"] = ee_id(rec.name)
         if "startTime" in rec.meta:
             props["system:time_start"] = parse_time_ms(rec.meta["startTime"])
         if "endTime" in rec.meta:

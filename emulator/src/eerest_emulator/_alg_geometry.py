@@ -1,0 +1,656 @@
+"""Geometries, projections and the image algorithms that use them: clip, reproject, resample, reduceRegion.
+
+Geometry tests are on pixel centres (as Earth Engine rasterises regions); geodesic edges
+are treated as straight lines in their CRS, which differs from Earth Engine only for long
+edges. Each implements the real algorithm of the same name (signature from the catalogue).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ._algorithms import (
+    AlgorithmError,
+    ArgumentTypeError,
+    Context,
+    Filter,
+    _is_number,
+    as_image,
+    implements,
+)
+from ._grid import Grid, bounds_in
+from ._image import Band, Image, Rendered
+from ._pixeltype import PixelType
+from ._reducers import Reducer
+from ._reproject import MODES, sample, source_coords
+from ._values import WGS84, Feature, Geometry, Projection
+
+__all__ = ["as_geometry", "as_projection", "footprint"]
+
+#: Largest intermediate grid `reproject` and `reduceRegion` compute (pixels).
+MAX_PIXELS = 50_000_000
+
+
+def as_projection(v: Any, arg: str) -> Projection:
+    if isinstance(v, Projection):
+        return v
+    if isinstance(v, str):
+        return Projection.of(v)
+    if isinstance(v, dict) and isinstance(v.get("crs"), str):
+        return Projection.of(v["crs"], v.get("transform"))
+    raise ArgumentTypeError(arg, "Projection", v)
+
+
+def as_geometry(v: Any, arg: str) -> Geometry:
+    if isinstance(v, Geometry):
+        return v
+    if isinstance(v, Feature) and v.geometry is not None:
+        return v.geometry
+    if isinstance(v, dict) and "type" in v:
+        return Geometry.from_geojson(v)
+    raise ArgumentTypeError(arg, "Geometry", v)
+
+
+# ---------------------------------------------------------------------------------------
+# Constructors
+# ---------------------------------------------------------------------------------------
+def _crs_of(crs: Any) -> str:
+    return WGS84 if crs is None else as_projection(crs, "crs").crs
+
+
+def _geodesic(geodesic: Any, crs: str) -> bool:
+    return crs == WGS84 if geodesic is None else bool(geodesic)
+
+
+def _coords(v: Any, arg: str) -> Any:
+    if not isinstance(v, list):
+        raise ArgumentTypeError(arg, "List<Object>", v)
+    return v
+
+
+def _ring(points: list) -> list:
+    return points if points and points[0] == points[-1] else [*points, points[0]]
+
+
+@implements("GeometryConstructors.Point")
+def geometry_point(ctx: Context, coordinates: Any, crs: Any = None) -> Geometry:
+    c = _coords(coordinates, "coordinates")
+    if len(c) != 2 or not all(_is_number(x) for x in c):
+        raise AlgorithmError(f"Invalid point coordinates {c!r}: expected [x, y].")
+    return Geometry("Point", c, _crs_of(crs), _crs_of(crs) == WGS84)
+
+
+@implements("GeometryConstructors.MultiPoint")
+def geometry_multipoint(ctx: Context, coordinates: Any, crs: Any = None) -> Geometry:
+    return Geometry("MultiPoint", _coords(coordinates, "coordinates"), _crs_of(crs), _crs_of(crs) == WGS84)
+
+
+@implements("GeometryConstructors.LineString")
+def geometry_linestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
+    c = _crs_of(crs)
+    return Geometry("LineString", _coords(coordinates, "coordinates"), c, _geodesic(geodesic, c))
+
+
+@implements("GeometryConstructors.MultiLineString")
+def geometry_multilinestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
+    c = _crs_of(crs)
+    return Geometry("MultiLineString", _coords(coordinates, "coordinates"), c, _geodesic(geodesic, c))
+
+
+@implements("GeometryConstructors.LinearRing")
+def geometry_linearring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
+    c = _crs_of(crs)
+    return Geometry("LinearRing", _ring(_coords(coordinates, "coordinates")), c, _geodesic(geodesic, c))
+
+
+@implements("GeometryConstructors.Polygon")
+def geometry_polygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None,
+                     evenOdd: Any = True) -> Geometry:
+    c = _crs_of(crs)
+    rings = _coords(coordinates, "coordinates")
+    if rings and rings[0] and _is_number(rings[0][0]):
+        rings = [rings]  # a single ring given as a list of points
+    return Geometry("Polygon", [_ring(r) for r in rings], c, _geodesic(geodesic, c))
+
+
+@implements("GeometryConstructors.MultiPolygon")
+def geometry_multipolygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None,
+                          evenOdd: Any = True) -> Geometry:
+    c = _crs_of(crs)
+    return Geometry("MultiPolygon", [[_ring(r) for r in p] for p in _coords(coordinates, "coordinates")], c, _geodesic(geodesic, c))
+
+
+def _rectangle(xmin: float, ymin: float, xmax: float, ymax: float, crs: str, geodesic: bool) -> Geometry:
+    ring = [[xmin, ymin], [xmax, ymin], [xmax, ymax], [xmin, ymax], [xmin, ymin]]
+    return Geometry("Polygon", [ring], crs, geodesic)
+
+
+@implements("GeometryConstructors.Rectangle")
+def geometry_rectangle(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, evenOdd: Any = True) -> Geometry:
+    c = _coords(coordinates, "coordinates")
+    flat = [x for p in c for x in p] if c and isinstance(c[0], list) else c
+    if len(flat) != 4 or not all(_is_number(x) for x in flat):
+        raise AlgorithmError(f"Invalid rectangle coordinates {c!r}: expected [xmin, ymin, xmax, ymax].")
+    x0, y0, x1, y1 = (float(x) for x in flat)
+    code = _crs_of(crs)
+    return _rectangle(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), code, bool(geodesic) if geodesic is not None else False)
+
+
+@implements("GeometryConstructors.BBox")
+def geometry_bbox(ctx: Context, west: Any, south: Any, east: Any, north: Any) -> Geometry:
+    return _rectangle(float(west), float(south), float(east), float(north), WGS84, False)
+
+
+@implements("GeometryConstructors.MultiGeometry")
+def geometry_multigeometry(ctx: Context, geometries: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
+    parts = tuple(as_geometry(g, "geometries") for g in geometries)
+    return Geometry("GeometryCollection", None, _crs_of(crs), _geodesic(geodesic, _crs_of(crs)), parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Geometry and projection operations
+# ---------------------------------------------------------------------------------------
+@implements("Geometry.bounds")
+def geometry_bounds(ctx: Context, geometry: Any, maxError: Any = None, proj: Any = None) -> Geometry:
+    crs = as_projection(proj, "proj").crs if proj is not None else WGS84
+    g = as_geometry(geometry, "geometry")
+    return _rectangle(*g.bounds(crs), crs, False)
+
+
+@implements("Geometry.coordinates")
+def geometry_coordinates(ctx: Context, geometry: Any) -> Any:
+    return as_geometry(geometry, "geometry").coordinates
+
+
+@implements("Geometry.type")
+def geometry_type(ctx: Context, geometry: Any) -> str:
+    return as_geometry(geometry, "geometry").type
+
+
+@implements("Geometry.projection")
+def geometry_projection(ctx: Context, geometry: Any) -> Projection:
+    return Projection(as_geometry(geometry, "geometry").crs)
+
+
+@implements("Geometry.transform")
+def geometry_transform(ctx: Context, geometry: Any, proj: Any = None, maxError: Any = None, geodesic: Any = None) -> Geometry:
+    from ._reproject import transform_points
+
+    g = as_geometry(geometry, "geometry")
+    crs = as_projection(proj, "proj").crs if proj is not None else WGS84
+    if g.type == "GeometryCollection":
+        raise AlgorithmError("The eerest emulator cannot transform a GeometryCollection.")
+
+    def walk(c: Any) -> Any:
+        if c and _is_number(c[0]):
+            x, y = transform_points(np.array([c[0]]), np.array([c[1]]), g.crs, crs)
+            return [float(x[0]), float(y[0])]
+        return [walk(p) for p in c]
+
+    return Geometry(g.type, walk(g.coordinates), crs, _geodesic(geodesic, crs))
+
+
+@implements("Projection")
+def projection(ctx: Context, crs: Any, transform: Any = None, transformWkt: Any = None) -> Projection:
+    if transformWkt is not None:
+        raise AlgorithmError("The eerest emulator does not support transformWkt; give transform.")
+    if isinstance(crs, Projection):
+        return crs if transform is None else Projection.of(crs.crs, transform)
+    if not isinstance(crs, str):
+        raise ArgumentTypeError("crs", "String", crs)
+    return Projection.of(crs, transform)
+
+
+_PROJ = {
+    "crs": lambda ctx, projection: as_projection(projection, "projection").crs,
+    "nominalScale": lambda ctx, proj: as_projection(proj, "proj").nominal_scale,
+    "atScale": lambda ctx, projection, meters: as_projection(projection, "projection").at_scale(float(meters)),
+    "transform": lambda ctx, projection: _transform_wkt(as_projection(projection, "projection")),
+    "wkt": lambda ctx, projection: _crs_wkt(as_projection(projection, "projection").crs),
+    "scale": lambda ctx, projection, x, y: _scaled(as_projection(projection, "projection"), float(x), float(y)),
+    "translate": lambda ctx, projection, x, y: _translated(as_projection(projection, "projection"), float(x), float(y)),
+}
+for _op, _f in _PROJ.items():
+    implements(f"Projection.{_op}")(_f)
+
+
+def _transform_wkt(p: Projection) -> str:
+    a, b, c, d, e, f = p.transform
+    return f'PARAM_MT["Affine", PARAMETER["num_row", 3], PARAMETER["num_col", 3], PARAMETER["elt_0_0", {a}], PARAMETER["elt_0_1", {b}], PARAMETER["elt_0_2", {c}], PARAMETER["elt_1_0", {d}], PARAMETER["elt_1_1", {e}], PARAMETER["elt_1_2", {f}]]'
+
+
+def _crs_wkt(crs: str) -> str:
+    from ._reproject import _crs
+
+    return _crs(crs).to_wkt(version="WKT1_GDAL")
+
+
+def _scaled(p: Projection, x: float, y: float) -> Projection:
+    a, b, c, d, e, f = p.transform
+    return Projection(p.crs, (a * x, b * y, c, d * x, e * y, f))
+
+
+def _translated(p: Projection, x: float, y: float) -> Projection:
+    a, b, c, d, e, f = p.transform
+    return Projection(p.crs, (a, b, c + a * x + b * y, d, e, f + d * x + e * y))
+
+
+def _intersects(a: Geometry, b: Geometry) -> bool:
+    """Whether two geometries intersect, tested in `b`'s CRS on vertices and edges."""
+    from ._reproject import transform_points
+
+    pa = a.points()
+    if a.crs != b.crs and pa.size:
+        x, y = transform_points(pa[:, 0], pa[:, 1], a.crs, b.crs)
+        pa = np.column_stack([x, y])
+    pb = b.points()
+    if pa.size == 0 or pb.size == 0:
+        return False
+    ax0, ay0, ax1, ay1 = pa[:, 0].min(), pa[:, 1].min(), pa[:, 0].max(), pa[:, 1].max()
+    bx0, by0, bx1, by1 = pb[:, 0].min(), pb[:, 1].min(), pb[:, 0].max(), pb[:, 1].max()
+    if ax1 < bx0 or bx1 < ax0 or ay1 < by0 or by1 < ay0:
+        return False
+    from ._values import _in_ring
+
+    for poly in b.rings():
+        if _in_ring(pa[:, 0], pa[:, 1], poly[0]).any():
+            return True
+    for poly in a.rings():
+        ring = poly[0]
+        if a.crs != b.crs:
+            x, y = transform_points(ring[:, 0], ring[:, 1], a.crs, b.crs)
+            ring = np.column_stack([x, y])
+        if _in_ring(pb[:, 0], pb[:, 1], ring).any():
+            return True
+    return _edges_cross(pa, pb)
+
+
+def _edges_cross(pa: np.ndarray, pb: np.ndarray) -> bool:
+    def orient(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return np.sign((q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0]))
+
+    a0, a1 = pa[:-1][:, None, :], pa[1:][:, None, :]
+    b0, b1 = pb[:-1][None, :, :], pb[1:][None, :, :]
+    if a0.size == 0 or b0.size == 0:
+        return False
+    o1, o2 = orient(a0, a1, b0), orient(a0, a1, b1)
+    o3, o4 = orient(b0, b1, a0), orient(b0, b1, a1)
+    return bool(((o1 != o2) & (o3 != o4)).any())
+
+
+def footprint(img: Image) -> Geometry | None:
+    """The image's footprint: its asset geometry, or its first bounded band's extent; None if unbounded."""
+    geo = img.meta.get("geometry")
+    if isinstance(geo, dict):
+        return Geometry.from_geojson(geo)
+    g = img.native_grid
+    if g is None:
+        return None
+    w, h = g.width or 0, g.height or 0
+    corners = [(0, 0), (w, 0), (w, h), (0, h), (0, 0)]
+    ring = [[g.translate_x + g.scale_x * u + g.shear_x * v, g.translate_y + g.shear_y * u + g.scale_y * v] for u, v in corners]
+    return Geometry("Polygon", [ring], g.crs or WGS84, False)
+
+
+def _filter_geometry(ctx: Context, leftField: Any = None, rightValue: Any = None, rightField: Any = None,
+                     leftValue: Any = None, maxError: Any = None) -> Filter:
+    if leftField not in (".all", ".geo", None) or rightField is not None:
+        raise AlgorithmError("The eerest emulator supports spatial filters only on an element's geometry ('.geo'/'.all').")
+    other = as_geometry(rightValue if rightValue is not None else leftValue, "rightValue")
+
+    def test(img: Image) -> bool:
+        fp = footprint(img)
+        return fp is None or _intersects(fp, other)
+
+    return Filter(test)
+
+
+implements("Filter.intersects")(_filter_geometry)
+
+
+@implements("Feature")
+def feature(ctx: Context, geometry: Any = None, metadata: Any = None, geometryKey: Any = None) -> Feature:
+    geom = as_geometry(geometry, "geometry") if geometry is not None else None
+    return Feature(geom, dict(metadata or {}))
+
+
+@implements("Image.geometry")
+def image_geometry(ctx: Context, feature: Any, maxError: Any = None, proj: Any = None, geodesics: Any = None) -> Geometry:
+    if isinstance(feature, Feature):
+        if feature.geometry is None:
+            raise AlgorithmError("The feature has no geometry.")
+        return feature.geometry
+    fp = footprint(as_image(feature, "feature"))
+    if fp is None:
+        return _rectangle(-180.0, -90.0, 180.0, 90.0, WGS84, False)
+    if proj is not None:
+        crs = as_projection(proj, "proj").crs
+        return geometry_transform(ctx, fp, crs)
+    return fp if fp.crs == WGS84 else geometry_transform(ctx, fp, WGS84)
+
+
+implements("Element.geometry")(image_geometry)
+
+
+@implements("Image.projection")
+def image_projection(ctx: Context, image: Any) -> Projection:
+    img = as_image(image, "image")
+    g = next((b.grid for b in img.bands if b.grid is not None), None)
+    return Projection.of_grid(g) if g is not None else Projection(WGS84)
+
+
+# ---------------------------------------------------------------------------------------
+# Clip, reproject, resample
+# ---------------------------------------------------------------------------------------
+@implements("Image.clip")
+def image_clip(ctx: Context, input: Any, geometry: Any) -> Image:
+    img = as_image(input, "input")
+    geom = as_geometry(geometry, "geometry")
+
+    def mk(b: Band) -> Band:
+        def render(g: Grid, b: Band = b) -> Rendered:
+            x, ok = b.render(g)
+            return x, ok & geom.mask(g)
+
+        return Band(b.name, b.ptype, b.grid, render, dict(b.extra))
+
+    out = img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+    out.meta["geometry"] = geom.to_info() if geom.crs == WGS84 else geometry_transform(ctx, geom, WGS84).to_info()
+    return out
+
+
+def window(proj: Grid, bounds: tuple[float, float, float, float], margin: int = 0) -> Grid:
+    """The part of the unbounded grid `proj` (pixel-aligned) that covers `bounds` (in its CRS)."""
+    xmin, ymin, xmax, ymax = bounds
+    det = proj.scale_x * proj.scale_y - proj.shear_x * proj.shear_y
+    cols, rows = [], []
+    for x, y in ((xmin, ymin), (xmin, ymax), (xmax, ymin), (xmax, ymax)):
+        dx, dy = x - proj.translate_x, y - proj.translate_y
+        cols.append((proj.scale_y * dx - proj.shear_x * dy) / det)
+        rows.append((-proj.shear_y * dx + proj.scale_x * dy) / det)
+    c0, c1 = math.floor(min(cols) + 1e-9) - margin, math.ceil(max(cols) - 1e-9) + margin
+    r0, r1 = math.floor(min(rows) + 1e-9) - margin, math.ceil(max(rows) - 1e-9) + margin
+    w, h = max(c1 - c0, 1), max(r1 - r0, 1)
+    if w * h > MAX_PIXELS:
+        raise AlgorithmError(
+            f"The region needs {w} x {h} pixels at this scale, more than the emulator computes at once ({MAX_PIXELS}); "
+            "use a coarser scale or a smaller region."
+        )
+    return replace(
+        proj,
+        translate_x=proj.translate_x + proj.scale_x * c0 + proj.shear_x * r0,
+        translate_y=proj.translate_y + proj.shear_y * c0 + proj.scale_y * r0,
+        width=w,
+        height=h,
+    )
+
+
+def _grid_bounds(g: Grid, crs: str) -> tuple[float, float, float, float]:
+    return bounds_in(g, crs)
+
+
+def _target_projection(crs: Any, crsTransform: Any, scale: Any, default: Projection | None) -> Projection:
+    p = as_projection(crs, "crs") if crs is not None else default or Projection(WGS84)
+    if crsTransform is not None:
+        if not isinstance(crsTransform, list) or len(crsTransform) != 6 or not all(_is_number(x) for x in crsTransform):
+            raise AlgorithmError("crsTransform must be a list of 6 numbers.")
+        if scale is not None:
+            raise AlgorithmError("Cannot specify both crsTransform and scale.")
+        return Projection(p.crs, tuple(float(x) for x in crsTransform))
+    if scale is not None:
+        if not _is_number(scale) or scale <= 0:
+            raise AlgorithmError(f"scale must be a positive number, got {scale!r}.")
+        return p.at_scale(float(scale))
+    return p
+
+
+@implements("Image.reproject")
+def image_reproject(ctx: Context, image: Any, crs: Any, crsTransform: Any = None, scale: Any = None) -> Image:
+    """Computes the image in the given projection (nearest neighbour) and serves it from there."""
+    img = as_image(image, "image")
+    proj = _target_projection(crs, crsTransform, scale, None).grid()
+
+    def mk(b: Band) -> Band:
+        native = None
+        if b.grid is not None and b.grid.width is not None:
+            native = window(proj, _grid_bounds(b.grid, proj.crs or WGS84))
+
+        def render(g: Grid, b: Band = b) -> Rendered:
+            if native is not None and g == native:
+                return b.render(g)
+            inter = window(proj, _grid_bounds(g, proj.crs or WGS84), margin=1)
+            x, ok = b.render(inter)
+            col, row = source_coords(g, inter)
+            return sample(x, ok, col, row)
+
+        return Band(b.name, b.ptype, native or proj, render, dict(b.extra))
+
+    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+
+
+@implements("Image.resample")
+def image_resample(ctx: Context, image: Any, mode: Any = "bilinear") -> Image:
+    """Bands with a native grid are interpolated from it (bilinear; bicubic is served as bilinear)."""
+    img = as_image(image, "image")
+    if mode not in MODES:
+        raise AlgorithmError(f"Unknown resampling mode '{mode}': expected one of {', '.join(MODES[1:])}.")
+
+    def mk(b: Band) -> Band:
+        if b.grid is None or b.grid.width is None or mode == "nearest":
+            return b
+        src = b.grid
+
+        def render(g: Grid, b: Band = b) -> Rendered:
+            if g == src:
+                return b.render(g)
+            inter = window(src, _grid_bounds(g, src.crs or WGS84), margin=2)
+            x, ok = b.render(inter)
+            col, row = source_coords(g, inter)
+            out, valid = sample(x, ok, col, row, str(mode))
+            if b.ptype.is_int and out.dtype.kind == "f":
+                out = np.floor(out + 0.5)
+            return out, valid
+
+        return Band(b.name, b.ptype, b.grid, render, dict(b.extra))
+
+    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+
+
+# ---------------------------------------------------------------------------------------
+# reduceRegion
+# ---------------------------------------------------------------------------------------
+@implements("Image.reduceRegion")
+def image_reduce_region(ctx: Context, image: Any, reducer: Any, geometry: Any = None, scale: Any = None, crs: Any = None,
+                        crsTransform: Any = None, bestEffort: Any = False, maxPixels: Any = 10_000_000,
+                        tileScale: Any = 1.0) -> dict[str, Any]:
+    img = as_image(image, "image")
+    if not isinstance(reducer, Reducer):
+        raise ArgumentTypeError("reducer", "Reducer", reducer)
+    native = img.native_grid
+    default = Projection.of_grid(native) if native is not None else None
+    if default is None and crs is None and crsTransform is None and scale is None:
+        default = Projection(WGS84)
+    proj = _target_projection(crs, crsTransform, scale, default)
+    if scale is not None and crs is None and default is not None:
+        proj = default.at_scale(float(scale))
+    pgrid = proj.grid()
+    geom = as_geometry(geometry, "geometry") if geometry is not None else None
+    if geom is not None:
+        g = window(pgrid, geom.bounds(proj.crs))
+        region = geom.mask(g)
+    else:
+        if native is None:
+            raise AlgorithmError("Provide a 'geometry' to reduce an unbounded image.")
+        if crs is None and crsTransform is None and scale is None:
+            g = native
+        else:
+            g = window(pgrid, bounds_in(native, proj.crs))
+        region = np.ones((g.height, g.width), dtype=bool)  # type: ignore[arg-type]
+    count = int(region.sum())
+    limit = int(maxPixels) if maxPixels is not None else 10_000_000
+    if count > limit and not bestEffort:
+        raise AlgorithmError(f"Too many pixels in the region. Found {count}, but maxPixels allows only {limit}. "
+                             "Ensure that you are not aggregating at a higher resolution than you intended.")
+    columns = []
+    for b in img.bands:
+        x, ok = b.render(g)
+        sel = ok & region
+        columns.append(x[sel])
+    if reducer.inputs == 1:
+        out: dict[str, Any] = {}
+        multi = len(reducer.outputs) > 1
+        for b, col in zip(img.bands, columns, strict=True):
+            res = reducer.reduce([col])
+            for name, v in res.items():
+                out[f"{b.name}_{name}" if multi else b.name] = v
+        return out
+    if reducer.inputs != len(columns):
+        raise AlgorithmError(f"Need {reducer.inputs} bands for the reducer, got {len(columns)}.")
+    return reducer.reduce(columns)
+
+
+# ---------------------------------------------------------------------------------------
+# Default projections and thumbnail framing
+# ---------------------------------------------------------------------------------------
+@implements("Image.setDefaultProjection")
+def image_set_default_projection(ctx: Context, image: Any, crs: Any, crsTransform: Any = None, scale: Any = None) -> Image:
+    """Every band's default projection becomes `crs` (what framing and reductions then compute in);
+    the pixels still come from the bands' own data, resampled."""
+    img = as_image(image, "image")
+    proj = _target_projection(crs, crsTransform, scale, None).grid()
+    bands = [Band(b.name, b.ptype, proj, b.render, dict(b.extra)) for b in img.bands]
+    out = img.with_bands(bands, keep_meta=True)
+    fp = footprint(img)
+    if fp is not None:
+        out.meta["geometry"] = fp.to_info()
+    return out
+
+
+@implements("Image.clipToBoundsAndScale")
+def image_clip_to_bounds_and_scale(ctx: Context, input: Any, geometry: Any = None, width: Any = None, height: Any = None,
+                                   maxDimension: Any = None, scale: Any = None) -> Image:
+    """The image clipped to the geometry, with a native grid over its bounding box of the
+    requested size (width x height, longest side maxDimension, or pixels of `scale` metres)."""
+    img = as_image(input, "input")
+    geom = as_geometry(geometry, "geometry") if geometry is not None else None
+    base = next((b.grid for b in img.bands if b.grid is not None), None)
+    if base is None:
+        if geom is None:
+            raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
+        base = Projection(geom.crs).grid()
+    crs = base.crs or WGS84
+    fp = footprint(img)
+    if geom is not None:
+        xmin, ymin, xmax, ymax = geom.bounds(crs)
+    elif base.width is not None:
+        xmin, ymin, xmax, ymax = bounds_in(base, crs)
+    elif fp is not None:
+        xmin, ymin, xmax, ymax = fp.bounds(crs)
+    else:
+        raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
+    ex, ey = xmax - xmin, ymax - ymin
+    if width is not None and height is not None:
+        w, h = int(width), int(height)
+        sx, sy = ex / w, ey / h
+    else:
+        if scale is not None:
+            s = float(scale) / Projection(crs).metres_per_unit()
+        elif maxDimension is not None:
+            s = max(ex, ey) / int(maxDimension)
+        else:
+            s = abs(base.scale_x)
+        sx = sy = s
+        w, h = max(1, math.ceil(round(ex / s, 6))), max(1, math.ceil(round(ey / s, 6)))
+    target = Grid(crs, sx, 0.0, xmin, 0.0, -sy, ymax, w, h, base.crs_wkt)
+
+    def mk(b: Band) -> Band:
+        def render(g: Grid, b: Band = b) -> Rendered:
+            x, ok = b.render(g)
+            return (x, ok & geom.mask(g)) if geom is not None else (x, ok)
+
+        return Band(b.name, b.ptype, target, render, dict(b.extra))
+
+    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+
+
+@implements("Image.pixelLonLat")
+def image_pixel_lon_lat(ctx: Context) -> Image:
+    """Bands 'longitude' and 'latitude': each pixel centre in EPSG:4326, in any output grid."""
+    from ._reproject import transform_points
+
+    def centres(g: Grid) -> tuple[np.ndarray, np.ndarray]:
+        u, v = np.meshgrid(np.arange(g.width) + 0.5, np.arange(g.height) + 0.5)  # type: ignore[arg-type]
+        x = g.translate_x + g.scale_x * u + g.shear_x * v
+        y = g.translate_y + g.shear_y * u + g.scale_y * v
+        code = g.crs or g.crs_wkt
+        return transform_points(x, y, code, WGS84) if code and code != WGS84 else (x, y)
+
+    def band(i: int) -> Callable[[Grid], Rendered]:
+        def render(g: Grid) -> Rendered:
+            c = centres(g)[i]
+            ok = np.isfinite(c)
+            return np.where(ok, c, 0.0), ok
+
+        return render
+
+    dt = PixelType("DOUBLE")
+    return Image([Band("longitude", dt, None, band(0)), Band("latitude", dt, None, band(1))])
+
+
+@implements("ImageCollection.getRegion")
+def collection_get_region(ctx: Context, collection: Any, geometry: Any, scale: Any = None, crs: Any = None,
+                          crsTransform: Any = None) -> list[list[Any]]:
+    """Rows [id, longitude, latitude, time, bands...] for each pixel of the region in each image."""
+    from ._algorithms import as_collection
+    from ._reproject import transform_points
+
+    c = as_collection(collection, "collection")
+    geom = as_geometry(geometry, "geometry")
+    if not c.images:
+        return [["id", "longitude", "latitude", "time"]]
+    first = c.images[0]
+    default = Projection.of_grid(first.native_grid) if first.native_grid is not None else Projection(WGS84)
+    proj = _target_projection(crs, crsTransform, None, default)
+    if scale is not None:
+        proj = proj.at_scale(float(scale))
+    g = window(proj.grid(), geom.bounds(proj.crs))
+    rows, cols = np.nonzero(geom.mask(g))
+    x = g.translate_x + g.scale_x * (cols + 0.5) + g.shear_x * (rows + 0.5)
+    y = g.translate_y + g.shear_y * (cols + 0.5) + g.scale_y * (rows + 0.5)
+    lon, lat = transform_points(x, y, proj.crs, WGS84) if proj.crs != WGS84 else (x, y)
+    names = [b.name for b in first.bands]
+    out: list[list[Any]] = [["id", "longitude", "latitude", "time", *names]]
+    for img in c.images:
+        rendered = {b.name: b.render(g) for b in img.bands}
+        for k in range(len(rows)):
+            r, cc = rows[k], cols[k]
+            vals = [rendered[n][0][r, cc].item() if n in rendered and rendered[n][1][r, cc] else None for n in names]
+            out.append([img.properties.get("system:index"), float(lon[k]), float(lat[k]),
+                        img.properties.get("system:time_start"), *vals])
+    return out
+
+
+@implements("Geometry.area")
+def geometry_area(ctx: Context, geometry: Any, maxError: Any = None, proj: Any = None) -> float:
+    """Square metres: geodesic on the WGS84 ellipsoid for EPSG:4326 geometries, planar in `proj` otherwise."""
+    g = as_geometry(geometry, "geometry")
+    if proj is not None and as_projection(proj, "proj").crs != g.crs:
+        g = geometry_transform(ctx, g, as_projection(proj, "proj").crs)
+    total = 0.0
+    for poly in g.rings():
+        for k, ring in enumerate(poly):
+            if g.crs == WGS84 and proj is None:
+                from pyproj import Geod
+
+                a, _ = Geod(ellps="WGS84").polygon_area_perimeter(ring[:, 0], ring[:, 1])
+                a = abs(a)
+            else:
+                x, y = ring[:, 0], ring[:, 1]
+                a = abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
+            total += a if k == 0 else -a
+    return total
