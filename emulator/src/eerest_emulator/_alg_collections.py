@@ -5,6 +5,7 @@ Each implements the real algorithm of the same name (signature from the catalogu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -134,7 +135,7 @@ def collection_reduce_columns(ctx: Context, collection: Any, reducer: Any, selec
 def _aggregate(name: str, kind: str) -> None:
     def fn(ctx: Context, collection: Any, property: Any) -> Any:
         c = as_collection(collection, "collection")
-        values = [img.properties.get(property) for img in c.images if img.properties.get(property) is not None]
+        values: list[Any] = [img.properties[property] for img in c.images if img.properties.get(property) is not None]
         if kind == "array":
             return values
         if kind == "count":
@@ -152,7 +153,7 @@ def _aggregate(name: str, kind: str) -> None:
             return {str(v): values.count(v) for v in dict.fromkeys(values)}
         if nums.size == 0:
             return 0 if kind in ("sum",) else None
-        ops = {"min": np.min, "max": np.max, "mean": np.mean, "sum": np.sum, "product": np.prod,
+        ops: dict[str, Callable[[np.ndarray], Any]] = {"min": np.min, "max": np.max, "mean": np.mean, "sum": np.sum, "product": np.prod,
                "sample_sd": lambda a: np.std(a, ddof=1), "sample_var": lambda a: np.var(a, ddof=1),
                "total_sd": np.std, "total_var": np.var}
         out = ops[kind](nums).item()
@@ -204,8 +205,8 @@ def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -
         q = np.where(valid, vals, -np.inf)
         idx = np.argmax(q, axis=0)
         any_valid = valid.any(axis=0)
-        pick[:] = [(g, idx, any_valid)]
-        return idx, any_valid
+        pick[:] = [(g, idx, np.asarray(any_valid))]
+        return idx, np.asarray(any_valid)
 
     bands = []
     for name, bs in _bands_by_name(c):
@@ -220,7 +221,7 @@ def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -
             vals, valid = _render_stack(bs, g)
             take = np.take_along_axis(vals, idx[None], axis=0)[0]
             ok = np.take_along_axis(valid, idx[None], axis=0)[0] & any_valid
-            return take, ok
+            return take, np.asarray(ok)
 
         bands.append(Band(name, ptype, bs[0].grid, render))
     return Image(bands)
@@ -261,8 +262,8 @@ def image_reduce(ctx: Context, image: Any, reducer: Any) -> Image:
                 got = r.pixelwise(np.where(valid, vals, np.nan))
                 assert got is not None
                 if r.kind == "count":
-                    return got[name], np.ones_like(any_valid)
-                return np.where(any_valid, np.nan_to_num(got[name]), 0), any_valid
+                    return got[name], np.ones(g.shape, dtype=bool)
+                return np.where(any_valid, np.nan_to_num(got[name]), 0), np.asarray(any_valid)
 
             bands.append(Band(name, _reduced_type(kind, t, len(img.bands)), img.bands[0].grid, render))
     return img.with_bands(bands, keep_meta=True)

@@ -107,8 +107,8 @@ def _unary(img: Image, fn: Callable[[np.ndarray], np.ndarray], typer: Callable[[
 
 def _abs_type(t: PixelType) -> PixelType:
     if t.is_int:
-        lo, hi = t.min, t.max
-        return PixelType.int_range(0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi)))  # type: ignore[arg-type]
+        lo, hi = float(t.min or 0), float(t.max or 0)
+        return PixelType.int_range(0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi)))
     return t
 
 

@@ -108,7 +108,7 @@ def _log(f: Callable[[float], float]) -> Callable[[float], float]:
     return lambda x: f(x) if x > 0 else math.nan
 
 
-_NUMBER_UNARY: dict[str, Callable[[Any], Any]] = {
+_NUMBER_UNARY: dict[str, Callable[..., Any]] = {
     "abs": abs,
     "sqrt": _sqrt,
     "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x),
@@ -134,9 +134,9 @@ _INT_CASTS = {"Int8": (-(2**7), 2**7 - 1), "Uint8": (0, 255), "Int16": (-(2**15)
 for _suffix, (_lo, _hi) in _INT_CASTS.items():
     for _name in (f"to{_suffix}", _suffix.lower()):
         _NUMBER_UNARY[_name] = lambda x, _lo=_lo, _hi=_hi: min(max(int(x), _lo), _hi)
-for _op, _f in _NUMBER_UNARY.items():
+for _op, _unary in _NUMBER_UNARY.items():
     if f"Number.{_op}" in catalogue():
-        implements(f"Number.{_op}")(lambda ctx, input, _f=_f: _f(_number(input, "input")))
+        implements(f"Number.{_op}")(lambda ctx, input, _f=_unary: _f(_number(input, "input")))
 
 
 @implements("Number.clamp")
@@ -182,7 +182,7 @@ def _flags(flags: Any) -> int:
     return f
 
 
-_STRING = {
+_STRING: dict[str, Callable[..., Any]] = {
     "cat": lambda ctx, string1, string2: _string(string1, "string1") + _string(string2, "string2"),
     "length": lambda ctx, string: len(_string(string, "string")),
     "toUpperCase": lambda ctx, string: _string(string, "string").upper(),
@@ -200,8 +200,8 @@ _STRING = {
     "encodeJSON": lambda ctx, object: json.dumps(object, separators=(",", ":")),
     "decodeJSON": lambda ctx, string: json.loads(_string(string, "string")),
 }
-for _op, _f in _STRING.items():
-    implements(f"String.{_op}")(_f)
+for _op, _string_fn in _STRING.items():
+    implements(f"String.{_op}")(_string_fn)
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ algorithms return `Image`s whose bands render on demand into the requested grid.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -213,8 +214,11 @@ def as_str_list(v: Any, arg: str) -> list[str]:
 
 
 def _full(grid: Grid, value: Any, dtype: Any = None) -> Rendered:
-    shape = (grid.height, grid.width)
-    return np.full(shape, value, dtype=dtype), np.ones(shape, dtype=bool)
+    return np.full(grid.shape, value, dtype=dtype), np.ones(grid.shape, dtype=bool)
+
+
+def _const_render(g: Grid, value: Any, dtype: np.dtype) -> Rendered:
+    return _full(g, value, dtype)
 
 
 def constant_image(value: Any) -> Image:
@@ -224,11 +228,9 @@ def constant_image(value: Any) -> Image:
         if not _is_number(x):
             raise AlgorithmError(f"Invalid constant value {x!r}: expected a number.")
         name = "constant" if not isinstance(value, list) or len(values) == 1 else f"constant_{i}"
-        if isinstance(x, int):
-            ptype, dt = PixelType.int_range(x, x), np.int64
-        else:
-            ptype, dt = PixelType("FLOAT"), np.float64
-        bands.append(Band(name, ptype, None, lambda g, x=x, dt=dt: _full(g, x, dt)))
+        ptype = PixelType.int_range(x, x) if isinstance(x, int) else PixelType("FLOAT")
+        dt = np.dtype(np.int64 if isinstance(x, int) else np.float64)
+        bands.append(Band(name, ptype, None, functools.partial(_const_render, value=x, dtype=dt)))
     return Image(bands)
 
 
@@ -471,7 +473,10 @@ def image_mask(ctx: Context, image: Any, mask: Any = None) -> Image:
     img = as_image(image, "image")
     if mask is None:
         def mk(b: Band) -> Band:
-            return Band(b.name, PixelType.int_range(0, 1), b.grid, lambda g, b=b: (b.render(g)[1].astype(np.uint8), np.ones((g.height, g.width), bool)))
+            def render(g: Grid) -> Rendered:
+                return b.render(g)[1].astype(np.uint8), np.ones(g.shape, dtype=bool)
+
+            return Band(b.name, PixelType.int_range(0, 1), b.grid, render)
         return img.with_bands([mk(b) for b in img.bands])
     m = as_image(mask, "mask")
     if len(m.bands) not in (1, len(img.bands)):
@@ -498,23 +503,6 @@ def image_unmask(ctx: Context, input: Any, value: Any = None, sameFootprint: Any
 
         bands.append(Band(name, ba.ptype.union(bf.ptype), ba.grid, render, dict(ba.extra)))
     return img.with_bands(bands, keep_meta=True)
-
-
-def _cast(img: Image, ptype: PixelType) -> Image:
-    def mk(b: Band) -> Band:
-        return Band(b.name, ptype, b.grid, lambda g, b=b: (b.render(g)[0].astype(ptype.dtype), b.render(g)[1]))
-
-    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-
-
-@algorithm("Image.toFloat", "Image", "value:Image", "Casts the input value to a 32-bit float.")
-def image_to_float(ctx: Context, value: Any) -> Image:
-    return _cast(as_image(value, "value"), PixelType("FLOAT"))
-
-
-@algorithm("Image.toDouble", "Image", "value:Image", "Casts the input value to a 64-bit float.")
-def image_to_double(ctx: Context, value: Any) -> Image:
-    return _cast(as_image(value, "value"), PixelType("DOUBLE"))
 
 
 @algorithm(
@@ -692,8 +680,8 @@ def collection_mosaic(ctx: Context, collection: Any) -> Image:
             ptype = ptype.union(b.ptype)
 
         def render(g: Grid, bs=bs, ptype=ptype) -> Rendered:
-            out = np.zeros((g.height, g.width), dtype=ptype.dtype)
-            ok = np.zeros((g.height, g.width), dtype=bool)
+            out = np.zeros(g.shape, dtype=ptype.dtype)
+            ok = np.zeros(g.shape, dtype=bool)
             for b in bs:
                 x, v = b.render(g)
                 out[v] = x[v]
@@ -742,8 +730,8 @@ def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str):
         assert got is not None
         r = got[out_name]
         if out_name == "count" or reducer.kind == "count":
-            return r, np.ones_like(any_valid)
-        return np.where(any_valid, np.nan_to_num(r), 0), any_valid
+            return r, np.ones(g.shape, dtype=bool)
+        return np.where(any_valid, np.nan_to_num(r), 0), np.asarray(any_valid)
 
     return render
 

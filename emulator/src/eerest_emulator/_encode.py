@@ -80,7 +80,7 @@ def _geotiff(grid: Grid, planes: np.ndarray) -> bytes:
         import tifffile
     except ImportError:  # pragma: no cover - depends on the environment
         raise ApiError(501, "GEO_TIFF needs tifffile: pip install 'eerest[emulator]'.", "UNIMPLEMENTED") from None
-    tags = []
+    tags: list[tuple[int, str, int, tuple[float, ...], bool]] = []
     if grid.has_shear:
         m = (grid.scale_x, grid.shear_x, 0.0, grid.translate_x,
              grid.shear_y, grid.scale_y, 0.0, grid.translate_y,
