@@ -207,3 +207,30 @@ def test_more_reductions_and_helpers(ee_session):
     ll = pixels(ee.Image.pixelLonLat(), grid(3, 2))
     assert ll[1, 2]["longitude"] == pytest.approx(pyproj.Transformer.from_crs(32633, 4326, always_xy=True).transform(X0 + 25, Y0 - 15)[0])
     assert ee.Algorithms.If(ee.ImageCollection(SCENES).size().gt(3), "many", "few").getInfo() == "many"
+
+
+def test_map_tiles(ee_session):
+    from PIL import Image as PILImage
+
+    m = ee.Image(SCENE).getMapId({"bands": ["nir"], "min": 0, "max": 5000})
+    z, x, y = 16, 35579, 22792  # a Web Mercator tile over the sample scene's north-west corner
+    tile = np.asarray(PILImage.open(io.BytesIO(m["tile_fetcher"].fetch_tile(x, y, z))))
+    assert tile.shape == (256, 256, 4)  # partly outside the scene: transparent there
+    half, size = 20037508.342789244, 2 * 20037508.342789244 / 2**z / 256
+    u, v = np.meshgrid(np.arange(256) + 0.5, np.arange(256) + 0.5)
+    ux, uy = pyproj.Transformer.from_crs(3857, 32633, always_xy=True).transform(-half + (x * 256 + u) * size, half - (y * 256 + v) * size)
+    col, row = np.floor((ux - X0) / 10).astype(int), np.floor((Y0 - uy) / 10).astype(int)
+    inside = (col >= 0) & (col < 224) & (row >= 0) & (row < 224)
+    assert 0.1 < inside.mean() < 0.9
+    want = np.round(np.clip(scene()["nir"][row.clip(0, 223), col.clip(0, 223)] / 5000, 0, 1) * 255)
+    np.testing.assert_array_equal(tile[..., 0][inside], want[inside])
+    assert (tile[..., 3][inside] == 255).all() and (tile[..., 3][~inside] == 0).all()
+
+
+def test_unserved_methods_answer_a_clear_error_not_an_attribute_error(ee_session):
+    with pytest.raises(ee.EEException, match=r"projects\.image\.export is not implemented in the eerest emulator"):
+        ee.batch.Export.image.toDrive(ee.Image(SCENE), description="x", scale=30).start()
+    with pytest.raises(ee.EEException, match=r"projects\.operations\.list is not implemented"):
+        ee.data.getTaskList()
+    with pytest.raises(ee.EEException, match=r"projects\.assets\.delete is not implemented"):
+        ee.data.deleteAsset("projects/eerest/assets/sample/elevation")
