@@ -457,18 +457,42 @@ def _get(ctx: Context, date: Any, unit: Any, timeZone: Any = None) -> int:
             "minute": t.minute, "second": t.second}[u]
 
 
-_JODA = [("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"), ("DDD", "%j"),
-         ("HH", "%H"), ("mm", "%M"), ("ss", "%S"), ("EEEE", "%A"), ("EEE", "%a")]
+_JODA_TOKEN = re.compile(r"'[^']*'|([A-Za-z])\1*")
+
+
+def _joda(t: dt.datetime, pattern: str) -> str:
+    """Format `t` with a Joda-Time pattern, as Earth Engine's Date.format does."""
+
+    def field(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if tok.startswith("'"):
+            return tok[1:-1] or "'"
+        ch, n = tok[0], len(tok)
+        if ch in "yYx":
+            return f"{t.year % 100:02d}" if n == 2 else f"{t.year:0{n}d}"
+        if ch == "M":
+            return t.strftime("%B") if n >= 4 else t.strftime("%b") if n == 3 else f"{t.month:0{n}d}"
+        if ch == "E":
+            return t.strftime("%A") if n >= 4 else t.strftime("%a")
+        if ch == "a":
+            return "AM" if t.hour < 12 else "PM"
+        if ch == "S":
+            return f"{t.microsecond // 1000:03d}"[:n].ljust(n, "0")
+        if ch == "Z":
+            off = t.strftime("%z")
+            return f"{off[:3]}:{off[3:]}" if n == 2 else off
+        values = {"d": t.day, "D": t.timetuple().tm_yday, "H": t.hour, "h": (t.hour % 12) or 12, "m": t.minute,
+                  "s": t.second, "w": t.isocalendar()[1], "e": t.isoweekday(), "k": t.hour or 24, "K": t.hour % 12}
+        if ch in values:
+            return f"{values[ch]:0{n}d}"
+        raise AlgorithmError(f"Unsupported date format letter '{ch}'.")
+
+    return _JODA_TOKEN.sub(field, pattern)
 
 
 def _format(ctx: Context, date: Any, format: Any = None, timeZone: Any = None) -> str:
     t = _as_datetime(_date(date, "date"), timeZone)
-    if format is None:
-        return t.strftime("%Y-%m-%dT%H:%M:%S")
-    out = _string(format, "format").replace("'T'", "T")
-    for joda, py in _JODA:
-        out = out.replace(joda, py)
-    return t.strftime(out)
+    return _joda(t, "yyyy-MM-dd'T'HH:mm:ss" if format is None else _string(format, "format"))
 
 
 def _from_ymd(ctx: Context, year: Any, month: Any, day: Any, timeZone: Any = None) -> Date:
