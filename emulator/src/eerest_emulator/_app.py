@@ -7,6 +7,7 @@ and applies faults.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -264,7 +265,7 @@ class App:
         return Response.json(build_message(version, "EarthEngineAsset", self.store.asset_json(rec)))
 
     def list_algorithms(self, req: Request, version: str, project: str) -> Response:
-        return Response.json({"algorithms": listing({k: a.to_json() for k, a in REGISTRY.items()})})
+        return Response(200, _algorithms_body())
 
     def compute_value(self, req: Request, version: str, project: str) -> Response:
         """projects.value.compute: what `getInfo()` calls."""
@@ -491,6 +492,12 @@ class App:
             raise not_found(f"No admin endpoint {req.method} {req.path}.")
         except ApiError as e:
             return Response.error(e)
+
+
+@functools.cache
+def _algorithms_body() -> bytes:
+    """The algorithms.list answer (~1000 algorithms; the registry is fixed once imported)."""
+    return json.dumps({"algorithms": listing({k: a.to_json() for k, a in REGISTRY.items()})}).encode()
 
 
 def _chosen_bands(image: Image, band_ids: list[str] | None) -> list[Band]:
