@@ -143,14 +143,11 @@ for _op, (_fn, _typer) in _UNARY.items():
 def _binary_type(op: str, ta: PixelType, tb: PixelType) -> PixelType:
     if op in ("and", "or"):
         return PixelType.int_range(0, 1)
-    if op in ("min", "max", "first", "firstNonZero"):
-        return ta.union(tb)
-    if op == "mod":
-        return ta.union(tb) if not (ta.is_int and tb.is_int) else PixelType.int_range(
-            min(ta.min, -abs(tb.max), 0), max(ta.max, abs(tb.max), 0))  # type: ignore[arg-type,type-var]
+    if op in ("min", "max", "first", "firstNonZero", "mod"):
+        return ta.union(tb)  # "the union of the input types", as the catalogue says
     if op.startswith("bitwise"):
         return ta.union(tb) if ta.is_int and tb.is_int else PixelType.int_range(-(2**63), 2**63 - 1)
-    return PixelType("FLOAT") if ta.precision == tb.precision == "FLOAT" else PixelType("DOUBLE")
+    return PixelType("FLOAT")  # pow, atan2, hypot: "The type of the output pixels is float."
 
 
 def _binary_fn(op: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
