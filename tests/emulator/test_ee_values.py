@@ -207,6 +207,9 @@ def test_more_reductions_and_helpers(ee_session):
     assert rows[1][1:3] == [pytest.approx(lon), pytest.approx(lat)]
     ll = pixels(ee.Image.pixelLonLat(), grid(3, 2))
     assert ll[1, 2]["longitude"] == pytest.approx(pyproj.Transformer.from_crs(32633, 4326, always_xy=True).transform(X0 + 25, Y0 - 15)[0])
+    xy = pixels(ee.Image.pixelCoordinates(ee.Projection("EPSG:32633")), grid(3, 2))
+    assert (xy[1, 2]["x"], xy[1, 2]["y"]) == (X0 + 25, Y0 - 15)
+    assert ee.Geometry.Point([1, 2]).bounds(1, ee.Projection("EPSG:4326")).getInfo()["type"] == "Polygon"  # ErrorMargin
     assert ee.Algorithms.If(ee.ImageCollection(SCENES).size().gt(3), "many", "few").getInfo() == "many"
 
 

@@ -578,28 +578,40 @@ def image_clip_to_bounds_and_scale(ctx: Context, input: Any, geometry: Any = Non
     return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
 
 
-@implements("Image.pixelLonLat")
-def image_pixel_lon_lat(ctx: Context) -> Image:
-    """Bands 'longitude' and 'latitude': each pixel centre in EPSG:4326, in any output grid."""
+def _centres_in(g: Grid, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """The centre of every pixel of `g`, in `crs` (NaN where it has no position there)."""
     from ._reproject import transform_points
 
-    def centres(g: Grid) -> tuple[np.ndarray, np.ndarray]:
-        u, v = np.meshgrid(np.arange(g.width) + 0.5, np.arange(g.height) + 0.5)  # type: ignore[arg-type]
-        x = g.translate_x + g.scale_x * u + g.shear_x * v
-        y = g.translate_y + g.shear_y * u + g.scale_y * v
-        code = g.crs or g.crs_wkt
-        return transform_points(x, y, code, WGS84) if code and code != WGS84 else (x, y)
+    u, v = np.meshgrid(np.arange(g.width) + 0.5, np.arange(g.height) + 0.5)  # type: ignore[arg-type]
+    x = g.translate_x + g.scale_x * u + g.shear_x * v
+    y = g.translate_y + g.shear_y * u + g.scale_y * v
+    code = g.crs or g.crs_wkt
+    return transform_points(x, y, code, crs) if code and code != crs else (x, y)
 
+
+def _coordinate_bands(names: tuple[str, str], crs: str) -> Image:
     def band(i: int) -> Callable[[Grid], Rendered]:
         def render(g: Grid) -> Rendered:
-            c = centres(g)[i]
+            c = _centres_in(g, crs)[i]
             ok = np.isfinite(c)
             return np.where(ok, c, 0.0), ok
 
         return render
 
     dt = PixelType("DOUBLE")
-    return Image([Band("longitude", dt, None, band(0)), Band("latitude", dt, None, band(1))])
+    return Image([Band(names[0], dt, None, band(0)), Band(names[1], dt, None, band(1))])
+
+
+@implements("Image.pixelLonLat")
+def image_pixel_lon_lat(ctx: Context) -> Image:
+    """Bands 'longitude' and 'latitude': each pixel centre in EPSG:4326, in any output grid."""
+    return _coordinate_bands(("longitude", "latitude"), WGS84)
+
+
+@implements("Image.pixelCoordinates")
+def image_pixel_coordinates(ctx: Context, projection: Any) -> Image:
+    """Bands 'x' and 'y': each pixel centre in the projection's CRS (its transform is not applied)."""
+    return _coordinate_bands(("x", "y"), as_projection(projection, "projection").crs)
 
 
 @implements("ImageCollection.getRegion")
@@ -654,3 +666,9 @@ def geometry_area(ctx: Context, geometry: Any, maxError: Any = None, proj: Any =
                 a = abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
             total += a if k == 0 else -a
     return total
+
+
+@implements("ErrorMargin")
+def error_margin(ctx: Context, value: Any = None, unit: Any = "meters") -> dict[str, Any]:
+    """An error margin; the emulator's geometry operations are exact, so it is only carried along."""
+    return {"type": "ErrorMargin", "unit": unit, "value": value}
