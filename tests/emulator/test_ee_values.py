@@ -238,3 +238,19 @@ def test_unserved_methods_answer_a_clear_error_not_an_attribute_error(ee_session
         ee.data.getTaskList()
     with pytest.raises(ee.EEException, match=r"projects\.assets\.delete is not implemented"):
         ee.data.deleteAsset("projects/eerest/assets/sample/elevation")
+
+
+def test_feature_collections_and_reduce_regions(ee_session):
+    e = elevation().astype(np.float64)
+    fc = ee.FeatureCollection([
+        ee.Feature(ee.Geometry.Rectangle([X0, Y0 - 200, X0 + 200, Y0], "EPSG:32633", False), {"name": "corner"}),
+        ee.Feature(ee.Geometry.Point([X0 + 505, Y0 - 305], "EPSG:32633"), {"name": "point"}),
+    ])
+    info = fc.getInfo()
+    assert info["type"] == "FeatureCollection" and [f["properties"]["name"] for f in info["features"]] == ["corner", "point"]
+    assert fc.size().getInfo() == 2 and fc.filter(ee.Filter.eq("name", "point")).size().getInfo() == 1
+    means = ee.Image(ELEVATION).reduceRegions(fc, ee.Reducer.mean(), 20).aggregate_array("mean").getInfo()
+    assert means == [pytest.approx(float(e[0:10, 0:10].mean())), pytest.approx(float(e[15, 25]))]
+    assert fc.map(lambda f: f.set("twice", ee.Number(2).multiply(2))).aggregate_array("twice").getInfo() == [4, 4]
+    with pytest.raises(ee.EEException, match="ImageCollection"):
+        ee.data.computeImages({"expression": fc})

@@ -19,6 +19,7 @@ from ._algorithms import (
     _is_number,
     _render_stack,
     as_collection,
+    as_image_collection,
     as_str_list,
     implements,
 )
@@ -101,7 +102,9 @@ def collection_iterate(ctx: Context, collection: Any, function: Any, first: Any 
 @implements("Collection.merge")
 def collection_merge(ctx: Context, collection1: Any, collection2: Any) -> ImageCollection:
     a, b = as_collection(collection1, "collection1"), as_collection(collection2, "collection2")
-    return ImageCollection(a.images + b.images)
+    if type(a) is not type(b):
+        raise AlgorithmError("Can't merge an image collection with a feature collection.")
+    return a.derived(a.images + b.images)
 
 
 implements("ImageCollection.merge")(lambda ctx, collection1, collection2: collection_merge(ctx, collection1, collection2))
@@ -117,7 +120,7 @@ def collection_distinct(ctx: Context, collection: Any, properties: Any) -> Image
         if k not in seen:
             seen.add(k)
             out.append(img)
-    return ImageCollection(out, dict(c.properties), dict(c.meta))
+    return c.derived(out)
 
 
 @implements("Collection.reduceColumns")
@@ -188,7 +191,7 @@ for _kind in ("array", "count", "count_distinct", "first", "histogram", "max", "
 @implements("ImageCollection.qualityMosaic")
 def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -> Image:
     """Per pixel, all bands of the image with the highest valid quality value (earliest on ties)."""
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     if not isinstance(qualityBand, str):
         raise ArgumentTypeError("qualityBand", "String", qualityBand)
     for img in c.images:
@@ -230,7 +233,7 @@ def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -
 @implements("ImageCollection.toBands")
 def collection_to_bands(ctx: Context, collection: Any) -> Image:
     """One image of every image's bands, named '<system:index>_<band>'."""
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     bands = []
     for i, img in enumerate(c.images):
         prefix = str(img.properties.get("system:index", i))

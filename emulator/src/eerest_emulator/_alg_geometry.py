@@ -28,7 +28,7 @@ from ._image import Band, Image, Rendered
 from ._pixeltype import PixelType
 from ._reducers import Reducer
 from ._reproject import MODES, sample, source_coords
-from ._values import WGS84, Feature, Geometry, Projection
+from ._values import WGS84, Feature, FeatureCollection, Geometry, Projection
 
 __all__ = ["as_geometry", "as_projection", "footprint"]
 
@@ -303,8 +303,10 @@ def _filter_geometry(ctx: Context, leftField: Any = None, rightValue: Any = None
         raise AlgorithmError("The eerest emulator supports spatial filters only on an element's geometry ('.geo'/'.all').")
     other = as_geometry(rightValue if rightValue is not None else leftValue, "rightValue")
 
-    def test(img: Image) -> bool:
-        fp = footprint(img)
+    def test(element: Any) -> bool:
+        if isinstance(element, Feature):
+            return element.geometry is not None and _intersects(element.geometry, other)
+        fp = footprint(element)
         return fp is None or _intersects(fp, other)
 
     return Filter(test)
@@ -317,6 +319,28 @@ implements("Filter.intersects")(_filter_geometry)
 def feature(ctx: Context, geometry: Any = None, metadata: Any = None, geometryKey: Any = None) -> Feature:
     geom = as_geometry(geometry, "geometry") if geometry is not None else None
     return Feature(geom, dict(metadata or {}))
+
+
+@implements("Collection")
+def collection(ctx: Context, features: Any) -> FeatureCollection:
+    """`ee.FeatureCollection([features])`: features (geometries become features without properties)."""
+    if not isinstance(features, list):
+        raise ArgumentTypeError("features", "List<Element>", features)
+    out = []
+    for i, f in enumerate(features):
+        if isinstance(f, Geometry):
+            f = Feature(f, {})
+        if not isinstance(f, Feature):
+            raise AlgorithmError(f"The eerest emulator builds feature collections of features only, got {type(f).__name__}.")
+        out.append(f if "system:index" in f.properties else Feature(f.geometry, {**f.properties, "system:index": str(i)}))
+    return FeatureCollection(out)  # type: ignore[arg-type]
+
+
+@implements("Feature.setGeometry")
+def feature_set_geometry(ctx: Context, feature: Any, geometry: Any = None) -> Feature:
+    if not isinstance(feature, Feature):
+        raise ArgumentTypeError("feature", "Feature", feature)
+    return Feature(as_geometry(geometry, "geometry") if geometry is not None else None, dict(feature.properties))
 
 
 @implements("Image.geometry")
@@ -335,6 +359,7 @@ def image_geometry(ctx: Context, feature: Any, maxError: Any = None, proj: Any =
 
 
 implements("Element.geometry")(image_geometry)
+implements("Feature.geometry")(image_geometry)
 
 
 @implements("Image.projection")
@@ -618,10 +643,10 @@ def image_pixel_coordinates(ctx: Context, projection: Any) -> Image:
 def collection_get_region(ctx: Context, collection: Any, geometry: Any, scale: Any = None, crs: Any = None,
                           crsTransform: Any = None) -> list[list[Any]]:
     """Rows [id, longitude, latitude, time, bands...] for each pixel of the region in each image."""
-    from ._algorithms import as_collection
+    from ._algorithms import as_image_collection
     from ._reproject import transform_points
 
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     geom = as_geometry(geometry, "geometry")
     if not c.images:
         return [["id", "longitude", "latitude", "time"]]
@@ -672,3 +697,23 @@ def geometry_area(ctx: Context, geometry: Any, maxError: Any = None, proj: Any =
 def error_margin(ctx: Context, value: Any = None, unit: Any = "meters") -> dict[str, Any]:
     """An error margin; the emulator's geometry operations are exact, so it is only carried along."""
     return {"type": "ErrorMargin", "unit": unit, "value": value}
+
+
+@implements("Image.reduceRegions")
+def image_reduce_regions(ctx: Context, image: Any, collection: Any, reducer: Any, scale: Any = None, crs: Any = None,
+                         crsTransform: Any = None, tileScale: Any = 1.0, maxPixelsPerRegion: Any = None) -> FeatureCollection:
+    """Each feature with the reduction of the image over its geometry added as properties (named
+    for the reducer's output with a 1-band image and 1 output, else as reduceRegion names them)."""
+    img = as_image(image, "image")
+    if not isinstance(collection, FeatureCollection):
+        raise ArgumentTypeError("collection", "FeatureCollection", collection)
+    out = []
+    for f in collection.features:
+        if f.geometry is None:
+            raise AlgorithmError("A feature of the collection has no geometry.")
+        got = image_reduce_region(ctx, img, reducer, f.geometry, scale, crs, crsTransform,
+                                  maxPixels=maxPixelsPerRegion or 10_000_000)
+        if len(img.bands) == 1 and len(reducer.outputs) == 1 and reducer.inputs == 1:
+            got = {reducer.outputs[0]: got[img.bands[0].name]}
+        out.append(Feature(f.geometry, {**f.properties, **got}))
+    return collection.derived(out)  # type: ignore[return-value]

@@ -18,7 +18,7 @@ from ._algorithms import AlgorithmError, ArgumentTypeError, Context, Filter, _is
 from ._catalogue import catalogue
 from ._image import Image, ImageCollection
 from ._reducers import Reducer
-from ._values import Date, DateRange
+from ._values import Date, DateRange, Feature
 
 __all__: list[str] = []
 
@@ -534,14 +534,16 @@ for _op, _f in _DATE_RANGE.items():
 # Element properties (images and image collections are the elements the emulator has)
 # ---------------------------------------------------------------------------------------
 def _props(v: Any, arg: str) -> dict[str, Any]:
-    if isinstance(v, ImageCollection):
+    if isinstance(v, (ImageCollection, Feature)):
         return v.properties
     return as_image(v, arg).properties
 
 
-def _with_props(v: Image | ImageCollection, props: dict) -> Image | ImageCollection:
+def _with_props(v: Any, props: dict) -> Any:
     if isinstance(v, ImageCollection):
-        return ImageCollection(list(v.images), props, dict(v.meta))
+        return type(v)(list(v.images), props, dict(v.meta))
+    if isinstance(v, Feature):
+        return Feature(v.geometry, props)
     return Image(list(v.bands), props, dict(v.meta))
 
 
@@ -559,7 +561,7 @@ def element_to_dictionary(ctx: Context, element: Any, properties: Any = None) ->
 
 
 @implements("Element.setMulti")
-def element_set_multi(ctx: Context, object: Any, properties: Any) -> Image | ImageCollection:
+def element_set_multi(ctx: Context, object: Any, properties: Any) -> Any:
     return _with_props(object, {**_props(object, "object"), **_dict(properties, "properties")})
 
 
@@ -575,7 +577,7 @@ def element_get_string(ctx: Context, object: Any, property: Any) -> Any:
 
 @implements("Element.copyProperties")
 def element_copy_properties(ctx: Context, destination: Any = None, source: Any = None, properties: Any = None,
-                            exclude: Any = None) -> Image | ImageCollection:
+                            exclude: Any = None) -> Any:
     dst, src = _props(destination, "destination"), _props(source, "source")
     keys = list(properties) if properties is not None else [k for k in src if not k.startswith("system:")]
     keys = [k for k in keys if k not in (exclude or [])]

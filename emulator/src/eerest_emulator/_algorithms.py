@@ -162,7 +162,7 @@ def type_name(v: Any) -> str:
     if isinstance(v, Image):
         return "Image<[" + ", ".join(v.band_names) + "]>"
     if isinstance(v, ImageCollection):
-        return "ImageCollection"
+        return type(v).__name__
     if isinstance(v, Filter):
         return "Filter"
     if isinstance(v, Reducer):
@@ -200,9 +200,22 @@ def as_image(v: Any, arg: str) -> Image:
 
 
 def as_collection(v: Any, arg: str) -> ImageCollection:
+    """A collection of images or of features (a FeatureCollection is one kind of it)."""
     if isinstance(v, ImageCollection):
         return v
+    raise ArgumentTypeError(arg, "FeatureCollection", v)
+
+
+def as_image_collection(v: Any, arg: str) -> ImageCollection:
+    if isinstance(v, ImageCollection) and not _is_feature_collection(v):
+        return v
     raise ArgumentTypeError(arg, "ImageCollection", v)
+
+
+def _is_feature_collection(v: Any) -> bool:
+    from ._values import FeatureCollection
+
+    return isinstance(v, FeatureCollection)
 
 
 def as_str_list(v: Any, arg: str) -> list[str]:
@@ -596,7 +609,7 @@ def collection_limit(ctx: Context, collection: Any, limit: Any = None, key: Any 
         if not _is_number(limit):
             raise ArgumentTypeError("limit", "Integer", limit)
         images = images[: max(int(limit), 0)]
-    return ImageCollection(images, dict(c.properties), dict(c.meta))
+    return c.derived(images)
 
 
 @algorithm(
@@ -609,7 +622,7 @@ def collection_filter(ctx: Context, collection: Any, filter: Any) -> ImageCollec
     c = as_collection(collection, "collection")
     if not isinstance(filter, Filter):
         raise AlgorithmError("The eerest emulator supports only Filter objects (not filter strings).")
-    return ImageCollection([i for i in c.images if filter.test(i)], dict(c.properties), dict(c.meta))
+    return c.derived([i for i in c.images if filter.test(i)])
 
 
 @algorithm(
@@ -622,21 +635,28 @@ def collection_map(ctx: Context, collection: Any, baseAlgorithm: Any, dropNulls:
     c = as_collection(collection, "collection")
     if not callable(baseAlgorithm):
         raise ArgumentTypeError("baseAlgorithm", "Algorithm", baseAlgorithm)
+    from ._values import Feature
+
+    kind = Feature if _is_feature_collection(c) else Image
     out = []
     for img in c.images:
         r = baseAlgorithm(img)
         if r is None and dropNulls:
             continue
-        if not isinstance(r, Image):
-            raise AlgorithmError(f"The mapped function must return an Image, got {type_name(r)}.")
+        if not isinstance(r, kind):
+            raise AlgorithmError(f"The mapped function must return a {kind.__name__}, got {type_name(r)}.")
         out.append(r)
-    return ImageCollection(out, dict(c.properties), dict(c.meta))
+    return c.derived(out)
 
 
 @algorithm("Element.set", "Element", "object:Element, key:String, value:Object?=null", "Overrides one property of an element.")
-def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Image | ImageCollection:
+def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Any:
+    from ._values import Feature
+
     if isinstance(object, ImageCollection):
-        return ImageCollection(list(object.images), {**object.properties, str(key): value}, dict(object.meta))
+        return type(object)(list(object.images), {**object.properties, str(key): value}, dict(object.meta))
+    if isinstance(object, Feature):
+        return Feature(object.geometry, {**object.properties, str(key): value})
     img = as_image(object, "object")
     out = Image(list(img.bands), dict(img.properties), dict(img.meta))
     out.properties[str(key)] = value
@@ -645,7 +665,9 @@ def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Image
 
 @algorithm("Element.get", "Object", "object:Element, property:String", "Extract a property from an element.")
 def element_get(ctx: Context, object: Any, property: Any) -> Any:
-    if isinstance(object, ImageCollection):
+    from ._values import Feature
+
+    if isinstance(object, (ImageCollection, Feature)):
         return object.properties.get(property)
     return as_image(object, "object").properties.get(property)
 
@@ -672,7 +694,7 @@ def _bands_by_name(c: ImageCollection) -> list[tuple[str, list[Band]]]:
     "Composites all the images in a collection, using the mask; later images are on top.",
 )
 def collection_mosaic(ctx: Context, collection: Any) -> Image:
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     bands = []
     for name, bs in _bands_by_name(c):
         ptype = bs[0].ptype
@@ -743,7 +765,7 @@ for _kind in _REDUCERS:
         "collection:ImageCollection",
         f"Reduces an image collection by calculating the {_kind} of all values at each pixel across the stack "
         "of all matching bands. Bands are matched by name.",
-    )(lambda ctx, collection, _kind=_kind: _reduce(as_collection(collection, "collection"), _simple(_kind), suffix=False))
+    )(lambda ctx, collection, _kind=_kind: _reduce(as_image_collection(collection, "collection"), _simple(_kind), suffix=False))
 
 
 def _simple(kind: str) -> Reducer:
@@ -759,7 +781,7 @@ def _simple(kind: str) -> Reducer:
     "Applies a reducer across all of the images in a collection; output bands are named '<band>_<reducer>'.",
 )
 def collection_reduce(ctx: Context, collection: Any, reducer: Any, parallelScale: Any = 1) -> Image:
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     if not isinstance(reducer, Reducer):
         raise ArgumentTypeError("reducer", "Reducer", reducer)
     if reducer.pixelwise(np.zeros((1, 1, 1))) is None:

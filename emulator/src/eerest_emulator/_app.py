@@ -394,7 +394,7 @@ class App:
             raise invalid_argument("Request is missing required field 'expression'.")
         value = evaluate(body["expression"], Context(self.store))
         if not isinstance(value, Image):
-            got = "ImageCollection" if isinstance(value, ImageCollection) else type(value).__name__ if value is not None else "null"
+            got = type(value).__name__ if value is not None else "null"
             raise invalid_argument(f"ComputePixels: the expression must evaluate to an Image, got {got}.")
         resp = self._pixels(value, body)
         self.cache.put(key, resp)
@@ -447,7 +447,7 @@ class App:
         value = evaluate(body["expression"], Context(self.store))
         if isinstance(value, Image):
             value = ImageCollection([value])
-        if not isinstance(value, ImageCollection):
+        if type(value) is not ImageCollection:  # not a FeatureCollection either
             raise invalid_argument("ComputeImages: the expression must evaluate to an ImageCollection.")
         page = value.images[offset : offset + page_size]
         out: dict[str, Any] = {"images": [img.to_asset_json() for img in page]}
