@@ -97,6 +97,8 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     (folder / "pixels.json").write_text(json.dumps(ELEVATION_META))
     (folder / "pixels.npy").write_bytes(b"\x93NUMPY this is not an array")
     (folder / "bands.json").write_text(json.dumps({**ELEVATION_META, "bands": [{"dataType": {"precision": "FLOAT"}}]}))
+    (folder / "field.json").write_text(json.dumps({**ELEVATION_META, "title": "not an EarthEngineAsset field"}))
+    (folder / "field.npy").write_bytes((BUNDLED_DATA / "eerest/sample/elevation.npy").read_bytes())
     with Emulator(data_dir=root) as emu:
         yield emu.url, folder
 
@@ -107,6 +109,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         ("syntax", "syntax.json", "JSONDecodeError"),
         ("list", "list.json", "expected a JSON object"),
         ("bands", "bands.json", "KeyError"),
+        ("field", "field.json", 'does not hold a valid EarthEngineAsset: Invalid JSON payload received. Unknown name "title"'),
     ],
 )
 def test_broken_metadata_is_a_500_naming_the_file(broken, asset, file, why):

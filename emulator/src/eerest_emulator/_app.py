@@ -32,7 +32,7 @@ from ._info import to_info
 from ._limits import check_request
 from ._listing import FilterError, decode_page_token, encode_page_token, list_images_filter, parse_filter
 from ._messages import build_message, parse_query, parse_request
-from ._store import AssetStore
+from ._store import AssetRecord, AssetStore
 from ._unserved import not_served, unserved_method
 from ._values import Geometry
 
@@ -241,8 +241,6 @@ class App:
             raise not_found(f"The requested URL {path} was not found on this server.")
         except ApiError as e:
             return Response.error(e)
-        except Exception as e:  # a bug in the emulator: say so, never drop the connection
-            return Response.error(ApiError(500, f"The emulator failed on {req.method} {req.path}: {type(e).__name__}: {e}"))
 
     def _check_auth(self, req: Request) -> None:
         if not self.require_auth:
@@ -262,7 +260,11 @@ class App:
     # -- methods ------------------------------------------------------------------------
     def get_asset(self, req: Request, version: str, name: str) -> Response:
         rec = self.store.get(name)
-        return Response.json(build_message(version, "EarthEngineAsset", self.store.asset_json(rec)))
+        return Response.json(self._asset_message(version, rec))
+
+    def _asset_message(self, version: str, rec: AssetRecord) -> dict[str, Any]:
+        """The EarthEngineAsset of `rec`, checked (a 500 naming its file when the file does not fit)."""
+        return build_message(version, "EarthEngineAsset", self.store.asset_json(rec), source=rec.meta_path)
 
     def list_algorithms(self, req: Request, version: str, project: str) -> Response:
         return Response(200, _algorithms_body())
@@ -372,7 +374,7 @@ class App:
         children = self.store.children(parent)
         if field == "images":
             children = [r for r in children if r.type == "IMAGE"]
-        matched = [a for a in (self.store.asset_json(r) for r in children) if keep(a)]
+        matched = [a for a in (self._asset_message(version, r) for r in children) if keep(a)]
         if query.get("view") == "BASIC":
             matched = [{k: a[k] for k in _BASIC_VIEW_FIELDS if k in a} for a in matched]
         out: dict[str, Any] = {field: matched[offset : offset + page_size]}

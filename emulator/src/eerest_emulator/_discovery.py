@@ -25,7 +25,8 @@ VERSIONS = ("v1alpha", "v1beta", "v1")
 
 @functools.cache
 def _base(version: str) -> dict:
-    return json.loads(resources.files(__package__).joinpath("discovery", f"earthengine.{version}.json").read_text("utf-8"))
+    shipped = resources.files(__package__).joinpath("discovery").joinpath(f"earthengine.{version}.json")
+    return json.loads(shipped.read_text("utf-8"))
 
 
 @functools.cache

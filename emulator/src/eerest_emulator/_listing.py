@@ -199,17 +199,43 @@ def _literal(token: tuple[str, str]) -> Any:
 
 
 def _geometry(text: Any) -> dict[str, Any]:
+    """A GeoJSON geometry from GeoJSON (double or single quotes, as earthengine-api writes it) or WKT."""
     if not isinstance(text, str):
-        raise FilterError("region must be a GeoJSON geometry, as a string")
+        raise FilterError("region must be a GeoJSON or WKT geometry, as a string")
+    if _WKT.match(text):
+        return _from_wkt(text)
     try:
         geometry = json.loads(text.replace("'", '"'))
     except ValueError:
-        raise FilterError(
-            "region must be a GeoJSON geometry (the emulator does not read WKT)"
-        ) from None
+        raise FilterError(f"region must be a GeoJSON or WKT geometry, got {text[:40]!r}") from None
     if not isinstance(geometry, dict) or "coordinates" not in geometry or "type" not in geometry:
         raise FilterError("region must be a GeoJSON geometry with type and coordinates")
     return geometry
+
+
+_WKT_TYPES = {t.upper(): t for t in ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")}
+_WKT = re.compile(rf"^\s*({'|'.join(_WKT_TYPES)})\s*(\(.*\))\s*$", re.I | re.S)
+_WKT_NUMBER = r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+
+
+def _from_wkt(text: str) -> dict[str, Any]:
+    """The GeoJSON geometry of 2-D WKT (POINT, LINESTRING, POLYGON and their MULTI forms)."""
+    m = _WKT.match(text)
+    assert m is not None
+    kind = _WKT_TYPES[m.group(1).upper()]
+    body = re.sub(rf"({_WKT_NUMBER})\s+({_WKT_NUMBER})", r"[\1, \2]", m.group(2))
+    try:
+        coords = json.loads(body.replace("(", "[").replace(")", "]"))
+    except ValueError:
+        raise FilterError(f"cannot read the WKT {text[:40]!r} (2-D coordinates only)") from None
+    try:
+        if kind == "Point":
+            coords = coords[0]
+        elif kind == "MultiPoint":  # MULTIPOINT (1 2, 3 4) or MULTIPOINT ((1 2), (3 4))
+            coords = [c[0] if c and isinstance(c[0], list) else c for c in coords]
+    except (IndexError, TypeError):
+        raise FilterError(f"cannot read the WKT {text[:40]!r}") from None
+    return {"type": kind, "coordinates": coords}
 
 
 def _time_ms(value: Any) -> float:
@@ -224,7 +250,8 @@ def _time_ms(value: Any) -> float:
 # -- geometry -------------------------------------------------------------------------------
 def _parts(geometry: dict[str, Any]) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
     """(points and lines as coordinate arrays, polygons as lists of rings) of a GeoJSON geometry."""
-    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    kind = geometry.get("type")
+    coords: Any = geometry.get("coordinates")
     lines: list[np.ndarray] = []
     polygons: list[list[np.ndarray]] = []
     if kind == "GeometryCollection":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ._discovery import document, method_spec
@@ -40,6 +41,8 @@ def parse_request(version: str, schema: str, body: bytes) -> dict[str, Any]:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as e:
             raise invalid_argument(f"Invalid JSON payload received. {e}") from None
+        except RecursionError:
+            raise invalid_argument("Invalid JSON payload received. Message nested too deeply.") from None
     try:
         return check_message(document(version)["schemas"], schema, data, package=_package(version))
     except FieldViolation as e:
@@ -56,9 +59,12 @@ def parse_query(version: str, method_id: str, query: Mapping[str, list[str]]) ->
         raise _rejected(e) from None
 
 
-def build_message(version: str, schema: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A response body checked and normalised as message `schema` (int64 as strings)."""
+def build_message(version: str, schema: str, data: dict[str, Any], *, source: Path | None = None) -> dict[str, Any]:
+    """A response body checked and normalised as message `schema` (int64 as strings); `source`
+    names the data file it comes from, to blame when it does not fit."""
     try:
         return check_message(document(version)["schemas"], schema, data, package=_package(version))
     except FieldViolation as e:
+        if source is not None:
+            raise ApiError(500, f"The asset file {source} does not hold a valid {schema}: {e.message}") from None
         raise ApiError(500, f"The emulator built an invalid {schema} ({e.message}); this is a bug in the emulator.") from None

@@ -85,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        host = self.headers.get("Host") or f"{self.server.server_address[0]!s}:{self.server.server_address[1]}"
         resp = app.handle(req, f"http://{host}/")
         self._send(resp, truncate=fault if fault is not None and fault.kind == "truncate" else None)
 
@@ -201,9 +201,10 @@ class Emulator:
         if self._server is None:
             raise RuntimeError("the emulator is not running")
         host, port = self._server.server_address[:2]
-        if ":" in str(host):
-            host = f"[{host}]"
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if ":" in name:
+            name = f"[{name}]"
+        return f"http://{name}:{port}"
 
     @property
     def requests(self) -> list[RecordedRequest]:

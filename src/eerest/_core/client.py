@@ -11,7 +11,7 @@ import os
 import platform
 import time
 from collections.abc import Generator, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import google.auth
 import google.auth.credentials
@@ -21,14 +21,14 @@ import httpx
 from eerest._core.auth import Auth
 from eerest._core.body import aread_body, read_body
 from eerest._core.call import Call, build_call
-from eerest._core.message import parse_response
+from eerest._core.message import Message, lenient, parse_response
 from eerest._core.overlay import Body, Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
 from eerest._core.retry import RetryPolicy
-from eerest._core.spec import ApiInfo, MethodSpec
+from eerest._core.spec import ApiInfo, ItemT, MethodSpec, PageSpec, ResultT
 from eerest._core.status import status_error
 from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
-from eerest._core.types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
+from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
 from eerest._version import __version__
 from eerest.errors import APIConnectionError, APITimeoutError, ResponseDecodeError
 
@@ -65,6 +65,7 @@ def resolve_project(
 
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+PageT = TypeVar("PageT")
 
 
 class _ClientBase(Generic[HttpT]):
@@ -99,17 +100,26 @@ class _ClientBase(Generic[HttpT]):
 
     def _build(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
         extras: Mapping[str, Any] | None,
     ) -> Call:
         return build_call(
-            self._api, spec, project=self.project, params=params, body=body, options=options, extras=extras
+            self._api,
+            spec,
+            project=self.project,
+            params=params,
+            body=body,
+            options=options,
+            extras=extras,
+            media=options.media,
+            media_mime_type=options.media_mime_type,
         )
 
     def _fetch_call(self, fetch: Fetch) -> tuple[tuple[str, str], Call]:
+        assert self._api.specs is not None
         spec = self._api.specs[fetch.method]
         call = self._build(spec, fetch.args, None, RequestOptions(), None)
         return (spec.id, call.path + "?" + repr(call.query)), call
@@ -121,14 +131,16 @@ class _ClientBase(Generic[HttpT]):
             **auth,
             **call.headers,
         }
-        if call.spec.binary_response:
+        if call.spec.raw_result:
             headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
         timeout = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
+        url = f"{self.base_url}/{call.path}" if call.from_root else f"{self.base_url}/{self._api.service_path}{call.path}"
         return self._http.build_request(
             call.spec.http_method,
-            f"{self.base_url}/{self._api.service_path}{call.path}",
+            url,
             params=list(call.query),
-            json=call.body,
+            json=call.body if call.content is None else None,
+            content=call.content,
             headers=headers,
             timeout=timeout,
         )
@@ -157,8 +169,8 @@ class _ClientBase(Generic[HttpT]):
         """The method's return value from a fully read successful response: pure."""
         spec = call.spec
         content_type = response.headers.get("content-type", "")
-        if spec.binary_response:
-            if content_type.startswith("application/json"):
+        if spec.raw_result:
+            if spec.binary_response and content_type.startswith("application/json"):
                 _raise_if_error_body(call, response, content)
             body = Body(content=content, content_type=content_type, headers=response.headers)
             return spec.overlay.result(call, body) if spec.overlay else bytes(content)
@@ -172,10 +184,14 @@ class _ClientBase(Generic[HttpT]):
                 request=response.request,
             ) from exc
         try:
-            return parse_response(spec.response, data)
+            if isinstance(spec.response, type) and issubclass(spec.response, Message):
+                return parse_response(spec.response, data)
+            with lenient():  # a TypeAdapter, for responses that are maps rather than messages
+                return spec.response.validate_python(data)
         except ValueError as exc:
+            name = getattr(spec.response, "__name__", None) or str(getattr(spec.response, "_type", spec.response))
             raise ResponseDecodeError(
-                f"{spec.id}: the response does not match {spec.response.__name__}: {exc}", request=response.request
+                f"{spec.id}: the response does not match {name}: {exc}", request=response.request
             ) from exc
 
 
@@ -193,8 +209,8 @@ def _raise_if_error_body(call: Call, response: httpx.Response, content: bytearra
 
 
 def _page_request(
-    spec: MethodSpec, params: Mapping[str, Any], body: Mapping[str, Any] | None
-) -> tuple[MethodSpec, str | None, Any]:
+    spec: MethodSpec[Any], params: Mapping[str, Any], body: Mapping[str, Any] | None
+) -> tuple[MethodSpec[Any], str | None, Any]:
     """For a list method: the single-page spec, the first token, and a function giving the
     (params, body) of the page with a given token."""
     assert spec.pagination is not None
@@ -216,7 +232,7 @@ def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
         while True:
             need = gen.send(perform(need))
     except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+        return cast(Call, stop.value)
 
 
 class SyncClientBase(_ClientBase[httpx.Client]):
@@ -238,7 +254,7 @@ class SyncClientBase(_ClientBase[httpx.Client]):
 
     def _invoke(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
@@ -253,7 +269,7 @@ class SyncClientBase(_ClientBase[httpx.Client]):
 
     def _pager(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
@@ -265,7 +281,8 @@ class SyncClientBase(_ClientBase[httpx.Client]):
             page_params, page_body = with_token(token)
             return self._invoke(unpaged, page_params, page_body, options, extras)
 
-        return SyncPager(fetch, spec.pagination.items_field, first)  # type: ignore[union-attr]
+        assert spec.pagination is not None
+        return SyncPager(fetch, spec.pagination.items_field, first)
 
     def _perform(self, fetch: Fetch) -> Any:
         key, call = self._fetch_call(fetch)
@@ -330,7 +347,7 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
 
     def _pager(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
@@ -342,11 +359,12 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
             page_params, page_body = with_token(token)
             return await self._invoke(unpaged, page_params, page_body, options, extras)
 
-        return AsyncPager(fetch, spec.pagination.items_field, first)  # type: ignore[union-attr]
+        assert spec.pagination is not None
+        return AsyncPager(fetch, spec.pagination.items_field, first)
 
     async def _invoke(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[Any],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         options: RequestOptions,
@@ -420,9 +438,27 @@ class _Resource(Generic[ClientT]):
         self._client: ClientT = client
         self._stream = stream
 
-    def _call(
+
+def _options(
+    timeout: Timeout | NotGiven,
+    extra_headers: Mapping[str, str] | None,
+    extra_query: Mapping[str, Any] | None,
+    extra_body: Mapping[str, Any] | None,
+    media: Media | None,
+    media_mime_type: str | None,
+) -> RequestOptions:
+    return RequestOptions(
+        timeout, extra_headers or {}, extra_query or {}, extra_body or {}, media=media, media_mime_type=media_mime_type
+    )
+
+
+class SyncResource(_Resource[SyncClientBase]):
+    """Base of generated sync resources: each generated method is one call of ``_request``
+    or ``_paged``, typed by its spec so that no result is ``Any``."""
+
+    def _request(
         self,
-        spec: MethodSpec,
+        spec: MethodSpec[ResultT],
         params: Mapping[str, Any],
         body: Mapping[str, Any] | None,
         *,
@@ -431,17 +467,64 @@ class _Resource(Generic[ClientT]):
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         extras: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """The method's result (a coroutine on async clients); a pager, at once, for list methods."""
-        options = RequestOptions(timeout, extra_headers or {}, extra_query or {}, extra_body or {})
-        if spec.pagination is not None and not self._stream:
-            return self._client._pager(spec, params, body, options, extras)
-        return self._client._invoke(spec, params, body, options, extras, stream=self._stream)
+        media: Media | None = None,
+        media_mime_type: str | None = None,
+    ) -> ResultT:
+        """The method's result; on a ``with_streaming_response`` twin, the open response
+        (which the streaming wrappers type as such)."""
+        options = _options(timeout, extra_headers, extra_query, extra_body, media, media_mime_type)
+        return cast(ResultT, self._client._invoke(spec, params, body, options, extras, stream=self._stream))
 
-
-class SyncResource(_Resource[SyncClientBase]):
-    """Base of generated sync resources."""
+    def _paged(
+        self,
+        spec: MethodSpec[PageT],
+        pages: PageSpec[ItemT],
+        params: Mapping[str, Any],
+        body: Mapping[str, Any] | None,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extras: Mapping[str, Any] | None = None,
+    ) -> SyncPager[PageT, ItemT]:
+        """A pager over the pages of a list method; nothing is sent until it is iterated."""
+        options = _options(timeout, extra_headers, extra_query, extra_body, None, None)
+        return cast(SyncPager[PageT, ItemT], self._client._pager(spec, params, body, options, extras))
 
 
 class AsyncResource(_Resource[AsyncClientBase]):
-    """Base of generated async resources."""
+    """Base of generated async resources (see :class:`SyncResource`)."""
+
+    async def _request(
+        self,
+        spec: MethodSpec[ResultT],
+        params: Mapping[str, Any],
+        body: Mapping[str, Any] | None,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extras: Mapping[str, Any] | None = None,
+        media: Media | None = None,
+        media_mime_type: str | None = None,
+    ) -> ResultT:
+        options = _options(timeout, extra_headers, extra_query, extra_body, media, media_mime_type)
+        return cast(ResultT, await self._client._invoke(spec, params, body, options, extras, stream=self._stream))
+
+    def _paged(
+        self,
+        spec: MethodSpec[PageT],
+        pages: PageSpec[ItemT],
+        params: Mapping[str, Any],
+        body: Mapping[str, Any] | None,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extras: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[PageT, ItemT]:
+        options = _options(timeout, extra_headers, extra_query, extra_body, None, None)
+        return cast(AsyncPager[PageT, ItemT], self._client._pager(spec, params, body, options, extras))

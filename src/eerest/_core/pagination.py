@@ -1,4 +1,9 @@
-"""Pagers for list methods: iterate items across pages, fetching a page only when needed."""
+"""Pagers for list methods: iterate items across pages, fetching a page only when needed.
+
+A list response with one list of items (or one list of messages beside lists of strings,
+such as ``unreachable``) is iterated item by item; one without (a map of items, or
+several lists of messages) is iterated page by page, ``ItemT`` then being the page type.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,10 @@ def _field(page: object, wire_name: str) -> Any:
             return getattr(page, name)
     return None
 
+
+def _items(page: object, items_field: str | None) -> Any:
+    return (page,) if items_field is None else (_field(page, items_field) or ())
+
 PageT = TypeVar("PageT")
 ItemT = TypeVar("ItemT")
 
@@ -22,7 +31,7 @@ ItemT = TypeVar("ItemT")
 class SyncPager(Generic[PageT, ItemT]):
     """``for item in pager`` walks every item; ``pager.pages`` yields each page's response."""
 
-    def __init__(self, fetch: Callable[[str | None], PageT], items_field: str, first_token: str | None = None) -> None:
+    def __init__(self, fetch: Callable[[str | None], PageT], items_field: str | None, first_token: str | None = None) -> None:
         self._fetch = fetch
         self._items_field = items_field
         self._first_token = first_token
@@ -39,24 +48,24 @@ class SyncPager(Generic[PageT, ItemT]):
 
     def __iter__(self) -> Iterator[ItemT]:
         for page in self.pages:
-            yield from _field(page, self._items_field) or ()
+            yield from _items(page, self._items_field)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._items_field}>"
+        return f"<{type(self).__name__} of {self._items_field or 'pages'}>"
 
 
 class AsyncPager(Generic[PageT, ItemT]):
     """``async for item in pager`` walks every item; ``pager.pages`` is an async iterator of pages."""
 
     def __init__(
-        self, fetch: Callable[[str | None], Awaitable[PageT]], items_field: str, first_token: str | None = None
+        self, fetch: Callable[[str | None], Awaitable[PageT]], items_field: str | None, first_token: str | None = None
     ) -> None:
         self._fetch = fetch
         self._items_field = items_field
         self._first_token = first_token
 
     @property
-    async def pages(self) -> AsyncIterator[PageT]:  # type: ignore[override]
+    async def pages(self) -> AsyncIterator[PageT]:
         token = self._first_token
         while True:
             page = await self._fetch(token)
@@ -67,13 +76,13 @@ class AsyncPager(Generic[PageT, ItemT]):
 
     async def _items(self) -> AsyncIterator[ItemT]:
         async for page in self.pages:
-            for item in _field(page, self._items_field) or ():
+            for item in _items(page, self._items_field):
                 yield item
 
     def __aiter__(self) -> AsyncIterator[ItemT]:
         return self._items()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._items_field}>"
+        return f"<{type(self).__name__} of {self._items_field or 'pages'}>"
 
 

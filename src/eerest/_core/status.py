@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
@@ -15,7 +16,7 @@ def status_error(response: httpx.Response, body: bytes) -> APIStatusError:
     """The exception for an error response; a google.rpc.Status body supplies the message,
     status and details, anything else a short excerpt of the body."""
     status = None
-    details: list = []
+    details: list[Any] = []
     message = ""
     try:
         error = json.loads(body)["error"]

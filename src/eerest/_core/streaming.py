@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 
 import httpx
 
@@ -46,7 +46,7 @@ class _StreamBase:
 
     @property
     def content_type(self) -> str:
-        return self._response.headers.get("content-type", "")
+        return str(self._response.headers.get("content-type", ""))
 
     @property
     def content_length(self) -> int | None:
@@ -98,7 +98,7 @@ class StreamedResponse(_StreamBase, Generic[R]):
 
     def read(self) -> R:
         """Read the whole body and return what the method returns without streaming."""
-        return self._client._finish(self._call, self._response)
+        return cast(R, self._client._finish(self._call, self._response))
 
     def close(self) -> None:
         self._response.close()
@@ -135,7 +135,7 @@ class AsyncStreamedResponse(_StreamBase, Generic[R]):
         return self._received
 
     async def read(self) -> R:
-        return await self._client._finish(self._call, self._response)
+        return cast(R, await self._client._finish(self._call, self._response))
 
     async def close(self) -> None:
         await self._response.aclose()

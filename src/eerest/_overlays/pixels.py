@@ -33,7 +33,7 @@ def _pixels(call: Call, body: Body) -> Pixels:
         raise ResponseDecodeError(f"{call.spec.id}: {exc.message}", request=exc.request) from None
 
 
-class ComputePixelsOverlay(Overlay):
+class ComputePixelsOverlay(Overlay[Pixels]):
     """``expression=`` may be an ``ee`` object; checks use ``band_dtypes=`` when given."""
 
     def adapt_body(self, body: dict[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def asset_name(call: Call) -> str:
     return unquote(path[len(prefix) : len(path) - len(suffix)])
 
 
-class GetPixelsOverlay(Overlay):
+class GetPixelsOverlay(Overlay[Pixels]):
     """Checks use the asset's band types and native grid, fetched (once per client) only
     when they can matter."""
 
