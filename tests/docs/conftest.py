@@ -1,1 +1,1 @@
-from eerest.testing import ee_emulator, ee_emulator_session  # noqa: F401
+from eerest_emulator.testing import ee_emulator, ee_emulator_session  # noqa: F401
