@@ -36,7 +36,7 @@ def _reducer(v: Any, arg: str) -> Reducer:
     raise ArgumentTypeError(arg, "Reducer", v)
 
 
-def _checked(fn):
+def _checked(fn: Callable[..., Reducer]) -> Callable[..., Reducer]:
     """Reducer composition errors become algorithm errors."""
 
     def wrapped(*a: Any, **k: Any) -> Any:

@@ -151,7 +151,9 @@ def _binary_type(op: str, ta: PixelType, tb: PixelType) -> PixelType:
 
 
 def _binary_fn(op: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    def both(f: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    Pair = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+    def both(f: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Pair:
         return lambda x, vx, y, vy: (f(x, y), vx & vy)
 
     table = {
@@ -215,7 +217,7 @@ def image_clamp(ctx: Context, input: Any, low: Any, high: Any) -> Image:
     def mk(b: Band) -> Band:
         t = b.ptype
         if t.is_int and float(low).is_integer() and float(high).is_integer():
-            ptype = PixelType.int_range(max(t.min, low), min(t.max, high))  # type: ignore[type-var]
+            ptype = PixelType.int_range(max(float(t.min or 0), low), min(float(t.max or 0), high))
         else:
             ptype = t if not t.is_int else PixelType("DOUBLE")
 

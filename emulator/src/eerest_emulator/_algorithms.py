@@ -893,4 +893,12 @@ def filter_not(ctx: Context, filter: Any) -> Filter:
 
 
 # The other algorithm families register themselves on import.
-from . import _alg_collections, _alg_geometry, _alg_image, _alg_values, _image_expression  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    _alg_collections,
+    _alg_geometry,
+    _alg_image,
+    _alg_regions,
+    _alg_spatial,
+    _alg_values,
+    _image_expression,
+)
