@@ -7,6 +7,7 @@ edges. Each implements the real algorithm of the same name (signature from the c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -196,7 +197,7 @@ def projection(ctx: Context, crs: Any, transform: Any = None, transformWkt: Any 
     return Projection.of(crs, transform)
 
 
-_PROJ = {
+_PROJ: dict[str, Callable[..., Any]] = {
     "crs": lambda ctx, projection: as_projection(projection, "projection").crs,
     "nominalScale": lambda ctx, proj: as_projection(proj, "proj").nominal_scale,
     "atScale": lambda ctx, projection, meters: as_projection(projection, "projection").at_scale(float(meters)),

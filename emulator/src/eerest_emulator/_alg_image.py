@@ -156,7 +156,7 @@ def _binary_fn(op: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndar
     def both(f: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Pair:
         return lambda x, vx, y, vy: (f(x, y), vx & vy)
 
-    table = {
+    table: dict[str, Pair] = {
         "and": both(lambda x, y: ((x != 0) & (y != 0)).astype(np.uint8)),
         "or": both(lambda x, y: ((x != 0) | (y != 0)).astype(np.uint8)),
         "min": both(np.minimum),

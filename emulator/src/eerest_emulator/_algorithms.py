@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -103,6 +103,7 @@ class Context:
 
 
 REGISTRY: dict[str, Algorithm] = {}
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _IMG = "Image<unknown bands>"
 
@@ -122,10 +123,10 @@ def _parse_args(spec: str) -> tuple[Arg, ...]:
     return tuple(out)
 
 
-def algorithm(name: str, returns: str, args: str, description: str):
+def algorithm(name: str, returns: str, args: str, description: str) -> Callable[[_F], _F]:
     """Register an implementation under `name` with the given signature."""
 
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def deco(fn: _F) -> _F:
         REGISTRY[name] = Algorithm(name, _IMG if returns == "Image" else returns, _parse_args(args), description, fn)
         return fn
 
@@ -142,11 +143,11 @@ def _catalogue_args(entry: dict) -> tuple[Arg, ...]:
     return tuple(out)
 
 
-def implements(name: str):
+def implements(name: str) -> Callable[[_F], _F]:
     """Register an implementation of the real algorithm `name`, with its signature from the catalogue."""
     entry = signature(name)
 
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def deco(fn: _F) -> _F:
         REGISTRY[name] = Algorithm(name, entry["returnType"], _catalogue_args(entry), entry.get("description", ""), fn)
         return fn
 
@@ -385,7 +386,7 @@ def _binary(op: str, image1: Any, image2: Any) -> Image:
     for name, ba, bb in _pair(op, a, b):
         ptype = _arith_type(op, ba.ptype, bb.ptype)
 
-        def render(g: Grid, ba=ba, bb=bb) -> Rendered:
+        def render(g: Grid, ba: Band = ba, bb: Band = bb) -> Rendered:
             (x, vx), (y, vy) = ba.render(g), bb.render(g)
             return _compute(op, ba.ptype, bb.ptype, x, y), vx & vy
 
@@ -454,7 +455,7 @@ def _masked(img: Image, mask: Image, combine: bool) -> Image:
     bands = []
     for ba, bm in zip(img.bands, masks, strict=False):
 
-        def render(g: Grid, ba=ba, bm=bm) -> Rendered:
+        def render(g: Grid, ba: Band = ba, bm: Band = bm) -> Rendered:
             (x, vx), (m, vm) = ba.render(g), bm.render(g)
             keep = vm & (m != 0)
             return x, (vx & keep) if combine else keep
@@ -509,7 +510,7 @@ def image_unmask(ctx: Context, input: Any, value: Any = None, sameFootprint: Any
     keep_footprint = sameFootprint is None or bool(sameFootprint)
     bands = []
     for name, ba, bf in _pair("unmask", img, fill):
-        def render(g: Grid, ba=ba, bf=bf) -> Rendered:
+        def render(g: Grid, ba: Band = ba, bf: Band = bf) -> Rendered:
             (x, vx), (f, vf) = ba.render(g), bf.render(g)
             filled = vf & ba.footprint(g) if keep_footprint else vf  # sameFootprint: not beyond the input's
             return np.where(vx, x, f), vx | filled
@@ -701,7 +702,7 @@ def collection_mosaic(ctx: Context, collection: Any) -> Image:
         for b in bs[1:]:
             ptype = ptype.union(b.ptype)
 
-        def render(g: Grid, bs=bs, ptype=ptype) -> Rendered:
+        def render(g: Grid, bs: list[Band] = bs, ptype: PixelType = ptype) -> Rendered:
             out = np.zeros(g.shape, dtype=ptype.dtype)
             ok = np.zeros(g.shape, dtype=bool)
             for b in bs:
@@ -744,7 +745,7 @@ def _reduced_type(kind: str, t: PixelType, n: int) -> PixelType:
     return PixelType("DOUBLE")
 
 
-def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str):
+def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str) -> Callable[[Grid], Rendered]:
     def render(g: Grid) -> Rendered:
         vals, valid = _render_stack(bs, g)
         any_valid = valid.any(axis=0)

@@ -16,7 +16,7 @@ import numpy as np
 from ._errors import invalid_argument
 
 if TYPE_CHECKING:
-    from pyproj import Transformer
+    from pyproj import CRS, Transformer
 
     from ._grid import Grid
 
@@ -27,7 +27,7 @@ MODES = ("nearest", "bilinear", "bicubic")
 
 
 @functools.lru_cache(maxsize=128)
-def _crs(code: str):  # -> pyproj.CRS
+def _crs(code: str) -> CRS:
     try:
         from pyproj import CRS
         from pyproj.exceptions import CRSError
