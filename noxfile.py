@@ -114,8 +114,15 @@ def update_schema(session: nox.Session) -> None:
     session.run("python", "-m", "codegen.update_schema", *session.posargs)
 
 
+#: benchmarks/ scripts `nox -s benchmarks` runs, in this order (README "Benchmarks").
+BENCHMARKS = ("bench_import.py", "bench_small.py", "bench_listing.py", "bench_npy.py", "bench_geotiff.py", "bench_tiles.py")
+
+
 @nox.session
 def benchmarks(session: nox.Session) -> None:
-    """Throughput and peak memory of pixel fetches, eerest vs raw httpx vs earthengine-api."""
+    """eerest vs raw httpx vs earthengine-api, side by side in fresh processes: import time,
+    small calls, a 10,000-image listing, NPY and GeoTIFF tiles, many concurrent tiles.
+    `nox -s benchmarks -- --quick` for a smoke run; other arguments go to every script."""
     session.install(*SDK_AND_EMULATOR)
-    session.run("python", "benchmarks/bench_npy.py", *session.posargs)
+    for script in BENCHMARKS:
+        session.run("python", f"benchmarks/{script}", *session.posargs)

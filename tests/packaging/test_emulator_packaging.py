@@ -82,7 +82,7 @@ def test_wheel_tags_entry_points_and_metadata(emulator_build: Build) -> None:
     assert meta["License-Expression"] == "Apache-2.0" and meta.get_all("License-File") == ["LICENSE"]
     assert meta["Description-Content-Type"] == "text/markdown" and "python -m eerest_emulator" in meta.get_payload()
     requires = {re.match(r"[A-Za-z0-9._-]+", r).group(0).lower() for r in meta.get_all("Requires-Dist")}  # type: ignore[union-attr]
-    assert requires == {"numpy", "tifffile", "pillow"}  # independent of the SDK it tests
+    assert requires == {"numpy", "tifffile", "pillow", "pyproj"}  # independent of the SDK it tests
     assert "Framework :: Pytest" in meta.get_all("Classifier")
 
 

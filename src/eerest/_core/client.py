@@ -44,6 +44,7 @@ DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_conn
 
 _USER_AGENT = f"eerest/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 _API_CLIENT = f"gl-python/{platform.python_version()} eerest/{__version__} httpx/{httpx.__version__}"
+_STATIC_HEADERS = {"user-agent": _USER_AGENT, "x-goog-api-client": _API_CLIENT}
 
 
 def resolve_project(
@@ -93,7 +94,19 @@ class _ClientBase(Generic[HttpT]):
         self._auth = Auth(credentials, scopes=self._api.scopes, quota_project=quota_project)
         self._cache: dict[tuple[str, str], Any] = {}
         self._owns_http = http_client is None
-        self._http: HttpT = http_client or self._http_class(timeout=timeout, limits=DEFAULT_CONNECTION_LIMITS)
+        self._http_client: HttpT | None = http_client
+
+    @property
+    def _http(self) -> HttpT:
+        """The httpx client, made by the first request: its TLS set-up (the CA bundle) costs
+        tens of milliseconds that constructing an eerest client should not. Two threads racing
+        here may each make one; the loser is dropped before it opens any connection."""
+        http = self._http_client
+        if http is None:
+            http = self._http_client = self._http_class(
+                timeout=self.timeout, limits=DEFAULT_CONNECTION_LIMITS, headers=_STATIC_HEADERS
+            )
+        return http
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(project={self.project!r}, base_url={self.base_url!r}, api={self._api.id!r})"
@@ -125,20 +138,20 @@ class _ClientBase(Generic[HttpT]):
         return (spec.id, call.path + "?" + repr(call.query)), call
 
     def _http_request(self, call: Call, auth: Mapping[str, str]) -> httpx.Request:
-        headers = {
-            "user-agent": _USER_AGENT,
-            "x-goog-api-client": _API_CLIENT,
-            **auth,
-            **call.headers,
-        }
+        # An httpx client of our own already holds the static headers and the timeout, which
+        # httpx then merges cheaply; one passed in gets them with every request.
+        own = self._owns_http
+        headers = {**auth, **call.headers} if own else {**_STATIC_HEADERS, **auth, **call.headers}
         if call.spec.raw_result:
             headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
-        timeout = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
+        timeout: Any = call.timeout
+        if isinstance(timeout, NotGiven):
+            timeout = httpx.USE_CLIENT_DEFAULT if own else self.timeout
         url = f"{self.base_url}/{call.path}" if call.from_root else f"{self.base_url}/{self._api.service_path}{call.path}"
         return self._http.build_request(
             call.spec.http_method,
             url,
-            params=list(call.query),
+            params=list(call.query) or None,  # no params: httpx then parses the URL once, not twice
             json=call.body if call.content is None else None,
             content=call.content,
             headers=headers,
@@ -242,8 +255,8 @@ class SyncClientBase(_ClientBase[httpx.Client]):
 
     def close(self) -> None:
         """Close the connections this client opened (not an ``http_client`` passed in)."""
-        if self._owns_http:
-            self._http.close()
+        if self._owns_http and self._http_client is not None:
+            self._http_client.close()
         self._auth.close()
 
     def __enter__(self) -> Any:
@@ -335,8 +348,8 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
     _http_class = httpx.AsyncClient
 
     async def close(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_http and self._http_client is not None:
+            await self._http_client.aclose()
         self._auth.close()
 
     async def __aenter__(self) -> Any:

@@ -43,12 +43,16 @@ class SyncPager(Generic[PageT, ItemT]):
             page = self._fetch(token)
             yield page
             token = _field(page, "nextPageToken")
+            del page  # hold one page at a time, not two, while the next one arrives
             if not token:
                 return
 
     def __iter__(self) -> Iterator[ItemT]:
         for page in self.pages:
-            yield from _items(page, self._items_field)
+            items = _items(page, self._items_field)
+            del page  # hold one page at a time
+            yield from items
+            del items
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._items_field or 'pages'}>"
@@ -71,13 +75,17 @@ class AsyncPager(Generic[PageT, ItemT]):
             page = await self._fetch(token)
             yield page
             token = _field(page, "nextPageToken")
+            del page  # hold one page at a time, not two, while the next one arrives
             if not token:
                 return
 
     async def _items(self) -> AsyncIterator[ItemT]:
         async for page in self.pages:
-            for item in _items(page, self._items_field):
+            items = _items(page, self._items_field)
+            del page  # hold one page at a time
+            for item in items:
                 yield item
+            del items
 
     def __aiter__(self) -> AsyncIterator[ItemT]:
         return self._items()

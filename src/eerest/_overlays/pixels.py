@@ -9,17 +9,21 @@ from urllib.parse import unquote
 
 from eerest._core.overlay import Body, Fetch, Overlay, Prepare
 from eerest._ee import to_expression
-from eerest._overlays.checks import check_demand, compute_pixels_demand, get_pixels_demand, needs_asset
 from eerest.errors import InvalidRequestError, ResponseDecodeError
-from eerest.pixels import Pixels
 
 if TYPE_CHECKING:
     from eerest._core.call import Call
+    from eerest.pixels import Pixels
+
+# The checks and Pixels need numpy: they are imported by the first pixel call, so that
+# constructing a client does not import numpy.
 
 __all__ = ["COMPUTE_PIXELS", "GET_PIXELS", "ComputePixelsOverlay", "GetPixelsOverlay", "asset_name"]
 
 
 def _pixels(call: Call, body: Body) -> Pixels:
+    from eerest.pixels import Pixels
+
     request = call.request
     try:
         return Pixels(
@@ -33,7 +37,7 @@ def _pixels(call: Call, body: Body) -> Pixels:
         raise ResponseDecodeError(f"{call.spec.id}: {exc.message}", request=exc.request) from None
 
 
-class ComputePixelsOverlay(Overlay[Pixels]):
+class ComputePixelsOverlay(Overlay["Pixels"]):
     """``expression=`` may be an ``ee`` object; checks use ``band_dtypes=`` when given."""
 
     def adapt_body(self, body: dict[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,6 +46,8 @@ class ComputePixelsOverlay(Overlay[Pixels]):
         return body
 
     def prepare(self, call: Call) -> Prepare:
+        from eerest._overlays.checks import check_demand, compute_pixels_demand
+
         demand = compute_pixels_demand(call.request, call.extras.get("band_dtypes"))
         check_demand("computePixels", call.request, demand)
         return call
@@ -62,11 +68,13 @@ def asset_name(call: Call) -> str:
     return unquote(path[len(prefix) : len(path) - len(suffix)])
 
 
-class GetPixelsOverlay(Overlay[Pixels]):
+class GetPixelsOverlay(Overlay["Pixels"]):
     """Checks use the asset's band types and native grid, fetched (once per client) only
     when they can matter."""
 
     def prepare(self, call: Call) -> Prepare:
+        from eerest._overlays.checks import check_demand, get_pixels_demand, needs_asset
+
         asset = None
         if needs_asset(call.request):
             asset = yield Fetch("projects.assets.get", {"name": asset_name(call)})
