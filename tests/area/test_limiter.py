@@ -7,13 +7,13 @@ import math
 import threading
 
 import pytest
+from eerest_emulator.testing import emulator_credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eerest
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter, LimiterState
 from eerest.errors import InvalidRequestError
-from eerest.testing import emulator_credentials
 
 ASSET = "projects/eerest/assets/sample/scenes/20240504"
 

@@ -8,9 +8,8 @@ import pytest
 pytest.importorskip("xarray")
 pytest.importorskip("dask")
 
+from eerest_emulator import Emulator
 from xarray_helpers import make_client, write_collection
-
-from eerest.emulator import Emulator
 
 
 @pytest.fixture(scope="session")

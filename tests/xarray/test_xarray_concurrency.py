@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dask
 import numpy as np
+from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
 from xarray_helpers import SCENES
 
 import eerest
 import eerest.xarray
-from eerest.testing import EMULATOR_PROJECT, emulator_credentials
 
 
 def test_dask_threads_never_exceed_the_client_limit(ee_emulator):

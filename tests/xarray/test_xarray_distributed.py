@@ -7,10 +7,10 @@ import os
 
 import numpy as np
 import pytest
+from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
 from xarray_helpers import SCENES
 
 import eerest.xarray
-from eerest.testing import EMULATOR_PROJECT, emulator_credentials
 
 distributed = pytest.importorskip("distributed")
 

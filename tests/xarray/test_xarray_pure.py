@@ -6,9 +6,9 @@ import pickle
 
 import numpy as np
 import pytest
+from eerest_emulator.testing import emulator_credentials
 
 from eerest.errors import InvalidRequestError
-from eerest.testing import emulator_credentials
 from eerest.tiling import PixelGrid
 from eerest.xarray import ClientConfig, client_for
 from eerest.xarray._coords import grid_mapping_attrs, xy_coords

@@ -8,11 +8,11 @@ import pickle
 import numpy as np
 import pytest
 import xarray as xr
+from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
 from xarray_helpers import BANDS, ELEVATION, SCENES
 
 import eerest.xarray
 from eerest.errors import InvalidRequestError
-from eerest.testing import EMULATOR_PROJECT, emulator_credentials
 from eerest.tiling import PixelGrid, plan_tiles
 
 SCENE_DATES = ["20240504", "20240524", "20240613", "20240703", "20240723"]

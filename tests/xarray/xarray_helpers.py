@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
 
 import eerest
-from eerest.testing import EMULATOR_PROJECT, emulator_credentials
 
 SCENES = "projects/eerest/assets/sample/scenes"
 ELEVATION = "projects/eerest/assets/sample/elevation"

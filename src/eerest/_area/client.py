@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -26,9 +26,10 @@ from eerest.errors import InvalidRequestError, ResponseDecodeError
 from eerest.tiling import DEFAULT_BLOCK_SIZE, PixelGrid, Tile, Window
 
 if TYPE_CHECKING:
+    from eerest._core.deadline import Deadline
     from eerest._core.limiter import Limiter
     from eerest._core.retry import RetryPolicy
-    from eerest._core.spec import ApiInfo
+    from eerest._core.spec import ApiInfo, MethodSpec
 
 __all__ = ["SyncReadAreaMixin", "AsyncReadAreaMixin"]
 
@@ -84,6 +85,11 @@ _READ_AREA_DOC = """Read ``grid`` (or its ``window``) of ``source`` in as many r
         """
 
 
+def _spec(api: ApiInfo, method: str) -> MethodSpec[Any]:
+    assert api.specs is not None
+    return api.specs[method]
+
+
 def _probe_dtype(pixels: Any) -> np.dtype[Any]:
     return pixels.to_numpy().dtype  # type: ignore[no-any-return]
 
@@ -121,12 +127,13 @@ class SyncReadAreaMixin:
     """``read_area`` for the sync clients: a bounded pool of threads."""
 
     if TYPE_CHECKING:
-        _api: ApiInfo
+        _api: ClassVar[ApiInfo]
         _retry: RetryPolicy
         _limiter: Limiter
 
         def _invoke(self, *args: Any, **kwargs: Any) -> Any: ...
-        def _perform(self, fetch: Fetch) -> Any: ...
+        def _perform(self, fetch: Fetch, deadline: Deadline) -> Any: ...
+        def _new_deadline(self) -> Deadline: ...
 
     @overload
     def read_area(
@@ -215,10 +222,10 @@ class SyncReadAreaMixin:
             need = next(gen)
             while True:
                 if isinstance(need, Fetch):
-                    answer = self._perform(need)
+                    answer = self._perform(need, self._new_deadline())
                 else:
                     method, params, body = need.request()
-                    answer = _probe_dtype(self._invoke(self._api.specs[method], params, body, RequestOptions()))
+                    answer = _probe_dtype(self._invoke(_spec(self._api, method), params, body, RequestOptions()))
                 need = gen.send(answer)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
@@ -262,7 +269,7 @@ class SyncReadAreaMixin:
 
     def _area_tile(self, job: AreaJob, output: AreaOutput, tile: Tile, cancelled: Callable[[], bool]) -> int:
         method, params, body, extras = job.request(tile)
-        spec = self._api.specs[method]
+        spec = _spec(self._api, method)
         attempt = 0
         while True:
             if cancelled():
@@ -296,12 +303,13 @@ class AsyncReadAreaMixin:
     """``read_area`` for the async clients: one task per tile in flight."""
 
     if TYPE_CHECKING:
-        _api: ApiInfo
+        _api: ClassVar[ApiInfo]
         _retry: RetryPolicy
         _limiter: Limiter
 
         async def _invoke(self, *args: Any, **kwargs: Any) -> Any: ...
-        async def _perform(self, fetch: Fetch) -> Any: ...
+        async def _perform(self, fetch: Fetch, deadline: Deadline) -> Any: ...
+        def _new_deadline(self) -> Deadline: ...
 
     @overload
     async def read_area(
@@ -390,10 +398,10 @@ class AsyncReadAreaMixin:
             need = next(gen)
             while True:
                 if isinstance(need, Fetch):
-                    answer = await self._perform(need)
+                    answer = await self._perform(need, self._new_deadline())
                 else:
                     method, params, body = need.request()
-                    answer = _probe_dtype(await self._invoke(self._api.specs[method], params, body, RequestOptions()))
+                    answer = _probe_dtype(await self._invoke(_spec(self._api, method), params, body, RequestOptions()))
                 need = gen.send(answer)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
@@ -431,7 +439,7 @@ class AsyncReadAreaMixin:
 
     async def _area_tile(self, job: AreaJob, output: AreaOutput, tile: Tile) -> int:
         method, params, body, extras = job.request(tile)
-        spec = self._api.specs[method]
+        spec = _spec(self._api, method)
         attempt = 0
         while True:
             receiver = _receiver(job, output, tile)

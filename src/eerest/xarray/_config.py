@@ -21,7 +21,7 @@ __all__ = ["ApiVersion", "ClientConfig", "CredentialsFactory", "client_for"]
 ApiVersion = Literal["v1alpha", "v1beta", "v1"]
 #: A picklable callable returning fresh credentials on whichever process calls it: a
 #: module-level function (pickled by reference, so no token travels), for example
-#: ``lambda``-free ``google.auth.default`` wrappers or ``eerest.testing.emulator_credentials``.
+#: ``lambda``-free ``google.auth.default`` wrappers or ``eerest_emulator.testing.emulator_credentials``.
 CredentialsFactory = Callable[[], google.auth.credentials.Credentials]
 
 _VERSIONS = ("v1alpha", "v1beta", "v1")
