@@ -18,9 +18,11 @@ import google.auth.credentials
 import google.auth.exceptions
 import httpx
 
+from eerest._area import AsyncReadAreaMixin, SyncReadAreaMixin
 from eerest._core.auth import Auth
 from eerest._core.body import aread_body, read_body
 from eerest._core.call import Call, build_call
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter
 from eerest._core.message import parse_response
 from eerest._core.overlay import Body, Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
@@ -83,7 +85,13 @@ class _ClientBase(Generic[HttpT]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         quota_project: str | None = None,
         http_client: HttpT | None = None,
+        max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+        max_requests_per_second: float | None = DEFAULT_MAX_REQUESTS_PER_SECOND,
     ) -> None:
+        """``max_concurrency`` caps this client's requests in flight and
+        ``max_requests_per_second`` their rate (``None``: no cap), for every call made
+        through it from any thread or task; see :attr:`limiter`."""
+        self._limiter = Limiter(max_concurrency, max_requests_per_second)
         self.project, credentials = resolve_project(project, credentials, self._api.scopes)
         self.base_url = (base_url or self._api.base_url).rstrip("/")
         self.timeout = timeout
@@ -93,6 +101,12 @@ class _ClientBase(Generic[HttpT]):
         self._cache: dict[tuple[str, str], Any] = {}
         self._owns_http = http_client is None
         self._http: HttpT = http_client or self._http_class(timeout=timeout, limits=DEFAULT_CONNECTION_LIMITS)
+
+    @property
+    def limiter(self) -> Limiter:
+        """The limiter every HTTP attempt of this client passes through (default: 16 in
+        flight, 50 starts a second; a 429 lowers the concurrency for a while)."""
+        return self._limiter
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(project={self.project!r}, base_url={self.base_url!r}, api={self._api.id!r})"
@@ -219,7 +233,7 @@ def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
         return stop.value  # type: ignore[no-any-return]
 
 
-class SyncClientBase(_ClientBase[httpx.Client]):
+class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
     """Base of every generated ``Client``."""
 
     _http_class = httpx.Client
@@ -281,7 +295,7 @@ class SyncClientBase(_ClientBase[httpx.Client]):
         while True:
             request = self._http_request(call, self._auth.headers())
             try:
-                response = self._http.send(request, stream=True)
+                response = self._limiter.send(self._http, request)
             except httpx.TransportError as exc:
                 if self._retry.should_retry_error(attempt):
                     time.sleep(self._retry_delay(call, attempt, type(exc).__name__))
@@ -312,7 +326,7 @@ class SyncClientBase(_ClientBase[httpx.Client]):
         return self._result(call, response, content)
 
 
-class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
+class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
     """Base of every generated ``AsyncClient``."""
 
     _http_class = httpx.AsyncClient
@@ -379,7 +393,7 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
         while True:
             request = self._http_request(call, await self._auth.aheaders())
             try:
-                response = await self._http.send(request, stream=True)
+                response = await self._limiter.asend(self._http, request)
             except httpx.TransportError as exc:
                 if self._retry.should_retry_error(attempt):
                     await asyncio.sleep(self._retry_delay(call, attempt, type(exc).__name__))
