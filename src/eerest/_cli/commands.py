@@ -15,6 +15,9 @@ from typing import IO, Any, NoReturn
 
 import click
 
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
+from eerest.tiling import DEFAULT_MAX_TILE_BYTES
+
 from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, parse_bands, read_grid, resolve_source
 
 __all__ = ["cli", "read_area", "emulator"]
@@ -78,9 +81,10 @@ def cli() -> None:
               help="API endpoint, e.g. https://earthengine-highvolume.googleapis.com or an emulator's URL.")
 @click.option("--api-version", type=click.Choice(_API_VERSIONS), default="v1", show_default=True)
 @click.option("--max-concurrency", type=click.IntRange(min=1), metavar="N",
-              help="Requests in flight at most (default: eerest's quota-aware default).")
+              help=f"Requests in flight at most (default {DEFAULT_MAX_CONCURRENCY}, well under the project's quota of 40).")
 @click.option("--max-tile-bytes", type=ByteSize(), metavar="SIZE",
-              help="Largest tile per request, e.g. 16MiB (default: eerest's; at most 48MiB).")
+              help=f"Size of each request as the server counts it (default {DEFAULT_MAX_TILE_BYTES // 2**20}MiB, "
+              "at most 48MiB).")
 @click.option("--workload-tag", metavar="TAG", help="Earth Engine workload tag for billing reports.")
 @click.option("--resume", is_flag=True,
               help="Keep finished tiles of an interrupted run of the same command; fetch only the rest.")
