@@ -4,6 +4,8 @@ concurrency, by eerest and by the patterns people write today, side by side in o
     python benchmarks/bench_area.py                       # 1 GiB output, 3 rounds
     python benchmarks/bench_area.py --size 64 --rounds 1  # a quick look
     python benchmarks/bench_area.py --only eerest,httpx --concurrency 8 --tile-bytes 16MiB
+    python benchmarks/bench_area.py --size 256 --serve &   # then, to profile one arm:
+    py-spy record -o eerest.svg -- python benchmarks/bench_area.py --child eerest --url URL --side SIDE
 
 Arms (each round runs every arm once, each in a fresh process, in a rotated order):
 
@@ -403,6 +405,8 @@ def main() -> None:
                         help="requests in flight for every arm (default: eerest's default)")
     parser.add_argument("--tile-bytes", default=None, help="eerest's max_tile_bytes, e.g. 16MiB (default: eerest's)")
     parser.add_argument("--only", default=",".join(ARMS), help=f"arms to run (default {','.join(ARMS)})")
+    parser.add_argument("--serve", action="store_true",
+                        help="only serve the area (prints its URL and --side; for profiling a --child by hand)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--side", type=int, help=argparse.SUPPRESS)
@@ -425,6 +429,15 @@ def main() -> None:
           f"(largest {largest / 2**20:.1f} MiB of output); concurrency {concurrency}; {args.rounds} round(s)", flush=True)
     bodies = {(c, r, w, h): npy_body(values(c, r, w, h)) for c, r, w, h, _ in tiles}
     server = TileServer(bodies).start()
+    if args.serve:
+        add_ee_metadata(server)
+        print(f"serving at {server.url} (--side {side}); Ctrl-C stops", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            return
+        finally:
+            server.close()
     results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
     try:
         if "ee" in arms:
