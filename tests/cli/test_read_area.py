@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -175,3 +179,25 @@ def test_resume_after_a_failure_fetches_only_what_is_missing(ee_emulator: Any, t
     assert resumed.exit_code == 0, resumed.output
     assert 0 < len(ee_emulator.requests) < total
     assert out.read_bytes() == whole.read_bytes()
+
+
+def test_ctrl_c_stops_the_read_and_leaves_no_file(ee_emulator: Any, tmp_path: Path) -> None:
+    ee_emulator.faults.slow(1.0, count=1000, path=":getPixels")
+    out = tmp_path / "area" / "scene.tif"
+    out.parent.mkdir()
+    grid_file = tmp_path / "grid.json"
+    grid_file.write_text(json.dumps(grid(10)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "eerest", "read-area", SCENE, "--grid", str(grid_file), "--max-tile-bytes", "16KiB",
+         "--base-url", ee_emulator.url, "--project", "eerest", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "EEREST_ACCESS_TOKEN": TOKEN},
+    )
+    while not any(r.path.endswith(":getPixels") for r in ee_emulator.requests):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines() == ["Error: interrupted"]
+    assert stdout == ""
+    assert list(out.parent.iterdir()) == []  # neither the file nor its .partial
