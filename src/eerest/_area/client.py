@@ -4,10 +4,11 @@ pure pieces (job preparation, tile queue, receiver, sinks)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
-from collections.abc import Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -17,11 +18,12 @@ from eerest._area.output import AreaOutput, open_output
 from eerest._area.receive import TileReceiver
 from eerest._area.schedule import TileQueue, progress_reporter
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
+from eerest._core.message import Message
 from eerest._core.overlay import Fetch
 from eerest._core.types import RequestOptions
 from eerest._overlays.npy import DecodeProblem
 from eerest.errors import InvalidRequestError, ResponseDecodeError
-from eerest.tiling import DEFAULT_BLOCK_SIZE, Tile, Window
+from eerest.tiling import DEFAULT_BLOCK_SIZE, PixelGrid, Tile, Window
 
 if TYPE_CHECKING:
     from eerest._core.limiter import Limiter
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from eerest._core.spec import ApiInfo
 
 __all__ = ["SyncReadAreaMixin", "AsyncReadAreaMixin"]
+
+GridLike = PixelGrid | Mapping[str, Any] | Message
+ProgressArg = bool | Callable[[int, int, int], object]
 
 _READ_AREA_DOC = """Read ``grid`` (or its ``window``) of ``source`` in as many requests as it takes.
 
@@ -123,22 +128,58 @@ class SyncReadAreaMixin:
         def _invoke(self, *args: Any, **kwargs: Any) -> Any: ...
         def _perform(self, fetch: Fetch) -> Any: ...
 
+    @overload
     def read_area(
         self,
-        source: Any,
+        source: object,
         *,
-        grid: Any = None,
+        grid: GridLike | None = ...,
+        band_ids: Sequence[str] | None = ...,
+        band_dtypes: Sequence[DTypeLike] | None = ...,
+        out: np.ndarray[Any, Any] | None = ...,
+        window: Window | None = ...,
+        max_concurrency: int | None = ...,
+        max_tile_bytes: int | None = ...,
+        block_size: int = ...,
+        progress: ProgressArg = ...,
+        workload_tag: str | None = ...,
+        resume: bool = ...,
+    ) -> np.ndarray[Any, Any]: ...
+
+    @overload
+    def read_area(
+        self,
+        source: object,
+        *,
+        grid: GridLike | None = ...,
+        band_ids: Sequence[str] | None = ...,
+        band_dtypes: Sequence[DTypeLike] | None = ...,
+        out: str | os.PathLike[str],
+        window: Window | None = ...,
+        max_concurrency: int | None = ...,
+        max_tile_bytes: int | None = ...,
+        block_size: int = ...,
+        progress: ProgressArg = ...,
+        workload_tag: str | None = ...,
+        resume: bool = ...,
+    ) -> str: ...
+
+    def read_area(
+        self,
+        source: object,
+        *,
+        grid: GridLike | None = None,
         band_ids: Sequence[str] | None = None,
         band_dtypes: Sequence[DTypeLike] | None = None,
-        out: Any = None,
+        out: np.ndarray[Any, Any] | str | os.PathLike[str] | None = None,
         window: Window | None = None,
         max_concurrency: int | None = None,
         max_tile_bytes: int | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
-        progress: bool | Callable[[int, int, int], Any] = False,
+        progress: ProgressArg = False,
         workload_tag: str | None = None,
         resume: bool = False,
-    ) -> Any:
+    ) -> np.ndarray[Any, Any] | str:
         src = parse_source(source, workload_tag)
         job = self._area_prepare(
             prepare(
@@ -165,7 +206,7 @@ class SyncReadAreaMixin:
         except BaseException:
             output.abort()
             raise
-        return output.finish()
+        return output.finish()  # type: ignore[no-any-return]
 
     read_area.__doc__ = _READ_AREA_DOC
 
@@ -262,22 +303,58 @@ class AsyncReadAreaMixin:
         async def _invoke(self, *args: Any, **kwargs: Any) -> Any: ...
         async def _perform(self, fetch: Fetch) -> Any: ...
 
+    @overload
     async def read_area(
         self,
-        source: Any,
+        source: object,
         *,
-        grid: Any = None,
+        grid: GridLike | None = ...,
+        band_ids: Sequence[str] | None = ...,
+        band_dtypes: Sequence[DTypeLike] | None = ...,
+        out: np.ndarray[Any, Any] | None = ...,
+        window: Window | None = ...,
+        max_concurrency: int | None = ...,
+        max_tile_bytes: int | None = ...,
+        block_size: int = ...,
+        progress: ProgressArg = ...,
+        workload_tag: str | None = ...,
+        resume: bool = ...,
+    ) -> np.ndarray[Any, Any]: ...
+
+    @overload
+    async def read_area(
+        self,
+        source: object,
+        *,
+        grid: GridLike | None = ...,
+        band_ids: Sequence[str] | None = ...,
+        band_dtypes: Sequence[DTypeLike] | None = ...,
+        out: str | os.PathLike[str],
+        window: Window | None = ...,
+        max_concurrency: int | None = ...,
+        max_tile_bytes: int | None = ...,
+        block_size: int = ...,
+        progress: ProgressArg = ...,
+        workload_tag: str | None = ...,
+        resume: bool = ...,
+    ) -> str: ...
+
+    async def read_area(
+        self,
+        source: object,
+        *,
+        grid: GridLike | None = None,
         band_ids: Sequence[str] | None = None,
         band_dtypes: Sequence[DTypeLike] | None = None,
-        out: Any = None,
+        out: np.ndarray[Any, Any] | str | os.PathLike[str] | None = None,
         window: Window | None = None,
         max_concurrency: int | None = None,
         max_tile_bytes: int | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
-        progress: bool | Callable[[int, int, int], Any] = False,
+        progress: ProgressArg = False,
         workload_tag: str | None = None,
         resume: bool = False,
-    ) -> Any:
+    ) -> np.ndarray[Any, Any] | str:
         src = parse_source(source, workload_tag)
         job = await self._area_prepare(
             prepare(
@@ -304,7 +381,7 @@ class AsyncReadAreaMixin:
         except BaseException:
             output.abort()
             raise
-        return output.finish()
+        return output.finish()  # type: ignore[no-any-return]
 
     read_area.__doc__ = _READ_AREA_DOC
 

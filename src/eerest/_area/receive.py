@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import math
+import threading
 from typing import Any, Protocol
 
 import numpy as np
@@ -13,6 +14,10 @@ import numpy as np
 from eerest._overlays.npy import MAX_HEADER_BYTES, NPY_MAGIC, DecodeProblem, _descr_to_dtype
 
 __all__ = ["TileWriter", "TileReceiver", "read_npy_prefix"]
+
+# CPython before 3.12 can fail ast parsing in concurrent threads ("AST constructor
+# recursion depth mismatch", python/cpython#106905): parse one header at a time.
+_AST_LOCK = threading.Lock()
 
 
 class TileWriter(Protocol):
@@ -49,7 +54,9 @@ def read_npy_prefix(buf: bytes | bytearray) -> tuple[np.dtype[Any], tuple[int, .
     if n < end:
         return None
     try:
-        header = ast.literal_eval(bytes(buf[start:end]).decode(encoding))
+        text = bytes(buf[start:end]).decode(encoding)
+        with _AST_LOCK:
+            header = ast.literal_eval(text)
     except (UnicodeDecodeError, ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
         raise DecodeProblem(f"the NPY header is not a Python dict literal ({type(exc).__name__}: {exc})") from None
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
