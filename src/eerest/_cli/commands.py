@@ -81,7 +81,8 @@ def cli() -> None:
               help="API endpoint, e.g. https://earthengine-highvolume.googleapis.com or an emulator's URL.")
 @click.option("--api-version", type=click.Choice(_API_VERSIONS), default="v1", show_default=True)
 @click.option("--max-concurrency", type=click.IntRange(min=1), metavar="N",
-              help=f"Requests in flight at most (default {DEFAULT_MAX_CONCURRENCY}, well under the project's quota of 40).")
+              help=f"Requests in flight at most (default {DEFAULT_MAX_CONCURRENCY}, "
+              "well under the project's quota of 40).")
 @click.option("--max-tile-bytes", type=ByteSize(), metavar="SIZE",
               help=f"Size of each request as the server counts it (default {DEFAULT_MAX_TILE_BYTES // 2**20}MiB, "
               "at most 48MiB).")
@@ -182,7 +183,8 @@ def _errors_as_one_line() -> Iterator[None]:
             raise
         raise click.ClickException(f"{exc.name} is missing: pip install 'eerest[cli]'") from None
     except OSError as exc:
-        raise click.ClickException(_one_line(f"{exc.strerror or exc}: {exc.filename or ''}")) from None
+        where = f": {exc.filename}" if exc.filename else ""
+        raise click.ClickException(_one_line(f"{exc.strerror or exc}{where}")) from None
 
 
 @cli.command(
