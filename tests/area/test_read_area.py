@@ -286,7 +286,7 @@ async def test_async_fatal_error_cancels_tasks(ee_emulator: Any, tmp_path: Path)
 def test_resume_completes_identically(ee_emulator: Any, tmp_path: Path, suffix: str) -> None:
     grid = PixelGrid(180, 140, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
     whole, partial = tmp_path / f"whole.{suffix}", tmp_path / f"resumed.{suffix}"
-    with client(ee_emulator, max_retries=0) as c:
+    with client(ee_emulator, max_retries=0, max_requests_per_second=None) as c:
         c.read_area(SCENE, grid=grid, out=whole, max_tile_bytes=4000, block_size=64)
         ee_emulator.app.clear_requests()
         ee_emulator.faults.slow(0.01, count=5, path=":getPixels")

@@ -34,10 +34,15 @@ SDIST_TOP = f"{NAME}-{VERSION}"
 #: Import name -> distribution, for what the SDK imports at run time.
 RUNTIME_IMPORTS = {"httpx": "httpx", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"}
 #: Optional imports (only inside functions or guarded), and the extra that provides each.
-OPTIONAL_IMPORTS = {"tifffile": ("geotiff", "tifffile"), "PIL": ("image", "pillow"), "ee": ("ee", "earthengine-api")}
+OPTIONAL_IMPORTS = {
+    "tifffile": ("geotiff", "tifffile"),
+    "PIL": ("image", "pillow"),
+    "ee": ("ee", "earthengine-api"),
+    "tqdm": ("progress", "tqdm"),
+}
 #: Modules allowed a module-level import of something else: the pytest plugin.
 PLUGIN_IMPORTS = {"eerest/testing.py": {"pytest"}}
-EXTRAS = {"geotiff", "image", "ee", "emulator", "all"}
+EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "all"}
 #: What the sdist must hold for a packager to regenerate, verify and test.
 SDIST_DIRS = ("src", "generated", "codegen", "schema", "tests", "requirements", "tools")
 SDIST_FILES = ("pyproject.toml", "noxfile.py", "README.md", "LICENSE", "CHANGELOG.md", "PKG-INFO")

@@ -113,7 +113,7 @@ def _receiver(job: AreaJob, output: AreaOutput, tile: Tile) -> TileReceiver:
     return TileReceiver(dtype, (tile.window.height, tile.window.width), writer)
 
 
-def _decode_error(method: str, tile: Tile, problem: DecodeProblem) -> ResponseDecodeError:
+def _decode_error(method: str, problem: DecodeProblem) -> ResponseDecodeError:
     return ResponseDecodeError(f"{method}: {problem}")
 
 
@@ -289,7 +289,7 @@ class SyncReadAreaMixin:
                 time.sleep(self._retry.delay(attempt))
                 attempt += 1
             except DecodeProblem as problem:
-                raise _decode_error(spec.id, tile, problem) from None
+                raise _decode_error(spec.id, problem) from None
 
 
 class AsyncReadAreaMixin:
@@ -457,4 +457,4 @@ class AsyncReadAreaMixin:
                 await asyncio.sleep(self._retry.delay(attempt))
                 attempt += 1
             except DecodeProblem as problem:
-                raise _decode_error(spec.id, tile, problem) from None
+                raise _decode_error(spec.id, problem) from None

@@ -25,7 +25,7 @@ __all__ = ["TiffLayout", "create_geotiff", "geotiff_tags", "tiff_dtype"]
 
 _PIXEL_SCALE, _TIEPOINT, _TRANSFORMATION, _GEOKEYS = 33550, 33922, 34264, 34735
 _BIGTIFF_AT = 2**32 - 2**26  # leave room for the header and tile tables
-# Common geographic (lon/lat) EPSG codes; without pyproj, other codes count as projected.
+# Common geographic (lon/lat) EPSG codes; any other code is written as a projected CRS.
 _GEOGRAPHIC = {4326, 4269, 4258, 4267, 4979, 4283, 4674, 4612, 4617, 4322, 4230, 4204, 4148, 4167, 4490, 4618, 4686}
 
 
@@ -43,17 +43,6 @@ def _epsg(crs: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _is_geographic(crs: str, code: int) -> bool:
-    try:
-        import pyproj
-    except ImportError:
-        return code in _GEOGRAPHIC
-    try:
-        return bool(pyproj.CRS.from_user_input(crs).is_geographic)
-    except Exception:  # an unknown code: fall back to the list
-        return code in _GEOGRAPHIC
-
-
 def geotiff_tags(grid: PixelGrid) -> list[tuple[int, str, int, tuple[Any, ...], bool]]:
     """tifffile ``extratags`` placing ``grid``'s pixels (PixelIsArea) in its CRS."""
     sx, shx, tx, shy, sy, ty = grid.transform
@@ -68,7 +57,7 @@ def geotiff_tags(grid: PixelGrid) -> list[tuple[int, str, int, tuple[Any, ...], 
     keys = [(1025, 0, 1, 1)]  # GTRasterType: PixelIsArea
     if code is None:
         keys = [(1024, 0, 1, 32767), *keys]  # user-defined model: the CRS is WKT, not written
-    elif _is_geographic(grid.crs, code):
+    elif code in _GEOGRAPHIC:
         keys = [(1024, 0, 1, 2), *keys, (2048, 0, 1, code)]
     else:
         keys = [(1024, 0, 1, 1), *keys, (3072, 0, 1, code)]

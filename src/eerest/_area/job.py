@@ -191,8 +191,6 @@ def prepare(
     if grid is None:
         raise InvalidRequestError("grid= is required for an expression: PixelGrid.from_bbox(crs, scale, bbox) makes one")
     pixel_grid = PixelGrid.from_api(grid)
-    if dtypes is not None and names is None and len(dtypes) == 0:
-        raise InvalidRequestError("band_dtypes is empty")
 
     exact: np.dtype[Any] | None = None
     if dtypes is None or names is None:
@@ -224,7 +222,7 @@ def prepare(
     )
     dtype = structured_dtype(names, dtypes)
     tile_dtypes = {}
-    if exact is not None and exact.itemsize == dtype.itemsize:
-        dtype = exact  # exactly as the server sends it (offsets, padding)
+    if exact is not None:
+        dtype = exact  # exactly as the server sends it (byte order, offsets, padding)
         tile_dtypes = {tuple(range(len(names))): exact}
     return AreaJob(source, plan, dtype, tile_dtypes)

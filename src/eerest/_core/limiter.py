@@ -11,7 +11,8 @@ flight count once), which then grows back by one slot per window of successful a
 Decisions live in :class:`LimiterState` (pure: time is an argument); :class:`Limiter`
 adds the waiting, for threads (``with limiter.slot():``) and for asyncio tasks
 (``async with limiter.aslot():``) alike, without binding to an event loop. The clients
-take a slot for every HTTP attempt and give it back when the response is closed.
+take a slot for every HTTP attempt and give it back when the response is closed (a
+streamed response left open keeps its slot: close it, or use it as a context manager).
 """
 
 from __future__ import annotations
