@@ -357,7 +357,20 @@ def arm_ee(url: str, side: int, concurrency: int, tile_bytes: int | None, target
     return read
 
 
-ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee}
+def arm_touch(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    """Not a client: the cost of allocating the output and touching each of its pages once, a
+    floor under every arm that returns an array (first touches are slow in some VMs)."""
+
+    def read() -> np.ndarray:
+        out = np.empty((side, side), dtype=DTYPE)
+        out.view(np.uint8).reshape(-1)[::4096] = 0
+        return out
+
+    return read
+
+
+ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
+                 "touch": arm_touch}
 
 
 def _checksum_of_file(path: Path) -> str:
@@ -374,6 +387,14 @@ def _checksum_of_file(path: Path) -> str:
     return checksum_of_sample(sample)
 
 
+def _digest(arm: str, result: Any) -> str:
+    if arm == "touch":
+        return ""
+    if isinstance(result, Path):
+        return _checksum_of_file(result)
+    return checksum(result)
+
+
 def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-area-") as tmp:
         target = Path(tmp) / "area.tif"
@@ -384,7 +405,7 @@ def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | Non
         result = read()
         elapsed = time.perf_counter() - started
         peak = _status("VmHWM") - before
-        digest = _checksum_of_file(result) if isinstance(result, Path) else checksum(result)
+        digest = _digest(arm, result)
         file_size = result.stat().st_size if isinstance(result, Path) else None
     print(json.dumps({"arm": arm, "seconds": elapsed, "peak": peak, "checksum": digest, "file_size": file_size}))
 
@@ -439,12 +460,13 @@ def main() -> None:
         finally:
             server.close()
     results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
+    touches: list[float] = []
     try:
         if "ee" in arms:
             add_ee_metadata(server)
         for round_no in range(args.rounds):
             order = arms[round_no % len(arms):] + arms[:round_no % len(arms)]
-            for arm in order:
+            for arm in ["touch", *order]:
                 proc = subprocess.run(
                     [sys.executable, __file__, "--child", arm, "--url", server.url, "--side", str(side),
                      "--concurrency", str(concurrency), *(["--tile-bytes", args.tile_bytes] if args.tile_bytes else [])],
@@ -454,6 +476,9 @@ def main() -> None:
                     print(f"{arm}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
                     continue
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
+                if arm == "touch":
+                    touches.append(result["seconds"])
+                    continue
                 results[arm].append(result)
                 print(f"  round {round_no + 1}: {arm:<11} {result['seconds']:6.2f} s "
                       f"{output / 2**20 / result['seconds']:7.0f} MiB/s  peak {result['peak'] / output:.2f} x output",
@@ -461,6 +486,10 @@ def main() -> None:
     finally:
         server.close()
     report(results, output, expected_checksum(side), args, concurrency, len(tiles))
+    if touches:
+        touch = statistics.median(touches)
+        print(f"allocating the {output / 2**20:.0f} MiB output and touching each page once, in a fresh process: "
+              f"{touch:.2f} s (median), a ceiling of {output / 2**20 / touch:.0f} MiB/s for the arms into memory")
 
 
 def default_concurrency() -> int:
