@@ -7,6 +7,7 @@
     nox -s lint typecheck build
     nox -s update_schema -- SOURCE [--version V] [--fail-on-breaking]
     nox -s benchmarks
+    nox -s corpus         # the generator over every discovery document google-api-python-client ships
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 CODEGEN = ("-r", "requirements/codegen.txt")
+#: The SDK and the emulator (its own distribution, emulator/), both editable from this checkout.
+SDK_AND_EMULATOR = ("-e", ".[all]", "-e", "./emulator")
 TESTS = ("-r", "requirements/test.txt")
 
 
@@ -37,35 +40,49 @@ def check(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite: the drift check, then pytest (unit, client, emulator, packaging)."""
-    session.install("-e", ".[all]", *CODEGEN, *TESTS)
+    """The whole test suite: the drift check, then pytest with every tier (``-m ""`` undoes the
+    default ``-m "not slow"`` of the inner loop: codegen, packaging and typing tests run too)."""
+    session.install(*SDK_AND_EMULATOR, *CODEGEN, *TESTS)
     session.run("python", "-m", "codegen", "check")
-    session.run("python", "-m", "pytest", "-q", *session.posargs)
+    session.run("python", "-m", "pytest", "-q", "-m", "", *session.posargs)
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: start the emulator on the bundled sample and run the demo against it."""
-    session.install("-e", ".[all]")
+    session.install(*SDK_AND_EMULATOR)
     session.run("python", "examples/demo.py", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6")
-    session.run("ruff", "check", "src", "codegen", "tests", "benchmarks", "examples", "tools", "noxfile.py")
+    session.run("ruff", "check", "src", "codegen", "tests", "benchmarks", "examples", "emulator", "noxfile.py")
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy, clean on generated/ and codegen/ (and the runtime they use)."""
-    session.install("-e", ".[all]", *CODEGEN, "mypy==2.4.1", "types-PyYAML")
+    """mypy (strict, warn_unused_ignores) on src/eerest, generated/, codegen/ and the test helpers."""
+    session.install(*SDK_AND_EMULATOR, *CODEGEN, *TESTS, "types-PyYAML")
     session.run("mypy")
 
 
 @nox.session
+def corpus(session: nox.Session) -> None:
+    """Generate, import, construct and compare on the wire (with google-api-python-client) a
+    package for every discovery document that client ships, in two processes with different
+    PYTHONHASHSEEDs whose outputs must be byte-identical. Not in the default run (minutes).
+
+        nox -s corpus                              # every document
+        nox -s corpus -- --only storage.v1 drive.v3 --keep out/corpus
+    """
+    session.install("-e", ".", *CODEGEN, *TESTS)
+    session.run("python", "-m", "codegen.corpus", *session.posargs)
+
+
+@nox.session
 def build(session: nox.Session) -> None:
-    """sdist + wheel into a fresh dist/ with hatchling, then `twine check --strict` on both.
+    """sdist + wheel of eerest and of eerest-emulator into a fresh dist/, then `twine check --strict`.
 
     The sdist is built from the working tree (what .gitignore ignores is left out), the wheel
     from the sdist. Reproducible: SOURCE_DATE_EPOCH (default: the last commit's time) fixes
@@ -85,7 +102,8 @@ def build(session: nox.Session) -> None:
             env["SOURCE_DATE_EPOCH"] = last_commit.stdout.strip()
     dist = Path("dist")
     shutil.rmtree(dist, ignore_errors=True)
-    session.run("python", "-m", "build", "--outdir", str(dist), env=env)
+    for project in (".", "emulator"):  # eerest, then eerest-emulator
+        session.run("python", "-m", "build", "--outdir", str(dist), project, env=env)
     session.run("python", "-m", "twine", "check", "--strict", *sorted(str(p) for p in dist.iterdir()))
 
 
@@ -96,8 +114,15 @@ def update_schema(session: nox.Session) -> None:
     session.run("python", "-m", "codegen.update_schema", *session.posargs)
 
 
+#: benchmarks/ scripts `nox -s benchmarks` runs, in this order (README "Benchmarks").
+BENCHMARKS = ("bench_import.py", "bench_small.py", "bench_listing.py", "bench_npy.py", "bench_geotiff.py", "bench_tiles.py")
+
+
 @nox.session
 def benchmarks(session: nox.Session) -> None:
-    """Throughput and peak memory of pixel fetches, eerest vs raw httpx vs earthengine-api."""
-    session.install("-e", ".[all]")
-    session.run("python", "benchmarks/bench_npy.py", *session.posargs)
+    """eerest vs raw httpx vs earthengine-api, side by side in fresh processes: import time,
+    small calls, a 10,000-image listing, NPY and GeoTIFF tiles, many concurrent tiles.
+    `nox -s benchmarks -- --quick` for a smoke run; other arguments go to every script."""
+    session.install(*SDK_AND_EMULATOR)
+    for script in BENCHMARKS:
+        session.run("python", f"benchmarks/{script}", *session.posargs)

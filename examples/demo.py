@@ -127,7 +127,7 @@ def read_large_area(client: eerest.Client, scene: str, path: Path) -> None:
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "out")
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "eerest.emulator", "--port", "0"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "eerest_emulator", "--port", "0"], stdout=subprocess.PIPE, text=True
     )
     try:
         base_url = emulator.stdout.readline().strip()  # the emulator prints its URL first

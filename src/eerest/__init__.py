@@ -2,65 +2,25 @@
 
 ``eerest.Client`` / ``eerest.AsyncClient`` are the v1 clients; ``eerest.v1alpha``,
 ``eerest.v1beta`` and ``eerest.v1`` hold each version's clients and ``types``.
+
+Every public name is imported when first used, so ``import eerest`` costs almost nothing
+and a program pays only for what it touches (numpy only for pixels and limits, an API
+version's types only when that version is used, extras never). The names are listed once,
+in ``__init__.pyi``: add a public name there, as one line.
 """
 
-from pkgutil import extend_path
+import os as _os
+import sys as _sys
 
-# Hand-written code lives in src/eerest, generated code in generated/eerest; in a
-# wheel they are one directory, in a source checkout this joins them.
-__path__ = extend_path(__path__, __name__)
-
-from . import limits
-from ._core.pagination import AsyncPager, SyncPager
-from ._core.streaming import AsyncStreamedResponse, StreamedResponse
-from ._core.types import NOT_GIVEN, NotGiven
-from ._version import __version__
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    EERestError,
-    InternalServerError,
-    InvalidRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RequestLimitError,
-    ResponseDecodeError,
-)
-from .pixels import GeoArray, Pixels
-from .v1 import AsyncClient, Client
-
-__all__ = [
-    "__version__",
-    "Client",
-    "AsyncClient",
-    "SyncPager",
-    "AsyncPager",
-    "StreamedResponse",
-    "AsyncStreamedResponse",
-    "NOT_GIVEN",
-    "NotGiven",
-    "EERestError",
-    "InvalidRequestError",
-    "APIError",
-    "APIStatusError",
-    "BadRequestError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "RateLimitError",
-    "InternalServerError",
-    "APIConnectionError",
-    "APITimeoutError",
-    "ResponseDecodeError",
-    "RequestLimitError",
-    "Pixels",
-    "GeoArray",
-    "limits",
+# Hand-written code lives in src/eerest, generated code in generated/eerest; in a wheel
+# they are one directory, in a source checkout this joins them (pkgutil.extend_path's
+# job, without importing pkgutil).
+__path__ = [
+    *__path__,
+    *(d for d in (_os.path.join(e, __name__) for e in _sys.path if isinstance(e, str)) if d not in __path__ and _os.path.isdir(d)),
 ]
+
+from ._lazy import attach  # noqa: E402
+
+__getattr__, __dir__ = attach(__name__, __file__)
+del attach

@@ -14,14 +14,18 @@ Sizes are counted as the server counts them: width x height x the sum over bands
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
-from numpy.typing import DTypeLike
+from typing import TYPE_CHECKING, Any
 
 from eerest.errors import InvalidRequestError, RequestLimitError
+
+if TYPE_CHECKING:  # numpy is imported by the first function that needs it, not by this module
+    import numpy as np
+    from numpy.typing import DTypeLike
+
+    INT_DTYPES: tuple[np.dtype[Any], ...]
 
 __all__ = [
     "MAX_REQUEST_BYTES",
@@ -54,17 +58,30 @@ PIXEL_FILE_FORMATS: frozenset[str] = frozenset(
     {"IMAGE_FILE_FORMAT_UNSPECIFIED", "NPY", "GEO_TIFF", "PNG", "JPEG", "AUTO_JPEG_PNG"}
 )
 
-#: The integer types an INT band may be served as, smallest first (the service picks the
-#: first that holds the band's range).
-INT_DTYPES: tuple[np.dtype[Any], ...] = tuple(
-    np.dtype(t) for t in ("uint8", "int8", "uint16", "int16", "uint32", "int32", "int64")
-)
+_INT_TYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "int64")
+
+
+@functools.cache
+def _int_dtypes() -> tuple[np.dtype[Any], ...]:
+    import numpy as np
+
+    return tuple(np.dtype(t) for t in _INT_TYPES)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "INT_DTYPES":
+        #: The integer types an INT band may be served as, smallest first (the service
+        #: picks the first that holds the band's range); numpy dtypes, built on first use.
+        return _int_dtypes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _MIB = 1024 * 1024
 
 
 def pixel_dtype(d: DTypeLike) -> np.dtype[Any]:
     """``d`` as a numpy dtype a band can have (bool, integer or float), or InvalidRequestError."""
+    import numpy as np
+
     try:
         dtype = np.dtype(d)
     except TypeError as exc:
@@ -90,6 +107,8 @@ def dtype_for_pixel_type(precision: str, min: float | None = None, max: float | 
     INT with a range -> the smallest integer type holding it; FLOAT -> float32;
     DOUBLE -> float64; INT without a range, or anything else -> ``None``.
     """
+    import numpy as np
+
     precision = str(getattr(precision, "value", precision))
     if precision == "FLOAT":
         return np.dtype("float32")
@@ -98,7 +117,7 @@ def dtype_for_pixel_type(precision: str, min: float | None = None, max: float | 
     if precision != "INT" or min is None or max is None:
         return None
     lo, hi = math.floor(min), math.ceil(max)
-    for dt in INT_DTYPES:
+    for dt in _int_dtypes():
         info = np.iinfo(dt)
         if info.min <= lo and hi <= info.max:
             return dt
@@ -168,7 +187,7 @@ def check_request_bytes(width: int, height: int, band_dtypes: Sequence[DTypeLike
         return
     per_pixel = bytes_per_pixel(band_dtypes)
     tile = suggest_tile(width, height, band_dtypes)
-    types = ", ".join(str(np.dtype(d)) for d in band_dtypes)
+    types = ", ".join(str(pixel_dtype(d)) for d in band_dtypes)
     raise RequestLimitError(
         f"Total request size ({size} bytes) must be less than or equal to {MAX_REQUEST_BYTES} bytes "
         f"(48 MiB): {width}x{height} pixels x {per_pixel} bytes per pixel ({len(band_dtypes)} bands: "

@@ -7,13 +7,13 @@ import math
 import threading
 
 import pytest
+from eerest_emulator.testing import emulator_credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eerest
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter, LimiterState
 from eerest.errors import InvalidRequestError
-from eerest.testing import emulator_credentials
 
 ASSET = "projects/eerest/assets/sample/scenes/20240504"
 
@@ -229,5 +229,10 @@ def test_429_lowers_the_limit_and_slots_come_back(ee_emulator) -> None:  # type:
         expression=_constant(), file_format="NPY", grid=GRID
     ):
         assert client.limiter.in_flight == 1  # held while the body is open
+    assert client.limiter.in_flight == 0
+    big = {**GRID, "dimensions": {"width": 700, "height": 700}}  # 2 MB of float32: read straight from the socket
+    expr = {"result": "0", "values": {"0": {"functionInvocationValue": {
+        "functionName": "Image.constant", "arguments": {"value": {"constantValue": 1.5}}}}}}
+    assert client.projects.image.compute_pixels(expression=expr, file_format="NPY", grid=big).to_numpy().nbytes > 2**20
     assert client.limiter.in_flight == 0
     client.close()

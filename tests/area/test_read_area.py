@@ -9,14 +9,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pytest
-
-import eerest
 import eerest.v1alpha
 import eerest.v1beta
+import numpy as np
+import pytest
+from eerest_emulator.testing import emulator_credentials
+
+import eerest
+from eerest._overlays.geotiff import geokeys
 from eerest.pixels import Pixels
-from eerest.testing import emulator_credentials
 from eerest.tiling import PixelGrid, Window, plan_tiles
 
 SCENE = "projects/eerest/assets/sample/scenes/20240524"
@@ -181,7 +182,7 @@ def test_geotiff_file(ee_client: Any, tmp_path: Path) -> None:
     path = ee_client.read_area(expr, grid=grid, out=str(tmp_path / "b.tif"), max_tile_bytes=700)
     geo = Pixels.from_file(path, file_format="GEO_TIFF").to_geoarray()
     assert geo.transform == grid.transform and geo.crs == "EPSG:4326" and (geo.array == 2.5).all()
-    assert 2048 in dict(zip(*[iter(tiff_tags(path)["GeoKeyDirectoryTag"][4:])] * 2))  # geographic CRS key
+    assert geokeys(tiff_tags(path)["GeoKeyDirectoryTag"]).get(2048) == 4326  # GeographicTypeGeoKey
     assert sorted(os.listdir(tmp_path)) == ["a.tif", "b.tif"]
 
 

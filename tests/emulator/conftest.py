@@ -1,4 +1,4 @@
-"""Fixtures for the emulator's own tests: the eerest.testing fixtures plus a raw httpx client."""
+"""Fixtures for the emulator's own tests: the eerest_emulator.testing fixtures plus a raw httpx client."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
-from eerest.testing import ee_async_client, ee_client, ee_emulator, ee_emulator_session  # noqa: F401
+from eerest_emulator.testing import ee_async_client, ee_client, ee_emulator, ee_emulator_session  # noqa: F401
 
 SCENES = "projects/eerest/assets/sample/scenes"
 SCENE = f"{SCENES}/20240504"

@@ -15,7 +15,7 @@ CI = "/v1/projects/eerest/imageCollection:computeImages"
 
 
 def scenes() -> list[np.ndarray]:
-    from eerest.emulator import BUNDLED_DATA
+    from eerest_emulator import BUNDLED_DATA
 
     d = BUNDLED_DATA / "eerest" / "sample" / "scenes"
     return [np.load(p) for p in sorted(d.glob("*.npy"))]

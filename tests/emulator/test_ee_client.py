@@ -65,7 +65,7 @@ def test_algorithm_signatures_match_earth_engine():
     """Argument names and order of the implemented algorithms match ee's own catalogue."""
     from pathlib import Path
 
-    from eerest.emulator import ALGORITHMS
+    from eerest_emulator import ALGORITHMS
 
     path = Path(ee.__file__).with_name("tests") / "algorithms.json"
     if not path.is_file():

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from eerest_emulator import BUNDLED_DATA
 from pixhelp import run
 
 import eerest
-from eerest.emulator import BUNDLED_DATA
 
 SCENE = "projects/eerest/assets/sample/scenes/20240504"
 ELEVATION = "projects/eerest/assets/sample/elevation"

@@ -1,4 +1,5 @@
-"""Fixtures for the packaging tests: one pair of reproducible builds per session.
+"""Fixtures for the packaging tests: one pair of reproducible builds per distribution
+(eerest, and eerest-emulator from emulator/ when the sources hold it) per session.
 
 The sources are copied twice into temporary directories (the files git knows about, or in an
 unpacked sdist every file but caches and build output), the second copy written in reverse
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tarfile
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -89,9 +90,9 @@ def copy_sources(dest: Path, files: list[str], *, scramble: bool = False) -> Pat
 
 
 # -- building -----------------------------------------------------------------------------
-def pinned_backend() -> str:
+def pinned_backend(project: Path = ROOT) -> str:
     """The [build-system] requirement on hatchling, e.g. ``hatchling==1.33.0``."""
-    text = (ROOT / "pyproject.toml").read_text()
+    text = (project / "pyproject.toml").read_text()
     match = re.search(r'^requires\s*=\s*\[\s*"(hatchling==[^"]+)"', text, re.M)
     assert match, "[build-system] requires must pin hatchling"
     return match.group(1)
@@ -149,10 +150,18 @@ def _wait(proc: subprocess.Popen[bytes], source: Path) -> None:
     assert proc.returncode == 0, f"python -m build failed in {source}:\n{output}"
 
 
+#: The distributions this repository builds: eerest (the root) and eerest-emulator (emulator/;
+#: not in eerest's sdist, which holds the SDK only).
+PROJECTS = {
+    dist: sub for dist, sub in {"eerest": ".", "eerest-emulator": "emulator"}.items() if (ROOT / sub / "pyproject.toml").is_file()
+}
+
+
 @pytest.fixture(scope="session")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build, Path]:
-    """Two builds (sdist, then wheel from sdist) of the same sources from two differently
-    written copies, and a wheel built straight from the second copy; in parallel."""
+def all_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Build, Build, Path]]:
+    """For each distribution: two builds (sdist, then wheel from sdist) of the same sources from
+    two differently written copies of the checkout, and a wheel built straight from the second
+    copy; all in parallel."""
     pytest.importorskip("build", reason="the packaging tests need `build` (requirements/test.txt)")
     isolated = not can_build_without_isolation()
     if isolated:
@@ -160,22 +169,46 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build, Path
     files = source_files()
     base = tmp_path_factory.mktemp("packaging")
     a, b = copy_sources(base / "a" / "eerest", files), copy_sources(base / "b" / "eerest", files, scramble=True)
-    procs = [
-        (_start_build(a, base / "a" / "dist", isolated), a),
-        (_start_build(b, base / "b" / "dist", isolated), b),
-        (_start_build(b, base / "b" / "direct", isolated, "--wheel"), b),
-    ]
+    procs = []
+    for dist, sub in PROJECTS.items():
+        out = base / dist
+        procs += [
+            (_start_build(a / sub, out / "a", isolated), a / sub),
+            (_start_build(b / sub, out / "b", isolated), b / sub),
+            (_start_build(b / sub, out / "direct", isolated, "--wheel"), b / sub),
+        ]
     for proc, source in procs:
         _wait(proc, source)
-    (a_sdist,), (a_wheel,) = (base / "a" / "dist").glob("*.tar.gz"), (base / "a" / "dist").glob("*.whl")
-    (b_sdist,), (b_wheel,) = (base / "b" / "dist").glob("*.tar.gz"), (base / "b" / "dist").glob("*.whl")
-    (direct_wheel,) = (base / "b" / "direct").glob("*.whl")
-    return Build(a, a_sdist, a_wheel), Build(b, b_sdist, b_wheel), direct_wheel
+    result = {}
+    for dist, sub in PROJECTS.items():
+        out = base / dist
+        (a_sdist,), (a_wheel,) = (out / "a").glob("*.tar.gz"), (out / "a").glob("*.whl")
+        (b_sdist,), (b_wheel,) = (out / "b").glob("*.tar.gz"), (out / "b").glob("*.whl")
+        (direct_wheel,) = (out / "direct").glob("*.whl")
+        result[dist] = (Build(a / sub, a_sdist, a_wheel), Build(b / sub, b_sdist, b_wheel), direct_wheel)
+    return result
+
+
+@pytest.fixture(scope="session")
+def builds(all_builds: dict[str, tuple[Build, Build, Path]]) -> tuple[Build, Build, Path]:
+    return all_builds["eerest"]
 
 
 @pytest.fixture(scope="session")
 def build(builds: tuple[Build, Build, Path]) -> Build:
     return builds[0]
+
+
+@pytest.fixture(scope="session")
+def emulator_builds(all_builds: dict[str, tuple[Build, Build, Path]]) -> tuple[Build, Build, Path]:
+    if "eerest-emulator" not in all_builds:
+        pytest.skip("these sources do not hold emulator/ (an unpacked eerest sdist)")
+    return all_builds["eerest-emulator"]
+
+
+@pytest.fixture(scope="session")
+def emulator_build(emulator_builds: tuple[Build, Build, Path]) -> Build:
+    return emulator_builds[0]
 
 
 @pytest.fixture(scope="session")
@@ -192,18 +225,31 @@ def unpacked_sdist(build: Build, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 @pytest.fixture(scope="session")
 def fresh_venv(build: Build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A new virtual environment with only the wheel and its runtime dependencies installed;
-    yields its python."""
+    """A new virtual environment with only the eerest wheel and its runtime dependencies
+    installed; yields its python."""
     require_index("installing the wheel's dependencies into a fresh venv")
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    _pip_install(python, build.wheel)
+    yield python
+
+
+@pytest.fixture(scope="session")
+def pip_install() -> Callable[..., None]:
+    """``pip_install(python, *requirements)``: install wheels (or ``wheel[extra]``, or pip
+    options) into a fresh venv, dependencies from the index."""
+    return _pip_install
+
+
+def _pip_install(python: Path, *requirements: str | Path) -> None:
+    """``pip install REQUIREMENT...`` into the venv of ``python``, dependencies from the index."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     proc = subprocess.run(
-        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", str(build.wheel)],
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", *map(str, requirements)],
         capture_output=True,
         text=True,
         env=env,
     )
-    assert proc.returncode == 0, f"pip install {build.wheel.name} failed:\n{proc.stdout}\n{proc.stderr}"
-    yield python
+    names = " ".join(Path(r).name if isinstance(r, Path) else r for r in requirements)
+    assert proc.returncode == 0, f"pip install {names} failed:\n{proc.stdout}\n{proc.stderr}"

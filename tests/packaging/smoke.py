@@ -1,31 +1,36 @@
 """Smoke test of an installed eerest, run by the interpreter that has it installed.
 
-    python tests/packaging/smoke.py [EXPECTED_VERSION]
+    python tests/packaging/smoke.py [EXPECTED_VERSION] [--sdk-only]
 
-Meant for a fresh virtual environment holding only the wheel and its runtime dependencies
-(no extras, no pytest): it imports every module and every API version, builds each version's
-Client and AsyncClient, starts the bundled emulator in-process and makes real calls against
-it (assets.get, computeImages over the sample collection, getPixels as NPY). Needs no
-network and no credentials. Prints ``smoke ok`` and exits 0 on success.
+Meant for a fresh virtual environment holding only the wheels and their runtime dependencies
+(no extras, no pytest): it imports every module and every API version and builds each
+version's Client and AsyncClient. With ``--sdk-only`` (eerest's wheel alone) it checks that
+no emulator and no pytest plugin came with it; otherwise (eerest-emulator's wheel installed
+too) it starts the emulator in-process and makes real calls against it (assets.get,
+computeImages over the sample collection, getPixels as NPY). Needs no network and no
+credentials. Prints ``smoke ok`` and exits 0 on success.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import importlib.metadata
+import importlib.util
 import io
 import pkgutil
 import sys
+from typing import Any
 
 VERSIONS = ("v1alpha", "v1beta", "v1")
 PROJECT = "eerest"
 COLLECTION = "projects/eerest/assets/sample/scenes"
 SCENE = f"{COLLECTION}/20240504"
 #: Modules that need more than the runtime dependencies by design.
-OPTIONAL_MODULES = {"eerest.testing"}  # a pytest plugin: imports pytest
+OPTIONAL_MODULES: set[str] = set()
 
 
-def load_expression(collection: str) -> dict:
+def load_expression(collection: str) -> dict[str, Any]:
     call = {"functionName": "ImageCollection.load", "arguments": {"id": {"constantValue": collection}}}
     return {"result": "0", "values": {"0": {"functionInvocationValue": call}}}
 
@@ -38,13 +43,12 @@ def main(argv: list[str]) -> int:
     from google.oauth2.credentials import Credentials
 
     import eerest
-    from eerest.emulator import BUNDLED_DATA, SAMPLE_COLLECTION, Emulator
 
+    sdk_only = "--sdk-only" in argv
+    argv = [a for a in argv if a != "--sdk-only"]
     print(f"eerest {eerest.__version__} from {eerest.__file__}")
     if argv:
         assert eerest.__version__ == argv[0], (eerest.__version__, argv[0])
-    assert SAMPLE_COLLECTION == COLLECTION
-    assert (BUNDLED_DATA / "eerest" / "sample" / "scenes.json").is_file(), BUNDLED_DATA
     assert eerest.Client is eerest.v1.Client and eerest.AsyncClient is eerest.v1.AsyncClient
 
     # Every module imports with the runtime dependencies alone.
@@ -62,6 +66,21 @@ def main(argv: list[str]) -> int:
         assert isinstance(revision, str) and revision.isdigit() and len(revision) == 8, (v, revision)
         print(f"{v}: discovery revision {revision}")
 
+    if sdk_only:
+        # eerest alone: no emulator, no sample data, no pytest plugin
+        assert importlib.util.find_spec("eerest_emulator") is None, "eerest installed the emulator"
+        plugins = [ep for ep in importlib.metadata.entry_points(group="pytest11") if ep.value.startswith("eerest")]
+        assert not plugins, f"eerest installed pytest plugins: {plugins}"
+        assert not importlib.metadata.entry_points(group="pytest11").select(name="eerest")
+        print("smoke ok")
+        return 0
+
+    from eerest_emulator import BUNDLED_DATA, SAMPLE_COLLECTION, Emulator
+
+    assert SAMPLE_COLLECTION == COLLECTION
+    assert (BUNDLED_DATA / "eerest" / "sample" / "scenes.json").is_file(), BUNDLED_DATA
+    plugins = [ep.value for ep in importlib.metadata.entry_points(group="pytest11") if ep.value.startswith("eerest")]
+    assert plugins == ["eerest_emulator.testing"], plugins
     with Emulator() as emu:
         for v, mod in versions.items():
             with mod.Client(project=PROJECT, base_url=emu.url, credentials=credentials) as client:
@@ -79,7 +98,7 @@ def main(argv: list[str]) -> int:
                 array = np.load(io.BytesIO(bytes(raw)))
                 assert array.dtype.names == ("nir",) and array.shape == (224, 224), (array.dtype, array.shape)
 
-            async def run_async(mod=mod) -> str:
+            async def run_async(mod: Any = mod) -> str:
                 async with mod.AsyncClient(project=PROJECT, base_url=emu.url, credentials=credentials) as client:
                     asset = await client.projects.assets.get(name=SCENE)
                     return str(asset.type)

@@ -16,10 +16,13 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+pytestmark = pytest.mark.slow  # builds sdists and wheels
 
 if TYPE_CHECKING:
     from conftest import Build  # tests/packaging/conftest.py (no __init__.py here: see there)
@@ -32,7 +35,12 @@ DIST_INFO = f"{NAME}-{VERSION}.dist-info"
 SDIST_TOP = f"{NAME}-{VERSION}"
 
 #: Import name -> distribution, for what the SDK imports at run time.
-RUNTIME_IMPORTS = {"httpx": "httpx", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"}
+RUNTIME_IMPORTS = {
+    "httpx": "httpx", "httpcore": "httpcore", "h11": "h11", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"
+}
+#: Runtime dependencies eerest does not import itself: httpcore's async path imports sniffio
+#: on every request, and an absent one costs a failed import each time.
+INDIRECT_RUNTIME = {"sniffio"}
 #: Optional imports (only inside functions or guarded), and the extra that provides each.
 OPTIONAL_IMPORTS = {
     "tifffile": ("geotiff", "tifffile"),
@@ -40,11 +48,9 @@ OPTIONAL_IMPORTS = {
     "ee": ("ee", "earthengine-api"),
     "tqdm": ("progress", "tqdm"),
 }
-#: Modules allowed a module-level import of something else: the pytest plugin.
-PLUGIN_IMPORTS = {"eerest/testing.py": {"pytest"}}
 EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "all"}
 #: What the sdist must hold for a packager to regenerate, verify and test.
-SDIST_DIRS = ("src", "generated", "codegen", "schema", "tests", "requirements", "tools")
+SDIST_DIRS = ("src", "generated", "codegen", "schema", "tests", "requirements")
 SDIST_FILES = ("pyproject.toml", "noxfile.py", "README.md", "LICENSE", "CHANGELOG.md", "PKG-INFO")
 
 
@@ -90,26 +96,24 @@ def test_wheel_holds_exactly_the_runtime_package(build: Build) -> None:
         for name, path in expected.items():
             assert whl.read(name) == path.read_bytes(), name
         meta = {n.removeprefix(f"{DIST_INFO}/") for n in names if n.startswith(f"{DIST_INFO}/")}
-    assert meta == {"METADATA", "WHEEL", "RECORD", "entry_points.txt", "licenses/LICENSE"}
-    # the merged package: typed, every version, the emulator's sample data; no tooling
-    assert {"eerest/py.typed", "eerest/__init__.py", "eerest/_version.py", "eerest/emulator/__init__.py"} <= package
+    assert meta == {"METADATA", "WHEEL", "RECORD", "licenses/LICENSE"}  # no entry points: no pytest plugin
+    # the merged package: typed, every version; no tooling
+    assert {"eerest/py.typed", "eerest/__init__.py", "eerest/_version.py"} <= package
     for v in ("v1alpha", "v1beta", "v1"):
         assert {f"eerest/{v}/__init__.py", f"eerest/{v}/_client.py", f"eerest/{v}/types.py"} <= package
-    data = {n for n in package if n.startswith("eerest/emulator/data/")}
-    assert "eerest/emulator/data/eerest/sample/scenes.json" in data
-    assert "eerest/emulator/data/eerest/sample/elevation.npy" in data
-    assert sum(n.endswith(".npy") for n in data) == 6
+    # the emulator, its sample data and the pytest plugin are eerest-emulator's, not the SDK's
+    assert all(n.startswith("eerest/") for n in package), sorted(package)
+    assert not [n for n in package if n.startswith("eerest/emulator") or n == "eerest/testing.py"]
+    assert not [n for n in package if not n.endswith((".py", "py.typed"))], "data files in the SDK wheel"
     assert not [n for n in names if re.match(r"(codegen|tests|schema|generated|src|tools|requirements)/", n)]
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
 
 
-def test_wheel_tags_and_entry_points(build: Build) -> None:
+def test_wheel_tags(build: Build) -> None:
     assert build.wheel.name == f"{NAME}-{VERSION}-py3-none-any.whl"
     with zipfile.ZipFile(build.wheel) as whl:
         wheel = _metadata(whl.read(f"{DIST_INFO}/WHEEL").decode())
-        entry_points = whl.read(f"{DIST_INFO}/entry_points.txt").decode()
     assert wheel["Root-Is-Purelib"] == "true" and wheel.get_all("Tag") == ["py3-none-any"]
-    assert "[pytest11]" in entry_points and "eerest = eerest.testing" in entry_points
 
 
 def test_wheel_metadata(build: Build) -> None:
@@ -133,7 +137,7 @@ def test_wheel_metadata(build: Build) -> None:
 
     requires = meta.get_all("Requires-Dist")
     runtime = {_requirement_name(r) for r in requires if "extra ==" not in r}
-    assert runtime == set(RUNTIME_IMPORTS.values())
+    assert runtime == set(RUNTIME_IMPORTS.values()) | INDIRECT_RUNTIME
     assert set(meta.get_all("Provides-Extra")) == EXTRAS
     by_extra: dict[str, set[str]] = {}
     for r in requires:
@@ -142,8 +146,10 @@ def test_wheel_metadata(build: Build) -> None:
     assert set(by_extra) == EXTRAS
     for extra, dist in OPTIONAL_IMPORTS.values():
         assert dist in by_extra[extra], (extra, by_extra[extra])
-    assert by_extra["emulator"] == {"tifffile", "pillow"}
-    assert by_extra["all"] == {"eerest"} or by_extra["all"] >= set().union(*(by_extra[e] for e in EXTRAS - {"all"}))
+    assert by_extra["emulator"] == {"eerest-emulator"}  # the separate distribution, only on request
+    # every SDK feature; the emulator is a test tool, installed only on request
+    sdk_extras = set().union(*(by_extra[e] for e in EXTRAS - {"all", "emulator"}))
+    assert by_extra["all"] == {"eerest"} or by_extra["all"] == sdk_extras, by_extra["all"]
 
 
 def _imports(tree: ast.Module) -> tuple[set[str], set[str]]:
@@ -190,12 +196,12 @@ def test_runtime_dependencies_are_what_the_sdk_imports(build: Build) -> None:
             if not name.endswith(".py"):
                 continue
             everywhere, at_import = (m - stdlib - {NAME} for m in _imports(ast.parse(whl.read(name), name)))
-            unknown = everywhere - set(RUNTIME_IMPORTS) - set(OPTIONAL_IMPORTS) - PLUGIN_IMPORTS.get(name, set())
+            unknown = everywhere - set(RUNTIME_IMPORTS) - set(OPTIONAL_IMPORTS)
             assert not unknown, f"{name} imports {sorted(unknown)}, which no dependency or extra provides"
-            eager = at_import - set(RUNTIME_IMPORTS) - PLUGIN_IMPORTS.get(name, set())
+            eager = at_import - set(RUNTIME_IMPORTS)
             assert not eager, f"{name} imports the optional {sorted(eager)} at import time"
             used |= everywhere & set(RUNTIME_IMPORTS)
-    assert {RUNTIME_IMPORTS[m] for m in used} == {_requirement_name(r) for r in _runtime_requires(build)}
+    assert {RUNTIME_IMPORTS[m] for m in used} | INDIRECT_RUNTIME == {_requirement_name(r) for r in _runtime_requires(build)}
 
 
 def _runtime_requires(build: Build) -> list[str]:
@@ -221,7 +227,8 @@ def test_sdist_holds_the_sources_to_regenerate_and_test(build: Build) -> None:
         }
         shipped = {f for f in files if f.startswith(f"{d}/")}
         assert expected and shipped == expected, (d, sorted(expected ^ shipped))
-    assert {"schema", "codegen", "tests", "requirements", "tools"} <= {f.split("/")[0] for f in files}
+    assert {"schema", "codegen", "tests", "requirements"} <= {f.split("/")[0] for f in files}
+    assert not [f for f in files if f.startswith("emulator/")], "the emulator has its own sdist"
     assert "codegen/templates/_client.py.j2" in files and "codegen/config.yaml" in files
     assert "requirements/codegen.txt" in files and "tests/packaging/test_packaging.py" in files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc") or re.match(r"\.(nox|venv|git)/|dist/", f)]
@@ -297,24 +304,47 @@ def test_twine_check_strict(build: Build) -> None:
 
 
 @pytest.mark.network
-def test_fresh_venv_smoke(fresh_venv: Path, tmp_path: Path) -> None:
-    """The wheel alone, with its runtime dependencies from the index and no extras: every
-    module and version imports, clients build, and calls against the bundled emulator work."""
+def test_fresh_venv_smoke(
+    fresh_venv: Path, build: Build, emulator_build: Build, pip_install: Callable[..., None], tmp_path: Path
+) -> None:
+    """The eerest wheel alone, with its runtime dependencies from the index and no extras:
+    every module and version imports, clients build, and neither an emulator nor a pytest
+    plugin came with it. Then ``eerest[emulator]`` (resolved to the eerest-emulator wheel
+    built here): calls against its bundled emulator work."""
+    installed = _installed(fresh_venv)
+    assert {NAME, *RUNTIME_IMPORTS.values()} <= installed
+    assert not installed & {"eerest-emulator", "tifffile", "pillow", "earthengine-api", "pytest", "jinja2", "black"}, installed
+    _pip_check(fresh_venv)
+    _smoke(fresh_venv, tmp_path, "--sdk-only")
+
+    pip_install(fresh_venv, "--find-links", emulator_build.wheel.parent, f"{build.wheel}[emulator]")
+    installed = _installed(fresh_venv)
+    assert {"eerest-emulator", "numpy", "tifffile", "pillow"} <= installed
+    assert not installed & {"earthengine-api", "pytest"}, installed
+    _pip_check(fresh_venv)
+    _smoke(fresh_venv, tmp_path)
+
+
+def _installed(python: Path) -> set[str]:
     freeze = subprocess.run(
-        [str(fresh_venv), "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check"],
+        [str(python), "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    installed = {_canonical(line.split("==")[0]) for line in freeze.splitlines() if "==" in line}
-    assert {NAME, *RUNTIME_IMPORTS.values()} <= installed
-    assert not installed & {"tifffile", "pillow", "earthengine-api", "pytest", "jinja2", "black"}, installed
-    check = subprocess.run([str(fresh_venv), "-m", "pip", "check"], capture_output=True, text=True)
+    return {_canonical(line.split("==")[0]) for line in freeze.splitlines() if "==" in line}
+
+
+def _pip_check(python: Path) -> None:
+    check = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _smoke(python: Path, cwd: Path, *args: str) -> None:
     smoke = Path(__file__).with_name("smoke.py")
     proc = subprocess.run(
-        [str(fresh_venv), "-I", str(smoke), VERSION], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [str(python), "-I", str(smoke), VERSION, *args], cwd=cwd, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"from {fresh_venv.parent.parent}" in proc.stdout, proc.stdout  # the venv's eerest, not the checkout's
+    assert f"from {python.parent.parent}" in proc.stdout, proc.stdout  # the venv's eerest, not the checkout's
     assert proc.stdout.rstrip().endswith("smoke ok"), proc.stdout

@@ -464,13 +464,6 @@ class ValueNode(Message):
     """Key of another entry in the expression's values."""
 
 
-ArrayValue.model_rebuild()
-ComputeImagesRequest.model_rebuild()
-ComputePixelsRequest.model_rebuild()
-DictionaryValue.model_rebuild()
-Expression.model_rebuild()
-FunctionInvocation.model_rebuild()
-
 __all__ = [
     "AffineTransform",
     "ArrayValue",

@@ -35,7 +35,8 @@ def tiff_dtype(dtypes: list[np.dtype[Any]]) -> np.dtype[Any]:
     common = np.result_type(*dtypes)
     if common == np.bool_:
         common = np.dtype(np.uint8)
-    return common.newbyteorder("<")
+    little: np.dtype[Any] = common.newbyteorder("<")
+    return little
 
 
 def _epsg(crs: str) -> int | None:
@@ -159,13 +160,13 @@ def read_layout(path: str, grid: PixelGrid, bands: int, dtype: np.dtype[Any], ti
 
     with tifffile.TiffFile(path) as tif:
         page = tif.pages[0]
-        offsets = tuple(int(o) for o in page.dataoffsets)  # type: ignore[union-attr]
+        offsets = tuple(int(o) for o in page.dataoffsets)
         ok = (
-            page.tilewidth == tile  # type: ignore[union-attr]
-            and page.tilelength == tile  # type: ignore[union-attr]
-            and page.imagewidth == grid.width  # type: ignore[union-attr]
-            and page.imagelength == grid.height  # type: ignore[union-attr]
-            and np.dtype(page.dtype) == dtype  # type: ignore[union-attr]
+            page.tilewidth == tile
+            and page.tilelength == tile
+            and page.imagewidth == grid.width
+            and page.imagelength == grid.height
+            and np.dtype(page.dtype) == dtype
         )
     layout = TiffLayout(grid.width, grid.height, bands, tile, dtype, offsets)
     if not ok or len(offsets) != bands * layout.tiles_down * layout.tiles_across:

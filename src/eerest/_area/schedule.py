@@ -44,6 +44,8 @@ def tile_error(error: BaseException, tile: Tile) -> BaseException:
     message = f"{tile}: {error.message}"
     try:
         if isinstance(error, APIStatusError):
+            if error.response is None:
+                return error
             new: APIError = type(error)(message, response=error.response, status=error.status, details=error.details)
         else:
             new = type(error)(message, request=error.request)

@@ -3,15 +3,23 @@
 Requests are strict (an unknown field or enum value is a mistake worth an error before
 anything is sent); responses are lenient (a newer server may send fields and enum values
 this SDK does not know yet, and they are kept, not dropped).
+
+Responses are also *lazy*: :func:`parse_response` wraps the decoded JSON without walking
+it, and each message converts its own fields the first time anything reads it (an
+attribute, ``model_extra``, ``to_dict()``, ``==``, ``repr``, a copy or a pickle), giving
+exactly what eager validation gives. A page of 1,000 assets then costs about what
+``json.loads`` of it costs, and only the parts a program reads are ever built
+(see :mod:`eerest._core.wire`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -28,6 +36,8 @@ __all__ = ["Message", "OpenEnum", "lenient", "parse_response", "to_wire"]
 
 _LENIENT: ContextVar[bool] = ContextVar("eerest_lenient", default=False)
 M = TypeVar("M", bound=BaseModel)
+_set = object.__setattr__
+_get = object.__getattribute__
 
 
 @contextmanager
@@ -43,12 +53,19 @@ def lenient() -> Iterator[None]:
 class Message(BaseModel):
     """An API message: snake_case attributes, the API's camelCase names as aliases."""
 
+    # The decoded JSON of a response message whose fields are not converted yet (unset on
+    # messages built by validation, None once converted).
+    __slots__ = ("_wire",)
+
     model_config = ConfigDict(
         extra="allow",
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
         protected_namespaces=(),
+        # Build each class's validator on first use: importing a version stays cheap, and
+        # classes a program never validates (most response classes) are never built.
+        defer_build=True,
     )
 
     @model_validator(mode="wrap")
@@ -73,7 +90,84 @@ class Message(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form the API uses: camelCase keys, only the fields that were set."""
+        _materialize_all(self)  # so a response field that cannot be read raises its own error
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    # -- lazy responses ---------------------------------------------------------------
+    # Everything that reads a message's state goes through ``__dict__`` (pydantic's
+    # serializer, ==, repr, copies, pickles, vars()) or through one of pydantic's slots
+    # (model_extra, model_fields_set), which a lazy message leaves unset so that
+    # ``__getattr__`` runs; either way the fields are converted first.
+
+    @classmethod
+    def _from_wire(cls, data: dict[str, Any]) -> Any:
+        """A message holding trusted decoded JSON, converted on first use."""
+        self = cls.__new__(cls)
+        _set(self, "_wire", data)
+        _set(self, "__pydantic_private__", None)
+        return self
+
+    @property  # type: ignore[misc]
+    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+        _materialize(self)
+        return _instance_dict.__get__(self, type(self))  # type: ignore[no-any-return]
+
+    @__dict__.setter
+    def __dict__(self, value: dict[str, Any]) -> None:
+        _instance_dict.__set__(self, value)
+        _set(self, "_wire", None)
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Reached for a field (or pydantic slot) a lazy message has not set yet: a field
+            # is converted alone, anything else converts the whole message.
+            if name != "_wire":
+                data = _wire(self)
+                if data is not None:
+                    wire = _wire_module()
+                    if name in type(self).__pydantic_fields__:
+                        return wire.convert_field(self, data, name, _instance_dict.__get__(self, type(self)))
+                    wire.convert(self, data)
+                    return getattr(self, name)
+            return super().__getattr__(name)
+
+
+_instance_dict = BaseModel.__dict__["__dict__"]
+
+
+def _wire(message: BaseModel) -> dict[str, Any] | None:
+    try:
+        return _get(message, "_wire")  # type: ignore[no-any-return]
+    except AttributeError:  # not initialised yet
+        return None
+
+
+def _materialize(message: BaseModel) -> bool:
+    """Convert a lazy message's fields now; False if there was nothing to convert."""
+    data = _wire(message)
+    if data is None:
+        return False
+    _wire_module().convert(message, data)  # sets __dict__, and so _wire to None
+    return True
+
+
+@functools.cache
+def _wire_module() -> Any:
+    from eerest._core import wire  # imports this module: not at the top
+
+    return wire
+
+
+def _materialize_all(message: BaseModel) -> None:
+    """Convert a message and every message in its fields (lists and maps of them too)."""
+    for value in message.__dict__.values():  # reading __dict__ converts a lazy message
+        if isinstance(value, BaseModel):
+            _materialize_all(value)
+        elif isinstance(value, (list, dict)):
+            for item in value.values() if isinstance(value, dict) else value:
+                if isinstance(item, BaseModel):
+                    _materialize_all(item)
 
 
 _KNOWN: dict[type, frozenset[str]] = {}
@@ -120,13 +214,20 @@ class OpenEnum(str, Enum):
 
 
 def parse_response(model: type[M], data: Any) -> M:
-    """Validate a decoded JSON response, keeping what this SDK does not know."""
+    """A response message from decoded JSON, keeping what this SDK does not know.
+
+    Messages are converted lazily (see the module docstring); anything that is not a JSON
+    object of a message class is validated at once.
+    """
+    if isinstance(data, dict) and issubclass(model, Message):
+        return model._from_wire(data)  # type: ignore[no-any-return]
     with lenient():
         return model.model_validate(data)
 
 
 def to_wire(model: type[Message], value: Any) -> dict[str, Any]:
     """A request message (instance or dict, camelCase or snake_case keys) in JSON form."""
-    if not isinstance(value, model):
-        value = model.model_validate(value)
-    return value.to_dict()
+    message = value if isinstance(value, model) else model.model_validate(value)
+    wire: dict[str, Any] = message.to_dict()
+    return wire
+

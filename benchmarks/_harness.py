@@ -1,0 +1,104 @@
+"""What every benchmark shares: fresh child processes, interleaved rounds, peak memory.
+
+A benchmark script is its own child: ``script --child MODE ...`` runs one client and prints
+one JSON line; the parent runs every mode once per round, in a rotating order, so load on
+the machine falls on all of them alike, and reports medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["parser", "rounds", "table", "reset_peak", "peak", "rss", "emit"]
+
+
+def parser(doc: str, modes: Sequence[str], rounds_: int, quick_rounds: int) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=None, help=f"fresh processes per client (default {rounds_})")
+    p.add_argument("--quick", action="store_true", help=f"a smoke run: {quick_rounds} round(s), smaller repeats")
+    p.add_argument("--only", default=",".join(modes), help="comma-separated clients")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--url", help=argparse.SUPPRESS)
+    p.set_defaults(default_rounds=rounds_, quick_rounds=quick_rounds)
+    return p
+
+
+def n_rounds(args: argparse.Namespace) -> int:
+    if args.rounds:
+        return int(args.rounds)
+    return int(args.quick_rounds if args.quick else args.default_rounds)
+
+
+def rounds(script: str, modes: Sequence[str], n: int, extra: Sequence[str] = ()) -> dict[str, list[dict[str, Any]]]:
+    """Run each mode ``n`` times, each in a fresh process, interleaved round by round."""
+    results: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+    for r in range(n):
+        order = list(modes[r % len(modes):]) + list(modes[: r % len(modes)])
+        for mode in order:
+            proc = subprocess.run(
+                [sys.executable, script, "--child", mode, *extra], capture_output=True, text=True, check=False
+            )
+            if proc.returncode != 0:
+                print(f"{mode}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
+                continue
+            results[mode].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def median(results: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in results) if results else float("nan")
+
+
+def table(
+    results: dict[str, list[dict[str, Any]]],
+    columns: Sequence[tuple[str, str, Callable[[float], str]]],
+    ratio_key: str,
+    reference: str,
+) -> str:
+    """A text table: one row per mode, the median of each column, and ratio_key vs reference."""
+    ratio = f"× {reference}"
+    width = max(16, len(ratio) + 2)
+    head = f"{'client':<28}" + "".join(f"{title:>14}" for _, title, _ in columns) + f"{ratio:>{width}}"
+    lines = [head]
+    ref = median(results.get(reference, []), ratio_key)
+    for mode, rs in results.items():
+        if not rs:
+            continue
+        cells = "".join(f"{fmt(median(rs, key)):>14}" for key, _, fmt in columns)
+        lines.append(f"{mode:<28}{cells}{median(rs, ratio_key) / ref:>{width}.2f}")
+    return "\n".join(lines)
+
+
+# -- measuring inside a child -----------------------------------------------------------------
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024  # kB
+    raise KeyError(field)
+
+
+def rss() -> int:
+    return _status("VmRSS")
+
+
+def reset_peak() -> None:
+    """Reset VmHWM to the current RSS (Linux >= 4.0). ru_maxrss cannot be used: a child
+    inherits its parent's peak through fork+exec, and the parent holds the payloads."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def peak() -> int:
+    return _status("VmHWM")
+
+
+def emit(**values: Any) -> None:
+    print(json.dumps(values))

@@ -1,0 +1,905 @@
+"""The Earth Engine algorithms the emulator implements, with numpy, and their signatures.
+
+Signatures (argument names, types, optionality) follow Earth Engine's algorithm catalogue,
+so that expressions built by `earthengine-api` or by hand evaluate here as on the service,
+and `projects.algorithms.list` can describe them. Implementations are lazy: image
+algorithms return `Image`s whose bands render on demand into the requested grid.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ._catalogue import signature
+from ._grid import Grid
+from ._image import Band, Image, ImageCollection, Rendered
+from ._pixeltype import PixelType
+from ._reducers import Reducer
+from ._store import normalize_asset_name, parse_time_ms
+from ._values import Date, DateRange, Geometry, Projection
+
+__all__ = [
+    "Algorithm",
+    "Arg",
+    "REGISTRY",
+    "AlgorithmError",
+    "ArgumentTypeError",
+    "Context",
+    "Filter",
+    "Reducer",
+    "implements",
+    "type_name",
+]
+
+
+class AlgorithmError(Exception):
+    """A user error inside an algorithm; reported as `"<Algorithm>: <message>"` (HTTP 400)."""
+
+
+class ArgumentTypeError(Exception):
+    """An argument of the wrong type; reported in Earth Engine's "Invalid type" wording."""
+
+    def __init__(self, arg: str, expected: str, actual: Any) -> None:
+        super().__init__(arg)
+        self.arg = arg
+        self.expected = expected
+        self.actual = type_name(actual)
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    type: str
+    optional: bool = False
+    default: Any = None
+    description: str = ""
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"argumentName": self.name, "type": self.type}
+        if self.description:
+            out["description"] = self.description
+        if self.optional:
+            out["optional"] = True
+            out["defaultValue"] = self.default
+        return out
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    name: str
+    return_type: str
+    args: tuple[Arg, ...]
+    description: str
+    fn: Callable[..., Any] = field(repr=False)
+
+    def to_json(self) -> dict:
+        """The `Algorithm` JSON object of projects.algorithms.list."""
+        return {
+            "name": f"algorithms/{self.name}",
+            "description": self.description,
+            "returnType": self.return_type,
+            "arguments": [a.to_json() for a in self.args],
+        }
+
+
+@dataclass
+class Filter:
+    """A compiled filter: a predicate over images."""
+
+    test: Callable[[Image], bool]
+
+
+class Context:
+    """What algorithms may use of the world: the asset store."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+
+REGISTRY: dict[str, Algorithm] = {}
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+_IMG = "Image<unknown bands>"
+
+
+def _parse_args(spec: str) -> tuple[Arg, ...]:
+    """`"input:Image, names:List<String>?=null"` -> Args (`?` optional, `=json` default)."""
+    import json
+
+    out = []
+    for part in filter(None, (p.strip() for p in re.split(r",\s*(?![^<]*>)", spec))):
+        name, rest = part.split(":", 1)
+        optional = "?" in rest
+        typ, _, default = rest.partition("?")
+        dflt = json.loads(default[1:]) if default.startswith("=") else None
+        typ = typ.strip().replace("Image", _IMG) if typ.strip() in ("Image", "List<Image>") else typ.strip()
+        out.append(Arg(name.strip(), typ, optional, dflt))
+    return tuple(out)
+
+
+def algorithm(name: str, returns: str, args: str, description: str) -> Callable[[_F], _F]:
+    """Register an implementation under `name` with the given signature."""
+
+    def deco(fn: _F) -> _F:
+        REGISTRY[name] = Algorithm(name, _IMG if returns == "Image" else returns, _parse_args(args), description, fn)
+        return fn
+
+    return deco
+
+
+def _catalogue_args(entry: dict) -> tuple[Arg, ...]:
+    out = []
+    for a in entry.get("arguments", []):
+        default = a.get("defaultValue")
+        if isinstance(default, float) and default.is_integer() and a["type"] in ("Integer", "Long"):
+            default = int(default)
+        out.append(Arg(a["argumentName"], a["type"], bool(a.get("optional")), default))
+    return tuple(out)
+
+
+def implements(name: str) -> Callable[[_F], _F]:
+    """Register an implementation of the real algorithm `name`, with its signature from the catalogue."""
+    entry = signature(name)
+
+    def deco(fn: _F) -> _F:
+        REGISTRY[name] = Algorithm(name, entry["returnType"], _catalogue_args(entry), entry.get("description", ""), fn)
+        return fn
+
+    return deco
+
+
+# ---------------------------------------------------------------------------------------
+# Coercions
+# ---------------------------------------------------------------------------------------
+def type_name(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, Image):
+        return "Image<[" + ", ".join(v.band_names) + "]>"
+    if isinstance(v, ImageCollection):
+        return type(v).__name__
+    if isinstance(v, Filter):
+        return "Filter"
+    if isinstance(v, Reducer):
+        return "Reducer"
+    if isinstance(v, (Date, DateRange, Geometry, Projection)):
+        return type(v).__name__
+    if isinstance(v, bool):
+        return "Boolean"
+    if isinstance(v, int):
+        return "Long"
+    if isinstance(v, float):
+        return "Float"
+    if isinstance(v, str):
+        return "String"
+    if isinstance(v, list):
+        return "List"
+    if isinstance(v, dict):
+        return "Dictionary"
+    if callable(v):
+        return "Function"
+    return type(v).__name__
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def as_image(v: Any, arg: str) -> Image:
+    """An Image argument; numbers and lists of numbers become constant images, as in ee."""
+    if isinstance(v, Image):
+        return v
+    if _is_number(v) or (isinstance(v, list) and v and all(_is_number(x) for x in v)):
+        return constant_image(v)
+    raise ArgumentTypeError(arg, _IMG, v)
+
+
+def as_collection(v: Any, arg: str) -> ImageCollection:
+    """A collection of images or of features (a FeatureCollection is one kind of it)."""
+    if isinstance(v, ImageCollection):
+        return v
+    raise ArgumentTypeError(arg, "FeatureCollection", v)
+
+
+def as_image_collection(v: Any, arg: str) -> ImageCollection:
+    if isinstance(v, ImageCollection) and not _is_feature_collection(v):
+        return v
+    raise ArgumentTypeError(arg, "ImageCollection", v)
+
+
+def _is_feature_collection(v: Any) -> bool:
+    from ._values import FeatureCollection
+
+    return isinstance(v, FeatureCollection)
+
+
+def as_str_list(v: Any, arg: str) -> list[str]:
+    if isinstance(v, str):
+        return [v]
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return list(v)
+    raise ArgumentTypeError(arg, "List<String>", v)
+
+
+def _full(grid: Grid, value: Any, dtype: Any = None) -> Rendered:
+    return np.full(grid.shape, value, dtype=dtype), np.ones(grid.shape, dtype=bool)
+
+
+def _const_render(g: Grid, value: Any, dtype: np.dtype) -> Rendered:
+    return _full(g, value, dtype)
+
+
+def constant_image(value: Any) -> Image:
+    values = value if isinstance(value, list) else [value]
+    bands = []
+    for i, x in enumerate(values):
+        if not _is_number(x):
+            raise AlgorithmError(f"Invalid constant value {x!r}: expected a number.")
+        name = "constant" if not isinstance(value, list) or len(values) == 1 else f"constant_{i}"
+        ptype = PixelType.int_range(x, x) if isinstance(x, int) else PixelType("FLOAT")
+        dt = np.dtype(np.int64 if isinstance(x, int) else np.float64)
+        bands.append(Band(name, ptype, None, functools.partial(_const_render, value=x, dtype=dt)))
+    return Image(bands)
+
+
+# ---------------------------------------------------------------------------------------
+# Images
+# ---------------------------------------------------------------------------------------
+@algorithm("Image.load", "Image", "id:String, version:Long?=-1", "Returns the image given its ID.")
+def image_load(ctx: Context, id: Any, version: Any = -1) -> Image:
+    if not isinstance(id, str):
+        raise ArgumentTypeError("id", "String", id)
+    name = normalize_asset_name(id)
+    rec = ctx.store.find(name)
+    if rec is not None and rec.type != "IMAGE":
+        hint = " Load it with ImageCollection.load (ee.ImageCollection)." if rec.type == "IMAGE_COLLECTION" else ""
+        raise AlgorithmError(f"Asset '{id}' is {_asset_kind(rec.type)}, not an Image.{hint}")
+    if rec is None:
+        raise AlgorithmError(f"Image asset '{id}' not found (does not exist or caller does not have access).")
+    return ctx.store.image(rec)
+
+
+def _asset_kind(asset_type: str) -> str:
+    """How Earth Engine's messages name an asset type: IMAGE_COLLECTION -> "an ImageCollection"."""
+    names = {"IMAGE": "an Image", "IMAGE_COLLECTION": "an ImageCollection", "FOLDER": "a Folder", "TABLE": "a Table"}
+    return names.get(asset_type, f"a {asset_type}")
+
+
+@algorithm("Image.constant", "Image", "value:Object", "Generates an image containing a constant value everywhere.")
+def image_constant(ctx: Context, value: Any) -> Image:
+    return constant_image(value)
+
+
+@algorithm(
+    "Image.select",
+    "Image",
+    "input:Image, bandSelectors:List<Object>, newNames:List<String>?=null",
+    "Selects bands from an image by name, RE2-compatible regex, or index and optionally renames them.",
+)
+def image_select(ctx: Context, input: Any, bandSelectors: Any, newNames: Any = None) -> Image:
+    img = as_image(input, "input")
+    selectors = bandSelectors if isinstance(bandSelectors, list) else [bandSelectors]
+    chosen: list[Band] = []
+    for sel in selectors:
+        if _is_number(sel):
+            i = int(sel)
+            if not 0 <= i < len(img.bands):
+                raise AlgorithmError(f"Band index out of bounds: {i}. Image has {len(img.bands)} bands.")
+            chosen.append(img.bands[i])
+        elif isinstance(sel, str):
+            try:
+                rx = re.compile(sel)
+            except re.error:
+                rx = None
+            hits = [b for b in img.bands if b.name == sel or (rx is not None and rx.fullmatch(b.name))]
+            if not hits:
+                raise AlgorithmError(
+                    f"Pattern '{sel}' did not match any bands. Available bands: [{', '.join(img.band_names)}]"
+                )
+            chosen.extend(hits)
+        else:
+            raise ArgumentTypeError("bandSelectors", "List<Object>", bandSelectors)
+    if newNames is not None:
+        names = as_str_list(newNames, "newNames")
+        if len(names) != len(chosen):
+            raise AlgorithmError(
+                f"Can't rename {len(chosen)} bands to {len(names)} new names: the counts must match."
+            )
+        chosen = [b.renamed(n) for b, n in zip(chosen, names, strict=False)]
+    return img.with_bands(chosen, keep_meta=True)
+
+
+@algorithm("Image.rename", "Image", "input:Image, names:List<String>", "Rename the bands of an image.")
+def image_rename(ctx: Context, input: Any, names: Any) -> Image:
+    img = as_image(input, "input")
+    new = as_str_list(names, "names")
+    if len(new) != len(img.bands):
+        raise AlgorithmError(f"Can't rename {len(img.bands)} bands to {len(new)} new names.")
+    return img.with_bands([b.renamed(n) for b, n in zip(img.bands, new, strict=False)], keep_meta=True)
+
+
+def _pair(op: str, a: Image, b: Image) -> list[tuple[str, Band, Band]]:
+    """Earth Engine's band matching for binary image operations."""
+    na, nb = len(a.bands), len(b.bands)
+    if na == 1 and nb != 1:
+        return [(bb.name, a.bands[0], bb) for bb in b.bands]
+    if nb == 1 and na != 1:
+        return [(ba.name, ba, b.bands[0]) for ba in a.bands]
+    if na != nb:
+        raise AlgorithmError(
+            f"Images must contain the same number of bands or only 1 band. Got {na} and {nb}."
+        )
+    return [(ba.name, ba, bb) for ba, bb in zip(a.bands, b.bands, strict=False)]
+
+
+def _arith_type(op: str, ta: PixelType, tb: PixelType) -> PixelType:
+    if ta.is_int and tb.is_int:
+        a0, a1, b0, b1 = ta.min, ta.max, tb.min, tb.max
+        if op == "add":
+            return PixelType.int_range(a0 + b0, a1 + b1)  # type: ignore[operator]
+        if op == "subtract":
+            return PixelType.int_range(a0 - b1, a1 - b0)  # type: ignore[operator]
+        if op == "multiply":
+            p = [a0 * b0, a0 * b1, a1 * b0, a1 * b1]  # type: ignore[operator]
+            return PixelType.int_range(min(p), max(p))
+        if op == "divide":
+            m = max(abs(a0), abs(a1))  # type: ignore[arg-type]
+            return PixelType.int_range(-m if a0 < 0 or b0 < 0 else 0, m)  # type: ignore[operator]
+        return PixelType.int_range(0, 1)
+    if op in ("gt", "gte", "lt", "lte", "eq", "neq"):
+        return PixelType.int_range(0, 1)
+    return ta.union(tb)
+
+
+def _compute(op: str, ta: PixelType, tb: PixelType, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    ints = ta.is_int and tb.is_int
+    if ints:
+        x, y = x.astype(np.int64, copy=False), y.astype(np.int64, copy=False)
+    else:
+        x, y = x.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
+    with np.errstate(all="ignore"):
+        if op == "add":
+            return x + y
+        if op == "subtract":
+            return x - y
+        if op == "multiply":
+            return x * y
+        if op == "divide":
+            zero = y == 0
+            safe = np.where(zero, 1, y)
+            q = (np.trunc(x / safe).astype(np.int64) if ints else x / safe)
+            return np.where(zero, 0, q)
+        cmp = {"gt": np.greater, "gte": np.greater_equal, "lt": np.less, "lte": np.less_equal,
+               "eq": np.equal, "neq": np.not_equal}[op]
+        return cmp(x, y).astype(np.uint8)
+
+
+def _binary(op: str, image1: Any, image2: Any) -> Image:
+    a, b = as_image(image1, "image1"), as_image(image2, "image2")
+    bands = []
+    for name, ba, bb in _pair(op, a, b):
+        ptype = _arith_type(op, ba.ptype, bb.ptype)
+
+        def render(g: Grid, ba: Band = ba, bb: Band = bb) -> Rendered:
+            (x, vx), (y, vy) = ba.render(g), bb.render(g)
+            return _compute(op, ba.ptype, bb.ptype, x, y), vx & vy
+
+        bands.append(Band(name, ptype, ba.grid or bb.grid, render))
+    return a.with_bands(bands)
+
+
+_BINARY_DOCS = {
+    "add": "Adds the first value to the second for each matched pair of bands in image1 and image2.",
+    "subtract": "Subtracts the second value from the first for each matched pair of bands in image1 and image2.",
+    "multiply": "Multiplies the first value by the second for each matched pair of bands in image1 and image2.",
+    "divide": "Divides the first value by the second, returning 0 for division by 0 for each matched pair of bands.",
+    "gt": "Returns 1 if and only if the first value is greater than the second.",
+    "gte": "Returns 1 if and only if the first value is greater than or equal to the second.",
+    "lt": "Returns 1 if and only if the first value is less than the second.",
+    "lte": "Returns 1 if and only if the first value is less than or equal to the second.",
+    "eq": "Returns 1 if and only if the first value is equal to the second.",
+    "neq": "Returns 1 if and only if the first value is not equal to the second.",
+}
+for _op, _doc in _BINARY_DOCS.items():
+    algorithm(f"Image.{_op}", "Image", "image1:Image, image2:Image", _doc)(
+        lambda ctx, image1, image2, _op=_op: _binary(_op, image1, image2)
+    )
+
+
+@algorithm(
+    "Image.normalizedDifference",
+    "Image",
+    "input:Image, bandNames:List<String>?=null",
+    "Computes the normalized difference between two bands: (first - second) / (first + second). "
+    "The output band is 'nd'; a negative value in either input masks the output pixel.",
+)
+def image_normalized_difference(ctx: Context, input: Any, bandNames: Any = None) -> Image:
+    img = as_image(input, "input")
+    if bandNames is None:
+        if len(img.bands) < 2:
+            raise AlgorithmError(f"Need 2 bands, got {len(img.bands)}.")
+        b1, b2 = img.bands[0], img.bands[1]
+    else:
+        names = as_str_list(bandNames, "bandNames")
+        if len(names) != 2:
+            raise AlgorithmError(f"Need exactly 2 band names, got {len(names)}.")
+        by = {b.name: b for b in img.bands}
+        for n in names:
+            if n not in by:
+                raise AlgorithmError(
+                    f"Pattern '{n}' did not match any bands. Available bands: [{', '.join(img.band_names)}]"
+                )
+        b1, b2 = by[names[0]], by[names[1]]
+
+    def render(g: Grid) -> Rendered:
+        (x, vx), (y, vy) = b1.render(g), b2.render(g)
+        x, y = x.astype(np.float64), y.astype(np.float64)
+        s = x + y
+        with np.errstate(all="ignore"):
+            nd = np.where(s == 0, 0.0, (x - y) / np.where(s == 0, 1.0, s))
+        valid = vx & vy & (x >= 0) & (y >= 0) & (s != 0)
+        return np.where(valid, nd, 0.0), valid
+
+    return img.with_bands([Band("nd", PixelType("FLOAT"), b1.grid or b2.grid, render)])
+
+
+def _masked(img: Image, mask: Image, combine: bool) -> Image:
+    """Mask each band of `img` by the matching mask band (or the only one); 0 in the mask masks."""
+    masks = mask.bands if len(mask.bands) == len(img.bands) else [mask.bands[0]] * len(img.bands)
+    bands = []
+    for ba, bm in zip(img.bands, masks, strict=False):
+
+        def render(g: Grid, ba: Band = ba, bm: Band = bm) -> Rendered:
+            (x, vx), (m, vm) = ba.render(g), bm.render(g)
+            keep = vm & (m != 0)
+            return x, (vx & keep) if combine else keep
+
+        bands.append(Band(ba.name, ba.ptype, ba.grid, render, dict(ba.extra)))
+    return img.with_bands(bands, keep_meta=True)
+
+
+@algorithm(
+    "Image.updateMask",
+    "Image",
+    "image:Image, mask:Image",
+    "Updates an image's mask at all positions where the existing mask is not zero.",
+)
+def image_update_mask(ctx: Context, image: Any, mask: Any) -> Image:
+    img, m = as_image(image, "image"), as_image(mask, "mask")
+    if len(m.bands) not in (1, len(img.bands)):
+        raise AlgorithmError(f"Mask must have 1 band or as many bands as the image ({len(img.bands)}).")
+    return _masked(img, m, combine=True)
+
+
+@algorithm(
+    "Image.mask",
+    "Image",
+    "image:Image, mask:Image?=null",
+    "Gets or sets an image's mask; with a mask, replaces the mask of the image.",
+)
+def image_mask(ctx: Context, image: Any, mask: Any = None) -> Image:
+    img = as_image(image, "image")
+    if mask is None:
+        def mk(b: Band) -> Band:
+            def render(g: Grid) -> Rendered:
+                return b.render(g)[1].astype(np.uint8), np.ones(g.shape, dtype=bool)
+
+            return Band(b.name, PixelType.int_range(0, 1), b.grid, render)
+        return img.with_bands([mk(b) for b in img.bands])
+    m = as_image(mask, "mask")
+    if len(m.bands) not in (1, len(img.bands)):
+        raise AlgorithmError(f"Mask must have 1 band or as many bands as the image ({len(img.bands)}).")
+    return _masked(img, m, combine=False)
+
+
+@algorithm(
+    "Image.unmask",
+    "Image",
+    "input:Image, value:Image?=null, sameFootprint:Boolean?=true",
+    "Replaces masked pixels with the given value (default 0).",
+)
+def image_unmask(ctx: Context, input: Any, value: Any = None, sameFootprint: Any = True) -> Image:
+    img = as_image(input, "input")
+    fill = as_image(0 if value is None else value, "value")
+    keep_footprint = sameFootprint is None or bool(sameFootprint)
+    bands = []
+    for name, ba, bf in _pair("unmask", img, fill):
+        def render(g: Grid, ba: Band = ba, bf: Band = bf) -> Rendered:
+            (x, vx), (f, vf) = ba.render(g), bf.render(g)
+            filled = vf & ba.footprint(g) if keep_footprint else vf  # sameFootprint: not beyond the input's
+            return np.where(vx, x, f), vx | filled
+
+        bands.append(Band(name, ba.ptype.union(bf.ptype), ba.grid, render, dict(ba.extra)))
+    return img.with_bands(bands, keep_meta=True)
+
+
+@algorithm(
+    "Image.addBands",
+    "Image",
+    "dstImg:Image, srcImg:Image, names:List<String>?=null, overwrite:Boolean?=false",
+    "Returns an image containing all bands copied from the first input and selected bands from the second.",
+)
+def image_add_bands(ctx: Context, dstImg: Any, srcImg: Any, names: Any = None, overwrite: Any = False) -> Image:
+    dst, src = as_image(dstImg, "dstImg"), as_image(srcImg, "srcImg")
+    add = src.bands if names is None else [b for b in src.bands if b.name in as_str_list(names, "names")]
+    out = list(dst.bands)
+    for b in add:
+        idx = next((i for i, x in enumerate(out) if x.name == b.name), None)
+        if idx is None:
+            out.append(b)
+        elif overwrite:
+            out[idx] = b
+        else:
+            # As Earth Engine does: a clashing name gets the first free suffix _1, _2, ...
+            taken = {x.name for x in out}
+            k = 1
+            while f"{b.name}_{k}" in taken:
+                k += 1
+            out.append(b.renamed(f"{b.name}_{k}"))
+    return dst.with_bands(out, keep_meta=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Collections
+# ---------------------------------------------------------------------------------------
+@algorithm("ImageCollection.load", "ImageCollection", "id:String, version:Long?=null", "Returns the image collection given its ID.")
+def collection_load(ctx: Context, id: Any, version: Any = None) -> ImageCollection:
+    if not isinstance(id, str):
+        raise ArgumentTypeError("id", "String", id)
+    rec = ctx.store.find(normalize_asset_name(id))
+    if rec is not None and rec.type != "IMAGE_COLLECTION":
+        hint = " Load it with Image.load (ee.Image)." if rec.type == "IMAGE" else ""
+        raise AlgorithmError(f"Asset '{id}' is {_asset_kind(rec.type)}, not an ImageCollection.{hint}")
+    if rec is None:
+        raise AlgorithmError(
+            f"ImageCollection asset '{id}' not found (does not exist or caller does not have access)."
+        )
+    return ctx.store.collection(rec)
+
+
+@algorithm("ImageCollection.fromImages", "ImageCollection", "images:List<Image>", "Returns the image collection containing the given images.")
+def collection_from_images(ctx: Context, images: Any) -> ImageCollection:
+    if not isinstance(images, list):
+        raise ArgumentTypeError("images", "List<Image>", images)
+    return ImageCollection([as_image(i, "images") for i in images])
+
+
+@algorithm("Collection.first", "Element", "collection:FeatureCollection", "Returns the first entry from a given collection.")
+def collection_first(ctx: Context, collection: Any) -> Image | None:
+    c = as_collection(collection, "collection")
+    return c.images[0] if c.images else None
+
+
+@algorithm("Collection.size", "Integer", "collection:FeatureCollection", "Returns the number of elements in the collection.")
+def collection_size(ctx: Context, collection: Any) -> int:
+    return len(as_collection(collection, "collection").images)
+
+
+def _prop(img: Image, key: str) -> Any:
+    return img.properties.get(key)
+
+
+def _sort_key(v: Any) -> tuple:
+    if v is None:
+        return (1, 0)
+    if isinstance(v, (int, float)):
+        return (0, 0, v)
+    return (0, 1, str(v))
+
+
+@algorithm(
+    "Collection.limit",
+    "FeatureCollection",
+    "collection:FeatureCollection, limit:Integer?=null, key:String?=null, ascending:Boolean?=true",
+    "Applies an ordering and limit to a given collection.",
+)
+def collection_limit(ctx: Context, collection: Any, limit: Any = None, key: Any = None, ascending: Any = True) -> ImageCollection:
+    c = as_collection(collection, "collection")
+    images = list(c.images)
+    if key is not None:
+        if not isinstance(key, str):
+            raise ArgumentTypeError("key", "String", key)
+        images.sort(key=lambda i: _sort_key(_prop(i, key)), reverse=not ascending)
+    if limit is not None:
+        if not _is_number(limit):
+            raise ArgumentTypeError("limit", "Integer", limit)
+        images = images[: max(int(limit), 0)]
+    return c.derived(images)
+
+
+@algorithm(
+    "Collection.filter",
+    "FeatureCollection",
+    "collection:FeatureCollection, filter:Object",
+    "Applies a filter to a given collection.",
+)
+def collection_filter(ctx: Context, collection: Any, filter: Any) -> ImageCollection:
+    c = as_collection(collection, "collection")
+    if not isinstance(filter, Filter):
+        raise AlgorithmError("The eerest emulator supports only Filter objects (not filter strings).")
+    return c.derived([i for i in c.images if filter.test(i)])
+
+
+@algorithm(
+    "Collection.map",
+    "FeatureCollection",
+    "collection:FeatureCollection, baseAlgorithm:Algorithm, dropNulls:Boolean?=false",
+    "Maps an algorithm over a collection.",
+)
+def collection_map(ctx: Context, collection: Any, baseAlgorithm: Any, dropNulls: Any = False) -> ImageCollection:
+    c = as_collection(collection, "collection")
+    if not callable(baseAlgorithm):
+        raise ArgumentTypeError("baseAlgorithm", "Algorithm", baseAlgorithm)
+    from ._values import Feature
+
+    kind = Feature if _is_feature_collection(c) else Image
+    out = []
+    for img in c.images:
+        r = baseAlgorithm(img)
+        if r is None and dropNulls:
+            continue
+        if not isinstance(r, kind):
+            raise AlgorithmError(f"The mapped function must return a {kind.__name__}, got {type_name(r)}.")
+        out.append(r)
+    return c.derived(out)
+
+
+@algorithm("Element.set", "Element", "object:Element, key:String, value:Object?=null", "Overrides one property of an element.")
+def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Any:
+    from ._values import Feature
+
+    if isinstance(object, ImageCollection):
+        return type(object)(list(object.images), {**object.properties, str(key): value}, dict(object.meta))
+    if isinstance(object, Feature):
+        return Feature(object.geometry, {**object.properties, str(key): value})
+    img = as_image(object, "object")
+    out = Image(list(img.bands), dict(img.properties), dict(img.meta))
+    out.properties[str(key)] = value
+    return out
+
+
+@algorithm("Element.get", "Object", "object:Element, property:String", "Extract a property from an element.")
+def element_get(ctx: Context, object: Any, property: Any) -> Any:
+    from ._values import Feature
+
+    if isinstance(object, (ImageCollection, Feature)):
+        return object.properties.get(property)
+    return as_image(object, "object").properties.get(property)
+
+
+def _render_stack(bands: list[Band], g: Grid) -> tuple[np.ndarray, np.ndarray]:
+    vals = np.stack([b.render(g)[0].astype(np.float64) for b in bands])
+    valid = np.stack([b.render(g)[1] for b in bands])
+    return vals, valid
+
+
+def _bands_by_name(c: ImageCollection) -> list[tuple[str, list[Band]]]:
+    names: list[str] = []
+    for img in c.images:
+        for n in img.band_names:
+            if n not in names:
+                names.append(n)
+    return [(n, [b for img in c.images for b in img.bands if b.name == n]) for n in names]
+
+
+@algorithm(
+    "ImageCollection.mosaic",
+    "Image",
+    "collection:ImageCollection",
+    "Composites all the images in a collection, using the mask; later images are on top.",
+)
+def collection_mosaic(ctx: Context, collection: Any) -> Image:
+    c = as_image_collection(collection, "collection")
+    bands = []
+    for name, bs in _bands_by_name(c):
+        ptype = bs[0].ptype
+        for b in bs[1:]:
+            ptype = ptype.union(b.ptype)
+
+        def render(g: Grid, bs: list[Band] = bs, ptype: PixelType = ptype) -> Rendered:
+            out = np.zeros(g.shape, dtype=ptype.dtype)
+            ok = np.zeros(g.shape, dtype=bool)
+            for b in bs:
+                x, v = b.render(g)
+                out[v] = x[v]
+                ok |= v
+            return out, ok
+
+        bands.append(Band(name, ptype, bs[0].grid, render))
+    return Image(bands)
+
+
+_REDUCERS = ("median", "mean", "min", "max", "sum", "count", "mode", "product", "and", "or")
+
+
+def _reduce(c: ImageCollection, reducer: Reducer, suffix: bool) -> Image:
+    """Per-pixel reduction of the images' bands, matched by name; masked pixels are left out."""
+    bands = []
+    n = len(c.images)
+    for name, bs in _bands_by_name(c):
+        t = bs[0].ptype
+        for b in bs[1:]:
+            t = t.union(b.ptype)
+        for kind, outputs in reducer.parts:
+            for out_name in outputs:
+                band_name = f"{name}_{out_name}" if suffix else name
+                bands.append(Band(band_name, _reduced_type(kind, t, n), bs[0].grid, _reduce_renderer(bs, reducer, out_name)))
+    return Image(bands)
+
+
+def _reduced_type(kind: str, t: PixelType, n: int) -> PixelType:
+    if kind in ("min", "max", "first", "last", "mode"):
+        return t
+    if kind == "sum":
+        return PixelType.int_range(min(0, t.min * n), max(0, t.max * n)) if t.is_int else PixelType("DOUBLE")  # type: ignore[operator]
+    if kind in ("count", "countDistinct"):
+        return PixelType.int_range(0, max(n, 1))
+    if kind in ("anyNonZero", "allNonZero", "and", "or"):
+        return PixelType.int_range(0, 1)
+    return PixelType("DOUBLE")
+
+
+def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str) -> Callable[[Grid], Rendered]:
+    def render(g: Grid) -> Rendered:
+        vals, valid = _render_stack(bs, g)
+        any_valid = valid.any(axis=0)
+        got = reducer.pixelwise(np.where(valid, vals, np.nan))
+        assert got is not None
+        r = got[out_name]
+        if out_name == "count" or reducer.kind == "count":
+            return r, np.ones(g.shape, dtype=bool)
+        return np.where(any_valid, np.nan_to_num(r), 0), np.asarray(any_valid)
+
+    return render
+
+
+for _kind in _REDUCERS:
+    algorithm(
+        f"reduce.{_kind}",
+        "Image",
+        "collection:ImageCollection",
+        f"Reduces an image collection by calculating the {_kind} of all values at each pixel across the stack "
+        "of all matching bands. Bands are matched by name.",
+    )(lambda ctx, collection, _kind=_kind: _reduce(as_image_collection(collection, "collection"), _simple(_kind), suffix=False))
+
+
+def _simple(kind: str) -> Reducer:
+    from ._reducers import simple
+
+    return simple(kind)
+
+
+@algorithm(
+    "ImageCollection.reduce",
+    "Image",
+    "collection:ImageCollection, reducer:Reducer, parallelScale:Float?=1",
+    "Applies a reducer across all of the images in a collection; output bands are named '<band>_<reducer>'.",
+)
+def collection_reduce(ctx: Context, collection: Any, reducer: Any, parallelScale: Any = 1) -> Image:
+    c = as_image_collection(collection, "collection")
+    if not isinstance(reducer, Reducer):
+        raise ArgumentTypeError("reducer", "Reducer", reducer)
+    if reducer.pixelwise(np.zeros((1, 1, 1))) is None:
+        raise AlgorithmError(f"The eerest emulator cannot apply the reducer [{', '.join(reducer.outputs)}] per pixel.")
+    return _reduce(c, reducer, suffix=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Dates and filters
+# ---------------------------------------------------------------------------------------
+def _to_ms(v: Any, arg: str) -> int:
+    if isinstance(v, Date):
+        return v.millis
+    if _is_number(v):
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return parse_time_ms(v)
+        except ValueError:
+            raise AlgorithmError(f"Unable to parse date '{v}'.") from None
+    raise ArgumentTypeError(arg, "Date", v)
+
+
+@algorithm("Date", "Date", "value:Object, timeZone:String?=null", "Creates a Date (milliseconds since the epoch).")
+def date(ctx: Context, value: Any, timeZone: Any = None) -> Date:
+    return Date(_to_ms(value, "value"))
+
+
+@algorithm(
+    "DateRange",
+    "DateRange",
+    "start:Object, end:Object?=null, timeZone:String?=null",
+    "Creates a DateRange with the given start (inclusive) and end (exclusive).",
+)
+def date_range(ctx: Context, start: Any, end: Any = None, timeZone: Any = None) -> DateRange:
+    s = _to_ms(start, "start")
+    return DateRange(s, s + 1 if end is None else _to_ms(end, "end"))
+
+
+_FILTER_ARGS = "leftField:String?=null, rightValue:Object?=null, rightField:String?=null, leftValue:Object?=null"
+
+
+def _binary_filter(name: str, test: Callable[[Any, Any], bool], description: str) -> None:
+    def make(ctx: Context, leftField: Any = None, rightValue: Any = None, rightField: Any = None, leftValue: Any = None) -> Filter:
+        if (leftField is None) == (leftValue is None) and leftField is None:
+            raise AlgorithmError("Either leftField or leftValue must be specified.")
+
+        def pred(img: Image) -> bool:
+            left = _plain(_prop(img, leftField) if leftField is not None else leftValue)
+            right = _plain(_prop(img, rightField) if rightField is not None else rightValue)
+            if left is None or right is None:
+                return False
+            try:
+                return bool(test(left, right))
+            except TypeError:
+                return False
+
+        return Filter(pred)
+
+    algorithm(name, "Filter", _FILTER_ARGS, description)(make)
+
+
+def _plain(v: Any) -> Any:
+    """Dates compare as milliseconds in filters."""
+    return v.millis if isinstance(v, Date) else v
+
+
+def _contains(rng: Any, value: Any) -> bool:
+    if isinstance(rng, DateRange):
+        v = value if _is_number(value) else parse_time_ms(value)
+        return rng.start <= v < rng.end
+    raise TypeError
+
+
+_binary_filter("Filter.equals", lambda a, b: a == b, "A filter that passes if the operands are equal.")
+_binary_filter("Filter.notEquals", lambda a, b: a != b, "A filter that passes if the operands are not equal.")
+_binary_filter("Filter.lessThan", lambda a, b: a < b, "A filter that passes if the left operand is less than the right.")
+_binary_filter("Filter.lessThanOrEquals", lambda a, b: a <= b, "A filter that passes if the left operand is less than or equal to the right.")
+_binary_filter("Filter.greaterThan", lambda a, b: a > b, "A filter that passes if the left operand is greater than the right.")
+_binary_filter("Filter.greaterThanOrEquals", lambda a, b: a >= b, "A filter that passes if the left operand is greater than or equal to the right.")
+_binary_filter("Filter.inList", lambda a, b: a in b, "A filter that passes if the left operand is in the right operand, a list.")
+_binary_filter("Filter.listContains", lambda a, b: b in a, "A filter that passes if the left operand, a list, contains the right.")
+_binary_filter("Filter.dateRangeContains", _contains, "A filter that passes if the left operand, a date range, contains the right operand, a date.")
+
+
+def _as_filters(v: Any, arg: str) -> list[Filter]:
+    if isinstance(v, list) and all(isinstance(f, Filter) for f in v):
+        return v
+    raise ArgumentTypeError(arg, "List<Filter>", v)
+
+
+@algorithm("Filter.and", "Filter", "filters:List<Filter>", "Combines two or more filters using boolean AND.")
+def filter_and(ctx: Context, filters: Any) -> Filter:
+    fs = _as_filters(filters, "filters")
+    return Filter(lambda img: all(f.test(img) for f in fs))
+
+
+@algorithm("Filter.or", "Filter", "filters:List<Filter>", "Combines two or more filters using boolean OR.")
+def filter_or(ctx: Context, filters: Any) -> Filter:
+    fs = _as_filters(filters, "filters")
+    return Filter(lambda img: any(f.test(img) for f in fs))
+
+
+@algorithm("Filter.not", "Filter", "filter:Filter", "Returns a filter that passes if the given filter fails.")
+def filter_not(ctx: Context, filter: Any) -> Filter:
+    if not isinstance(filter, Filter):
+        raise ArgumentTypeError("filter", "Filter", filter)
+    return Filter(lambda img: not filter.test(img))
+
+
+# The other algorithm families register themselves on import.
+from . import (  # noqa: E402,F401
+    _alg_collections,
+    _alg_geometry,
+    _alg_image,
+    _alg_regions,
+    _alg_spatial,
+    _alg_values,
+    _image_expression,
+)
