@@ -2,6 +2,7 @@
 # eerest/__init__.py reads it too, to import each name when it is first used.
 from . import errors as errors
 from . import limits as limits
+from . import tiling as tiling
 from . import v1 as v1
 from . import v1alpha as v1alpha
 from . import v1beta as v1beta
