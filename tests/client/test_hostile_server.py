@@ -111,7 +111,7 @@ def test_hostile_json_answer_is_a_typed_error(case: str, kind: str, server: Scri
     reply, expected, match = HOSTILE[case]
     server.default = reply
     with pytest.raises(eerest.EERestError) as info:
-        call(kind, server.url, get_asset)
+        call(kind, server.url, get_asset).to_dict()  # responses convert lazily: to_dict reads every field
     err = info.value
     assert isinstance(err, expected), repr(err)
     assert match in str(err)
