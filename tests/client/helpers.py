@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 from google.auth.credentials import AnonymousCredentials
 
@@ -10,13 +11,13 @@ def version(name: str) -> ModuleType:
     return importlib.import_module(f"eerest.{name}")
 
 
-def client(name: str, url: str, **kw):
+def client(name: str, url: str, **kw: Any) -> Any:
     kw.setdefault("credentials", AnonymousCredentials())
     kw.setdefault("max_retries", 0)
     return version(name).Client("my-proj", base_url=url, **kw)
 
 
-def async_client(name: str, url: str, **kw):
+def async_client(name: str, url: str, **kw: Any) -> Any:
     kw.setdefault("credentials", AnonymousCredentials())
     kw.setdefault("max_retries", 0)
     return version(name).AsyncClient("my-proj", base_url=url, **kw)

@@ -9,6 +9,7 @@ import socket
 from typing import Any
 
 import pytest
+
 from eerest_emulator import _app, _server
 
 from .conftest import SCENE, grid

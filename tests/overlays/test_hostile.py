@@ -55,7 +55,8 @@ def test_hostile_body(case: str, flavour: tuple[str, str], raw_server: RawServer
     raw_server.routes[":computePixels"] = reply
     with pytest.raises(ResponseDecodeError, match=match) as info:
         _compute(flavour, raw_server.url)
-    assert "computePixels" in str(info.value) or "body" in str(info.value)
+    if case not in ("shorter-than-content-length", "cut-mid-body"):  # cut while reading: the body's own message
+        assert "computePixels" in str(info.value)  # a decoding error names the method
 
 
 def test_close_delimited_body_is_read(flavour: tuple[str, str], raw_server: RawServer) -> None:

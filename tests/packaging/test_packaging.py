@@ -300,19 +300,19 @@ def test_twine_check_strict(build: Build) -> None:
 
 @pytest.mark.network
 def test_fresh_venv_smoke(
-    fresh_venv: Path, emulator_build: Build, pip_install: Callable[..., None], tmp_path: Path
+    fresh_venv: Path, build: Build, emulator_build: Build, pip_install: Callable[..., None], tmp_path: Path
 ) -> None:
     """The eerest wheel alone, with its runtime dependencies from the index and no extras:
     every module and version imports, clients build, and neither an emulator nor a pytest
-    plugin came with it. Then with the eerest-emulator wheel added: calls against its
-    bundled emulator work."""
+    plugin came with it. Then ``eerest[emulator]`` (resolved to the eerest-emulator wheel
+    built here): calls against its bundled emulator work."""
     installed = _installed(fresh_venv)
     assert {NAME, *RUNTIME_IMPORTS.values()} <= installed
     assert not installed & {"eerest-emulator", "tifffile", "pillow", "earthengine-api", "pytest", "jinja2", "black"}, installed
     _pip_check(fresh_venv)
     _smoke(fresh_venv, tmp_path, "--sdk-only")
 
-    pip_install(fresh_venv, emulator_build.wheel)
+    pip_install(fresh_venv, "--find-links", emulator_build.wheel.parent, f"{build.wheel}[emulator]")
     installed = _installed(fresh_venv)
     assert {"eerest-emulator", "numpy", "tifffile", "pillow"} <= installed
     assert not installed & {"earthengine-api", "pytest"}, installed

@@ -105,6 +105,13 @@ class Grid:
         return _pyproj_crs(code).to_epsg() if code else None
 
     @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) of a grid with dimensions."""
+        if self.width is None or self.height is None:
+            raise ValueError("grid without dimensions")
+        return self.height, self.width
+
+    @property
     def has_shear(self) -> bool:
         return self.shear_x != 0.0 or self.shear_y != 0.0
 
