@@ -441,3 +441,23 @@ def test_large_body_shorter_than_announced(server: ScriptedServer, direct_reads:
     server.default = Reply(body[:-10], content_length=len(body))
     with pytest.raises(eerest.ResponseDecodeError, match="incomplete"):
         call("sync", server.url, lambda c: compute_npy(c, grid=BIG_GRID))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_closed_client_raises_a_typed_error(kind: str, server: ScriptedServer) -> None:
+    def closed(c: Any) -> Any:
+        if kind == "sync":
+            c.projects.assets.get(name=ASSET)
+            c.close()
+            return c.projects.assets.get(name=ASSET)
+
+        async def run() -> Any:
+            await c.projects.assets.get(name=ASSET)
+            await c.close()
+            return await c.projects.assets.get(name=ASSET)
+
+        return run()
+
+    server.default = Reply(b'{"name": "projects/p/assets/a"}')
+    with pytest.raises(eerest.InvalidRequestError, match="closed"):
+        call(kind, server.url, closed)

@@ -472,6 +472,8 @@ class SyncClientBase(_ClientBase[httpx.Client]):
             response = self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
         if not response.is_success:
             try:
                 content = read_error_body(response)
@@ -575,6 +577,8 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
         if not response.is_success:
             try:
                 content = await aread_error_body(response)
