@@ -486,6 +486,8 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
             response = self._limiter.send(self._http, request)
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
         if not response.is_success:
             try:
                 content = read_error_body(response)
@@ -589,6 +591,8 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
             response = await self._limiter.asend(self._http, request)
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
         if not response.is_success:
             try:
                 content = await aread_error_body(response)
