@@ -7,6 +7,7 @@
     nox -s lint typecheck build
     nox -s update_schema -- SOURCE [--version V] [--fail-on-breaking]
     nox -s benchmarks
+    nox -s corpus         # the generator over every discovery document google-api-python-client ships
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ def check(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite: the drift check, then pytest (unit, client, emulator, packaging)."""
+    """The whole test suite: the drift check, then pytest with every tier (``-m ""`` undoes the
+    default ``-m "not slow"`` of the inner loop: codegen, packaging and typing tests run too)."""
     session.install(*SDK_AND_EMULATOR, *CODEGEN, *TESTS)
     session.run("python", "-m", "codegen", "check")
-    session.run("python", "-m", "pytest", "-q", *session.posargs)
+    session.run("python", "-m", "pytest", "-q", "-m", "", *session.posargs)
 
 
 @nox.session
@@ -60,9 +62,22 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy, clean on generated/ and codegen/ (and the runtime they use)."""
-    session.install(*SDK_AND_EMULATOR, *CODEGEN, "mypy==2.4.1", "types-PyYAML")
+    """mypy (strict, warn_unused_ignores) on src/eerest, generated/, codegen/ and the test helpers."""
+    session.install(*SDK_AND_EMULATOR, *CODEGEN, *TESTS, "types-PyYAML")
     session.run("mypy")
+
+
+@nox.session
+def corpus(session: nox.Session) -> None:
+    """Generate, import, construct and compare on the wire (with google-api-python-client) a
+    package for every discovery document that client ships, in two processes with different
+    PYTHONHASHSEEDs whose outputs must be byte-identical. Not in the default run (minutes).
+
+        nox -s corpus                              # every document
+        nox -s corpus -- --only storage.v1 drive.v3 --keep out/corpus
+    """
+    session.install("-e", ".", *CODEGEN, *TESTS)
+    session.run("python", "-m", "codegen.corpus", *session.posargs)
 
 
 @nox.session

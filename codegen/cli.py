@@ -13,7 +13,7 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["diff"]:
-        from codegen.diff import main as diff_main
+        from codegen.diff_report import main as diff_main
 
         return diff_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)

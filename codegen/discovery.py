@@ -8,9 +8,10 @@ enums (hoisted into named types), ``enumDeprecated``, ``readOnly`` and ``depreca
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from codegen.ir import (
@@ -18,6 +19,7 @@ from codegen.ir import (
     EnumType,
     EnumValue,
     Field,
+    MediaUpload,
     Message,
     Method,
     Pagination,
@@ -27,15 +29,53 @@ from codegen.ir import (
 )
 from codegen.naming import constant_name, pascal_case, safe_identifier, snake_case
 
-__all__ = ["Options", "OverlayBinding", "load_api", "DiscoveryError"]
+__all__ = ["GLOBAL_PARAMS", "ROOT_RESOURCE", "DiscoveryError", "Options", "OverlayBinding", "load_api"]
 
 # Keyword arguments every generated method takes besides the API's own.
 RESERVED_KWARGS = frozenset({"self", "timeout", "extra_headers", "extra_query", "extra_body"})
 _PROJECT_PATTERN = "^projects/[^/]+$"
+# Global ("system") parameters every method accepts, exposed as typed keyword arguments.
+# The rest are the transport's business (alt, uploadType, upload_protocol, callback,
+# $.xgafv) or credentials, which never belong in a call (key, access_token, oauth_token).
+GLOBAL_PARAMS = ("fields", "prettyPrint", "quotaUser")
+# Attribute names a resource or client class already has.
+_RESOURCE_ATTRIBUTES = frozenset({"with_streaming_response"})
+_CLIENT_ATTRIBUTES = frozenset({"close", "project", "base_url", "timeout", "max_retries"})
+#: The attribute of the client that holds methods declared at the top level of a document.
+ROOT_RESOURCE = "root"
+#: Names ``types.py`` needs for itself (imports, datamodel-code-generator's root model). A
+#: schema named like one of them gets the suffix ``Model`` (gmail's ``Message`` is
+#: ``types.MessageModel``), then a number if that is taken too.
+RESERVED_TYPE_NAMES = frozenset(
+    {
+        "annotations", "Any", "AwareDatetime", "Base64Bytes", "BaseModel", "ConfigDict", "Date", "Dict", "Double",
+        "Duration", "Enum", "Field", "FieldMask", "Int64", "List", "Literal", "Message", "Model", "OpenEnum",
+        "Optional", "RootModel", "Timestamp", "UInt64", "Union",
+    }
+)
+_MEDIA_SIZE_UNITS = {"KB": 10, "MB": 20, "GB": 30, "TB": 40}
 
 
 class DiscoveryError(ValueError):
     """The document is not a discovery document we can read; the message says where."""
+
+
+def _typed_errors(load: Callable[..., Api]) -> Callable[..., Api]:
+    """Any malformed document is a :class:`DiscoveryError` saying what was wrong, never a
+    bare KeyError/TypeError from deep inside the reader."""
+
+    @functools.wraps(load)
+    def wrapped(doc: Mapping[str, Any], *args: Any, **kwargs: Any) -> Api:
+        if not isinstance(doc, Mapping):
+            raise DiscoveryError(f"a discovery document is a JSON object, not {type(doc).__name__}")
+        try:
+            return load(doc, *args, **kwargs)
+        except DiscoveryError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
+            raise DiscoveryError(f"malformed discovery document ({type(exc).__name__}: {exc})") from exc
+
+    return wrapped
 
 
 @dataclass(frozen=True)
@@ -57,25 +97,20 @@ class Options:
     source: str = ""
 
 
+@_typed_errors
 def load_api(doc: Mapping[str, Any], options: Options = Options()) -> Api:
-    """Build the IR for ``doc``, keeping only the methods asked for and what they reach."""
+    """Build the IR for ``doc``, keeping only the methods asked for and what they reach.
+
+    Python names that would collide are renamed deterministically (see ``_Reader``), and
+    every method the document declares (and ``include_methods`` selects) must be
+    reachable on the client, or generation fails (``check_reachable``).
+    """
     if doc.get("kind") != "discovery#restDescription":
         raise DiscoveryError("not a discovery document: 'kind' is not 'discovery#restDescription'")
+    doc = _rename_reserved_schemas(doc)
     schemas = _Schemas(doc.get("schemas") or {}, options.enum_names)
-    api_name = doc["name"]
-    resources = tuple(
-        r
-        for r in (
-            _read_resource(name, body, (), api_name, schemas, options)
-            for name, body in sorted((doc.get("resources") or {}).items())
-        )
-        if r is not None
-    )
-    # Methods at the top level (rare, but real) live on a resource named after the API.
-    top_methods = _read_methods(doc.get("methods") or {}, (), api_name, schemas, options)
-    if top_methods:
-        resources = (Resource(api_name, "_api", "Api", top_methods, ()), *resources)
-
+    reader = _Reader(doc, schemas, options)
+    resources = reader.resources()
     roots: list[TypeRef] = []
     for resource in resources:
         for r in resource.walk():
@@ -83,12 +118,12 @@ def load_api(doc: Mapping[str, Any], options: Options = Options()) -> Api:
                 roots.extend(TypeRef("message", name=n) for n in (m.request, m.response) if n)
     messages, enums = schemas.reachable(roots)
     scopes = tuple(sorted(((doc.get("auth") or {}).get("oauth2") or {}).get("scopes") or {}))
-    return Api(
+    api = Api(
         id=doc["id"],
-        name=api_name,
+        name=doc["name"],
         version=doc["version"],
         revision=str(doc.get("revision", "")),
-        title=doc.get("title", api_name),
+        title=doc.get("title", doc["name"]),
         description=_text(doc.get("description")),
         root_url=doc.get("rootUrl", ""),
         service_path=doc.get("servicePath", ""),
@@ -101,6 +136,61 @@ def load_api(doc: Mapping[str, Any], options: Options = Options()) -> Api:
         enums=enums,
         source=options.source,
     )
+    check_reachable(api, reader.expected_ids)
+    return api
+
+
+def _rename_reserved_schemas(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``doc`` with schemas named in ``RESERVED_TYPE_NAMES`` renamed, ``$ref``s included."""
+    raw = doc.get("schemas") or {}
+    taken = set(raw) | RESERVED_TYPE_NAMES
+    renamed = {name: _unique(name + "Model", taken) for name in sorted(raw) if name in RESERVED_TYPE_NAMES}
+    if not renamed:
+        return doc
+
+    def rewrite(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {
+                k: (renamed.get(v, v) if k == "$ref" and isinstance(v, str) else rewrite(v)) for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [rewrite(v) for v in value]
+        return value
+
+    out = dict(rewrite(doc))
+    out["schemas"] = {renamed.get(k, k): v for k, v in out["schemas"].items()}
+    return out
+
+
+def check_reachable(api: Api, expected_ids: Iterable[str]) -> None:
+    """Fail if a method of the document would not be reachable on the generated client:
+    missing from the IR, or hidden by another attribute or class of the same name."""
+    problems: list[str] = []
+    found = {m.id for m in api.all_methods() if not m.media_download}
+    problems.extend(f"{i}: not generated" for i in sorted(set(expected_ids) - found))
+    classes: dict[str, str] = {}
+    spec_names: dict[str, str] = {}
+
+    def attributes(owner: str, names: list[tuple[str, str]], reserved: frozenset[str]) -> None:
+        seen: dict[str, str] = {}
+        for py_name, what in names:
+            if py_name in reserved or py_name in seen or not py_name.isidentifier():
+                problems.append(f"{owner}.{py_name}: {what} is hidden by {seen.get(py_name, 'a built-in attribute')}")
+            seen[py_name] = what
+
+    attributes("Client", [(r.py_name, r.name) for r in api.resources], _CLIENT_ATTRIBUTES)
+    for r in api.all_resources():
+        if r.class_name in classes:
+            problems.append(f"class {r.class_name}Resource: both {classes[r.class_name]} and {r.name}")
+        classes[r.class_name] = r.name
+        names = [(m.py_name, m.id) for m in r.methods] + [(c.py_name, c.name) for c in r.resources]
+        attributes(r.class_name + "Resource", names, _RESOURCE_ATTRIBUTES)
+        for m in r.methods:
+            if m.spec_name in spec_names:
+                problems.append(f"{m.spec_name}: both {spec_names[m.spec_name]} and {m.id}")
+            spec_names[m.spec_name] = m.id
+    if problems:
+        raise DiscoveryError("methods would be unreachable on the client:\n  " + "\n  ".join(problems))
 
 
 def _text(value: Any) -> str:
@@ -257,114 +347,175 @@ class _Schemas:
         )
 
 
-def _unique(name: str, used: set[str]) -> str:
+def _unique(name: str, used: set[str], suffix: str = "") -> str:
+    """``name``, or with ``suffix`` (default: a number from 2) appended until unused."""
     candidate, n = name, 1
     while candidate in used:
         n += 1
-        candidate = f"{name}{n}"
+        candidate = candidate + suffix if suffix else f"{name}{n}"
     used.add(candidate)
     return candidate
 
 
-def _read_resource(
-    name: str,
-    body: Mapping[str, Any],
-    parents: tuple[str, ...],
-    api_name: str,
-    schemas: _Schemas,
-    options: Options,
-) -> Resource | None:
-    path = (*parents, name)
-    methods = _read_methods(body.get("methods") or {}, path, api_name, schemas, options)
-    children = tuple(
-        r
-        for r in (
-            _read_resource(n, b, path, api_name, schemas, options)
-            for n, b in sorted((body.get("resources") or {}).items())
-        )
-        if r is not None
-    )
-    if not methods and not children:
+def _media_size(value: str) -> int | None:
+    """``"10GB"`` -> bytes, as google-api-python-client reads ``maxSize``; None: no limit."""
+    value = value.strip()
+    if len(value) < 2:
         return None
-    reserved = {m.py_name for m in methods}
-    return Resource(
-        name=name,
-        py_name=safe_identifier(snake_case(name), frozenset(reserved | {"with_streaming_response"})),
-        class_name="".join(pascal_case(p) for p in path),
-        methods=methods,
-        resources=children,
-    )
+    shift = _MEDIA_SIZE_UNITS.get(value[-2:].upper())
+    size = int(value[:-2]) << shift if shift is not None else int(value)
+    return size or None
 
 
-def _read_methods(
-    raw: Mapping[str, Any],
-    path: tuple[str, ...],
-    api_name: str,
-    schemas: _Schemas,
-    options: Options,
-) -> tuple[Method, ...]:
-    methods = []
-    for name, body in sorted(raw.items()):
-        method_id = body.get("id") or ".".join((api_name, *path, name))
-        short_id = method_id[len(api_name) + 1 :] if method_id.startswith(api_name + ".") else method_id
-        if options.include_methods and short_id not in options.include_methods:
-            continue
-        methods.append(_read_method(name, body, method_id, schemas, options.overlays.get(short_id)))
-    return tuple(methods)
+class _Reader:
+    """The resource tree of one document, named for Python.
 
+    Renaming, in document order (names sorted), so the same document always gives the
+    same names: within a class, methods are named first, then their ``_media`` twins, then
+    child resources; a name already taken (or a built-in attribute) gets a trailing ``_``
+    until it is free (``accounts`` -> ``accounts_``). Resource classes are named by their
+    path (``projects.locations`` -> ``ProjectsLocations``); a class name already taken
+    gets a number (``ProjectsLocations2``). Methods declared at the top of the document
+    live on ``client.root``.
+    """
 
-def _read_method(
-    name: str,
-    body: Mapping[str, Any],
-    method_id: str,
-    schemas: _Schemas,
-    overlay: OverlayBinding | None,
-) -> Method:
-    used: set[str] = set(RESERVED_KWARGS)
-    raw_params = body.get("parameters") or {}
-    order = list(body.get("parameterOrder") or [])
-    names = order + sorted(p for p in raw_params if p not in order)
-    params = tuple(_read_param(p, raw_params[p], used) for p in names if p in raw_params)
-    for p in re.findall(r"{\+?([^}]+)}", body["path"]):
-        if p not in raw_params:
-            raise DiscoveryError(f"{method_id}: path parameter {{{p}}} is not declared")
+    def __init__(self, doc: Mapping[str, Any], schemas: _Schemas, options: Options) -> None:
+        self.doc = doc
+        self.api_name: str = doc["name"]
+        self.schemas = schemas
+        self.options = options
+        self.classes: set[str] = set()
+        self.expected_ids: list[str] = []
+        raw_globals = doc.get("parameters") or {}
+        self.global_params = {name: raw_globals[name] for name in GLOBAL_PARAMS if name in raw_globals}
 
-    request = (body.get("request") or {}).get("$ref")
-    response = (body.get("response") or {}).get("$ref")
-    body_fields: tuple[Field, ...] = ()
-    if request:
-        req_type = schemas.resolve(TypeRef("message", name=request))
-        if req_type.kind == "message" and req_type.name in schemas.messages:
-            body_fields = tuple(
-                Field(f.name, _unique(f.py_name, used), schemas.resolve(f.type), f.description, f.read_only, f.deprecated)
-                for f in schemas.messages[req_type.name].fields
-                if not f.read_only
+    def resources(self) -> tuple[Resource, ...]:
+        used = set(_CLIENT_ATTRIBUTES)
+        found = []
+        if self.doc.get("methods"):
+            found.append(self._resource(ROOT_RESOURCE, {"methods": self.doc["methods"]}, (), used))
+        for name, body in sorted((self.doc.get("resources") or {}).items()):
+            found.append(self._resource(name, body, (name,), used))
+        return tuple(r for r in found if r is not None)
+
+    def _resource(
+        self, name: str, body: Mapping[str, Any], path: tuple[str, ...], used: set[str]
+    ) -> Resource | None:
+        methods = self._methods(body.get("methods") or {}, path)
+        taken = set(_RESOURCE_ATTRIBUTES)
+        methods = tuple(replace(m, py_name=_unique(m.py_name, taken, "_")) for m in methods)
+        children = []
+        for child_name, child_body in sorted((body.get("resources") or {}).items()):
+            child = self._resource(child_name, child_body, (*path, child_name), taken)
+            if child is not None:
+                children.append(child)
+        if not methods and not children:
+            return None
+        class_name = _unique("".join(pascal_case(p) for p in path) or "Root", self.classes)
+        return Resource(
+            name=name,
+            py_name=_unique(safe_identifier(snake_case(name)), used, "_"),
+            class_name=class_name,
+            methods=methods,
+            resources=tuple(children),
+        )
+
+    def _methods(self, raw: Mapping[str, Any], path: tuple[str, ...]) -> tuple[Method, ...]:
+        methods: list[Method] = []
+        twins: list[Method] = []
+        for name, body in sorted(raw.items()):
+            method_id = body.get("id") or ".".join((self.api_name, *path, name))
+            short_id = method_id[len(self.api_name) + 1 :] if method_id.startswith(self.api_name + ".") else method_id
+            if self.options.include_methods and short_id not in self.options.include_methods:
+                continue
+            self.expected_ids.append(method_id)
+            method = self._method(name, body, method_id, self.options.overlays.get(short_id))
+            methods.append(method)
+            if body.get("supportsMediaDownload") and not method.binary_response:
+                twins.append(
+                    replace(
+                        method,
+                        py_name=method.py_name + "_media",
+                        media_download=True,
+                        pagination=None,
+                        media_upload=None,
+                        description=f"{method.description} Returns the media (``alt=media``) as bytes.".strip(),
+                    )
+                )
+        return (*methods, *twins)
+
+    def _method(self, name: str, body: Mapping[str, Any], method_id: str, overlay: OverlayBinding | None) -> Method:
+        schemas = self.schemas
+        used: set[str] = set(RESERVED_KWARGS)
+        raw_params = body.get("parameters") or {}
+        order = list(body.get("parameterOrder") or [])
+        names = order + sorted(p for p in raw_params if p not in order)
+        params = [_read_param(p, raw_params[p], used) for p in names if p in raw_params]
+        for p in re.findall(r"{\+?([^}]+)}", body["path"]):
+            if p not in raw_params:
+                raise DiscoveryError(f"{method_id}: path parameter {{{p}}} is not declared")
+
+        request = (body.get("request") or {}).get("$ref")
+        response = (body.get("response") or {}).get("$ref")
+        body_fields: tuple[Field, ...] = ()
+        if request:
+            req_type = schemas.resolve(TypeRef("message", name=request))
+            if req_type.kind == "message" and req_type.name in schemas.messages:
+                body_fields = tuple(
+                    Field(f.name, _unique(f.py_name, used), schemas.resolve(f.type), f.description, f.read_only, f.deprecated)
+                    for f in schemas.messages[req_type.name].fields
+                    if not f.read_only
+                )
+            else:
+                request = None  # not an object: nothing to send as fields (never seen in real documents)
+        media_upload = None
+        if body.get("mediaUpload"):
+            upload = body["mediaUpload"]
+            media_upload = MediaUpload(
+                path="upload/" + self.doc.get("servicePath", "") + body["path"],
+                max_size=_media_size(str(upload.get("maxSize", ""))),
+                accept=tuple(upload.get("accept") or ()),
             )
-    if overlay:
-        for extra in overlay.extra_params:
-            if extra[0] in used:
-                raise DiscoveryError(f"{method_id}: overlay parameter {extra[0]!r} clashes with the API's")
-            used.add(extra[0])
-    return Method(
-        id=method_id,
-        name=name,
-        py_name=safe_identifier(snake_case(name), frozenset({"with_streaming_response"})),
-        http_method=body.get("httpMethod", "GET"),
-        path=body["path"],
-        flat_path=body.get("flatPath"),
-        description=_text(body.get("description")),
-        params=params,
-        body_fields=body_fields,
-        request=request,
-        response=response,
-        scopes=tuple(body.get("scopes") or ()),
-        deprecated=bool(body.get("deprecated")),
-        binary_response=response == "HttpBody",
-        pagination=_pagination(params, body_fields, response, schemas),
-        overlay=overlay.overlay if overlay else None,
-        returns=overlay.returns if overlay else None,
-        extra_params=overlay.extra_params if overlay else (),
-    )
+            for media_arg in ("media_body", "media_mime_type"):
+                if media_arg in used:
+                    raise DiscoveryError(f"{method_id}: a parameter is named {media_arg!r}, as the media argument")
+                used.add(media_arg)
+        if overlay:
+            for extra in overlay.extra_params:
+                if extra[0] in used:
+                    raise DiscoveryError(f"{method_id}: overlay parameter {extra[0]!r} clashes with the API's")
+                used.add(extra[0])
+        own = {p.name for p in params}
+        params.extend(_read_param(g, self.global_params[g], used) for g in GLOBAL_PARAMS if g in self.global_params and g not in own)
+
+        response_type = None
+        if response:
+            resolved = schemas.resolve(TypeRef("message", name=response))
+            if not (resolved.kind == "message" and resolved.name in schemas.messages):
+                response_type = resolved
+        return Method(
+            id=method_id,
+            name=name,
+            py_name=safe_identifier(snake_case(name) or "call"),
+            http_method=body.get("httpMethod", "GET"),
+            path=body["path"],
+            flat_path=body.get("flatPath"),
+            description=_text(body.get("description")),
+            params=tuple(params),
+            body_fields=body_fields,
+            request=request,
+            response=response,
+            scopes=tuple(body.get("scopes") or ()),
+            deprecated=bool(body.get("deprecated")),
+            binary_response=response == "HttpBody",
+            response_type=response_type,
+            pagination=_pagination(tuple(params), body_fields, response, schemas),
+            overlay=overlay.overlay if overlay else None,
+            returns=overlay.returns if overlay else None,
+            extra_params=overlay.extra_params if overlay else (),
+            api_version=body.get("apiVersion") or None,
+            media_upload=media_upload,
+        )
 
 
 def _read_param(name: str, body: Mapping[str, Any], used: set[str]) -> Param:
@@ -388,7 +539,9 @@ def _read_param(name: str, body: Mapping[str, Any], used: set[str]) -> Param:
 def _pagination(
     params: tuple[Param, ...], body_fields: tuple[Field, ...], response: str | None, schemas: _Schemas
 ) -> Pagination | None:
-    """Google's list convention: a ``pageToken`` in, a ``nextPageToken`` and one repeated field out."""
+    """Google's list convention: a ``pageToken`` in, a ``nextPageToken`` out. The items are
+    the one repeated field of the response, or its one repeated field of messages (beside
+    lists of strings such as ``unreachable``); otherwise the pager yields whole pages."""
     if not response or response not in schemas.messages:
         return None
     location: Literal["query", "body"]
@@ -402,8 +555,10 @@ def _pagination(
     if not any(f.name == "nextPageToken" for f in fields):
         return None
     repeated = [f for f in fields if schemas.resolve(f.type).kind == "array"]
+    if len(repeated) > 1:
+        repeated = [f for f in repeated if (schemas.resolve(f.type).item or TypeRef("any")).kind == "message"]
     if len(repeated) != 1:
-        return None
+        return Pagination(location, None, None)
     item = schemas.resolve(repeated[0].type).item
     assert item is not None
     return Pagination(location, repeated[0].name, item)

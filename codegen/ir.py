@@ -11,6 +11,7 @@ from typing import Literal
 
 __all__ = [
     "Api",
+    "MediaUpload",
     "EnumType",
     "EnumValue",
     "Field",
@@ -85,11 +86,21 @@ class Param:
 
 @dataclass(frozen=True)
 class Pagination:
-    """How a list method pages: the token's location and the repeated field of items."""
+    """How a list method pages: the token's location and the repeated field of items
+    (``None``: the pager yields whole pages, see ``eerest._core.pagination``)."""
 
     token_location: Literal["query", "body"]
-    items_field: str  # wire name in the response
-    item_type: TypeRef
+    items_field: str | None  # wire name in the response
+    item_type: TypeRef | None
+
+
+@dataclass(frozen=True)
+class MediaUpload:
+    """A method that also accepts media (``mediaUpload``)."""
+
+    path: str  # relative to the root URL, as google-api-python-client builds it
+    max_size: int | None
+    accept: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -107,15 +118,19 @@ class Method:
     response: str | None
     scopes: tuple[str, ...] = ()
     deprecated: bool = False
-    binary_response: bool = False  # the response is the raw body (HttpBody or media download)
+    binary_response: bool = False  # the response is the raw body (HttpBody)
+    response_type: TypeRef | None = None  # when the response schema is not a message (e.g. a map)
     pagination: Pagination | None = None
+    api_version: str | None = None
+    media_download: bool = False  # the ``_media`` twin of a supportsMediaDownload method: alt=media, bytes
+    media_upload: MediaUpload | None = None
     overlay: str | None = None  # "module:attribute" of a hand-written overlay
     returns: str | None = None  # return annotation an overlay imposes
     extra_params: tuple[tuple[str, str, str, str], ...] = ()  # (name, annotation, default, doc)
 
     @property
     def spec_name(self) -> str:
-        return "_" + re.sub(r"\W", "_", self.id).upper()
+        return "_" + re.sub(r"\W", "_", self.id).upper() + ("_MEDIA" if self.media_download else "")
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,9 @@ def json_schema(api: Api, enums_module: str) -> dict[str, Any]:
 
 def message_module_source(api: Api, enums_module: str) -> str:
     """The body of ``types.py`` (without our header): one pydantic v2 class per message."""
-    from datamodel_code_generator import DataModelType, Formatter, InputFileType, PythonVersion, generate
+    from datamodel_code_generator import generate
+    from datamodel_code_generator.enums import DataModelType, InputFileType
+    from datamodel_code_generator.format import Formatter, PythonVersion
 
     schema = json_schema(api, enums_module)
     if not schema["definitions"]:
@@ -101,7 +103,7 @@ def message_module_source(api: Api, enums_module: str) -> str:
             use_double_quotes=True,
             capitalise_enum_members=True,
             use_single_line_docstring=True,
-            formatters=[Formatter.BLACK, Formatter.ISORT],
+            formatters=[Formatter.BUILTIN],  # ruff formats the whole module afterwards
             custom_file_header="",
         )
     assert isinstance(source, str)

@@ -8,16 +8,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import black
 import jinja2
 
+from codegen.formatting import format_source
 from codegen.ir import Api, Method, Param, Resource, TypeRef
 from codegen.models import message_module_source
 
 __all__ = ["render_package"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
-_BLACK_MODE = black.Mode(target_versions={black.TargetVersion.PY310})
 
 _STRING_ANNOTATIONS = {
     "int64": "int",
@@ -90,25 +89,73 @@ def _method_docstring(m: Method) -> str:
         args.append(f"    {f.py_name}: {f.description or 'Request field ' + f.name + '.'}")
     for name, _annotation, _default, doc in m.extra_params:
         args.append(f"    {name}: {doc}")
+    if m.media_upload:
+        args.append(
+            "    media_body: Media to upload with the call: bytes or a binary file or stream (read whole); "
+            "sent as a simple (media only) or multipart (with the other fields) upload."
+        )
+        args.append("    media_mime_type: The media's MIME type; default application/octet-stream.")
     args.append("    timeout: Overrides the client's timeout for this call.")
     args.append("    extra_headers, extra_query, extra_body: Sent in addition to the above.")
     parts.append("Args:\n" + "\n".join(args))
     return "\n\n".join(parts)
 
 
-def _return_annotation(m: Method, is_async: bool) -> str:
-    if m.pagination:
-        item = m.pagination.item_type
-        item_ann = f"types.{item.name}" if item.kind in ("message", "enum") else _field_annotation(item)
-        pager = "AsyncPager" if is_async else "SyncPager"
-        return f"{pager}[types.{m.response}, {item_ann}]"
+_VALUE_STRINGS = {
+    "int64": "int",
+    "uint64": "int",
+    "byte": "bytes",
+    "google-datetime": "datetime.datetime",
+    "date-time": "datetime.datetime",
+    "date": "datetime.date",
+    "google-duration": "datetime.timedelta",
+}
+
+
+def _value_annotation(t: TypeRef) -> str:
+    """The type of a parsed response value (what the message classes hold)."""
+    if t.kind in ("message", "enum"):
+        return f"types.{t.name}"
+    if t.kind == "array":
+        assert t.item is not None
+        return f"list[{_value_annotation(t.item)}]"
+    if t.kind == "map":
+        assert t.item is not None
+        return f"dict[str, {_value_annotation(t.item)}]"
+    if t.kind == "string":
+        return _VALUE_STRINGS.get(t.format or "", "str")
+    return _SCALARS[t.kind]
+
+
+def _result_annotation(m: Method) -> str:
+    """What one call returns (for a list method: one page)."""
+    if m.media_download or (m.binary_response and not m.returns):
+        return "bytes"
     if m.returns:
         return m.returns.rpartition(":")[2]
-    if m.binary_response:
-        return "bytes"
+    if m.response_type is not None:
+        return _value_annotation(m.response_type)
     if m.response:
         return f"types.{m.response}"
     return "None"
+
+
+def _item_annotation(m: Method) -> str:
+    assert m.pagination is not None
+    item = m.pagination.item_type
+    return _result_annotation(m) if item is None else _value_annotation(item)
+
+
+def _return_annotation(m: Method, is_async: bool) -> str:
+    if m.pagination:
+        pager = "AsyncPager" if is_async else "SyncPager"
+        return f"{pager}[{_result_annotation(m)}, {_item_annotation(m)}]"
+    return _result_annotation(m)
+
+
+def _response_adapter(t: TypeRef) -> str:
+    """A pydantic-validatable response type that is not a message: a TypeAdapter."""
+    return f"TypeAdapter({_value_annotation(t)})"
 
 
 def _environment() -> jinja2.Environment:
@@ -126,7 +173,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _format(source: str) -> str:
-    return black.format_str(source, mode=_BLACK_MODE)
+    return format_source(source)
 
 
 def render_package(
@@ -156,7 +203,7 @@ def render_package(
             alias = "_overlay_" + m.py_name
             overlay_imports.append(f"from {module} import {attr} as {alias}")
             overlay_names[m.id] = alias
-    overlay_imports.sort()
+    overlay_imports = sorted(set(overlay_imports))
     return_imports = sorted(
         {f"from {m.returns.partition(':')[0]} import {m.returns.partition(':')[2]}" for m in methods if m.returns}
     )
@@ -171,6 +218,9 @@ def render_package(
         "param_annotation": _param_annotation,
         "field_annotation": _field_annotation,
         "return_annotation": _return_annotation,
+        "result_annotation": _result_annotation,
+        "item_annotation": _item_annotation,
+        "response_adapter": _response_adapter,
         "method_docstring": _method_docstring,
         "short_id": lambda m: m.id[len(api.name) + 1 :] if m.id.startswith(api.name + ".") else m.id,
         "params_dict": lambda m: "{" + ", ".join(f"{p.name!r}: {p.py_name}" for p in m.params) + "}",
@@ -179,6 +229,7 @@ def render_package(
         ),
         "extras_dict": lambda m: "{" + ", ".join(f"{e[0]!r}: {e[0]}" for e in m.extra_params) + "}",
         "streamable": lambda r: any(not m.pagination for m in r.methods),
+        "has_response_adapter": any(m.response_type is not None for m in methods),
         "base_url": api.root_url.rstrip("/"),
         "scopes": tuple(scopes) if scopes else api.scopes,
         "discovery_json": json.dumps(discovery, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
@@ -195,7 +246,5 @@ def render_package(
     exports = sorted(enum_names + message_names)
     if enum_names and f"from {package}._enums import" not in body:
         body += f"\nfrom {package}._enums import {', '.join(enum_names)}\n"
-    files["types.py"] = _format(
-        f"{header}\n{types_doc}\n\n{body}\n__all__ = {exports!r}\n"
-    )
+    files["types.py"] = format_source(f"{header}\n{types_doc}\n\n{body}\n__all__ = {exports!r}\n", sort_imports=True)
     return files

@@ -17,8 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from codegen.diff import Report, diff, render_markdown, render_text
+from codegen.diff import Report, diff
+from codegen.diff_report import render_markdown, render_text
 from codegen.normalize import dumps, load, normalize
+from codegen.surface import include_methods_for, surface
 
 __all__ = [
     "API_NAME",
@@ -130,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot load {exc}", file=sys.stderr)
         return 2
 
-    report = diff(old_doc, new_doc)
+    selected = include_methods_for(new_doc, root)  # judge only what the generator emits
+    report = diff(None if old_doc is None else surface(old_doc, selected), surface(new_doc, selected))
     sys.stdout.write(render_text(report))
     status = _apply(root, target, new_doc, report, generate)
     if status:

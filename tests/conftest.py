@@ -10,6 +10,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from scripted_server import ScriptedServer
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = ("v1alpha", "v1beta", "v1")
 

@@ -71,15 +71,11 @@ def test_concurrent_refresh_happens_once_threads(server):
     assert {r.headers["authorization"] for r in server.requests} == {"Bearer token-1"}
 
 
-def test_concurrent_refresh_happens_once_asyncio(server):
+async def test_concurrent_refresh_happens_once_asyncio(server):
     server.default.body = b"{}"
     creds = FakeCredentials()
-
-    async def main():
-        async with async_client("v1", server.url, credentials=creds) as c:
-            await asyncio.gather(*(c.projects.assets.get(name="projects/p/assets/a") for _ in range(16)))
-
-    asyncio.run(main())
+    async with async_client("v1", server.url, credentials=creds) as c:
+        await asyncio.gather(*(c.projects.assets.get(name="projects/p/assets/a") for _ in range(16)))
     assert creds.refreshes == 1
     assert len(server.requests) == 16
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from types import SimpleNamespace
 
@@ -97,15 +96,11 @@ def test_retry_after_honoured(server, sleeps):
     assert sleeps == [7.0]
 
 
-def test_async_retry_after_honoured(server, sleeps):
+async def test_async_retry_after_honoured(server, sleeps):
     server.error(503, "x", "UNAVAILABLE", headers={"content-type": "application/json", "retry-after-ms": "250"})
     server.reply(json_body={})
-
-    async def main():
-        async with async_client("v1", server.url, max_retries=1) as c:
-            await c.projects.assets.get(name="projects/p/assets/a")
-
-    asyncio.run(main())
+    async with async_client("v1", server.url, max_retries=1) as c:
+        await c.projects.assets.get(name="projects/p/assets/a")
     assert sleeps == [0.25]
     assert len(server.requests) == 2
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import pytest
@@ -40,7 +39,7 @@ def test_compute_pixels_wire(server, v):
 
 @pytest.mark.parametrize("v", VERSIONS)
 def test_compute_pixels_body_has_no_nulls_and_camel_case(server, v):
-    server.reply(body=npy_body(), headers=NPY)
+    server.reply(body=npy_body((8, 8)), headers=NPY)
     with client(v, server.url) as c:
         c.projects.image.compute_pixels(
             expression=version(v).types.Expression(result="0", values={"0": {"constant_value": 1}}),
@@ -57,8 +56,8 @@ def test_compute_pixels_body_has_no_nulls_and_camel_case(server, v):
 @pytest.mark.parametrize("v", VERSIONS)
 def test_get_pixels_wire(server, v):
     server.reply(json_body=ASSET)  # band types, read once per client for the size check
-    server.reply(body=npy_body(), headers=NPY)
-    server.reply(body=npy_body(), headers=NPY)
+    server.reply(body=npy_body((16, 16), [("red", "<u2")]), headers=NPY)
+    server.reply(body=npy_body((16, 16), [("red", "<u2")]), headers=NPY)
     with client(v, server.url) as c:
         for _ in range(2):
             c.projects.assets.get_pixels(
@@ -134,20 +133,15 @@ def test_compute_images_pages_property_and_start_token(server, v):
 
 
 @pytest.mark.parametrize("v", VERSIONS)
-def test_async_client_same_tree(server, v):
+async def test_async_client_same_tree(server, v):
     server.reply(json_body=ASSET)
     server.reply(body=npy_body(), headers=NPY)
     server.reply(json_body={"images": [{"name": "projects/p/assets/a"}], "nextPageToken": "n"})
     server.reply(json_body={"images": [{"name": "projects/p/assets/b"}]})
-
-    async def main():
-        async with async_client(v, server.url) as c:
-            asset = await c.projects.assets.get(name="projects/eerest/assets/sample/scenes/s1")
-            await c.projects.image.compute_pixels(expression=EXPRESSION, file_format="NPY")
-            names = [a.name async for a in c.projects.image_collection.compute_images(expression=EXPRESSION)]
-            return asset, names
-
-    asset, names = asyncio.run(main())
+    async with async_client(v, server.url) as c:
+        asset = await c.projects.assets.get(name="projects/eerest/assets/sample/scenes/s1")
+        await c.projects.image.compute_pixels(expression=EXPRESSION, file_format="NPY")
+        names = [a.name async for a in c.projects.image_collection.compute_images(expression=EXPRESSION)]
     assert asset.name == ASSET["name"]
     assert names == ["projects/p/assets/a", "projects/p/assets/b"]
     assert [r.path for r in server.requests] == [
@@ -197,13 +191,9 @@ def test_streaming_response_to_file(server, tmp_path):
     assert (tmp_path / "out.bin").read_bytes() == payload
 
 
-def test_async_streaming_iter_bytes(server):
+async def test_async_streaming_iter_bytes(server):
     payload = b"z" * 300_000
     server.reply(body=payload, headers={"content-type": "application/octet-stream"})
-
-    async def main():
-        async with async_client("v1", server.url) as c:
-            async with c.projects.image.with_streaming_response.compute_pixels(expression=EXPRESSION) as r:
-                return b"".join([chunk async for chunk in r.iter_bytes()])
-
-    assert asyncio.run(main()) == payload
+    async with async_client("v1", server.url) as c:
+        async with c.projects.image.with_streaming_response.compute_pixels(expression=EXPRESSION) as r:
+            assert b"".join([chunk async for chunk in r.iter_bytes()]) == payload

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from codegen.diff import Change, diff, main, render_json, render_markdown, render_text
+from codegen.diff import Change, diff
+from codegen.diff_report import main, render_json, render_markdown, render_text
 from codegen.normalize import dumps, load, normalize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -323,11 +324,38 @@ def test_main_text_and_json(
     mixed: tuple[dict[str, Any], dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     old, new = (write(tmp_path / "old.json", mixed[0]), write(tmp_path / "new.json", mixed[1]))
-    assert main([old, new]) == 0
+    assert main([old, new, "--all"]) == 0
     out = capsys.readouterr().out
     assert "  BREAKING removed method projects.image.computePixels\n" in out
-    assert main([old, new, "--json"]) == 0
+    assert main([old, new, "--json", "--all"]) == 0
     assert json.loads(capsys.readouterr().out)["counts"]["breaking"] == 1
+
+
+def test_main_judges_the_generated_surface(
+    original: dict[str, Any], doc: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Changes to methods config.yaml does not select, and to schemas only they reach, are
+    not reported; a schema that leaves the surface with its method is."""
+    doc["resources"]["projects"]["resources"]["assets"]["methods"]["delete"] = {
+        "id": "earthengine.projects.assets.delete", "path": "v1/{+name}", "httpMethod": "DELETE",
+        "parameters": {"name": {"type": "string", "location": "path", "required": True}},
+        "response": {"$ref": "Unselected"},
+    }
+    doc["schemas"]["Unselected"] = {"id": "Unselected", "type": "object", "properties": {}}
+    props(doc, "ComputePixelsRequest")["sampleCount"] = {"type": "integer", "format": "int32"}
+    old, new = write(tmp_path / "old.json", original), write(tmp_path / "new.json", doc)
+    assert main([old, new, "--root", str(ROOT), "--json"]) == 0
+    changes = json.loads(capsys.readouterr().out)["changes"]
+    assert [(c["kind"], c["path"]) for c in changes] == [("added", "ComputePixelsRequest.sampleCount")]
+    assert main([old, new, "--root", str(ROOT), "--json", "--all"]) == 0
+    paths = {c["path"] for c in json.loads(capsys.readouterr().out)["changes"]}
+    assert {"projects.assets.delete", "Unselected", "ComputePixelsRequest.sampleCount"} <= paths
+
+    del methods(doc, "image")["computePixels"]
+    write(tmp_path / "new.json", doc)
+    assert main([old, new, "--root", str(ROOT), "--json"]) == 0
+    breaking = {c["path"] for c in json.loads(capsys.readouterr().out)["changes"] if c["breaking"]}
+    assert {"projects.image.computePixels", "ComputePixelsRequest"} <= breaking
 
 
 def test_main_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

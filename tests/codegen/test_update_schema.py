@@ -316,6 +316,7 @@ print(ImageFileFormat.WEBP.value)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _pipeline_available(), reason="codegen.pipeline not available")
 def test_end_to_end_regenerated_package_exposes_change_and_passes_drift_check(
     repo: Path, v1: dict[str, Any], source: Callable[[dict[str, Any]], str]

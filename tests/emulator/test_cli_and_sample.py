@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_cli_prints_url_and_serves(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "eerest_emulator", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -23,6 +25,14 @@ def test_cli_prints_url_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_cli_version():
+    import eerest_emulator
+
+    out = subprocess.run([sys.executable, "-m", "eerest_emulator", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"eerest-emulator {eerest_emulator.__version__}"
 
 
 def test_sample_generator_reproduces_bundled_data(tmp_path):

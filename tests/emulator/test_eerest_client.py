@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 
 import numpy as np
@@ -31,9 +30,9 @@ def test_get_pixels_and_retry_on_503(ee_client, ee_emulator):
     assert sum(r.path.endswith(":getPixels") for r in ee_emulator.requests) == 2
 
 
-def test_async_client(ee_async_client):
-    async def main():
-        a = await ee_async_client.projects.assets.get(name=SCENE)
-        return a.type
-
-    assert str(asyncio.run(main())).endswith("IMAGE")
+async def test_async_client(ee_async_client, ee_emulator):
+    a = await ee_async_client.projects.assets.get(name=SCENE)
+    assert a.type == "IMAGE" and [b.id for b in a.bands] == ["blue", "green", "red", "nir"]
+    ids = [i.id async for i in ee_async_client.projects.image_collection.compute_images(expression=LOAD, page_size=2)]
+    assert ids == [f"sample/scenes/{d}" for d in ("20240504", "20240524", "20240613", "20240703", "20240723")]
+    assert sum(r.path.endswith(":computeImages") for r in ee_emulator.requests) == 3

@@ -47,9 +47,20 @@ def test_ee_image_as_expression(flavour: tuple[str, str], ee_ready: Any, emulato
 def test_any_computed_object(ee_ready: Any, emulator: Any) -> None:
     from eerest._ee import is_ee_object, to_expression
 
-    for obj in (ee.Image(1), ee.ImageCollection(SCENE.rsplit("/", 1)[0]), ee.Number(3), ee.String("x")):
+    collection = SCENE.rsplit("/", 1)[0]
+    expected = [
+        (ee.Image(1), {"functionInvocationValue": {
+            "functionName": "Image.constant", "arguments": {"value": {"constantValue": 1}}}}),
+        (ee.ImageCollection(collection), {"functionInvocationValue": {
+            "functionName": "ImageCollection.load", "arguments": {"id": {"constantValue": collection}}}}),
+        (ee.Number(3), {"constantValue": 3}),
+        (ee.String("x"), {"constantValue": "x"}),
+    ]
+    for obj, node in expected:
         assert is_ee_object(obj)
-        assert to_expression(obj) == ee.serializer.encode(obj, for_cloud_api=True)
+        expression = to_expression(obj)
+        assert set(expression) == {"result", "values"}
+        assert expression["values"][expression["result"]] == node
     expr = {"result": "0", "values": {"0": {"constantValue": 1}}}
     assert to_expression(expr) is expr and not is_ee_object(expr)
 
@@ -65,6 +76,7 @@ def test_dict_and_message_expressions_unchanged(emulator: Any) -> None:
         assert emulator.requests[-1].json()["expression"] == expr
 
 
+@pytest.mark.slow
 def test_eerest_never_imports_ee(emulator: Any) -> None:
     code = f"""
 import sys, google.auth.credentials, eerest

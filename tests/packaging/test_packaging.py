@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds sdists and wheels
+
 if TYPE_CHECKING:
     from conftest import Build  # tests/packaging/conftest.py (no __init__.py here: see there)
 
@@ -33,7 +35,9 @@ DIST_INFO = f"{NAME}-{VERSION}.dist-info"
 SDIST_TOP = f"{NAME}-{VERSION}"
 
 #: Import name -> distribution, for what the SDK imports at run time.
-RUNTIME_IMPORTS = {"httpx": "httpx", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"}
+RUNTIME_IMPORTS = {
+    "httpx": "httpx", "httpcore": "httpcore", "h11": "h11", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"
+}
 #: Runtime dependencies eerest does not import itself: httpcore's async path imports sniffio
 #: on every request, and an absent one costs a failed import each time.
 INDIRECT_RUNTIME = {"sniffio"}
@@ -296,19 +300,19 @@ def test_twine_check_strict(build: Build) -> None:
 
 @pytest.mark.network
 def test_fresh_venv_smoke(
-    fresh_venv: Path, emulator_build: Build, pip_install: Callable[..., None], tmp_path: Path
+    fresh_venv: Path, build: Build, emulator_build: Build, pip_install: Callable[..., None], tmp_path: Path
 ) -> None:
     """The eerest wheel alone, with its runtime dependencies from the index and no extras:
     every module and version imports, clients build, and neither an emulator nor a pytest
-    plugin came with it. Then with the eerest-emulator wheel added: calls against its
-    bundled emulator work."""
+    plugin came with it. Then ``eerest[emulator]`` (resolved to the eerest-emulator wheel
+    built here): calls against its bundled emulator work."""
     installed = _installed(fresh_venv)
     assert {NAME, *RUNTIME_IMPORTS.values()} <= installed
     assert not installed & {"eerest-emulator", "tifffile", "pillow", "earthengine-api", "pytest", "jinja2", "black"}, installed
     _pip_check(fresh_venv)
     _smoke(fresh_venv, tmp_path, "--sdk-only")
 
-    pip_install(fresh_venv, emulator_build.wheel)
+    pip_install(fresh_venv, "--find-links", emulator_build.wheel.parent, f"{build.wheel}[emulator]")
     installed = _installed(fresh_venv)
     assert {"eerest-emulator", "numpy", "tifffile", "pillow"} <= installed
     assert not installed & {"earthengine-api", "pytest"}, installed

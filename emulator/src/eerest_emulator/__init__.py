@@ -2,8 +2,8 @@
 
 Run it with ``python -m eerest_emulator [--data DIR] [--host H] [--port P]`` (prints its
 base URL first), in-process with ``with Emulator() as emu: ... emu.url``, or in pytest
-through the ``eerest_emulator.testing`` plugin (fixtures ``ee_emulator``, ``ee_client``,
-``ee_async_client``).
+through its plugin ``eerest_emulator.testing`` (fixtures ``ee_emulator_session``,
+``ee_emulator``, ``ee_client``, ``ee_async_client``).
 
 Served paths, for v1alpha, v1beta and v1:
 
@@ -11,10 +11,15 @@ Served paths, for v1alpha, v1beta and v1:
 - ``POST /{v}/projects/{p}/assets/{asset}:getPixels``
 - ``POST /{v}/projects/{p}/imageCollection:computeImages``
 - ``GET  /{v}/projects/{p}/assets/{asset}`` (assets.get)
+- ``GET  /{v}/projects/{p}:listAssets``, ``/{v}/projects/{p}/assets/{asset}:listAssets``,
+  ``/{v}/projects/{p}/assets/{asset}:listImages`` (listing, with filters and pages)
 - ``GET  /{v}/projects/{p}/algorithms`` (algorithms.list: the implemented algorithms)
 - ``GET  /$discovery/rest?version={v}``
 - admin (no auth): ``GET|POST|DELETE /_emulator/faults``, ``GET|DELETE /_emulator/requests``,
   ``POST /_emulator/reset``, ``GET /_emulator/health``
+
+Requests are checked against the discovery documents shipped in ``discovery/`` (copies of
+the repository's ``schema/``), strictly, as the service checks them.
 
 Data layout (asset ``projects/P/assets/a/b`` lives at ``DATA/P/a/b``):
 
@@ -35,6 +40,7 @@ from ._faults import Fault, FaultInjector
 from ._limits import MAX_BANDS, MAX_GRID_DIMENSION, MAX_REQUEST_BYTES
 from ._server import Emulator
 from ._store import BUNDLED_DATA, AssetStore
+from ._version import __version__
 
 __all__ = [
     "ALGORITHMS",
@@ -50,6 +56,7 @@ __all__ = [
     "MAX_REQUEST_BYTES",
     "RecordedRequest",
     "SAMPLE_COLLECTION",
+    "__version__",
 ]
 
 #: The bundled sample image collection.

@@ -8,18 +8,21 @@ algorithms return `Image`s whose bands render on demand into the requested grid.
 
 from __future__ import annotations
 
+import functools
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from ._catalogue import signature
 from ._grid import Grid
 from ._image import Band, Image, ImageCollection, Rendered
 from ._pixeltype import PixelType
+from ._reducers import Reducer
 from ._store import normalize_asset_name, parse_time_ms
+from ._values import Date, DateRange, Geometry, Projection
 
 __all__ = [
     "Algorithm",
@@ -30,6 +33,7 @@ __all__ = [
     "Context",
     "Filter",
     "Reducer",
+    "implements",
     "type_name",
 ]
 
@@ -91,13 +95,6 @@ class Filter:
     test: Callable[[Image], bool]
 
 
-@dataclass
-class Reducer:
-    """A reducer over a collection, by kind (median, mean, min, max, sum, count)."""
-
-    kind: str
-
-
 class Context:
     """What algorithms may use of the world: the asset store."""
 
@@ -106,6 +103,7 @@ class Context:
 
 
 REGISTRY: dict[str, Algorithm] = {}
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _IMG = "Image<unknown bands>"
 
@@ -125,11 +123,32 @@ def _parse_args(spec: str) -> tuple[Arg, ...]:
     return tuple(out)
 
 
-def algorithm(name: str, returns: str, args: str, description: str):
+def algorithm(name: str, returns: str, args: str, description: str) -> Callable[[_F], _F]:
     """Register an implementation under `name` with the given signature."""
 
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def deco(fn: _F) -> _F:
         REGISTRY[name] = Algorithm(name, _IMG if returns == "Image" else returns, _parse_args(args), description, fn)
+        return fn
+
+    return deco
+
+
+def _catalogue_args(entry: dict) -> tuple[Arg, ...]:
+    out = []
+    for a in entry.get("arguments", []):
+        default = a.get("defaultValue")
+        if isinstance(default, float) and default.is_integer() and a["type"] in ("Integer", "Long"):
+            default = int(default)
+        out.append(Arg(a["argumentName"], a["type"], bool(a.get("optional")), default))
+    return tuple(out)
+
+
+def implements(name: str) -> Callable[[_F], _F]:
+    """Register an implementation of the real algorithm `name`, with its signature from the catalogue."""
+    entry = signature(name)
+
+    def deco(fn: _F) -> _F:
+        REGISTRY[name] = Algorithm(name, entry["returnType"], _catalogue_args(entry), entry.get("description", ""), fn)
         return fn
 
     return deco
@@ -144,11 +163,13 @@ def type_name(v: Any) -> str:
     if isinstance(v, Image):
         return "Image<[" + ", ".join(v.band_names) + "]>"
     if isinstance(v, ImageCollection):
-        return "ImageCollection"
+        return type(v).__name__
     if isinstance(v, Filter):
         return "Filter"
     if isinstance(v, Reducer):
         return "Reducer"
+    if isinstance(v, (Date, DateRange, Geometry, Projection)):
+        return type(v).__name__
     if isinstance(v, bool):
         return "Boolean"
     if isinstance(v, int):
@@ -180,9 +201,22 @@ def as_image(v: Any, arg: str) -> Image:
 
 
 def as_collection(v: Any, arg: str) -> ImageCollection:
+    """A collection of images or of features (a FeatureCollection is one kind of it)."""
     if isinstance(v, ImageCollection):
         return v
+    raise ArgumentTypeError(arg, "FeatureCollection", v)
+
+
+def as_image_collection(v: Any, arg: str) -> ImageCollection:
+    if isinstance(v, ImageCollection) and not _is_feature_collection(v):
+        return v
     raise ArgumentTypeError(arg, "ImageCollection", v)
+
+
+def _is_feature_collection(v: Any) -> bool:
+    from ._values import FeatureCollection
+
+    return isinstance(v, FeatureCollection)
 
 
 def as_str_list(v: Any, arg: str) -> list[str]:
@@ -194,8 +228,11 @@ def as_str_list(v: Any, arg: str) -> list[str]:
 
 
 def _full(grid: Grid, value: Any, dtype: Any = None) -> Rendered:
-    shape = (grid.height, grid.width)
-    return np.full(shape, value, dtype=dtype), np.ones(shape, dtype=bool)
+    return np.full(grid.shape, value, dtype=dtype), np.ones(grid.shape, dtype=bool)
+
+
+def _const_render(g: Grid, value: Any, dtype: np.dtype) -> Rendered:
+    return _full(g, value, dtype)
 
 
 def constant_image(value: Any) -> Image:
@@ -205,11 +242,9 @@ def constant_image(value: Any) -> Image:
         if not _is_number(x):
             raise AlgorithmError(f"Invalid constant value {x!r}: expected a number.")
         name = "constant" if not isinstance(value, list) or len(values) == 1 else f"constant_{i}"
-        if isinstance(x, int):
-            ptype, dt = PixelType.int_range(x, x), np.int64
-        else:
-            ptype, dt = PixelType("FLOAT"), np.float64
-        bands.append(Band(name, ptype, None, lambda g, x=x, dt=dt: _full(g, x, dt)))
+        ptype = PixelType.int_range(x, x) if isinstance(x, int) else PixelType("FLOAT")
+        dt = np.dtype(np.int64 if isinstance(x, int) else np.float64)
+        bands.append(Band(name, ptype, None, functools.partial(_const_render, value=x, dtype=dt)))
     return Image(bands)
 
 
@@ -222,9 +257,18 @@ def image_load(ctx: Context, id: Any, version: Any = -1) -> Image:
         raise ArgumentTypeError("id", "String", id)
     name = normalize_asset_name(id)
     rec = ctx.store.find(name)
-    if rec is None or rec.type != "IMAGE":
+    if rec is not None and rec.type != "IMAGE":
+        hint = " Load it with ImageCollection.load (ee.ImageCollection)." if rec.type == "IMAGE_COLLECTION" else ""
+        raise AlgorithmError(f"Asset '{id}' is {_asset_kind(rec.type)}, not an Image.{hint}")
+    if rec is None:
         raise AlgorithmError(f"Image asset '{id}' not found (does not exist or caller does not have access).")
     return ctx.store.image(rec)
+
+
+def _asset_kind(asset_type: str) -> str:
+    """How Earth Engine's messages name an asset type: IMAGE_COLLECTION -> "an ImageCollection"."""
+    names = {"IMAGE": "an Image", "IMAGE_COLLECTION": "an ImageCollection", "FOLDER": "a Folder", "TABLE": "a Table"}
+    return names.get(asset_type, f"a {asset_type}")
 
 
 @algorithm("Image.constant", "Image", "value:Object", "Generates an image containing a constant value everywhere.")
@@ -342,7 +386,7 @@ def _binary(op: str, image1: Any, image2: Any) -> Image:
     for name, ba, bb in _pair(op, a, b):
         ptype = _arith_type(op, ba.ptype, bb.ptype)
 
-        def render(g: Grid, ba=ba, bb=bb) -> Rendered:
+        def render(g: Grid, ba: Band = ba, bb: Band = bb) -> Rendered:
             (x, vx), (y, vy) = ba.render(g), bb.render(g)
             return _compute(op, ba.ptype, bb.ptype, x, y), vx & vy
 
@@ -411,7 +455,7 @@ def _masked(img: Image, mask: Image, combine: bool) -> Image:
     bands = []
     for ba, bm in zip(img.bands, masks, strict=False):
 
-        def render(g: Grid, ba=ba, bm=bm) -> Rendered:
+        def render(g: Grid, ba: Band = ba, bm: Band = bm) -> Rendered:
             (x, vx), (m, vm) = ba.render(g), bm.render(g)
             keep = vm & (m != 0)
             return x, (vx & keep) if combine else keep
@@ -443,7 +487,10 @@ def image_mask(ctx: Context, image: Any, mask: Any = None) -> Image:
     img = as_image(image, "image")
     if mask is None:
         def mk(b: Band) -> Band:
-            return Band(b.name, PixelType.int_range(0, 1), b.grid, lambda g, b=b: (b.render(g)[1].astype(np.uint8), np.ones((g.height, g.width), bool)))
+            def render(g: Grid) -> Rendered:
+                return b.render(g)[1].astype(np.uint8), np.ones(g.shape, dtype=bool)
+
+            return Band(b.name, PixelType.int_range(0, 1), b.grid, render)
         return img.with_bands([mk(b) for b in img.bands])
     m = as_image(mask, "mask")
     if len(m.bands) not in (1, len(img.bands)):
@@ -460,31 +507,16 @@ def image_mask(ctx: Context, image: Any, mask: Any = None) -> Image:
 def image_unmask(ctx: Context, input: Any, value: Any = None, sameFootprint: Any = True) -> Image:
     img = as_image(input, "input")
     fill = as_image(0 if value is None else value, "value")
+    keep_footprint = sameFootprint is None or bool(sameFootprint)
     bands = []
     for name, ba, bf in _pair("unmask", img, fill):
-        def render(g: Grid, ba=ba, bf=bf) -> Rendered:
+        def render(g: Grid, ba: Band = ba, bf: Band = bf) -> Rendered:
             (x, vx), (f, vf) = ba.render(g), bf.render(g)
-            return np.where(vx, x, f), vx | vf
+            filled = vf & ba.footprint(g) if keep_footprint else vf  # sameFootprint: not beyond the input's
+            return np.where(vx, x, f), vx | filled
 
         bands.append(Band(name, ba.ptype.union(bf.ptype), ba.grid, render, dict(ba.extra)))
     return img.with_bands(bands, keep_meta=True)
-
-
-def _cast(img: Image, ptype: PixelType) -> Image:
-    def mk(b: Band) -> Band:
-        return Band(b.name, ptype, b.grid, lambda g, b=b: (b.render(g)[0].astype(ptype.dtype), b.render(g)[1]))
-
-    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-
-
-@algorithm("Image.toFloat", "Image", "value:Image", "Casts the input value to a 32-bit float.")
-def image_to_float(ctx: Context, value: Any) -> Image:
-    return _cast(as_image(value, "value"), PixelType("FLOAT"))
-
-
-@algorithm("Image.toDouble", "Image", "value:Image", "Casts the input value to a 64-bit float.")
-def image_to_double(ctx: Context, value: Any) -> Image:
-    return _cast(as_image(value, "value"), PixelType("DOUBLE"))
 
 
 @algorithm(
@@ -504,7 +536,12 @@ def image_add_bands(ctx: Context, dstImg: Any, srcImg: Any, names: Any = None, o
         elif overwrite:
             out[idx] = b
         else:
-            raise AlgorithmError(f"Image.addBands: Cannot add band '{b.name}' because it doesn't have a unique name.")
+            # As Earth Engine does: a clashing name gets the first free suffix _1, _2, ...
+            taken = {x.name for x in out}
+            k = 1
+            while f"{b.name}_{k}" in taken:
+                k += 1
+            out.append(b.renamed(f"{b.name}_{k}"))
     return dst.with_bands(out, keep_meta=True)
 
 
@@ -516,7 +553,10 @@ def collection_load(ctx: Context, id: Any, version: Any = None) -> ImageCollecti
     if not isinstance(id, str):
         raise ArgumentTypeError("id", "String", id)
     rec = ctx.store.find(normalize_asset_name(id))
-    if rec is None or rec.type != "IMAGE_COLLECTION":
+    if rec is not None and rec.type != "IMAGE_COLLECTION":
+        hint = " Load it with Image.load (ee.Image)." if rec.type == "IMAGE" else ""
+        raise AlgorithmError(f"Asset '{id}' is {_asset_kind(rec.type)}, not an ImageCollection.{hint}")
+    if rec is None:
         raise AlgorithmError(
             f"ImageCollection asset '{id}' not found (does not exist or caller does not have access)."
         )
@@ -570,7 +610,7 @@ def collection_limit(ctx: Context, collection: Any, limit: Any = None, key: Any 
         if not _is_number(limit):
             raise ArgumentTypeError("limit", "Integer", limit)
         images = images[: max(int(limit), 0)]
-    return ImageCollection(images, dict(c.properties), dict(c.meta))
+    return c.derived(images)
 
 
 @algorithm(
@@ -583,7 +623,7 @@ def collection_filter(ctx: Context, collection: Any, filter: Any) -> ImageCollec
     c = as_collection(collection, "collection")
     if not isinstance(filter, Filter):
         raise AlgorithmError("The eerest emulator supports only Filter objects (not filter strings).")
-    return ImageCollection([i for i in c.images if filter.test(i)], dict(c.properties), dict(c.meta))
+    return c.derived([i for i in c.images if filter.test(i)])
 
 
 @algorithm(
@@ -596,19 +636,28 @@ def collection_map(ctx: Context, collection: Any, baseAlgorithm: Any, dropNulls:
     c = as_collection(collection, "collection")
     if not callable(baseAlgorithm):
         raise ArgumentTypeError("baseAlgorithm", "Algorithm", baseAlgorithm)
+    from ._values import Feature
+
+    kind = Feature if _is_feature_collection(c) else Image
     out = []
     for img in c.images:
         r = baseAlgorithm(img)
         if r is None and dropNulls:
             continue
-        if not isinstance(r, Image):
-            raise AlgorithmError(f"The mapped function must return an Image, got {type_name(r)}.")
+        if not isinstance(r, kind):
+            raise AlgorithmError(f"The mapped function must return a {kind.__name__}, got {type_name(r)}.")
         out.append(r)
-    return ImageCollection(out, dict(c.properties), dict(c.meta))
+    return c.derived(out)
 
 
 @algorithm("Element.set", "Element", "object:Element, key:String, value:Object?=null", "Overrides one property of an element.")
-def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Image:
+def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Any:
+    from ._values import Feature
+
+    if isinstance(object, ImageCollection):
+        return type(object)(list(object.images), {**object.properties, str(key): value}, dict(object.meta))
+    if isinstance(object, Feature):
+        return Feature(object.geometry, {**object.properties, str(key): value})
     img = as_image(object, "object")
     out = Image(list(img.bands), dict(img.properties), dict(img.meta))
     out.properties[str(key)] = value
@@ -617,6 +666,10 @@ def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Image
 
 @algorithm("Element.get", "Object", "object:Element, property:String", "Extract a property from an element.")
 def element_get(ctx: Context, object: Any, property: Any) -> Any:
+    from ._values import Feature
+
+    if isinstance(object, (ImageCollection, Feature)):
+        return object.properties.get(property)
     return as_image(object, "object").properties.get(property)
 
 
@@ -642,16 +695,16 @@ def _bands_by_name(c: ImageCollection) -> list[tuple[str, list[Band]]]:
     "Composites all the images in a collection, using the mask; later images are on top.",
 )
 def collection_mosaic(ctx: Context, collection: Any) -> Image:
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     bands = []
     for name, bs in _bands_by_name(c):
         ptype = bs[0].ptype
         for b in bs[1:]:
             ptype = ptype.union(b.ptype)
 
-        def render(g: Grid, bs=bs, ptype=ptype) -> Rendered:
-            out = np.zeros((g.height, g.width), dtype=ptype.dtype)
-            ok = np.zeros((g.height, g.width), dtype=bool)
+        def render(g: Grid, bs: list[Band] = bs, ptype: PixelType = ptype) -> Rendered:
+            out = np.zeros(g.shape, dtype=ptype.dtype)
+            ok = np.zeros(g.shape, dtype=bool)
             for b in bs:
                 x, v = b.render(g)
                 out[v] = x[v]
@@ -662,39 +715,48 @@ def collection_mosaic(ctx: Context, collection: Any) -> Image:
     return Image(bands)
 
 
-_REDUCERS = ("median", "mean", "min", "max", "sum", "count")
+_REDUCERS = ("median", "mean", "min", "max", "sum", "count", "mode", "product", "and", "or")
 
 
-def _reduce(c: ImageCollection, kind: str, suffix: bool) -> Image:
+def _reduce(c: ImageCollection, reducer: Reducer, suffix: bool) -> Image:
+    """Per-pixel reduction of the images' bands, matched by name; masked pixels are left out."""
     bands = []
     n = len(c.images)
     for name, bs in _bands_by_name(c):
         t = bs[0].ptype
         for b in bs[1:]:
             t = t.union(b.ptype)
-        if kind in ("median", "mean"):
-            ptype = PixelType("DOUBLE")
-        elif kind in ("min", "max"):
-            ptype = t
-        elif kind == "sum":
-            ptype = PixelType.int_range(min(0, t.min * n), max(0, t.max * n)) if t.is_int else PixelType("DOUBLE")  # type: ignore[operator]
-        else:
-            ptype = PixelType.int_range(0, max(n, 1))
-
-        def render(g: Grid, bs=bs, kind=kind) -> Rendered:
-            vals, valid = _render_stack(bs, g)
-            any_valid = valid.any(axis=0)
-            if kind == "count":
-                return valid.sum(axis=0), np.ones_like(any_valid)
-            v = np.where(valid, vals, np.nan)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                fn = {"median": np.nanmedian, "mean": np.nanmean, "min": np.nanmin, "max": np.nanmax, "sum": np.nansum}[kind]
-                r = fn(v, axis=0)
-            return np.where(any_valid, np.nan_to_num(r), 0), any_valid
-
-        bands.append(Band(f"{name}_{kind}" if suffix else name, ptype, bs[0].grid, render))
+        for kind, outputs in reducer.parts:
+            for out_name in outputs:
+                band_name = f"{name}_{out_name}" if suffix else name
+                bands.append(Band(band_name, _reduced_type(kind, t, n), bs[0].grid, _reduce_renderer(bs, reducer, out_name)))
     return Image(bands)
+
+
+def _reduced_type(kind: str, t: PixelType, n: int) -> PixelType:
+    if kind in ("min", "max", "first", "last", "mode"):
+        return t
+    if kind == "sum":
+        return PixelType.int_range(min(0, t.min * n), max(0, t.max * n)) if t.is_int else PixelType("DOUBLE")  # type: ignore[operator]
+    if kind in ("count", "countDistinct"):
+        return PixelType.int_range(0, max(n, 1))
+    if kind in ("anyNonZero", "allNonZero", "and", "or"):
+        return PixelType.int_range(0, 1)
+    return PixelType("DOUBLE")
+
+
+def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str) -> Callable[[Grid], Rendered]:
+    def render(g: Grid) -> Rendered:
+        vals, valid = _render_stack(bs, g)
+        any_valid = valid.any(axis=0)
+        got = reducer.pixelwise(np.where(valid, vals, np.nan))
+        assert got is not None
+        r = got[out_name]
+        if out_name == "count" or reducer.kind == "count":
+            return r, np.ones(g.shape, dtype=bool)
+        return np.where(any_valid, np.nan_to_num(r), 0), np.asarray(any_valid)
+
+    return render
 
 
 for _kind in _REDUCERS:
@@ -704,7 +766,13 @@ for _kind in _REDUCERS:
         "collection:ImageCollection",
         f"Reduces an image collection by calculating the {_kind} of all values at each pixel across the stack "
         "of all matching bands. Bands are matched by name.",
-    )(lambda ctx, collection, _kind=_kind: _reduce(as_collection(collection, "collection"), _kind, suffix=False))
+    )(lambda ctx, collection, _kind=_kind: _reduce(as_image_collection(collection, "collection"), _simple(_kind), suffix=False))
+
+
+def _simple(kind: str) -> Reducer:
+    from ._reducers import simple
+
+    return simple(kind)
 
 
 @algorithm(
@@ -714,30 +782,20 @@ for _kind in _REDUCERS:
     "Applies a reducer across all of the images in a collection; output bands are named '<band>_<reducer>'.",
 )
 def collection_reduce(ctx: Context, collection: Any, reducer: Any, parallelScale: Any = 1) -> Image:
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     if not isinstance(reducer, Reducer):
         raise ArgumentTypeError("reducer", "Reducer", reducer)
-    return _reduce(c, reducer.kind, suffix=True)
-
-
-_REDUCER_ARGS = {
-    "median": "maxBuckets:Integer?=null, minBucketWidth:Float?=null, maxRaw:Integer?=null",
-    "mean": "",
-    "min": "numInputs:Integer?=1",
-    "max": "numInputs:Integer?=1",
-    "sum": "",
-    "count": "",
-}
-for _kind, _args in _REDUCER_ARGS.items():
-    algorithm(f"Reducer.{_kind}", "Reducer", _args, f"Returns a Reducer that computes the {_kind} of its inputs.")(
-        lambda ctx, _kind=_kind, **kw: Reducer(_kind)
-    )
+    if reducer.pixelwise(np.zeros((1, 1, 1))) is None:
+        raise AlgorithmError(f"The eerest emulator cannot apply the reducer [{', '.join(reducer.outputs)}] per pixel.")
+    return _reduce(c, reducer, suffix=True)
 
 
 # ---------------------------------------------------------------------------------------
 # Dates and filters
 # ---------------------------------------------------------------------------------------
 def _to_ms(v: Any, arg: str) -> int:
+    if isinstance(v, Date):
+        return v.millis
     if _is_number(v):
         return int(v)
     if isinstance(v, str):
@@ -749,14 +807,8 @@ def _to_ms(v: Any, arg: str) -> int:
 
 
 @algorithm("Date", "Date", "value:Object, timeZone:String?=null", "Creates a Date (milliseconds since the epoch).")
-def date(ctx: Context, value: Any, timeZone: Any = None) -> int:
-    return _to_ms(value, "value")
-
-
-@dataclass(frozen=True)
-class DateRange:
-    start: int
-    end: int
+def date(ctx: Context, value: Any, timeZone: Any = None) -> Date:
+    return Date(_to_ms(value, "value"))
 
 
 @algorithm(
@@ -779,8 +831,8 @@ def _binary_filter(name: str, test: Callable[[Any, Any], bool], description: str
             raise AlgorithmError("Either leftField or leftValue must be specified.")
 
         def pred(img: Image) -> bool:
-            left = _prop(img, leftField) if leftField is not None else leftValue
-            right = _prop(img, rightField) if rightField is not None else rightValue
+            left = _plain(_prop(img, leftField) if leftField is not None else leftValue)
+            right = _plain(_prop(img, rightField) if rightField is not None else rightValue)
             if left is None or right is None:
                 return False
             try:
@@ -791,6 +843,11 @@ def _binary_filter(name: str, test: Callable[[Any, Any], bool], description: str
         return Filter(pred)
 
     algorithm(name, "Filter", _FILTER_ARGS, description)(make)
+
+
+def _plain(v: Any) -> Any:
+    """Dates compare as milliseconds in filters."""
+    return v.millis if isinstance(v, Date) else v
 
 
 def _contains(rng: Any, value: Any) -> bool:
@@ -834,3 +891,15 @@ def filter_not(ctx: Context, filter: Any) -> Filter:
     if not isinstance(filter, Filter):
         raise ArgumentTypeError("filter", "Filter", filter)
     return Filter(lambda img: not filter.test(img))
+
+
+# The other algorithm families register themselves on import.
+from . import (  # noqa: E402,F401
+    _alg_collections,
+    _alg_geometry,
+    _alg_image,
+    _alg_regions,
+    _alg_spatial,
+    _alg_values,
+    _image_expression,
+)

@@ -1,107 +1,52 @@
-"""The discovery documents the emulator serves at `/$discovery/rest?version=V`.
+"""The discovery documents the emulator serves at `/$discovery/rest?version=V` and checks messages with.
 
-They are the project's documents (from the generated `eerest.<v>._discovery` module, or
-`schema/earthengine.<v>.json` in a source checkout), completed with the
-`projects.algorithms.list` method that `earthengine-api` calls at initialisation, and
-with root URLs pointing at the emulator.
+They are the documents shipped in this package (`discovery/earthengine.<v>.json`, copies of
+the repository's `schema/`, a test keeps them equal), completed with the methods the
+emulator serves beyond them (`projects.algorithms.list`, which `earthengine-api` calls at
+initialisation, and the listing methods), and served with root URLs pointing at the
+emulator. Never the SDK's generated code: the emulator is an independent oracle.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import importlib
 import json
-from pathlib import Path
+from importlib import resources
+from typing import Any
 
-__all__ = ["VERSIONS", "discovery_document"]
+from ._listing import with_listing_methods
+from ._unserved import with_unserved_methods
+
+__all__ = ["VERSIONS", "discovery_document", "document", "method_spec"]
 
 VERSIONS = ("v1alpha", "v1beta", "v1")
 
 
 @functools.cache
 def _base(version: str) -> dict:
-    try:
-        mod = importlib.import_module(f"eerest.{version}._discovery")
-        return json.loads(mod.DISCOVERY_JSON)
-    except (ImportError, AttributeError):
-        pass
-    for parent in Path(__file__).resolve().parents:
-        p = parent / "schema" / f"earthengine.{version}.json"
-        if p.is_file():
-            return json.loads(p.read_text())
-    return _minimal(version)
+    shipped = resources.files(__package__).joinpath("discovery").joinpath(f"earthengine.{version}.json")
+    return json.loads(shipped.read_text("utf-8"))
 
 
-def _minimal(version: str) -> dict:
-    """A small stand-in document covering the methods the emulator serves."""
+@functools.cache
+def document(version: str) -> dict[str, Any]:
+    """The emulator's complete document for `version` (do not modify it)."""
+    doc = _with_algorithms(copy.deepcopy(_base(version)), version)
+    return with_unserved_methods(with_listing_methods(_with_value_and_thumbnails(doc, version), version), version)
 
-    def m(mid: str, http: str, path: str, params: dict, req: str | None, resp: str) -> dict:
-        out = {
-            "id": mid,
-            "httpMethod": http,
-            "path": path,
-            "flatPath": path,
-            "parameters": params,
-            "parameterOrder": list(params),
-            "response": {"$ref": resp},
-            "scopes": ["https://www.googleapis.com/auth/earthengine"],
-        }
-        if req:
-            out["request"] = {"$ref": req}
-        return out
 
-    def p(name: str) -> dict:
-        return {name: {"location": "path", "required": True, "type": "string", "pattern": "^projects/.*$"}}
-
-    obj = {"type": "object", "properties": {}}
-    return {
-        "kind": "discovery#restDescription",
-        "discoveryVersion": "v1",
-        "id": f"earthengine:{version}",
-        "name": "earthengine",
-        "version": version,
-        "title": "Google Earth Engine API",
-        "protocol": "rest",
-        "rootUrl": "https://earthengine.googleapis.com/",
-        "servicePath": "",
-        "basePath": "",
-        "baseUrl": "https://earthengine.googleapis.com/",
-        "batchPath": "batch",
-        "fullyEncodeReservedExpansion": True,
-        "parameters": {
-            "alt": {"type": "string", "location": "query", "default": "json", "enum": ["json", "media", "proto"]},
-            "prettyPrint": {"type": "boolean", "location": "query", "default": "true"},
-            "fields": {"type": "string", "location": "query"},
-            "key": {"type": "string", "location": "query"},
-        },
-        "resources": {
-            "projects": {
-                "resources": {
-                    "assets": {
-                        "methods": {
-                            "get": m("earthengine.projects.assets.get", "GET", f"{version}/{{+name}}", p("name"), None, "EarthEngineAsset"),
-                            "getPixels": m("earthengine.projects.assets.getPixels", "POST", f"{version}/{{+name}}:getPixels", p("name"), "GetPixelsRequest", "HttpBody"),
-                        }
-                    },
-                    "image": {
-                        "methods": {
-                            "computePixels": m("earthengine.projects.image.computePixels", "POST", f"{version}/{{+project}}/image:computePixels", p("project"), "ComputePixelsRequest", "HttpBody"),
-                        }
-                    },
-                    "imageCollection": {
-                        "methods": {
-                            "computeImages": m("earthengine.projects.imageCollection.computeImages", "POST", f"{version}/{{+project}}/imageCollection:computeImages", p("project"), "ComputeImagesRequest", "ComputeImagesResponse"),
-                        }
-                    },
-                }
-            }
-        },
-        "schemas": {
-            n: {"id": n, **copy.deepcopy(obj)}
-            for n in ("EarthEngineAsset", "GetPixelsRequest", "ComputePixelsRequest", "ComputeImagesRequest", "ComputeImagesResponse", "HttpBody")
-        },
-    }
+def method_spec(version: str, method_id: str) -> dict[str, Any]:
+    """A method of the document by its id without the API name, e.g. ``projects.assets.get``;
+    its ``parameters`` include the API's global (query) parameters."""
+    doc = document(version)
+    *resource_path, name = method_id.split(".")
+    node: dict[str, Any] = doc
+    for part in resource_path:
+        node = node["resources"][part]
+    spec = dict(node["methods"][name])
+    spec["parameters"] = {**doc.get("parameters", {}), **spec.get("parameters", {})}
+    return spec
 
 
 def _with_algorithms(doc: dict, version: str) -> dict:
@@ -172,9 +117,88 @@ def _with_algorithms(doc: dict, version: str) -> dict:
     return doc
 
 
+_SCOPES = [
+    "https://www.googleapis.com/auth/cloud-platform",
+    "https://www.googleapis.com/auth/earthengine",
+]
+
+
+def _method(mid: str, http: str, path: str, flat: str, param: str, pattern: str, req: str | None, resp: str) -> dict:
+    out: dict = {
+        "id": mid,
+        "httpMethod": http,
+        "path": path,
+        "flatPath": flat,
+        "parameters": {param: {"location": "path", "required": True, "type": "string", "pattern": pattern}},
+        "parameterOrder": [param],
+        "response": {"$ref": resp},
+        "scopes": _SCOPES,
+    }
+    if req:
+        out["request"] = {"$ref": req}
+    return out
+
+
+def _with_value_and_thumbnails(doc: dict, version: str) -> dict:
+    """Add projects.value.compute, projects.thumbnails.create/getPixels and projects.maps.create/
+    tiles.get (what getInfo(), getThumbURL(), getDownloadURL() and getMapId() of the official
+    client call) when the document lacks them."""
+    res = doc.setdefault("resources", {}).setdefault("projects", {}).setdefault("resources", {})
+    value = res.setdefault("value", {}).setdefault("methods", {})
+    value.setdefault("compute", _method(
+        "earthengine.projects.value.compute", "POST", f"{version}/{{+project}}/value:compute",
+        f"{version}/projects/{{projectsId}}/value:compute", "project", "^projects/[^/]+$",
+        "ComputeValueRequest", "ComputeValueResponse"))
+    thumbs = res.setdefault("thumbnails", {}).setdefault("methods", {})
+    thumbs.setdefault("create", _method(
+        "earthengine.projects.thumbnails.create", "POST", f"{version}/{{+parent}}/thumbnails",
+        f"{version}/projects/{{projectsId}}/thumbnails", "parent", "^projects/[^/]+$", "Thumbnail", "Thumbnail"))
+    thumbs.setdefault("getPixels", _method(
+        "earthengine.projects.thumbnails.getPixels", "GET", f"{version}/{{+name}}:getPixels",
+        f"{version}/projects/{{projectsId}}/thumbnails/{{thumbnailsId}}:getPixels", "name",
+        "^projects/[^/]+/thumbnails/[^/]+$", None, "HttpBody"))
+    maps = res.setdefault("maps", {})
+    maps.setdefault("methods", {}).setdefault("create", _method(
+        "earthengine.projects.maps.create", "POST", f"{version}/{{+parent}}/maps",
+        f"{version}/projects/{{projectsId}}/maps", "parent", "^projects/[^/]+$", "EarthEngineMap", "EarthEngineMap"))
+    tiles = _method(
+        "earthengine.projects.maps.tiles.get", "GET", f"{version}/{{+parent}}/tiles/{{zoom}}/{{x}}/{{y}}",
+        f"{version}/projects/{{projectsId}}/maps/{{mapsId}}/tiles/{{zoom}}/{{x}}/{{y}}", "parent",
+        "^projects/[^/]+/maps/[^/]+$", None, "HttpBody")
+    for p in ("zoom", "x", "y"):
+        tiles["parameters"][p] = {"location": "path", "required": True, "type": "integer", "format": "int32"}
+    tiles["parameterOrder"] = ["parent", "zoom", "x", "y"]
+    maps.setdefault("resources", {}).setdefault("tiles", {}).setdefault("methods", {}).setdefault("get", tiles)
+    schemas = doc.setdefault("schemas", {})
+    pixels = schemas.get("ComputePixelsRequest", {}).get("properties", {})
+    schemas.setdefault("ComputeValueRequest", {
+        "id": "ComputeValueRequest", "type": "object",
+        "description": "Request message for EarthEngineService.ComputeValue.",
+        "properties": {"expression": {"$ref": "Expression"}, "workloadTag": {"type": "string"}}})
+    schemas.setdefault("ComputeValueResponse", {
+        "id": "ComputeValueResponse", "type": "object",
+        "description": "Response message for EarthEngineService.ComputeValue.",
+        "properties": {"result": {"type": "any"}}})
+    thumbnail = {k: copy.deepcopy(v) for k, v in pixels.items()
+                 if k in ("expression", "fileFormat", "bandIds", "visualizationOptions", "grid")}
+    thumbnail.update(name={"type": "string"}, filenamePrefix={"type": "string"})
+    schemas.setdefault("Thumbnail", {
+        "id": "Thumbnail", "type": "object",
+        "description": "A thumbnail: an image, its format and framing, served at {name}:getPixels.",
+        "properties": thumbnail})
+    schemas.setdefault("EarthEngineMap", {
+        "id": "EarthEngineMap", "type": "object",
+        "description": "A map: an image and its visualization, served as Web Mercator tiles at {name}/tiles/{z}/{x}/{y}.",
+        "properties": {k: v for k, v in thumbnail.items() if k in ("name", "expression", "fileFormat", "bandIds",
+                                                                   "visualizationOptions")}})
+    schemas.setdefault("HttpBody", {"id": "HttpBody", "type": "object", "properties": {
+        "contentType": {"type": "string"}, "data": {"type": "string", "format": "byte"}}})
+    return doc
+
+
 @functools.lru_cache(maxsize=32)
 def _served(version: str, root_url: str) -> bytes:
-    doc = _with_algorithms(copy.deepcopy(_base(version)), version)
+    doc = copy.deepcopy(document(version))
     doc["rootUrl"] = root_url
     doc["baseUrl"] = root_url + doc.get("servicePath", "")
     if "mtlsRootUrl" in doc:
@@ -187,11 +211,3 @@ def discovery_document(version: str, root_url: str) -> bytes | None:
     if version not in VERSIONS:
         return None
     return _served(version, root_url)
-
-
-def request_fields(version: str, schema: str) -> set[str] | None:
-    """The JSON field names of a request message, for rejecting unknown fields (None: unknown)."""
-    s = _base(version).get("schemas", {}).get(schema)
-    if not s or not s.get("properties"):
-        return None
-    return set(s["properties"])

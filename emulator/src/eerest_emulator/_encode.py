@@ -13,7 +13,7 @@ import numpy as np
 from ._errors import ApiError, invalid_argument
 from ._grid import Grid
 
-__all__ = ["encode", "visualize", "CONTENT_TYPES", "FORMATS"]
+__all__ = ["encode", "encode_zip", "visualize", "CONTENT_TYPES", "FORMATS", "ZIP_FORMATS"]
 
 CONTENT_TYPES = {
     "NPY": "application/octet-stream",
@@ -22,6 +22,8 @@ CONTENT_TYPES = {
     "JPEG": "image/jpeg",
 }
 FORMATS = ("NPY", "GEO_TIFF", "PNG", "JPEG", "AUTO_JPEG_PNG")
+#: Formats only thumbnails (getThumbURL, getDownloadURL) serve.
+ZIP_FORMATS = ("ZIPPED_GEO_TIFF", "ZIPPED_GEO_TIFF_PER_BAND")
 _NOT_HERE = {
     "TF_RECORD_IMAGE": "TF_RECORD_IMAGE is only supported for image exports.",
     "ZIPPED_GEO_TIFF": "ZIPPED_GEO_TIFF is only available when using CreateThumbnail.",
@@ -78,7 +80,7 @@ def _geotiff(grid: Grid, planes: np.ndarray) -> bytes:
         import tifffile
     except ImportError:  # pragma: no cover - depends on the environment
         raise ApiError(501, "GEO_TIFF needs tifffile: pip install 'eerest[emulator]'.", "UNIMPLEMENTED") from None
-    tags = []
+    tags: list[tuple[int, str, int, tuple[float, ...], bool]] = []
     if grid.has_shear:
         m = (grid.scale_x, grid.shear_x, 0.0, grid.translate_x,
              grid.shear_y, grid.scale_y, 0.0, grid.translate_y,
@@ -220,3 +222,27 @@ def _picture(fmt: str, rgba: np.ndarray) -> tuple[bytes, str]:
     else:
         PILImage.fromarray(rgba, "RGBA").save(buf, "PNG")
     return buf.getvalue(), CONTENT_TYPES[fmt]
+
+
+def encode_zip(
+    fmt: str,
+    prefix: str,
+    names: Sequence[str],
+    values: Sequence[np.ndarray],
+    valid: Sequence[np.ndarray],
+    dtypes: Sequence[np.dtype],
+    grid: Grid,
+) -> tuple[bytes, str]:
+    """A zip of one GeoTIFF (`prefix.tif`) or one per band (`prefix.BAND.tif`), as downloads are served."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        if fmt == "ZIPPED_GEO_TIFF":
+            body, _ = encode("GEO_TIFF", names, values, valid, dtypes, grid, None)
+            z.writestr(f"{prefix}.tif", body)
+        else:
+            for n, v, ok, dt in zip(names, values, valid, dtypes, strict=True):
+                body, _ = encode("GEO_TIFF", [n], [v], [ok], [dt], grid, None)
+                z.writestr(f"{prefix}.{n}.tif", body)
+    return buf.getvalue(), "application/zip"

@@ -38,16 +38,21 @@ class ApiError(Exception):
         message: str,
         status: str | None = None,
         headers: dict[str, str] | None = None,
+        details: list[dict] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or STATUS_NAMES.get(code, "UNKNOWN")
         self.headers = dict(headers or {})
+        self.details = list(details or [])
 
     def to_json(self) -> dict:
         """The `{"error": {...}}` body the Google API front end sends."""
-        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+        error: dict = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
     def body(self) -> bytes:
         return json.dumps(self.to_json(), indent=2).encode() + b"\n"

@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from ._algorithms import REGISTRY, AlgorithmError, ArgumentTypeError, Context
+from ._catalogue import catalogue, not_implemented
 from ._errors import invalid_argument
 
 __all__ = ["evaluate", "Function"]
@@ -44,10 +45,11 @@ class _Evaluator:
     def __init__(self, expression: dict, ctx: Context) -> None:
         if not isinstance(expression, dict):
             raise invalid_argument("expression must be an object with 'result' and 'values'.")
-        self.values = expression.get("values") or {}
-        self.result = expression.get("result")
-        if not isinstance(self.values, dict) or not isinstance(self.result, str):
+        values, result = expression.get("values") or {}, expression.get("result")
+        if not isinstance(values, dict) or not isinstance(result, str):
             raise invalid_argument("expression must have a string 'result' and an object 'values'.")
+        self.values: dict[str, Any] = values
+        self.result: str = result
         self.ctx = ctx
         self._memo: dict[str, Any] = {}
         self._active: set[str] = set()
@@ -130,6 +132,8 @@ class _Evaluator:
         if not isinstance(name, str):
             raise invalid_argument("functionInvocationValue needs functionName or functionReference.")
         alg = REGISTRY.get(name)
+        if alg is None and name in catalogue():
+            raise not_implemented(name, len(REGISTRY))
         if alg is None:
             raise invalid_argument(
                 f"Unknown algorithm '{name}': the eerest emulator does not implement it "
@@ -154,6 +158,10 @@ class _Evaluator:
             ) from None
         except AlgorithmError as e:
             raise invalid_argument(f"{name}: {e}") from None
+        except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError) as e:
+            # Values of the wrong shape deep inside arguments (a list of the wrong length, a string
+            # where a number belongs): the user's request, so a 400 naming the algorithm.
+            raise invalid_argument(f"{name}: invalid arguments ({type(e).__name__}: {e}).") from None
 
 
 def evaluate(expression: dict, ctx: Context) -> Any:

@@ -1,7 +1,7 @@
-"""Pixel grids (crs + affine transform + dimensions) and nearest-neighbour resampling between them.
+"""Pixel grids (crs + affine transform + dimensions), completing partial grids, and resampling between them.
 
-The emulator resamples only within one CRS and only between grids without shear or
-rotation (any scale, any translation, flips included); anything else is a 400 that says so.
+Any CRS pyproj knows and any invertible affine transform (scales, translations, flips, shear);
+see `_reproject` for the coordinate arithmetic.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ._errors import invalid_argument
+from ._reproject import _crs as _pyproj_crs
+from ._reproject import check_crs, sample, source_coords, transform_points
 
-__all__ = ["Grid", "resolve_grid", "resample", "same_crs"]
+__all__ = ["Grid", "bounds_in", "resolve_grid", "resample", "same_crs", "check_finite"]
 
 _GEOGRAPHIC = {"EPSG:4326", "EPSG:4269", "EPSG:4258", "EPSG:4267", "EPSG:4979"}
 
@@ -35,9 +37,22 @@ class Grid:
 
     @classmethod
     def from_json(cls, d: dict) -> Grid:
-        """Parse a PixelGrid JSON object; missing parts stay at defaults (see `resolve_grid`)."""
+        """Parse a PixelGrid JSON object; missing parts stay at defaults (see `resolve_grid`).
+        A 400 unless every number is finite, the scales non-zero and the dimensions integers."""
+        try:
+            grid = cls._from_json(d)
+        except (ValueError, TypeError, AttributeError, OverflowError) as e:
+            raise invalid_argument(f"Invalid grid: {e}.") from None
+        check_finite(grid)
+        return grid
+
+    @classmethod
+    def _from_json(cls, d: dict) -> Grid:
         at = d.get("affineTransform") or {}
         dims = d.get("dimensions") or {}
+        for key in ("width", "height"):
+            if key in dims and (isinstance(dims[key], bool) or not isinstance(dims[key], (int, str))):
+                raise ValueError(f"dimensions.{key} must be an integer")
         return cls(
             crs=_norm_crs(d.get("crsCode")),
             crs_wkt=d.get("crsWkt"),
@@ -71,16 +86,30 @@ class Grid:
 
     @property
     def is_geographic(self) -> bool:
-        return (self.crs or "") in _GEOGRAPHIC
+        code = self.crs or self.crs_wkt
+        if not code:
+            return False
+        if code in _GEOGRAPHIC:
+            return True
+        return bool(_pyproj_crs(code).is_geographic)
 
     @property
     def epsg(self) -> int | None:
+        """The EPSG code of this grid's CRS (also for a WKT CRS that has one), or None."""
         if self.crs and self.crs.upper().startswith("EPSG:"):
             try:
                 return int(self.crs.split(":", 1)[1])
             except ValueError:
                 return None
-        return None
+        code = self.crs or self.crs_wkt
+        return _pyproj_crs(code).to_epsg() if code else None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) of a grid with dimensions."""
+        if self.width is None or self.height is None:
+            raise ValueError("grid without dimensions")
+        return self.height, self.width
 
     @property
     def has_shear(self) -> bool:
@@ -93,6 +122,15 @@ class Grid:
         y0 = self.translate_y
         y1 = self.translate_y + self.scale_y * (self.height or 0)
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def check_finite(g: Grid) -> None:
+    """A 400 for a grid the emulator cannot compute with: NaN/Infinity, zero scales."""
+    numbers = (g.scale_x, g.shear_x, g.translate_x, g.shear_y, g.scale_y, g.translate_y)
+    if not all(math.isfinite(v) for v in numbers):
+        raise invalid_argument("grid.affineTransform values must be finite numbers (no NaN or Infinity).")
+    if g.scale_x == 0 or g.scale_y == 0:
+        raise invalid_argument("grid.affineTransform scaleX and scaleY must not be zero.")
 
 
 def _norm_crs(code: str | None) -> str | None:
@@ -113,9 +151,9 @@ def resolve_grid(requested: dict | None, native: Grid | None, *, what: str = "im
     """Complete a requested (possibly partial) PixelGrid against the image's native grid.
 
     - no grid: the native grid;
-    - no crsCode: the native CRS; no affineTransform: the native one, rescaled so that the
-      native extent fills the requested dimensions; no dimensions: enough pixels to cover
-      the native extent.
+    - no crsCode: the native CRS; no affineTransform: the native one (in another CRS: north-up
+      pixels covering the native extent), rescaled so that the native extent fills the
+      requested dimensions; no dimensions: enough pixels to cover the native extent.
     """
     if not requested:
         if native is None or native.width is None:
@@ -129,6 +167,10 @@ def resolve_grid(requested: dict | None, native: Grid | None, *, what: str = "im
     has_dims = bool(requested.get("dimensions"))
     if g.crs is None and g.crs_wkt is None and native is not None:
         g = replace(g, crs=native.crs, crs_wkt=native.crs_wkt)
+    if g.crs or g.crs_wkt:
+        check_crs(g.crs or g.crs_wkt)  # type: ignore[arg-type]
+    if native is not None and native.width is not None and not same_crs(g.crs, native.crs):
+        return _resolve_across_crs(g, native, has_at, has_dims)
     if not has_at:
         if native is None:
             if not has_dims:
@@ -160,48 +202,65 @@ def resolve_grid(requested: dict | None, native: Grid | None, *, what: str = "im
             w = _cover(g.translate_x, g.scale_x, xmin, xmax)
             h = _cover(g.translate_y, g.scale_y, ymin, ymax)
             g = replace(g, width=w, height=h)
+    return _checked(g)
+
+
+def _checked(g: Grid) -> Grid:
     if g.width is None or g.height is None or g.width <= 0 or g.height <= 0:
         raise invalid_argument("grid.dimensions must be positive.")
+    check_finite(g)
     return g
+
+
+def _resolve_across_crs(g: Grid, native: Grid, has_at: bool, has_dims: bool) -> Grid:
+    """A partial grid in another CRS than the (bounded) native grid: cover the native extent."""
+    xmin, ymin, xmax, ymax = bounds_in(native, g.crs or g.crs_wkt)  # type: ignore[arg-type]
+    if not has_at:
+        if has_dims:
+            sx, sy = (xmax - xmin) / g.width, (ymax - ymin) / g.height  # type: ignore[operator]
+        else:
+            s = max((xmax - xmin) / native.width, (ymax - ymin) / native.height)  # type: ignore[operator]
+            sx = sy = s
+        g = replace(g, scale_x=sx, shear_x=0.0, translate_x=xmin, shear_y=0.0, scale_y=-sy, translate_y=ymax)
+    if not has_dims:
+        g = replace(
+            g,
+            width=_cover(g.translate_x, g.scale_x, xmin, xmax),
+            height=_cover(g.translate_y, g.scale_y, ymin, ymax),
+        )
+    return _checked(g)
+
+
+def bounds_in(grid: Grid, crs: str) -> tuple[float, float, float, float]:
+    """(xmin, ymin, xmax, ymax) in `crs` of a bounded grid's extent (its edges, densified)."""
+    assert grid.width is not None and grid.height is not None
+    t = np.linspace(0.0, 1.0, 21)
+    u = np.concatenate([t, np.ones_like(t), t[::-1], np.zeros_like(t)]) * grid.width
+    v = np.concatenate([np.zeros_like(t), t, np.ones_like(t), t[::-1]]) * grid.height
+    x = grid.translate_x + grid.scale_x * u + grid.shear_x * v
+    y = grid.translate_y + grid.shear_y * u + grid.scale_y * v
+    src = grid.crs or grid.crs_wkt
+    if src and not same_crs(src, crs):
+        x, y = transform_points(x, y, src, crs)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        raise invalid_argument(f"The image's extent has no position in {crs}.")
+    return float(x[ok].min()), float(y[ok].min()), float(x[ok].max()), float(y[ok].max())
 
 
 def _cover(origin: float, scale: float, lo: float, hi: float) -> int:
     far = hi if scale > 0 else lo
-    n = math.ceil(round((far - origin) / scale, 9))
-    return max(n, 1)
-
-
-def source_indices(target: Grid, source: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices into `source` of the nearest neighbour of each target pixel centre.
-
-    Indices outside the source are -1. Raises a 400 for what the emulator cannot resample.
-    """
-    if not same_crs(target.crs, source.crs):
-        raise invalid_argument(
-            f"The eerest emulator cannot reproject: the requested grid is in {target.crs} but "
-            f"the data is in {source.crs}. Request a grid in {source.crs}."
-        )
-    if target.has_shear or source.has_shear:
-        raise invalid_argument(
-            "The eerest emulator can only resample between grids without shear or rotation "
-            "(shearX and shearY must be 0)."
-        )
-    assert target.width is not None and target.height is not None
-    u = np.arange(target.width, dtype=np.float64) + 0.5
-    v = np.arange(target.height, dtype=np.float64) + 0.5
-    x = target.translate_x + target.scale_x * u
-    y = target.translate_y + target.scale_y * v
-    cols = np.floor((x - source.translate_x) / source.scale_x + 1e-9).astype(np.int64)
-    rows = np.floor((y - source.translate_y) / source.scale_y + 1e-9).astype(np.int64)
-    cols[(cols < 0) | (cols >= (source.width or 0))] = -1
-    rows[(rows < 0) | (rows >= (source.height or 0))] = -1
-    return rows, cols
+    n = round((far - origin) / scale, 9)
+    if not math.isfinite(n):
+        raise invalid_argument("The requested grid cannot cover the image: its scale is too small.")
+    return max(math.ceil(n), 1)
 
 
 def resample(
-    data: np.ndarray, valid: np.ndarray | None, source: Grid, target: Grid
+    data: np.ndarray, valid: np.ndarray | None, source: Grid, target: Grid, mode: str = "nearest"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest-neighbour resample a 2-D array (and its validity mask) from `source` to `target`.
+    """Resample a 2-D array (and its validity mask) from `source` to `target` (any CRS, any
+    affine transform), by nearest neighbour or bilinear interpolation.
 
     Pixels outside the source are invalid and hold 0.
     """
@@ -215,12 +274,5 @@ def resample(
         if valid is None:
             valid = np.ones(data.shape, dtype=bool)
         return data, valid
-    rows, cols = source_indices(target, source)
-    r = np.where(rows < 0, 0, rows)
-    c = np.where(cols < 0, 0, cols)
-    out = data[np.ix_(r, c)]
-    inside = (rows >= 0)[:, None] & (cols >= 0)[None, :]
-    ok = inside if valid is None else inside & valid[np.ix_(r, c)]
-    if not inside.all():
-        out = np.where(inside, out, np.zeros((), dtype=out.dtype))
-    return out, ok
+    col, row = source_coords(target, source)
+    return sample(data, valid, col, row, mode)

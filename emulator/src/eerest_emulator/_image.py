@@ -42,6 +42,15 @@ class Band:
         self._memo = (grid, out)
         return out
 
+    def footprint(self, grid: Grid) -> np.ndarray | bool:
+        """Where `grid`'s pixels fall inside this band's native grid (everywhere, True, for a
+        band without one, such as a constant)."""
+        if self.grid is None or self.grid.width is None or self.grid.height is None:
+            return True
+        from ._grid import resample
+
+        return resample(np.broadcast_to(True, (self.grid.height, self.grid.width)), None, self.grid, grid)[1]
+
     def renamed(self, name: str) -> Band:
         return Band(name, self.ptype, self.grid, self.render, dict(self.extra))
 
@@ -106,3 +115,7 @@ class ImageCollection:
     images: list[Image]
     properties: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def derived(self, elements: list[Any]) -> ImageCollection:
+        """A collection of the same kind with other elements and the same properties."""
+        return type(self)(elements, dict(self.properties), dict(self.meta))

@@ -1,40 +1,39 @@
-"""Parsing request bodies and building response bodies, through the generated message classes.
+"""Request bodies and query strings parsed, and response bodies shaped, by the emulator's
+discovery documents (`_discovery.document`), never by the SDK's generated classes.
 
-When the generated `eerest.<version>.types` module is importable, bodies are validated
-and normalised by its pydantic classes (`Model.model_validate` / `model_dump(by_alias=True)`);
-otherwise plain JSON dicts are used, checked against the discovery document's field names.
-Either way handlers see camelCase JSON dicts.
+Handlers see camelCase JSON dicts, already checked: a bad request is a 400 INVALID_ARGUMENT
+with Google's wording and a google.rpc.BadRequest detail naming the field. A response the
+emulator builds that its own schema refuses is the emulator's bug: a 500 saying so.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import json
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from ._discovery import request_fields
-from ._errors import invalid_argument
+from ._discovery import document, method_spec
+from ._errors import ApiError, invalid_argument
+from ._schema import FieldViolation, check_message, check_query
 
-__all__ = ["parse_request", "build_message", "types_module"]
+__all__ = ["parse_request", "parse_query", "build_message"]
 
-
-@functools.cache
-def types_module(version: str) -> Any | None:
-    """The generated `eerest.<version>.types` module, or None before it exists."""
-    try:
-        return importlib.import_module(f"eerest.{version}.types")
-    except ImportError:
-        return None
+_BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
 
 
-def _model(version: str, name: str) -> Any | None:
-    mod = types_module(version)
-    return getattr(mod, name, None) if mod is not None else None
+def _package(version: str) -> str:
+    return f"google.earthengine.{version}"
+
+
+def _rejected(e: FieldViolation) -> ApiError:
+    err = invalid_argument(e.message)
+    err.details = [{"@type": _BAD_REQUEST, "fieldViolations": [{"field": e.field, "description": e.message}]}]
+    return err
 
 
 def parse_request(version: str, schema: str, body: bytes) -> dict[str, Any]:
-    """Decode and validate a JSON request body of message type `schema`; a 400 if invalid."""
+    """Decode a JSON request body and check it as message `schema`; a 400 if it is not one."""
     if not body.strip():
         data: Any = {}
     else:
@@ -42,33 +41,30 @@ def parse_request(version: str, schema: str, body: bytes) -> dict[str, Any]:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as e:
             raise invalid_argument(f"Invalid JSON payload received. {e}") from None
-    if not isinstance(data, dict):
-        raise invalid_argument(
-            "Invalid JSON payload received. Expected an object for the request body."
-        )
-    fields = request_fields(version, schema)
-    if fields is not None:
-        for k in data:
-            if k not in fields:
-                raise invalid_argument(f'Invalid JSON payload received. Unknown name "{k}": Cannot find field.')
-    model = _model(version, schema)
-    if model is not None:
-        try:
-            m = model.model_validate(data)
-        except Exception as e:  # pydantic.ValidationError; kept generic to avoid importing pydantic here
-            raise invalid_argument(f"Invalid JSON payload received. {_first_line(e)}") from None
-        data = m.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    return data
+        except RecursionError:
+            raise invalid_argument("Invalid JSON payload received. Message nested too deeply.") from None
+    try:
+        return check_message(document(version)["schemas"], schema, data, package=_package(version))
+    except FieldViolation as e:
+        raise _rejected(e) from None
+    except RecursionError:
+        raise invalid_argument("Invalid JSON payload received. Message nested too deeply.") from None
 
 
-def build_message(version: str, schema: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Normalise a response body through the generated class of `schema` when there is one."""
-    model = _model(version, schema)
-    if model is None:
-        return data
-    return model.model_validate(data).model_dump(mode="json", by_alias=True, exclude_unset=True)
+def parse_query(version: str, method_id: str, query: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The query parameters of a call of `method_id` (e.g. ``projects.assets.listAssets``), checked."""
+    try:
+        return check_query(method_spec(version, method_id)["parameters"], query)
+    except FieldViolation as e:
+        raise _rejected(e) from None
 
 
-def _first_line(e: Exception) -> str:
-    text = str(e).strip().splitlines()
-    return " ".join(t.strip() for t in text[:3])
+def build_message(version: str, schema: str, data: dict[str, Any], *, source: Path | None = None) -> dict[str, Any]:
+    """A response body checked and normalised as message `schema` (int64 as strings); `source`
+    names the data file it comes from, to blame when it does not fit."""
+    try:
+        return check_message(document(version)["schemas"], schema, data, package=_package(version))
+    except FieldViolation as e:
+        if source is not None:
+            raise ApiError(500, f"The asset file {source} does not hold a valid {schema}: {e.message}") from None
+        raise ApiError(500, f"The emulator built an invalid {schema} ({e.message}); this is a bug in the emulator.") from None

@@ -75,7 +75,8 @@ class PixelType:
     def union(self, other: PixelType) -> PixelType:
         """The smallest type holding values of both types."""
         if self.is_int and other.is_int:
-            return PixelType.int_range(min(self.min, other.min), max(self.max, other.max))  # type: ignore[type-var]
+            assert self.min is not None and self.max is not None and other.min is not None and other.max is not None
+            return PixelType.int_range(min(self.min, other.min), max(self.max, other.max))
         if "DOUBLE" in (self.precision, other.precision):
             return PixelType("DOUBLE")
         if self.is_int or other.is_int:

@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import ApiError, not_found
+from ._errors import ApiError, invalid_argument, not_found
 from ._grid import Grid, resample
 from ._image import Band, Image, ImageCollection
 from ._pixeltype import PixelType
 
-__all__ = ["AssetStore", "AssetRecord", "normalize_asset_name", "parse_time_ms", "BUNDLED_DATA"]
+__all__ = ["AssetStore", "AssetRecord", "ee_id", "normalize_asset_name", "parse_time_ms", "BUNDLED_DATA"]
 
 #: The bundled sample data directory.
 BUNDLED_DATA = Path(__file__).with_name("data")
@@ -45,6 +45,15 @@ def normalize_asset_name(asset_id: str) -> str:
     if asset_id.startswith("users/"):
         return f"projects/earthengine-legacy/assets/{asset_id}"
     return f"projects/earthengine-public/assets/{asset_id}"
+
+
+def ee_id(name: str) -> str:
+    """The id Earth Engine reports as `system:id`: public and legacy assets by their short id,
+    cloud project assets by their full name (both load again with `ee.Image(id)`)."""
+    for prefix in ("projects/earthengine-public/assets/", "projects/earthengine-legacy/assets/"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
 
 
 def parse_time_ms(value: Any) -> int:
@@ -146,6 +155,29 @@ class AssetStore:
         out.sort(key=lambda r: (parse_time_ms(r.meta["startTime"]) if "startTime" in r.meta else 0, r.name))
         return out
 
+    def children(self, parent: str) -> list[AssetRecord]:
+        """The assets directly inside `parent`: a project (``projects/P``), a folder or an image
+        collection (its images), by name (collections: by start time)."""
+        parts = parent.split("/")
+        if len(parts) == 2 and parts[0] == "projects":
+            if parts[1] in ("", ".", ".."):
+                raise invalid_argument(f"Invalid project name '{parent}'.")
+            folder, prefix = self.root / parts[1], f"{parent}/assets"
+        else:
+            rec = self.get(parent)
+            if rec.type == "IMAGE_COLLECTION":
+                return self.members(rec)
+            if rec.type != "FOLDER":
+                raise invalid_argument(
+                    f"Asset '{parent}' is not a folder or an image collection (it is {rec.type}); only those can be listed."
+                )
+            folder, prefix = self._path_of(parent), parent
+        if not folder.is_dir():
+            return []
+        names = {p.stem for p in folder.glob("*.json")} | {p.name for p in folder.iterdir() if p.is_dir()}
+        found = (self.find(f"{prefix}/{n}") for n in sorted(n for n in names if not n.startswith(".")))
+        return [r for r in found if r is not None]
+
     def asset_json(self, rec: AssetRecord) -> dict:
         """The EarthEngineAsset JSON answered by assets.get."""
         meta = dict(rec.meta)
@@ -157,6 +189,12 @@ class AssetStore:
     # -- images -------------------------------------------------------------------------
     def image(self, rec: AssetRecord) -> Image:
         """An `Image` whose bands render this asset's pixels into any grid."""
+        try:
+            return self._image(rec)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:  # malformed band metadata
+            raise _broken(rec.meta_path, e) from None
+
+    def _image(self, rec: AssetRecord) -> Image:
         if rec.type != "IMAGE":
             raise ApiError(400, f"Asset '{rec.name}' is not an image (it is {rec.type}).", "INVALID_ARGUMENT")
         bands_meta = rec.meta.get("bands") or []
@@ -181,7 +219,7 @@ class AssetStore:
             bands.append(Band(bid, ptype, grid, self._renderer(rec, bid, grid, missing), extra))
         props = dict(rec.meta.get("properties") or {})
         props["system:index"] = rec.name.rsplit("/", 1)[-1]
-        props["system:id"] = rec.meta["id"]
+        props["system:id"] = ee_id(rec.name)
         if "startTime" in rec.meta:
             props["system:time_start"] = parse_time_ms(rec.meta["startTime"])
         if "endTime" in rec.meta:
@@ -217,9 +255,11 @@ class AssetStore:
             m = self._meta.get(path)
         if m is None:
             try:
-                m = json.loads(path.read_text())
-            except ValueError as e:
-                raise ApiError(500, f"Bad asset metadata {path.name}: {e}", "INTERNAL") from None
+                m = json.loads(path.read_text(encoding="utf-8"))
+            except (ValueError, OSError) as e:
+                raise _broken(path, e) from None
+            if not isinstance(m, dict):
+                raise _broken(path, ValueError(f"expected a JSON object (EarthEngineAsset), got {type(m).__name__}"))
             with self._lock:
                 self._meta[path] = m
         return m
@@ -234,16 +274,10 @@ class AssetStore:
         if got is not None:
             return got
         ids = [b["id"] for b in rec.meta.get("bands") or []]
-        if path.suffix == ".npy":
-            arr = np.load(path, mmap_mode="r", allow_pickle=False)
-            tif_contig = False
-        else:
-            import tifffile  # lazy: only GeoTIFF-backed assets need it
-
-            with tifffile.TiffFile(path) as tif:
-                page = tif.pages[0]
-                tif_contig = page.planarconfig == tifffile.PLANARCONFIG.CONTIG and page.samplesperpixel > 1
-                arr = tif.asarray()
+        try:
+            arr, tif_contig = _read_pixels(path)
+        except Exception as e:  # whatever a broken NPY or TIFF raises
+            raise _broken(path, e) from None
         out: dict[str, np.ndarray] = {}
         if arr.dtype.names:
             for i in ids:
@@ -265,3 +299,20 @@ class AssetStore:
         with self._lock:
             self._arrays[path] = out
         return out
+
+
+def _read_pixels(path: Path) -> tuple[np.ndarray, bool]:
+    """(the array of an NPY or GeoTIFF pixel file, whether a TIFF holds bands as its last axis)."""
+    if path.suffix == ".npy":
+        return np.load(path, mmap_mode="r", allow_pickle=False), False
+    import tifffile  # lazy: only GeoTIFF-backed assets need it
+
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        contig = page.planarconfig == tifffile.PLANARCONFIG.CONTIG and page.samplesperpixel > 1
+        return tif.asarray(), contig
+
+
+def _broken(path: Path, e: BaseException) -> ApiError:
+    """A 500 naming the data file the emulator cannot use, and why."""
+    return ApiError(500, f"The emulator cannot read the asset file {path}: {type(e).__name__}: {e}", "INTERNAL")

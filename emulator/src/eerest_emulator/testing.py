@@ -1,6 +1,7 @@
 """pytest plugin: a local Earth Engine emulator and ready eerest clients for your tests.
 
-Registered as the ``eerest`` pytest11 entry point, so installing eerest is enough:
+Registered as the ``eerest-emulator`` pytest11 entry point, so installing eerest-emulator is
+enough (the client fixtures also need eerest):
 
     def test_ndvi(ee_client):
         out = ee_client.projects.image.compute_pixels(expression=..., file_format="NPY", grid=...)
@@ -11,7 +12,9 @@ Fixtures:
 - ``ee_emulator``: the same server, with faults and the request log cleared before and
   after each test; ``.url``, ``.faults``, ``.inject(...)``, ``.requests``.
 - ``ee_client`` / ``ee_async_client``: an ``eerest.Client`` / ``eerest.AsyncClient`` for
-  project ``eerest`` pointed at the emulator, with a static bearer token.
+  project ``eerest`` pointed at the emulator, with a static bearer token. The async one is
+  a pytest-asyncio fixture (``pip install pytest-asyncio``): use it in ``async def`` tests
+  marked ``@pytest.mark.asyncio`` (or with ``asyncio_mode = "auto"``).
 
 Options: ``--ee-emulator-data DIR`` (or ini ``ee_emulator_data``) serves DIR instead of
 the bundled sample.
@@ -19,9 +22,7 @@ the bundled sample.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -91,20 +92,31 @@ def ee_client(ee_emulator: Any) -> Iterator[Any]:
             close()
 
 
-@pytest.fixture
-def ee_async_client(ee_emulator: Any) -> Iterator[Any]:
-    """An `eerest.AsyncClient` talking to the emulator (use it inside your own event loop)."""
+async def _ee_async_client(ee_emulator: Any) -> AsyncIterator[Any]:
+    """An `eerest.AsyncClient` talking to the emulator, opened and closed on the test's
+    event loop (a pytest-asyncio fixture: works in its default strict mode)."""
     import eerest
 
-    client = eerest.AsyncClient(project=EMULATOR_PROJECT, base_url=ee_emulator.url, credentials=emulator_credentials())
-    try:
+    async with eerest.AsyncClient(
+        project=EMULATOR_PROJECT, base_url=ee_emulator.url, credentials=emulator_credentials()
+    ) as client:
         yield client
-    finally:
-        close = getattr(client, "aclose", None) or getattr(client, "close", None)
-        if close is not None:
-            try:
-                result = close()
-                if inspect.isawaitable(result):
-                    asyncio.run(result)  # type: ignore[arg-type]
-            except RuntimeError:
-                pass  # closed by the test's own loop, or bound to a loop that is gone
+
+
+def _ee_async_client_needs_plugin(ee_emulator: Any) -> None:
+    pytest.fail(
+        "the ee_async_client fixture needs pytest-asyncio: pip install pytest-asyncio, then mark "
+        "async tests with @pytest.mark.asyncio (or set asyncio_mode = 'auto')",
+        pytrace=False,
+    )
+
+
+def _async_fixture() -> Any:
+    try:
+        import pytest_asyncio
+    except ImportError:  # pragma: no cover - exercised only without the plugin
+        return pytest.fixture(_ee_async_client_needs_plugin, name="ee_async_client")
+    return pytest_asyncio.fixture(_ee_async_client, name="ee_async_client")
+
+
+ee_async_client = _async_fixture()

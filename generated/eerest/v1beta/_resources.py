@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from eerest._core.client import AsyncResource, SyncResource
 from eerest._core.pagination import AsyncPager, SyncPager
-from eerest._core.spec import MethodSpec, PageSpec, ParamSpec
+from eerest._core.spec import MediaUploadSpec, MethodSpec, PageSpec, ParamSpec
 from eerest._core.streaming import (
     async_to_streamed_response_wrapper,
     to_streamed_response_wrapper,
 )
-from eerest._core.types import NOT_GIVEN, NotGiven, Timeout
+from eerest._core.types import NOT_GIVEN, Media, NotGiven, Timeout
 
 from . import types
 from eerest._overlays.pixels import COMPUTE_PIXELS as _overlay_compute_pixels
@@ -39,29 +39,35 @@ __all__ = [
     "SPECS",
 ]
 
-_EARTHENGINE_PROJECTS_ASSETS_GET = MethodSpec(
+_EARTHENGINE_PROJECTS_ASSETS_GET: MethodSpec[types.EarthEngineAsset] = MethodSpec(
     id="earthengine.projects.assets.get",
     http_method="GET",
     path="v1beta/{+name}",
     params=(
         ParamSpec("name", "path", required=True, pattern="^projects/[^/]+/assets/.*$"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
     ),
     response=types.EarthEngineAsset,
 )
 
-_EARTHENGINE_PROJECTS_ASSETS_GETPIXELS = MethodSpec(
+_EARTHENGINE_PROJECTS_ASSETS_GETPIXELS: MethodSpec[Pixels] = MethodSpec(
     id="earthengine.projects.assets.getPixels",
     http_method="POST",
     path="v1beta/{+name}:getPixels",
     params=(
         ParamSpec("name", "path", required=True, pattern="^projects/[^/]+/assets/.*$"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
     ),
     request=types.GetPixelsRequest,
     binary_response=True,
     overlay=_overlay_get_pixels,
 )
 
-_EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS = MethodSpec(
+_EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS: MethodSpec[Pixels] = MethodSpec(
     id="earthengine.projects.image.computePixels",
     http_method="POST",
     path="v1beta/{+project}/image:computePixels",
@@ -73,13 +79,22 @@ _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS = MethodSpec(
             pattern="^projects/[^/]+$",
             defaults_to_project=True,
         ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
     ),
     request=types.ComputePixelsRequest,
     binary_response=True,
     overlay=_overlay_compute_pixels,
 )
 
-_EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES = MethodSpec(
+_EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES: PageSpec[
+    types.EarthEngineAsset
+] = PageSpec("body", "images")
+
+_EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES: MethodSpec[
+    types.ComputeImagesResponse
+] = MethodSpec(
     id="earthengine.projects.imageCollection.computeImages",
     http_method="POST",
     path="v1beta/{+project}/imageCollection:computeImages",
@@ -91,13 +106,16 @@ _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES = MethodSpec(
             pattern="^projects/[^/]+$",
             defaults_to_project=True,
         ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
     ),
     request=types.ComputeImagesRequest,
     response=types.ComputeImagesResponse,
-    pagination=PageSpec("body", "images"),
+    pagination=_EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES,
 )
 
-SPECS: Mapping[str, MethodSpec] = {
+SPECS: Mapping[str, MethodSpec[Any]] = {
     "projects.assets.get": _EARTHENGINE_PROJECTS_ASSETS_GET,
     "projects.assets.getPixels": _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS,
     "projects.image.computePixels": _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS,
@@ -148,7 +166,10 @@ class ProjectsAssetsResource(SyncResource):
     def get(
         self,
         *,
-        name: str | None = None,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -159,30 +180,44 @@ class ProjectsAssetsResource(SyncResource):
         Args:
             name: Required. Name of the asset, of the form `projects/*/assets/**`,
                 for example `projects/earthengine-public/assets/LANDSAT`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
             timeout: Overrides the client's timeout for this call.
             extra_headers, extra_query, extra_body: Sent in addition to the above.
         """
-        return self._call(
+        return self._request(
             _EARTHENGINE_PROJECTS_ASSETS_GET,
-            {"name": name},
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
             None,
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
-        )  # type: ignore[no-any-return]
+        )
 
     def get_pixels(
         self,
         *,
-        name: str | None = None,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         file_format: types.ImageFileFormat | str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
-        visualization_options: (
-            types.VisualizationOptions | Mapping[str, Any] | None
-        ) = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
         workload_tag: str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -195,6 +230,12 @@ class ProjectsAssetsResource(SyncResource):
         Args:
             name: Required. Name of the image asset to read, of the form
                 `projects/*/assets/**`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
             band_ids: Ids of the bands to read, as given by ImageBand.id; all bands
                 when absent.
             file_format: Encoding of the returned pixel data.
@@ -207,9 +248,14 @@ class ProjectsAssetsResource(SyncResource):
             timeout: Overrides the client's timeout for this call.
             extra_headers, extra_query, extra_body: Sent in addition to the above.
         """
-        return self._call(
+        return self._request(
             _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS,
-            {"name": name},
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
             {
                 "bandIds": band_ids,
                 "fileFormat": file_format,
@@ -222,7 +268,7 @@ class ProjectsAssetsResource(SyncResource):
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
-        )  # type: ignore[no-any-return]
+        )
 
 
 class AsyncProjectsAssetsResource(AsyncResource):
@@ -238,7 +284,10 @@ class AsyncProjectsAssetsResource(AsyncResource):
     async def get(
         self,
         *,
-        name: str | None = None,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -249,30 +298,44 @@ class AsyncProjectsAssetsResource(AsyncResource):
         Args:
             name: Required. Name of the asset, of the form `projects/*/assets/**`,
                 for example `projects/earthengine-public/assets/LANDSAT`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
             timeout: Overrides the client's timeout for this call.
             extra_headers, extra_query, extra_body: Sent in addition to the above.
         """
-        return await self._call(
+        return await self._request(
             _EARTHENGINE_PROJECTS_ASSETS_GET,
-            {"name": name},
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
             None,
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
-        )  # type: ignore[no-any-return]
+        )
 
     async def get_pixels(
         self,
         *,
-        name: str | None = None,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         file_format: types.ImageFileFormat | str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
-        visualization_options: (
-            types.VisualizationOptions | Mapping[str, Any] | None
-        ) = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
         workload_tag: str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -285,6 +348,12 @@ class AsyncProjectsAssetsResource(AsyncResource):
         Args:
             name: Required. Name of the image asset to read, of the form
                 `projects/*/assets/**`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
             band_ids: Ids of the bands to read, as given by ImageBand.id; all bands
                 when absent.
             file_format: Encoding of the returned pixel data.
@@ -297,9 +366,14 @@ class AsyncProjectsAssetsResource(AsyncResource):
             timeout: Overrides the client's timeout for this call.
             extra_headers, extra_query, extra_body: Sent in addition to the above.
         """
-        return await self._call(
+        return await self._request(
             _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS,
-            {"name": name},
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
             {
                 "bandIds": band_ids,
                 "fileFormat": file_format,
@@ -312,7 +386,7 @@ class AsyncProjectsAssetsResource(AsyncResource):
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
-        )  # type: ignore[no-any-return]
+        )
 
 
 class ProjectsAssetsResourceWithStreamingResponse:
@@ -343,13 +417,16 @@ class ProjectsImageResource(SyncResource):
         self,
         *,
         project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
         file_format: types.ImageFileFormat | str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
-        visualization_options: (
-            types.VisualizationOptions | Mapping[str, Any] | None
-        ) = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
         workload_tag: str | None = None,
         band_dtypes: Sequence[DTypeLike] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
@@ -362,6 +439,12 @@ class ProjectsImageResource(SyncResource):
         Args:
             project: Cloud project that is the service consumer of the request, as
                 `projects/{project-id}`. Defaults to the client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
             band_ids: Ids of the bands to keep from the computed image; all bands
                 when absent.
             expression: Expression that yields the image whose pixels are wanted.
@@ -377,9 +460,14 @@ class ProjectsImageResource(SyncResource):
             timeout: Overrides the client's timeout for this call.
             extra_headers, extra_query, extra_body: Sent in addition to the above.
         """
-        return self._call(
+        return self._request(
             _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS,
-            {"project": project},
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
             {
                 "bandIds": band_ids,
                 "expression": expression,
@@ -393,7 +481,7 @@ class ProjectsImageResource(SyncResource):
             extra_query=extra_query,
             extra_body=extra_body,
             extras={"band_dtypes": band_dtypes},
-        )  # type: ignore[no-any-return]
+        )
 
 
 class AsyncProjectsImageResource(AsyncResource):
@@ -410,13 +498,16 @@ class AsyncProjectsImageResource(AsyncResource):
         self,
         *,
         project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
         file_format: types.ImageFileFormat | str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
-        visualization_options: (
-            types.VisualizationOptions | Mapping[str, Any] | None
-        ) = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
         workload_tag: str | None = None,
         band_dtypes: Sequence[DTypeLike] | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
@@ -429,6 +520,12 @@ class AsyncProjectsImageResource(AsyncResource):
         Args:
             project: Cloud project that is the service consumer of the request, as
                 `projects/{project-id}`. Defaults to the client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
             band_ids: Ids of the bands to keep from the computed image; all bands
                 when absent.
             expression: Expression that yields the image whose pixels are wanted.
@@ -444,9 +541,14 @@ class AsyncProjectsImageResource(AsyncResource):
             timeout: Overrides the client's timeout for this call.
             extra_headers, extra_query, extra_body: Sent in addition to the above.
         """
-        return await self._call(
+        return await self._request(
             _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS,
-            {"project": project},
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
             {
                 "bandIds": band_ids,
                 "expression": expression,
@@ -460,7 +562,7 @@ class AsyncProjectsImageResource(AsyncResource):
             extra_query=extra_query,
             extra_body=extra_body,
             extras={"band_dtypes": band_dtypes},
-        )  # type: ignore[no-any-return]
+        )
 
 
 class ProjectsImageResourceWithStreamingResponse:
@@ -486,6 +588,9 @@ class ProjectsImageCollectionResource(SyncResource):
         self,
         *,
         project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -501,6 +606,12 @@ class ProjectsImageCollectionResource(SyncResource):
         Args:
             project: Cloud project that is the service consumer of the request, as
                 `projects/{project-id}`. Defaults to the client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
             expression: Expression that yields the image collection to list.
             page_size: Largest number of images to return in one page; the server
                 default is 1000.
@@ -510,9 +621,15 @@ class ProjectsImageCollectionResource(SyncResource):
             timeout: Overrides the client's timeout for this call.
             extra_headers, extra_query, extra_body: Sent in addition to the above.
         """
-        return self._call(
+        return self._paged(
             _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES,
-            {"project": project},
+            _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
             {
                 "expression": expression,
                 "pageSize": page_size,
@@ -523,7 +640,7 @@ class ProjectsImageCollectionResource(SyncResource):
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
-        )  # type: ignore[no-any-return]
+        )
 
 
 class AsyncProjectsImageCollectionResource(AsyncResource):
@@ -533,6 +650,9 @@ class AsyncProjectsImageCollectionResource(AsyncResource):
         self,
         *,
         project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
@@ -548,6 +668,12 @@ class AsyncProjectsImageCollectionResource(AsyncResource):
         Args:
             project: Cloud project that is the service consumer of the request, as
                 `projects/{project-id}`. Defaults to the client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
             expression: Expression that yields the image collection to list.
             page_size: Largest number of images to return in one page; the server
                 default is 1000.
@@ -557,9 +683,15 @@ class AsyncProjectsImageCollectionResource(AsyncResource):
             timeout: Overrides the client's timeout for this call.
             extra_headers, extra_query, extra_body: Sent in addition to the above.
         """
-        return self._call(
+        return self._paged(
             _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES,
-            {"project": project},
+            _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
             {
                 "expression": expression,
                 "pageSize": page_size,
@@ -570,4 +702,4 @@ class AsyncProjectsImageCollectionResource(AsyncResource):
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
-        )  # type: ignore[no-any-return]
+        )

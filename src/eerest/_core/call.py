@@ -4,33 +4,40 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import fnmatch
+import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
+from eerest._core.body import BodyLimits
 from eerest._core.message import Message
-from eerest._core.paths import check_pattern, expand_path
-from eerest._core.spec import ApiInfo, MethodSpec, ParamSpec
-from eerest._core.types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
+from eerest._core.paths import check_header, check_path_value, check_pattern, expand_path
+from eerest._core.spec import ApiInfo, MediaUploadSpec, MethodSpec, ParamSpec
+from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
 from eerest.errors import InvalidRequestError
 
-__all__ = ["Call", "build_call", "encode_query_value"]
+__all__ = ["Call", "Media", "build_call", "encode_query_value"]
 
 
 @dataclass(frozen=True)
 class Call:
     """One request, ready to send (and to resend on retry)."""
 
-    spec: MethodSpec
-    path: str  # expanded, relative to the client's base URL
+    spec: MethodSpec[Any]
+    path: str  # expanded, relative to the client's base URL + service path (or, for uploads, to the root)
     query: tuple[tuple[str, str], ...]
     body: dict[str, Any] | None  # the JSON body
     headers: Mapping[str, str]
+    content: bytes | None = None  # a raw body instead of JSON (media uploads)
+    from_root: bool = False  # path is relative to the root URL, not the service path
     timeout: Timeout | NotGiven = NOT_GIVEN
     request: Message | None = None  # the validated request message, for overlays
     extras: Mapping[str, Any] = field(default_factory=dict)  # overlay-only arguments
+    body_limits: BodyLimits | None = None  # set by overlays that know the response's size
 
 
 def encode_query_value(value: Any) -> str:
@@ -52,7 +59,7 @@ def encode_query_value(value: Any) -> str:
     return str(value)
 
 
-def _path_value(api: ApiInfo, spec: MethodSpec, p: ParamSpec, value: Any, project: str | None) -> str:
+def _path_value(api: ApiInfo, spec: MethodSpec[Any], p: ParamSpec, value: Any, project: str | None) -> str:
     if value is None and p.defaults_to_project:
         if project is None:
             raise InvalidRequestError(
@@ -62,22 +69,61 @@ def _path_value(api: ApiInfo, spec: MethodSpec, p: ParamSpec, value: Any, projec
         value = project
     if value is None:
         raise InvalidRequestError(f"{spec.id}: the path parameter {p.name!r} is required")
-    value = str(value)
-    if p.defaults_to_project and not value.startswith("projects/"):
-        value = "projects/" + value
-    check_pattern(spec.id, p.name, value, p.pattern)
-    return value
+    text = str(value)
+    if p.defaults_to_project and not text.startswith("projects/"):
+        text = "projects/" + text
+    check_path_value(spec.id, p.name, text)
+    check_pattern(spec.id, p.name, text, p.pattern)
+    return text
+
+
+def _read_media(media: Media) -> bytes:
+    if isinstance(media, (bytes, bytearray, memoryview)):
+        return bytes(media)
+    data = media.read()
+    if not isinstance(data, (bytes, bytearray)):
+        raise InvalidRequestError("media must be bytes or a binary file or stream (opened with 'rb')")
+    return bytes(data)
+
+
+def _media_request(
+    spec: MethodSpec[Any], upload: MediaUploadSpec, media: Media, mime_type: str | None, metadata: dict[str, Any] | None
+) -> tuple[str, bytes, str]:
+    """(uploadType, body, content-type) of a simple (media only) or multipart (metadata +
+    media) upload, as google-api-python-client sends them; checked before sending."""
+    content = _read_media(media)
+    mime_type = mime_type or "application/octet-stream"
+    if upload.max_size is not None and len(content) > upload.max_size:
+        raise InvalidRequestError(
+            f"{spec.id}: the media is {len(content)} bytes, more than the {upload.max_size} bytes the API accepts"
+        )
+    if upload.accept and not any(fnmatch.fnmatch(mime_type, pattern) for pattern in upload.accept):
+        raise InvalidRequestError(
+            f"{spec.id}: media_mime_type {mime_type!r} is not one the API accepts ({', '.join(upload.accept)}); "
+            "pass media_mime_type="
+        )
+    if not metadata:
+        return "media", content, mime_type
+    boundary = "===============" + secrets.token_hex(16) + "=="
+    head = (
+        f"--{boundary}\r\nContent-Type: application/json\r\n\r\n{json.dumps(metadata)}\r\n"
+        f"--{boundary}\r\nContent-Type: {mime_type}\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+    )
+    body = head.encode() + content + f"\r\n--{boundary}--".encode()
+    return "multipart", body, f'multipart/related; boundary="{boundary}"'
 
 
 def build_call(
     api: ApiInfo,
-    spec: MethodSpec,
+    spec: MethodSpec[Any],
     *,
     project: str | None,
     params: Mapping[str, Any],
     body: Mapping[str, Any] | None,
     options: RequestOptions,
     extras: Mapping[str, Any] | None = None,
+    media: Media | None = None,
+    media_mime_type: str | None = None,
 ) -> Call:
     """Validate the arguments of ``spec`` and build the :class:`Call` to send.
 
@@ -97,6 +143,8 @@ def build_call(
             query.extend((p.name, encode_query_value(v)) for v in values)
         elif p.required:
             raise InvalidRequestError(f"{spec.id}: the query parameter {p.name!r} is required")
+    if spec.media_download:
+        query.append(("alt", "media"))
     for key, value in options.extra_query.items():
         values = value if isinstance(value, (list, tuple)) else [value]
         query.extend((key, encode_query_value(v)) for v in values)
@@ -116,13 +164,29 @@ def build_call(
     elif options.extra_body:
         json_body = dict(options.extra_body)
 
-    headers = {"accept": spec.accept, **{k.lower(): v for k, v in options.extra_headers.items()}}
+    for name, value in options.extra_headers.items():
+        check_header(spec.id, name, value)
+    headers = {"accept": spec.accept}
+    if spec.api_version:
+        headers["x-goog-api-version"] = spec.api_version
+    template, content, from_root = spec.path, None, False
+    if media is not None:
+        if spec.media_upload is None:
+            raise InvalidRequestError(f"{spec.id}: this method takes no media")
+        upload_type, content, headers["content-type"] = _media_request(
+            spec, spec.media_upload, media, media_mime_type, json_body
+        )
+        query.append(("uploadType", upload_type))
+        template, json_body, from_root = spec.media_upload.path, None, True
+    headers.update({k.lower(): v for k, v in options.extra_headers.items()})
     return Call(
         spec=spec,
-        path=expand_path(spec.path, path_values, fully_encode_reserved=api.fully_encode_reserved_expansion),
+        path=expand_path(template, path_values, fully_encode_reserved=api.fully_encode_reserved_expansion),
         query=tuple(query),
         body=json_body,
         headers=headers,
+        content=content,
+        from_root=from_root,
         timeout=options.timeout,
         request=request_message,
         extras=extras,

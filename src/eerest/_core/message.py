@@ -227,7 +227,7 @@ def parse_response(model: type[M], data: Any) -> M:
 
 def to_wire(model: type[Message], value: Any) -> dict[str, Any]:
     """A request message (instance or dict, camelCase or snake_case keys) in JSON form."""
-    if not isinstance(value, model):
-        value = model.model_validate(value)
-    return value.to_dict()
+    message = value if isinstance(value, model) else model.model_validate(value)
+    wire: dict[str, Any] = message.to_dict()
+    return wire
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from eerest._core.call import Call
@@ -39,9 +39,11 @@ class Body:
 
 Prepare = Generator[Fetch, Any, "Call"]
 
+ResultT = TypeVar("ResultT")
 
-class Overlay:
-    """Base overlay: changes nothing. Subclass and override what you need."""
+
+class Overlay(Generic[ResultT]):
+    """Base overlay: changes nothing but the result type. Subclass and override what you need."""
 
     def adapt_body(self, body: dict[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:
         """Turn body arguments into forms the request message accepts (before validation)."""
@@ -52,6 +54,6 @@ class Overlay:
         return call
         yield  # pragma: no cover - makes this a generator
 
-    def result(self, call: Call, body: Body) -> Any:
+    def result(self, call: Call, body: Body) -> ResultT:
         """The method's return value for a binary response."""
-        return bytes(body.content)
+        raise NotImplementedError

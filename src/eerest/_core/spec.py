@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
     from eerest._core.message import Message
     from eerest._core.overlay import Overlay
 
-__all__ = ["ApiInfo", "MethodSpec", "PageSpec", "ParamSpec"]
+__all__ = ["ApiInfo", "MediaUploadSpec", "MethodSpec", "PageSpec", "ParamSpec"]
+
+#: What a method returns: a message class, ``bytes``, ``Pixels``, ``None`` ...
+ResultT = TypeVar("ResultT")
+#: What a list method's pager yields.
+ItemT = TypeVar("ItemT")
 
 
 @dataclass(frozen=True)
@@ -24,26 +30,48 @@ class ParamSpec:
 
 
 @dataclass(frozen=True)
-class PageSpec:
+class PageSpec(Generic[ItemT]):
+    """How a list method pages; ``ItemT`` is the type of its items (for type checkers)."""
+
     token_location: Literal["query", "body"]
-    items_field: str  # wire name of the response field holding the items
+    items_field: str | None  # wire name of the response field holding the items; None: pages only
 
 
 @dataclass(frozen=True)
-class MethodSpec:
+class MediaUploadSpec:
+    """A method that also takes media (``mediaUpload`` in the discovery document)."""
+
+    path: str  # the simple/multipart upload path, e.g. "/upload/drive/v3/files"
+    max_size: int | None = None  # bytes, from "maxSize"
+    accept: tuple[str, ...] = ()  # accepted MIME patterns
+
+
+@dataclass(frozen=True)
+class MethodSpec(Generic[ResultT]):
+    """One method; ``ResultT`` is what calling it returns (for type checkers)."""
+
     id: str
     http_method: str
     path: str
     params: tuple[ParamSpec, ...] = ()
     request: type[Message] | None = None
-    response: type[Message] | None = None
+    response: Any = None  # a Message class, or a pydantic-validatable type (a map schema)
     binary_response: bool = False
-    pagination: PageSpec | None = None
-    overlay: Overlay | None = None
+    pagination: PageSpec[Any] | None = None
+    overlay: Overlay[ResultT] | None = None
+    api_version: str | None = None  # sent as x-goog-api-version, as Google's clients do
+    media_download: bool = False  # alt=media: the raw body instead of JSON
+    media_upload: MediaUploadSpec | None = None
+    lazy_response: bool = False  # pages of a list: items converted on first use, not all at once
 
     @property
     def accept(self) -> str:
-        return "*/*" if self.binary_response else "application/json"
+        return "*/*" if self.binary_response or self.media_download else "application/json"
+
+    @property
+    def raw_result(self) -> bool:
+        """The result is the body itself (HttpBody, media download), not parsed JSON."""
+        return self.binary_response or self.media_download
 
 
 @dataclass(frozen=True)
@@ -57,4 +85,4 @@ class ApiInfo:
     service_path: str
     scopes: tuple[str, ...]
     fully_encode_reserved_expansion: bool = True
-    specs: Any = None  # Mapping[str, MethodSpec] by method id, set by the generated module
+    specs: Mapping[str, MethodSpec[Any]] | None = None  # by method id, set by the generated module

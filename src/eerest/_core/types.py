@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import httpx
 
-__all__ = ["NOT_GIVEN", "NotGiven", "RequestOptions", "Timeout"]
+__all__ = ["NOT_GIVEN", "Media", "NotGiven", "RequestOptions", "Timeout"]
 
 
 class NotGiven:
@@ -30,6 +30,8 @@ class NotGiven:
 
 NOT_GIVEN: Final = NotGiven()
 Timeout = float | httpx.Timeout | None
+#: Media to upload: the bytes, or a binary file or stream (read whole before sending).
+Media = bytes | bytearray | memoryview | IO[bytes]
 
 
 @dataclass(frozen=True)
@@ -40,3 +42,5 @@ class RequestOptions:
     extra_headers: Mapping[str, str] = field(default_factory=dict)
     extra_query: Mapping[str, Any] = field(default_factory=dict)
     extra_body: Mapping[str, Any] = field(default_factory=dict)
+    media: Media | None = None  # methods with mediaUpload only
+    media_mime_type: str | None = None

@@ -42,7 +42,7 @@ def check_format(content: bytes | bytearray | memoryview, requested: Any) -> str
     found = sniff(content)
     allowed = expected_formats(requested)
     if found in allowed:
-        return found  # type: ignore[return-value]
+        return found
     want = " or ".join(sorted(allowed))
     if found is None:
         head = bytes(memoryview(content)[:16])

@@ -106,9 +106,10 @@ def parse_npy_header(buf: bytes | bytearray | memoryview) -> NpyHeader:
 
 def npy_array(buf: bytearray | memoryview, head: NpyHeader) -> np.ndarray[Any, Any]:
     """The array ``numpy.load`` would give, as a view on ``buf`` (no copy)."""
-    return np.ndarray(
+    array: np.ndarray[Any, Any] = np.ndarray(
         head.shape, dtype=head.dtype, buffer=buf, offset=head.data_offset, order="F" if head.fortran_order else "C"
     )
+    return array
 
 
 def plain_view(arr: np.ndarray[Any, Any], dtype: Any = None) -> np.ndarray[Any, Any]:

@@ -1,0 +1,348 @@
+"""The generator over every Discovery document google-api-python-client ships.
+
+``python -m codegen.corpus`` (``nox -s corpus``) runs two worker processes with different
+``PYTHONHASHSEED``s. Each generates every document into its own directory, imports the
+package, constructs a sync and an async client, and sends a sample of calls per API
+through both eerest and google-api-python-client, comparing what goes on the wire (method,
+URL, query, JSON body, ``x-goog-api-version``). The parent then compares the two workers'
+outputs byte for byte. Exit status 0 only if every document passes and the outputs agree.
+
+    python -m codegen.corpus                      # every document, 2 processes
+    python -m codegen.corpus --only storage.v1 drive.v3 --keep out/corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from codegen.discovery import Options, load_api
+from codegen.ir import Api, Method, Param
+from codegen.pipeline import generate_standalone
+
+__all__ = ["documents", "main", "sample_calls"]
+
+SEEDS = ("1", "2")
+CALLS_PER_API = 4
+
+
+def documents_dir() -> Path:
+    spec = importlib.util.find_spec("googleapiclient")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("google-api-python-client is not installed: pip install -r requirements/test.txt")
+    return Path(next(iter(spec.submodule_search_locations))) / "discovery_cache" / "documents"
+
+
+def documents(only: Sequence[str] = ()) -> list[Path]:
+    """The shipped documents (``name.version.json``), sorted; ``only`` selects by stem."""
+    found = [p for p in sorted(documents_dir().glob("*.json")) if p.name != "index.json"]  # index: the directory list
+    if only:
+        wanted = set(only)
+        found = [p for p in found if p.stem in wanted]
+    return found
+
+
+def _package(path: Path) -> str:
+    return "corpus_" + re.sub(r"\W", "_", path.stem)
+
+
+# -- one call's arguments, as both clients take them ---------------------------------
+
+
+def _path_value(param: Param, index: int) -> str:
+    """A value matching the parameter's pattern (``^projects/[^/]+$`` -> ``projects/p0``)."""
+    if param.enum_values:
+        return param.enum_values[-1]
+    if param.type.kind == "integer":
+        return str(7 + index)
+    if not param.pattern:
+        return f"v{index}"
+    counter = iter(range(100))
+    naive = re.sub(r"\[\^/\]\+|\[\^/\]\*|\.\*|\.\+", lambda _: f"p{next(counter)}", param.pattern.strip("^$"))
+    for candidate in (naive.replace("\\", ""), "abc", "a1", "123", f"v{index}"):
+        if re.fullmatch(param.pattern, candidate):
+            return candidate
+    return f"v{index}"
+
+
+def _query_value(param: Param) -> Any:
+    t = param.type.item if param.type.kind == "array" and param.type.item else param.type
+    if param.enum_values:
+        value: Any = param.enum_values[-1]
+    elif t.kind == "boolean":
+        value = True
+    elif t.kind == "integer":
+        value = 3
+    elif t.kind == "number":
+        value = 1.5
+    elif t.kind == "string" and t.format in ("int64", "uint64"):
+        value = 5
+    elif t.kind == "string" and t.format in ("google-datetime", "date-time"):
+        value = "2024-01-02T03:04:05Z"
+    elif t.kind == "string" and t.format == "google-duration":
+        value = "3.5s"
+    elif t.kind == "string" and t.format == "byte":
+        return None
+    else:
+        value = "s"
+    return [value, value] if param.type.kind == "array" else value
+
+
+def _gapi_name(name: str) -> str:
+    """google-api-python-client's Python name for a discovery name (``key2param``)."""
+    import keyword
+
+    out = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    if not out or not out[0].isalpha():
+        out = "x" + out
+    return out + "_" if keyword.iskeyword(out) else out
+
+
+def sample_calls(api: Api) -> list[tuple[tuple[str, ...], tuple[str, ...], Method]]:
+    """Up to ``CALLS_PER_API`` methods spread over the API (plus media twins):
+    (eerest attribute path, google-api-python-client attribute path, method)."""
+    found: list[tuple[tuple[str, ...], tuple[str, ...], Method]] = []
+
+    def walk(resources: Any, ours: tuple[str, ...], theirs: tuple[str, ...]) -> None:
+        for r in resources:
+            mine = (*ours, r.py_name)
+            gapi = theirs if r.class_name == "Root" and not ours else (*theirs, _gapi_name(r.name))
+            for m in r.methods:
+                found.append((mine, gapi, m))
+            walk(r.resources, mine, gapi)
+
+    walk(api.resources, (), ())
+    plain = [f for f in found if not f[2].media_download]
+    n = len(plain)
+    picks = sorted({0, n // 3, (2 * n) // 3, n - 1}) if n else []
+    chosen = [plain[i] for i in picks[:CALLS_PER_API]]
+    media = [f for f in found if f[2].media_download][:1]
+    return chosen + media
+
+
+def _arguments(m: Method) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """(eerest kwargs, google-api-python-client kwargs, JSON body) for one call."""
+    ours: dict[str, Any] = {}
+    theirs: dict[str, Any] = {}
+    for i, p in enumerate(m.params):
+        if p.location == "path":
+            value: Any = _path_value(p, i)
+        elif p.required or p.name in ("fields", "quotaUser", "prettyPrint") or i % 2 == 0:
+            value = _query_value(p)
+            if value is None:
+                continue
+        else:
+            continue
+        ours[p.py_name] = value
+        theirs[_gapi_name(p.name)] = value
+    body = None
+    if m.request:
+        body = {}
+        for f in m.body_fields:
+            if f.type.kind == "string" and not f.type.format:
+                body[f.name] = "b"
+                ours[f.py_name] = "b"
+                break
+        theirs["body"] = body
+    return ours, theirs, body
+
+
+# -- the wire, both ways -----------------------------------------------------------------
+
+
+def _normal(method: str, url: str, body: bytes | str | None, headers: Mapping[str, str]) -> dict[str, Any]:
+    parts = urlsplit(url)
+    query = sorted(q for q in parse_qsl(parts.query, keep_blank_values=True) if q != ("alt", "json"))
+    data = body.decode() if isinstance(body, bytes) else body
+    lower = {k.lower(): v for k, v in headers.items()}
+    return {
+        "method": method,
+        "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
+        "query": query,
+        "body": json.loads(data) if data else None,
+        "api_version": lower.get("x-goog-api-version"),
+    }
+
+
+def _theirs(service: Any, path: tuple[str, ...], m: Method, kwargs: dict[str, Any]) -> dict[str, Any]:
+    resource = service
+    for part in path:
+        resource = getattr(resource, part)()
+    name = _gapi_name(m.name) + ("_media" if m.media_download else "")
+    request = getattr(resource, name)(**kwargs)
+    return _normal(request.method, request.uri, request.body, request.headers)
+
+
+def _ours(client: Any, path: tuple[str, ...], m: Method, kwargs: dict[str, Any], sent: list[Any]) -> dict[str, Any]:
+    resource = client
+    for part in path:
+        resource = getattr(resource, part)
+    result = getattr(resource, m.py_name)(**kwargs)
+    if m.pagination:
+        next(iter(result.pages))
+    request = sent[-1]
+    return _normal(request.method, str(request.url), request.content, request.headers)
+
+
+# -- one worker: generate, import, construct, compare ------------------------------------
+
+
+def _import(out: Path, package: str) -> Any:
+    sys.path.insert(0, str(out))
+    try:
+        return importlib.import_module(package)
+    finally:
+        sys.path.remove(str(out))
+
+
+def _forget(package: str) -> None:
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
+    gc.collect()
+
+
+def _check_document(path: Path, out: Path) -> dict[str, Any]:
+    import httpx
+    from google.auth.credentials import AnonymousCredentials
+    from googleapiclient.discovery import build_from_document
+    from googleapiclient.http import HttpMock
+
+    package = _package(path)
+    written = generate_standalone(path, out, package)
+    digests = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(written)}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    api = load_api(doc, Options(source=path.name))
+    module = _import(out, package)
+    sent: list[httpx.Request] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={}, headers={"content-type": "application/json"})
+
+    mismatches: list[str] = []
+    uncomparable: list[str] = []
+    try:
+        async_client = module.AsyncClient("p", credentials=AnonymousCredentials())
+        asyncio.run(async_client.close())
+        http = httpx.Client(transport=httpx.MockTransport(reply))
+        with module.Client("p", credentials=AnonymousCredentials(), http_client=http, max_retries=0) as client:
+            service = build_from_document(doc, http=HttpMock())
+            for ours_path, gapi_path, m in sample_calls(api):
+                ours_kwargs, gapi_kwargs, _ = _arguments(m)
+                try:
+                    theirs = _theirs(service, gapi_path, m, gapi_kwargs)
+                except Exception as exc:
+                    uncomparable.append(f"{m.id}: google-api-python-client: {type(exc).__name__}: {exc}")
+                    _ours(client, ours_path, m, ours_kwargs, sent)  # eerest still must
+                    continue
+                ours = _ours(client, ours_path, m, ours_kwargs, sent)
+                if ours != theirs:
+                    mismatches.append(f"{m.id}{' (media)' if m.media_download else ''}: eerest {ours} != {theirs}")
+        http.close()
+    finally:
+        _forget(package)
+    return {
+        "files": digests,
+        "methods": len(api.all_methods()),
+        "mismatches": mismatches,
+        "uncomparable": uncomparable,
+    }
+
+
+def worker(paths: Sequence[Path], out: Path, report: Path) -> None:
+    """Check each document; keep {stem: result} in ``report`` as JSON, rewritten after
+    each document so that a long run can be watched (and its partial results read)."""
+    results: dict[str, Any] = {}
+    for path in paths:
+        started = time.monotonic()
+        try:
+            results[path.stem] = _check_document(path, out)
+        except Exception:  # every failure is reported, the run goes on
+            results[path.stem] = {"error": traceback.format_exc(limit=6)}
+        results[path.stem]["seconds"] = round(time.monotonic() - started, 2)
+        partial = report.with_suffix(".partial")
+        partial.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
+        partial.replace(report)
+
+
+def _spawn(seed: str, stems: Sequence[str], workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    out = workdir / f"seed{seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    report = workdir / f"report-seed{seed}.json"
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    args = [sys.executable, "-m", "codegen.corpus", "--worker", str(out), str(report), *stems]
+    return subprocess.Popen(args, env=env), report
+
+
+def _summary(reports: Sequence[dict[str, Any]]) -> Iterator[str]:
+    first = reports[0]
+    for stem in sorted(first):
+        results = [r.get(stem, {"error": "missing"}) for r in reports]
+        for r in results:
+            if "error" in r:
+                yield f"{stem}: {r['error'].strip().splitlines()[-1]}"
+                break
+            if r["mismatches"]:
+                yield from (f"{stem}: wire: {x}" for x in r["mismatches"])
+                break
+        else:
+            if any(r["files"] != results[0]["files"] for r in results[1:]):
+                differing = [f for f in results[0]["files"] if results[1]["files"].get(f) != results[0]["files"][f]]
+                yield f"{stem}: output differs between PYTHONHASHSEEDs: {', '.join(differing)}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen.corpus", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", default=(), help="document stems, e.g. storage.v1 (default: all)")
+    parser.add_argument("--keep", type=Path, help="keep the generated packages and reports here")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        out, report, *stems = args.worker
+        worker(documents(stems), Path(out), Path(report))
+        return 0
+    paths = documents(args.only)
+    if not paths:
+        print("no documents selected", file=sys.stderr)
+        return 2
+    stems = [p.stem for p in paths]
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="eerest-corpus-") as tmp:
+        workdir = args.keep or Path(tmp)
+        spawned = [_spawn(seed, stems, workdir) for seed in SEEDS]
+        codes = [process.wait() for process, _ in spawned]
+        if any(codes):
+            print(f"a worker failed (exit codes {codes})", file=sys.stderr)
+            return 1
+        reports = [json.loads(report.read_text(encoding="utf-8")) for _, report in spawned]
+    problems = list(_summary(reports))
+    elapsed = time.monotonic() - started
+    methods = sum(r.get("methods", 0) for r in reports[0].values())
+    passed = len(paths) - len({p.split(":")[0] for p in problems})
+    print(
+        f"{passed}/{len(paths)} documents passed ({methods} methods), generated, imported and compared on the wire "
+        f"in 2 processes (PYTHONHASHSEED {' and '.join(SEEDS)}), byte-identical: {elapsed:.0f} s"
+    )
+    for problem in problems:
+        print("  " + problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""Collection algorithms (lists, iteration, aggregates, columns, composites) and the Reducer constructors.
+
+Each implements the real algorithm of the same name (signature from the catalogue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _reducers
+from ._algorithms import (
+    AlgorithmError,
+    ArgumentTypeError,
+    Context,
+    _bands_by_name,
+    _is_number,
+    _render_stack,
+    as_collection,
+    as_image_collection,
+    as_str_list,
+    implements,
+)
+from ._grid import Grid
+from ._image import Band, Image, ImageCollection, Rendered
+from ._reducers import Reducer
+
+__all__: list[str] = []
+
+
+def _reducer(v: Any, arg: str) -> Reducer:
+    if isinstance(v, Reducer):
+        return v
+    raise ArgumentTypeError(arg, "Reducer", v)
+
+
+def _checked(fn: Callable[..., Reducer]) -> Callable[..., Reducer]:
+    """Reducer composition errors become algorithm errors."""
+
+    def wrapped(*a: Any, **k: Any) -> Any:
+        try:
+            return fn(*a, **k)
+        except ValueError as e:
+            raise AlgorithmError(f"The eerest emulator cannot build this reducer: {e}.") from None
+
+    return wrapped
+
+
+# ---------------------------------------------------------------------------------------
+# Reducers
+# ---------------------------------------------------------------------------------------
+for _kind in _reducers.SIMPLE:
+    implements(f"Reducer.{_kind}")(lambda ctx, _kind=_kind, **kw: _reducers.simple(_kind))
+
+
+@implements("Reducer.combine")
+@_checked
+def reducer_combine(ctx: Context, reducer1: Any, reducer2: Any, outputPrefix: Any = "", sharedInputs: Any = False) -> Reducer:
+    return _reducers.combine(_reducer(reducer1, "reducer1"), _reducer(reducer2, "reducer2"), outputPrefix or "", bool(sharedInputs))
+
+
+@implements("Reducer.repeat")
+@_checked
+def reducer_repeat(ctx: Context, reducer: Any, count: Any) -> Reducer:
+    return _reducers.repeat(_reducer(reducer, "reducer"), int(count))
+
+
+@implements("Reducer.setOutputs")
+@_checked
+def reducer_set_outputs(ctx: Context, reducer: Any, outputs: Any) -> Reducer:
+    return _reducers.set_outputs(_reducer(reducer, "reducer"), as_str_list(outputs, "outputs"))
+
+
+@implements("Reducer.getOutputs")
+def reducer_get_outputs(ctx: Context, reducer: Any) -> list[str]:
+    return _reducer(reducer, "reducer").outputs
+
+
+# ---------------------------------------------------------------------------------------
+# Collections as lists
+# ---------------------------------------------------------------------------------------
+@implements("Collection.toList")
+def collection_to_list(ctx: Context, collection: Any, count: Any, offset: Any = 0) -> list[Image]:
+    c = as_collection(collection, "collection")
+    start = int(offset or 0)
+    return c.images[start : start + int(count)]
+
+
+@implements("Collection.iterate")
+def collection_iterate(ctx: Context, collection: Any, function: Any, first: Any = None) -> Any:
+    c = as_collection(collection, "collection")
+    if not callable(function):
+        raise ArgumentTypeError("function", "Algorithm", function)
+    acc = first
+    for img in c.images:
+        acc = function(img, acc)
+    return acc
+
+
+@implements("Collection.merge")
+def collection_merge(ctx: Context, collection1: Any, collection2: Any) -> ImageCollection:
+    a, b = as_collection(collection1, "collection1"), as_collection(collection2, "collection2")
+    if type(a) is not type(b):
+        raise AlgorithmError("Can't merge an image collection with a feature collection.")
+    return a.derived(a.images + b.images)
+
+
+implements("ImageCollection.merge")(lambda ctx, collection1, collection2: collection_merge(ctx, collection1, collection2))
+
+
+@implements("Collection.distinct")
+def collection_distinct(ctx: Context, collection: Any, properties: Any) -> ImageCollection:
+    c = as_collection(collection, "collection")
+    keys = as_str_list(properties, "properties")
+    seen, out = set(), []
+    for img in c.images:
+        k = repr([img.properties.get(p) for p in keys])
+        if k not in seen:
+            seen.add(k)
+            out.append(img)
+    return c.derived(out)
+
+
+@implements("Collection.reduceColumns")
+def collection_reduce_columns(ctx: Context, collection: Any, reducer: Any, selectors: Any, weightSelectors: Any = None) -> dict:
+    c = as_collection(collection, "collection")
+    r = _reducer(reducer, "reducer")
+    cols = as_str_list(selectors, "selectors")
+    if len(cols) != r.inputs:
+        raise AlgorithmError(f"Need {r.inputs} input selectors for the reducer, got {len(cols)}.")
+    rows = [[img.properties.get(p) for p in cols] for img in c.images]
+    rows = [row for row in rows if all(v is not None for v in row)]
+    return r.reduce([[row[i] for row in rows] for i in range(len(cols))])
+
+
+def _aggregate(name: str, kind: str) -> None:
+    def fn(ctx: Context, collection: Any, property: Any) -> Any:
+        c = as_collection(collection, "collection")
+        values: list[Any] = [img.properties[property] for img in c.images if img.properties.get(property) is not None]
+        if kind == "array":
+            return values
+        if kind == "count":
+            return len(values)
+        if kind == "count_distinct":
+            return len({repr(v) for v in values})
+        if kind == "first":
+            return values[0] if values else None
+        if kind in ("min", "max") and not all(_is_number(v) for v in values):
+            return (min if kind == "min" else max)(values) if values else None
+        nums = np.asarray([v for v in values if _is_number(v)], dtype=np.float64)
+        if kind == "stats":
+            return _stats(nums)
+        if kind == "histogram":
+            return {str(v): values.count(v) for v in dict.fromkeys(values)}
+        if nums.size == 0:
+            return 0 if kind in ("sum",) else None
+        ops: dict[str, Callable[[np.ndarray], Any]] = {"min": np.min, "max": np.max, "mean": np.mean, "sum": np.sum, "product": np.prod,
+               "sample_sd": lambda a: np.std(a, ddof=1), "sample_var": lambda a: np.var(a, ddof=1),
+               "total_sd": np.std, "total_var": np.var}
+        out = ops[kind](nums).item()
+        if kind in ("min", "max", "sum", "product") and all(isinstance(v, int) for v in values):
+            return int(out)
+        return out
+
+    implements(name)(fn)
+
+
+def _stats(a: np.ndarray) -> dict[str, Any]:
+    if a.size == 0:
+        return {"max": None, "mean": None, "min": None, "sample_sd": None, "sample_var": None, "sum": 0,
+                "sum_sq": 0, "total_count": 0, "total_sd": None, "total_var": None, "valid_count": 0, "weight_sum": 0,
+                "weighted_sum": 0}
+    return {"max": a.max().item(), "mean": a.mean().item(), "min": a.min().item(),
+            "sample_sd": np.std(a, ddof=1).item() if a.size > 1 else 0.0,
+            "sample_var": np.var(a, ddof=1).item() if a.size > 1 else 0.0, "sum": a.sum().item(),
+            "sum_sq": (a * a).sum().item(), "total_count": int(a.size), "total_sd": np.std(a).item(),
+            "total_var": np.var(a).item(), "valid_count": int(a.size), "weight_sum": float(a.size),
+            "weighted_sum": a.sum().item()}
+
+
+for _kind in ("array", "count", "count_distinct", "first", "histogram", "max", "mean", "min", "product", "sample_sd",
+              "sample_var", "stats", "sum", "total_sd", "total_var"):
+    _aggregate(f"AggregateFeatureCollection.{_kind}", _kind)
+
+
+# ---------------------------------------------------------------------------------------
+# Composites
+# ---------------------------------------------------------------------------------------
+@implements("ImageCollection.qualityMosaic")
+def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -> Image:
+    """Per pixel, all bands of the image with the highest valid quality value (earliest on ties)."""
+    c = as_image_collection(collection, "collection")
+    if not isinstance(qualityBand, str):
+        raise ArgumentTypeError("qualityBand", "String", qualityBand)
+    for img in c.images:
+        if qualityBand not in img.band_names:
+            raise AlgorithmError(f"Band '{qualityBand}' not found in an image of the collection. "
+                                 f"Available bands: [{', '.join(img.band_names)}]")
+    quality = [next(b for b in img.bands if b.name == qualityBand) for img in c.images]
+    pick: list[tuple[Grid, np.ndarray, np.ndarray]] = []
+
+    def winner(g: Grid) -> tuple[np.ndarray, np.ndarray]:
+        if pick and pick[0][0] == g:
+            return pick[0][1], pick[0][2]
+        vals, valid = _render_stack(quality, g)
+        q = np.where(valid, vals, -np.inf)
+        idx = np.argmax(q, axis=0)
+        any_valid = valid.any(axis=0)
+        pick[:] = [(g, idx, np.asarray(any_valid))]
+        return idx, np.asarray(any_valid)
+
+    bands = []
+    for name, bs in _bands_by_name(c):
+        if len(bs) != len(c.images):
+            raise AlgorithmError(f"Band '{name}' is missing from some images of the collection.")
+        ptype = bs[0].ptype
+        for b in bs[1:]:
+            ptype = ptype.union(b.ptype)
+
+        def render(g: Grid, bs: list[Band] = bs) -> Rendered:
+            idx, any_valid = winner(g)
+            vals, valid = _render_stack(bs, g)
+            take = np.take_along_axis(vals, idx[None], axis=0)[0]
+            ok = np.take_along_axis(valid, idx[None], axis=0)[0] & any_valid
+            return take, np.asarray(ok)
+
+        bands.append(Band(name, ptype, bs[0].grid, render))
+    return Image(bands)
+
+
+@implements("ImageCollection.toBands")
+def collection_to_bands(ctx: Context, collection: Any) -> Image:
+    """One image of every image's bands, named '<system:index>_<band>'."""
+    c = as_image_collection(collection, "collection")
+    bands = []
+    for i, img in enumerate(c.images):
+        prefix = str(img.properties.get("system:index", i))
+        bands += [b.renamed(f"{prefix}_{b.name}") for b in img.bands]
+    return Image(bands)
+
+
+@implements("Image.reduce")
+def image_reduce(ctx: Context, image: Any, reducer: Any) -> Image:
+    """Per pixel, a reduction across the image's bands; one output band per reducer output."""
+    from ._algorithms import _reduced_type, as_image
+
+    img = as_image(image, "image")
+    r = _reducer(reducer, "reducer")
+    if not img.bands:
+        raise AlgorithmError("Image.reduce: the image has no bands.")
+    if r.pixelwise(np.zeros((1, 1, 1))) is None:
+        raise AlgorithmError(f"The eerest emulator cannot apply the reducer [{', '.join(r.outputs)}] per pixel.")
+    t = img.bands[0].ptype
+    for b in img.bands[1:]:
+        t = t.union(b.ptype)
+    bands = []
+    for kind, outputs in r.parts:
+        for name in outputs:
+
+            def render(g: Grid, name: str = name) -> Rendered:
+                vals, valid = _render_stack(img.bands, g)
+                any_valid = valid.any(axis=0)
+                got = r.pixelwise(np.where(valid, vals, np.nan))
+                assert got is not None
+                if r.kind == "count":
+                    return got[name], np.ones(g.shape, dtype=bool)
+                return np.where(any_valid, np.nan_to_num(got[name]), 0), np.asarray(any_valid)
+
+            bands.append(Band(name, _reduced_type(kind, t, len(img.bands)), img.bands[0].grid, render))
+    return img.with_bands(bands, keep_meta=True)

@@ -1,0 +1,1 @@
+from eerest_emulator.testing import ee_emulator, ee_emulator_session  # noqa: F401
