@@ -542,13 +542,13 @@ def _region_grid(region: Any, grid: dict | None, image: Image) -> dict:
     if not isinstance(region, dict) or not _flatten_coords(region.get("coordinates")):
         raise invalid_argument("region must be a GeoJSON geometry with coordinates.")
     xmin, ymin, xmax, ymax = Geometry.from_geojson(region).bounds(crs)
-    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs, crs) else {}))
+    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs or native.crs_wkt, crs) else {}))
     sx, sy = float(at.get("scaleX", 1.0)), float(at.get("scaleY", -1.0))
     dims = grid.get("dimensions")
     if dims:
         sx = (xmax - xmin) / dims["width"] * (1 if sx > 0 else -1)
         sy = (ymax - ymin) / dims["height"] * (1 if sy > 0 else -1)
-    elif not grid.get("affineTransform") and (native is None or not same_crs(native.crs, crs)):
+    elif not grid.get("affineTransform") and (native is None or not same_crs(native.crs or native.crs_wkt, crs)):
         raise invalid_argument(
             f"getPixels with a region in another CRS ({crs}) than the image's needs grid.dimensions "
             "or grid.affineTransform to set the pixel size."

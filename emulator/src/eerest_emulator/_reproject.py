@@ -88,7 +88,8 @@ def _compute_source_coords(target: Grid, source: Grid) -> tuple[np.ndarray, np.n
     assert target.width is not None and target.height is not None
     u = np.arange(target.width, dtype=np.float64) + 0.5
     v = np.arange(target.height, dtype=np.float64) + 0.5
-    same = target.crs is None or source.crs is None or _crs_key(target) == _crs_key(source)
+    t_code, s_code = target.crs or target.crs_wkt, source.crs or source.crs_wkt
+    same = t_code is None or s_code is None or t_code == s_code
     if same and not target.has_shear and not source.has_shear:
         x = target.translate_x + target.scale_x * u
         y = target.translate_y + target.scale_y * v
