@@ -118,7 +118,7 @@ def _geokeys(grid: Grid) -> tuple[list[int], str]:
     if epsg is None and (grid.crs or grid.crs_wkt):
         from ._reproject import _crs
 
-        citation = "ESRI PE String = " + _crs(grid.crs or grid.crs_wkt).to_wkt("WKT1_ESRI") + "|"  # type: ignore[arg-type]
+        citation = "ESRI PE String = " + _crs(grid.crs or grid.crs_wkt).to_wkt("WKT1_ESRI") + "|"
         entries.append((1026, 34737, len(citation), 0))
     entries.append((2048 if geographic else 3072, 0, 1, epsg or 32767))  # 32767: user-defined
     keys = [1, 1, 0, len(entries)]
