@@ -73,7 +73,13 @@ def source_coords(target: Grid, source: Grid) -> tuple[np.ndarray, np.ndarray]:
     2-D (H, W) arrays; NaN where the centre has no position in the source CRS. Read-only:
     the bands of one asset share them (a CRS transform per output grid, not per band).
     """
+    if (target.width or 0) * (target.height or 0) > _CACHED_PIXELS:
+        return _compute_source_coords(target, source)  # too big to keep around
     return _source_coords(target, source)
+
+
+#: Output grids up to this many pixels have their coordinates cached (2 x 8 bytes a pixel, 16 grids).
+_CACHED_PIXELS = 1 << 21
 
 
 @functools.lru_cache(maxsize=16)
