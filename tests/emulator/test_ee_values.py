@@ -254,3 +254,19 @@ def test_feature_collections_and_reduce_regions(ee_session):
     assert fc.map(lambda f: f.set("twice", ee.Number(2).multiply(2))).aggregate_array("twice").getInfo() == [4, 4]
     with pytest.raises(ee.EEException, match="ImageCollection"):
         ee.data.computeImages({"expression": fc})
+
+
+def test_bits_remap_and_more_filters(ee_session):
+    s = scene()
+    img = ee.Image(SCENE)
+    a = pixels(img.select("red").rightShift(4).bitwiseAnd(3).leftShift(1).rename("bits"), grid(8, 8))
+    np.testing.assert_array_equal(a["bits"], ((s["red"][:8, :8] >> 4) & 3) << 1)
+    r = pixels(img.select("red").gt(1500).add(img.select("red").gt(2500)).remap([0, 1], [10, 20]), grid(8, 8))
+    level = (s["red"][:8, :8] > 1500).astype(int) + (s["red"][:8, :8] > 2500)
+    assert (r["red"][level == 0] == 10).all() and (r["red"][level == 1] == 20).all() and (r["red"][level == 2] == 0).all()
+    coll = ee.ImageCollection(SCENES)
+    assert coll.filter(ee.Filter.calendarRange(6, 6, "month")).aggregate_array("system:index").getInfo() == ["20240613"]
+    assert coll.filter(ee.Filter.calendarRange(7, 5, "month")).size().getInfo() == 4  # wraps: July..May
+    assert coll.filter(ee.Filter.stringEndsWith("SPACECRAFT", "-B")).size().getInfo() == 2
+    assert coll.filter(ee.Filter.rangeContains("CLOUD_COVER", 2, 14)).size().getInfo() == 3
+    assert coll.filter(ee.Filter.notNull(["CLOUD_COVER"])).size().getInfo() == 5
