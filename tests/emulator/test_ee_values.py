@@ -182,8 +182,8 @@ def test_every_client_method_exists_and_unimplemented_ones_say_so(ee_session):
     from eerest_emulator._catalogue import catalogue
 
     assert all(apifunction.ApiFunction.lookup(name) is not None for name in catalogue())
-    with pytest.raises(ee.EEException, match="not implemented in the eerest emulator"):
-        ee.Image(SCENE).convolve(ee.Kernel.square(1)).getInfo()
+    with pytest.raises(ee.EEException, match=r"Image\.entropy is not implemented in the eerest emulator"):
+        ee.Image(SCENE).entropy(ee.Kernel.square(1)).getInfo()
     with pytest.raises(ee.EEException, match=r"Image\.pixelArea is not implemented"):
         pixels(ee.Image.pixelArea(), grid(2, 2))
 
@@ -270,3 +270,19 @@ def test_bits_remap_and_more_filters(ee_session):
     assert coll.filter(ee.Filter.stringEndsWith("SPACECRAFT", "-B")).size().getInfo() == 2
     assert coll.filter(ee.Filter.rangeContains("CLOUD_COVER", 2, 14)).size().getInfo() == 3
     assert coll.filter(ee.Filter.notNull(["CLOUD_COVER"])).size().getInfo() == 5
+
+
+def test_neighbourhoods_in_the_output_grid(ee_session):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    e = elevation().astype(np.float64)
+    g = grid(10, 8, scale=20.0, x0=X0 + 200, y0=Y0 - 100)  # the elevation's own 20 m pixels, from (5, 10)
+    win = sliding_window_view(e[4:14, 9:21], (3, 3))  # 3 x 3 neighbourhoods of the 8 x 10 output pixels
+    img = ee.Image(ELEVATION)
+    np.testing.assert_allclose(pixels(img.focal_max(1, "square"), g)["elevation"], win.max(axis=(2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(pixels(img.focal_median(1.5), g)["elevation"], np.median(win, axis=(2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(pixels(img.convolve(ee.Kernel.square(1)), g)["elevation"], win.mean(axis=(2, 3)), rtol=1e-6)
+    plus = pixels(img.reduceNeighborhood(ee.Reducer.min(), ee.Kernel.plus(1)), g)
+    cross = np.minimum.reduce([win[:, :, 1, 1], win[:, :, 0, 1], win[:, :, 2, 1], win[:, :, 1, 0], win[:, :, 1, 2]])
+    np.testing.assert_allclose(plus["elevation_min"], cross, rtol=1e-6)
+    assert pixels(img.focal_mean(40, "square", "meters"), g)["elevation"][3, 3] == pytest.approx(e[6:11, 11:16].mean(), rel=1e-6)

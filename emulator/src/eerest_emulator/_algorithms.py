@@ -949,6 +949,7 @@ from . import (  # noqa: E402,F401
     _alg_collections,
     _alg_geometry,
     _alg_image,
+    _alg_neighborhood,
     _alg_regions,
     _alg_spatial,
     _alg_values,
