@@ -286,3 +286,15 @@ def test_neighbourhoods_in_the_output_grid(ee_session):
     cross = np.minimum.reduce([win[:, :, 1, 1], win[:, :, 0, 1], win[:, :, 2, 1], win[:, :, 1, 0], win[:, :, 1, 2]])
     np.testing.assert_allclose(plus["elevation_min"], cross, rtol=1e-6)
     assert pixels(img.focal_mean(40, "square", "meters"), g)["elevation"][3, 3] == pytest.approx(e[6:11, 11:16].mean(), rel=1e-6)
+
+
+def test_terrain_slope_and_blend(ee_session):
+    e = elevation().astype(np.float64)
+    s = pixels(ee.Terrain.slope(ee.Image(ELEVATION)), grid(6, 5, scale=20.0, x0=X0 + 200, y0=Y0 - 100))
+    z = e[4:11, 9:17]  # the output's pixels (rows 5..9, cols 10..15) and their 4-connected neighbours
+    want = np.degrees(np.arctan(np.hypot((z[1:-1, 2:] - z[1:-1, :-2]) / 40, (z[2:, 1:-1] - z[:-2, 1:-1]) / 40)))
+    np.testing.assert_allclose(s["slope"], want, rtol=1e-5)
+    top = ee.Image(SCENE).select("red").updateMask(ee.Image(SCENE).select("red").gt(1500))
+    b = pixels(ee.Image(7).rename("red").blend(top), grid(8, 8))
+    r = scene()["red"][:8, :8]
+    np.testing.assert_array_equal(b["red"], np.where(r > 1500, r, 7))

@@ -194,3 +194,52 @@ def image_convolve(ctx: Context, image: Any, kernel: Any) -> Image:
 
     float_type: Callable[[PixelType], PixelType] = lambda t: PixelType("FLOAT") if t.precision == "FLOAT" else PixelType("DOUBLE")  # noqa: E731
     return _neighbourhood(as_image(image, "image"), _kernel(kernel, "kernel"), combine, float_type)
+
+
+@implements("Terrain.slope")
+def terrain_slope(ctx: Context, input: Any) -> Image:
+    """Band 'slope', degrees, from the first band's 4-connected neighbours in the output grid
+    (pixel sizes in metres; in a geographic grid, east-west ones shrink with the latitude)."""
+    img = as_image(input, "input")
+    if not img.bands:
+        raise AlgorithmError("Terrain.slope: the image has no bands.")
+    dem = img.bands[0]
+
+    def render(g: Grid) -> Rendered:
+        if g.has_shear:
+            raise AlgorithmError("Terrain.slope: the emulator computes slopes in grids without shear only.")
+        h, w = g.shape
+        wide = replace(g, translate_x=g.translate_x - g.scale_x, translate_y=g.translate_y - g.scale_y,
+                       width=w + 2, height=h + 2)
+        z, ok = dem.render(wide)
+        z = z.astype(np.float64)
+        unit = nominal_unit(g.crs or g.crs_wkt or "EPSG:4326")
+        dx = np.full((h, w), abs(g.scale_x) * unit)
+        dy = abs(g.scale_y) * unit
+        if unit != 1.0:  # degrees: metres per degree of longitude shrink with the latitude
+            lat = g.translate_y + g.scale_y * (np.arange(h) + 0.5)
+            dx = dx * np.cos(np.radians(lat))[:, None]
+        dzdx = (z[1:-1, 2:] - z[1:-1, :-2]) / (2 * dx)
+        dzdy = (z[2:, 1:-1] - z[:-2, 1:-1]) / (2 * dy)
+        valid = ok[1:-1, 2:] & ok[1:-1, :-2] & ok[2:, 1:-1] & ok[:-2, 1:-1] & ok[1:-1, 1:-1]
+        slope = np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
+        return np.where(valid, slope, 0.0), valid
+
+    return img.with_bands([Band("slope", PixelType("FLOAT"), dem.grid, render)])
+
+
+@implements("Image.blend")
+def image_blend(ctx: Context, bottom: Any, top: Any) -> Image:
+    """`top` where it is valid, `bottom` elsewhere (masks are 0/1 in the emulator)."""
+    from ._algorithms import _pair
+
+    lo, hi = as_image(bottom, "bottom"), as_image(top, "top")
+    bands = []
+    for name, bb, bt in _pair("blend", lo, hi):
+
+        def render(g: Grid, bb: Band = bb, bt: Band = bt) -> Rendered:
+            (x, vx), (y, vy) = bb.render(g), bt.render(g)
+            return np.where(vy, y, x), vx | vy
+
+        bands.append(Band(name, bb.ptype.union(bt.ptype), bb.grid or bt.grid, render))
+    return lo.with_bands(bands, keep_meta=True)
