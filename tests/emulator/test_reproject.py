@@ -168,3 +168,11 @@ def test_grid_in_a_crs_without_an_epsg_code(http):
     crs = pyproj.CRS(citation.removeprefix("ESRI PE String = ").rstrip("|"))
     got = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(15.45, 47.957)
     assert got == (pytest.approx(x0, abs=1e-3), pytest.approx(y0, abs=1e-3))
+
+
+def test_region_with_only_a_crs_takes_the_image_pixel_size(http):
+    region = {"type": "Polygon", "coordinates": [[[15.45, 47.945], [15.46, 47.945], [15.46, 47.952], [15.45, 47.952], [15.45, 47.945]]]}
+    a = npy(http.post(f"/v1/{ELEVATION}:getPixels", json={"fileFormat": "NPY", "region": region, "grid": {"crsCode": "EPSG:4326"}}))
+    step = 20.0 / 111319.49079327357  # the 20 m pixels, in degrees at the equator
+    assert a.shape == (int(np.ceil(0.007 / step - 1e-9)), int(np.ceil(0.01 / step - 1e-9)))
+    assert (a["elevation"] != 0).all()
