@@ -27,6 +27,7 @@ def test_cli_prints_url_and_serves(tmp_path):
         proc.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_cli_version():
     import eerest_emulator
 

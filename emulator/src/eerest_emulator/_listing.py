@@ -303,7 +303,7 @@ def _segments_cross(a: np.ndarray, b: np.ndarray) -> bool:
     q, s = b[None, :, 0], (b[:, 1] - b[:, 0])[None]
 
     def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+        return np.asarray(u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0])
 
     denom = cross(r, s)
     qp = q - p
@@ -377,7 +377,9 @@ def _q(kind: str, description: str, **extra: Any) -> dict[str, Any]:
     return {"description": description, "location": "query", "type": kind, **extra}
 
 
-def _list_method(version: str, mid: str, verb: str, pattern: str, flat: str, response: str, extra: dict) -> dict:
+def _list_method(
+    version: str, mid: str, verb: str, pattern: str, flat: str, response: str, extra: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "id": f"earthengine.{mid}",
         "httpMethod": "GET",
