@@ -10,9 +10,10 @@ import base64
 import functools
 import hashlib
 import json
+import logging
 import re
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -36,9 +37,30 @@ from ._store import AssetRecord, AssetStore
 from ._unserved import not_served, unserved_method
 from ._values import Geometry, nominal_unit
 
-__all__ = ["App", "Request", "Response", "RecordedRequest", "ADMIN_PREFIX"]
+__all__ = ["App", "Request", "Response", "RecordedRequest", "ADMIN_PREFIX", "LOG_SIZE", "LOG_BODY_BYTES"]
+
+log = logging.getLogger("eerest.emulator")
 
 ADMIN_PREFIX = "/_emulator"
+#: The request log keeps the last LOG_SIZE API requests, each body cut to LOG_BODY_BYTES,
+#: and never a credential (see `redact_headers`).
+LOG_SIZE = 1000
+LOG_BODY_BYTES = 64 * 1024
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-goog-api-key", "x-api-key")
+_CREDENTIAL_WORDS = ("token", "secret", "password", "credential", "api-key", "apikey")
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers with every credential replaced: ``Authorization: Bearer [redacted]``
+    keeps the scheme (tests may ask whether one was sent), never the token."""
+    out = {}
+    for k, v in headers.items():
+        low = k.lower()
+        if low in _CREDENTIAL_HEADERS or any(w in low for w in _CREDENTIAL_WORDS):
+            scheme = v.split(" ", 1)[0] if " " in v and len(v.split(" ", 1)[0]) < 20 else ""
+            v = f"{scheme} [redacted]".strip()
+        out[k] = v
+    return out
 _V = "(" + "|".join(VERSIONS) + ")"
 _ROUTES = [
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:computePixels$"), "compute_pixels"),
@@ -195,13 +217,13 @@ class App:
         self.faults = faults or FaultInjector()
         self.require_auth = require_auth
         self.cache = _Cache(cache_bytes)
-        self._log: list[RecordedRequest] = []
+        self._log: deque[RecordedRequest] = deque(maxlen=LOG_SIZE)
         self._saved: OrderedDict[str, dict] = OrderedDict()  # thumbnails and maps, by name
         self._log_lock = threading.Lock()
 
     # -- request log --------------------------------------------------------------------
     def record(self, req: Request) -> None:
-        rec = RecordedRequest(req.method, req.path, req.query, dict(req.headers), req.body)
+        rec = RecordedRequest(req.method, req.path, req.query, redact_headers(req.headers), req.body[:LOG_BODY_BYTES])
         with self._log_lock:
             self._log.append(rec)
 
@@ -216,7 +238,18 @@ class App:
 
     # -- dispatch -----------------------------------------------------------------------
     def handle(self, req: Request, root_url: str) -> Response:
-        """Answer one API request (faults are applied by the server, not here)."""
+        """Answer one API request (faults are applied by the server, not here): always a
+        response, a google.rpc.Status error for anything that goes wrong."""
+        try:
+            return self._handle(req, root_url)
+        except ApiError as e:
+            return Response.error(e)
+        except RecursionError:
+            return Response.error(invalid_argument("The request is nested too deeply (expression or JSON)."))
+        except Exception as e:  # a bug, or input the checks missed: a 500, never a dropped connection
+            return internal_error(e, req)
+
+    def _handle(self, req: Request, root_url: str) -> Response:
         try:
             path = req.path
             if path.startswith("/$discovery/rest"):
@@ -241,6 +274,11 @@ class App:
             raise not_found(f"The requested URL {path} was not found on this server.")
         except ApiError as e:
             return Response.error(e)
+        except RecursionError:
+            raise  # a 400: see handle()
+        except Exception as e:  # a bug in the emulator: say so, never drop the connection
+            log.error("eerest emulator: %s %s failed", req.method, req.path[:200], exc_info=e)
+            return Response.error(ApiError(500, f"The emulator failed on {req.method} {req.path}: {type(e).__name__}: {e}"))
 
     def _check_auth(self, req: Request) -> None:
         if not self.require_auth:
@@ -412,7 +450,10 @@ class App:
             raise invalid_argument(f"Asset '{name}' is not an image (it is {rec.type}).")
         image = self.store.image(rec)
         if body.get("region"):
-            body["grid"] = _region_grid(body.get("region"), body.get("grid"), image)
+            try:
+                body["grid"] = _region_grid(body.get("region"), body.get("grid"), image)
+            except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, OverflowError) as e:
+                raise invalid_argument(f"Invalid region: not a GeoJSON geometry this emulator can use ({e}).") from None
         resp = self._pixels(image, body)
         self.cache.put(key, resp)
         return resp
@@ -460,6 +501,14 @@ class App:
     # -- admin API ----------------------------------------------------------------------
     def handle_admin(self, req: Request) -> Response:
         """`/_emulator/...`: faults, request log, reset, health. No auth, never faulted or logged."""
+        try:
+            return self._handle_admin(req)
+        except RecursionError:
+            return Response.error(invalid_argument("The request is nested too deeply."))
+        except Exception as e:
+            return internal_error(e, req)
+
+    def _handle_admin(self, req: Request) -> Response:
         path = req.path[len(ADMIN_PREFIX):].rstrip("/")
         try:
             if path == "/faults":
@@ -472,9 +521,10 @@ class App:
                     try:
                         data = json.loads(req.body or b"{}")
                         items = data if isinstance(data, list) else data.get("faults", [data]) if isinstance(data, dict) else None
-                        if items is None:
+                        if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
                             raise ValueError("expected a fault object or a list of them")
-                        added = [self.faults.add(Fault.from_json(d)) for d in items]
+                        faults = [Fault.from_json(d) for d in items]  # all valid, or none added
+                        added = [self.faults.add(f) for f in faults]
                     except (ValueError, TypeError) as e:
                         raise invalid_argument(f"Invalid fault: {e}") from None
                     return Response.json({"faults": [f.to_json() for f in added]})
@@ -494,6 +544,12 @@ class App:
             raise not_found(f"No admin endpoint {req.method} {req.path}.")
         except ApiError as e:
             return Response.error(e)
+
+
+def internal_error(exc: BaseException, req: Request) -> Response:
+    """A 500 with a Status body for an unexpected exception, logged with its traceback."""
+    log.error("eerest emulator: %s %s failed", req.method, req.path[:200], exc_info=exc)
+    return Response.error(ApiError(500, f"Internal error in the eerest emulator: {type(exc).__name__}.", "INTERNAL"))
 
 
 @functools.cache
