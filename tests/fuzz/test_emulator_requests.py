@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eerest.emulator import App, AssetStore
-from eerest.emulator._app import Request
+from eerest_emulator import App, AssetStore
+from eerest_emulator._app import Request
 
 APP = App(AssetStore(None), require_auth=False)
 SCENE = "projects/eerest/assets/sample/scenes/20240504"

@@ -35,7 +35,7 @@ from eerest._core.body import (
 )
 from eerest._core.call import Call, build_call
 from eerest._core.deadline import Deadline
-from eerest._core.message import Message, lenient, parse_response
+from eerest._core.message import Message, _materialize_all, lenient, parse_response
 from eerest._core.overlay import Body, Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
 from eerest._core.paths import within
@@ -333,13 +333,18 @@ class _ClientBase(Generic[HttpT]):
             )
         try:
             if is_message:
-                return parse_response(spec.response, data)
+                message = parse_response(spec.response, data)
+                if not spec.lazy_response:  # one message: a bad field fails the call, not a later read
+                    _materialize_all(message)
+                return message
             with lenient():  # a TypeAdapter, for responses that are maps rather than messages
                 return spec.response.validate_python(data)
         except RecursionError:
             raise ResponseDecodeError(
                 f"{spec.id}: the response is nested too deeply for {name}", request=response.request
             ) from None
+        except ResponseDecodeError as exc:
+            raise ResponseDecodeError(f"{spec.id}: {exc.message}", request=response.request) from None
         except ValueError as exc:
             raise ResponseDecodeError(
                 f"{spec.id}: the response does not match {name}: {exc}", request=response.request
@@ -373,7 +378,7 @@ def _page_request(
             return params, {**(body or {}), "pageToken": token}
         return {**params, "pageToken": token}, body
 
-    return dataclasses.replace(spec, pagination=None), first, with_token
+    return dataclasses.replace(spec, pagination=None, lazy_response=True), first, with_token
 
 
 def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
