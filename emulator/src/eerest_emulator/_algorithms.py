@@ -670,7 +670,15 @@ def element_get(ctx: Context, object: Any, property: Any) -> Any:
 
     if isinstance(object, (ImageCollection, Feature)):
         return object.properties.get(property)
-    return as_image(object, "object").properties.get(property)
+    img = as_image(object, "object")
+    if property == "system:footprint" and property not in img.properties:
+        from ._alg_geometry import footprint
+
+        fp = footprint(img)  # as Earth Engine reports it: the ring of the footprint polygon
+        if fp is not None and fp.type == "Polygon":
+            return type(fp)("LinearRing", fp.coordinates[0], fp.crs, fp.geodesic)
+        return fp
+    return img.properties.get(property)
 
 
 def _render_stack(bands: list[Band], g: Grid) -> tuple[np.ndarray, np.ndarray]:
