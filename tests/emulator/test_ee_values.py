@@ -298,3 +298,16 @@ def test_terrain_slope_and_blend(ee_session):
     b = pixels(ee.Image(7).rename("red").blend(top), grid(8, 8))
     r = scene()["red"][:8, :8]
     np.testing.assert_array_equal(b["red"], np.where(r > 1500, r, 7))
+
+
+def test_sample_and_sample_regions_give_every_pixel(ee_session):
+    e = elevation()
+    rect = ee.Geometry.Rectangle([X0, Y0 - 60, X0 + 40, Y0], "EPSG:32633", False)  # 2 x 3 pixels of 20 m
+    s = ee.Image(ELEVATION).sample(rect, 20, geometries=True).getInfo()["features"]
+    assert [f["properties"]["elevation"] for f in s] == [pytest.approx(float(v)) for v in e[:3, :2].ravel()]
+    assert s[0]["geometry"]["type"] == "Point"
+    fc = ee.FeatureCollection([ee.Feature(rect, {"name": "a"})])
+    r = ee.Image(ELEVATION).sampleRegions(fc, ["name"], 20).aggregate_array("name").getInfo()
+    assert r == ["a"] * 6
+    with pytest.raises(ee.EEException, match="every pixel only"):
+        ee.Image(ELEVATION).sample(rect, 20, numPixels=3).getInfo()
