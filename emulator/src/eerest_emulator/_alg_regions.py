@@ -147,7 +147,7 @@ def _pixel_features(img: Image, g: Grid, region: np.ndarray, crs: str, extra: di
         x = g.translate_x + g.scale_x * (cols + 0.5) + g.shear_x * (rows + 0.5)
         y = g.translate_y + g.shear_y * (cols + 0.5) + g.scale_y * (rows + 0.5)
         lon, lat = transform_points(x, y, crs, WGS84) if crs != WGS84 else (x, y)
-    out = []
+    out: list[Feature] = []
     for k, (r, c) in enumerate(zip(rows, cols, strict=True)):
         values = {n: (v[r, c].item() if ok[r, c] else None) for n, v, ok in rendered}
         if drop_nulls and any(v is None for v in values.values()):
