@@ -311,3 +311,13 @@ def test_sample_and_sample_regions_give_every_pixel(ee_session):
     assert r == ["a"] * 6
     with pytest.raises(ee.EEException, match="every pixel only"):
         ee.Image(ELEVATION).sample(rect, 20, numPixels=3).getInfo()
+
+
+def test_pixel_area_on_the_ellipsoid(ee_session):
+    a = pixels(ee.Image.pixelArea(), grid(3, 2))["area"]
+    geod, t = pyproj.Geod(ellps="WGS84"), pyproj.Transformer.from_crs(32633, 4326, always_xy=True)
+    lon, lat = t.transform([X0 + 20, X0 + 30, X0 + 30, X0 + 20], [Y0 - 10, Y0 - 10, Y0 - 20, Y0 - 20])
+    assert a[1, 2] == pytest.approx(abs(geod.polygon_area_perimeter(lon, lat)[0]), rel=1e-6)
+    assert 100.0 < a[1, 2] < 100.2  # a 10 m UTM pixel, 0.45 degrees from the central meridian
+    total = ee.Image.pixelArea().reduceRegion(ee.Reducer.sum(), ee.Geometry.Rectangle([X0, Y0 - 200, X0 + 200, Y0], "EPSG:32633", False), 10, "EPSG:32633")
+    assert total.getInfo()["area"] == pytest.approx(float(pixels(ee.Image.pixelArea(), grid(20, 20))["area"].sum()), rel=1e-9)
