@@ -140,7 +140,8 @@ def _plan(cls: type[BaseModel]) -> _Plan:
             required.add("\0")  # a default to build per message: leave it all to pydantic
         annotation = info.annotation
         if info.metadata:
-            annotation = Annotated[(annotation, *info.metadata)]  # type: ignore[assignment]
+            parts = (annotation, *info.metadata)
+            annotation = Annotated[parts]  # type: ignore[assignment]
         conv = _field_converter(cls, info.alias or name, annotation)
         fields[name] = (name, conv)
         keys[name] = (name,)
