@@ -266,16 +266,19 @@ def _check_document(path: Path, out: Path) -> dict[str, Any]:
 
 
 def worker(paths: Sequence[Path], out: Path, report: Path) -> None:
-    """Check each document; write {stem: result} to ``report`` as JSON."""
+    """Check each document; keep {stem: result} in ``report`` as JSON, rewritten after
+    each document so that a long run can be watched (and its partial results read)."""
     results: dict[str, Any] = {}
     for path in paths:
         started = time.monotonic()
         try:
             results[path.stem] = _check_document(path, out)
-        except Exception:
+        except Exception:  # every failure is reported, the run goes on
             results[path.stem] = {"error": traceback.format_exc(limit=6)}
         results[path.stem]["seconds"] = round(time.monotonic() - started, 2)
-    report.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
+        partial = report.with_suffix(".partial")
+        partial.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
+        partial.replace(report)
 
 
 def _spawn(seed: str, stems: Sequence[str], workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:

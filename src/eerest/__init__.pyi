@@ -19,10 +19,12 @@ from .errors import APITimeoutError as APITimeoutError
 from .errors import AuthenticationError as AuthenticationError
 from .errors import BadRequestError as BadRequestError
 from .errors import ConflictError as ConflictError
+from .errors import CredentialsError as CredentialsError
 from .errors import EERestError as EERestError
 from .errors import InternalServerError as InternalServerError
 from .errors import InvalidRequestError as InvalidRequestError
 from .errors import NotFoundError as NotFoundError
+from .errors import PaginationError as PaginationError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
 from .errors import RequestLimitError as RequestLimitError

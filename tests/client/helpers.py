@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 from google.auth.credentials import AnonymousCredentials
 
@@ -10,13 +11,13 @@ def version(name: str) -> ModuleType:
     return importlib.import_module(f"eerest.{name}")
 
 
-def client(name: str, url: str, **kw):
+def client(name: str, url: str, **kw: Any) -> Any:
     kw.setdefault("credentials", AnonymousCredentials())
     kw.setdefault("max_retries", 0)
     return version(name).Client("my-proj", base_url=url, **kw)
 
 
-def async_client(name: str, url: str, **kw):
+def async_client(name: str, url: str, **kw: Any) -> Any:
     kw.setdefault("credentials", AnonymousCredentials())
     kw.setdefault("max_retries", 0)
     return version(name).AsyncClient("my-proj", base_url=url, **kw)
@@ -51,14 +52,14 @@ ASSET = {
 }
 
 
-def npy_body() -> bytes:
-    """A real .npy body: a 2x2 structured array with one uint8 band."""
+def npy_body(shape: tuple[int, int] = (2, 2), dtype: object = (("b", "u1"),)) -> bytes:
+    """A real .npy body: a structured array (2x2 with one uint8 band unless told)."""
     import io
 
     import numpy as np
 
     buffer = io.BytesIO()
-    np.save(buffer, np.zeros((2, 2), dtype=[("b", "u1")]))
+    np.save(buffer, np.zeros(shape, dtype=list(dtype)))  # type: ignore[call-overload]
     return buffer.getvalue()
 
 

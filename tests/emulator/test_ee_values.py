@@ -111,7 +111,8 @@ def test_band_maths_casts_and_logic(ee_session):
     a = pixels(img.select(["red", "nir"]).max(2000).min(4000).abs().rename(["r", "n"]))
     np.testing.assert_array_equal(a["n"], np.clip(s["nir"], 2000, 4000))
     a = pixels(img.select("nir").pow(0.5).log().rename("x"))
-    np.testing.assert_allclose(a["x"], np.log(np.sqrt(nir)), rtol=1e-12)
+    assert a.dtype["x"] == np.float32  # pow: "The type of the output pixels is float."
+    np.testing.assert_allclose(a["x"], np.log(np.sqrt(nir)), rtol=1e-6)
     a = pixels(img.select("nir").gt(3000).And(img.select("red").lte(1000)).Or(img.select("red").eq(0)).rename("m"))
     np.testing.assert_array_equal(a["m"], ((s["nir"] > 3000) & (s["red"] <= 1000)) | (s["red"] == 0))
     a = pixels(img.expression("(NIR - RED) / (NIR + RED) > 0.5 ? 2 : b('blue') * 0", {"NIR": img.select("nir").toFloat(), "RED": img.select("red")}))
@@ -206,4 +207,50 @@ def test_more_reductions_and_helpers(ee_session):
     assert rows[1][1:3] == [pytest.approx(lon), pytest.approx(lat)]
     ll = pixels(ee.Image.pixelLonLat(), grid(3, 2))
     assert ll[1, 2]["longitude"] == pytest.approx(pyproj.Transformer.from_crs(32633, 4326, always_xy=True).transform(X0 + 25, Y0 - 15)[0])
+    xy = pixels(ee.Image.pixelCoordinates(ee.Projection("EPSG:32633")), grid(3, 2))
+    assert (xy[1, 2]["x"], xy[1, 2]["y"]) == (X0 + 25, Y0 - 15)
+    assert ee.Geometry.Point([1, 2]).bounds(1, ee.Projection("EPSG:4326")).getInfo()["type"] == "Polygon"  # ErrorMargin
     assert ee.Algorithms.If(ee.ImageCollection(SCENES).size().gt(3), "many", "few").getInfo() == "many"
+
+
+def test_map_tiles(ee_session):
+    from PIL import Image as PILImage
+
+    m = ee.Image(SCENE).getMapId({"bands": ["nir"], "min": 0, "max": 5000})
+    z, x, y = 16, 35579, 22792  # a Web Mercator tile over the sample scene's north-west corner
+    tile = np.asarray(PILImage.open(io.BytesIO(m["tile_fetcher"].fetch_tile(x, y, z))))
+    assert tile.shape == (256, 256, 4)  # partly outside the scene: transparent there
+    half, size = 20037508.342789244, 2 * 20037508.342789244 / 2**z / 256
+    u, v = np.meshgrid(np.arange(256) + 0.5, np.arange(256) + 0.5)
+    ux, uy = pyproj.Transformer.from_crs(3857, 32633, always_xy=True).transform(-half + (x * 256 + u) * size, half - (y * 256 + v) * size)
+    col, row = np.floor((ux - X0) / 10).astype(int), np.floor((Y0 - uy) / 10).astype(int)
+    inside = (col >= 0) & (col < 224) & (row >= 0) & (row < 224)
+    assert 0.1 < inside.mean() < 0.9
+    want = np.round(np.clip(scene()["nir"][row.clip(0, 223), col.clip(0, 223)] / 5000, 0, 1) * 255)
+    np.testing.assert_array_equal(tile[..., 0][inside], want[inside])
+    assert (tile[..., 3][inside] == 255).all() and (tile[..., 3][~inside] == 0).all()
+
+
+def test_unserved_methods_answer_a_clear_error_not_an_attribute_error(ee_session):
+    with pytest.raises(ee.EEException, match=r"projects\.image\.export is not implemented in the eerest emulator"):
+        ee.batch.Export.image.toDrive(ee.Image(SCENE), description="x", scale=30).start()
+    with pytest.raises(ee.EEException, match=r"projects\.operations\.list is not implemented"):
+        ee.data.getTaskList()
+    with pytest.raises(ee.EEException, match=r"projects\.assets\.delete is not implemented"):
+        ee.data.deleteAsset("projects/eerest/assets/sample/elevation")
+
+
+def test_feature_collections_and_reduce_regions(ee_session):
+    e = elevation().astype(np.float64)
+    fc = ee.FeatureCollection([
+        ee.Feature(ee.Geometry.Rectangle([X0, Y0 - 200, X0 + 200, Y0], "EPSG:32633", False), {"name": "corner"}),
+        ee.Feature(ee.Geometry.Point([X0 + 505, Y0 - 305], "EPSG:32633"), {"name": "point"}),
+    ])
+    info = fc.getInfo()
+    assert info["type"] == "FeatureCollection" and [f["properties"]["name"] for f in info["features"]] == ["corner", "point"]
+    assert fc.size().getInfo() == 2 and fc.filter(ee.Filter.eq("name", "point")).size().getInfo() == 1
+    means = ee.Image(ELEVATION).reduceRegions(fc, ee.Reducer.mean(), 20).aggregate_array("mean").getInfo()
+    assert means == [pytest.approx(float(e[0:10, 0:10].mean())), pytest.approx(float(e[15, 25]))]
+    assert fc.map(lambda f: f.set("twice", ee.Number(2).multiply(2))).aggregate_array("twice").getInfo() == [4, 4]
+    with pytest.raises(ee.EEException, match="ImageCollection"):
+        ee.data.computeImages({"expression": fc})

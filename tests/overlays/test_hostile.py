@@ -55,7 +55,8 @@ def test_hostile_body(case: str, flavour: tuple[str, str], raw_server: RawServer
     raw_server.routes[":computePixels"] = reply
     with pytest.raises(ResponseDecodeError, match=match) as info:
         _compute(flavour, raw_server.url)
-    assert "computePixels" in str(info.value) or "body" in str(info.value)
+    if case not in ("shorter-than-content-length", "cut-mid-body"):  # cut while reading: the body's own message
+        assert "computePixels" in str(info.value)  # a decoding error names the method
 
 
 def test_close_delimited_body_is_read(flavour: tuple[str, str], raw_server: RawServer) -> None:
@@ -69,5 +70,5 @@ def test_good_body_and_no_copy(flavour: tuple[str, str], raw_server: RawServer) 
     px = _compute(flavour, raw_server.url, band_ids=["a", "b"])
     assert isinstance(px, eerest.Pixels) and px.band_ids == ["a", "b"]
     assert np.shares_memory(px.to_array(), np.frombuffer(px.content, np.uint8))
-    sent = json.loads(raw_server.pixel_requests[0][2])
+    sent = json.loads(raw_server.pixel_requests[0].body)
     assert sent == {"expression": EXPR, "fileFormat": "NPY", "bandIds": ["a", "b"]}

@@ -20,6 +20,7 @@ import importlib.util
 import io
 import pkgutil
 import sys
+from typing import Any
 
 VERSIONS = ("v1alpha", "v1beta", "v1")
 PROJECT = "eerest"
@@ -29,7 +30,7 @@ SCENE = f"{COLLECTION}/20240504"
 OPTIONAL_MODULES: set[str] = set()
 
 
-def load_expression(collection: str) -> dict:
+def load_expression(collection: str) -> dict[str, Any]:
     call = {"functionName": "ImageCollection.load", "arguments": {"id": {"constantValue": collection}}}
     return {"result": "0", "values": {"0": {"functionInvocationValue": call}}}
 
@@ -97,7 +98,7 @@ def main(argv: list[str]) -> int:
                 array = np.load(io.BytesIO(bytes(raw)))
                 assert array.dtype.names == ("nir",) and array.shape == (224, 224), (array.dtype, array.shape)
 
-            async def run_async(mod=mod) -> str:
+            async def run_async(mod: Any = mod) -> str:
                 async with mod.AsyncClient(project=PROJECT, base_url=emu.url, credentials=credentials) as client:
                     asset = await client.projects.assets.get(name=SCENE)
                     return str(asset.type)

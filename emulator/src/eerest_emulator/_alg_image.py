@@ -107,8 +107,8 @@ def _unary(img: Image, fn: Callable[[np.ndarray], np.ndarray], typer: Callable[[
 
 def _abs_type(t: PixelType) -> PixelType:
     if t.is_int:
-        lo, hi = t.min, t.max
-        return PixelType.int_range(0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi)))  # type: ignore[arg-type]
+        lo, hi = float(t.min or 0), float(t.max or 0)
+        return PixelType.int_range(0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi)))
     return t
 
 
@@ -143,21 +143,20 @@ for _op, (_fn, _typer) in _UNARY.items():
 def _binary_type(op: str, ta: PixelType, tb: PixelType) -> PixelType:
     if op in ("and", "or"):
         return PixelType.int_range(0, 1)
-    if op in ("min", "max", "first", "firstNonZero"):
-        return ta.union(tb)
-    if op == "mod":
-        return ta.union(tb) if not (ta.is_int and tb.is_int) else PixelType.int_range(
-            min(ta.min, -abs(tb.max), 0), max(ta.max, abs(tb.max), 0))  # type: ignore[arg-type,type-var]
+    if op in ("min", "max", "first", "firstNonZero", "mod"):
+        return ta.union(tb)  # "the union of the input types", as the catalogue says
     if op.startswith("bitwise"):
         return ta.union(tb) if ta.is_int and tb.is_int else PixelType.int_range(-(2**63), 2**63 - 1)
-    return PixelType("FLOAT") if ta.precision == tb.precision == "FLOAT" else PixelType("DOUBLE")
+    return PixelType("FLOAT")  # pow, atan2, hypot: "The type of the output pixels is float."
 
 
 def _binary_fn(op: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    def both(f: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    Pair = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+    def both(f: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Pair:
         return lambda x, vx, y, vy: (f(x, y), vx & vy)
 
-    table = {
+    table: dict[str, Pair] = {
         "and": both(lambda x, y: ((x != 0) & (y != 0)).astype(np.uint8)),
         "or": both(lambda x, y: ((x != 0) | (y != 0)).astype(np.uint8)),
         "min": both(np.minimum),
@@ -218,7 +217,7 @@ def image_clamp(ctx: Context, input: Any, low: Any, high: Any) -> Image:
     def mk(b: Band) -> Band:
         t = b.ptype
         if t.is_int and float(low).is_integer() and float(high).is_integer():
-            ptype = PixelType.int_range(max(t.min, low), min(t.max, high))  # type: ignore[type-var]
+            ptype = PixelType.int_range(max(float(t.min or 0), low), min(float(t.max or 0), high))
         else:
             ptype = t if not t.is_int else PixelType("DOUBLE")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ._errors import STATUS_NAMES
 
-__all__ = ["Fault", "FaultInjector", "DEFAULT_MESSAGES"]
+__all__ = ["Fault", "FaultInjector", "DEFAULT_MESSAGES", "MAX_DELAY", "MAX_COUNT"]
 
 DEFAULT_MESSAGES = {
     429: "Too many concurrent aggregations.",
@@ -40,6 +41,7 @@ class Fault:
     id: int = field(default=0)
 
     def __post_init__(self) -> None:
+        _check_types(self)
         if self.kind not in ("error", "slow", "truncate"):
             raise ValueError(f"unknown fault kind {self.kind!r} (error, slow, truncate)")
         if self.kind == "error" and not 400 <= int(self.status) <= 599:
@@ -48,6 +50,12 @@ class Fault:
             raise ValueError("count must be >= 1")
         if not 0.0 <= self.fraction < 1.0:
             raise ValueError("fraction must be in [0, 1)")
+        if not 0.0 <= self.delay <= MAX_DELAY:
+            raise ValueError(f"delay must be between 0 and {MAX_DELAY} seconds")
+        if self.retry_after is not None and not 0.0 <= self.retry_after <= MAX_DELAY:
+            raise ValueError(f"retryAfter must be between 0 and {MAX_DELAY} seconds")
+        if self.count > MAX_COUNT:
+            raise ValueError(f"count must be <= {MAX_COUNT}")
 
     @property
     def status_name(self) -> str:
@@ -72,6 +80,27 @@ class Fault:
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
         return cls(**kw)
+
+
+MAX_DELAY = 3600.0
+MAX_COUNT = 1_000_000
+_TYPES: dict[str, tuple[type, ...]] = {
+    "kind": (str,), "count": (int,), "status": (int,), "message": (str, type(None)),
+    "retry_after": (int, float, type(None)), "delay": (int, float), "fraction": (int, float),
+    "path": (str, type(None)), "id": (int,),
+}
+
+
+def _check_types(f: Fault) -> None:
+    """Admin input is JSON from anywhere: refuse wrong types and NaN/Infinity up front."""
+    for name, types in _TYPES.items():
+        value = getattr(f, name)
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise ValueError(f"{name} must be of type {' or '.join(t.__name__ for t in types)}, not {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number")
+    if f.message is not None and len(f.message) > 10_000:
+        raise ValueError("message is too long")
 
 
 class FaultInjector:
