@@ -9,8 +9,7 @@ import socket
 from typing import Any
 
 import pytest
-
-from eerest.emulator import _app, _server
+from eerest_emulator import _app, _server
 
 from .conftest import SCENE, grid
 
