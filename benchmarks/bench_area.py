@@ -4,14 +4,17 @@ concurrency, by eerest and by the patterns people write today, side by side in o
     python benchmarks/bench_area.py                       # 1 GiB output, 3 rounds
     python benchmarks/bench_area.py --size 64 --rounds 1  # a quick look
     python benchmarks/bench_area.py --only eerest,httpx --concurrency 8 --tile-bytes 16MiB
+    python benchmarks/bench_area.py --size 256 --serve &   # then, to profile one arm:
+    py-spy record -o eerest.svg -- python benchmarks/bench_area.py --child eerest --url URL --side SIDE
 
 Arms (each round runs every arm once, each in a fresh process, in a rotated order):
 
 - ``eerest``       ``client.read_area(expr, grid=..., band_dtypes=...)`` into numpy;
 - ``eerest-tif``   the same into a tiled GeoTIFF file (written as tiles arrive);
 - ``httpx``        raw ``httpx.AsyncClient``, an ``asyncio.Semaphore`` of the same size, each
-                   body (``.content``) copied into a preallocated structured array: about the
-                   practical ceiling for Python;
+                   body streamed into a buffer of its Content-Length, then copied once into its
+                   window of a preallocated structured array: about the practical ceiling for
+                   Python (``.content`` would copy every body twice more);
 - ``ee``           Google's guide pattern: earthengine-api ``ee.data.computePixels`` (fileFormat
                    NPY) in a ``ThreadPoolExecutor``, ``np.load`` of each tile, assembled into a
                    preallocated array as tiles complete.
@@ -62,6 +65,9 @@ EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
     "functionName": "Image.constant", "arguments": {"value": {"constantValue": [1, 2, 3, 4]}}}}}}
 ARMS = ("eerest", "eerest-tif", "httpx", "ee")
 SAMPLE = (slice(None, None, 97), slice(None, None, 89))  # the pixels the checksum covers
+#: Pixels as opaque records: assigning a structured window field by field is ~10x slower than
+#: this byte copy, so the hand-written arms assemble through it (their fastest path).
+RECORD = np.dtype((np.void, DTYPE.itemsize))
 
 
 # -- the area and its tiles (parent and children compute the same) ---------------------------------
@@ -203,9 +209,9 @@ class TileServer:
             key = (round((transform["translateX"] - ORIGIN[0]) / SCALE), round((ORIGIN[1] - transform["translateY"]) / SCALE),
                    int(dims["width"]), int(dims["height"]))
             payload = self.bodies.get(key)
-            if payload is not None:
-                return "200 OK", "application/octet-stream", payload
-            return "400 Bad Request", "application/json", _error(400, f"no tile at {key}")
+            if payload is None:  # not a planned tile (e.g. a 1x1 probe): made now
+                payload = npy_body(values(*key))
+            return "200 OK", "application/octet-stream", payload
         if method == "GET" and path == "/$discovery/rest":
             version = urllib.parse.parse_qs(target.partition("?")[2]).get("version", ["v1"])[0]
             key = f"discovery {version}"
@@ -270,8 +276,8 @@ def arm_eerest(url: str, side: int, concurrency: int, tile_bytes: int | None, ta
     dtypes = [DTYPE[b] for b in BANDS]
 
     def read() -> Any:
-        return client.read_area(EXPRESSION, grid=grid_for(side), band_dtypes=dtypes, max_concurrency=concurrency,
-                                max_tile_bytes=tile_bytes)
+        return client.read_area(EXPRESSION, grid=grid_for(side), band_ids=list(BANDS), band_dtypes=dtypes,
+                                max_concurrency=concurrency, max_tile_bytes=tile_bytes)
 
     return read
 
@@ -281,8 +287,8 @@ def arm_eerest_tif(url: str, side: int, concurrency: int, tile_bytes: int | None
     dtypes = [DTYPE[b] for b in BANDS]
 
     def read() -> Any:
-        client.read_area(EXPRESSION, grid=grid_for(side), band_dtypes=dtypes, max_concurrency=concurrency,
-                         max_tile_bytes=tile_bytes, out=str(target))
+        client.read_area(EXPRESSION, grid=grid_for(side), band_ids=list(BANDS), band_dtypes=dtypes,
+                         max_concurrency=concurrency, max_tile_bytes=tile_bytes, out=str(target))
         return target
 
     return read
@@ -297,17 +303,21 @@ def arm_httpx(url: str, side: int, concurrency: int, tile_bytes: int | None, tar
 
     async def fetch_all() -> np.ndarray:
         out = np.empty((side, side), dtype=DTYPE)
+        records = out.view(RECORD)
         gate = asyncio.Semaphore(concurrency)
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with httpx.AsyncClient(timeout=600, limits=limits) as http:
             async def one(col: int, row: int, w: int, h: int, grid: dict[str, Any]) -> None:
-                async with gate:
-                    response = await http.post(endpoint, json={"expression": EXPRESSION, "fileFormat": "NPY",
-                                                               "grid": grid}, headers=headers)
-                response.raise_for_status()
-                body = response.content
+                request = {"expression": EXPRESSION, "fileFormat": "NPY", "grid": grid}
+                async with gate, http.stream("POST", endpoint, json=request, headers=headers) as response:
+                    response.raise_for_status()
+                    body = bytearray(int(response.headers["content-length"]))
+                    view, pos = memoryview(body), 0
+                    async for chunk in response.aiter_raw():
+                        view[pos:pos + len(chunk)] = chunk
+                        pos += len(chunk)
                 header_len = _npy_header_length(body)
-                out[row:row + h, col:col + w] = np.frombuffer(body, DTYPE, w * h, header_len).reshape(h, w)
+                records[row:row + h, col:col + w] = np.frombuffer(body, RECORD, w * h, header_len).reshape(h, w)
 
             await asyncio.gather(*(one(*tile) for tile in tiles))
         return out
@@ -336,17 +346,31 @@ def arm_ee(url: str, side: int, concurrency: int, tile_bytes: int | None, target
 
     def read() -> np.ndarray:
         out = np.empty((side, side), dtype=DTYPE)
+        records = out.view(RECORD)
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             futures = {pool.submit(get_tile, grid): (col, row, w, h) for col, row, w, h, grid in tiles}
             for future in as_completed(futures):
                 col, row, w, h = futures[future]
-                out[row:row + h, col:col + w] = future.result().view(DTYPE)
+                records[row:row + h, col:col + w] = future.result().view(RECORD)
         return out
 
     return read
 
 
-ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee}
+def arm_touch(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    """Not a client: the cost of allocating the output and touching each of its pages once, a
+    floor under every arm that returns an array (first touches are slow in some VMs)."""
+
+    def read() -> np.ndarray:
+        out = np.empty((side, side), dtype=DTYPE)
+        out.view(np.uint8).reshape(-1)[::4096] = 0
+        return out
+
+    return read
+
+
+ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
+                 "touch": arm_touch}
 
 
 def _checksum_of_file(path: Path) -> str:
@@ -363,6 +387,14 @@ def _checksum_of_file(path: Path) -> str:
     return checksum_of_sample(sample)
 
 
+def _digest(arm: str, result: Any) -> str:
+    if arm == "touch":
+        return ""
+    if isinstance(result, Path):
+        return _checksum_of_file(result)
+    return checksum(result)
+
+
 def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-area-") as tmp:
         target = Path(tmp) / "area.tif"
@@ -373,7 +405,7 @@ def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | Non
         result = read()
         elapsed = time.perf_counter() - started
         peak = _status("VmHWM") - before
-        digest = _checksum_of_file(result) if isinstance(result, Path) else checksum(result)
+        digest = _digest(arm, result)
         file_size = result.stat().st_size if isinstance(result, Path) else None
     print(json.dumps({"arm": arm, "seconds": elapsed, "peak": peak, "checksum": digest, "file_size": file_size}))
 
@@ -394,6 +426,8 @@ def main() -> None:
                         help="requests in flight for every arm (default: eerest's default)")
     parser.add_argument("--tile-bytes", default=None, help="eerest's max_tile_bytes, e.g. 16MiB (default: eerest's)")
     parser.add_argument("--only", default=",".join(ARMS), help=f"arms to run (default {','.join(ARMS)})")
+    parser.add_argument("--serve", action="store_true",
+                        help="only serve the area (prints its URL and --side; for profiling a --child by hand)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--side", type=int, help=argparse.SUPPRESS)
@@ -416,13 +450,23 @@ def main() -> None:
           f"(largest {largest / 2**20:.1f} MiB of output); concurrency {concurrency}; {args.rounds} round(s)", flush=True)
     bodies = {(c, r, w, h): npy_body(values(c, r, w, h)) for c, r, w, h, _ in tiles}
     server = TileServer(bodies).start()
+    if args.serve:
+        add_ee_metadata(server)
+        print(f"serving at {server.url} (--side {side}); Ctrl-C stops", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            return
+        finally:
+            server.close()
     results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
+    touches: list[float] = []
     try:
         if "ee" in arms:
             add_ee_metadata(server)
         for round_no in range(args.rounds):
             order = arms[round_no % len(arms):] + arms[:round_no % len(arms)]
-            for arm in order:
+            for arm in ["touch", *order]:
                 proc = subprocess.run(
                     [sys.executable, __file__, "--child", arm, "--url", server.url, "--side", str(side),
                      "--concurrency", str(concurrency), *(["--tile-bytes", args.tile_bytes] if args.tile_bytes else [])],
@@ -432,6 +476,9 @@ def main() -> None:
                     print(f"{arm}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
                     continue
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
+                if arm == "touch":
+                    touches.append(result["seconds"])
+                    continue
                 results[arm].append(result)
                 print(f"  round {round_no + 1}: {arm:<11} {result['seconds']:6.2f} s "
                       f"{output / 2**20 / result['seconds']:7.0f} MiB/s  peak {result['peak'] / output:.2f} x output",
@@ -439,45 +486,47 @@ def main() -> None:
     finally:
         server.close()
     report(results, output, expected_checksum(side), args, concurrency, len(tiles))
+    if touches:
+        touch = statistics.median(touches)
+        print(f"allocating the {output / 2**20:.0f} MiB output and touching each page once, in a fresh process: "
+              f"{touch:.2f} s (median), a ceiling of {output / 2**20 / touch:.0f} MiB/s for the arms into memory")
 
 
 def default_concurrency() -> int:
     """eerest's default number of requests in flight (the other arms use the same)."""
-    from eerest import _area
+    from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 
-    return int(_area.DEFAULT_MAX_CONCURRENCY)
+    return int(DEFAULT_MAX_CONCURRENCY)
 
 
 def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str, args: argparse.Namespace,
            concurrency: int, n_tiles: int) -> None:
+    """The Markdown table: median throughput over the rounds, the largest peak memory."""
     labels = {
         "eerest": "eerest `read_area` → numpy",
         "eerest-tif": "eerest `read_area` → GeoTIFF file",
         "httpx": "raw `httpx.AsyncClient` → preallocated array",
-        "ee": "earthengine-api `computePixels` + ThreadPoolExecutor + `np.load`",
+        "ee": "earthengine-api `computePixels` + `ThreadPoolExecutor` + `np.load`",
     }
     median = {arm: statistics.median(r["seconds"] for r in rs) for arm, rs in results.items() if rs}
     print()
-    print(f"{output / 2**20:.0f} MiB output, {n_tiles} tiles, concurrency {concurrency}, "
-          f"median of {args.rounds} round(s)")
+    print(f"{output / 2**20:.0f} MiB output ({n_tiles} tiles, concurrency {concurrency}), "
+          f"median of {args.rounds} round(s):")
     print()
-    print("| arm | MiB/s | peak memory / output | correct |")
-    print("|---|---:|---:|---|")
+    print("| arm | MiB/s | vs raw httpx | peak memory | peak / output | checksum |")
+    print("|---|---:|---:|---:|---:|---|")
     for arm, rs in results.items():
         if not rs:
-            print(f"| {labels[arm]} | failed | | |")
+            print(f"| {labels[arm]} | failed | | | | |")
             continue
-        peak = max(r["peak"] for r in rs) / output
-        ok = all(r["checksum"] == expected for r in rs)
-        print(f"| {labels[arm]} | {output / 2**20 / median[arm]:.0f} | {peak:.2f} | {'yes' if ok else 'NO'} |")
-    if "eerest" in median:
+        peak = max(r["peak"] for r in rs)
+        ratio = f"{median['httpx'] / median[arm]:.2f}x" if "httpx" in median else ""
+        ok = "ok" if all(r["checksum"] == expected for r in rs) else "WRONG"
+        print(f"| {labels[arm]} | {output / 2**20 / median[arm]:.0f} | {ratio} | {peak / 2**20:.0f} MiB "
+              f"| {peak / output:.2f} | {ok} |")
+    if "eerest" in median and "ee" in median:
         print()
-        for other in ("httpx", "ee"):
-            if other in median:
-                print(f"eerest → numpy: {median[other] / median['eerest']:.2f}x the throughput of {other}")
-        if "eerest-tif" in median:
-            print(f"eerest → GeoTIFF: {median['httpx'] / median['eerest-tif']:.2f}x raw httpx"
-                  if "httpx" in median else "")
+        print(f"eerest → numpy: {median['ee'] / median['eerest']:.2f}x the throughput of the earthengine-api pattern")
 
 
 if __name__ == "__main__":

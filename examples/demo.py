@@ -17,7 +17,7 @@ from google.oauth2.credentials import Credentials
 from PIL import Image
 
 import eerest
-from eerest.tiling import PixelGrid
+from eerest.tiling import PixelGrid, plan_tiles
 
 SCENES = "projects/eerest/assets/sample/scenes"
 
@@ -107,6 +107,10 @@ def run(base_url: str, out: Path) -> None:
 
 def read_large_area(client: eerest.Client, scene: str, path: Path) -> None:
     grid = PixelGrid.from_bbox("EPSG:32633", 1.0, (533120, 5309600, 535360, 5311840))
+    size = eerest.limits.request_bytes(grid.width, grid.height, ["uint16"] * 4)
+    tiles = plan_tiles(grid, ["uint16"] * 4).tiles
+    print(f"{scene} at 1 m: {grid.width} x {grid.height} pixels, {size / 2**20:.1f} MiB as the service counts "
+          f"(one request may have {eerest.limits.MAX_REQUEST_BYTES / 2**20:.0f} MiB): {len(tiles)} tiles")
     client.read_area(scene, grid=grid, band_ids=["red", "green", "blue", "nir"], out=path, progress=True)
 
     # Check what was written: the pixels, where they are, and a quick look.

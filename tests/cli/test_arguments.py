@@ -124,3 +124,17 @@ def test_emulator_command_delegates() -> None:
     result = run(["emulator", "--help"])
     assert result.exit_code == 0
     assert "--port" in result.stdout
+
+
+def test_without_the_cli_extra_the_command_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    import eerest._cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "click" else real(name, *a))
+    assert eerest._cli.main(["read-area", "--help"]) == 1
+    assert capsys.readouterr().err == (
+        "Error: the eerest command line needs click, tqdm and tifffile: pip install 'eerest[cli]'\n"
+    )

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -120,9 +124,9 @@ def test_an_asset_without_a_grid_is_read_on_its_own_grid(ee_emulator: Any, ee_cl
     data, geo = geotiff(out)
     np.testing.assert_array_equal(data[0], expected["elevation"])
     assert transform_of(geo) == (20.0, -20.0, X0, Y1)
-    missing = read_area(ee_emulator, elevation, "--bands", "slope", "-o", str(out))
-    assert missing.exit_code == 2
-    assert "has no band slope (it has elevation)" in missing.stderr
+    missing = read_area(ee_emulator, elevation, "--bands", "slope", "-o", str(tmp_path / "slope.tif"))
+    assert missing.exit_code == 1 and len(missing.stderr.splitlines()) == 1, missing.output
+    assert "slope" in missing.stderr
 
 
 def test_service_error_is_one_line_exit_1(ee_emulator: Any, tmp_path: Path) -> None:
@@ -175,3 +179,25 @@ def test_resume_after_a_failure_fetches_only_what_is_missing(ee_emulator: Any, t
     assert resumed.exit_code == 0, resumed.output
     assert 0 < len(ee_emulator.requests) < total
     assert out.read_bytes() == whole.read_bytes()
+
+
+def test_ctrl_c_stops_the_read_and_leaves_no_file(ee_emulator: Any, tmp_path: Path) -> None:
+    ee_emulator.faults.slow(1.0, count=1000, path=":getPixels")
+    out = tmp_path / "area" / "scene.tif"
+    out.parent.mkdir()
+    grid_file = tmp_path / "grid.json"
+    grid_file.write_text(json.dumps(grid(10)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "eerest", "read-area", SCENE, "--grid", str(grid_file), "--max-tile-bytes", "16KiB",
+         "--base-url", ee_emulator.url, "--project", "eerest", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "EEREST_ACCESS_TOKEN": TOKEN},
+    )
+    while not any(r.path.endswith(":getPixels") for r in ee_emulator.requests):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines() == ["Error: interrupted"]
+    assert stdout == ""
+    assert list(out.parent.iterdir()) == []  # neither the file nor its .partial

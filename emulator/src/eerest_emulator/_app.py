@@ -35,7 +35,7 @@ from ._listing import FilterError, decode_page_token, encode_page_token, list_im
 from ._messages import build_message, parse_query, parse_request
 from ._store import AssetRecord, AssetStore
 from ._unserved import not_served, unserved_method
-from ._values import Geometry
+from ._values import Geometry, nominal_unit
 
 __all__ = ["App", "Request", "Response", "RecordedRequest", "ADMIN_PREFIX", "LOG_SIZE", "LOG_BODY_BYTES"]
 
@@ -634,18 +634,18 @@ def _region_grid(region: Any, grid: dict | None, image: Image) -> dict:
     if not isinstance(region, dict) or not _flatten_coords(region.get("coordinates")):
         raise invalid_argument("region must be a GeoJSON geometry with coordinates.")
     xmin, ymin, xmax, ymax = Geometry.from_geojson(region).bounds(crs)
-    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs, crs) else {}))
+    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs or native.crs_wkt, crs) else {}))
     sx, sy = float(at.get("scaleX", 1.0)), float(at.get("scaleY", -1.0))
     dims = grid.get("dimensions")
     if dims:
         sx = (xmax - xmin) / dims["width"] * (1 if sx > 0 else -1)
         sy = (ymax - ymin) / dims["height"] * (1 if sy > 0 else -1)
-    elif not grid.get("affineTransform") and (native is None or not same_crs(native.crs, crs)):
-        raise invalid_argument(
-            f"getPixels with a region in another CRS ({crs}) than the image's needs grid.dimensions "
-            "or grid.affineTransform to set the pixel size."
-        )
     else:
+        if not grid.get("affineTransform") and native is not None and not same_crs(native.crs or native.crs_wkt, crs):
+            # The image's pixel size, in the output CRS's units.
+            metres = abs(native.scale_x) * nominal_unit(native.crs or native.crs_wkt or "EPSG:4326")
+            sx = sy = metres / nominal_unit(crs)
+            sy = -sy
         dims = {"width": max(1, int(np.ceil((xmax - xmin) / abs(sx)))), "height": max(1, int(np.ceil((ymax - ymin) / abs(sy))))}
     at.update(scaleX=sx, scaleY=sy, translateX=xmin if sx > 0 else xmax, translateY=ymax if sy < 0 else ymin)
     key = "crsWkt" if "crsWkt" in grid and "crsCode" not in grid else "crsCode"

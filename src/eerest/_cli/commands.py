@@ -3,17 +3,22 @@ client, runs the read and turns every failure into one line on stderr and a non-
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import click
 
-from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, native_grid, parse_bands, read_grid, resolve_source
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
+from eerest.tiling import DEFAULT_MAX_TILE_BYTES
+
+from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, parse_bands, read_grid, resolve_source
 
 __all__ = ["cli", "read_area", "emulator"]
 
@@ -76,9 +81,11 @@ def cli() -> None:
               help="API endpoint, e.g. https://earthengine-highvolume.googleapis.com or an emulator's URL.")
 @click.option("--api-version", type=click.Choice(_API_VERSIONS), default="v1", show_default=True)
 @click.option("--max-concurrency", type=click.IntRange(min=1), metavar="N",
-              help="Requests in flight at most (default: eerest's quota-aware default).")
+              help=f"Requests in flight at most (default {DEFAULT_MAX_CONCURRENCY}, "
+              "well under the project's quota of 40).")
 @click.option("--max-tile-bytes", type=ByteSize(), metavar="SIZE",
-              help="Largest tile per request, e.g. 16MiB (default: eerest's; at most 48MiB).")
+              help=f"Size of each request as the server counts it (default {DEFAULT_MAX_TILE_BYTES // 2**20}MiB, "
+              "at most 48MiB).")
 @click.option("--workload-tag", metavar="TAG", help="Earth Engine workload tag for billing reports.")
 @click.option("--resume", is_flag=True,
               help="Keep finished tiles of an interrupted run of the same command; fetch only the rest.")
@@ -105,7 +112,7 @@ def read_area(
     """Read an area of any size into a GeoTIFF or NPY file, in tiles fetched concurrently.
 
     SOURCE is an asset name (projects/PROJECT/assets/ID, read with getPixels; without a grid,
-    on the asset's own grid); --expression reads a computed image instead (computePixels).
+    on the asset's first band's grid); --expression reads a computed image instead (computePixels).
     Credentials: google.auth.default(), or a bearer token in the environment variable
     EEREST_ACCESS_TOKEN (e.g. for the emulator).
 
@@ -123,8 +130,6 @@ def read_area(
     started = time.perf_counter()
     with _errors_as_one_line():
         with _client(api_version, project, base_url) as client:
-            if grid is None:
-                grid = native_grid(client.projects.assets.get(name=what), band_ids)
             client.read_area(
                 what,
                 grid=grid,
@@ -137,8 +142,9 @@ def read_area(
                 resume=resume,
             )
     elapsed = time.perf_counter() - started
-    size = output.stat().st_size
-    click.echo(f"wrote {output}: {grid.width} x {grid.height} pixels, {size / 2**20:.1f} MiB in {elapsed:.1f} s")
+    size = f"{output.stat().st_size / 2**20:.1f} MiB"
+    pixels = f"{grid.width} x {grid.height} pixels, " if grid is not None else ""
+    click.echo(f"wrote {output}: {pixels}{size} in {elapsed:.1f} s")
 
 
 def _client(api_version: str, project: str | None, base_url: str | None) -> Any:
@@ -149,38 +155,36 @@ def _client(api_version: str, project: str | None, base_url: str | None) -> Any:
     if token:
         from google.oauth2.credentials import Credentials
 
-        credentials = Credentials(token=token)
+        credentials = Credentials(token=token)  # type: ignore[no-untyped-call]
     module = importlib.import_module(f"eerest.{api_version}")
     return module.Client(project=project, base_url=base_url, credentials=credentials)
 
 
-class _errors_as_one_line:
+@contextlib.contextmanager
+def _errors_as_one_line() -> Iterator[None]:
     """Turns what a read can raise into a one-line ``click.ClickException`` (exit 1)."""
+    import google.auth.exceptions
 
-    def __enter__(self) -> None:
-        return None
+    from eerest.errors import EERestError
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
-        import google.auth.exceptions
-
-        from eerest.errors import EERestError
-
-        if exc is None or isinstance(exc, click.ClickException):
-            return False
-        if isinstance(exc, google.auth.exceptions.DefaultCredentialsError):
-            raise click.ClickException(
-                "no Google credentials found: run 'gcloud auth application-default login', "
-                f"or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
-            ) from None
-        if isinstance(exc, google.auth.exceptions.GoogleAuthError):
-            raise click.ClickException(f"credentials: {_one_line(str(exc))}") from None
-        if isinstance(exc, EERestError):
-            raise click.ClickException(_one_line(str(exc))) from None
-        if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
-            raise click.ClickException(_one_line(f"{exc.strerror or exc}: {exc.filename or ''}")) from None
-        if isinstance(exc, ImportError) and exc.name in ("tqdm", "tifffile"):
-            raise click.ClickException(f"{exc.name} is missing: pip install 'eerest[cli]'") from None
-        return False
+    try:
+        yield
+    except google.auth.exceptions.DefaultCredentialsError:
+        raise click.ClickException(
+            "no Google credentials found: run 'gcloud auth application-default login', "
+            f"or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
+        ) from None
+    except google.auth.exceptions.GoogleAuthError as exc:
+        raise click.ClickException(f"credentials: {_one_line(str(exc))}") from None
+    except EERestError as exc:
+        raise click.ClickException(_one_line(str(exc))) from None
+    except ImportError as exc:
+        if exc.name not in ("tqdm", "tifffile"):
+            raise
+        raise click.ClickException(f"{exc.name} is missing: pip install 'eerest[cli]'") from None
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        raise click.ClickException(_one_line(f"{exc.strerror or exc}{where}")) from None
 
 
 @cli.command(

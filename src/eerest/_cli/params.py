@@ -19,7 +19,6 @@ __all__ = [
     "OUTPUT_SUFFIXES",
     "ByteSize",
     "check_output",
-    "native_grid",
     "parse_bands",
     "read_expression",
     "read_grid",
@@ -123,7 +122,7 @@ def read_grid(
 ) -> Any:
     """The output's `eerest.tiling.PixelGrid`: from ``--grid FILE`` (a PixelGrid JSON object, as
     the REST API writes it) or from ``--crs``, ``--scale`` and ``--bbox``, never both. None when
-    none is given and ``native_ok`` (an asset is then read on its own grid)."""
+    none is given and ``native_ok`` (an asset is then read on its first band's grid)."""
     from eerest.errors import InvalidRequestError
 
     by_bbox = {"--crs": crs, "--scale": scale, "--bbox": bbox}
@@ -158,25 +157,6 @@ def read_grid(
         return PixelGrid.from_bbox(crs, scale, bbox)
     except (InvalidRequestError, ValueError) as exc:
         raise click.BadParameter(str(exc), param_hint="'--crs/--scale/--bbox'") from None
-
-
-def native_grid(asset: Any, band_ids: Sequence[str] | None) -> Any:
-    """The grid an asset's (selected) bands share, from its ``assets.get`` metadata."""
-    from eerest.tiling import PixelGrid
-
-    bands = [b for b in (asset.bands or []) if band_ids is None or b.id in band_ids]
-    missing = sorted(set(band_ids or ()) - {b.id for b in bands})
-    if missing:
-        available = ", ".join(b.id for b in asset.bands or [])
-        raise click.BadParameter(f"{asset.name} has no band {', '.join(missing)} (it has {available})",
-                                 param_hint="'--bands'")
-    grids = {json.dumps(b.grid.to_dict(), sort_keys=True) for b in bands if b.grid is not None}
-    if len(grids) != 1:
-        raise click.UsageError(
-            f"{asset.name}'s bands do not share one grid; give the output grid with --crs, --scale and --bbox "
-            "(or --grid FILE)"
-        )
-    return PixelGrid.from_api(json.loads(grids.pop()))
 
 
 def check_output(path: Path) -> Path:

@@ -37,7 +37,7 @@ from eerest._core.body import (
 from eerest._core.call import Call, build_call
 from eerest._core.deadline import Deadline
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter
-from eerest._core.message import Message, _materialize_all, lenient, parse_response
+from eerest._core.message import Message, lenient, parse_response
 from eerest._core.overlay import Body, Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
 from eerest._core.paths import within
@@ -346,11 +346,11 @@ class _ClientBase(Generic[HttpT]):
                 request=response.request,
             )
         try:
-            if is_message:
-                message = parse_response(spec.response, data)
-                if not spec.lazy_response:  # one message: a bad field fails the call, not a later read
-                    _materialize_all(message)
-                return message
+            if is_message and spec.lazy_response:  # pages: converted as they are read
+                return parse_response(spec.response, data)
+            if is_message:  # one message: a bad field fails the call, not a later read
+                with lenient():  # pydantic's own validation: for one message, faster than converting it all
+                    return spec.response.model_validate(data)
             with lenient():  # a TypeAdapter, for responses that are maps rather than messages
                 return spec.response.validate_python(data)
         except RecursionError:
@@ -486,6 +486,8 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
             response = self._limiter.send(self._http, request)
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
         if not response.is_success:
             try:
                 content = read_error_body(response)
@@ -589,6 +591,8 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
             response = await self._limiter.asend(self._http, request)
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
         if not response.is_success:
             try:
                 content = await aread_error_body(response)
