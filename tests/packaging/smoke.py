@@ -28,6 +28,8 @@ COLLECTION = "projects/eerest/assets/sample/scenes"
 SCENE = f"{COLLECTION}/20240504"
 #: Modules that need more than the runtime dependencies by design.
 OPTIONAL_MODULES: set[str] = set()
+#: Subpackages that are an extra's feature (``eerest[xarray]``): not importable without it.
+OPTIONAL_PACKAGES = ("eerest.xarray",)
 
 
 def load_expression(collection: str) -> dict[str, Any]:
@@ -54,7 +56,7 @@ def main(argv: list[str]) -> int:
     # Every module imports with the runtime dependencies alone.
     modules = [m.name for m in pkgutil.walk_packages(eerest.__path__, "eerest.")]
     for name in modules:
-        if name not in OPTIONAL_MODULES:
+        if name not in OPTIONAL_MODULES and not name.startswith(OPTIONAL_PACKAGES):
             importlib.import_module(name)
     assert {f"eerest.{v}" for v in VERSIONS} <= set(modules), modules
     print(f"imported {len(modules) - len(OPTIONAL_MODULES)} modules")
