@@ -21,6 +21,7 @@ Served paths, for v1alpha, v1beta and v1:
   with their real signatures; those not implemented say so, and a call of one is a 400)
 - ``GET  /$discovery/rest?version={v}``
 - admin (no auth): ``GET|POST|DELETE /_emulator/faults``, ``GET|DELETE /_emulator/requests``,
+  ``GET|POST|DELETE /_emulator/limits`` (``{"maxConcurrent": N, "memoryLimitPixels": N}``),
   ``POST /_emulator/reset``, ``GET /_emulator/health``
 
 Requests are checked against the discovery documents shipped in ``discovery/`` (copies of
@@ -46,7 +47,7 @@ the grid of their first image.
 from ._algorithms import REGISTRY as ALGORITHMS
 from ._app import App, RecordedRequest
 from ._errors import ApiError
-from ._faults import Fault, FaultInjector
+from ._faults import Fault, FaultInjector, ServerLimits
 from ._limits import MAX_BANDS, MAX_GRID_DIMENSION, MAX_REQUEST_BYTES
 from ._server import Emulator
 from ._store import BUNDLED_DATA, AssetStore
@@ -66,6 +67,7 @@ __all__ = [
     "MAX_REQUEST_BYTES",
     "RecordedRequest",
     "SAMPLE_COLLECTION",
+    "ServerLimits",
     "__version__",
 ]
 
