@@ -281,6 +281,11 @@ class _SlotStream(httpx.SyncByteStream):
         self._stream = stream
         self._limiter: Limiter | None = limiter
 
+    @property
+    def wrapped(self) -> httpx.SyncByteStream:
+        """The stream this one gives out (the body fast path reads the socket beneath it)."""
+        return self._stream
+
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._stream)
 
