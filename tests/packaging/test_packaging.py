@@ -42,8 +42,13 @@ RUNTIME_IMPORTS = {
 #: on every request, and an absent one costs a failed import each time.
 INDIRECT_RUNTIME = {"sniffio"}
 #: Optional imports (only inside functions or guarded), and the extra that provides each.
-OPTIONAL_IMPORTS = {"tifffile": ("geotiff", "tifffile"), "PIL": ("image", "pillow"), "ee": ("ee", "earthengine-api")}
-EXTRAS = {"geotiff", "image", "ee", "emulator", "all"}
+OPTIONAL_IMPORTS = {
+    "tifffile": ("geotiff", "tifffile"),
+    "PIL": ("image", "pillow"),
+    "ee": ("ee", "earthengine-api"),
+    "tqdm": ("progress", "tqdm"),
+}
+EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "all"}
 #: What the sdist must hold for a packager to regenerate, verify and test.
 SDIST_DIRS = ("src", "generated", "codegen", "schema", "tests", "requirements")
 SDIST_FILES = ("pyproject.toml", "noxfile.py", "README.md", "LICENSE", "CHANGELOG.md", "PKG-INFO")
@@ -99,7 +104,7 @@ def test_wheel_holds_exactly_the_runtime_package(build: Build) -> None:
     # the emulator, its sample data and the pytest plugin are eerest-emulator's, not the SDK's
     assert all(n.startswith("eerest/") for n in package), sorted(package)
     assert not [n for n in package if n.startswith("eerest/emulator") or n == "eerest/testing.py"]
-    assert not [n for n in package if not n.endswith((".py", "py.typed"))], "data files in the SDK wheel"
+    assert not [n for n in package if not n.endswith((".py", ".pyi", "py.typed"))], "data files in the SDK wheel"
     assert not [n for n in names if re.match(r"(codegen|tests|schema|generated|src|tools|requirements)/", n)]
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
 

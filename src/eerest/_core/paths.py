@@ -45,7 +45,7 @@ def check_path_value(method_id: str, name: str, value: str) -> None:
         problem = f"contains the path segment {bad!r}, which would leave the API's path"
     elif "\\" in value:
         problem = "contains a backslash"
-    elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    elif _CONTROL.search(value):
         problem = "contains a control character"
     elif not _utf8(value):
         problem = "is not valid Unicode text (a lone surrogate)"
@@ -70,6 +70,7 @@ def within(path: str, prefix: str) -> bool:
     return path.startswith(prefix) and not any(s in _DOT_SEGMENTS for s in path.lower().split("/"))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DOT_SEGMENTS = frozenset({".", "..", "%2e", "%2e%2e", ".%2e", "%2e."})
 # RFC 9110 token characters for header names; values: visible ASCII, space and tab.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

@@ -140,7 +140,7 @@ def _plan(cls: type[BaseModel]) -> _Plan:
             required.add("\0")  # a default to build per message: leave it all to pydantic
         annotation = info.annotation
         if info.metadata:
-            annotation = Annotated[(annotation, *info.metadata)]  # type: ignore[assignment]
+            annotation = Annotated.__class_getitem__((annotation, *info.metadata))  # type: ignore[attr-defined]
         conv = _field_converter(cls, info.alias or name, annotation)
         fields[name] = (name, conv)
         keys[name] = (name,)
