@@ -65,18 +65,70 @@ def _package(path: Path) -> str:
 # -- one call's arguments, as both clients take them ---------------------------------
 
 
+def _example(pattern: str) -> str:
+    """A short string that ``re.fullmatch(pattern, ...)`` accepts (``^projects/[^/]+$`` ->
+    ``projects/a``), built from the parsed pattern: first branches, fewest repeats (one at
+    least), a permitted character per class."""
+    try:
+        from re import _parser as parser  # type: ignore[attr-defined]
+    except ImportError:  # Python 3.10
+        import sre_parse as parser
+
+    def in_category(c: str, category: Any) -> bool:
+        name = str(category)
+        ok = c.isdigit() if "DIGIT" in name else (c.isalnum() or c == "_") if "WORD" in name else c.isspace()
+        return ok != ("NOT_" in name)
+
+    def char(items: Any) -> str:
+        negated = any(op == parser.NEGATE for op, _ in items)
+        for candidate in ("a", "1", "x", "Z", "-", "_", "."):
+            allowed = False
+            for op, av in items:
+                if op == parser.LITERAL:
+                    allowed = allowed or chr(av) == candidate
+                elif op == parser.RANGE:
+                    allowed = allowed or av[0] <= ord(candidate) <= av[1]
+                elif op == parser.CATEGORY:
+                    allowed = allowed or in_category(candidate, av)
+            if allowed != negated:
+                return candidate
+        return "a"
+
+    def walk(items: Any) -> str:
+        out = []
+        for op, av in items:
+            if op == parser.LITERAL:
+                out.append(chr(av))
+            elif op == parser.NOT_LITERAL:
+                out.append("b" if chr(av) == "a" else "a")
+            elif op == parser.ANY:
+                out.append("a")
+            elif op == parser.IN:
+                out.append(char(av))
+            elif op in (parser.MAX_REPEAT, parser.MIN_REPEAT):
+                low, _high, sub = av
+                out.append(walk(sub) * max(low, 1))
+            elif op == parser.SUBPATTERN:
+                out.append(walk(av[-1]))
+            elif op == parser.BRANCH:
+                out.append(walk(av[1][0]))
+            elif op == parser.CATEGORY:
+                out.append(char([(op, av)]))
+        return "".join(out)
+
+    return walk(parser.parse(pattern))
+
+
 def _path_value(param: Param, index: int) -> str:
-    """A value matching the parameter's pattern (``^projects/[^/]+$`` -> ``projects/p0``)."""
+    """A value matching the parameter's pattern, if it has one."""
     if param.enum_values:
         return param.enum_values[-1]
     if param.type.kind == "integer":
         return str(7 + index)
     if not param.pattern:
         return f"v{index}"
-    counter = iter(range(100))
-    naive = re.sub(r"\[\^/\]\+|\[\^/\]\*|\.\*|\.\+", lambda _: f"p{next(counter)}", param.pattern.strip("^$"))
-    for candidate in (naive.replace("\\", ""), "abc", "a1", "123", f"v{index}"):
-        if re.fullmatch(param.pattern, candidate):
+    for candidate in (_example(param.pattern), "abc", "a1", "123", f"v{index}"):
+        if re.search(param.pattern, candidate):
             return candidate
     return f"v{index}"
 
@@ -321,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not paths:
         print("no documents selected", file=sys.stderr)
         return 2
-    stems = [p.stem for p in paths]
+    stems = [p.stem for p in sorted(paths, key=lambda p: (p.stat().st_size, p.name))]  # small first: watchable
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="eerest-corpus-") as tmp:
         workdir = args.keep or Path(tmp)

@@ -466,8 +466,8 @@ class _Reader:
                     for f in schemas.messages[req_type.name].fields
                     if not f.read_only
                 )
-            else:
-                request = None  # not an object: nothing to send as fields (never seen in real documents)
+            else:  # never seen in a real document; refuse rather than drop the body
+                raise DiscoveryError(f"{method_id}: the request {request!r} is not an object schema")
         media_upload = None
         if body.get("mediaUpload"):
             upload = body["mediaUpload"]

@@ -7,6 +7,7 @@ import eerest_emulator as emulator  # noqa: F401
 
 from . import errors as errors
 from . import limits as limits
+from . import tiling as tiling
 from . import v1 as v1
 from . import v1alpha as v1alpha
 from . import v1beta as v1beta

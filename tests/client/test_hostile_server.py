@@ -111,7 +111,7 @@ def test_hostile_json_answer_is_a_typed_error(case: str, kind: str, server: Scri
     reply, expected, match = HOSTILE[case]
     server.default = reply
     with pytest.raises(eerest.EERestError) as info:
-        call(kind, server.url, get_asset)
+        call(kind, server.url, get_asset).to_dict()  # responses convert lazily: to_dict reads every field
     err = info.value
     assert isinstance(err, expected), repr(err)
     assert match in str(err)
@@ -441,3 +441,23 @@ def test_large_body_shorter_than_announced(server: ScriptedServer, direct_reads:
     server.default = Reply(body[:-10], content_length=len(body))
     with pytest.raises(eerest.ResponseDecodeError, match="incomplete"):
         call("sync", server.url, lambda c: compute_npy(c, grid=BIG_GRID))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_closed_client_raises_a_typed_error(kind: str, server: ScriptedServer) -> None:
+    def closed(c: Any) -> Any:
+        if kind == "sync":
+            c.projects.assets.get(name=ASSET)
+            c.close()
+            return c.projects.assets.get(name=ASSET)
+
+        async def run() -> Any:
+            await c.projects.assets.get(name=ASSET)
+            await c.close()
+            return await c.projects.assets.get(name=ASSET)
+
+        return run()
+
+    server.default = Reply(b'{"name": "projects/p/assets/a"}')
+    with pytest.raises(eerest.InvalidRequestError, match="closed"):
+        call(kind, server.url, closed)

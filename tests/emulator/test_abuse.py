@@ -9,7 +9,6 @@ import socket
 from typing import Any
 
 import pytest
-
 from eerest_emulator import _app, _server
 
 from .conftest import SCENE, grid

@@ -182,8 +182,8 @@ def test_every_client_method_exists_and_unimplemented_ones_say_so(ee_session):
     from eerest_emulator._catalogue import catalogue
 
     assert all(apifunction.ApiFunction.lookup(name) is not None for name in catalogue())
-    with pytest.raises(ee.EEException, match="not implemented in the eerest emulator"):
-        ee.Image(SCENE).convolve(ee.Kernel.square(1)).getInfo()
+    with pytest.raises(ee.EEException, match=r"Image\.entropy is not implemented in the eerest emulator"):
+        ee.Image(SCENE).entropy(ee.Kernel.square(1)).getInfo()
     with pytest.raises(ee.EEException, match=r"Image\.pixelArea is not implemented"):
         pixels(ee.Image.pixelArea(), grid(2, 2))
 
@@ -254,3 +254,70 @@ def test_feature_collections_and_reduce_regions(ee_session):
     assert fc.map(lambda f: f.set("twice", ee.Number(2).multiply(2))).aggregate_array("twice").getInfo() == [4, 4]
     with pytest.raises(ee.EEException, match="ImageCollection"):
         ee.data.computeImages({"expression": fc})
+
+
+def test_bits_remap_and_more_filters(ee_session):
+    s = scene()
+    img = ee.Image(SCENE)
+    a = pixels(img.select("red").rightShift(4).bitwiseAnd(3).leftShift(1).rename("bits"), grid(8, 8))
+    np.testing.assert_array_equal(a["bits"], ((s["red"][:8, :8] >> 4) & 3) << 1)
+    r = pixels(img.select("red").gt(1500).add(img.select("red").gt(2500)).remap([0, 1], [10, 20]), grid(8, 8))
+    level = (s["red"][:8, :8] > 1500).astype(int) + (s["red"][:8, :8] > 2500)
+    assert (r["red"][level == 0] == 10).all() and (r["red"][level == 1] == 20).all() and (r["red"][level == 2] == 0).all()
+    coll = ee.ImageCollection(SCENES)
+    assert coll.filter(ee.Filter.calendarRange(6, 6, "month")).aggregate_array("system:index").getInfo() == ["20240613"]
+    assert coll.filter(ee.Filter.calendarRange(7, 5, "month")).size().getInfo() == 4  # wraps: July..May
+    assert coll.filter(ee.Filter.stringEndsWith("SPACECRAFT", "-B")).size().getInfo() == 2
+    assert coll.filter(ee.Filter.rangeContains("CLOUD_COVER", 2, 14)).size().getInfo() == 3
+    assert coll.filter(ee.Filter.notNull(["CLOUD_COVER"])).size().getInfo() == 5
+
+
+def test_neighbourhoods_in_the_output_grid(ee_session):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    e = elevation().astype(np.float64)
+    g = grid(10, 8, scale=20.0, x0=X0 + 200, y0=Y0 - 100)  # the elevation's own 20 m pixels, from (5, 10)
+    win = sliding_window_view(e[4:14, 9:21], (3, 3))  # 3 x 3 neighbourhoods of the 8 x 10 output pixels
+    img = ee.Image(ELEVATION)
+    np.testing.assert_allclose(pixels(img.focal_max(1, "square"), g)["elevation"], win.max(axis=(2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(pixels(img.focal_median(1.5), g)["elevation"], np.median(win, axis=(2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(pixels(img.convolve(ee.Kernel.square(1)), g)["elevation"], win.mean(axis=(2, 3)), rtol=1e-6)
+    plus = pixels(img.reduceNeighborhood(ee.Reducer.min(), ee.Kernel.plus(1)), g)
+    cross = np.minimum.reduce([win[:, :, 1, 1], win[:, :, 0, 1], win[:, :, 2, 1], win[:, :, 1, 0], win[:, :, 1, 2]])
+    np.testing.assert_allclose(plus["elevation_min"], cross, rtol=1e-6)
+    assert pixels(img.focal_mean(40, "square", "meters"), g)["elevation"][3, 3] == pytest.approx(e[6:11, 11:16].mean(), rel=1e-6)
+
+
+def test_terrain_slope_and_blend(ee_session):
+    e = elevation().astype(np.float64)
+    s = pixels(ee.Terrain.slope(ee.Image(ELEVATION)), grid(6, 5, scale=20.0, x0=X0 + 200, y0=Y0 - 100))
+    z = e[4:11, 9:17]  # the output's pixels (rows 5..9, cols 10..15) and their 4-connected neighbours
+    want = np.degrees(np.arctan(np.hypot((z[1:-1, 2:] - z[1:-1, :-2]) / 40, (z[2:, 1:-1] - z[:-2, 1:-1]) / 40)))
+    np.testing.assert_allclose(s["slope"], want, rtol=1e-5)
+    top = ee.Image(SCENE).select("red").updateMask(ee.Image(SCENE).select("red").gt(1500))
+    b = pixels(ee.Image(7).rename("red").blend(top), grid(8, 8))
+    r = scene()["red"][:8, :8]
+    np.testing.assert_array_equal(b["red"], np.where(r > 1500, r, 7))
+
+
+def test_sample_and_sample_regions_give_every_pixel(ee_session):
+    e = elevation()
+    rect = ee.Geometry.Rectangle([X0, Y0 - 60, X0 + 40, Y0], "EPSG:32633", False)  # 2 x 3 pixels of 20 m
+    s = ee.Image(ELEVATION).sample(rect, 20, geometries=True).getInfo()["features"]
+    assert [f["properties"]["elevation"] for f in s] == [pytest.approx(float(v)) for v in e[:3, :2].ravel()]
+    assert s[0]["geometry"]["type"] == "Point"
+    fc = ee.FeatureCollection([ee.Feature(rect, {"name": "a"})])
+    r = ee.Image(ELEVATION).sampleRegions(fc, ["name"], 20).aggregate_array("name").getInfo()
+    assert r == ["a"] * 6
+    with pytest.raises(ee.EEException, match="every pixel only"):
+        ee.Image(ELEVATION).sample(rect, 20, numPixels=3).getInfo()
+
+
+def test_pixel_area_on_the_ellipsoid(ee_session):
+    a = pixels(ee.Image.pixelArea(), grid(3, 2))["area"]
+    geod, t = pyproj.Geod(ellps="WGS84"), pyproj.Transformer.from_crs(32633, 4326, always_xy=True)
+    lon, lat = t.transform([X0 + 20, X0 + 30, X0 + 30, X0 + 20], [Y0 - 10, Y0 - 10, Y0 - 20, Y0 - 20])
+    assert a[1, 2] == pytest.approx(abs(geod.polygon_area_perimeter(lon, lat)[0]), rel=1e-6)
+    assert 100.0 < a[1, 2] < 100.2  # a 10 m UTM pixel, 0.45 degrees from the central meridian
+    total = ee.Image.pixelArea().reduceRegion(ee.Reducer.sum(), ee.Geometry.Rectangle([X0, Y0 - 200, X0 + 200, Y0], "EPSG:32633", False), 10, "EPSG:32633")
+    assert total.getInfo()["area"] == pytest.approx(float(pixels(ee.Image.pixelArea(), grid(20, 20))["area"].sum()), rel=1e-9)

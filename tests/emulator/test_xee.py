@@ -14,6 +14,12 @@ shapely = pytest.importorskip("shapely")
 
 from .conftest import SCENES, X0, Y0  # noqa: E402
 
+# Xee's own deprecation notices (affine's `*`, shapely.ops.transform) are not ours to fix.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
+
 
 def stack(band: str, dates: list[str]) -> np.ndarray:
     from eerest_emulator import BUNDLED_DATA

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 from eerest_emulator import App, AssetStore
 from eerest_emulator._app import Request
+from hypothesis import given
+from hypothesis import strategies as st
 
 APP = App(AssetStore(None), require_auth=False)
 SCENE = "projects/eerest/assets/sample/scenes/20240504"

@@ -79,8 +79,8 @@ def main(argv: list[str]) -> int:
 
     assert SAMPLE_COLLECTION == COLLECTION
     assert (BUNDLED_DATA / "eerest" / "sample" / "scenes.json").is_file(), BUNDLED_DATA
-    plugins = [ep.value for ep in importlib.metadata.entry_points(group="pytest11") if ep.value.startswith("eerest")]
-    assert plugins == ["eerest_emulator.testing"], plugins
+    plugin_modules = [ep.value for ep in importlib.metadata.entry_points(group="pytest11") if ep.value.startswith("eerest")]
+    assert plugin_modules == ["eerest_emulator.testing"], plugin_modules
     with Emulator() as emu:
         for v, mod in versions.items():
             with mod.Client(project=PROJECT, base_url=emu.url, credentials=credentials) as client:

@@ -42,8 +42,13 @@ RUNTIME_IMPORTS = {
 #: on every request, and an absent one costs a failed import each time.
 INDIRECT_RUNTIME = {"sniffio"}
 #: Optional imports (only inside functions or guarded), and the extra that provides each.
-OPTIONAL_IMPORTS = {"tifffile": ("geotiff", "tifffile"), "PIL": ("image", "pillow"), "ee": ("ee", "earthengine-api")}
-EXTRAS = {"geotiff", "image", "ee", "emulator", "all"}
+OPTIONAL_IMPORTS = {
+    "tifffile": ("geotiff", "tifffile"),
+    "PIL": ("image", "pillow"),
+    "ee": ("ee", "earthengine-api"),
+    "tqdm": ("progress", "tqdm"),
+}
+EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "all"}
 #: What the sdist must hold for a packager to regenerate, verify and test.
 SDIST_DIRS = ("src", "generated", "codegen", "schema", "tests", "requirements")
 SDIST_FILES = ("pyproject.toml", "noxfile.py", "README.md", "LICENSE", "CHANGELOG.md", "PKG-INFO")

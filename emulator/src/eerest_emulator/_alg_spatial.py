@@ -247,3 +247,37 @@ def image_pixel_lon_lat(ctx: Context) -> Image:
 def image_pixel_coordinates(ctx: Context, projection: Any) -> Image:
     """Bands 'x' and 'y': each pixel centre in the projection's CRS (its transform is not applied)."""
     return _coordinate_bands(("x", "y"), as_projection(projection, "projection").crs)
+
+
+_WGS84_A = 6378137.0
+_WGS84_E2 = 0.00669437999014  # first eccentricity squared
+
+
+@implements("Image.pixelArea")
+def image_pixel_area(ctx: Context) -> Image:
+    """Band 'area': each output pixel's area on the WGS84 ellipsoid, in square metres (its
+    corners in longitude/latitude, times the ellipsoid's area element at its centre)."""
+    from ._reproject import transform_points
+
+    def render(g: Grid) -> Rendered:
+        h, w = g.shape
+        u, v = np.meshgrid(np.arange(w + 1, dtype=np.float64), np.arange(h + 1, dtype=np.float64))
+        x = g.translate_x + g.scale_x * u + g.shear_x * v
+        y = g.translate_y + g.shear_y * u + g.scale_y * v
+        code = g.crs or g.crs_wkt
+        lon, lat = transform_points(x, y, code, WGS84) if code and code != WGS84 else (x, y)
+        lam, phi = np.radians(lon), np.radians(lat)
+        # Shoelace over the 4 corners, in radians of longitude and latitude relative to the
+        # first corner (absolute values would cancel catastrophically for small pixels).
+        l0, p0 = lam[:-1, :-1], phi[:-1, :-1]
+        c = [(lam[:-1, :-1] - l0, phi[:-1, :-1] - p0), (lam[:-1, 1:] - l0, phi[:-1, 1:] - p0),
+             (lam[1:, 1:] - l0, phi[1:, 1:] - p0), (lam[1:, :-1] - l0, phi[1:, :-1] - p0)]
+        twice = sum(c[i][0] * c[(i + 1) % 4][1] - c[(i + 1) % 4][0] * c[i][1] for i in range(4))
+        centre = (phi[:-1, :-1] + phi[1:, 1:] + phi[:-1, 1:] + phi[1:, :-1]) / 4
+        s2 = np.sin(centre) ** 2
+        element = _WGS84_A**2 * (1 - _WGS84_E2) * np.cos(centre) / (1 - _WGS84_E2 * s2) ** 2
+        area = np.abs(twice) / 2 * element
+        ok = np.isfinite(area)
+        return np.where(ok, area, 0.0), ok
+
+    return Image([Band("area", PixelType("DOUBLE"), None, render)])

@@ -182,6 +182,14 @@ def _flags(flags: Any) -> int:
     return f
 
 
+def _match(text: str, regex: str, flags: str) -> list[str]:
+    """As JavaScript's String.match: every match with 'g', else the match and its groups."""
+    if "g" in flags:
+        return [m.group(0) for m in re.finditer(regex, text, _flags(flags))]
+    m = re.search(regex, text, _flags(flags))
+    return [m.group(0), *(g or "" for g in m.groups())] if m else []
+
+
 _STRING: dict[str, Callable[..., Any]] = {
     "cat": lambda ctx, string1, string2: _string(string1, "string1") + _string(string2, "string2"),
     "length": lambda ctx, string: len(_string(string, "string")),
@@ -194,7 +202,7 @@ _STRING: dict[str, Callable[..., Any]] = {
     "rindex": lambda ctx, target, pattern: _string(target, "target").rfind(pattern),
     "slice": lambda ctx, string, start, end=None: _string(string, "string")[_int(start, "start"):None if end is None else _int(end, "end")],
     "split": lambda ctx, string, regex, flags="": [p for p in re.split(regex, _string(string, "string"), flags=_flags(flags))],
-    "match": lambda ctx, input, regex, flags="": list(m.group(0) for m in [re.search(regex, input, _flags(flags))] if m),
+    "match": lambda ctx, input, regex, flags="": _match(_string(input, "input"), _string(regex, "regex"), flags or ""),
     "replace": lambda ctx, input, regex, replacement, flags="": re.sub(
         regex, re.sub(r"\$(\d)", r"\\\1", replacement), input, count=0 if "g" in (flags or "") else 1, flags=_flags(flags)),
     "encodeJSON": lambda ctx, object: json.dumps(object, separators=(",", ":")),

@@ -670,7 +670,15 @@ def element_get(ctx: Context, object: Any, property: Any) -> Any:
 
     if isinstance(object, (ImageCollection, Feature)):
         return object.properties.get(property)
-    return as_image(object, "object").properties.get(property)
+    img = as_image(object, "object")
+    if property == "system:footprint" and property not in img.properties:
+        from ._alg_geometry import footprint
+
+        fp = footprint(img)  # as Earth Engine reports it: the ring of the footprint polygon
+        if fp is not None and fp.type == "Polygon":
+            return type(fp)("LinearRing", fp.coordinates[0], fp.crs, fp.geodesic)
+        return fp
+    return img.properties.get(property)
 
 
 def _render_stack(bands: list[Band], g: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -892,12 +900,64 @@ def filter_not(ctx: Context, filter: Any) -> Filter:
         raise ArgumentTypeError("filter", "Filter", filter)
     return Filter(lambda img: not filter.test(img))
 
+_binary_filter("Filter.eq", lambda a, b: a == b, "A filter that passes if the operands are equal.")
+_binary_filter("Filter.stringContains", lambda a, b: str(b) in str(a), "A filter that passes if the left string contains the right one.")
+_binary_filter("Filter.stringStartsWith", lambda a, b: str(a).startswith(str(b)), "A filter that passes if the left string starts with the right one.")
+_binary_filter("Filter.stringEndsWith", lambda a, b: str(a).endswith(str(b)), "A filter that passes if the left string ends with the right one.")
+
+
+@implements("Filter.notNull")
+def filter_not_null(ctx: Context, properties: Any) -> Filter:
+    names = as_str_list(properties, "properties")
+    return Filter(lambda e: all(_prop(e, n) is not None for n in names))
+
+
+@implements("Filter.rangeContains")
+def filter_range_contains(ctx: Context, field: Any, minValue: Any, maxValue: Any) -> Filter:
+    def test(e: Any) -> bool:
+        v = _plain(_prop(e, field))
+        try:
+            return v is not None and _plain(minValue) <= v <= _plain(maxValue)
+        except TypeError:
+            return False
+
+    return Filter(test)
+
+
+_CALENDAR_FIELDS = ("year", "month", "hour", "minute", "day_of_year", "day_of_month", "day_of_week")
+
+
+@implements("Filter.calendarRange")
+def filter_calendar_range(ctx: Context, start: Any, end: Any = None, field: Any = "day_of_year") -> Filter:
+    """On `system:time_start` in UTC; 1-based months and days, Monday = 1; end < start wraps around."""
+    import datetime as dt
+
+    if field not in _CALENDAR_FIELDS:
+        raise AlgorithmError(f"Unknown calendar field '{field}'; expected one of {', '.join(_CALENDAR_FIELDS)}.")
+    lo = int(start)
+    hi = lo if end is None else int(end)
+
+    def value(ms: int) -> int:
+        t = dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+        return {"year": t.year, "month": t.month, "hour": t.hour, "minute": t.minute,
+                "day_of_year": t.timetuple().tm_yday, "day_of_month": t.day, "day_of_week": t.isoweekday()}[field]
+
+    def test(e: Any) -> bool:
+        ms = _prop(e, "system:time_start")
+        if ms is None:
+            return False
+        v = value(int(ms))
+        return lo <= v <= hi if lo <= hi else (v >= lo or v <= hi)
+
+    return Filter(test)
+
 
 # The other algorithm families register themselves on import.
 from . import (  # noqa: E402,F401
     _alg_collections,
     _alg_geometry,
     _alg_image,
+    _alg_neighborhood,
     _alg_regions,
     _alg_spatial,
     _alg_values,

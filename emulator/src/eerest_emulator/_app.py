@@ -26,7 +26,7 @@ from ._discovery import VERSIONS, discovery_document
 from ._encode import ZIP_FORMATS, encode, encode_zip
 from ._errors import ApiError, invalid_argument, not_found, unauthenticated
 from ._expression import evaluate
-from ._faults import Fault, FaultInjector
+from ._faults import Fault, FaultInjector, ServerLimits
 from ._grid import resolve_grid, same_crs
 from ._image import Band, Image, ImageCollection
 from ._info import to_info
@@ -35,7 +35,7 @@ from ._listing import FilterError, decode_page_token, encode_page_token, list_im
 from ._messages import build_message, parse_query, parse_request
 from ._store import AssetRecord, AssetStore
 from ._unserved import not_served, unserved_method
-from ._values import Geometry
+from ._values import Geometry, nominal_unit
 
 __all__ = ["App", "Request", "Response", "RecordedRequest", "ADMIN_PREFIX", "LOG_SIZE", "LOG_BODY_BYTES"]
 
@@ -139,16 +139,29 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    status: int | None = None  # the HTTP status answered (None while in progress)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+    @property
+    def grid(self) -> dict[str, Any] | None:
+        """The PixelGrid a computePixels/getPixels request asked for (None if none)."""
+        if not self.path.endswith((":computePixels", ":getPixels")):
+            return None
+        try:
+            body = self.json()
+        except ValueError:
+            return None
+        return body.get("grid") if isinstance(body, dict) else None
 
     def to_json(self) -> dict[str, Any]:
         try:
             body: Any = self.json()
         except ValueError:
             body = {"base64": base64.b64encode(self.body).decode()}
-        return {"method": self.method, "path": self.path, "query": self.query, "headers": self.headers, "body": body}
+        out = {"method": self.method, "path": self.path, "query": self.query, "headers": self.headers, "body": body}
+        return {**out, "status": self.status, "grid": self.grid}
 
 
 @dataclass
@@ -222,10 +235,11 @@ class App:
         self._log_lock = threading.Lock()
 
     # -- request log --------------------------------------------------------------------
-    def record(self, req: Request) -> None:
+    def record(self, req: Request) -> RecordedRequest:
         rec = RecordedRequest(req.method, req.path, req.query, redact_headers(req.headers), req.body[:LOG_BODY_BYTES])
         with self._log_lock:
             self._log.append(rec)
+        return rec
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -423,6 +437,8 @@ class App:
 
     def _cached(self, req: Request, key_parts: str) -> tuple[str, Response | None]:
         key = hashlib.sha256(key_parts.encode() + b"\0" + req.body).hexdigest()
+        if self.faults.limits.memory_limit_pixels is not None:
+            return key, None  # a cached answer would skip the memory limit
         return key, self.cache.get(key)
 
     def compute_pixels(self, req: Request, version: str, project: str) -> Response:
@@ -466,6 +482,9 @@ class App:
         grid = resolve_grid(body.get("grid"), native)
         dtypes = [b.ptype.dtype for b in bands]
         check_request(grid.width, grid.height, dtypes)  # type: ignore[arg-type]
+        memory = self.faults.check_memory(grid.width * grid.height)  # type: ignore[operator]
+        if memory is not None:
+            raise invalid_argument(memory)
         values, valid = [], []
         for b in bands:
             v, ok = b.render(grid)
@@ -528,6 +547,23 @@ class App:
                     except (ValueError, TypeError) as e:
                         raise invalid_argument(f"Invalid fault: {e}") from None
                     return Response.json({"faults": [f.to_json() for f in added]})
+            elif path == "/limits":
+                if req.method == "GET":
+                    return Response.json(
+                        {**self.faults.limits.to_json(), "peakConcurrent": self.faults.peak_concurrent,
+                         "rejected": self.faults.rejected}
+                    )
+                if req.method == "DELETE":
+                    self.faults.set_limits()
+                    return Response.json({})
+                if req.method == "POST":
+                    try:
+                        data = json.loads(req.body or b"{}")
+                        limits = ServerLimits.from_json(data if isinstance(data, dict) else {"?": data})
+                    except (ValueError, TypeError) as e:
+                        raise invalid_argument(f"Invalid limits: {e}") from None
+                    self.faults.set_limits(limits.max_concurrent, limits.memory_limit_pixels)
+                    return Response.json(limits.to_json())
             elif path == "/requests":
                 if req.method == "GET":
                     return Response.json({"requests": [r.to_json() for r in self.requests]})
@@ -598,18 +634,18 @@ def _region_grid(region: Any, grid: dict | None, image: Image) -> dict:
     if not isinstance(region, dict) or not _flatten_coords(region.get("coordinates")):
         raise invalid_argument("region must be a GeoJSON geometry with coordinates.")
     xmin, ymin, xmax, ymax = Geometry.from_geojson(region).bounds(crs)
-    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs, crs) else {}))
+    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs or native.crs_wkt, crs) else {}))
     sx, sy = float(at.get("scaleX", 1.0)), float(at.get("scaleY", -1.0))
     dims = grid.get("dimensions")
     if dims:
         sx = (xmax - xmin) / dims["width"] * (1 if sx > 0 else -1)
         sy = (ymax - ymin) / dims["height"] * (1 if sy > 0 else -1)
-    elif not grid.get("affineTransform") and (native is None or not same_crs(native.crs, crs)):
-        raise invalid_argument(
-            f"getPixels with a region in another CRS ({crs}) than the image's needs grid.dimensions "
-            "or grid.affineTransform to set the pixel size."
-        )
     else:
+        if not grid.get("affineTransform") and native is not None and not same_crs(native.crs or native.crs_wkt, crs):
+            # The image's pixel size, in the output CRS's units.
+            metres = abs(native.scale_x) * nominal_unit(native.crs or native.crs_wkt or "EPSG:4326")
+            sx = sy = metres / nominal_unit(crs)
+            sy = -sy
         dims = {"width": max(1, int(np.ceil((xmax - xmin) / abs(sx)))), "height": max(1, int(np.ceil((ymax - ymin) / abs(sy))))}
     at.update(scaleX=sx, scaleY=sy, translateX=xmin if sx > 0 else xmax, translateY=ymax if sy < 0 else ymin)
     key = "crsWkt" if "crsWkt" in grid and "crsCode" not in grid else "crsCode"

@@ -169,7 +169,7 @@ def resolve_grid(requested: dict | None, native: Grid | None, *, what: str = "im
         g = replace(g, crs=native.crs, crs_wkt=native.crs_wkt)
     if g.crs or g.crs_wkt:
         check_crs(g.crs or g.crs_wkt)  # type: ignore[arg-type]
-    if native is not None and native.width is not None and not same_crs(g.crs, native.crs):
+    if native is not None and native.width is not None and not same_crs(g.crs or g.crs_wkt, native.crs or native.crs_wkt):
         return _resolve_across_crs(g, native, has_at, has_dims)
     if not has_at:
         if native is None:
@@ -267,7 +267,7 @@ def resample(
     if (
         target.width == source.width
         and target.height == source.height
-        and same_crs(target.crs, source.crs)
+        and same_crs(target.crs or target.crs_wkt, source.crs or source.crs_wkt)
         and (target.scale_x, target.shear_x, target.translate_x, target.shear_y, target.scale_y, target.translate_y)
         == (source.scale_x, source.shear_x, source.translate_x, source.shear_y, source.scale_y, source.translate_y)
     ):

@@ -73,7 +73,13 @@ def source_coords(target: Grid, source: Grid) -> tuple[np.ndarray, np.ndarray]:
     2-D (H, W) arrays; NaN where the centre has no position in the source CRS. Read-only:
     the bands of one asset share them (a CRS transform per output grid, not per band).
     """
+    if (target.width or 0) * (target.height or 0) > _CACHED_PIXELS:
+        return _compute_source_coords(target, source)  # too big to keep around
     return _source_coords(target, source)
+
+
+#: Output grids up to this many pixels have their coordinates cached (2 x 8 bytes a pixel, 16 grids).
+_CACHED_PIXELS = 1 << 21
 
 
 @functools.lru_cache(maxsize=16)
@@ -88,7 +94,8 @@ def _compute_source_coords(target: Grid, source: Grid) -> tuple[np.ndarray, np.n
     assert target.width is not None and target.height is not None
     u = np.arange(target.width, dtype=np.float64) + 0.5
     v = np.arange(target.height, dtype=np.float64) + 0.5
-    same = target.crs is None or source.crs is None or _crs_key(target) == _crs_key(source)
+    t_code, s_code = target.crs or target.crs_wkt, source.crs or source.crs_wkt
+    same = t_code is None or s_code is None or t_code == s_code
     if same and not target.has_shear and not source.has_shear:
         x = target.translate_x + target.scale_x * u
         y = target.translate_y + target.scale_y * v

@@ -16,7 +16,7 @@ from typing import Any
 
 from ._app import ADMIN_PREFIX, App, RecordedRequest, Request, Response, internal_error
 from ._errors import ApiError, invalid_argument
-from ._faults import Fault, FaultInjector
+from ._faults import CONCURRENCY_MESSAGE, Fault, FaultInjector
 from ._store import AssetStore
 
 __all__ = ["Emulator", "EmulatorServer", "MAX_REQUEST_BODY"]
@@ -124,7 +124,21 @@ class _Handler(BaseHTTPRequestHandler):
         if req.path.startswith(ADMIN_PREFIX + "/") or req.path == ADMIN_PREFIX:
             self._send(app.handle_admin(req))
             return
-        app.record(req)
+        record = app.record(req)
+        project = _project(req.path)
+        if not app.faults.enter(project):
+            cap = app.faults.limits.max_concurrent
+            record.status = 429
+            self._send(Response.error(ApiError(429, CONCURRENCY_MESSAGE.format(limit=cap), "RESOURCE_EXHAUSTED")))
+            return
+        try:  # in progress (for the concurrency cap) until the answer starts going out
+            resp, fault = self._respond(app, req)
+        finally:
+            app.faults.leave(project)
+        record.status = resp.status
+        self._send(resp, truncate=fault if fault is not None and fault.kind == "truncate" else None)
+
+    def _respond(self, app: App, req: Request) -> tuple[Response, Fault | None]:
         fault = app.faults.take(req.path)
         if fault is not None and fault.kind == "error":
             headers = {}
@@ -132,13 +146,11 @@ class _Handler(BaseHTTPRequestHandler):
                 ra = fault.retry_after
                 headers["Retry-After"] = str(int(ra)) if float(ra).is_integer() else str(ra)
             err = ApiError(int(fault.status), fault.text, fault.status_name, headers)
-            self._send(Response.error(err))
-            return
+            return Response.error(err), None
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
         host = self.headers.get("Host") or f"{self.server.server_address[0]!s}:{self.server.server_address[1]}"
-        resp = app.handle(req, f"http://{host}/")
-        self._send(resp, truncate=fault if fault is not None and fault.kind == "truncate" else None)
+        return app.handle(req, f"http://{host}/"), fault
 
     def _send(self, resp: Response, truncate: Fault | None = None) -> None:
         body = memoryview(resp.body)
@@ -163,6 +175,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.sendall(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+def _project(path: str) -> str:
+    """The project a request counts against: ``projects/P`` in its path."""
+    parts = path.split("/")
+    return parts[3] if len(parts) > 3 and parts[2] == "projects" else ""
 
 
 class EmulatorServer(ThreadingHTTPServer):

@@ -73,7 +73,7 @@ def _bytearray_factory() -> Callable[[None, int], bytearray] | None:
         return None
     make.restype = ctypes.py_object
     make.argtypes = (ctypes.c_char_p, ctypes.c_ssize_t)
-    return make  # type: ignore[no-any-return]
+    return make
 
 
 _NEW_BYTEARRAY: list[Callable[[None, int], bytearray] | None] = []  # made on first use (ctypes)

@@ -22,6 +22,7 @@ import google.auth.credentials
 import google.auth.exceptions
 import httpx
 
+from eerest._area import AsyncReadAreaMixin, SyncReadAreaMixin
 from eerest._core.auth import Auth
 from eerest._core.body import (
     MAX_BINARY_BYTES,
@@ -35,6 +36,7 @@ from eerest._core.body import (
 )
 from eerest._core.call import Call, build_call
 from eerest._core.deadline import Deadline
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter
 from eerest._core.message import Message, lenient, parse_response
 from eerest._core.overlay import Body, Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
@@ -121,7 +123,13 @@ class _ClientBase(Generic[HttpT]):
         quota_project: str | None = None,
         http_client: HttpT | None = None,
         deadline: float | None = DEFAULT_DEADLINE,
+        max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+        max_requests_per_second: float | None = DEFAULT_MAX_REQUESTS_PER_SECOND,
     ) -> None:
+        """``max_concurrency`` caps this client's requests in flight and
+        ``max_requests_per_second`` their rate (``None``: no cap), for every call made
+        through it from any thread or task; see :attr:`limiter`."""
+        self._limiter = Limiter(max_concurrency, max_requests_per_second)
         self.project, credentials = resolve_project(project, credentials, self._api.scopes)
         self.base_url = (base_url or self._api.base_url).rstrip("/")
         self._base_path = urlsplit(self.base_url).path
@@ -145,6 +153,12 @@ class _ClientBase(Generic[HttpT]):
                 timeout=self.timeout, limits=DEFAULT_CONNECTION_LIMITS, headers=_STATIC_HEADERS
             )
         return http
+
+    @property
+    def limiter(self) -> Limiter:
+        """The limiter every HTTP attempt of this client passes through (default: 16 in
+        flight, 50 starts a second; a 429 lowers the concurrency for a while)."""
+        return self._limiter
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(project={self.project!r}, base_url={self.base_url!r}, api={self._api.id!r})"
@@ -391,7 +405,7 @@ def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
         return cast(Call, stop.value)
 
 
-class SyncClientBase(_ClientBase[httpx.Client]):
+class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
     """Base of every generated ``Client``."""
 
     _http_class = httpx.Client
@@ -469,9 +483,11 @@ class SyncClientBase(_ClientBase[httpx.Client]):
             raise self._credentials_error(exc) from None
         request = self._http_request(call, auth, deadline)
         try:
-            response = self._http.send(request, stream=True)
+            response = self._limiter.send(self._http, request)
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
         if not response.is_success:
             try:
                 content = read_error_body(response)
@@ -490,7 +506,7 @@ class SyncClientBase(_ClientBase[httpx.Client]):
         return self._result(call, response, content)
 
 
-class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
+class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
     """Base of every generated ``AsyncClient``."""
 
     _http_class = httpx.AsyncClient
@@ -572,9 +588,11 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
             raise self._credentials_error(exc) from None
         request = self._http_request(call, auth, deadline)
         try:
-            response = await self._http.send(request, stream=True)
+            response = await self._limiter.asend(self._http, request)
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
         if not response.is_success:
             try:
                 content = await aread_error_body(response)

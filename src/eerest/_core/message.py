@@ -107,8 +107,8 @@ class Message(BaseModel):
         _set(self, "__pydantic_private__", None)
         return self
 
-    @property  # type: ignore[misc]
-    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+    @property
+    def __dict__(self) -> dict[str, Any]:
         _materialize(self)
         return _instance_dict.__get__(self, type(self))  # type: ignore[no-any-return]
 

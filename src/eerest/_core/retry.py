@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from eerest._core.spec import MethodSpec
@@ -51,7 +51,7 @@ class RetryPolicy:
         return (rand or random).uniform(0, ceiling)
 
 
-def is_read(spec: MethodSpec) -> bool:
+def is_read(spec: MethodSpec[Any]) -> bool:
     """Whether sending ``spec`` again cannot change anything on the server, so a response
     cut off mid-body may be fetched again: GETs, downloads, list methods and the
     ``get*``/``compute*``/... methods (every Earth Engine method eerest emits)."""

@@ -3,7 +3,7 @@ CRS, through the optional ``tifffile`` (``pip install 'eerest[geotiff]'``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -82,8 +82,9 @@ def _pixels(tif: Any, content: bytes | bytearray) -> np.ndarray[Any, Any]:
     offset = series.dataoffset
     if offset is not None and series.dtype is not None:
         dtype = np.dtype(series.dtype).newbyteorder(tif.byteorder)
-        return np.ndarray(series.shape, dtype=dtype, buffer=content, offset=offset)
-    return series.asarray()  # type: ignore[no-any-return]
+        view: np.ndarray[Any, Any] = np.ndarray(tuple(series.shape), dtype=dtype, buffer=content, offset=int(offset))
+        return view
+    return cast("np.ndarray[Any, Any]", series.asarray())
 
 
 def decode_geotiff(content: bytes | bytearray) -> tuple[np.ndarray[Any, Any], Transform | None, str | None]:
@@ -93,7 +94,7 @@ def decode_geotiff(content: bytes | bytearray) -> tuple[np.ndarray[Any, Any], Tr
     except ImportError:
         raise missing_extra("Decoding GEO_TIFF", "tifffile", "geotiff") from None
     try:
-        with tifffile.TiffFile(BufferFile(content)) as tif:
+        with tifffile.TiffFile(cast(IO[bytes], BufferFile(content))) as tif:
             array = _to_hwc(_pixels(tif, content), tif.series[0].axes)
             tags = tif.pages[0].tags
 

@@ -3,7 +3,7 @@ optional Pillow (``pip install 'eerest[image]'``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -25,7 +25,7 @@ def decode_picture(content: bytes | bytearray) -> np.ndarray[Any, Any]:
     except ImportError:
         raise missing_extra("Decoding PNG/JPEG", "Pillow", "image") from None
     try:
-        with Image.open(BufferFile(content)) as img:
+        with Image.open(cast(IO[bytes], BufferFile(content))) as img:
             width, height = img.size
             if width * height > MAX_PIXELS:
                 raise ValueError(f"the picture claims {width} x {height} pixels, more than {MAX_PIXELS}")
