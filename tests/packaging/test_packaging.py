@@ -97,7 +97,7 @@ def test_wheel_holds_exactly_the_runtime_package(build: Build) -> None:
     # the emulator, its sample data and the pytest plugin are eerest-emulator's, not the SDK's
     assert all(n.startswith("eerest/") for n in package), sorted(package)
     assert not [n for n in package if n.startswith("eerest/emulator") or n == "eerest/testing.py"]
-    assert not [n for n in package if not n.endswith((".py", "py.typed"))], "data files in the SDK wheel"
+    assert not [n for n in package if not n.endswith((".py", ".pyi", "py.typed"))], "data files in the SDK wheel"
     assert not [n for n in names if re.match(r"(codegen|tests|schema|generated|src|tools|requirements)/", n)]
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
 
