@@ -319,7 +319,7 @@ def open_dataset(
     request of at most ``max_tile_bytes`` (the tile planner's tile), ``None`` gives
     lazily indexed numpy-backed variables. Masked pixels become ``fill_value`` (default 0,
     what Earth Engine sends; a scalar or one per band, in the band's type), recorded as the
-    variables' ``_FillValue`` encoding and ``nodata`` attribute.
+    variables' ``_FillValue`` and ``nodata`` attributes.
 
     ``client``: an eerest client (used in this process) or a :class:`ClientConfig`;
     without one, a client is built from ``project``, ``base_url``, ``api_version``,
