@@ -165,17 +165,16 @@ def _errors_as_one_line() -> Iterator[None]:
     """Turns what a read can raise into a one-line ``click.ClickException`` (exit 1)."""
     import google.auth.exceptions
 
-    from eerest.errors import EERestError
+    from eerest.errors import CredentialsError, EERestError
 
     try:
         yield
-    except google.auth.exceptions.DefaultCredentialsError:
+    except (CredentialsError, google.auth.exceptions.GoogleAuthError) as exc:
+        cause = (exc.__cause__ or exc.__context__ or exc) if isinstance(exc, CredentialsError) else exc
         raise click.ClickException(
-            "no Google credentials found: run 'gcloud auth application-default login', "
-            f"or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
+            f"no usable Google credentials ({type(cause).__name__}: {_one_line(str(cause))}); run 'gcloud auth "
+            f"application-default login', or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
         ) from None
-    except google.auth.exceptions.GoogleAuthError as exc:
-        raise click.ClickException(f"credentials: {_one_line(str(exc))}") from None
     except EERestError as exc:
         raise click.ClickException(_one_line(str(exc))) from None
     except ImportError as exc:
