@@ -23,6 +23,10 @@ from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, parse_bands, read_
 __all__ = ["cli", "read_area", "emulator"]
 
 _API_VERSIONS = ("v1", "v1beta", "v1alpha")
+#: What click (8.2+) raises for a bare `eerest`; its message is the whole help, not one line.
+_NO_ARGS_IS_HELP: tuple[type[click.UsageError], ...] = tuple(
+    getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",) if hasattr(click.exceptions, name)
+)
 
 
 def _one_line(text: str) -> str:
@@ -39,6 +43,9 @@ class _Group(click.Group):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             result = super().main(args, prog_name, complete_var, False, **extra)
+        except _NO_ARGS_IS_HELP as exc:  # `eerest` alone: the help, as click shows it
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             _fail(f"{exc.format_message()}{where}", exc.exit_code)
@@ -155,7 +162,7 @@ def _client(api_version: str, project: str | None, base_url: str | None) -> Any:
     if token:
         from google.oauth2.credentials import Credentials
 
-        credentials = Credentials(token=token)  # type: ignore[no-untyped-call]
+        credentials = Credentials(token=token)
     module = importlib.import_module(f"eerest.{api_version}")
     return module.Client(project=project, base_url=base_url, credentials=credentials)
 
