@@ -70,6 +70,39 @@ def _decode_error(method: str, problem: DecodeProblem) -> ResponseDecodeError:
     return ResponseDecodeError(f"{method}: {problem}")
 
 
+class _Read:
+    """The output, tile queue and progress of one read, around either I/O loop: ``finish``
+    (rename a file into place) on success, ``abort`` (remove it, unless resumable) on any
+    failure, and the first tile error raised."""
+
+    def __init__(
+        self, job: AreaJob, out: Any, resume: bool, progress: Any, max_concurrency: int | None, limiter: Limiter
+    ) -> None:
+        self.output = open_output(job, out, resume)
+        try:
+            tiles = [t for t in job.plan.tiles if not self.output.is_done(t)]
+            self.workers = _workers(max_concurrency, limiter, len(tiles))
+            on_progress, self._close_progress = progress_reporter(progress, len(tiles))
+        except BaseException:
+            self.output.abort()
+            raise
+        self.queue = TileQueue(job.plan, tiles, on_progress)
+        self.result: Any = None
+
+    def __enter__(self) -> _Read:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
+        self._close_progress()
+        if kind is not None:  # e.g. KeyboardInterrupt, or cancelled: it propagates
+            self.output.abort()
+            return
+        if self.queue.error is not None:
+            self.output.abort()
+            raise self.queue.error
+        self.result = self.output.finish()
+
+
 def read_area_sync(
     client: SyncClientBase,
     source: object,
@@ -102,21 +135,9 @@ def read_area_sync(
             block_size=block_size,
         ),
     )
-    output = open_output(job, out, resume)
-    try:
-        tiles = [t for t in job.plan.tiles if not output.is_done(t)]
-        on_progress, close_progress = progress_reporter(progress, len(tiles))
-        try:
-            queue = TileQueue(job.plan, tiles, on_progress)
-            _run_sync(client, job, output, queue, _workers(max_concurrency, client._limiter, len(tiles)))
-        finally:
-            close_progress()
-        if queue.error is not None:
-            raise queue.error
-    except BaseException:
-        output.abort()
-        raise
-    return output.finish()
+    with _Read(job, out, resume, progress, max_concurrency, client.limiter) as read:
+        _run_sync(client, job, read.output, read.queue, read.workers)
+    return read.result
 
 
 def _prepare_sync(client: SyncClientBase, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
@@ -237,21 +258,9 @@ async def read_area_async(
             block_size=block_size,
         ),
     )
-    output = open_output(job, out, resume)
-    try:
-        tiles = [t for t in job.plan.tiles if not output.is_done(t)]
-        on_progress, close_progress = progress_reporter(progress, len(tiles))
-        try:
-            queue = TileQueue(job.plan, tiles, on_progress)
-            await _run_async(client, job, output, queue, _workers(max_concurrency, client._limiter, len(tiles)))
-        finally:
-            close_progress()
-        if queue.error is not None:
-            raise queue.error
-    except BaseException:
-        output.abort()
-        raise
-    return output.finish()
+    with _Read(job, out, resume, progress, max_concurrency, client.limiter) as read:
+        await _run_async(client, job, read.output, read.queue, read.workers)
+    return read.result
 
 
 async def _prepare_async(client: AsyncClientBase, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
