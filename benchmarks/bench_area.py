@@ -2,7 +2,7 @@
 concurrency, by eerest and by the patterns people write today, side by side in one run.
 
     python benchmarks/bench_area.py                       # 1 GiB output, 3 rounds
-    python benchmarks/bench_area.py --size 64 --rounds 1  # a quick look
+    python benchmarks/bench_area.py --quick               # a quick look: 64 MiB, one round
     python benchmarks/bench_area.py --only eerest,httpx --concurrency 8 --tile-bytes 16MiB
     python benchmarks/bench_area.py --size 256 --serve &   # then, to profile one arm:
     py-spy record -o eerest.svg -- python benchmarks/bench_area.py --child eerest --url URL --side SIDE
@@ -52,6 +52,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import _harness
 
 __all__ = ["main"]
 
@@ -248,20 +252,6 @@ def add_ee_metadata(server: TileServer) -> None:
 
 # -- the arms (one fresh child process each) ------------------------------------------------------
 
-def _status(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise KeyError(field)
-
-
-def _reset_peak() -> None:
-    """Reset VmHWM to the current RSS (Linux >= 4.0)."""
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-
-
 def _eerest_client(url: str, concurrency: int) -> Any:
     import google.auth.credentials
 
@@ -399,12 +389,12 @@ def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | Non
     with tempfile.TemporaryDirectory(prefix="bench-area-") as tmp:
         target = Path(tmp) / "area.tif"
         read = ARM_FUNCTIONS[arm](url, side, concurrency, tile_bytes, target)
-        _reset_peak()
-        before = _status("VmRSS")
+        _harness.reset_peak()
+        before = _harness.rss()
         started = time.perf_counter()
         result = read()
         elapsed = time.perf_counter() - started
-        peak = _status("VmHWM") - before
+        peak = _harness.peak() - before
         digest = _digest(arm, result)
         file_size = result.stat().st_size if isinstance(result, Path) else None
     print(json.dumps({"arm": arm, "seconds": elapsed, "peak": peak, "checksum": digest, "file_size": file_size}))
@@ -421,7 +411,8 @@ def parse_size(text: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=float, default=1024, help="output size in MiB (default 1024: 1 GiB)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds; each runs every arm once (default 3)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds; each runs every arm once (default 3)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 64 MiB, one round")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="requests in flight for every arm (default: eerest's default)")
     parser.add_argument("--tile-bytes", default=None, help="eerest's max_tile_bytes, e.g. 16MiB (default: eerest's)")
@@ -432,6 +423,9 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--side", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.size = min(args.size, 64)
+    args.rounds = args.rounds or (1 if args.quick else 3)
     tile_bytes = parse_size(args.tile_bytes) if args.tile_bytes else None
     concurrency = args.concurrency or default_concurrency()
     if args.child:

@@ -138,3 +138,10 @@ def test_without_the_cli_extra_the_command_says_what_to_install(monkeypatch: pyt
     assert capsys.readouterr().err == (
         "Error: the eerest command line needs click, tqdm and tifffile: pip install 'eerest[cli]'\n"
     )
+
+
+def test_eerest_alone_shows_the_help() -> None:
+    result = run([])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: eerest [OPTIONS] COMMAND [ARGS]...")
+    assert "read-area" in result.stderr and "emulator" in result.stderr

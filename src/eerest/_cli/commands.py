@@ -23,6 +23,10 @@ from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, parse_bands, read_
 __all__ = ["cli", "read_area", "emulator"]
 
 _API_VERSIONS = ("v1", "v1beta", "v1alpha")
+#: What click (8.2+) raises for a bare `eerest`; its message is the whole help, not one line.
+_NO_ARGS_IS_HELP: tuple[type[click.UsageError], ...] = tuple(
+    getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",) if hasattr(click.exceptions, name)
+)
 
 
 def _one_line(text: str) -> str:
@@ -39,6 +43,9 @@ class _Group(click.Group):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             result = super().main(args, prog_name, complete_var, False, **extra)
+        except _NO_ARGS_IS_HELP as exc:  # `eerest` alone: the help, as click shows it
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             _fail(f"{exc.format_message()}{where}", exc.exit_code)
@@ -155,7 +162,7 @@ def _client(api_version: str, project: str | None, base_url: str | None) -> Any:
     if token:
         from google.oauth2.credentials import Credentials
 
-        credentials = Credentials(token=token)  # type: ignore[no-untyped-call]
+        credentials = Credentials(token=token)
     module = importlib.import_module(f"eerest.{api_version}")
     return module.Client(project=project, base_url=base_url, credentials=credentials)
 
@@ -165,17 +172,16 @@ def _errors_as_one_line() -> Iterator[None]:
     """Turns what a read can raise into a one-line ``click.ClickException`` (exit 1)."""
     import google.auth.exceptions
 
-    from eerest.errors import EERestError
+    from eerest.errors import CredentialsError, EERestError
 
     try:
         yield
-    except google.auth.exceptions.DefaultCredentialsError:
+    except (CredentialsError, google.auth.exceptions.GoogleAuthError) as exc:
+        cause = (exc.__cause__ or exc.__context__ or exc) if isinstance(exc, CredentialsError) else exc
         raise click.ClickException(
-            "no Google credentials found: run 'gcloud auth application-default login', "
-            f"or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
+            f"no usable Google credentials ({type(cause).__name__}: {_one_line(str(cause))}); run 'gcloud auth "
+            f"application-default login', or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
         ) from None
-    except google.auth.exceptions.GoogleAuthError as exc:
-        raise click.ClickException(f"credentials: {_one_line(str(exc))}") from None
     except EERestError as exc:
         raise click.ClickException(_one_line(str(exc))) from None
     except ImportError as exc:

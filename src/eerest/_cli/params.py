@@ -35,7 +35,7 @@ OUTPUT_SUFFIXES = (".tif", ".tiff", ".npy")
 _ASSET_NAME = re.compile(r"^projects/[^/]+/assets/.+")
 
 
-class ByteSize(click.ParamType):
+class ByteSize(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.5
     """A number of bytes: ``16777216``, ``16MiB``, ``16M`` (K/M/G and KiB/MiB/GiB are powers of
     1024; KB/MB/GB of 1000, as in IEC and SI)."""
 
