@@ -14,6 +14,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from google.oauth2.credentials import Credentials
@@ -337,7 +338,9 @@ def test_error_pickles_without_credentials(server: ScriptedServer) -> None:
     with pytest.raises(eerest.NotFoundError) as info:
         call("sync", server.url, get_asset)
     err = info.value
-    assert err.request is not None and TOKEN in err.request.headers["authorization"]
+    # The request stays on the error for debugging, its credential blanked once it was sent:
+    # exceptions travel (logs, dask's tblib pickling of __cause__ chains) where a token must not.
+    assert err.request is not None and err.request.headers["authorization"] == "[redacted]"
     data = pickle.dumps(err)
     assert TOKEN.encode() not in data and b"authorization" not in data.lower()
     back = pickle.loads(data)
@@ -461,3 +464,22 @@ def test_a_closed_client_raises_a_typed_error(kind: str, server: ScriptedServer)
     server.default = Reply(b'{"name": "projects/p/assets/a"}')
     with pytest.raises(eerest.InvalidRequestError, match="closed"):
         call(kind, server.url, closed)
+
+
+def test_chained_exceptions_carry_no_token(server: ScriptedServer, no_sleep: list[float]) -> None:
+    """Pickling that keeps ``__cause__``/``__context__`` (tblib, installed by dask.distributed)
+    must not find the token on the httpx exception or request underneath ours."""
+    server.default = Reply(raw=b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n")
+    with pytest.raises(eerest.APIConnectionError) as info:
+        call("sync", server.url, get_asset, max_retries=0)
+    seen, chain = set(), [info.value]
+    while chain:
+        exc = chain.pop()
+        if id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        request = getattr(exc, "_request", None) or getattr(exc, "request", None)
+        if isinstance(request, httpx.Request):
+            assert TOKEN not in str(request.headers.get("authorization", ""))
+        chain += [e for e in (exc.__cause__, exc.__context__) if e is not None]
+    assert len(seen) > 1  # the httpx error is still chained, for debugging

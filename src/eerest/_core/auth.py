@@ -17,7 +17,10 @@ import google.auth.exceptions
 import google.auth.transport
 import httpx
 
-__all__ = ["Auth", "HttpxAuthRequest"]
+__all__ = ["Auth", "HttpxAuthRequest", "forget_credentials"]
+
+#: Headers that carry a credential (the bearer token; an API key if a caller adds one).
+_CREDENTIAL_HEADERS = ("authorization", "x-goog-api-key")
 
 
 class _AuthResponse(google.auth.transport.Response):
@@ -121,3 +124,11 @@ class Auth:
         if self._token_http is not None:
             self._token_http.close()
             self._token_http = None
+
+
+def forget_credentials(request: httpx.Request) -> None:
+    """Blank a sent request's credentials: the request outlives its send in responses and
+    exceptions (and their ``__cause__``, which tblib-style pickling carries along)."""
+    for name in _CREDENTIAL_HEADERS:
+        if name in request.headers:
+            request.headers[name] = "[redacted]"

@@ -23,7 +23,7 @@ import google.auth.exceptions
 import httpx
 
 from eerest._area import AsyncReadAreaMixin, SyncReadAreaMixin
-from eerest._core.auth import Auth
+from eerest._core.auth import Auth, forget_credentials
 from eerest._core.body import (
     MAX_BINARY_BYTES,
     MAX_JSON_BYTES,
@@ -483,20 +483,23 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
             raise self._credentials_error(exc) from None
         request = self._http_request(call, auth, deadline)
         try:
-            response = self._limiter.send(self._http, request)
-        except httpx.HTTPError as exc:
-            raise self._connection_error(exc, request, deadline) from exc
-        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
-        if not response.is_success:
             try:
-                content = read_error_body(response)
-            finally:
-                response.close()
-            raise status_error(response, content)
-        if stream:
-            return StreamedResponse(self, call, response, deadline)
-        return self._finish(call, response, deadline)
+                response = self._limiter.send(self._http, request)
+            except httpx.HTTPError as exc:
+                raise self._connection_error(exc, request, deadline) from exc
+            except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+                raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
+            if not response.is_success:
+                try:
+                    content = read_error_body(response)
+                finally:
+                    response.close()
+                raise status_error(response, content)
+            if stream:
+                return StreamedResponse(self, call, response, deadline)
+            return self._finish(call, response, deadline)
+        finally:
+            forget_credentials(request)
 
     def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
         try:
@@ -588,20 +591,23 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
             raise self._credentials_error(exc) from None
         request = self._http_request(call, auth, deadline)
         try:
-            response = await self._limiter.asend(self._http, request)
-        except httpx.HTTPError as exc:
-            raise self._connection_error(exc, request, deadline) from exc
-        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
-        if not response.is_success:
             try:
-                content = await aread_error_body(response)
-            finally:
-                await response.aclose()
-            raise status_error(response, content)
-        if stream:
-            return AsyncStreamedResponse(self, call, response, deadline)
-        return await self._finish(call, response, deadline)
+                response = await self._limiter.asend(self._http, request)
+            except httpx.HTTPError as exc:
+                raise self._connection_error(exc, request, deadline) from exc
+            except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+                raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
+            if not response.is_success:
+                try:
+                    content = await aread_error_body(response)
+                finally:
+                    await response.aclose()
+                raise status_error(response, content)
+            if stream:
+                return AsyncStreamedResponse(self, call, response, deadline)
+            return await self._finish(call, response, deadline)
+        finally:
+            forget_credentials(request)
 
     async def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
         try:
