@@ -461,3 +461,21 @@ def test_a_closed_client_raises_a_typed_error(kind: str, server: ScriptedServer)
     server.default = Reply(b'{"name": "projects/p/assets/a"}')
     with pytest.raises(eerest.InvalidRequestError, match="closed"):
         call(kind, server.url, closed)
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_mock_transport_responses_already_read(status: int) -> None:
+    """httpx reads a Response built with content= at once (MockTransport's): still one read."""
+    import httpx
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        body = {"name": ASSET} if status == 200 else {"error": {"code": 404, "message": "gone", "status": "NOT_FOUND"}}
+        return httpx.Response(status, json=body)
+
+    http = httpx.Client(transport=httpx.MockTransport(reply))
+    with client("v1", "https://example.invalid", http_client=http) as c:
+        if status == 200:
+            assert c.projects.assets.get(name=ASSET).name == ASSET
+        else:
+            with pytest.raises(eerest.NotFoundError, match="gone"):
+                c.projects.assets.get(name=ASSET)

@@ -243,9 +243,23 @@ def _feed_all(reader: BodyReader, decoder: _Decoder, chunks: Iterable[bytes]) ->
             reader.feed(out)
 
 
+def _already_read(response: httpx.Response, limits: BodyLimits) -> bytearray:
+    """The body of a response httpx has read already (one built with ``content=``, as mock
+    transports make; httpx decoded it), within ``limits.cap``."""
+    content = response.content
+    if len(content) > limits.cap:
+        raise ResponseDecodeError(
+            f"the response body exceeds {limits.cap} bytes, more than this request can produce; refusing it",
+            request=response.request,
+        )
+    return bytearray(content)
+
+
 def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
     """Read a streamed response's body into one buffer (see :class:`BodyReader`); a large
     identity body is received straight into it (see :mod:`eerest._core.recv`)."""
+    if response.is_stream_consumed:
+        return _already_read(response, limits)
     reader = BodyReader(content_length(response), limits, response.request, deadline)
     decoder = _Decoder(response, limits.cap)
     try:
@@ -258,6 +272,8 @@ def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline |
 
 
 async def aread_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
+    if response.is_stream_consumed:
+        return _already_read(response, limits)
     reader = BodyReader(content_length(response), limits, response.request, deadline)
     decoder = _Decoder(response, limits.cap)
     chunks: AsyncIterator[bytes] = response.aiter_raw()
@@ -290,6 +306,8 @@ def _keep(received: bytearray, decoder: _Decoder, chunk: bytes) -> bool:
 def read_error_body(response: httpx.Response) -> bytes:
     """At most :data:`MAX_ERROR_BYTES` of an error response (what arrived, if it breaks off);
     the rest is left unread and the connection closed."""
+    if response.is_stream_consumed:
+        return response.content[:MAX_ERROR_BYTES]
     received = bytearray()
     decoder = _error_decoder(response)
     if decoder is None:
@@ -304,6 +322,8 @@ def read_error_body(response: httpx.Response) -> bytes:
 
 
 async def aread_error_body(response: httpx.Response) -> bytes:
+    if response.is_stream_consumed:
+        return response.content[:MAX_ERROR_BYTES]
     received = bytearray()
     decoder = _error_decoder(response)
     if decoder is None:
