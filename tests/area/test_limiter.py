@@ -230,4 +230,9 @@ def test_429_lowers_the_limit_and_slots_come_back(ee_emulator) -> None:  # type:
     ):
         assert client.limiter.in_flight == 1  # held while the body is open
     assert client.limiter.in_flight == 0
+    big = {**GRID, "dimensions": {"width": 700, "height": 700}}  # 2 MB of float32: read straight from the socket
+    expr = {"result": "0", "values": {"0": {"functionInvocationValue": {
+        "functionName": "Image.constant", "arguments": {"value": {"constantValue": 1.5}}}}}}
+    assert client.projects.image.compute_pixels(expression=expr, file_format="NPY", grid=big).to_numpy().nbytes > 2**20
+    assert client.limiter.in_flight == 0
     client.close()

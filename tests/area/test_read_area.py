@@ -359,3 +359,19 @@ def test_bad_arguments(ee_client: Any, ee_emulator: Any, kwargs: dict[str, Any],
 def test_native_grid_of_an_asset(ee_client: Any) -> None:
     arr = ee_client.read_area(SCENE, max_tile_bytes=20000)
     assert same(arr, ee_client.projects.assets.get_pixels(name=SCENE, file_format="NPY").to_numpy())
+
+
+def test_bigtiff_past_4_gib(tmp_path: Path) -> None:
+    import tifffile
+
+    from eerest._area.geotiff import create_geotiff
+
+    grid = PixelGrid(40000, 30000, (10.0, 0.0, 0.0, 0.0, -10.0, 0.0), "EPSG:32633")  # 4.8 GB of float32
+    layout = create_geotiff(str(tmp_path / "big.tif"), grid, 1, np.dtype("<f4"), 256)
+    assert os.stat(tmp_path / "big.tif").st_blocks * 512 < 2**24  # a sparse file: the data is a hole
+    with tifffile.TiffFile(tmp_path / "big.tif") as tif:
+        assert tif.is_bigtiff and tif.pages[0].shape == (30000, 40000)
+    assert layout.offset(0, 117, 156) + 256 * 256 * 4 <= os.stat(tmp_path / "big.tif").st_size
+    small = create_geotiff(str(tmp_path / "small.tif"), grid.window(Window(0, 0, 1000, 1000)), 1, np.dtype("<f4"), 256)
+    with tifffile.TiffFile(tmp_path / "small.tif") as tif:
+        assert not tif.is_bigtiff and small.tiles_across == 4

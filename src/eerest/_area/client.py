@@ -1,40 +1,26 @@
-"""``read_area`` on the sync and async clients: the two I/O loops around the shared,
-pure pieces (job preparation, tile queue, receiver, sinks)."""
+"""``read_area`` on the sync and async clients: the methods and their documentation.
+The work is in :mod:`eerest._area.engine`, imported on the first call (it needs numpy)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
-import time
-from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, overload
-
-import numpy as np
-from numpy.typing import DTypeLike
-
-from eerest._area.job import AreaJob, Probe, parse_source, prepare
-from eerest._area.output import AreaOutput, open_output
-from eerest._area.receive import TileReceiver
-from eerest._area.schedule import TileQueue, progress_reporter
-from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
-from eerest._core.message import Message
-from eerest._core.overlay import Fetch
-from eerest._core.types import RequestOptions
-from eerest._overlays.npy import DecodeProblem
-from eerest.errors import InvalidRequestError, ResponseDecodeError
-from eerest.tiling import DEFAULT_BLOCK_SIZE, PixelGrid, Tile, Window
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, cast, overload
 
 if TYPE_CHECKING:
-    from eerest._core.deadline import Deadline
-    from eerest._core.limiter import Limiter
-    from eerest._core.retry import RetryPolicy
-    from eerest._core.spec import ApiInfo, MethodSpec
+    from collections.abc import Callable, Mapping
+
+    import numpy as np
+    from numpy.typing import DTypeLike
+
+    from eerest._core.client import AsyncClientBase, SyncClientBase
+    from eerest._core.message import Message
+    from eerest.tiling import PixelGrid, Window
+
+    GridLike: TypeAlias = PixelGrid | Mapping[str, Any] | Message
+    ProgressArg: TypeAlias = bool | Callable[[int, int, int], object]
 
 __all__ = ["SyncReadAreaMixin", "AsyncReadAreaMixin"]
-
-GridLike = PixelGrid | Mapping[str, Any] | Message
-ProgressArg = bool | Callable[[int, int, int], object]
 
 _READ_AREA_DOC = """Read ``grid`` (or its ``window``) of ``source`` in as many requests as it takes.
 
@@ -85,55 +71,8 @@ _READ_AREA_DOC = """Read ``grid`` (or its ``window``) of ``source`` in as many r
         """
 
 
-def _spec(api: ApiInfo, method: str) -> MethodSpec[Any]:
-    assert api.specs is not None
-    return api.specs[method]
-
-
-def _probe_dtype(pixels: Any) -> np.dtype[Any]:
-    return pixels.to_numpy().dtype  # type: ignore[no-any-return]
-
-
-def _workers(max_concurrency: int | None, limiter: Limiter, tiles: int) -> int:
-    if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
-        raise InvalidRequestError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
-    wanted = max_concurrency or limiter.max_concurrency or DEFAULT_MAX_CONCURRENCY
-    return min(wanted, tiles)
-
-
-class _Cut(Exception):
-    """The body broke off: the tile may be fetched again."""
-
-    def __init__(self, error: ResponseDecodeError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Cancelled(Exception):
-    """Another tile failed: stop this one."""
-
-
-def _receiver(job: AreaJob, output: AreaOutput, tile: Tile) -> TileReceiver:
-    dtype = job.tile_dtype(tile)
-    writer = output.sink.writer(tile.window.relative_to(job.area), dtype, tile.bands)
-    return TileReceiver(dtype, (tile.window.height, tile.window.width), writer)
-
-
-def _decode_error(method: str, problem: DecodeProblem) -> ResponseDecodeError:
-    return ResponseDecodeError(f"{method}: {problem}")
-
-
 class SyncReadAreaMixin:
     """``read_area`` for the sync clients: a bounded pool of threads."""
-
-    if TYPE_CHECKING:
-        _api: ClassVar[ApiInfo]
-        _retry: RetryPolicy
-        _limiter: Limiter
-
-        def _invoke(self, *args: Any, **kwargs: Any) -> Any: ...
-        def _perform(self, fetch: Fetch, deadline: Deadline) -> Any: ...
-        def _new_deadline(self) -> Deadline: ...
 
     @overload
     def read_area(
@@ -147,7 +86,7 @@ class SyncReadAreaMixin:
         window: Window | None = ...,
         max_concurrency: int | None = ...,
         max_tile_bytes: int | None = ...,
-        block_size: int = ...,
+        block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
@@ -165,7 +104,7 @@ class SyncReadAreaMixin:
         window: Window | None = ...,
         max_concurrency: int | None = ...,
         max_tile_bytes: int | None = ...,
-        block_size: int = ...,
+        block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
@@ -182,135 +121,35 @@ class SyncReadAreaMixin:
         window: Window | None = None,
         max_concurrency: int | None = None,
         max_tile_bytes: int | None = None,
-        block_size: int = DEFAULT_BLOCK_SIZE,
+        block_size: int | None = None,
         progress: ProgressArg = False,
         workload_tag: str | None = None,
         resume: bool = False,
     ) -> np.ndarray[Any, Any] | str:
-        src = parse_source(source, workload_tag)
-        job = self._area_prepare(
-            prepare(
-                src,
-                grid=grid,
-                band_ids=band_ids,
-                band_dtypes=band_dtypes,
-                window=window,
-                max_tile_bytes=max_tile_bytes,
-                block_size=block_size,
-            )
+        from eerest._area.engine import read_area_sync
+
+        return read_area_sync(  # type: ignore[no-any-return]
+            cast("SyncClientBase", self),
+            source,
+            grid=grid,
+            band_ids=band_ids,
+            band_dtypes=band_dtypes,
+            out=out,
+            window=window,
+            max_concurrency=max_concurrency,
+            max_tile_bytes=max_tile_bytes,
+            block_size=block_size,
+            progress=progress,
+            workload_tag=workload_tag,
+            resume=resume,
         )
-        output = open_output(job, out, resume)
-        try:
-            tiles = [t for t in job.plan.tiles if not output.is_done(t)]
-            on_progress, close_progress = progress_reporter(progress, len(tiles))
-            try:
-                queue = TileQueue(job.plan, tiles, on_progress)
-                self._area_run(job, output, queue, _workers(max_concurrency, self._limiter, len(tiles)))
-            finally:
-                close_progress()
-            if queue.error is not None:
-                raise queue.error
-        except BaseException:
-            output.abort()
-            raise
-        return output.finish()  # type: ignore[no-any-return]
 
     read_area.__doc__ = _READ_AREA_DOC
-
-    def _area_prepare(self, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
-        try:
-            need = next(gen)
-            while True:
-                if isinstance(need, Fetch):
-                    answer = self._perform(need, self._new_deadline())
-                else:
-                    method, params, body = need.request()
-                    answer = _probe_dtype(self._invoke(_spec(self._api, method), params, body, RequestOptions()))
-                need = gen.send(answer)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-
-    def _area_run(self, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
-        cond = threading.Condition()
-        cancelled = lambda: queue.error is not None  # noqa: E731 - read without the lock: one attribute
-
-        def work() -> None:
-            while True:
-                with cond:
-                    cond.wait_for(lambda: queue.ready)
-                    item = queue.take()
-                if item is None:
-                    return
-                try:
-                    nbytes = self._area_tile(job, output, item.tile, cancelled)
-                    output.tile_written(item.tile)
-                except BaseException as exc:
-                    with cond:
-                        queue.failed(item, exc)
-                        cond.notify_all()
-                else:
-                    with cond:
-                        queue.succeeded(item, nbytes)
-                        cond.notify_all()
-
-        threads = [threading.Thread(target=work, name=f"eerest-read-area-{i}", daemon=True) for i in range(workers)]
-        for t in threads:
-            t.start()
-        try:
-            for t in threads:
-                t.join()
-        except BaseException as exc:  # e.g. KeyboardInterrupt: stop the workers, then leave
-            with cond:
-                queue.cancel(exc)
-                cond.notify_all()
-            for t in threads:
-                t.join()
-            raise
-
-    def _area_tile(self, job: AreaJob, output: AreaOutput, tile: Tile, cancelled: Callable[[], bool]) -> int:
-        method, params, body, extras = job.request(tile)
-        spec = _spec(self._api, method)
-        attempt = 0
-        while True:
-            if cancelled():
-                raise _Cancelled
-            receiver = _receiver(job, output, tile)
-            try:
-                with self._invoke(spec, params, body, RequestOptions(), extras, stream=True) as response:
-                    chunks = response.iter_bytes()
-                    while True:
-                        try:
-                            chunk = next(chunks)
-                        except StopIteration:
-                            break
-                        except ResponseDecodeError as exc:
-                            raise _Cut(exc) from exc
-                        if cancelled():
-                            raise _Cancelled
-                        receiver.feed(chunk)
-                    receiver.finish()
-                return receiver.received
-            except _Cut as cut:
-                if not self._retry.should_retry_error(attempt):
-                    raise cut.error from None
-                time.sleep(self._retry.delay(attempt))
-                attempt += 1
-            except DecodeProblem as problem:
-                raise _decode_error(spec.id, problem) from None
 
 
 class AsyncReadAreaMixin:
     """``read_area`` for the async clients: one task per tile in flight."""
 
-    if TYPE_CHECKING:
-        _api: ClassVar[ApiInfo]
-        _retry: RetryPolicy
-        _limiter: Limiter
-
-        async def _invoke(self, *args: Any, **kwargs: Any) -> Any: ...
-        async def _perform(self, fetch: Fetch, deadline: Deadline) -> Any: ...
-        def _new_deadline(self) -> Deadline: ...
-
     @overload
     async def read_area(
         self,
@@ -323,7 +162,7 @@ class AsyncReadAreaMixin:
         window: Window | None = ...,
         max_concurrency: int | None = ...,
         max_tile_bytes: int | None = ...,
-        block_size: int = ...,
+        block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
@@ -341,7 +180,7 @@ class AsyncReadAreaMixin:
         window: Window | None = ...,
         max_concurrency: int | None = ...,
         max_tile_bytes: int | None = ...,
-        block_size: int = ...,
+        block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
@@ -358,111 +197,27 @@ class AsyncReadAreaMixin:
         window: Window | None = None,
         max_concurrency: int | None = None,
         max_tile_bytes: int | None = None,
-        block_size: int = DEFAULT_BLOCK_SIZE,
+        block_size: int | None = None,
         progress: ProgressArg = False,
         workload_tag: str | None = None,
         resume: bool = False,
     ) -> np.ndarray[Any, Any] | str:
-        src = parse_source(source, workload_tag)
-        job = await self._area_prepare(
-            prepare(
-                src,
-                grid=grid,
-                band_ids=band_ids,
-                band_dtypes=band_dtypes,
-                window=window,
-                max_tile_bytes=max_tile_bytes,
-                block_size=block_size,
-            )
+        from eerest._area.engine import read_area_async
+
+        return await read_area_async(  # type: ignore[no-any-return]
+            cast("AsyncClientBase", self),
+            source,
+            grid=grid,
+            band_ids=band_ids,
+            band_dtypes=band_dtypes,
+            out=out,
+            window=window,
+            max_concurrency=max_concurrency,
+            max_tile_bytes=max_tile_bytes,
+            block_size=block_size,
+            progress=progress,
+            workload_tag=workload_tag,
+            resume=resume,
         )
-        output = open_output(job, out, resume)
-        try:
-            tiles = [t for t in job.plan.tiles if not output.is_done(t)]
-            on_progress, close_progress = progress_reporter(progress, len(tiles))
-            try:
-                queue = TileQueue(job.plan, tiles, on_progress)
-                await self._area_run(job, output, queue, _workers(max_concurrency, self._limiter, len(tiles)))
-            finally:
-                close_progress()
-            if queue.error is not None:
-                raise queue.error
-        except BaseException:
-            output.abort()
-            raise
-        return output.finish()  # type: ignore[no-any-return]
 
     read_area.__doc__ = _READ_AREA_DOC
-
-    async def _area_prepare(self, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
-        try:
-            need = next(gen)
-            while True:
-                if isinstance(need, Fetch):
-                    answer = await self._perform(need, self._new_deadline())
-                else:
-                    method, params, body = need.request()
-                    answer = _probe_dtype(await self._invoke(_spec(self._api, method), params, body, RequestOptions()))
-                need = gen.send(answer)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-
-    async def _area_run(self, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
-        cond = asyncio.Condition()
-
-        async def work() -> None:
-            while True:
-                async with cond:
-                    await cond.wait_for(lambda: queue.ready)
-                    item = queue.take()
-                if item is None:
-                    return
-                try:
-                    nbytes = await self._area_tile(job, output, item.tile)
-                    output.tile_written(item.tile)
-                except Exception as exc:
-                    async with cond:
-                        queue.failed(item, exc)
-                        cond.notify_all()
-                else:
-                    async with cond:
-                        queue.succeeded(item, nbytes)
-                        cond.notify_all()
-
-        tasks = [asyncio.ensure_future(work()) for _ in range(workers)]
-        try:
-            async with cond:
-                await cond.wait_for(lambda: queue.finished)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _area_tile(self, job: AreaJob, output: AreaOutput, tile: Tile) -> int:
-        method, params, body, extras = job.request(tile)
-        spec = _spec(self._api, method)
-        attempt = 0
-        while True:
-            receiver = _receiver(job, output, tile)
-            try:
-                response = await self._invoke(spec, params, body, RequestOptions(), extras, stream=True)
-                try:
-                    chunks = response.iter_bytes().__aiter__()
-                    while True:
-                        try:
-                            chunk = await chunks.__anext__()
-                        except StopAsyncIteration:
-                            break
-                        except ResponseDecodeError as exc:
-                            raise _Cut(exc) from exc
-                        receiver.feed(chunk)
-                    receiver.finish()
-                finally:
-                    await response.close()
-                return receiver.received
-            except _Cut as cut:
-                if not self._retry.should_retry_error(attempt):
-                    raise cut.error from None
-                await asyncio.sleep(self._retry.delay(attempt))
-                attempt += 1
-            except DecodeProblem as problem:
-                raise _decode_error(spec.id, problem) from None

@@ -254,7 +254,7 @@ class Limiter:
             self.release()
             raise
         self.feedback(response.status_code)
-        response.stream = _SlotStream(response.stream, self)  # type: ignore[arg-type]
+        _release_on_close(response.stream, self, "close")
         return response
 
     async def asend(self, http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
@@ -265,7 +265,7 @@ class Limiter:
             self.release()
             raise
         self.feedback(response.status_code)
-        response.stream = _AsyncSlotStream(response.stream, self)  # type: ignore[arg-type]
+        _release_on_close(response.stream, self, "aclose")
         return response
 
 
@@ -274,42 +274,32 @@ def _wake(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-class _SlotStream(httpx.SyncByteStream):
-    """A response body stream that gives the limiter's slot back when closed."""
+def _release_on_close(stream: object, limiter: Limiter, name: str) -> None:
+    """Make ``stream.<name>()`` (close or aclose) give the limiter's slot back, once. The
+    stream object itself stays httpx's, so nothing that inspects it is disturbed."""
+    closer = getattr(stream, name)
+    released = threading.Event()
 
-    def __init__(self, stream: httpx.SyncByteStream, limiter: Limiter) -> None:
-        self._stream = stream
-        self._limiter: Limiter | None = limiter
+    def give_back() -> None:
+        if not released.is_set():
+            released.set()
+            limiter.release()
 
-    @property
-    def wrapped(self) -> httpx.SyncByteStream:
-        """The stream this one gives out (the body fast path reads the socket beneath it)."""
-        return self._stream
+    if name == "aclose":
 
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._stream)
+        async def aclose() -> None:
+            try:
+                await closer()
+            finally:
+                give_back()
 
-    def close(self) -> None:
-        try:
-            self._stream.close()
-        finally:
-            limiter, self._limiter = self._limiter, None
-            if limiter is not None:
-                limiter.release()
+        setattr(stream, name, aclose)
+    else:
 
+        def close() -> None:
+            try:
+                closer()
+            finally:
+                give_back()
 
-class _AsyncSlotStream(httpx.AsyncByteStream):
-    def __init__(self, stream: httpx.AsyncByteStream, limiter: Limiter) -> None:
-        self._stream = stream
-        self._limiter: Limiter | None = limiter
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._stream.__aiter__()
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            limiter, self._limiter = self._limiter, None
-            if limiter is not None:
-                limiter.release()
+        setattr(stream, name, close)

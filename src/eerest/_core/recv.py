@@ -35,8 +35,7 @@ def _connection(response: httpx.Response) -> tuple[Any, Any, socket.socket] | No
         from httpcore._backends.sync import SyncStream
         from httpcore._sync.http11 import HTTP11Connection, HTTP11ConnectionByteStream
 
-        outer = getattr(response.stream, "wrapped", response.stream)  # under the limiter's slot stream
-        stream = outer._stream._httpcore_stream._stream  # type: ignore[union-attr]
+        stream = response.stream._stream._httpcore_stream._stream  # type: ignore[union-attr]
         if type(stream) is not HTTP11ConnectionByteStream:
             return None
         conn = stream._connection
