@@ -243,24 +243,21 @@ def _feed_all(reader: BodyReader, decoder: _Decoder, chunks: Iterable[bytes]) ->
             reader.feed(out)
 
 
-def _already_read(response: httpx.Response, limits: BodyLimits) -> bytearray:
-    """The body of a response httpx has read already (one built with ``content=``, as mock
-    transports make; httpx decoded it), within ``limits.cap``."""
-    content = response.content
-    if len(content) > limits.cap:
-        raise ResponseDecodeError(
-            f"the response body exceeds {limits.cap} bytes, more than this request can produce; refusing it",
-            request=response.request,
-        )
-    return bytearray(content)
+def _preloaded(response: httpx.Response, reader: BodyReader) -> bool:
+    """A response httpx has already read (e.g. an ``httpx.MockTransport`` reply, whose raw
+    stream is gone): feed its decoded content, under the same caps."""
+    if not hasattr(response, "_content"):
+        return False
+    reader.feed(response.content)
+    return True
 
 
 def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
     """Read a streamed response's body into one buffer (see :class:`BodyReader`); a large
     identity body is received straight into it (see :mod:`eerest._core.recv`)."""
-    if response.is_stream_consumed:
-        return _already_read(response, limits)
     reader = BodyReader(content_length(response), limits, response.request, deadline)
+    if _preloaded(response, reader):
+        return reader.finish()
     decoder = _Decoder(response, limits.cap)
     try:
         reader.fill_from(response)
@@ -272,9 +269,9 @@ def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline |
 
 
 async def aread_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
-    if response.is_stream_consumed:
-        return _already_read(response, limits)
     reader = BodyReader(content_length(response), limits, response.request, deadline)
+    if _preloaded(response, reader):
+        return reader.finish()
     decoder = _Decoder(response, limits.cap)
     chunks: AsyncIterator[bytes] = response.aiter_raw()
     try:
