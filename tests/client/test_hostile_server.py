@@ -479,3 +479,15 @@ def test_mock_transport_responses_already_read(status: int) -> None:
         else:
             with pytest.raises(eerest.NotFoundError, match="gone"):
                 c.projects.assets.get(name=ASSET)
+
+
+def test_no_credentials_in_pickles_even_with_tblib(server: ScriptedServer) -> None:
+    """dask's distributed installs tblib, which pickles __cause__/__context__ and tracebacks:
+    eerest raises its errors unchained, so no httpx exception (holding the request) rides along."""
+    tblib = pytest.importorskip("tblib.pickling_support")
+    tblib.install()
+    server.default = Reply(raw=b"SSH-2.0-OpenSSH\r\n\r\n")
+    with pytest.raises(eerest.APIConnectionError) as info:
+        call("sync", server.url, get_asset)
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    assert TOKEN.encode() not in pickle.dumps(info.value)

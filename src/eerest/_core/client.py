@@ -273,7 +273,7 @@ class _ClientBase(Generic[HttpT]):
             reason = "a truncated body"
         else:
             retry = isinstance(error, APIConnectionError) and self._retry.should_retry_error(attempt)
-            reason = type(error.__cause__).__name__
+            reason = type(error).__name__
         if not retry or deadline.expired:
             return None
         delay = self._retry.delay(attempt, headers)
@@ -477,17 +477,25 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
 
     def _attempt(self, call: Call, deadline: Deadline, stream: bool) -> Any:
         """One HTTP exchange: the result, or a typed error for ``_backoff`` to judge."""
+        # Failures are raised outside the except blocks: a chained httpx or google-auth
+        # exception would carry the request, and its credentials, into tracebacks and pickles
+        # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
+        failure: Exception | None = None
         try:
             auth = self._auth.headers()
         except google.auth.exceptions.GoogleAuthError as exc:
-            raise self._credentials_error(exc) from None
+            failure = self._credentials_error(exc)
+        if failure is not None:
+            raise failure
         request = self._http_request(call, auth, deadline)
         try:
             response = self._limiter.send(self._http, request)
         except httpx.HTTPError as exc:
-            raise self._connection_error(exc, request, deadline) from exc
+            failure = self._connection_error(exc, request, deadline)
         except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
+            failure = InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
+        if failure is not None:
+            raise failure
         if not response.is_success:
             try:
                 content = read_error_body(response)
@@ -582,17 +590,25 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, call: Call, deadline: Deadline, stream: bool) -> Any:
+        # Failures are raised outside the except blocks: a chained httpx or google-auth
+        # exception would carry the request, and its credentials, into tracebacks and pickles
+        # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
+        failure: Exception | None = None
         try:
             auth = await self._auth.aheaders()
         except google.auth.exceptions.GoogleAuthError as exc:
-            raise self._credentials_error(exc) from None
+            failure = self._credentials_error(exc)
+        if failure is not None:
+            raise failure
         request = self._http_request(call, auth, deadline)
         try:
             response = await self._limiter.asend(self._http, request)
         except httpx.HTTPError as exc:
-            raise self._connection_error(exc, request, deadline) from exc
+            failure = self._connection_error(exc, request, deadline)
         except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
+            failure = InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
+        if failure is not None:
+            raise failure
         if not response.is_success:
             try:
                 content = await aread_error_body(response)
