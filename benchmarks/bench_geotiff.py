@@ -106,7 +106,7 @@ def main() -> None:
     print(_harness.table(results, [("seconds", "seconds", "{:.3f}".format),
                                    ("seconds", "MiB/s", lambda v: f"{n / 2**20 / v:.0f}"),
                                    ("peak", "peak / size", lambda v: f"{v / n:.2f}"),
-                                   ("peak_warm", "warm peak/size", lambda v: f"{v / n:.2f}")], "seconds", "httpx"))
+                                   ("peak_warm", "warm / size", lambda v: f"{v / n:.2f}")], "seconds", "httpx"))
     print("same pixels from every client:", len({r["check"] for rs in results.values() for r in rs}) == 1)
 
 

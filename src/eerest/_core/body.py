@@ -259,12 +259,15 @@ def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline |
     if _preloaded(response, reader):
         return reader.finish()
     decoder = _Decoder(response, limits.cap)
+    failure = None
     try:
         reader.fill_from(response)
         _feed_all(reader, decoder, response.iter_raw())
         decoder.flush()
     except httpx.TransportError as exc:
-        raise _cut(exc, reader, response.request) from exc
+        failure = _cut(exc, reader, response.request)
+    if failure is not None:  # raised unchained: httpx's exception holds the request and its credentials
+        raise failure
     return reader.finish()
 
 
@@ -274,13 +277,16 @@ async def aread_body(response: httpx.Response, limits: BodyLimits, deadline: Dea
         return reader.finish()
     decoder = _Decoder(response, limits.cap)
     chunks: AsyncIterator[bytes] = response.aiter_raw()
+    failure = None
     try:
         async for chunk in chunks:
             for out in decoder.decode(chunk):
                 reader.feed(out)
         decoder.flush()
     except httpx.TransportError as exc:
-        raise _cut(exc, reader, response.request) from exc
+        failure = _cut(exc, reader, response.request)
+    if failure is not None:
+        raise failure
     return reader.finish()
 
 
@@ -303,6 +309,8 @@ def _keep(received: bytearray, decoder: _Decoder, chunk: bytes) -> bool:
 def read_error_body(response: httpx.Response) -> bytes:
     """At most :data:`MAX_ERROR_BYTES` of an error response (what arrived, if it breaks off);
     the rest is left unread and the connection closed."""
+    if response.is_stream_consumed:
+        return response.content[:MAX_ERROR_BYTES]
     received = bytearray()
     decoder = _error_decoder(response)
     if decoder is None:
@@ -317,6 +325,8 @@ def read_error_body(response: httpx.Response) -> bytes:
 
 
 async def aread_error_body(response: httpx.Response) -> bytes:
+    if response.is_stream_consumed:
+        return response.content[:MAX_ERROR_BYTES]
     received = bytearray()
     decoder = _error_decoder(response)
     if decoder is None:

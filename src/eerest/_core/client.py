@@ -273,7 +273,7 @@ class _ClientBase(Generic[HttpT]):
             reason = "a truncated body"
         else:
             retry = isinstance(error, APIConnectionError) and self._retry.should_retry_error(attempt)
-            reason = type(error.__cause__).__name__
+            reason = type(error).__name__
         if not retry or deadline.expired:
             return None
         delay = self._retry.delay(attempt, headers)
@@ -477,29 +477,42 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
 
     def _attempt(self, call: Call, deadline: Deadline, stream: bool) -> Any:
         """One HTTP exchange: the result, or a typed error for ``_backoff`` to judge."""
+        # Failures are raised outside the except blocks: a chained httpx or google-auth
+        # exception would carry the request, and its credentials, into tracebacks and pickles
+        # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
+        failure: Exception | None = None
         try:
             auth = self._auth.headers()
         except google.auth.exceptions.GoogleAuthError as exc:
-            raise self._credentials_error(exc) from None
+            failure = self._credentials_error(exc)
+        if failure is not None:
+            raise failure
         request = self._http_request(call, auth, deadline)
         try:
-            try:
-                response = self._limiter.send(self._http, request)
-            except httpx.HTTPError as exc:
-                raise self._connection_error(exc, request, deadline) from exc
-            except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-                raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
-            if not response.is_success:
-                try:
-                    content = read_error_body(response)
-                finally:
-                    response.close()
-                raise status_error(response, content)
-            if stream:
-                return StreamedResponse(self, call, response, deadline)
-            return self._finish(call, response, deadline)
+            return self._exchange(call, request, deadline, stream)
         finally:
-            forget_credentials(request)
+            forget_credentials(request)  # the request outlives the call in errors and responses
+
+    def _exchange(self, call: Call, request: httpx.Request, deadline: Deadline, stream: bool) -> Any:
+        """Send ``request`` and read its answer."""
+        failure: Exception | None = None
+        try:
+            response = self._limiter.send(self._http, request)
+        except httpx.HTTPError as exc:
+            failure = self._connection_error(exc, request, deadline)
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            failure = InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
+        if failure is not None:
+            raise failure
+        if not response.is_success:
+            try:
+                content = read_error_body(response)
+            finally:
+                response.close()
+            raise status_error(response, content)
+        if stream:
+            return StreamedResponse(self, call, response, deadline)
+        return self._finish(call, response, deadline)
 
     def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
         try:
@@ -585,29 +598,42 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, call: Call, deadline: Deadline, stream: bool) -> Any:
+        # Failures are raised outside the except blocks: a chained httpx or google-auth
+        # exception would carry the request, and its credentials, into tracebacks and pickles
+        # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
+        failure: Exception | None = None
         try:
             auth = await self._auth.aheaders()
         except google.auth.exceptions.GoogleAuthError as exc:
-            raise self._credentials_error(exc) from None
+            failure = self._credentials_error(exc)
+        if failure is not None:
+            raise failure
         request = self._http_request(call, auth, deadline)
         try:
-            try:
-                response = await self._limiter.asend(self._http, request)
-            except httpx.HTTPError as exc:
-                raise self._connection_error(exc, request, deadline) from exc
-            except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-                raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
-            if not response.is_success:
-                try:
-                    content = await aread_error_body(response)
-                finally:
-                    await response.aclose()
-                raise status_error(response, content)
-            if stream:
-                return AsyncStreamedResponse(self, call, response, deadline)
-            return await self._finish(call, response, deadline)
+            return await self._exchange(call, request, deadline, stream)
         finally:
-            forget_credentials(request)
+            forget_credentials(request)  # the request outlives the call in errors and responses
+
+    async def _exchange(self, call: Call, request: httpx.Request, deadline: Deadline, stream: bool) -> Any:
+        """Send ``request`` and read its answer."""
+        failure: Exception | None = None
+        try:
+            response = await self._limiter.asend(self._http, request)
+        except httpx.HTTPError as exc:
+            failure = self._connection_error(exc, request, deadline)
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            failure = InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
+        if failure is not None:
+            raise failure
+        if not response.is_success:
+            try:
+                content = await aread_error_body(response)
+            finally:
+                await response.aclose()
+            raise status_error(response, content)
+        if stream:
+            return AsyncStreamedResponse(self, call, response, deadline)
+        return await self._finish(call, response, deadline)
 
     async def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
         try:

@@ -94,12 +94,15 @@ class StreamedResponse(_StreamBase, Generic[R]):
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body in chunks as they arrive; raises if it ends early."""
+        failure = None
         try:
             for chunk in self._response.iter_bytes(chunk_size):
                 self._count(chunk)
                 yield chunk
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise self._cut(exc) from exc
+            failure = self._cut(exc)
+        if failure is not None:  # unchained: httpx's exception holds the request and its credentials
+            raise failure
         self._check_complete()
 
     def write_to(self, file: str | os.PathLike[str] | IO[bytes]) -> int:
@@ -133,12 +136,15 @@ class AsyncStreamedResponse(_StreamBase, Generic[R]):
         self._client = client
 
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        failure = None
         try:
             async for chunk in self._response.aiter_bytes(chunk_size):
                 self._count(chunk)
                 yield chunk
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise self._cut(exc) from exc
+            failure = self._cut(exc)
+        if failure is not None:  # unchained: httpx's exception holds the request and its credentials
+            raise failure
         self._check_complete()
 
     async def write_to(self, file: str | os.PathLike[str] | IO[bytes]) -> int:
