@@ -191,6 +191,8 @@ class _ClientBase(Generic[HttpT]):
             return None
         try:
             data = json.loads(content) if content else {}
+            if self._api.data_wrapper and isinstance(data, dict) and "data" in data:
+                data = data["data"]
         except ValueError as exc:
             raise ResponseDecodeError(
                 f"{spec.id}: the response is not valid JSON ({exc}; content-type {content_type!r})",
