@@ -8,8 +8,9 @@ enums (hoisted into named types), ``enumDeprecated``, ``readOnly`` and ``depreca
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -59,6 +60,24 @@ class DiscoveryError(ValueError):
     """The document is not a discovery document we can read; the message says where."""
 
 
+def _typed_errors(load: Callable[..., Api]) -> Callable[..., Api]:
+    """Any malformed document is a :class:`DiscoveryError` saying what was wrong, never a
+    bare KeyError/TypeError from deep inside the reader."""
+
+    @functools.wraps(load)
+    def wrapped(doc: Mapping[str, Any], *args: Any, **kwargs: Any) -> Api:
+        if not isinstance(doc, Mapping):
+            raise DiscoveryError(f"a discovery document is a JSON object, not {type(doc).__name__}")
+        try:
+            return load(doc, *args, **kwargs)
+        except DiscoveryError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
+            raise DiscoveryError(f"malformed discovery document ({type(exc).__name__}: {exc})") from exc
+
+    return wrapped
+
+
 @dataclass(frozen=True)
 class OverlayBinding:
     """A hand-written overlay attached to a method by the generator config."""
@@ -78,6 +97,7 @@ class Options:
     source: str = ""
 
 
+@_typed_errors
 def load_api(doc: Mapping[str, Any], options: Options = Options()) -> Api:
     """Build the IR for ``doc``, keeping only the methods asked for and what they reach.
 

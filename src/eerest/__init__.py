@@ -20,7 +20,7 @@ __path__ = [
     *(d for d in (_os.path.join(e, __name__) for e in _sys.path if isinstance(e, str)) if d not in __path__ and _os.path.isdir(d)),
 ]
 
-from ._lazy import attach  # noqa: E402
+from ._lazy import attach
 
 __getattr__, __dir__ = attach(__name__, __file__)
 del attach

@@ -1,7 +1,13 @@
 # The public names of eerest, one a line: type checkers read this stub, and
 # eerest/__init__.py reads it too, to import each name when it is first used.
+
+# eerest.emulator is the eerest-emulator distribution's package, for convenience at run time
+# (type checkers see it as `import eerest_emulator`, which is what typed code should write).
+import eerest_emulator as emulator  # noqa: F401
+
 from . import errors as errors
 from . import limits as limits
+from . import tiling as tiling
 from . import v1 as v1
 from . import v1alpha as v1alpha
 from . import v1beta as v1beta
@@ -19,10 +25,12 @@ from .errors import APITimeoutError as APITimeoutError
 from .errors import AuthenticationError as AuthenticationError
 from .errors import BadRequestError as BadRequestError
 from .errors import ConflictError as ConflictError
+from .errors import CredentialsError as CredentialsError
 from .errors import EERestError as EERestError
 from .errors import InternalServerError as InternalServerError
 from .errors import InvalidRequestError as InvalidRequestError
 from .errors import NotFoundError as NotFoundError
+from .errors import PaginationError as PaginationError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
 from .errors import RequestLimitError as RequestLimitError
@@ -31,4 +39,3 @@ from .pixels import GeoArray as GeoArray
 from .pixels import Pixels as Pixels
 from .v1 import AsyncClient as AsyncClient
 from .v1 import Client as Client
-import eerest_emulator as emulator

@@ -22,13 +22,40 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "ResponseDecodeError",
+    "PaginationError",
+    "CredentialsError",
     "RequestLimitError",
     "status_error_class",
+    "redact",
 ]
 
 
 class EERestError(Exception):
-    """Base of all eerest errors."""
+    """Base of all eerest errors.
+
+    Errors pickle (for multiprocessing, dask, logging handlers) to the same type, message,
+    status and details; the ``request`` and ``response`` they carry, whose headers hold
+    credentials, are never pickled (they are ``None`` after unpickling).
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {k: v for k, v in self.__dict__.items() if k not in _NOT_PICKLED}
+        return _unpickle, (type(self), self.args, state)
+
+
+_NOT_PICKLED = frozenset({"request", "response", "__traceback__", "__cause__", "__context__"})
+
+
+def _unpickle(cls: type[EERestError], args: tuple[Any, ...], state: dict[str, Any]) -> EERestError:
+    """Rebuild a pickled error without calling ``__init__`` (whose arguments are gone)."""
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    if isinstance(err, APIError):
+        err.request = None
+    if isinstance(err, APIStatusError):
+        err.response = None
+    return err
 
 
 class InvalidRequestError(EERestError, ValueError):
@@ -56,6 +83,7 @@ class APIError(EERestError):
     """A request was sent and did not give a usable answer."""
 
     def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        message = redact(message, request)
         super().__init__(message)
         self.message = message
         self.request = request
@@ -73,7 +101,7 @@ class APIStatusError(APIError):
         details: list[Any] | None = None,
     ) -> None:
         super().__init__(message, request=response.request)
-        self.response = response
+        self.response: httpx.Response | None = response
         self.status_code = response.status_code
         self.status = status
         self.details = details or []
@@ -120,7 +148,35 @@ class APITimeoutError(APIConnectionError):
 
 class ResponseDecodeError(APIError):
     """A response arrived but is not what the method promises (truncated, malformed,
-    or of the wrong type). No partial or guessed result is returned."""
+    too large, or of the wrong type). No partial or guessed result is returned."""
+
+
+class PaginationError(ResponseDecodeError):
+    """A list method's pages do not end: the server repeated a page token, or the pager
+    reached its ``max_pages``."""
+
+
+class CredentialsError(APIError):
+    """No usable credentials: ``google.auth.default()`` found none, or refreshing the
+    token failed (nothing was sent to the API)."""
+
+
+_SECRET_HEADERS = ("authorization", "proxy-authorization", "x-goog-api-key", "cookie")
+
+
+def redact(text: str, request: httpx.Request | None) -> str:
+    """``text`` with every credential the request carried replaced by ``[REDACTED]`` (a
+    hostile server may echo the token back in its error message)."""
+    if request is None:
+        return text
+    for name in _SECRET_HEADERS:
+        value = request.headers.get(name)
+        if not value:
+            continue
+        for secret in {value, value.partition(" ")[2].strip()}:
+            if len(secret) >= 8:
+                text = text.replace(secret, "[REDACTED]")
+    return text
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

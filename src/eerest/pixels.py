@@ -107,8 +107,14 @@ class Pixels:
         return f"Pixels(file_format={self.file_format!r}, {len(self.content)} bytes, band_ids={self.band_ids!r})"
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray[Any, Any]:
+        """``numpy.asarray(pixels)``: ``to_numpy()``, shared with the body unless ``copy=True``
+        (or a ``dtype`` that needs converting); ``copy=False`` refuses to copy."""
         arr = self.to_numpy()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
+        if dtype is not None and np.dtype(dtype) != arr.dtype:
+            if copy is False:
+                raise ValueError(f"converting the pixels from {arr.dtype} to {np.dtype(dtype)} needs a copy")
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
 
     # -- numpy ----------------------------------------------------------------------------
     def to_numpy(self) -> np.ndarray[Any, Any]:

@@ -52,14 +52,14 @@ ASSET = {
 }
 
 
-def npy_body() -> bytes:
-    """A real .npy body: a 2x2 structured array with one uint8 band."""
+def npy_body(shape: tuple[int, int] = (2, 2), dtype: object = (("b", "u1"),)) -> bytes:
+    """A real .npy body: a structured array (2x2 with one uint8 band unless told)."""
     import io
 
     import numpy as np
 
     buffer = io.BytesIO()
-    np.save(buffer, np.zeros((2, 2), dtype=[("b", "u1")]))
+    np.save(buffer, np.zeros(shape, dtype=list(dtype)))  # type: ignore[call-overload]
     return buffer.getvalue()
 
 

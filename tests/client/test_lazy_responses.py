@@ -10,10 +10,10 @@ import pickle
 from typing import Any
 
 import pytest
+from eerest.v1 import types
 
 from eerest import ResponseDecodeError
 from eerest._core.message import Message, lenient, parse_response
-from eerest.v1 import types
 
 BAND = {
     "id": "B4",
@@ -113,7 +113,7 @@ def test_malformed_field_is_a_decode_error_naming_it() -> None:
     asset = parse_response(types.EarthEngineAsset, {"name": "projects/p/assets/i", "bands": 5, "sizeBytes": "x"})
     assert asset.name == "projects/p/assets/i"  # the well-formed fields read fine
     with pytest.raises(ResponseDecodeError, match=r"EarthEngineAsset\.bands"):
-        asset.bands
+        asset.bands  # noqa: B018
     asset = parse_response(types.EarthEngineAsset, {"name": "projects/p/assets/i", "sizeBytes": "x"})
     with pytest.raises(ResponseDecodeError, match=r"EarthEngineAsset\.sizeBytes"):
         asset.to_dict()

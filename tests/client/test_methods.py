@@ -39,7 +39,7 @@ def test_compute_pixels_wire(server, v):
 
 @pytest.mark.parametrize("v", VERSIONS)
 def test_compute_pixels_body_has_no_nulls_and_camel_case(server, v):
-    server.reply(body=npy_body(), headers=NPY)
+    server.reply(body=npy_body((8, 8)), headers=NPY)
     with client(v, server.url) as c:
         c.projects.image.compute_pixels(
             expression=version(v).types.Expression(result="0", values={"0": {"constant_value": 1}}),
@@ -56,8 +56,8 @@ def test_compute_pixels_body_has_no_nulls_and_camel_case(server, v):
 @pytest.mark.parametrize("v", VERSIONS)
 def test_get_pixels_wire(server, v):
     server.reply(json_body=ASSET)  # band types, read once per client for the size check
-    server.reply(body=npy_body(), headers=NPY)
-    server.reply(body=npy_body(), headers=NPY)
+    server.reply(body=npy_body((16, 16), [("red", "<u2")]), headers=NPY)
+    server.reply(body=npy_body((16, 16), [("red", "<u2")]), headers=NPY)
     with client(v, server.url) as c:
         for _ in range(2):
             c.projects.assets.get_pixels(

@@ -27,6 +27,14 @@ def test_cli_prints_url_and_serves(tmp_path):
         proc.wait(timeout=10)
 
 
+@pytest.mark.slow
+def test_cli_version():
+    import eerest_emulator
+
+    out = subprocess.run([sys.executable, "-m", "eerest_emulator", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"eerest-emulator {eerest_emulator.__version__}"
+
+
 def test_sample_generator_reproduces_bundled_data(tmp_path):
     spec = importlib.util.spec_from_file_location("make_sample_data", ROOT / "emulator" / "tools" / "make_sample_data.py")
     mod = importlib.util.module_from_spec(spec)

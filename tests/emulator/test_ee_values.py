@@ -111,7 +111,8 @@ def test_band_maths_casts_and_logic(ee_session):
     a = pixels(img.select(["red", "nir"]).max(2000).min(4000).abs().rename(["r", "n"]))
     np.testing.assert_array_equal(a["n"], np.clip(s["nir"], 2000, 4000))
     a = pixels(img.select("nir").pow(0.5).log().rename("x"))
-    np.testing.assert_allclose(a["x"], np.log(np.sqrt(nir)), rtol=1e-12)
+    assert a.dtype["x"] == np.float32  # pow: "The type of the output pixels is float."
+    np.testing.assert_allclose(a["x"], np.log(np.sqrt(nir)), rtol=1e-6)
     a = pixels(img.select("nir").gt(3000).And(img.select("red").lte(1000)).Or(img.select("red").eq(0)).rename("m"))
     np.testing.assert_array_equal(a["m"], ((s["nir"] > 3000) & (s["red"] <= 1000)) | (s["red"] == 0))
     a = pixels(img.expression("(NIR - RED) / (NIR + RED) > 0.5 ? 2 : b('blue') * 0", {"NIR": img.select("nir").toFloat(), "RED": img.select("red")}))
@@ -181,10 +182,10 @@ def test_every_client_method_exists_and_unimplemented_ones_say_so(ee_session):
     from eerest_emulator._catalogue import catalogue
 
     assert all(apifunction.ApiFunction.lookup(name) is not None for name in catalogue())
-    with pytest.raises(ee.EEException, match="not implemented in the eerest emulator"):
-        ee.Image(SCENE).convolve(ee.Kernel.square(1)).getInfo()
-    with pytest.raises(ee.EEException, match=r"Image\.pixelArea is not implemented"):
-        pixels(ee.Image.pixelArea(), grid(2, 2))
+    with pytest.raises(ee.EEException, match=r"Image\.entropy is not implemented in the eerest emulator"):
+        ee.Image(SCENE).entropy(ee.Kernel.square(1)).getInfo()
+    with pytest.raises(ee.EEException, match=r"Image\.random is not implemented"):
+        pixels(ee.Image.random(), grid(2, 2))
 
 
 def test_more_reductions_and_helpers(ee_session):
@@ -206,4 +207,117 @@ def test_more_reductions_and_helpers(ee_session):
     assert rows[1][1:3] == [pytest.approx(lon), pytest.approx(lat)]
     ll = pixels(ee.Image.pixelLonLat(), grid(3, 2))
     assert ll[1, 2]["longitude"] == pytest.approx(pyproj.Transformer.from_crs(32633, 4326, always_xy=True).transform(X0 + 25, Y0 - 15)[0])
+    xy = pixels(ee.Image.pixelCoordinates(ee.Projection("EPSG:32633")), grid(3, 2))
+    assert (xy[1, 2]["x"], xy[1, 2]["y"]) == (X0 + 25, Y0 - 15)
+    assert ee.Geometry.Point([1, 2]).bounds(1, ee.Projection("EPSG:4326")).getInfo()["type"] == "Polygon"  # ErrorMargin
     assert ee.Algorithms.If(ee.ImageCollection(SCENES).size().gt(3), "many", "few").getInfo() == "many"
+
+
+def test_map_tiles(ee_session):
+    from PIL import Image as PILImage
+
+    m = ee.Image(SCENE).getMapId({"bands": ["nir"], "min": 0, "max": 5000})
+    z, x, y = 16, 35579, 22792  # a Web Mercator tile over the sample scene's north-west corner
+    tile = np.asarray(PILImage.open(io.BytesIO(m["tile_fetcher"].fetch_tile(x, y, z))))
+    assert tile.shape == (256, 256, 4)  # partly outside the scene: transparent there
+    half, size = 20037508.342789244, 2 * 20037508.342789244 / 2**z / 256
+    u, v = np.meshgrid(np.arange(256) + 0.5, np.arange(256) + 0.5)
+    ux, uy = pyproj.Transformer.from_crs(3857, 32633, always_xy=True).transform(-half + (x * 256 + u) * size, half - (y * 256 + v) * size)
+    col, row = np.floor((ux - X0) / 10).astype(int), np.floor((Y0 - uy) / 10).astype(int)
+    inside = (col >= 0) & (col < 224) & (row >= 0) & (row < 224)
+    assert 0.1 < inside.mean() < 0.9
+    want = np.round(np.clip(scene()["nir"][row.clip(0, 223), col.clip(0, 223)] / 5000, 0, 1) * 255)
+    np.testing.assert_array_equal(tile[..., 0][inside], want[inside])
+    assert (tile[..., 3][inside] == 255).all() and (tile[..., 3][~inside] == 0).all()
+
+
+def test_unserved_methods_answer_a_clear_error_not_an_attribute_error(ee_session):
+    with pytest.raises(ee.EEException, match=r"projects\.image\.export is not implemented in the eerest emulator"):
+        ee.batch.Export.image.toDrive(ee.Image(SCENE), description="x", scale=30).start()
+    with pytest.raises(ee.EEException, match=r"projects\.operations\.list is not implemented"):
+        ee.data.getTaskList()
+    with pytest.raises(ee.EEException, match=r"projects\.assets\.delete is not implemented"):
+        ee.data.deleteAsset("projects/eerest/assets/sample/elevation")
+
+
+def test_feature_collections_and_reduce_regions(ee_session):
+    e = elevation().astype(np.float64)
+    fc = ee.FeatureCollection([
+        ee.Feature(ee.Geometry.Rectangle([X0, Y0 - 200, X0 + 200, Y0], "EPSG:32633", False), {"name": "corner"}),
+        ee.Feature(ee.Geometry.Point([X0 + 505, Y0 - 305], "EPSG:32633"), {"name": "point"}),
+    ])
+    info = fc.getInfo()
+    assert info["type"] == "FeatureCollection" and [f["properties"]["name"] for f in info["features"]] == ["corner", "point"]
+    assert fc.size().getInfo() == 2 and fc.filter(ee.Filter.eq("name", "point")).size().getInfo() == 1
+    means = ee.Image(ELEVATION).reduceRegions(fc, ee.Reducer.mean(), 20).aggregate_array("mean").getInfo()
+    assert means == [pytest.approx(float(e[0:10, 0:10].mean())), pytest.approx(float(e[15, 25]))]
+    assert fc.map(lambda f: f.set("twice", ee.Number(2).multiply(2))).aggregate_array("twice").getInfo() == [4, 4]
+    with pytest.raises(ee.EEException, match="ImageCollection"):
+        ee.data.computeImages({"expression": fc})
+
+
+def test_bits_remap_and_more_filters(ee_session):
+    s = scene()
+    img = ee.Image(SCENE)
+    a = pixels(img.select("red").rightShift(4).bitwiseAnd(3).leftShift(1).rename("bits"), grid(8, 8))
+    np.testing.assert_array_equal(a["bits"], ((s["red"][:8, :8] >> 4) & 3) << 1)
+    r = pixels(img.select("red").gt(1500).add(img.select("red").gt(2500)).remap([0, 1], [10, 20]), grid(8, 8))
+    level = (s["red"][:8, :8] > 1500).astype(int) + (s["red"][:8, :8] > 2500)
+    assert (r["red"][level == 0] == 10).all() and (r["red"][level == 1] == 20).all() and (r["red"][level == 2] == 0).all()
+    coll = ee.ImageCollection(SCENES)
+    assert coll.filter(ee.Filter.calendarRange(6, 6, "month")).aggregate_array("system:index").getInfo() == ["20240613"]
+    assert coll.filter(ee.Filter.calendarRange(7, 5, "month")).size().getInfo() == 4  # wraps: July..May
+    assert coll.filter(ee.Filter.stringEndsWith("SPACECRAFT", "-B")).size().getInfo() == 2
+    assert coll.filter(ee.Filter.rangeContains("CLOUD_COVER", 2, 14)).size().getInfo() == 3
+    assert coll.filter(ee.Filter.notNull(["CLOUD_COVER"])).size().getInfo() == 5
+
+
+def test_neighbourhoods_in_the_output_grid(ee_session):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    e = elevation().astype(np.float64)
+    g = grid(10, 8, scale=20.0, x0=X0 + 200, y0=Y0 - 100)  # the elevation's own 20 m pixels, from (5, 10)
+    win = sliding_window_view(e[4:14, 9:21], (3, 3))  # 3 x 3 neighbourhoods of the 8 x 10 output pixels
+    img = ee.Image(ELEVATION)
+    np.testing.assert_allclose(pixels(img.focal_max(1, "square"), g)["elevation"], win.max(axis=(2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(pixels(img.focal_median(1.5), g)["elevation"], np.median(win, axis=(2, 3)), rtol=1e-6)
+    np.testing.assert_allclose(pixels(img.convolve(ee.Kernel.square(1)), g)["elevation"], win.mean(axis=(2, 3)), rtol=1e-6)
+    plus = pixels(img.reduceNeighborhood(ee.Reducer.min(), ee.Kernel.plus(1)), g)
+    cross = np.minimum.reduce([win[:, :, 1, 1], win[:, :, 0, 1], win[:, :, 2, 1], win[:, :, 1, 0], win[:, :, 1, 2]])
+    np.testing.assert_allclose(plus["elevation_min"], cross, rtol=1e-6)
+    assert pixels(img.focal_mean(40, "square", "meters"), g)["elevation"][3, 3] == pytest.approx(e[6:11, 11:16].mean(), rel=1e-6)
+
+
+def test_terrain_slope_and_blend(ee_session):
+    e = elevation().astype(np.float64)
+    s = pixels(ee.Terrain.slope(ee.Image(ELEVATION)), grid(6, 5, scale=20.0, x0=X0 + 200, y0=Y0 - 100))
+    z = e[4:11, 9:17]  # the output's pixels (rows 5..9, cols 10..15) and their 4-connected neighbours
+    want = np.degrees(np.arctan(np.hypot((z[1:-1, 2:] - z[1:-1, :-2]) / 40, (z[2:, 1:-1] - z[:-2, 1:-1]) / 40)))
+    np.testing.assert_allclose(s["slope"], want, rtol=1e-5)
+    top = ee.Image(SCENE).select("red").updateMask(ee.Image(SCENE).select("red").gt(1500))
+    b = pixels(ee.Image(7).rename("red").blend(top), grid(8, 8))
+    r = scene()["red"][:8, :8]
+    np.testing.assert_array_equal(b["red"], np.where(r > 1500, r, 7))
+
+
+def test_sample_and_sample_regions_give_every_pixel(ee_session):
+    e = elevation()
+    rect = ee.Geometry.Rectangle([X0, Y0 - 60, X0 + 40, Y0], "EPSG:32633", False)  # 2 x 3 pixels of 20 m
+    s = ee.Image(ELEVATION).sample(rect, 20, geometries=True).getInfo()["features"]
+    assert [f["properties"]["elevation"] for f in s] == [pytest.approx(float(v)) for v in e[:3, :2].ravel()]
+    assert s[0]["geometry"]["type"] == "Point"
+    fc = ee.FeatureCollection([ee.Feature(rect, {"name": "a"})])
+    r = ee.Image(ELEVATION).sampleRegions(fc, ["name"], 20).aggregate_array("name").getInfo()
+    assert r == ["a"] * 6
+    with pytest.raises(ee.EEException, match="every pixel only"):
+        ee.Image(ELEVATION).sample(rect, 20, numPixels=3).getInfo()
+
+
+def test_pixel_area_on_the_ellipsoid(ee_session):
+    a = pixels(ee.Image.pixelArea(), grid(3, 2))["area"]
+    geod, t = pyproj.Geod(ellps="WGS84"), pyproj.Transformer.from_crs(32633, 4326, always_xy=True)
+    lon, lat = t.transform([X0 + 20, X0 + 30, X0 + 30, X0 + 20], [Y0 - 10, Y0 - 10, Y0 - 20, Y0 - 20])
+    assert a[1, 2] == pytest.approx(abs(geod.polygon_area_perimeter(lon, lat)[0]), rel=1e-6)
+    assert 100.0 < a[1, 2] < 100.2  # a 10 m UTM pixel, 0.45 degrees from the central meridian
+    total = ee.Image.pixelArea().reduceRegion(ee.Reducer.sum(), ee.Geometry.Rectangle([X0, Y0 - 200, X0 + 200, Y0], "EPSG:32633", False), 10, "EPSG:32633")
+    assert total.getInfo()["area"] == pytest.approx(float(pixels(ee.Image.pixelArea(), grid(20, 20))["area"].sum()), rel=1e-9)

@@ -96,7 +96,7 @@ def test_request_log(ee_emulator, http):
     http.post(f"/v1/{SCENE}:getPixels", json={"fileFormat": "NPY", "bandIds": ["red"]})
     (rec,) = [r for r in ee_emulator.requests if r.path.endswith(":getPixels")]
     assert rec.method == "POST" and rec.json() == {"fileFormat": "NPY", "bandIds": ["red"]}
-    assert rec.headers["Authorization"] == "Bearer test-token"
+    assert rec.headers["Authorization"] == "Bearer [redacted]"  # the log never keeps a credential
     log = http.get("/_emulator/requests").json()["requests"]
     assert log[-1]["path"] == f"/v1/{SCENE}:getPixels" and log[-1]["body"]["bandIds"] == ["red"]
     assert http.delete("/_emulator/requests").status_code == 200

@@ -86,7 +86,8 @@ def test_paging(http):
         ({"filter": 'bands.id = "x"'}, "not 'bands.id'"),
         ({"filter": 'startTime >= "yesterday"'}, "is not an RFC 3339 time"),
         ({"filter": "intersects(POINT(1 2))"}, "intersects takes one quoted GeoJSON geometry"),
-        ({"region": "POINT(15.45 47.95)"}, "does not read WKT"),
+        ({"region": "CIRCLE(15.45 47.95, 3)"}, "region must be a GeoJSON or WKT geometry"),
+        ({"region": "POINT()"}, "cannot read the WKT"),
         ({"pageSize": "many"}, "Invalid value at 'page_size' (TYPE_INT32), \"many\""),
         ({"startTime": "May 1"}, "Invalid value at 'start_time' (type.googleapis.com/google.protobuf.Timestamp)"),
         ({"view": "ALL"}, "Invalid value at 'view' (TYPE_ENUM), \"ALL\""),
@@ -154,10 +155,14 @@ def tiles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ({"type": "LineString", "coordinates": [[-1, 2.5], [5, 2.5]]}, ["c"]),  # crosses c, no vertex inside
         ({"type": "Polygon", "coordinates": [[[1.5, -1], [1.6, -1], [1.6, 5], [1.5, 5], [1.5, -1]]]}, []),  # in the gap
         ({"type": "MultiPoint", "coordinates": [[50.5, 50.5], [0.5, 2.5]]}, ["c", "far"]),
+        ("POINT (2.5 0.5)", ["b"]),  # WKT
+        ("POLYGON ((0.5 0.5, 1.5 0.5, 1.5 1.5, 0.5 1.5, 0.5 0.5))", ["a"]),
+        ("MULTIPOINT ((50.5 50.5), (0.5 2.5))", ["c", "far"]),
     ],
 )
 def test_list_images_by_region(tiles, region, expected):
-    r = httpx.get(f"{tiles}/v1/projects/demo/assets/tiles:listImages", params={"region": json.dumps(region)},
+    text = region if isinstance(region, str) else json.dumps(region)
+    r = httpx.get(f"{tiles}/v1/projects/demo/assets/tiles:listImages", params={"region": text},
                   headers={"Authorization": "Bearer t"})
     assert r.status_code == 200, r.text
     assert sorted(_names(r.json()["images"])) == expected

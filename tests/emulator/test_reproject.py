@@ -142,3 +142,37 @@ def test_geotiff_georeferencing_in_any_crs(http):
             assert entries[1024] == (2 if key == 2048 else 1)
             assert tags["ModelPixelScaleTag"].value[0] == g["affineTransform"]["scaleX"]
             assert tags["ModelTiepointTag"].value[3:5] == (g["affineTransform"]["translateX"], g["affineTransform"]["translateY"])
+
+
+def test_grid_in_a_crs_without_an_epsg_code(http):
+    """A crsWkt grid (Lambert conformal conic): nearest-neighbour values, and a GeoTIFF whose
+    citation carries the WKT (GDAL's "ESRI PE String") because no GeoKey can name the CRS."""
+    tifffile = pytest.importorskip("tifffile")
+    lcc = pyproj.CRS("+proj=lcc +lat_1=46 +lat_2=49 +lat_0=47.5 +lon_0=13.33 +x_0=400000 +y_0=400000 +ellps=GRS80 +units=m")
+    x0, y0 = pyproj.Transformer.from_crs(4326, lcc, always_xy=True).transform(15.45, 47.957)
+    g = {"crsWkt": lcc.to_wkt(), "affineTransform": {"scaleX": 30.0, "shearX": 0, "translateX": x0, "shearY": 0,
+                                                      "scaleY": -30.0, "translateY": y0}, "dimensions": {"width": 40, "height": 30}}
+    a = npy(http.post(f"/v1/{SCENE}:getPixels", json={"fileFormat": "NPY", "bandIds": ["nir"], "grid": g}))
+    x, y = centres(g)
+    ux, uy = pyproj.Transformer.from_crs(lcc, "EPSG:32633", always_xy=True).transform(x, y)
+    want, inside = nearest(scene("nir"), 10.0, ux, uy)
+    assert inside.all()
+    np.testing.assert_array_equal(a["nir"], want)
+    r = http.post(f"/v1/{SCENE}:getPixels", json={"fileFormat": "GEO_TIFF", "bandIds": ["nir"], "grid": g})
+    with tifffile.TiffFile(io.BytesIO(r.content)) as tif:
+        tags = tif.pages[0].tags
+        keys = list(tags["GeoKeyDirectoryTag"].value)
+        entries = {keys[i]: keys[i + 3] for i in range(4, len(keys), 4)}
+        citation = tags["GeoAsciiParamsTag"].value
+    assert entries[3072] == 32767 and citation.startswith("ESRI PE String = ")
+    crs = pyproj.CRS(citation.removeprefix("ESRI PE String = ").rstrip("|"))
+    got = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(15.45, 47.957)
+    assert got == (pytest.approx(x0, abs=1e-3), pytest.approx(y0, abs=1e-3))
+
+
+def test_region_with_only_a_crs_takes_the_image_pixel_size(http):
+    region = {"type": "Polygon", "coordinates": [[[15.45, 47.945], [15.46, 47.945], [15.46, 47.952], [15.45, 47.952], [15.45, 47.945]]]}
+    a = npy(http.post(f"/v1/{ELEVATION}:getPixels", json={"fileFormat": "NPY", "region": region, "grid": {"crsCode": "EPSG:4326"}}))
+    step = 20.0 / 111319.49079327357  # the 20 m pixels, in degrees at the equator
+    assert a.shape == (int(np.ceil(0.007 / step - 1e-9)), int(np.ceil(0.01 / step - 1e-9)))
+    assert (a["elevation"] != 0).all()

@@ -14,6 +14,12 @@ shapely = pytest.importorskip("shapely")
 
 from .conftest import SCENES, X0, Y0  # noqa: E402
 
+# Xee's own deprecation notices (affine's `*`, shapely.ops.transform) are not ours to fix.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::PendingDeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
+
 
 def stack(band: str, dates: list[str]) -> np.ndarray:
     from eerest_emulator import BUNDLED_DATA
@@ -53,3 +59,13 @@ def test_open_dataset_in_epsg_4326_over_a_geometry(ee_init):
     x, y = pyproj.Transformer.from_crs(4326, 32633, always_xy=True).transform(c + a * u, f + e * v)
     want = stack("red", ["20240504", "20240524", "20240613"])[:, np.floor((Y0 - y) / 10).astype(int), np.floor((x - X0) / 10).astype(int)]
     np.testing.assert_array_equal(red, want.astype(np.float32))
+
+
+def test_masked_pixels_are_nan_and_chunked_reads_agree(ee_init):
+    coll = ee.ImageCollection(SCENES).select("red").map(lambda i: i.updateMask(i.gt(1000)))
+    ds = xr.open_dataset(coll, engine="ee", fast_time_slicing=False, io_chunks={"time": 2, "x": 100, "y": 64},
+                         **xee.helpers.extract_grid_params(coll))
+    red = stack("red", ["20240504", "20240524", "20240613", "20240703", "20240723"])
+    got = ds["red"].values
+    np.testing.assert_array_equal(np.isnan(got), red <= 1000)
+    np.testing.assert_array_equal(got[~np.isnan(got)], red[red > 1000].astype(np.float32))

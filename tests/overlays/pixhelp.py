@@ -6,13 +6,16 @@ import asyncio
 import importlib
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import google.auth.credentials
 import numpy as np
+from scripted_server import Reply
+from scripted_server import ScriptedServer as RawServer
 
 import eerest  # noqa: F401
+
+__all__ = ["KINDS", "VERSIONS", "RawServer", "Reply", "make_client", "npy_bytes", "run"]
 
 VERSIONS = ("v1alpha", "v1beta", "v1")
 KINDS = ("sync", "async")
@@ -46,36 +49,3 @@ def npy_bytes(array: np.ndarray, version: tuple[int, int] | None = None) -> byte
     else:
         np.lib.format.write_array(buf, array, version=version)
     return buf.getvalue()
-
-
-
-
-@dataclass
-class Reply:
-    """What the raw server answers: ``body`` after the headers; ``content_length`` is sent
-    as given (``None``: the body's length; ``False``: no header, close-delimited);
-    ``cut_after`` sends that many bytes and then breaks the connection."""
-
-    body: bytes
-    status: int = 200
-    content_type: str = "application/octet-stream"
-    content_length: int | bool | None = None
-    cut_after: int | None = None
-
-
-@dataclass
-class RawServer:
-    url: str
-    routes: dict[str, Reply] = field(default_factory=dict)  # by path suffix, e.g. ":getPixels"
-    default: Reply | None = None
-    requests: list[tuple[str, str, bytes]] = field(default_factory=list)  # (method, path, body)
-
-    def reply(self, path: str) -> Reply | None:
-        for suffix, reply in self.routes.items():
-            if path.endswith(suffix):
-                return reply
-        return self.default
-
-    @property
-    def pixel_requests(self) -> list[tuple[str, str, bytes]]:
-        return [r for r in self.requests if r[1].endswith((":computePixels", ":getPixels"))]

@@ -70,5 +70,5 @@ def test_good_body_and_no_copy(flavour: tuple[str, str], raw_server: RawServer) 
     px = _compute(flavour, raw_server.url, band_ids=["a", "b"])
     assert isinstance(px, eerest.Pixels) and px.band_ids == ["a", "b"]
     assert np.shares_memory(px.to_array(), np.frombuffer(px.content, np.uint8))
-    sent = json.loads(raw_server.pixel_requests[0][2])
+    sent = json.loads(raw_server.pixel_requests[0].body)
     assert sent == {"expression": EXPR, "fileFormat": "NPY", "bandIds": ["a", "b"]}

@@ -10,11 +10,20 @@ import numpy as np
 import pytest
 from pixhelp import RawServer, Reply, npy_bytes, run
 
-from eerest import InvalidRequestError, RequestLimitError, limits
+from eerest import InvalidRequestError, RequestLimitError, ResponseDecodeError, limits
 
 EXPR = {"result": "0", "values": {"0": {"constantValue": 1}}}
 SMALL = npy_bytes(np.zeros((1, 1), dtype=[("b", "u1")]))
 ASSET = "projects/p/assets/big"
+
+
+def _unless_mismatch(get: Any) -> Any:
+    try:
+        return get()
+    except ResponseDecodeError as exc:
+        if "request's grid" not in str(exc) and "the request asks for" not in str(exc):
+            raise
+        return None
 
 
 def _grid(w: int, h: int) -> dict[str, Any]:
@@ -25,7 +34,9 @@ def _compute(flavour: tuple[str, str], server: RawServer, **kwargs: Any) -> Any:
     version, kind = flavour
     server.routes[":computePixels"] = Reply(SMALL)
     kwargs.setdefault("file_format", "NPY")
-    return run(version, kind, server.url, lambda c: c.projects.image.compute_pixels(expression=EXPR, **kwargs))
+    return _unless_mismatch(
+        lambda: run(version, kind, server.url, lambda c: c.projects.image.compute_pixels(expression=EXPR, **kwargs))
+    )
 
 
 def _asset(bands: list[dict[str, Any]]) -> Reply:
@@ -41,7 +52,9 @@ def _get(flavour: tuple[str, str], server: RawServer, bands: list[dict[str, Any]
     server.routes[":getPixels"] = Reply(SMALL)
     server.routes["/big"] = _asset(bands)
     kwargs.setdefault("file_format", "NPY")
-    return run(version, kind, server.url, lambda c: c.projects.assets.get_pixels(name=ASSET, **kwargs))
+    return _unless_mismatch(
+        lambda: run(version, kind, server.url, lambda c: c.projects.assets.get_pixels(name=ASSET, **kwargs))
+    )
 
 
 # -- computePixels, from band_dtypes= --------------------------------------------------------
@@ -144,7 +157,7 @@ def test_asset_types_bytes_at_limit(flavour: tuple[str, str], raw_server: RawSer
     # 4096 x 4096 x (int16 = 3 bytes) = 50331648: exactly the limit
     _get(flavour, raw_server, [_band("a", INT16)], grid=_grid(4096, 4096))
     assert len(raw_server.pixel_requests) == 1
-    assert raw_server.requests[0][1] == f"/{flavour[0]}/{ASSET}"  # assets.get first
+    assert raw_server.requests[0].path == f"/{flavour[0]}/{ASSET}"  # assets.get first
 
 
 def test_asset_types_bytes_over_limit(flavour: tuple[str, str], raw_server: RawServer) -> None:
@@ -217,7 +230,7 @@ def test_asset_not_fetched_when_it_cannot_matter(raw_server: RawServer) -> None:
     big = [_band("d", {"precision": "DOUBLE"}, 8000, 8000)]
     # a grid without dimensions: the size is the server's to work out, so no assets.get
     _get(("v1", "sync"), raw_server, big, grid={"crsCode": "EPSG:4326"})
-    assert [r[1] for r in raw_server.requests] == [f"/v1/{ASSET}:getPixels"]
+    assert [r.path for r in raw_server.requests] == [f"/v1/{ASSET}:getPixels"]
 
 
 def test_bytes_of_pixels(raw_server: RawServer) -> None:

@@ -237,18 +237,19 @@ def fresh_venv(build: Build, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 @pytest.fixture(scope="session")
 def pip_install() -> Callable[..., None]:
-    """``pip_install(python, *wheels)``: install wheels into a fresh venv (dependencies from the index)."""
+    """``pip_install(python, *requirements)``: install wheels (or ``wheel[extra]``, or pip
+    options) into a fresh venv, dependencies from the index."""
     return _pip_install
 
 
-def _pip_install(python: Path, *wheels: Path) -> None:
-    """``pip install WHEEL...`` into the venv of ``python``, dependencies from the index."""
+def _pip_install(python: Path, *requirements: str | Path) -> None:
+    """``pip install REQUIREMENT...`` into the venv of ``python``, dependencies from the index."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     proc = subprocess.run(
-        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", *map(str, wheels)],
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", *map(str, requirements)],
         capture_output=True,
         text=True,
         env=env,
     )
-    names = ", ".join(w.name for w in wheels)
+    names = " ".join(Path(r).name if isinstance(r, Path) else r for r in requirements)
     assert proc.returncode == 0, f"pip install {names} failed:\n{proc.stdout}\n{proc.stderr}"

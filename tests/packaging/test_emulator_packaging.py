@@ -26,7 +26,10 @@ VERSION = re.search(r'__version__ = "([^"]+)"', (PROJECT / "src" / PACKAGE / "_v
 DIST_INFO = f"{PACKAGE}-{VERSION}.dist-info"
 SDIST_TOP = f"{PACKAGE}-{VERSION}"
 
-pytestmark = pytest.mark.skipif(not PROJECT.is_dir(), reason="these sources do not hold emulator/")
+pytestmark = [
+    pytest.mark.slow,  # builds sdists and wheels
+    pytest.mark.skipif(not PROJECT.is_dir(), reason="these sources do not hold emulator/"),
+]
 
 
 def _metadata(text: str) -> email.message.Message:

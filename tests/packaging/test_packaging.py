@@ -35,13 +35,29 @@ DIST_INFO = f"{NAME}-{VERSION}.dist-info"
 SDIST_TOP = f"{NAME}-{VERSION}"
 
 #: Import name -> distribution, for what the SDK imports at run time.
-RUNTIME_IMPORTS = {"httpx": "httpx", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"}
+RUNTIME_IMPORTS = {
+    "httpx": "httpx", "httpcore": "httpcore", "h11": "h11", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"
+}
 #: Runtime dependencies eerest does not import itself: httpcore's async path imports sniffio
 #: on every request, and an absent one costs a failed import each time.
 INDIRECT_RUNTIME = {"sniffio"}
 #: Optional imports (only inside functions or guarded), and the extra that provides each.
-OPTIONAL_IMPORTS = {"tifffile": ("geotiff", "tifffile"), "PIL": ("image", "pillow"), "ee": ("ee", "earthengine-api")}
-EXTRAS = {"geotiff", "image", "ee", "emulator", "all"}
+OPTIONAL_IMPORTS = {
+    "tifffile": ("geotiff", "tifffile"),
+    "PIL": ("image", "pillow"),
+    "ee": ("ee", "earthengine-api"),
+    "tqdm": ("progress", "tqdm"),
+    "click": ("cli", "click"),
+    "xarray": ("xarray", "xarray"),
+    "pyproj": ("xarray", "pyproj"),
+}
+EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "xarray", "all"}
+#: The command line's modules import click at import time: only `eerest._cli.main` imports
+#: them, after checking that click is installed (else it names the extra to install).
+CLI_MODULES = {"eerest/_cli/commands.py": {"click"}, "eerest/_cli/params.py": {"click"}}
+#: Subpackages that are an extra's feature themselves: importing them needs the extra, so
+#: their modules import its packages at import time (``import eerest.xarray`` needs xarray).
+FEATURE_PACKAGES = {"eerest/xarray/": {"xarray"}}
 #: What the sdist must hold for a packager to regenerate, verify and test.
 SDIST_DIRS = ("src", "generated", "codegen", "schema", "tests", "requirements")
 SDIST_FILES = ("pyproject.toml", "noxfile.py", "README.md", "LICENSE", "CHANGELOG.md", "PKG-INFO")
@@ -89,7 +105,13 @@ def test_wheel_holds_exactly_the_runtime_package(build: Build) -> None:
         for name, path in expected.items():
             assert whl.read(name) == path.read_bytes(), name
         meta = {n.removeprefix(f"{DIST_INFO}/") for n in names if n.startswith(f"{DIST_INFO}/")}
-    assert meta == {"METADATA", "WHEEL", "RECORD", "licenses/LICENSE"}  # no entry points: no pytest plugin
+        entry_points = whl.read(f"{DIST_INFO}/entry_points.txt").decode()
+    assert meta == {"METADATA", "WHEEL", "RECORD", "licenses/LICENSE", "entry_points.txt"}
+    # the `eerest` command and the xarray backend; no pytest plugin (that is eerest-emulator's)
+    assert entry_points.split() == [
+        "[console_scripts]", "eerest", "=", "eerest._cli:main",
+        "[xarray.backends]", "eerest", "=", "eerest.xarray:EeRestBackendEntrypoint",
+    ]
     # the merged package: typed, every version; no tooling
     assert {"eerest/py.typed", "eerest/__init__.py", "eerest/_version.py"} <= package
     for v in ("v1alpha", "v1beta", "v1"):
@@ -191,7 +213,8 @@ def test_runtime_dependencies_are_what_the_sdk_imports(build: Build) -> None:
             everywhere, at_import = (m - stdlib - {NAME} for m in _imports(ast.parse(whl.read(name), name)))
             unknown = everywhere - set(RUNTIME_IMPORTS) - set(OPTIONAL_IMPORTS)
             assert not unknown, f"{name} imports {sorted(unknown)}, which no dependency or extra provides"
-            eager = at_import - set(RUNTIME_IMPORTS)
+            feature = next((mods for pkg, mods in FEATURE_PACKAGES.items() if name.startswith(pkg)), set())
+            eager = at_import - set(RUNTIME_IMPORTS) - CLI_MODULES.get(name, set()) - feature
             assert not eager, f"{name} imports the optional {sorted(eager)} at import time"
             used |= everywhere & set(RUNTIME_IMPORTS)
     assert {RUNTIME_IMPORTS[m] for m in used} | INDIRECT_RUNTIME == {_requirement_name(r) for r in _runtime_requires(build)}
@@ -298,19 +321,19 @@ def test_twine_check_strict(build: Build) -> None:
 
 @pytest.mark.network
 def test_fresh_venv_smoke(
-    fresh_venv: Path, emulator_build: Build, pip_install: Callable[..., None], tmp_path: Path
+    fresh_venv: Path, build: Build, emulator_build: Build, pip_install: Callable[..., None], tmp_path: Path
 ) -> None:
     """The eerest wheel alone, with its runtime dependencies from the index and no extras:
     every module and version imports, clients build, and neither an emulator nor a pytest
-    plugin came with it. Then with the eerest-emulator wheel added: calls against its
-    bundled emulator work."""
+    plugin came with it. Then ``eerest[emulator]`` (resolved to the eerest-emulator wheel
+    built here): calls against its bundled emulator work."""
     installed = _installed(fresh_venv)
     assert {NAME, *RUNTIME_IMPORTS.values()} <= installed
     assert not installed & {"eerest-emulator", "tifffile", "pillow", "earthengine-api", "pytest", "jinja2", "black"}, installed
     _pip_check(fresh_venv)
     _smoke(fresh_venv, tmp_path, "--sdk-only")
 
-    pip_install(fresh_venv, emulator_build.wheel)
+    pip_install(fresh_venv, "--find-links", emulator_build.wheel.parent, f"{build.wheel}[emulator]")
     installed = _installed(fresh_venv)
     assert {"eerest-emulator", "numpy", "tifffile", "pillow"} <= installed
     assert not installed & {"earthengine-api", "pytest"}, installed

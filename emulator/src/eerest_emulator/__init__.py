@@ -13,9 +13,15 @@ Served paths, for v1alpha, v1beta and v1:
 - ``GET  /{v}/projects/{p}/assets/{asset}`` (assets.get)
 - ``GET  /{v}/projects/{p}:listAssets``, ``/{v}/projects/{p}/assets/{asset}:listAssets``,
   ``/{v}/projects/{p}/assets/{asset}:listImages`` (listing, with filters and pages)
-- ``GET  /{v}/projects/{p}/algorithms`` (algorithms.list: the implemented algorithms)
+- ``POST /{v}/projects/{p}/value:compute`` (what ``getInfo()`` calls)
+- ``POST /{v}/projects/{p}/thumbnails``, ``GET /{v}/projects/{p}/thumbnails/{id}:getPixels``
+  (``getThumbURL``, ``getDownloadURL``); ``POST /{v}/projects/{p}/maps``,
+  ``GET /{v}/projects/{p}/maps/{id}/tiles/{z}/{x}/{y}`` (``getMapId``)
+- ``GET  /{v}/projects/{p}/algorithms`` (algorithms.list: all of Earth Engine's algorithms
+  with their real signatures; those not implemented say so, and a call of one is a 400)
 - ``GET  /$discovery/rest?version={v}``
 - admin (no auth): ``GET|POST|DELETE /_emulator/faults``, ``GET|DELETE /_emulator/requests``,
+  ``GET|POST|DELETE /_emulator/limits`` (``{"maxConcurrent": N, "memoryLimitPixels": N}``),
   ``POST /_emulator/reset``, ``GET /_emulator/health``
 
 Requests are checked against the discovery documents shipped in ``discovery/`` (copies of
@@ -29,14 +35,19 @@ Data layout (asset ``projects/P/assets/a/b`` lives at ``DATA/P/a/b``):
 - image collection: ``c.json`` (type IMAGE_COLLECTION) plus a folder ``c/`` of images;
 - a folder without a ``.json`` is a FOLDER asset.
 
-Limitations: nearest-neighbour resampling within the asset's CRS only (no reprojection,
-no shear); composites (mosaic, reducers) take the grid of their first image.
+The other REST methods the official client knows are listed in the served discovery
+documents and answer a 400 naming the method.
+
+Grids may be in any CRS pyproj knows, with any affine transform; pixels are computed at
+their centres, nearest neighbour unless ``resample`` asks for bilinear. Limitations: no
+pyramids (a coarse grid samples, it does not average); composites (mosaic, reducers) take
+the grid of their first image.
 """
 
 from ._algorithms import REGISTRY as ALGORITHMS
 from ._app import App, RecordedRequest
 from ._errors import ApiError
-from ._faults import Fault, FaultInjector
+from ._faults import Fault, FaultInjector, ServerLimits
 from ._limits import MAX_BANDS, MAX_GRID_DIMENSION, MAX_REQUEST_BYTES
 from ._server import Emulator
 from ._store import BUNDLED_DATA, AssetStore
@@ -56,6 +67,7 @@ __all__ = [
     "MAX_REQUEST_BYTES",
     "RecordedRequest",
     "SAMPLE_COLLECTION",
+    "ServerLimits",
     "__version__",
 ]
 

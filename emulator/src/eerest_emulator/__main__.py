@@ -10,6 +10,7 @@ import contextlib
 import sys
 
 from ._server import Emulator
+from ._version import __version__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
     ap.add_argument("--no-auth", action="store_true", help="accept requests without a bearer token")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
+    ap.add_argument("--version", action="version", version=f"eerest-emulator {__version__}")
     args = ap.parse_args(argv)
     emu = Emulator(args.data, args.host, args.port, require_auth=not args.no_auth, verbose=args.verbose).bind()
     print(emu.url, flush=True)

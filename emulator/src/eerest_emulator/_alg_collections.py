@@ -5,6 +5,7 @@ Each implements the real algorithm of the same name (signature from the catalogu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from ._algorithms import (
     _is_number,
     _render_stack,
     as_collection,
+    as_image_collection,
     as_str_list,
     implements,
 )
@@ -34,7 +36,7 @@ def _reducer(v: Any, arg: str) -> Reducer:
     raise ArgumentTypeError(arg, "Reducer", v)
 
 
-def _checked(fn):
+def _checked(fn: Callable[..., Reducer]) -> Callable[..., Reducer]:
     """Reducer composition errors become algorithm errors."""
 
     def wrapped(*a: Any, **k: Any) -> Any:
@@ -100,7 +102,9 @@ def collection_iterate(ctx: Context, collection: Any, function: Any, first: Any 
 @implements("Collection.merge")
 def collection_merge(ctx: Context, collection1: Any, collection2: Any) -> ImageCollection:
     a, b = as_collection(collection1, "collection1"), as_collection(collection2, "collection2")
-    return ImageCollection(a.images + b.images)
+    if type(a) is not type(b):
+        raise AlgorithmError("Can't merge an image collection with a feature collection.")
+    return a.derived(a.images + b.images)
 
 
 implements("ImageCollection.merge")(lambda ctx, collection1, collection2: collection_merge(ctx, collection1, collection2))
@@ -116,7 +120,7 @@ def collection_distinct(ctx: Context, collection: Any, properties: Any) -> Image
         if k not in seen:
             seen.add(k)
             out.append(img)
-    return ImageCollection(out, dict(c.properties), dict(c.meta))
+    return c.derived(out)
 
 
 @implements("Collection.reduceColumns")
@@ -134,7 +138,7 @@ def collection_reduce_columns(ctx: Context, collection: Any, reducer: Any, selec
 def _aggregate(name: str, kind: str) -> None:
     def fn(ctx: Context, collection: Any, property: Any) -> Any:
         c = as_collection(collection, "collection")
-        values = [img.properties.get(property) for img in c.images if img.properties.get(property) is not None]
+        values: list[Any] = [img.properties[property] for img in c.images if img.properties.get(property) is not None]
         if kind == "array":
             return values
         if kind == "count":
@@ -152,7 +156,7 @@ def _aggregate(name: str, kind: str) -> None:
             return {str(v): values.count(v) for v in dict.fromkeys(values)}
         if nums.size == 0:
             return 0 if kind in ("sum",) else None
-        ops = {"min": np.min, "max": np.max, "mean": np.mean, "sum": np.sum, "product": np.prod,
+        ops: dict[str, Callable[[np.ndarray], Any]] = {"min": np.min, "max": np.max, "mean": np.mean, "sum": np.sum, "product": np.prod,
                "sample_sd": lambda a: np.std(a, ddof=1), "sample_var": lambda a: np.var(a, ddof=1),
                "total_sd": np.std, "total_var": np.var}
         out = ops[kind](nums).item()
@@ -187,7 +191,7 @@ for _kind in ("array", "count", "count_distinct", "first", "histogram", "max", "
 @implements("ImageCollection.qualityMosaic")
 def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -> Image:
     """Per pixel, all bands of the image with the highest valid quality value (earliest on ties)."""
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     if not isinstance(qualityBand, str):
         raise ArgumentTypeError("qualityBand", "String", qualityBand)
     for img in c.images:
@@ -204,8 +208,8 @@ def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -
         q = np.where(valid, vals, -np.inf)
         idx = np.argmax(q, axis=0)
         any_valid = valid.any(axis=0)
-        pick[:] = [(g, idx, any_valid)]
-        return idx, any_valid
+        pick[:] = [(g, idx, np.asarray(any_valid))]
+        return idx, np.asarray(any_valid)
 
     bands = []
     for name, bs in _bands_by_name(c):
@@ -220,7 +224,7 @@ def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -
             vals, valid = _render_stack(bs, g)
             take = np.take_along_axis(vals, idx[None], axis=0)[0]
             ok = np.take_along_axis(valid, idx[None], axis=0)[0] & any_valid
-            return take, ok
+            return take, np.asarray(ok)
 
         bands.append(Band(name, ptype, bs[0].grid, render))
     return Image(bands)
@@ -229,7 +233,7 @@ def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -
 @implements("ImageCollection.toBands")
 def collection_to_bands(ctx: Context, collection: Any) -> Image:
     """One image of every image's bands, named '<system:index>_<band>'."""
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     bands = []
     for i, img in enumerate(c.images):
         prefix = str(img.properties.get("system:index", i))
@@ -261,8 +265,8 @@ def image_reduce(ctx: Context, image: Any, reducer: Any) -> Image:
                 got = r.pixelwise(np.where(valid, vals, np.nan))
                 assert got is not None
                 if r.kind == "count":
-                    return got[name], np.ones_like(any_valid)
-                return np.where(any_valid, np.nan_to_num(got[name]), 0), any_valid
+                    return got[name], np.ones(g.shape, dtype=bool)
+                return np.where(any_valid, np.nan_to_num(got[name]), 0), np.asarray(any_valid)
 
             bands.append(Band(name, _reduced_type(kind, t, len(img.bands)), img.bands[0].grid, render))
     return img.with_bands(bands, keep_meta=True)

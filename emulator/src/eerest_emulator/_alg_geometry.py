@@ -1,4 +1,4 @@
-"""Geometries, projections and the image algorithms that use them: clip, reproject, resample, reduceRegion.
+"""Geometries, projections and features: constructors, operations, footprints and spatial filters.
 
 Geometry tests are on pixel centres (as Earth Engine rasterises regions); geodesic edges
 are treated as straight lines in their CRS, which differs from Earth Engine only for long
@@ -7,9 +7,7 @@ edges. Each implements the real algorithm of the same name (signature from the c
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,17 +21,10 @@ from ._algorithms import (
     as_image,
     implements,
 )
-from ._grid import Grid, bounds_in
-from ._image import Band, Image, Rendered
-from ._pixeltype import PixelType
-from ._reducers import Reducer
-from ._reproject import MODES, sample, source_coords
-from ._values import WGS84, Feature, Geometry, Projection
+from ._image import Image
+from ._values import WGS84, Feature, FeatureCollection, Geometry, Projection
 
-__all__ = ["as_geometry", "as_projection", "footprint"]
-
-#: Largest intermediate grid `reproject` and `reduceRegion` compute (pixels).
-MAX_PIXELS = 50_000_000
+__all__ = ["as_geometry", "as_projection", "footprint", "geometry_transform"]
 
 
 def as_projection(v: Any, arg: str) -> Projection:
@@ -206,7 +197,7 @@ def projection(ctx: Context, crs: Any, transform: Any = None, transformWkt: Any 
     return Projection.of(crs, transform)
 
 
-_PROJ = {
+_PROJ: dict[str, Callable[..., Any]] = {
     "crs": lambda ctx, projection: as_projection(projection, "projection").crs,
     "nominalScale": lambda ctx, proj: as_projection(proj, "proj").nominal_scale,
     "atScale": lambda ctx, projection, meters: as_projection(projection, "projection").at_scale(float(meters)),
@@ -303,8 +294,10 @@ def _filter_geometry(ctx: Context, leftField: Any = None, rightValue: Any = None
         raise AlgorithmError("The eerest emulator supports spatial filters only on an element's geometry ('.geo'/'.all').")
     other = as_geometry(rightValue if rightValue is not None else leftValue, "rightValue")
 
-    def test(img: Image) -> bool:
-        fp = footprint(img)
+    def test(element: Any) -> bool:
+        if isinstance(element, Feature):
+            return element.geometry is not None and _intersects(element.geometry, other)
+        fp = footprint(element)
         return fp is None or _intersects(fp, other)
 
     return Filter(test)
@@ -317,6 +310,28 @@ implements("Filter.intersects")(_filter_geometry)
 def feature(ctx: Context, geometry: Any = None, metadata: Any = None, geometryKey: Any = None) -> Feature:
     geom = as_geometry(geometry, "geometry") if geometry is not None else None
     return Feature(geom, dict(metadata or {}))
+
+
+@implements("Collection")
+def collection(ctx: Context, features: Any) -> FeatureCollection:
+    """`ee.FeatureCollection([features])`: features (geometries become features without properties)."""
+    if not isinstance(features, list):
+        raise ArgumentTypeError("features", "List<Element>", features)
+    out = []
+    for i, f in enumerate(features):
+        if isinstance(f, Geometry):
+            f = Feature(f, {})
+        if not isinstance(f, Feature):
+            raise AlgorithmError(f"The eerest emulator builds feature collections of features only, got {type(f).__name__}.")
+        out.append(f if "system:index" in f.properties else Feature(f.geometry, {**f.properties, "system:index": str(i)}))
+    return FeatureCollection(out)  # type: ignore[arg-type]
+
+
+@implements("Feature.setGeometry")
+def feature_set_geometry(ctx: Context, feature: Any, geometry: Any = None) -> Feature:
+    if not isinstance(feature, Feature):
+        raise ArgumentTypeError("feature", "Feature", feature)
+    return Feature(as_geometry(geometry, "geometry") if geometry is not None else None, dict(feature.properties))
 
 
 @implements("Image.geometry")
@@ -335,6 +350,7 @@ def image_geometry(ctx: Context, feature: Any, maxError: Any = None, proj: Any =
 
 
 implements("Element.geometry")(image_geometry)
+implements("Feature.geometry")(image_geometry)
 
 
 @implements("Image.projection")
@@ -342,297 +358,6 @@ def image_projection(ctx: Context, image: Any) -> Projection:
     img = as_image(image, "image")
     g = next((b.grid for b in img.bands if b.grid is not None), None)
     return Projection.of_grid(g) if g is not None else Projection(WGS84)
-
-
-# ---------------------------------------------------------------------------------------
-# Clip, reproject, resample
-# ---------------------------------------------------------------------------------------
-@implements("Image.clip")
-def image_clip(ctx: Context, input: Any, geometry: Any) -> Image:
-    img = as_image(input, "input")
-    geom = as_geometry(geometry, "geometry")
-
-    def mk(b: Band) -> Band:
-        def render(g: Grid, b: Band = b) -> Rendered:
-            x, ok = b.render(g)
-            return x, ok & geom.mask(g)
-
-        return Band(b.name, b.ptype, b.grid, render, dict(b.extra))
-
-    out = img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-    out.meta["geometry"] = geom.to_info() if geom.crs == WGS84 else geometry_transform(ctx, geom, WGS84).to_info()
-    return out
-
-
-def window(proj: Grid, bounds: tuple[float, float, float, float], margin: int = 0) -> Grid:
-    """The part of the unbounded grid `proj` (pixel-aligned) that covers `bounds` (in its CRS)."""
-    xmin, ymin, xmax, ymax = bounds
-    det = proj.scale_x * proj.scale_y - proj.shear_x * proj.shear_y
-    cols, rows = [], []
-    for x, y in ((xmin, ymin), (xmin, ymax), (xmax, ymin), (xmax, ymax)):
-        dx, dy = x - proj.translate_x, y - proj.translate_y
-        cols.append((proj.scale_y * dx - proj.shear_x * dy) / det)
-        rows.append((-proj.shear_y * dx + proj.scale_x * dy) / det)
-    c0, c1 = math.floor(min(cols) + 1e-9) - margin, math.ceil(max(cols) - 1e-9) + margin
-    r0, r1 = math.floor(min(rows) + 1e-9) - margin, math.ceil(max(rows) - 1e-9) + margin
-    w, h = max(c1 - c0, 1), max(r1 - r0, 1)
-    if w * h > MAX_PIXELS:
-        raise AlgorithmError(
-            f"The region needs {w} x {h} pixels at this scale, more than the emulator computes at once ({MAX_PIXELS}); "
-            "use a coarser scale or a smaller region."
-        )
-    return replace(
-        proj,
-        translate_x=proj.translate_x + proj.scale_x * c0 + proj.shear_x * r0,
-        translate_y=proj.translate_y + proj.shear_y * c0 + proj.scale_y * r0,
-        width=w,
-        height=h,
-    )
-
-
-def _grid_bounds(g: Grid, crs: str) -> tuple[float, float, float, float]:
-    return bounds_in(g, crs)
-
-
-def _target_projection(crs: Any, crsTransform: Any, scale: Any, default: Projection | None) -> Projection:
-    p = as_projection(crs, "crs") if crs is not None else default or Projection(WGS84)
-    if crsTransform is not None:
-        if not isinstance(crsTransform, list) or len(crsTransform) != 6 or not all(_is_number(x) for x in crsTransform):
-            raise AlgorithmError("crsTransform must be a list of 6 numbers.")
-        if scale is not None:
-            raise AlgorithmError("Cannot specify both crsTransform and scale.")
-        return Projection(p.crs, tuple(float(x) for x in crsTransform))
-    if scale is not None:
-        if not _is_number(scale) or scale <= 0:
-            raise AlgorithmError(f"scale must be a positive number, got {scale!r}.")
-        return p.at_scale(float(scale))
-    return p
-
-
-@implements("Image.reproject")
-def image_reproject(ctx: Context, image: Any, crs: Any, crsTransform: Any = None, scale: Any = None) -> Image:
-    """Computes the image in the given projection (nearest neighbour) and serves it from there."""
-    img = as_image(image, "image")
-    proj = _target_projection(crs, crsTransform, scale, None).grid()
-
-    def mk(b: Band) -> Band:
-        native = None
-        if b.grid is not None and b.grid.width is not None:
-            native = window(proj, _grid_bounds(b.grid, proj.crs or WGS84))
-
-        def render(g: Grid, b: Band = b) -> Rendered:
-            if native is not None and g == native:
-                return b.render(g)
-            inter = window(proj, _grid_bounds(g, proj.crs or WGS84), margin=1)
-            x, ok = b.render(inter)
-            col, row = source_coords(g, inter)
-            return sample(x, ok, col, row)
-
-        return Band(b.name, b.ptype, native or proj, render, dict(b.extra))
-
-    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-
-
-@implements("Image.resample")
-def image_resample(ctx: Context, image: Any, mode: Any = "bilinear") -> Image:
-    """Bands with a native grid are interpolated from it (bilinear; bicubic is served as bilinear)."""
-    img = as_image(image, "image")
-    if mode not in MODES:
-        raise AlgorithmError(f"Unknown resampling mode '{mode}': expected one of {', '.join(MODES[1:])}.")
-
-    def mk(b: Band) -> Band:
-        if b.grid is None or b.grid.width is None or mode == "nearest":
-            return b
-        src = b.grid
-
-        def render(g: Grid, b: Band = b) -> Rendered:
-            if g == src:
-                return b.render(g)
-            inter = window(src, _grid_bounds(g, src.crs or WGS84), margin=2)
-            x, ok = b.render(inter)
-            col, row = source_coords(g, inter)
-            out, valid = sample(x, ok, col, row, str(mode))
-            if b.ptype.is_int and out.dtype.kind == "f":
-                out = np.floor(out + 0.5)
-            return out, valid
-
-        return Band(b.name, b.ptype, b.grid, render, dict(b.extra))
-
-    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-
-
-# ---------------------------------------------------------------------------------------
-# reduceRegion
-# ---------------------------------------------------------------------------------------
-@implements("Image.reduceRegion")
-def image_reduce_region(ctx: Context, image: Any, reducer: Any, geometry: Any = None, scale: Any = None, crs: Any = None,
-                        crsTransform: Any = None, bestEffort: Any = False, maxPixels: Any = 10_000_000,
-                        tileScale: Any = 1.0) -> dict[str, Any]:
-    img = as_image(image, "image")
-    if not isinstance(reducer, Reducer):
-        raise ArgumentTypeError("reducer", "Reducer", reducer)
-    native = img.native_grid
-    default = Projection.of_grid(native) if native is not None else None
-    if default is None and crs is None and crsTransform is None and scale is None:
-        default = Projection(WGS84)
-    proj = _target_projection(crs, crsTransform, scale, default)
-    if scale is not None and crs is None and default is not None:
-        proj = default.at_scale(float(scale))
-    pgrid = proj.grid()
-    geom = as_geometry(geometry, "geometry") if geometry is not None else None
-    if geom is not None:
-        g = window(pgrid, geom.bounds(proj.crs))
-        region = geom.mask(g)
-    else:
-        if native is None:
-            raise AlgorithmError("Provide a 'geometry' to reduce an unbounded image.")
-        if crs is None and crsTransform is None and scale is None:
-            g = native
-        else:
-            g = window(pgrid, bounds_in(native, proj.crs))
-        region = np.ones((g.height, g.width), dtype=bool)  # type: ignore[arg-type]
-    count = int(region.sum())
-    limit = int(maxPixels) if maxPixels is not None else 10_000_000
-    if count > limit and not bestEffort:
-        raise AlgorithmError(f"Too many pixels in the region. Found {count}, but maxPixels allows only {limit}. "
-                             "Ensure that you are not aggregating at a higher resolution than you intended.")
-    columns = []
-    for b in img.bands:
-        x, ok = b.render(g)
-        sel = ok & region
-        columns.append(x[sel])
-    if reducer.inputs == 1:
-        out: dict[str, Any] = {}
-        multi = len(reducer.outputs) > 1
-        for b, col in zip(img.bands, columns, strict=True):
-            res = reducer.reduce([col])
-            for name, v in res.items():
-                out[f"{b.name}_{name}" if multi else b.name] = v
-        return out
-    if reducer.inputs != len(columns):
-        raise AlgorithmError(f"Need {reducer.inputs} bands for the reducer, got {len(columns)}.")
-    return reducer.reduce(columns)
-
-
-# ---------------------------------------------------------------------------------------
-# Default projections and thumbnail framing
-# ---------------------------------------------------------------------------------------
-@implements("Image.setDefaultProjection")
-def image_set_default_projection(ctx: Context, image: Any, crs: Any, crsTransform: Any = None, scale: Any = None) -> Image:
-    """Every band's default projection becomes `crs` (what framing and reductions then compute in);
-    the pixels still come from the bands' own data, resampled."""
-    img = as_image(image, "image")
-    proj = _target_projection(crs, crsTransform, scale, None).grid()
-    bands = [Band(b.name, b.ptype, proj, b.render, dict(b.extra)) for b in img.bands]
-    out = img.with_bands(bands, keep_meta=True)
-    fp = footprint(img)
-    if fp is not None:
-        out.meta["geometry"] = fp.to_info()
-    return out
-
-
-@implements("Image.clipToBoundsAndScale")
-def image_clip_to_bounds_and_scale(ctx: Context, input: Any, geometry: Any = None, width: Any = None, height: Any = None,
-                                   maxDimension: Any = None, scale: Any = None) -> Image:
-    """The image clipped to the geometry, with a native grid over its bounding box of the
-    requested size (width x height, longest side maxDimension, or pixels of `scale` metres)."""
-    img = as_image(input, "input")
-    geom = as_geometry(geometry, "geometry") if geometry is not None else None
-    base = next((b.grid for b in img.bands if b.grid is not None), None)
-    if base is None:
-        if geom is None:
-            raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
-        base = Projection(geom.crs).grid()
-    crs = base.crs or WGS84
-    fp = footprint(img)
-    if geom is not None:
-        xmin, ymin, xmax, ymax = geom.bounds(crs)
-    elif base.width is not None:
-        xmin, ymin, xmax, ymax = bounds_in(base, crs)
-    elif fp is not None:
-        xmin, ymin, xmax, ymax = fp.bounds(crs)
-    else:
-        raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
-    ex, ey = xmax - xmin, ymax - ymin
-    if width is not None and height is not None:
-        w, h = int(width), int(height)
-        sx, sy = ex / w, ey / h
-    else:
-        if scale is not None:
-            s = float(scale) / Projection(crs).metres_per_unit()
-        elif maxDimension is not None:
-            s = max(ex, ey) / int(maxDimension)
-        else:
-            s = abs(base.scale_x)
-        sx = sy = s
-        w, h = max(1, math.ceil(round(ex / s, 6))), max(1, math.ceil(round(ey / s, 6)))
-    target = Grid(crs, sx, 0.0, xmin, 0.0, -sy, ymax, w, h, base.crs_wkt)
-
-    def mk(b: Band) -> Band:
-        def render(g: Grid, b: Band = b) -> Rendered:
-            x, ok = b.render(g)
-            return (x, ok & geom.mask(g)) if geom is not None else (x, ok)
-
-        return Band(b.name, b.ptype, target, render, dict(b.extra))
-
-    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-
-
-@implements("Image.pixelLonLat")
-def image_pixel_lon_lat(ctx: Context) -> Image:
-    """Bands 'longitude' and 'latitude': each pixel centre in EPSG:4326, in any output grid."""
-    from ._reproject import transform_points
-
-    def centres(g: Grid) -> tuple[np.ndarray, np.ndarray]:
-        u, v = np.meshgrid(np.arange(g.width) + 0.5, np.arange(g.height) + 0.5)  # type: ignore[arg-type]
-        x = g.translate_x + g.scale_x * u + g.shear_x * v
-        y = g.translate_y + g.shear_y * u + g.scale_y * v
-        code = g.crs or g.crs_wkt
-        return transform_points(x, y, code, WGS84) if code and code != WGS84 else (x, y)
-
-    def band(i: int) -> Callable[[Grid], Rendered]:
-        def render(g: Grid) -> Rendered:
-            c = centres(g)[i]
-            ok = np.isfinite(c)
-            return np.where(ok, c, 0.0), ok
-
-        return render
-
-    dt = PixelType("DOUBLE")
-    return Image([Band("longitude", dt, None, band(0)), Band("latitude", dt, None, band(1))])
-
-
-@implements("ImageCollection.getRegion")
-def collection_get_region(ctx: Context, collection: Any, geometry: Any, scale: Any = None, crs: Any = None,
-                          crsTransform: Any = None) -> list[list[Any]]:
-    """Rows [id, longitude, latitude, time, bands...] for each pixel of the region in each image."""
-    from ._algorithms import as_collection
-    from ._reproject import transform_points
-
-    c = as_collection(collection, "collection")
-    geom = as_geometry(geometry, "geometry")
-    if not c.images:
-        return [["id", "longitude", "latitude", "time"]]
-    first = c.images[0]
-    default = Projection.of_grid(first.native_grid) if first.native_grid is not None else Projection(WGS84)
-    proj = _target_projection(crs, crsTransform, None, default)
-    if scale is not None:
-        proj = proj.at_scale(float(scale))
-    g = window(proj.grid(), geom.bounds(proj.crs))
-    rows, cols = np.nonzero(geom.mask(g))
-    x = g.translate_x + g.scale_x * (cols + 0.5) + g.shear_x * (rows + 0.5)
-    y = g.translate_y + g.shear_y * (cols + 0.5) + g.scale_y * (rows + 0.5)
-    lon, lat = transform_points(x, y, proj.crs, WGS84) if proj.crs != WGS84 else (x, y)
-    names = [b.name for b in first.bands]
-    out: list[list[Any]] = [["id", "longitude", "latitude", "time", *names]]
-    for img in c.images:
-        rendered = {b.name: b.render(g) for b in img.bands}
-        for k in range(len(rows)):
-            r, cc = rows[k], cols[k]
-            vals = [rendered[n][0][r, cc].item() if n in rendered and rendered[n][1][r, cc] else None for n in names]
-            out.append([img.properties.get("system:index"), float(lon[k]), float(lat[k]),
-                        img.properties.get("system:time_start"), *vals])
-    return out
 
 
 @implements("Geometry.area")
@@ -654,3 +379,9 @@ def geometry_area(ctx: Context, geometry: Any, maxError: Any = None, proj: Any =
                 a = abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
             total += a if k == 0 else -a
     return total
+
+
+@implements("ErrorMargin")
+def error_margin(ctx: Context, value: Any = None, unit: Any = "meters") -> dict[str, Any]:
+    """An error margin; the emulator's geometry operations are exact, so it is only carried along."""
+    return {"type": "ErrorMargin", "unit": unit, "value": value}

@@ -107,8 +107,8 @@ def _unary(img: Image, fn: Callable[[np.ndarray], np.ndarray], typer: Callable[[
 
 def _abs_type(t: PixelType) -> PixelType:
     if t.is_int:
-        lo, hi = t.min, t.max
-        return PixelType.int_range(0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi)))  # type: ignore[arg-type]
+        lo, hi = float(t.min or 0), float(t.max or 0)
+        return PixelType.int_range(0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi)))
     return t
 
 
@@ -143,21 +143,20 @@ for _op, (_fn, _typer) in _UNARY.items():
 def _binary_type(op: str, ta: PixelType, tb: PixelType) -> PixelType:
     if op in ("and", "or"):
         return PixelType.int_range(0, 1)
-    if op in ("min", "max", "first", "firstNonZero"):
-        return ta.union(tb)
-    if op == "mod":
-        return ta.union(tb) if not (ta.is_int and tb.is_int) else PixelType.int_range(
-            min(ta.min, -abs(tb.max), 0), max(ta.max, abs(tb.max), 0))  # type: ignore[arg-type,type-var]
-    if op.startswith("bitwise"):
+    if op in ("min", "max", "first", "firstNonZero", "mod"):
+        return ta.union(tb)  # "the union of the input types", as the catalogue says
+    if op.startswith("bitwise") or op in ("leftShift", "rightShift"):
         return ta.union(tb) if ta.is_int and tb.is_int else PixelType.int_range(-(2**63), 2**63 - 1)
-    return PixelType("FLOAT") if ta.precision == tb.precision == "FLOAT" else PixelType("DOUBLE")
+    return PixelType("FLOAT")  # pow, atan2, hypot: "The type of the output pixels is float."
 
 
 def _binary_fn(op: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    def both(f: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    Pair = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+    def both(f: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Pair:
         return lambda x, vx, y, vy: (f(x, y), vx & vy)
 
-    table = {
+    table: dict[str, Pair] = {
         "and": both(lambda x, y: ((x != 0) & (y != 0)).astype(np.uint8)),
         "or": both(lambda x, y: ((x != 0) | (y != 0)).astype(np.uint8)),
         "min": both(np.minimum),
@@ -169,6 +168,8 @@ def _binary_fn(op: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndar
         "bitwiseAnd": both(lambda x, y: np.bitwise_and(x.astype(np.int64), y.astype(np.int64))),
         "bitwiseOr": both(lambda x, y: np.bitwise_or(x.astype(np.int64), y.astype(np.int64))),
         "bitwiseXor": both(lambda x, y: np.bitwise_xor(x.astype(np.int64), y.astype(np.int64))),
+        "leftShift": both(lambda x, y: np.left_shift(x.astype(np.int64), y.astype(np.int64))),
+        "rightShift": both(lambda x, y: np.right_shift(x.astype(np.int64), y.astype(np.int64))),
         # first: the first value where it is valid, else the second.
         "first": lambda x, vx, y, vy: (np.where(vx, x, y), vx | vy),
         "firstNonZero": lambda x, vx, y, vy: (np.where(vx & (x != 0), x, y), (vx & (x != 0)) | vy),
@@ -201,9 +202,10 @@ def binary_image(op: str, image1: Any, image2: Any) -> Image:
     return a.with_bands(bands)
 
 
-_ALIASES = {"bitwise_and": "bitwiseAnd", "bitwise_or": "bitwiseOr", "bitwise_xor": "bitwiseXor", "first_nonzero": "firstNonZero"}
+_ALIASES = {"bitwise_and": "bitwiseAnd", "bitwise_or": "bitwiseOr", "bitwise_xor": "bitwiseXor", "first_nonzero": "firstNonZero",
+            "left_shift": "leftShift", "right_shift": "rightShift"}
 for _name in ("and", "or", "min", "max", "pow", "mod", "atan2", "hypot", "bitwiseAnd", "bitwiseOr", "bitwiseXor",
-              "first", "firstNonZero", *_ALIASES):
+              "leftShift", "rightShift", "first", "firstNonZero", *_ALIASES):
     _op = _ALIASES.get(_name, _name)
     implements(f"Image.{_name}")(lambda ctx, image1, image2, _op=_op: binary_image(_op, image1, image2))
 implements("Image.bitwise_not")(lambda ctx, value: _unary(as_image(value, "value"), *_UNARY["bitwiseNot"]))
@@ -218,7 +220,7 @@ def image_clamp(ctx: Context, input: Any, low: Any, high: Any) -> Image:
     def mk(b: Band) -> Band:
         t = b.ptype
         if t.is_int and float(low).is_integer() and float(high).is_integer():
-            ptype = PixelType.int_range(max(t.min, low), min(t.max, high))  # type: ignore[type-var]
+            ptype = PixelType.int_range(max(float(t.min or 0), low), min(float(t.max or 0), high))
         else:
             ptype = t if not t.is_int else PixelType("DOUBLE")
 
@@ -236,6 +238,39 @@ def image_unit_scale(ctx: Context, input: Any, low: Any, high: Any) -> Image:
     img = as_image(input, "input")
     span = float(high) - float(low)
     return _unary(img, lambda x: (x - float(low)) / span if span else np.zeros_like(x, dtype=np.float64), _float_type)
+
+
+@implements("Image.remap")
+def image_remap(ctx: Context, image: Any, defaultValue: Any = None, bandName: Any = None, **kw: Any) -> Image:
+    """One band: values in `from` become the matching `to`, others `defaultValue` or masked."""
+    img = as_image(image, "image")
+    src, dst = kw.get("from"), kw.get("to")
+    if not (isinstance(src, list) and isinstance(dst, list) and len(src) == len(dst)
+            and all(_is_number(v) for v in src + dst)):
+        raise AlgorithmError("'from' and 'to' must be lists of numbers of the same length.")
+    if bandName is not None:
+        band = next((b for b in img.bands if b.name == bandName), None)
+        if band is None:
+            raise AlgorithmError(f"Band '{bandName}' not found. Available bands: [{', '.join(img.band_names)}]")
+    elif img.bands:
+        band = img.bands[0]
+    else:
+        raise AlgorithmError("The image has no bands.")
+    outs = [*dst, *([defaultValue] if defaultValue is not None else [])]
+    ints = all(isinstance(v, int) for v in outs)
+    ptype = PixelType.int_range(min(outs), max(outs)) if ints and outs else PixelType("DOUBLE")
+
+    def render(g: Grid) -> Rendered:
+        x, ok = band.render(g)
+        out = np.full(x.shape, 0 if defaultValue is None else defaultValue, dtype=np.float64)
+        hit = np.zeros(x.shape, dtype=bool)
+        for a, b in zip(src, dst, strict=True):
+            m = ~hit & (x == a)
+            out[m] = b
+            hit |= m
+        return out, ok & (hit if defaultValue is None else True)
+
+    return img.with_bands([Band(band.name, ptype, band.grid, render)])
 
 
 @implements("Image.selfMask")

@@ -18,7 +18,7 @@ from ._algorithms import AlgorithmError, ArgumentTypeError, Context, Filter, _is
 from ._catalogue import catalogue
 from ._image import Image, ImageCollection
 from ._reducers import Reducer
-from ._values import Date, DateRange
+from ._values import Date, DateRange, Feature
 
 __all__: list[str] = []
 
@@ -108,7 +108,7 @@ def _log(f: Callable[[float], float]) -> Callable[[float], float]:
     return lambda x: f(x) if x > 0 else math.nan
 
 
-_NUMBER_UNARY: dict[str, Callable[[Any], Any]] = {
+_NUMBER_UNARY: dict[str, Callable[..., Any]] = {
     "abs": abs,
     "sqrt": _sqrt,
     "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x),
@@ -134,9 +134,9 @@ _INT_CASTS = {"Int8": (-(2**7), 2**7 - 1), "Uint8": (0, 255), "Int16": (-(2**15)
 for _suffix, (_lo, _hi) in _INT_CASTS.items():
     for _name in (f"to{_suffix}", _suffix.lower()):
         _NUMBER_UNARY[_name] = lambda x, _lo=_lo, _hi=_hi: min(max(int(x), _lo), _hi)
-for _op, _f in _NUMBER_UNARY.items():
+for _op, _unary in _NUMBER_UNARY.items():
     if f"Number.{_op}" in catalogue():
-        implements(f"Number.{_op}")(lambda ctx, input, _f=_f: _f(_number(input, "input")))
+        implements(f"Number.{_op}")(lambda ctx, input, _f=_unary: _f(_number(input, "input")))
 
 
 @implements("Number.clamp")
@@ -182,7 +182,15 @@ def _flags(flags: Any) -> int:
     return f
 
 
-_STRING = {
+def _match(text: str, regex: str, flags: str) -> list[str]:
+    """As JavaScript's String.match: every match with 'g', else the match and its groups."""
+    if "g" in flags:
+        return [m.group(0) for m in re.finditer(regex, text, _flags(flags))]
+    m = re.search(regex, text, _flags(flags))
+    return [m.group(0), *(g or "" for g in m.groups())] if m else []
+
+
+_STRING: dict[str, Callable[..., Any]] = {
     "cat": lambda ctx, string1, string2: _string(string1, "string1") + _string(string2, "string2"),
     "length": lambda ctx, string: len(_string(string, "string")),
     "toUpperCase": lambda ctx, string: _string(string, "string").upper(),
@@ -194,14 +202,14 @@ _STRING = {
     "rindex": lambda ctx, target, pattern: _string(target, "target").rfind(pattern),
     "slice": lambda ctx, string, start, end=None: _string(string, "string")[_int(start, "start"):None if end is None else _int(end, "end")],
     "split": lambda ctx, string, regex, flags="": [p for p in re.split(regex, _string(string, "string"), flags=_flags(flags))],
-    "match": lambda ctx, input, regex, flags="": list(m.group(0) for m in [re.search(regex, input, _flags(flags))] if m),
+    "match": lambda ctx, input, regex, flags="": _match(_string(input, "input"), _string(regex, "regex"), flags or ""),
     "replace": lambda ctx, input, regex, replacement, flags="": re.sub(
         regex, re.sub(r"\$(\d)", r"\\\1", replacement), input, count=0 if "g" in (flags or "") else 1, flags=_flags(flags)),
     "encodeJSON": lambda ctx, object: json.dumps(object, separators=(",", ":")),
     "decodeJSON": lambda ctx, string: json.loads(_string(string, "string")),
 }
-for _op, _f in _STRING.items():
-    implements(f"String.{_op}")(_f)
+for _op, _string_fn in _STRING.items():
+    implements(f"String.{_op}")(_string_fn)
 
 
 # ---------------------------------------------------------------------------------------
@@ -457,18 +465,42 @@ def _get(ctx: Context, date: Any, unit: Any, timeZone: Any = None) -> int:
             "minute": t.minute, "second": t.second}[u]
 
 
-_JODA = [("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"), ("DDD", "%j"),
-         ("HH", "%H"), ("mm", "%M"), ("ss", "%S"), ("EEEE", "%A"), ("EEE", "%a")]
+_JODA_TOKEN = re.compile(r"'[^']*'|([A-Za-z])\1*")
+
+
+def _joda(t: dt.datetime, pattern: str) -> str:
+    """Format `t` with a Joda-Time pattern, as Earth Engine's Date.format does."""
+
+    def field(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if tok.startswith("'"):
+            return tok[1:-1] or "'"
+        ch, n = tok[0], len(tok)
+        if ch in "yYx":
+            return f"{t.year % 100:02d}" if n == 2 else f"{t.year:0{n}d}"
+        if ch == "M":
+            return t.strftime("%B") if n >= 4 else t.strftime("%b") if n == 3 else f"{t.month:0{n}d}"
+        if ch == "E":
+            return t.strftime("%A") if n >= 4 else t.strftime("%a")
+        if ch == "a":
+            return "AM" if t.hour < 12 else "PM"
+        if ch == "S":
+            return f"{t.microsecond // 1000:03d}"[:n].ljust(n, "0")
+        if ch == "Z":
+            off = t.strftime("%z")
+            return f"{off[:3]}:{off[3:]}" if n == 2 else off
+        values = {"d": t.day, "D": t.timetuple().tm_yday, "H": t.hour, "h": (t.hour % 12) or 12, "m": t.minute,
+                  "s": t.second, "w": t.isocalendar()[1], "e": t.isoweekday(), "k": t.hour or 24, "K": t.hour % 12}
+        if ch in values:
+            return f"{values[ch]:0{n}d}"
+        raise AlgorithmError(f"Unsupported date format letter '{ch}'.")
+
+    return _JODA_TOKEN.sub(field, pattern)
 
 
 def _format(ctx: Context, date: Any, format: Any = None, timeZone: Any = None) -> str:
     t = _as_datetime(_date(date, "date"), timeZone)
-    if format is None:
-        return t.strftime("%Y-%m-%dT%H:%M:%S")
-    out = _string(format, "format").replace("'T'", "T")
-    for joda, py in _JODA:
-        out = out.replace(joda, py)
-    return t.strftime(out)
+    return _joda(t, "yyyy-MM-dd'T'HH:mm:ss" if format is None else _string(format, "format"))
 
 
 def _from_ymd(ctx: Context, year: Any, month: Any, day: Any, timeZone: Any = None) -> Date:
@@ -510,14 +542,16 @@ for _op, _f in _DATE_RANGE.items():
 # Element properties (images and image collections are the elements the emulator has)
 # ---------------------------------------------------------------------------------------
 def _props(v: Any, arg: str) -> dict[str, Any]:
-    if isinstance(v, ImageCollection):
+    if isinstance(v, (ImageCollection, Feature)):
         return v.properties
     return as_image(v, arg).properties
 
 
-def _with_props(v: Image | ImageCollection, props: dict) -> Image | ImageCollection:
+def _with_props(v: Any, props: dict) -> Any:
     if isinstance(v, ImageCollection):
-        return ImageCollection(list(v.images), props, dict(v.meta))
+        return type(v)(list(v.images), props, dict(v.meta))
+    if isinstance(v, Feature):
+        return Feature(v.geometry, props)
     return Image(list(v.bands), props, dict(v.meta))
 
 
@@ -535,7 +569,7 @@ def element_to_dictionary(ctx: Context, element: Any, properties: Any = None) ->
 
 
 @implements("Element.setMulti")
-def element_set_multi(ctx: Context, object: Any, properties: Any) -> Image | ImageCollection:
+def element_set_multi(ctx: Context, object: Any, properties: Any) -> Any:
     return _with_props(object, {**_props(object, "object"), **_dict(properties, "properties")})
 
 
@@ -551,7 +585,7 @@ def element_get_string(ctx: Context, object: Any, property: Any) -> Any:
 
 @implements("Element.copyProperties")
 def element_copy_properties(ctx: Context, destination: Any = None, source: Any = None, properties: Any = None,
-                            exclude: Any = None) -> Image | ImageCollection:
+                            exclude: Any = None) -> Any:
     dst, src = _props(destination, "destination"), _props(source, "source")
     keys = list(properties) if properties is not None else [k for k in src if not k.startswith("system:")]
     keys = [k for k in keys if k not in (exclude or [])]

@@ -8,10 +8,11 @@ algorithms return `Image`s whose bands render on demand into the requested grid.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -102,6 +103,7 @@ class Context:
 
 
 REGISTRY: dict[str, Algorithm] = {}
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _IMG = "Image<unknown bands>"
 
@@ -121,10 +123,10 @@ def _parse_args(spec: str) -> tuple[Arg, ...]:
     return tuple(out)
 
 
-def algorithm(name: str, returns: str, args: str, description: str):
+def algorithm(name: str, returns: str, args: str, description: str) -> Callable[[_F], _F]:
     """Register an implementation under `name` with the given signature."""
 
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def deco(fn: _F) -> _F:
         REGISTRY[name] = Algorithm(name, _IMG if returns == "Image" else returns, _parse_args(args), description, fn)
         return fn
 
@@ -141,11 +143,11 @@ def _catalogue_args(entry: dict) -> tuple[Arg, ...]:
     return tuple(out)
 
 
-def implements(name: str):
+def implements(name: str) -> Callable[[_F], _F]:
     """Register an implementation of the real algorithm `name`, with its signature from the catalogue."""
     entry = signature(name)
 
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def deco(fn: _F) -> _F:
         REGISTRY[name] = Algorithm(name, entry["returnType"], _catalogue_args(entry), entry.get("description", ""), fn)
         return fn
 
@@ -161,7 +163,7 @@ def type_name(v: Any) -> str:
     if isinstance(v, Image):
         return "Image<[" + ", ".join(v.band_names) + "]>"
     if isinstance(v, ImageCollection):
-        return "ImageCollection"
+        return type(v).__name__
     if isinstance(v, Filter):
         return "Filter"
     if isinstance(v, Reducer):
@@ -199,9 +201,22 @@ def as_image(v: Any, arg: str) -> Image:
 
 
 def as_collection(v: Any, arg: str) -> ImageCollection:
+    """A collection of images or of features (a FeatureCollection is one kind of it)."""
     if isinstance(v, ImageCollection):
         return v
+    raise ArgumentTypeError(arg, "FeatureCollection", v)
+
+
+def as_image_collection(v: Any, arg: str) -> ImageCollection:
+    if isinstance(v, ImageCollection) and not _is_feature_collection(v):
+        return v
     raise ArgumentTypeError(arg, "ImageCollection", v)
+
+
+def _is_feature_collection(v: Any) -> bool:
+    from ._values import FeatureCollection
+
+    return isinstance(v, FeatureCollection)
 
 
 def as_str_list(v: Any, arg: str) -> list[str]:
@@ -213,8 +228,11 @@ def as_str_list(v: Any, arg: str) -> list[str]:
 
 
 def _full(grid: Grid, value: Any, dtype: Any = None) -> Rendered:
-    shape = (grid.height, grid.width)
-    return np.full(shape, value, dtype=dtype), np.ones(shape, dtype=bool)
+    return np.full(grid.shape, value, dtype=dtype), np.ones(grid.shape, dtype=bool)
+
+
+def _const_render(g: Grid, value: Any, dtype: np.dtype) -> Rendered:
+    return _full(g, value, dtype)
 
 
 def constant_image(value: Any) -> Image:
@@ -224,11 +242,9 @@ def constant_image(value: Any) -> Image:
         if not _is_number(x):
             raise AlgorithmError(f"Invalid constant value {x!r}: expected a number.")
         name = "constant" if not isinstance(value, list) or len(values) == 1 else f"constant_{i}"
-        if isinstance(x, int):
-            ptype, dt = PixelType.int_range(x, x), np.int64
-        else:
-            ptype, dt = PixelType("FLOAT"), np.float64
-        bands.append(Band(name, ptype, None, lambda g, x=x, dt=dt: _full(g, x, dt)))
+        ptype = PixelType.int_range(x, x) if isinstance(x, int) else PixelType("FLOAT")
+        dt = np.dtype(np.int64 if isinstance(x, int) else np.float64)
+        bands.append(Band(name, ptype, None, functools.partial(_const_render, value=x, dtype=dt)))
     return Image(bands)
 
 
@@ -370,7 +386,7 @@ def _binary(op: str, image1: Any, image2: Any) -> Image:
     for name, ba, bb in _pair(op, a, b):
         ptype = _arith_type(op, ba.ptype, bb.ptype)
 
-        def render(g: Grid, ba=ba, bb=bb) -> Rendered:
+        def render(g: Grid, ba: Band = ba, bb: Band = bb) -> Rendered:
             (x, vx), (y, vy) = ba.render(g), bb.render(g)
             return _compute(op, ba.ptype, bb.ptype, x, y), vx & vy
 
@@ -439,7 +455,7 @@ def _masked(img: Image, mask: Image, combine: bool) -> Image:
     bands = []
     for ba, bm in zip(img.bands, masks, strict=False):
 
-        def render(g: Grid, ba=ba, bm=bm) -> Rendered:
+        def render(g: Grid, ba: Band = ba, bm: Band = bm) -> Rendered:
             (x, vx), (m, vm) = ba.render(g), bm.render(g)
             keep = vm & (m != 0)
             return x, (vx & keep) if combine else keep
@@ -471,7 +487,10 @@ def image_mask(ctx: Context, image: Any, mask: Any = None) -> Image:
     img = as_image(image, "image")
     if mask is None:
         def mk(b: Band) -> Band:
-            return Band(b.name, PixelType.int_range(0, 1), b.grid, lambda g, b=b: (b.render(g)[1].astype(np.uint8), np.ones((g.height, g.width), bool)))
+            def render(g: Grid) -> Rendered:
+                return b.render(g)[1].astype(np.uint8), np.ones(g.shape, dtype=bool)
+
+            return Band(b.name, PixelType.int_range(0, 1), b.grid, render)
         return img.with_bands([mk(b) for b in img.bands])
     m = as_image(mask, "mask")
     if len(m.bands) not in (1, len(img.bands)):
@@ -491,30 +510,13 @@ def image_unmask(ctx: Context, input: Any, value: Any = None, sameFootprint: Any
     keep_footprint = sameFootprint is None or bool(sameFootprint)
     bands = []
     for name, ba, bf in _pair("unmask", img, fill):
-        def render(g: Grid, ba=ba, bf=bf) -> Rendered:
+        def render(g: Grid, ba: Band = ba, bf: Band = bf) -> Rendered:
             (x, vx), (f, vf) = ba.render(g), bf.render(g)
             filled = vf & ba.footprint(g) if keep_footprint else vf  # sameFootprint: not beyond the input's
             return np.where(vx, x, f), vx | filled
 
         bands.append(Band(name, ba.ptype.union(bf.ptype), ba.grid, render, dict(ba.extra)))
     return img.with_bands(bands, keep_meta=True)
-
-
-def _cast(img: Image, ptype: PixelType) -> Image:
-    def mk(b: Band) -> Band:
-        return Band(b.name, ptype, b.grid, lambda g, b=b: (b.render(g)[0].astype(ptype.dtype), b.render(g)[1]))
-
-    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-
-
-@algorithm("Image.toFloat", "Image", "value:Image", "Casts the input value to a 32-bit float.")
-def image_to_float(ctx: Context, value: Any) -> Image:
-    return _cast(as_image(value, "value"), PixelType("FLOAT"))
-
-
-@algorithm("Image.toDouble", "Image", "value:Image", "Casts the input value to a 64-bit float.")
-def image_to_double(ctx: Context, value: Any) -> Image:
-    return _cast(as_image(value, "value"), PixelType("DOUBLE"))
 
 
 @algorithm(
@@ -608,7 +610,7 @@ def collection_limit(ctx: Context, collection: Any, limit: Any = None, key: Any 
         if not _is_number(limit):
             raise ArgumentTypeError("limit", "Integer", limit)
         images = images[: max(int(limit), 0)]
-    return ImageCollection(images, dict(c.properties), dict(c.meta))
+    return c.derived(images)
 
 
 @algorithm(
@@ -621,7 +623,7 @@ def collection_filter(ctx: Context, collection: Any, filter: Any) -> ImageCollec
     c = as_collection(collection, "collection")
     if not isinstance(filter, Filter):
         raise AlgorithmError("The eerest emulator supports only Filter objects (not filter strings).")
-    return ImageCollection([i for i in c.images if filter.test(i)], dict(c.properties), dict(c.meta))
+    return c.derived([i for i in c.images if filter.test(i)])
 
 
 @algorithm(
@@ -634,21 +636,28 @@ def collection_map(ctx: Context, collection: Any, baseAlgorithm: Any, dropNulls:
     c = as_collection(collection, "collection")
     if not callable(baseAlgorithm):
         raise ArgumentTypeError("baseAlgorithm", "Algorithm", baseAlgorithm)
+    from ._values import Feature
+
+    kind = Feature if _is_feature_collection(c) else Image
     out = []
     for img in c.images:
         r = baseAlgorithm(img)
         if r is None and dropNulls:
             continue
-        if not isinstance(r, Image):
-            raise AlgorithmError(f"The mapped function must return an Image, got {type_name(r)}.")
+        if not isinstance(r, kind):
+            raise AlgorithmError(f"The mapped function must return a {kind.__name__}, got {type_name(r)}.")
         out.append(r)
-    return ImageCollection(out, dict(c.properties), dict(c.meta))
+    return c.derived(out)
 
 
 @algorithm("Element.set", "Element", "object:Element, key:String, value:Object?=null", "Overrides one property of an element.")
-def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Image | ImageCollection:
+def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Any:
+    from ._values import Feature
+
     if isinstance(object, ImageCollection):
-        return ImageCollection(list(object.images), {**object.properties, str(key): value}, dict(object.meta))
+        return type(object)(list(object.images), {**object.properties, str(key): value}, dict(object.meta))
+    if isinstance(object, Feature):
+        return Feature(object.geometry, {**object.properties, str(key): value})
     img = as_image(object, "object")
     out = Image(list(img.bands), dict(img.properties), dict(img.meta))
     out.properties[str(key)] = value
@@ -657,9 +666,19 @@ def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Image
 
 @algorithm("Element.get", "Object", "object:Element, property:String", "Extract a property from an element.")
 def element_get(ctx: Context, object: Any, property: Any) -> Any:
-    if isinstance(object, ImageCollection):
+    from ._values import Feature
+
+    if isinstance(object, (ImageCollection, Feature)):
         return object.properties.get(property)
-    return as_image(object, "object").properties.get(property)
+    img = as_image(object, "object")
+    if property == "system:footprint" and property not in img.properties:
+        from ._alg_geometry import footprint
+
+        fp = footprint(img)  # as Earth Engine reports it: the ring of the footprint polygon
+        if fp is not None and fp.type == "Polygon":
+            return type(fp)("LinearRing", fp.coordinates[0], fp.crs, fp.geodesic)
+        return fp
+    return img.properties.get(property)
 
 
 def _render_stack(bands: list[Band], g: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -684,16 +703,16 @@ def _bands_by_name(c: ImageCollection) -> list[tuple[str, list[Band]]]:
     "Composites all the images in a collection, using the mask; later images are on top.",
 )
 def collection_mosaic(ctx: Context, collection: Any) -> Image:
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     bands = []
     for name, bs in _bands_by_name(c):
         ptype = bs[0].ptype
         for b in bs[1:]:
             ptype = ptype.union(b.ptype)
 
-        def render(g: Grid, bs=bs, ptype=ptype) -> Rendered:
-            out = np.zeros((g.height, g.width), dtype=ptype.dtype)
-            ok = np.zeros((g.height, g.width), dtype=bool)
+        def render(g: Grid, bs: list[Band] = bs, ptype: PixelType = ptype) -> Rendered:
+            out = np.zeros(g.shape, dtype=ptype.dtype)
+            ok = np.zeros(g.shape, dtype=bool)
             for b in bs:
                 x, v = b.render(g)
                 out[v] = x[v]
@@ -734,7 +753,7 @@ def _reduced_type(kind: str, t: PixelType, n: int) -> PixelType:
     return PixelType("DOUBLE")
 
 
-def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str):
+def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str) -> Callable[[Grid], Rendered]:
     def render(g: Grid) -> Rendered:
         vals, valid = _render_stack(bs, g)
         any_valid = valid.any(axis=0)
@@ -742,8 +761,8 @@ def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str):
         assert got is not None
         r = got[out_name]
         if out_name == "count" or reducer.kind == "count":
-            return r, np.ones_like(any_valid)
-        return np.where(any_valid, np.nan_to_num(r), 0), any_valid
+            return r, np.ones(g.shape, dtype=bool)
+        return np.where(any_valid, np.nan_to_num(r), 0), np.asarray(any_valid)
 
     return render
 
@@ -755,7 +774,7 @@ for _kind in _REDUCERS:
         "collection:ImageCollection",
         f"Reduces an image collection by calculating the {_kind} of all values at each pixel across the stack "
         "of all matching bands. Bands are matched by name.",
-    )(lambda ctx, collection, _kind=_kind: _reduce(as_collection(collection, "collection"), _simple(_kind), suffix=False))
+    )(lambda ctx, collection, _kind=_kind: _reduce(as_image_collection(collection, "collection"), _simple(_kind), suffix=False))
 
 
 def _simple(kind: str) -> Reducer:
@@ -771,7 +790,7 @@ def _simple(kind: str) -> Reducer:
     "Applies a reducer across all of the images in a collection; output bands are named '<band>_<reducer>'.",
 )
 def collection_reduce(ctx: Context, collection: Any, reducer: Any, parallelScale: Any = 1) -> Image:
-    c = as_collection(collection, "collection")
+    c = as_image_collection(collection, "collection")
     if not isinstance(reducer, Reducer):
         raise ArgumentTypeError("reducer", "Reducer", reducer)
     if reducer.pixelwise(np.zeros((1, 1, 1))) is None:
@@ -881,6 +900,66 @@ def filter_not(ctx: Context, filter: Any) -> Filter:
         raise ArgumentTypeError("filter", "Filter", filter)
     return Filter(lambda img: not filter.test(img))
 
+_binary_filter("Filter.eq", lambda a, b: a == b, "A filter that passes if the operands are equal.")
+_binary_filter("Filter.stringContains", lambda a, b: str(b) in str(a), "A filter that passes if the left string contains the right one.")
+_binary_filter("Filter.stringStartsWith", lambda a, b: str(a).startswith(str(b)), "A filter that passes if the left string starts with the right one.")
+_binary_filter("Filter.stringEndsWith", lambda a, b: str(a).endswith(str(b)), "A filter that passes if the left string ends with the right one.")
+
+
+@implements("Filter.notNull")
+def filter_not_null(ctx: Context, properties: Any) -> Filter:
+    names = as_str_list(properties, "properties")
+    return Filter(lambda e: all(_prop(e, n) is not None for n in names))
+
+
+@implements("Filter.rangeContains")
+def filter_range_contains(ctx: Context, field: Any, minValue: Any, maxValue: Any) -> Filter:
+    def test(e: Any) -> bool:
+        v = _plain(_prop(e, field))
+        try:
+            return v is not None and _plain(minValue) <= v <= _plain(maxValue)
+        except TypeError:
+            return False
+
+    return Filter(test)
+
+
+_CALENDAR_FIELDS = ("year", "month", "hour", "minute", "day_of_year", "day_of_month", "day_of_week")
+
+
+@implements("Filter.calendarRange")
+def filter_calendar_range(ctx: Context, start: Any, end: Any = None, field: Any = "day_of_year") -> Filter:
+    """On `system:time_start` in UTC; 1-based months and days, Monday = 1; end < start wraps around."""
+    import datetime as dt
+
+    if field not in _CALENDAR_FIELDS:
+        raise AlgorithmError(f"Unknown calendar field '{field}'; expected one of {', '.join(_CALENDAR_FIELDS)}.")
+    lo = int(start)
+    hi = lo if end is None else int(end)
+
+    def value(ms: int) -> int:
+        t = dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+        return {"year": t.year, "month": t.month, "hour": t.hour, "minute": t.minute,
+                "day_of_year": t.timetuple().tm_yday, "day_of_month": t.day, "day_of_week": t.isoweekday()}[field]
+
+    def test(e: Any) -> bool:
+        ms = _prop(e, "system:time_start")
+        if ms is None:
+            return False
+        v = value(int(ms))
+        return lo <= v <= hi if lo <= hi else (v >= lo or v <= hi)
+
+    return Filter(test)
+
 
 # The other algorithm families register themselves on import.
-from . import _alg_collections, _alg_geometry, _alg_image, _alg_values, _image_expression  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    _alg_collections,
+    _alg_geometry,
+    _alg_image,
+    _alg_neighborhood,
+    _alg_regions,
+    _alg_spatial,
+    _alg_values,
+    _image_expression,
+)

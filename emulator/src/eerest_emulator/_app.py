@@ -7,11 +7,13 @@ and applies faults.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+import logging
 import re
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -24,7 +26,7 @@ from ._discovery import VERSIONS, discovery_document
 from ._encode import ZIP_FORMATS, encode, encode_zip
 from ._errors import ApiError, invalid_argument, not_found, unauthenticated
 from ._expression import evaluate
-from ._faults import Fault, FaultInjector
+from ._faults import Fault, FaultInjector, ServerLimits
 from ._grid import resolve_grid, same_crs
 from ._image import Band, Image, ImageCollection
 from ._info import to_info
@@ -32,11 +34,33 @@ from ._limits import check_request
 from ._listing import FilterError, decode_page_token, encode_page_token, list_images_filter, parse_filter
 from ._messages import build_message, parse_query, parse_request
 from ._store import AssetRecord, AssetStore
-from ._values import Geometry
+from ._unserved import not_served, unserved_method
+from ._values import Geometry, nominal_unit
 
-__all__ = ["App", "Request", "Response", "RecordedRequest", "ADMIN_PREFIX"]
+__all__ = ["App", "Request", "Response", "RecordedRequest", "ADMIN_PREFIX", "LOG_SIZE", "LOG_BODY_BYTES"]
+
+log = logging.getLogger("eerest.emulator")
 
 ADMIN_PREFIX = "/_emulator"
+#: The request log keeps the last LOG_SIZE API requests, each body cut to LOG_BODY_BYTES,
+#: and never a credential (see `redact_headers`).
+LOG_SIZE = 1000
+LOG_BODY_BYTES = 64 * 1024
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-goog-api-key", "x-api-key")
+_CREDENTIAL_WORDS = ("token", "secret", "password", "credential", "api-key", "apikey")
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers with every credential replaced: ``Authorization: Bearer [redacted]``
+    keeps the scheme (tests may ask whether one was sent), never the token."""
+    out = {}
+    for k, v in headers.items():
+        low = k.lower()
+        if low in _CREDENTIAL_HEADERS or any(w in low for w in _CREDENTIAL_WORDS):
+            scheme = v.split(" ", 1)[0] if " " in v and len(v.split(" ", 1)[0]) < 20 else ""
+            v = f"{scheme} [redacted]".strip()
+        out[k] = v
+    return out
 _V = "(" + "|".join(VERSIONS) + ")"
 _ROUTES = [
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:computePixels$"), "compute_pixels"),
@@ -45,6 +69,8 @@ _ROUTES = [
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/value:compute$"), "compute_value"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/thumbnails$"), "create_thumbnail"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/thumbnails/[^/:]+):getPixels$"), "thumbnail_pixels"),
+    ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/maps$"), "create_map"),
+    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/maps/[^/]+/tiles/-?\d+/-?\d+/-?\d+)$"), "map_tile"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+)/algorithms$"), "list_algorithms"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+):listAssets$"), "list_project_assets"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):listAssets$"), "list_assets"),
@@ -60,6 +86,8 @@ _METHOD_IDS = {
     "compute_value": "projects.value.compute",
     "create_thumbnail": "projects.thumbnails.create",
     "thumbnail_pixels": "projects.thumbnails.getPixels",
+    "create_map": "projects.maps.create",
+    "map_tile": "projects.maps.tiles.get",
     "list_algorithms": "projects.algorithms.list",
     "list_project_assets": "projects.listAssets",
     "list_assets": "projects.assets.listAssets",
@@ -67,11 +95,13 @@ _METHOD_IDS = {
     "get_asset": "projects.assets.get",
 }
 _DEFAULT_PAGE_SIZE = 1000
+_SAVED = 1000  # thumbnails and maps kept
+_MERCATOR_HALF = 20037508.342789244  # half the width of the EPSG:3857 world, in metres
 _BASIC_VIEW_FIELDS = ("type", "name", "id", "updateTime")
 
 
-#: Handlers answered without a token: thumbnail URLs are shareable, as on the service.
-_PUBLIC = {"thumbnail_pixels"}
+#: Handlers answered without a token: thumbnail and tile URLs are shareable, as on the service.
+_PUBLIC = {"thumbnail_pixels", "map_tile"}
 
 
 @dataclass
@@ -109,16 +139,29 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    status: int | None = None  # the HTTP status answered (None while in progress)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+    @property
+    def grid(self) -> dict[str, Any] | None:
+        """The PixelGrid a computePixels/getPixels request asked for (None if none)."""
+        if not self.path.endswith((":computePixels", ":getPixels")):
+            return None
+        try:
+            body = self.json()
+        except ValueError:
+            return None
+        return body.get("grid") if isinstance(body, dict) else None
 
     def to_json(self) -> dict[str, Any]:
         try:
             body: Any = self.json()
         except ValueError:
             body = {"base64": base64.b64encode(self.body).decode()}
-        return {"method": self.method, "path": self.path, "query": self.query, "headers": self.headers, "body": body}
+        out = {"method": self.method, "path": self.path, "query": self.query, "headers": self.headers, "body": body}
+        return {**out, "status": self.status, "grid": self.grid}
 
 
 @dataclass
@@ -187,15 +230,16 @@ class App:
         self.faults = faults or FaultInjector()
         self.require_auth = require_auth
         self.cache = _Cache(cache_bytes)
-        self._log: list[RecordedRequest] = []
-        self._thumbnails: OrderedDict[str, dict] = OrderedDict()
+        self._log: deque[RecordedRequest] = deque(maxlen=LOG_SIZE)
+        self._saved: OrderedDict[str, dict] = OrderedDict()  # thumbnails and maps, by name
         self._log_lock = threading.Lock()
 
     # -- request log --------------------------------------------------------------------
-    def record(self, req: Request) -> None:
-        rec = RecordedRequest(req.method, req.path, req.query, dict(req.headers), req.body)
+    def record(self, req: Request) -> RecordedRequest:
+        rec = RecordedRequest(req.method, req.path, req.query, redact_headers(req.headers), req.body[:LOG_BODY_BYTES])
         with self._log_lock:
             self._log.append(rec)
+        return rec
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -208,25 +252,46 @@ class App:
 
     # -- dispatch -----------------------------------------------------------------------
     def handle(self, req: Request, root_url: str) -> Response:
-        """Answer one API request (faults are applied by the server, not here)."""
+        """Answer one API request (faults are applied by the server, not here): always a
+        response, a google.rpc.Status error for anything that goes wrong."""
+        try:
+            return self._handle(req, root_url)
+        except ApiError as e:
+            return Response.error(e)
+        except RecursionError:
+            return Response.error(invalid_argument("The request is nested too deeply (expression or JSON)."))
+        except Exception as e:  # a bug, or input the checks missed: a 500, never a dropped connection
+            return internal_error(e, req)
+
+    def _handle(self, req: Request, root_url: str) -> Response:
         try:
             path = req.path
             if path.startswith("/$discovery/rest"):
                 return self._discovery(req, root_url)
+            path_matched = False
             for method, rx, handler in _ROUTES:
                 m = rx.match(path)
-                if m:
-                    if req.method != method:
-                        raise ApiError(405, f"Method {req.method} is not allowed for {path}.", "INVALID_ARGUMENT")
+                if m and req.method != method:
+                    path_matched = True
+                elif m:
                     if handler not in _PUBLIC:
                         self._check_auth(req)
                     if handler in _METHOD_IDS:
                         parse_query(m.group(1), _METHOD_IDS[handler], req.query)
                     return getattr(self, handler)(req, m.group(1), m.group(2))
+            unserved = unserved_method(req.method, path)
+            if unserved is not None:
+                self._check_auth(req)
+                raise not_served(unserved)
+            if path_matched:
+                raise ApiError(405, f"Method {req.method} is not allowed for {path}.", "INVALID_ARGUMENT")
             raise not_found(f"The requested URL {path} was not found on this server.")
         except ApiError as e:
             return Response.error(e)
+        except RecursionError:
+            raise  # a 400: see handle()
         except Exception as e:  # a bug in the emulator: say so, never drop the connection
+            log.error("eerest emulator: %s %s failed", req.method, req.path[:200], exc_info=e)
             return Response.error(ApiError(500, f"The emulator failed on {req.method} {req.path}: {type(e).__name__}: {e}"))
 
     def _check_auth(self, req: Request) -> None:
@@ -254,7 +319,7 @@ class App:
         return build_message(version, "EarthEngineAsset", self.store.asset_json(rec), source=rec.meta_path)
 
     def list_algorithms(self, req: Request, version: str, project: str) -> Response:
-        return Response.json({"algorithms": listing({k: a.to_json() for k, a in REGISTRY.items()})})
+        return Response(200, _algorithms_body())
 
     def compute_value(self, req: Request, version: str, project: str) -> Response:
         """projects.value.compute: what `getInfo()` calls."""
@@ -268,24 +333,53 @@ class App:
         """projects.thumbnails.create (getThumbURL, getDownloadURL): checks the expression now,
         computes the pixels when the thumbnail's URL is fetched."""
         body = parse_request(version, "Thumbnail", req.body)
+        return Response.json({"name": self._save(version, project, "thumbnails", body)})
+
+    def create_map(self, req: Request, version: str, project: str) -> Response:
+        """projects.maps.create (getMapId): tiles are computed when they are fetched."""
+        body = parse_request(version, "EarthEngineMap", req.body)
+        return Response.json({"name": self._save(version, project, "maps", body)})
+
+    def map_tile(self, req: Request, version: str, path: str) -> Response:
+        """projects.maps.tiles.get: a 256 x 256 Web Mercator (EPSG:3857) tile of the map's image."""
+        name, _, zxy = path.partition("/tiles/")
+        z, x, y = (int(v) for v in zxy.split("/"))
+        if not (0 <= z <= 30 and 0 <= x < 2**z and 0 <= y < 2**z):
+            raise invalid_argument(f"Tile {z}/{x}/{y} does not exist: x and y must be in [0, 2^zoom).")
+        with self._log_lock:
+            body = self._saved.get(name)
+        if body is None:
+            raise not_found(f"Map '{name}' not found (the emulator keeps the last {_SAVED} maps and thumbnails).")
+        image = evaluate(body["expression"], Context(self.store))
+        if not isinstance(image, Image):
+            raise invalid_argument("Maps: the expression must evaluate to an Image.")
+        size = 2 * _MERCATOR_HALF / 2**z / 256
+        grid = {"crsCode": "EPSG:3857", "dimensions": {"width": 256, "height": 256},
+                "affineTransform": {"scaleX": size, "shearX": 0, "translateX": -_MERCATOR_HALF + x * 256 * size,
+                                    "shearY": 0, "scaleY": -size, "translateY": _MERCATOR_HALF - y * 256 * size}}
+        fmt = body.get("fileFormat") or "PNG"
+        return self._pixels(image, {**body, "grid": grid, "fileFormat": "PNG" if fmt == "AUTO_JPEG_PNG" else fmt})
+
+    def _save(self, version: str, project: str, kind: str, body: dict) -> str:
+        """Check a thumbnail's or map's expression now and keep the request; its name."""
         if "expression" not in body:
             raise invalid_argument("Request is missing required field 'expression'.")
-        value = evaluate(body["expression"], Context(self.store))
-        if not isinstance(value, Image):
-            raise invalid_argument("Thumbnails: the expression must evaluate to an Image.")
-        key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
-        name = f"{project}/thumbnails/{key}"
+        if not isinstance(evaluate(body["expression"], Context(self.store)), Image):
+            raise invalid_argument(f"{kind.capitalize()}: the expression must evaluate to an Image.")
+        key = hashlib.sha256(json.dumps([version, body], sort_keys=True).encode()).hexdigest()[:32]
+        name = f"{project}/{kind}/{key}"
         with self._log_lock:
-            self._thumbnails[name] = body
-            while len(self._thumbnails) > 1000:
-                self._thumbnails.popitem(last=False)
-        return Response.json({"name": name})
+            self._saved[name] = body
+            self._saved.move_to_end(name)
+            while len(self._saved) > _SAVED:
+                self._saved.popitem(last=False)
+        return name
 
     def thumbnail_pixels(self, req: Request, version: str, name: str) -> Response:
         with self._log_lock:
-            body = self._thumbnails.get(name)
+            body = self._saved.get(name)
         if body is None:
-            raise not_found(f"Thumbnail '{name}' not found (the emulator keeps the last 1000).")
+            raise not_found(f"Thumbnail '{name}' not found (the emulator keeps the last {_SAVED} maps and thumbnails).")
         image = evaluate(body["expression"], Context(self.store))
         fmt = body.get("fileFormat") or "AUTO_JPEG_PNG"
         if fmt in ZIP_FORMATS:
@@ -343,6 +437,8 @@ class App:
 
     def _cached(self, req: Request, key_parts: str) -> tuple[str, Response | None]:
         key = hashlib.sha256(key_parts.encode() + b"\0" + req.body).hexdigest()
+        if self.faults.limits.memory_limit_pixels is not None:
+            return key, None  # a cached answer would skip the memory limit
         return key, self.cache.get(key)
 
     def compute_pixels(self, req: Request, version: str, project: str) -> Response:
@@ -354,7 +450,7 @@ class App:
             raise invalid_argument("Request is missing required field 'expression'.")
         value = evaluate(body["expression"], Context(self.store))
         if not isinstance(value, Image):
-            got = "ImageCollection" if isinstance(value, ImageCollection) else type(value).__name__ if value is not None else "null"
+            got = type(value).__name__ if value is not None else "null"
             raise invalid_argument(f"ComputePixels: the expression must evaluate to an Image, got {got}.")
         resp = self._pixels(value, body)
         self.cache.put(key, resp)
@@ -370,7 +466,10 @@ class App:
             raise invalid_argument(f"Asset '{name}' is not an image (it is {rec.type}).")
         image = self.store.image(rec)
         if body.get("region"):
-            body["grid"] = _region_grid(body.get("region"), body.get("grid"), image)
+            try:
+                body["grid"] = _region_grid(body.get("region"), body.get("grid"), image)
+            except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError, OverflowError) as e:
+                raise invalid_argument(f"Invalid region: not a GeoJSON geometry this emulator can use ({e}).") from None
         resp = self._pixels(image, body)
         self.cache.put(key, resp)
         return resp
@@ -383,6 +482,9 @@ class App:
         grid = resolve_grid(body.get("grid"), native)
         dtypes = [b.ptype.dtype for b in bands]
         check_request(grid.width, grid.height, dtypes)  # type: ignore[arg-type]
+        memory = self.faults.check_memory(grid.width * grid.height)  # type: ignore[operator]
+        if memory is not None:
+            raise invalid_argument(memory)
         values, valid = [], []
         for b in bands:
             v, ok = b.render(grid)
@@ -407,7 +509,7 @@ class App:
         value = evaluate(body["expression"], Context(self.store))
         if isinstance(value, Image):
             value = ImageCollection([value])
-        if not isinstance(value, ImageCollection):
+        if type(value) is not ImageCollection:  # not a FeatureCollection either
             raise invalid_argument("ComputeImages: the expression must evaluate to an ImageCollection.")
         page = value.images[offset : offset + page_size]
         out: dict[str, Any] = {"images": [img.to_asset_json() for img in page]}
@@ -418,6 +520,14 @@ class App:
     # -- admin API ----------------------------------------------------------------------
     def handle_admin(self, req: Request) -> Response:
         """`/_emulator/...`: faults, request log, reset, health. No auth, never faulted or logged."""
+        try:
+            return self._handle_admin(req)
+        except RecursionError:
+            return Response.error(invalid_argument("The request is nested too deeply."))
+        except Exception as e:
+            return internal_error(e, req)
+
+    def _handle_admin(self, req: Request) -> Response:
         path = req.path[len(ADMIN_PREFIX):].rstrip("/")
         try:
             if path == "/faults":
@@ -430,12 +540,30 @@ class App:
                     try:
                         data = json.loads(req.body or b"{}")
                         items = data if isinstance(data, list) else data.get("faults", [data]) if isinstance(data, dict) else None
-                        if items is None:
+                        if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
                             raise ValueError("expected a fault object or a list of them")
-                        added = [self.faults.add(Fault.from_json(d)) for d in items]
+                        faults = [Fault.from_json(d) for d in items]  # all valid, or none added
+                        added = [self.faults.add(f) for f in faults]
                     except (ValueError, TypeError) as e:
                         raise invalid_argument(f"Invalid fault: {e}") from None
                     return Response.json({"faults": [f.to_json() for f in added]})
+            elif path == "/limits":
+                if req.method == "GET":
+                    return Response.json(
+                        {**self.faults.limits.to_json(), "peakConcurrent": self.faults.peak_concurrent,
+                         "rejected": self.faults.rejected}
+                    )
+                if req.method == "DELETE":
+                    self.faults.set_limits()
+                    return Response.json({})
+                if req.method == "POST":
+                    try:
+                        data = json.loads(req.body or b"{}")
+                        limits = ServerLimits.from_json(data if isinstance(data, dict) else {"?": data})
+                    except (ValueError, TypeError) as e:
+                        raise invalid_argument(f"Invalid limits: {e}") from None
+                    self.faults.set_limits(limits.max_concurrent, limits.memory_limit_pixels)
+                    return Response.json(limits.to_json())
             elif path == "/requests":
                 if req.method == "GET":
                     return Response.json({"requests": [r.to_json() for r in self.requests]})
@@ -452,6 +580,18 @@ class App:
             raise not_found(f"No admin endpoint {req.method} {req.path}.")
         except ApiError as e:
             return Response.error(e)
+
+
+def internal_error(exc: BaseException, req: Request) -> Response:
+    """A 500 with a Status body for an unexpected exception, logged with its traceback."""
+    log.error("eerest emulator: %s %s failed", req.method, req.path[:200], exc_info=exc)
+    return Response.error(ApiError(500, f"Internal error in the eerest emulator: {type(exc).__name__}.", "INTERNAL"))
+
+
+@functools.cache
+def _algorithms_body() -> bytes:
+    """The algorithms.list answer (~1000 algorithms; the registry is fixed once imported)."""
+    return json.dumps({"algorithms": listing({k: a.to_json() for k, a in REGISTRY.items()})}).encode()
 
 
 def _chosen_bands(image: Image, band_ids: list[str] | None) -> list[Band]:
@@ -494,18 +634,18 @@ def _region_grid(region: Any, grid: dict | None, image: Image) -> dict:
     if not isinstance(region, dict) or not _flatten_coords(region.get("coordinates")):
         raise invalid_argument("region must be a GeoJSON geometry with coordinates.")
     xmin, ymin, xmax, ymax = Geometry.from_geojson(region).bounds(crs)
-    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs, crs) else {}))
+    at = dict(grid.get("affineTransform") or (native.to_json()["affineTransform"] if native and same_crs(native.crs or native.crs_wkt, crs) else {}))
     sx, sy = float(at.get("scaleX", 1.0)), float(at.get("scaleY", -1.0))
     dims = grid.get("dimensions")
     if dims:
         sx = (xmax - xmin) / dims["width"] * (1 if sx > 0 else -1)
         sy = (ymax - ymin) / dims["height"] * (1 if sy > 0 else -1)
-    elif not grid.get("affineTransform") and (native is None or not same_crs(native.crs, crs)):
-        raise invalid_argument(
-            f"getPixels with a region in another CRS ({crs}) than the image's needs grid.dimensions "
-            "or grid.affineTransform to set the pixel size."
-        )
     else:
+        if not grid.get("affineTransform") and native is not None and not same_crs(native.crs or native.crs_wkt, crs):
+            # The image's pixel size, in the output CRS's units.
+            metres = abs(native.scale_x) * nominal_unit(native.crs or native.crs_wkt or "EPSG:4326")
+            sx = sy = metres / nominal_unit(crs)
+            sy = -sy
         dims = {"width": max(1, int(np.ceil((xmax - xmin) / abs(sx)))), "height": max(1, int(np.ceil((ymax - ymin) / abs(sy))))}
     at.update(scaleX=sx, scaleY=sy, translateX=xmin if sx > 0 else xmax, translateY=ymax if sy < 0 else ymin)
     key = "crsWkt" if "crsWkt" in grid and "crsCode" not in grid else "crsCode"

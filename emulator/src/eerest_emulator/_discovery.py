@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from ._listing import with_listing_methods
+from ._unserved import with_unserved_methods
 
 __all__ = ["VERSIONS", "discovery_document", "document", "method_spec"]
 
@@ -32,7 +33,7 @@ def _base(version: str) -> dict:
 def document(version: str) -> dict[str, Any]:
     """The emulator's complete document for `version` (do not modify it)."""
     doc = _with_algorithms(copy.deepcopy(_base(version)), version)
-    return with_listing_methods(_with_value_and_thumbnails(doc, version), version)
+    return with_unserved_methods(with_listing_methods(_with_value_and_thumbnails(doc, version), version), version)
 
 
 def method_spec(version: str, method_id: str) -> dict[str, Any]:
@@ -139,8 +140,9 @@ def _method(mid: str, http: str, path: str, flat: str, param: str, pattern: str,
 
 
 def _with_value_and_thumbnails(doc: dict, version: str) -> dict:
-    """Add projects.value.compute and projects.thumbnails.create/getPixels (what getInfo(),
-    getThumbURL() and getDownloadURL() of the official client call) when the document lacks them."""
+    """Add projects.value.compute, projects.thumbnails.create/getPixels and projects.maps.create/
+    tiles.get (what getInfo(), getThumbURL(), getDownloadURL() and getMapId() of the official
+    client call) when the document lacks them."""
     res = doc.setdefault("resources", {}).setdefault("projects", {}).setdefault("resources", {})
     value = res.setdefault("value", {}).setdefault("methods", {})
     value.setdefault("compute", _method(
@@ -155,6 +157,18 @@ def _with_value_and_thumbnails(doc: dict, version: str) -> dict:
         "earthengine.projects.thumbnails.getPixels", "GET", f"{version}/{{+name}}:getPixels",
         f"{version}/projects/{{projectsId}}/thumbnails/{{thumbnailsId}}:getPixels", "name",
         "^projects/[^/]+/thumbnails/[^/]+$", None, "HttpBody"))
+    maps = res.setdefault("maps", {})
+    maps.setdefault("methods", {}).setdefault("create", _method(
+        "earthengine.projects.maps.create", "POST", f"{version}/{{+parent}}/maps",
+        f"{version}/projects/{{projectsId}}/maps", "parent", "^projects/[^/]+$", "EarthEngineMap", "EarthEngineMap"))
+    tiles = _method(
+        "earthengine.projects.maps.tiles.get", "GET", f"{version}/{{+parent}}/tiles/{{zoom}}/{{x}}/{{y}}",
+        f"{version}/projects/{{projectsId}}/maps/{{mapsId}}/tiles/{{zoom}}/{{x}}/{{y}}", "parent",
+        "^projects/[^/]+/maps/[^/]+$", None, "HttpBody")
+    for p in ("zoom", "x", "y"):
+        tiles["parameters"][p] = {"location": "path", "required": True, "type": "integer", "format": "int32"}
+    tiles["parameterOrder"] = ["parent", "zoom", "x", "y"]
+    maps.setdefault("resources", {}).setdefault("tiles", {}).setdefault("methods", {}).setdefault("get", tiles)
     schemas = doc.setdefault("schemas", {})
     pixels = schemas.get("ComputePixelsRequest", {}).get("properties", {})
     schemas.setdefault("ComputeValueRequest", {
@@ -172,6 +186,11 @@ def _with_value_and_thumbnails(doc: dict, version: str) -> dict:
         "id": "Thumbnail", "type": "object",
         "description": "A thumbnail: an image, its format and framing, served at {name}:getPixels.",
         "properties": thumbnail})
+    schemas.setdefault("EarthEngineMap", {
+        "id": "EarthEngineMap", "type": "object",
+        "description": "A map: an image and its visualization, served as Web Mercator tiles at {name}/tiles/{z}/{x}/{y}.",
+        "properties": {k: v for k, v in thumbnail.items() if k in ("name", "expression", "fileFormat", "bandIds",
+                                                                   "visualizationOptions")}})
     schemas.setdefault("HttpBody", {"id": "HttpBody", "type": "object", "properties": {
         "contentType": {"type": "string"}, "data": {"type": "string", "format": "byte"}}})
     return doc

@@ -75,7 +75,7 @@ def _npy(names: Sequence[str], data: Sequence[np.ndarray], dtypes: Sequence[np.d
 
 def _geotiff(grid: Grid, planes: np.ndarray) -> bytes:
     """A GeoTIFF (bands, H, W) georeferenced with ModelPixelScale/ModelTiepoint (or
-    ModelTransformation when sheared) and GeoKeys naming the EPSG code."""
+    ModelTransformation when sheared) and GeoKeys naming the EPSG code (see `_geokeys`)."""
     try:
         import tifffile
     except ImportError:  # pragma: no cover - depends on the environment
@@ -89,21 +89,10 @@ def _geotiff(grid: Grid, planes: np.ndarray) -> bytes:
     else:
         tags.append((33550, "d", 3, (grid.scale_x, -grid.scale_y, 0.0), True))
         tags.append((33922, "d", 6, (0.0, 0.0, 0.0, grid.translate_x, grid.translate_y, 0.0), True))
-    keys = [1, 1, 0, 0]
-    entries = []
-    epsg = grid.epsg
-    if grid.is_geographic:
-        entries += [(1024, 0, 1, 2), (1025, 0, 1, 1), (2048, 0, 1, epsg or 4326)]
-    else:
-        entries += [(1024, 0, 1, 1), (1025, 0, 1, 1)]
-        if epsg is not None:
-            entries.append((3072, 0, 1, epsg))
-        else:
-            entries.append((3072, 0, 1, 32767))  # user-defined
-    keys[3] = len(entries)
-    for e in entries:
-        keys.extend(e)
+    keys, citation = _geokeys(grid)
     tags.append((34735, "H", len(keys), tuple(keys), True))
+    if citation:
+        tags.append((34737, "s", 0, citation, True))  # type: ignore[arg-type]
     buf = io.BytesIO()
     n = planes.shape[0]
     photometric = "minisblack"
@@ -116,6 +105,26 @@ def _geotiff(grid: Grid, planes: np.ndarray) -> bytes:
         metadata=None,
     )
     return buf.getvalue()
+
+
+def _geokeys(grid: Grid) -> tuple[list[int], str]:
+    """The GeoKeyDirectory and GeoAsciiParams of `grid`'s CRS: its EPSG code, or for a CRS
+    without one "user-defined" plus its WKT in the citation ("ESRI PE String = ...", as GDAL
+    reads and writes CRSs that GeoTIFF keys cannot name)."""
+    geographic = grid.is_geographic
+    epsg = grid.epsg
+    entries = [(1024, 0, 1, 2 if geographic else 1), (1025, 0, 1, 1)]
+    citation = ""
+    if epsg is None and (grid.crs or grid.crs_wkt):
+        from ._reproject import _crs
+
+        citation = "ESRI PE String = " + _crs(grid.crs or grid.crs_wkt).to_wkt("WKT1_ESRI") + "|"
+        entries.append((1026, 34737, len(citation), 0))
+    entries.append((2048 if geographic else 3072, 0, 1, epsg or 32767))  # 32767: user-defined
+    keys = [1, 1, 0, len(entries)]
+    for e in entries:
+        keys.extend(e)
+    return keys, citation
 
 
 def _parse_color(c: str) -> tuple[int, int, int]:

@@ -45,10 +45,11 @@ class _Evaluator:
     def __init__(self, expression: dict, ctx: Context) -> None:
         if not isinstance(expression, dict):
             raise invalid_argument("expression must be an object with 'result' and 'values'.")
-        self.values = expression.get("values") or {}
-        self.result = expression.get("result")
-        if not isinstance(self.values, dict) or not isinstance(self.result, str):
+        values, result = expression.get("values") or {}, expression.get("result")
+        if not isinstance(values, dict) or not isinstance(result, str):
             raise invalid_argument("expression must have a string 'result' and an object 'values'.")
+        self.values: dict[str, Any] = values
+        self.result: str = result
         self.ctx = ctx
         self._memo: dict[str, Any] = {}
         self._active: set[str] = set()
@@ -157,6 +158,10 @@ class _Evaluator:
             ) from None
         except AlgorithmError as e:
             raise invalid_argument(f"{name}: {e}") from None
+        except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError) as e:
+            # Values of the wrong shape deep inside arguments (a list of the wrong length, a string
+            # where a number belongs): the user's request, so a 400 naming the algorithm.
+            raise invalid_argument(f"{name}: invalid arguments ({type(e).__name__}: {e}).") from None
 
 
 def evaluate(expression: dict, ctx: Context) -> Any:

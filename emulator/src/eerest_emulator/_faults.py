@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ._errors import STATUS_NAMES
 
-__all__ = ["Fault", "FaultInjector", "DEFAULT_MESSAGES"]
+__all__ = [
+    "Fault",
+    "FaultInjector",
+    "DEFAULT_MESSAGES",
+    "MAX_DELAY",
+    "MAX_COUNT",
+    "ServerLimits",
+    "MEMORY_LIMIT_MESSAGE",
+    "CONCURRENCY_MESSAGE",
+]
+
+MEMORY_LIMIT_MESSAGE = "User memory limit exceeded."
+CONCURRENCY_MESSAGE = "Too many concurrent requests for this project; the quota is {limit}."
 
 DEFAULT_MESSAGES = {
     429: "Too many concurrent aggregations.",
@@ -40,6 +53,7 @@ class Fault:
     id: int = field(default=0)
 
     def __post_init__(self) -> None:
+        _check_types(self)
         if self.kind not in ("error", "slow", "truncate"):
             raise ValueError(f"unknown fault kind {self.kind!r} (error, slow, truncate)")
         if self.kind == "error" and not 400 <= int(self.status) <= 599:
@@ -48,6 +62,12 @@ class Fault:
             raise ValueError("count must be >= 1")
         if not 0.0 <= self.fraction < 1.0:
             raise ValueError("fraction must be in [0, 1)")
+        if not 0.0 <= self.delay <= MAX_DELAY:
+            raise ValueError(f"delay must be between 0 and {MAX_DELAY} seconds")
+        if self.retry_after is not None and not 0.0 <= self.retry_after <= MAX_DELAY:
+            raise ValueError(f"retryAfter must be between 0 and {MAX_DELAY} seconds")
+        if self.count > MAX_COUNT:
+            raise ValueError(f"count must be <= {MAX_COUNT}")
 
     @property
     def status_name(self) -> str:
@@ -74,13 +94,99 @@ class Fault:
         return cls(**kw)
 
 
+MAX_DELAY = 3600.0
+MAX_COUNT = 1_000_000
+_TYPES: dict[str, tuple[type, ...]] = {
+    "kind": (str,), "count": (int,), "status": (int,), "message": (str, type(None)),
+    "retry_after": (int, float, type(None)), "delay": (int, float), "fraction": (int, float),
+    "path": (str, type(None)), "id": (int,),
+}
+
+
+def _check_types(f: Fault) -> None:
+    """Admin input is JSON from anywhere: refuse wrong types and NaN/Infinity up front."""
+    for name, types in _TYPES.items():
+        value = getattr(f, name)
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise ValueError(f"{name} must be of type {' or '.join(t.__name__ for t in types)}, not {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number")
+    if f.message is not None and len(f.message) > 10_000:
+        raise ValueError("message is too long")
+
+
+@dataclass
+class ServerLimits:
+    """Limits of a busy server, off unless set: at most ``max_concurrent`` API requests
+    per project being worked on at once (beyond it: 429 RESOURCE_EXHAUSTED), and a 400
+    "User memory limit exceeded." for pixel requests of more than ``memory_limit_pixels``."""
+
+    max_concurrent: int | None = None
+    memory_limit_pixels: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_concurrent", "memory_limit_pixels"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ValueError(f"{name} must be a positive integer or null")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"maxConcurrent": self.max_concurrent, "memoryLimitPixels": self.memory_limit_pixels}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ServerLimits:
+        names = {"maxConcurrent": "max_concurrent", "memoryLimitPixels": "memory_limit_pixels"}
+        kw = {names.get(k, k): v for k, v in d.items()}
+        unknown = set(kw) - {"max_concurrent", "memory_limit_pixels"}
+        if unknown:
+            raise ValueError(f"unknown limit field(s): {', '.join(sorted(unknown))}")
+        return cls(**kw)
+
+
 class FaultInjector:
-    """A thread-safe queue of armed faults; the first matching one fires per request."""
+    """A thread-safe queue of armed faults; the first matching one fires per request.
+    Also holds the :class:`ServerLimits` and counts requests in progress per project
+    (``peak_concurrent``, ``rejected``); ``clear()`` resets all of it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._next_id = 1
+        self.limits = ServerLimits()
+        self._active: dict[str, int] = {}
+        self.peak_concurrent: dict[str, int] = {}
+        self.rejected = 0
+
+    def set_limits(self, max_concurrent: int | None = None, memory_limit_pixels: int | None = None) -> ServerLimits:
+        """Cap concurrent requests per project, and/or fail pixel requests above N pixels
+        with "User memory limit exceeded." (``None``: no such limit)."""
+        limits = ServerLimits(max_concurrent, memory_limit_pixels)
+        with self._lock:
+            self.limits = limits
+            self.peak_concurrent.clear()
+            self.rejected = 0
+        return limits
+
+    def enter(self, project: str) -> bool:
+        """Count a request of ``project`` as in progress; False (not counted) if over the cap."""
+        with self._lock:
+            active = self._active.get(project, 0)
+            cap = self.limits.max_concurrent
+            if cap is not None and active >= cap:
+                self.rejected += 1
+                return False
+            self._active[project] = active + 1
+            self.peak_concurrent[project] = max(self.peak_concurrent.get(project, 0), active + 1)
+            return True
+
+    def leave(self, project: str) -> None:
+        with self._lock:
+            self._active[project] = max(0, self._active.get(project, 0) - 1)
+
+    def check_memory(self, pixels: int) -> str | None:
+        """The error message for a pixel request of this many pixels, if it is over the memory limit."""
+        cap = self.limits.memory_limit_pixels
+        return MEMORY_LIMIT_MESSAGE if cap is not None and pixels > cap else None
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:
@@ -105,6 +211,9 @@ class FaultInjector:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+            self.limits = ServerLimits()
+            self.peak_concurrent.clear()
+            self.rejected = 0
 
     def pending(self) -> list[Fault]:
         with self._lock:

@@ -15,7 +15,7 @@ from ._errors import invalid_argument
 from ._reproject import _crs as _pyproj_crs
 from ._reproject import check_crs, sample, source_coords, transform_points
 
-__all__ = ["Grid", "bounds_in", "resolve_grid", "resample", "same_crs"]
+__all__ = ["Grid", "bounds_in", "resolve_grid", "resample", "same_crs", "check_finite"]
 
 _GEOGRAPHIC = {"EPSG:4326", "EPSG:4269", "EPSG:4258", "EPSG:4267", "EPSG:4979"}
 
@@ -37,9 +37,22 @@ class Grid:
 
     @classmethod
     def from_json(cls, d: dict) -> Grid:
-        """Parse a PixelGrid JSON object; missing parts stay at defaults (see `resolve_grid`)."""
+        """Parse a PixelGrid JSON object; missing parts stay at defaults (see `resolve_grid`).
+        A 400 unless every number is finite, the scales non-zero and the dimensions integers."""
+        try:
+            grid = cls._from_json(d)
+        except (ValueError, TypeError, AttributeError, OverflowError) as e:
+            raise invalid_argument(f"Invalid grid: {e}.") from None
+        check_finite(grid)
+        return grid
+
+    @classmethod
+    def _from_json(cls, d: dict) -> Grid:
         at = d.get("affineTransform") or {}
         dims = d.get("dimensions") or {}
+        for key in ("width", "height"):
+            if key in dims and (isinstance(dims[key], bool) or not isinstance(dims[key], (int, str))):
+                raise ValueError(f"dimensions.{key} must be an integer")
         return cls(
             crs=_norm_crs(d.get("crsCode")),
             crs_wkt=d.get("crsWkt"),
@@ -92,6 +105,13 @@ class Grid:
         return _pyproj_crs(code).to_epsg() if code else None
 
     @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) of a grid with dimensions."""
+        if self.width is None or self.height is None:
+            raise ValueError("grid without dimensions")
+        return self.height, self.width
+
+    @property
     def has_shear(self) -> bool:
         return self.shear_x != 0.0 or self.shear_y != 0.0
 
@@ -102,6 +122,15 @@ class Grid:
         y0 = self.translate_y
         y1 = self.translate_y + self.scale_y * (self.height or 0)
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def check_finite(g: Grid) -> None:
+    """A 400 for a grid the emulator cannot compute with: NaN/Infinity, zero scales."""
+    numbers = (g.scale_x, g.shear_x, g.translate_x, g.shear_y, g.scale_y, g.translate_y)
+    if not all(math.isfinite(v) for v in numbers):
+        raise invalid_argument("grid.affineTransform values must be finite numbers (no NaN or Infinity).")
+    if g.scale_x == 0 or g.scale_y == 0:
+        raise invalid_argument("grid.affineTransform scaleX and scaleY must not be zero.")
 
 
 def _norm_crs(code: str | None) -> str | None:
@@ -140,7 +169,7 @@ def resolve_grid(requested: dict | None, native: Grid | None, *, what: str = "im
         g = replace(g, crs=native.crs, crs_wkt=native.crs_wkt)
     if g.crs or g.crs_wkt:
         check_crs(g.crs or g.crs_wkt)  # type: ignore[arg-type]
-    if native is not None and native.width is not None and not same_crs(g.crs, native.crs):
+    if native is not None and native.width is not None and not same_crs(g.crs or g.crs_wkt, native.crs or native.crs_wkt):
         return _resolve_across_crs(g, native, has_at, has_dims)
     if not has_at:
         if native is None:
@@ -179,6 +208,7 @@ def resolve_grid(requested: dict | None, native: Grid | None, *, what: str = "im
 def _checked(g: Grid) -> Grid:
     if g.width is None or g.height is None or g.width <= 0 or g.height <= 0:
         raise invalid_argument("grid.dimensions must be positive.")
+    check_finite(g)
     return g
 
 
@@ -220,8 +250,10 @@ def bounds_in(grid: Grid, crs: str) -> tuple[float, float, float, float]:
 
 def _cover(origin: float, scale: float, lo: float, hi: float) -> int:
     far = hi if scale > 0 else lo
-    n = math.ceil(round((far - origin) / scale, 9))
-    return max(n, 1)
+    n = round((far - origin) / scale, 9)
+    if not math.isfinite(n):
+        raise invalid_argument("The requested grid cannot cover the image: its scale is too small.")
+    return max(math.ceil(n), 1)
 
 
 def resample(
@@ -235,7 +267,7 @@ def resample(
     if (
         target.width == source.width
         and target.height == source.height
-        and same_crs(target.crs, source.crs)
+        and same_crs(target.crs or target.crs_wkt, source.crs or source.crs_wkt)
         and (target.scale_x, target.shear_x, target.translate_x, target.shear_y, target.scale_y, target.translate_y)
         == (source.scale_x, source.shear_x, source.translate_x, source.shear_y, source.scale_y, source.translate_y)
     ):

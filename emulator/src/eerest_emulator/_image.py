@@ -115,3 +115,7 @@ class ImageCollection:
     images: list[Image]
     properties: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def derived(self, elements: list[Any]) -> ImageCollection:
+        """A collection of the same kind with other elements and the same properties."""
+        return type(self)(elements, dict(self.properties), dict(self.meta))

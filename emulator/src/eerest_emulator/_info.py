@@ -12,7 +12,7 @@ from typing import Any
 
 from ._errors import invalid_argument
 from ._image import Band, Image, ImageCollection
-from ._values import Date, DateRange, Feature, Geometry, Projection
+from ._values import Date, DateRange, Feature, FeatureCollection, Geometry, Projection
 
 __all__ = ["to_info"]
 
@@ -35,9 +35,13 @@ def to_info(value: Any) -> Any:
         return {str(k): to_info(v) for k, v in value.items()}
     if isinstance(value, Image):
         return image_info(value)
+    if isinstance(value, FeatureCollection):
+        return to_info(value.to_info())
     if isinstance(value, ImageCollection):
         return collection_info(value)
-    if isinstance(value, (Date, DateRange, Projection, Geometry, Feature)):
+    if isinstance(value, Feature):
+        return to_info(value.to_info())
+    if isinstance(value, (Date, DateRange, Projection, Geometry)):
         return value.to_info()
     if isinstance(value, bytes):
         import base64

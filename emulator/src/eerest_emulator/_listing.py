@@ -199,17 +199,43 @@ def _literal(token: tuple[str, str]) -> Any:
 
 
 def _geometry(text: Any) -> dict[str, Any]:
+    """A GeoJSON geometry from GeoJSON (double or single quotes, as earthengine-api writes it) or WKT."""
     if not isinstance(text, str):
-        raise FilterError("region must be a GeoJSON geometry, as a string")
+        raise FilterError("region must be a GeoJSON or WKT geometry, as a string")
+    if _WKT.match(text):
+        return _from_wkt(text)
     try:
         geometry = json.loads(text.replace("'", '"'))
     except ValueError:
-        raise FilterError(
-            "region must be a GeoJSON geometry (the emulator does not read WKT)"
-        ) from None
+        raise FilterError(f"region must be a GeoJSON or WKT geometry, got {text[:40]!r}") from None
     if not isinstance(geometry, dict) or "coordinates" not in geometry or "type" not in geometry:
         raise FilterError("region must be a GeoJSON geometry with type and coordinates")
     return geometry
+
+
+_WKT_TYPES = {t.upper(): t for t in ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")}
+_WKT = re.compile(rf"^\s*({'|'.join(_WKT_TYPES)})\s*(\(.*\))\s*$", re.I | re.S)
+_WKT_NUMBER = r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+
+
+def _from_wkt(text: str) -> dict[str, Any]:
+    """The GeoJSON geometry of 2-D WKT (POINT, LINESTRING, POLYGON and their MULTI forms)."""
+    m = _WKT.match(text)
+    assert m is not None
+    kind = _WKT_TYPES[m.group(1).upper()]
+    body = re.sub(rf"({_WKT_NUMBER})\s+({_WKT_NUMBER})", r"[\1, \2]", m.group(2))
+    try:
+        coords = json.loads(body.replace("(", "[").replace(")", "]"))
+    except ValueError:
+        raise FilterError(f"cannot read the WKT {text[:40]!r} (2-D coordinates only)") from None
+    try:
+        if kind == "Point":
+            coords = coords[0]
+        elif kind == "MultiPoint":  # MULTIPOINT (1 2, 3 4) or MULTIPOINT ((1 2), (3 4))
+            coords = [c[0] if c and isinstance(c[0], list) else c for c in coords]
+    except (IndexError, TypeError):
+        raise FilterError(f"cannot read the WKT {text[:40]!r}") from None
+    return {"type": kind, "coordinates": coords}
 
 
 def _time_ms(value: Any) -> float:
@@ -277,7 +303,7 @@ def _segments_cross(a: np.ndarray, b: np.ndarray) -> bool:
     q, s = b[None, :, 0], (b[:, 1] - b[:, 0])[None]
 
     def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+        return np.asarray(u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0])
 
     denom = cross(r, s)
     qp = q - p
@@ -351,7 +377,9 @@ def _q(kind: str, description: str, **extra: Any) -> dict[str, Any]:
     return {"description": description, "location": "query", "type": kind, **extra}
 
 
-def _list_method(version: str, mid: str, verb: str, pattern: str, flat: str, response: str, extra: dict) -> dict:
+def _list_method(
+    version: str, mid: str, verb: str, pattern: str, flat: str, response: str, extra: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "id": f"earthengine.{mid}",
         "httpMethod": "GET",

@@ -44,7 +44,7 @@ def _list(v: Any) -> list:
 class _Simple:
     outputs: tuple[str, ...]
     scalar: Callable[[list], list]  # valid values (a list) -> one value per output
-    pixel: Callable[[np.ndarray], list[np.ndarray]] | None = None  # (N, H, W) NaN-masked -> per output (H, W)
+    pixel: Callable[[np.ndarray], list[Any]] | None = None  # (N, H, W) NaN-masked -> per output (H, W)
 
 
 def _arr(values: Any) -> np.ndarray:
@@ -63,7 +63,7 @@ def _stat(fn: Callable[[np.ndarray], Any], empty: Any = None) -> Callable[[list]
     return scalar
 
 
-def _pix(fn: Callable[..., np.ndarray]) -> Callable[[np.ndarray], list[np.ndarray]]:
+def _pix(fn: Callable[..., Any]) -> Callable[[np.ndarray], list[Any]]:
     return lambda stack: [_quiet(fn)(stack, axis=0)]
 
 
@@ -89,7 +89,7 @@ def _mode_scalar(values: Any) -> list:
     return [_num(uniq[np.argmax(counts)])]  # the smallest of the most frequent values
 
 
-def _mode_pixel(stack: np.ndarray) -> list[np.ndarray]:
+def _mode_pixel(stack: np.ndarray) -> list[Any]:
     """Per pixel, the most frequent valid value (the smallest on ties); NaN where none is valid."""
     best = np.full(stack.shape[1:], np.nan)
     best_n = np.zeros(stack.shape[1:], dtype=np.int64)
@@ -173,11 +173,11 @@ class Reducer:
                 out[name] = vals if self.repeat > 1 else vals[0]
         return out
 
-    def pixelwise(self, stack: np.ndarray) -> dict[str, np.ndarray] | None:
+    def pixelwise(self, stack: np.ndarray) -> dict[str, Any] | None:
         """Per-pixel reduction of a (N, H, W) NaN-masked stack (one input), or None if unsupported."""
         if self.repeat != 1 or (len(self.parts) > 1 and not self.shared):
             return None
-        out: dict[str, np.ndarray] = {}
+        out: dict[str, Any] = {}
         for kind, names in self.parts:
             pix = SIMPLE[kind].pixel
             if pix is None:

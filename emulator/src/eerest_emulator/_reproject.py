@@ -16,7 +16,7 @@ import numpy as np
 from ._errors import invalid_argument
 
 if TYPE_CHECKING:
-    from pyproj import Transformer
+    from pyproj import CRS, Transformer
 
     from ._grid import Grid
 
@@ -27,7 +27,7 @@ MODES = ("nearest", "bilinear", "bicubic")
 
 
 @functools.lru_cache(maxsize=128)
-def _crs(code: str):  # -> pyproj.CRS
+def _crs(code: str) -> CRS:
     try:
         from pyproj import CRS
         from pyproj.exceptions import CRSError
@@ -70,12 +70,32 @@ def source_coords(target: Grid, source: Grid) -> tuple[np.ndarray, np.ndarray]:
     """Continuous (column, row) in `source` pixel space of each `target` pixel centre.
 
     1-D arrays (columns of width W, rows of height H) when the mapping is separable, else
-    2-D (H, W) arrays; NaN where the centre has no position in the source CRS.
+    2-D (H, W) arrays; NaN where the centre has no position in the source CRS. Read-only:
+    the bands of one asset share them (a CRS transform per output grid, not per band).
     """
+    if (target.width or 0) * (target.height or 0) > _CACHED_PIXELS:
+        return _compute_source_coords(target, source)  # too big to keep around
+    return _source_coords(target, source)
+
+
+#: Output grids up to this many pixels have their coordinates cached (2 x 8 bytes a pixel, 16 grids).
+_CACHED_PIXELS = 1 << 21
+
+
+@functools.lru_cache(maxsize=16)
+def _source_coords(target: Grid, source: Grid) -> tuple[np.ndarray, np.ndarray]:
+    col, row = _compute_source_coords(target, source)
+    col.setflags(write=False)
+    row.setflags(write=False)
+    return col, row
+
+
+def _compute_source_coords(target: Grid, source: Grid) -> tuple[np.ndarray, np.ndarray]:
     assert target.width is not None and target.height is not None
     u = np.arange(target.width, dtype=np.float64) + 0.5
     v = np.arange(target.height, dtype=np.float64) + 0.5
-    same = target.crs is None or source.crs is None or _crs_key(target) == _crs_key(source)
+    t_code, s_code = target.crs or target.crs_wkt, source.crs or source.crs_wkt
+    same = t_code is None or s_code is None or t_code == s_code
     if same and not target.has_shear and not source.has_shear:
         x = target.translate_x + target.scale_x * u
         y = target.translate_y + target.scale_y * v

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["FieldViolation", "check_message", "check_query", "field_path"]
+__all__ = ["FieldViolation", "check_message", "check_query"]
 
 _INT = re.compile(r"^-?\d+$")
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -36,12 +36,8 @@ class FieldViolation(ValueError):
         self.field = field
 
 
-def field_path(*parts: str) -> str:
-    """Proto field path of JSON names: ``field_path("grid", "affineTransform")`` is ``grid.affine_transform``."""
-    return ".".join(_snake(p) for p in parts if p)
-
-
 def _snake(name: str) -> str:
+    """The proto field name of a JSON name, as Google's messages spell paths: affineTransform -> affine_transform."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
@@ -73,7 +69,7 @@ def check_query(parameters: Mapping[str, Any], query: Mapping[str, list[str]]) -
                 key,
             )
         path = _snake(key)
-        checked = [_scalar(spec, _query_value(spec, v), path, query=True) for v in values]
+        checked = [_scalar(spec, _query_value(spec, v), path) for v in values]
         if spec.get("repeated"):
             out[key] = checked
         elif len(checked) > 1:
@@ -137,7 +133,7 @@ class _Checker:
         return _scalar(spec, value, path)
 
 
-def _scalar(spec: Mapping[str, Any], value: Any, path: str, *, query: bool = False) -> Any:
+def _scalar(spec: Mapping[str, Any], value: Any, path: str) -> Any:
     kind, fmt = spec.get("type"), spec.get("format")
     if kind in (None, "any"):
         return value

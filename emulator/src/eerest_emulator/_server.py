@@ -14,12 +14,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ._app import ADMIN_PREFIX, App, RecordedRequest, Request, Response
-from ._errors import ApiError
-from ._faults import Fault, FaultInjector
+from ._app import ADMIN_PREFIX, App, RecordedRequest, Request, Response, internal_error
+from ._errors import ApiError, invalid_argument
+from ._faults import CONCURRENCY_MESSAGE, Fault, FaultInjector
 from ._store import AssetStore
 
-__all__ = ["Emulator", "EmulatorServer"]
+__all__ = ["Emulator", "EmulatorServer", "MAX_REQUEST_BODY"]
+
+#: Request bodies larger than this are answered 413 without being read.
+MAX_REQUEST_BODY = 16 * 1024 * 1024
+
+
+def _too_large(size: int) -> ApiError:
+    return ApiError(413, f"Request payload size exceeds the limit: {MAX_REQUEST_BODY} bytes (got {size}).",
+                    "INVALID_ARGUMENT")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -30,6 +38,13 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         with contextlib.suppress(OSError):  # e.g. unix sockets
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests (bad request line, too many or too long headers) get a
+        google.rpc.Status body like every other error."""
+        self.close_connection = True
+        self.request_version = "HTTP/1.1"  # garbage is not HTTP/0.9: answer with a status line
+        self._send(Response.error(ApiError(code, message or explain or "Malformed request.")))
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
@@ -51,29 +66,79 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _read_body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if length:
-            return self.rfile.read(int(length))
+        """The request body; a 400 for a malformed length, 413 beyond MAX_REQUEST_BODY (the
+        connection is then closed, the rest of the body unread)."""
+        lengths = self.headers.get_all("Content-Length") or []
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        return b""
+            if lengths:
+                raise invalid_argument("A request must not have both Content-Length and chunked Transfer-Encoding.")
+            return self._read_chunked()
+        if not lengths:
+            return b""
+        if len(set(lengths)) != 1 or not (lengths[0].isascii() and lengths[0].strip().isdigit()):
+            raise invalid_argument(f"Malformed Content-Length {', '.join(lengths)[:100]!r}.")
+        length = int(lengths[0])
+        if length > MAX_REQUEST_BODY:
+            raise _too_large(length)
+        body = self.rfile.read(length)
+        if len(body) != length:
+            raise invalid_argument(f"The request body ended after {len(body)} of {length} bytes.")
+        return body
+
+    def _read_chunked(self) -> bytes:
+        chunks, total = [], 0
+        while True:
+            line = self.rfile.readline(1024).split(b";")[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                raise invalid_argument(f"Malformed chunk size {line[:40]!r}.") from None
+            if size < 0:
+                raise invalid_argument("Malformed chunk size.")
+            if size == 0:
+                for _ in range(100):  # trailers
+                    if self.rfile.readline(8192) in (b"\r\n", b"\n", b""):
+                        break
+                return b"".join(chunks)
+            total += size
+            if total > MAX_REQUEST_BODY:
+                raise _too_large(total)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
 
     def _dispatch(self) -> None:
+        """Answer every request: an unexpected exception is a 500 with a Status body."""
+        try:
+            self._answer()
+        except ApiError as e:
+            self.close_connection = True
+            self._send(Response.error(e))
+        except Exception as e:
+            self.close_connection = True
+            req = Request(self.command, self.path, {}, b"")
+            self._send(internal_error(e, req))
+
+    def _answer(self) -> None:
         app = self.server.app
         req = Request(self.command, self.path, {k: v for k, v in self.headers.items()}, self._read_body())
         if req.path.startswith(ADMIN_PREFIX + "/") or req.path == ADMIN_PREFIX:
             self._send(app.handle_admin(req))
             return
-        app.record(req)
+        record = app.record(req)
+        project = _project(req.path)
+        if not app.faults.enter(project):
+            cap = app.faults.limits.max_concurrent
+            record.status = 429
+            self._send(Response.error(ApiError(429, CONCURRENCY_MESSAGE.format(limit=cap), "RESOURCE_EXHAUSTED")))
+            return
+        try:  # in progress (for the concurrency cap) until the answer starts going out
+            resp, fault = self._respond(app, req)
+        finally:
+            app.faults.leave(project)
+        record.status = resp.status
+        self._send(resp, truncate=fault if fault is not None and fault.kind == "truncate" else None)
+
+    def _respond(self, app: App, req: Request) -> tuple[Response, Fault | None]:
         fault = app.faults.take(req.path)
         if fault is not None and fault.kind == "error":
             headers = {}
@@ -81,13 +146,11 @@ class _Handler(BaseHTTPRequestHandler):
                 ra = fault.retry_after
                 headers["Retry-After"] = str(int(ra)) if float(ra).is_integer() else str(ra)
             err = ApiError(int(fault.status), fault.text, fault.status_name, headers)
-            self._send(Response.error(err))
-            return
+            return Response.error(err), None
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
         host = self.headers.get("Host") or f"{self.server.server_address[0]!s}:{self.server.server_address[1]}"
-        resp = app.handle(req, f"http://{host}/")
-        self._send(resp, truncate=fault if fault is not None and fault.kind == "truncate" else None)
+        return app.handle(req, f"http://{host}/"), fault
 
     def _send(self, resp: Response, truncate: Fault | None = None) -> None:
         body = memoryview(resp.body)
@@ -96,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in resp.headers.items():
             self.send_header(k, v)
-        if truncate is not None:
+        if truncate is not None or self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
         try:
@@ -112,6 +175,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.sendall(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+def _project(path: str) -> str:
+    """The project a request counts against: ``projects/P`` in its path."""
+    parts = path.split("/")
+    return parts[3] if len(parts) > 3 and parts[2] == "projects" else ""
 
 
 class EmulatorServer(ThreadingHTTPServer):

@@ -13,9 +13,10 @@ import numpy as np
 
 from ._errors import invalid_argument
 from ._grid import Grid, same_crs
+from ._image import ImageCollection
 from ._reproject import check_crs, transform_points
 
-__all__ = ["Date", "DateRange", "Feature", "Geometry", "Projection", "WGS84"]
+__all__ = ["Date", "DateRange", "Feature", "FeatureCollection", "Geometry", "Projection", "WGS84"]
 
 WGS84 = "EPSG:4326"
 
@@ -229,3 +230,37 @@ class Feature:
         if self.properties:
             out["properties"] = self.properties
         return out
+
+
+@dataclass(eq=False)
+class FeatureCollection(ImageCollection):
+    """Features with collection properties. The features are kept in `images`, the field the
+    collection algorithms (size, filter, map, limit, aggregates...) share with image collections."""
+
+    @property
+    def features(self) -> list[Feature]:
+        return self.images  # type: ignore[return-value]
+
+    def to_info(self) -> dict[str, Any]:
+        columns: dict[str, str] = {}
+        feats = []
+        for i, f in enumerate(self.features):
+            for k, v in f.properties.items():
+                columns.setdefault(k, _column_type(v))
+            info = f.to_info()
+            info["id"] = str(f.properties.get("system:index", i))
+            info["properties"] = {k: v for k, v in f.properties.items() if not k.startswith("system:")}
+            feats.append(info)
+        out: dict[str, Any] = {"type": "FeatureCollection", "columns": {**columns, "system:index": "String"},
+                               "features": feats}
+        if self.properties:
+            out["properties"] = self.properties
+        return out
+
+
+def _column_type(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return "Object"
+    if isinstance(v, (int, float)):
+        return "Number" if isinstance(v, float) else "Integer"
+    return "String" if isinstance(v, str) else "Object"

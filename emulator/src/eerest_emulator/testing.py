@@ -1,6 +1,7 @@
 """pytest plugin: a local Earth Engine emulator and ready eerest clients for your tests.
 
-Registered as the ``eerest`` pytest11 entry point, so installing eerest is enough:
+Registered as the ``eerest-emulator`` pytest11 entry point, so installing eerest-emulator is
+enough (the client fixtures also need eerest):
 
     def test_ndvi(ee_client):
         out = ee_client.projects.image.compute_pixels(expression=..., file_format="NPY", grid=...)

@@ -42,6 +42,9 @@ class Client(SyncClientBase):
         max_retries: Retries of 429, 5xx and connection errors, with backoff.
         quota_project: Project billed for quota (``x-goog-user-project``).
         http_client: An ``httpx.Client`` to use instead of one of our own.
+        max_concurrency: Most requests of this client in flight at once, from any thread
+            (default 16; ``None``: no cap); lowered for a while after a 429.
+        max_requests_per_second: Most requests started per second (default 50; ``None``: no cap).
     """
 
     _api = API

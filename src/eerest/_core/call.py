@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from eerest._core.body import BodyLimits
 from eerest._core.message import Message
-from eerest._core.paths import check_pattern, expand_path
+from eerest._core.paths import check_header, check_path_value, check_pattern, expand_path
 from eerest._core.spec import ApiInfo, MediaUploadSpec, MethodSpec, ParamSpec
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
 from eerest.errors import InvalidRequestError
@@ -36,6 +37,7 @@ class Call:
     timeout: Timeout | NotGiven = NOT_GIVEN
     request: Message | None = None  # the validated request message, for overlays
     extras: Mapping[str, Any] = field(default_factory=dict)  # overlay-only arguments
+    body_limits: BodyLimits | None = None  # set by overlays that know the response's size
 
 
 def encode_query_value(value: Any) -> str:
@@ -70,6 +72,7 @@ def _path_value(api: ApiInfo, spec: MethodSpec[Any], p: ParamSpec, value: Any, p
     text = str(value)
     if p.defaults_to_project and not text.startswith("projects/"):
         text = "projects/" + text
+    check_path_value(spec.id, p.name, text)
     check_pattern(spec.id, p.name, text, p.pattern)
     return text
 
@@ -163,6 +166,8 @@ def build_call(
     if api.data_wrapper and json_body is not None and "data" not in json_body:
         json_body = {"data": json_body}  # the document's "dataWrapper" feature, as Google's clients send it
 
+    for name, value in options.extra_headers.items():
+        check_header(spec.id, name, value)
     headers = {"accept": spec.accept}
     if spec.api_version:
         headers["x-goog-api-version"] = spec.api_version

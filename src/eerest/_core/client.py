@@ -4,7 +4,10 @@ I/O (sync or async) kept to two short send loops."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
+import functools
+import itertools
 import json
 import logging
 import os
@@ -12,27 +15,57 @@ import platform
 import time
 from collections.abc import Generator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, cast
+from urllib.parse import urlsplit
 
 import google.auth
 import google.auth.credentials
 import google.auth.exceptions
 import httpx
 
+from eerest._area import AsyncReadAreaMixin, SyncReadAreaMixin
 from eerest._core.auth import Auth
-from eerest._core.body import aread_body, read_body
+from eerest._core.body import (
+    MAX_BINARY_BYTES,
+    MAX_JSON_BYTES,
+    BodyLimits,
+    TruncatedBody,
+    aread_body,
+    aread_error_body,
+    read_body,
+    read_error_body,
+)
 from eerest._core.call import Call, build_call
+from eerest._core.deadline import Deadline
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter
 from eerest._core.message import Message, lenient, parse_response
 from eerest._core.overlay import Body, Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
-from eerest._core.retry import RetryPolicy
+from eerest._core.paths import within
+from eerest._core.retry import RetryPolicy, is_read
 from eerest._core.spec import ApiInfo, ItemT, MethodSpec, PageSpec, ResultT
 from eerest._core.status import status_error
 from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
 from eerest._version import __version__
-from eerest.errors import APIConnectionError, APITimeoutError, ResponseDecodeError
+from eerest.errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    CredentialsError,
+    InvalidRequestError,
+    ResponseDecodeError,
+)
 
-__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "SyncClientBase", "AsyncClientBase", "SyncResource", "AsyncResource"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "SyncClientBase",
+    "AsyncClientBase",
+    "SyncResource",
+    "AsyncResource",
+]
+
 
 log = logging.getLogger("eerest")
 
@@ -40,11 +73,14 @@ log = logging.getLogger("eerest")
 # connect; pixel computations can take minutes, so we keep the 10 minutes.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 3
+# The whole call (every attempt, backoff and body read) ends within this many seconds.
+DEFAULT_DEADLINE = 1800.0
 DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 _USER_AGENT = f"eerest/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 _API_CLIENT = f"gl-python/{platform.python_version()} eerest/{__version__} httpx/{httpx.__version__}"
-_STATIC_HEADERS = {"user-agent": _USER_AGENT, "x-goog-api-client": _API_CLIENT}
+# gzip only: eerest decodes it itself, with a cap on the decompressed size (_core/body.py).
+_STATIC_HEADERS = {"user-agent": _USER_AGENT, "x-goog-api-client": _API_CLIENT, "accept-encoding": "gzip"}
 
 
 def resolve_project(
@@ -67,6 +103,7 @@ def resolve_project(
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 PageT = TypeVar("PageT")
+ClientSelf = TypeVar("ClientSelf", bound="_ClientBase[Any]")
 
 
 class _ClientBase(Generic[HttpT]):
@@ -85,10 +122,19 @@ class _ClientBase(Generic[HttpT]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         quota_project: str | None = None,
         http_client: HttpT | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+        max_requests_per_second: float | None = DEFAULT_MAX_REQUESTS_PER_SECOND,
     ) -> None:
+        """``max_concurrency`` caps this client's requests in flight and
+        ``max_requests_per_second`` their rate (``None``: no cap), for every call made
+        through it from any thread or task; see :attr:`limiter`."""
+        self._limiter = Limiter(max_concurrency, max_requests_per_second)
         self.project, credentials = resolve_project(project, credentials, self._api.scopes)
         self.base_url = (base_url or self._api.base_url).rstrip("/")
+        self._base_path = urlsplit(self.base_url).path
         self.timeout = timeout
+        self.deadline = deadline
         self.max_retries = max_retries
         self._retry = RetryPolicy(max_retries=max_retries)
         self._auth = Auth(credentials, scopes=self._api.scopes, quota_project=quota_project)
@@ -108,8 +154,46 @@ class _ClientBase(Generic[HttpT]):
             )
         return http
 
+    @property
+    def limiter(self) -> Limiter:
+        """The limiter every HTTP attempt of this client passes through (default: 16 in
+        flight, 50 starts a second; a 429 lowers the concurrency for a while)."""
+        return self._limiter
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(project={self.project!r}, base_url={self.base_url!r}, api={self._api.id!r})"
+
+    def with_options(
+        self: ClientSelf,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> ClientSelf:
+        """A copy of this client with other defaults, sharing its connections, credentials
+        and cache: ``client.with_options(deadline=30).projects.assets.get(...)``."""
+        other = copy.copy(self)
+        for name in [k for k, v in other.__dict__.items() if isinstance(v, _Resource)]:
+            del other.__dict__[name]  # cached resources are bound to the original client
+        other._http_client = self._http  # shared, and closed by its owner only
+        other._owns_http = False
+        if not isinstance(timeout, NotGiven):
+            other.timeout = timeout
+        if not isinstance(deadline, NotGiven):
+            other.deadline = deadline
+        if not isinstance(max_retries, NotGiven):
+            other.max_retries = max_retries
+            other._retry = dataclasses.replace(self._retry, max_retries=max_retries)
+        return other
+
+    def _new_deadline(self) -> Deadline:
+        return Deadline.after(self.deadline)
+
+    def _body_limits(self, call: Call) -> BodyLimits:
+        if call.body_limits is not None:
+            return call.body_limits
+        return BodyLimits(cap=MAX_BINARY_BYTES if call.spec.raw_result else MAX_JSON_BYTES)
+
 
     def _build(
         self,
@@ -137,45 +221,92 @@ class _ClientBase(Generic[HttpT]):
         call = self._build(spec, fetch.args, None, RequestOptions(), None)
         return (spec.id, call.path + "?" + repr(call.query)), call
 
-    def _http_request(self, call: Call, auth: Mapping[str, str]) -> httpx.Request:
+    def _http_request(self, call: Call, auth: Mapping[str, str], deadline: Deadline) -> httpx.Request:
         # An httpx client of our own already holds the static headers and the timeout, which
         # httpx then merges cheaply; one passed in gets them with every request.
         own = self._owns_http
         headers = {**auth, **call.headers} if own else {**_STATIC_HEADERS, **auth, **call.headers}
         if call.spec.raw_result:
             headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
-        timeout: Any = call.timeout
-        if isinstance(timeout, NotGiven):
-            timeout = httpx.USE_CLIENT_DEFAULT if own else self.timeout
+        if deadline.expired:
+            raise APITimeoutError(
+                f"{call.spec.id}: the call's deadline ({deadline.seconds} s) passed before it could be sent; "
+                "pass a larger deadline= (Client(deadline=...) or client.with_options(deadline=...))"
+            )
+        given = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
+        timeout: Any = deadline.clip(given)
+        if timeout is given and own and isinstance(call.timeout, NotGiven):
+            timeout = httpx.USE_CLIENT_DEFAULT  # the deadline does not bind yet
         url = f"{self.base_url}/{call.path}" if call.from_root else f"{self.base_url}/{self._api.service_path}{call.path}"
-        return self._http.build_request(
-            call.spec.http_method,
-            url,
-            params=list(call.query) or None,  # no params: httpx then parses the URL once, not twice
-            json=call.body if call.content is None else None,
-            content=call.content,
-            headers=headers,
-            timeout=timeout,
-        )
+        try:
+            request = self._http.build_request(
+                call.spec.http_method,
+                url,
+                params=list(call.query) or None,  # no params: httpx then parses the URL once, not twice
+                json=call.body if call.content is None else None,
+                content=call.content,
+                headers=headers,
+                timeout=timeout,
+            )
+        except (ValueError, TypeError, UnicodeError) as exc:  # e.g. NaN or a lone surrogate in the body
+            raise InvalidRequestError(f"{call.spec.id}: the request cannot be encoded: {exc}") from None
+        prefix = self._base_path + "/" + ("" if call.from_root else self._api.service_path)
+        if not within(request.url.path, prefix):
+            raise InvalidRequestError(
+                f"{call.spec.id}: the request path {request.url.path[:200]!r} is outside the API's path "
+                f"{prefix!r}; check the path parameters"
+            )
+        return request
 
-    def _retry_delay(self, call: Call, attempt: int, reason: str, headers: Mapping[str, str] | None = None) -> float:
+    def _backoff(self, call: Call, attempt: int, error: Exception, deadline: Deadline) -> float | None:
+        """Seconds to wait before retrying after ``error``, or ``None`` to raise it: pure.
+
+        429/5xx and connection errors are retried; a body cut off on a 200 too, for reads
+        (every method eerest emits for Earth Engine is one); never past the deadline."""
+        headers: Mapping[str, str] | None = None
+        if isinstance(error, APIStatusError):
+            retry = self._retry.should_retry_status(error.status_code, attempt)
+            headers = error.response.headers if error.response is not None else None
+            reason = f"HTTP {error.status_code}"
+        elif isinstance(error, TruncatedBody):
+            retry = is_read(call.spec) and self._retry.should_retry_error(attempt)
+            reason = "a truncated body"
+        else:
+            retry = isinstance(error, APIConnectionError) and self._retry.should_retry_error(attempt)
+            reason = type(error.__cause__).__name__
+        if not retry or deadline.expired:
+            return None
         delay = self._retry.delay(attempt, headers)
+        if not deadline.allows_sleep(delay):
+            return None
         log.debug(
             "retrying %s after %s in %.2fs (retry %d of %d)", call.spec.id, reason, delay, attempt + 1, self.max_retries
         )
         return delay
 
     @staticmethod
-    def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    def _connection_error(exc: Exception, request: httpx.Request, deadline: Deadline) -> APIConnectionError:
+        url = request.url.copy_with(query=None)
+        if deadline.expired:
+            return APITimeoutError(
+                f"{request.method} {url}: the call's deadline ({deadline.seconds} s) passed; "
+                "pass a larger deadline= or retry later",
+                request=request,
+            )
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
-                f"{request.method} {request.url.copy_with(query=None)} timed out ({type(exc).__name__}); "
-                "pass a larger timeout= or retry later",
+                f"{request.method} {url} timed out ({type(exc).__name__}); pass a larger timeout= or retry later",
                 request=request,
             )
         return APIConnectionError(
-            f"could not complete {request.method} {request.url.copy_with(query=None)}: {type(exc).__name__}: {exc}",
-            request=request,
+            f"could not complete {request.method} {url}: {type(exc).__name__}: {exc}", request=request
+        )
+
+    @staticmethod
+    def _credentials_error(exc: Exception) -> CredentialsError:
+        return CredentialsError(
+            f"could not get credentials ({type(exc).__name__}: {exc}); pass credentials= or run "
+            "`gcloud auth application-default login`"
         )
 
     def _result(self, call: Call, response: httpx.Response, content: bytearray) -> Any:
@@ -189,22 +320,48 @@ class _ClientBase(Generic[HttpT]):
             return spec.overlay.result(call, body) if spec.overlay else bytes(content)
         if spec.response is None:
             return None
+        name = getattr(spec.response, "__name__", None) or str(getattr(spec.response, "_type", spec.response))
+        is_message = isinstance(spec.response, type) and issubclass(spec.response, Message)
+        if not content:
+            raise ResponseDecodeError(
+                f"{spec.id}: the server answered HTTP {response.status_code} with an empty body, not a "
+                f"{name}; retry the request",
+                request=response.request,
+            )
         try:
-            data = json.loads(content) if content else {}
+            data = json.loads(content)
             if self._api.data_wrapper and isinstance(data, dict) and "data" in data:
                 data = data["data"]
+        except RecursionError:
+            raise ResponseDecodeError(
+                f"{spec.id}: the response's JSON is nested too deeply to parse", request=response.request
+            ) from None
         except ValueError as exc:
             raise ResponseDecodeError(
                 f"{spec.id}: the response is not valid JSON ({exc}; content-type {content_type!r})",
                 request=response.request,
             ) from exc
+        if isinstance(data, dict) and set(data) == {"error"} and not (is_message and "error" in spec.response.model_fields):
+            error = status_error(response, bytes(content))
+            raise ResponseDecodeError(
+                f"{spec.id}: the server answered HTTP {response.status_code} with an error body: {error.message}",
+                request=response.request,
+            )
         try:
-            if isinstance(spec.response, type) and issubclass(spec.response, Message):
+            if is_message and spec.lazy_response:  # pages: converted as they are read
                 return parse_response(spec.response, data)
+            if is_message:  # one message: a bad field fails the call, not a later read
+                with lenient():  # pydantic's own validation: for one message, faster than converting it all
+                    return spec.response.model_validate(data)
             with lenient():  # a TypeAdapter, for responses that are maps rather than messages
                 return spec.response.validate_python(data)
+        except RecursionError:
+            raise ResponseDecodeError(
+                f"{spec.id}: the response is nested too deeply for {name}", request=response.request
+            ) from None
+        except ResponseDecodeError as exc:
+            raise ResponseDecodeError(f"{spec.id}: {exc.message}", request=response.request) from None
         except ValueError as exc:
-            name = getattr(spec.response, "__name__", None) or str(getattr(spec.response, "_type", spec.response))
             raise ResponseDecodeError(
                 f"{spec.id}: the response does not match {name}: {exc}", request=response.request
             ) from exc
@@ -213,7 +370,7 @@ class _ClientBase(Generic[HttpT]):
 def _raise_if_error_body(call: Call, response: httpx.Response, content: bytearray) -> None:
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return
     if isinstance(data, dict) and "error" in data:
         error = status_error(response, bytes(content))
@@ -237,7 +394,7 @@ def _page_request(
             return params, {**(body or {}), "pageToken": token}
         return {**params, "pageToken": token}, body
 
-    return dataclasses.replace(spec, pagination=None), first, with_token
+    return dataclasses.replace(spec, pagination=None, lazy_response=True), first, with_token
 
 
 def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
@@ -250,7 +407,7 @@ def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
         return cast(Call, stop.value)
 
 
-class SyncClientBase(_ClientBase[httpx.Client]):
+class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
     """Base of every generated ``Client``."""
 
     _http_class = httpx.Client
@@ -278,9 +435,10 @@ class SyncClientBase(_ClientBase[httpx.Client]):
         stream: bool = False,
     ) -> Any:
         call = self._build(spec, params, body, options, extras)
+        deadline = self._new_deadline()
         if spec.overlay is not None:
-            call = _drive(spec.overlay.prepare(call), self._perform)
-        return self._send(call, stream=stream)
+            call = _drive(spec.overlay.prepare(call), functools.partial(self._perform, deadline=deadline))
+        return self._send(call, deadline, stream=stream)
 
     def _pager(
         self,
@@ -299,52 +457,58 @@ class SyncClientBase(_ClientBase[httpx.Client]):
         assert spec.pagination is not None
         return SyncPager(fetch, spec.pagination.items_field, first)
 
-    def _perform(self, fetch: Fetch) -> Any:
+    def _perform(self, fetch: Fetch, deadline: Deadline) -> Any:
         key, call = self._fetch_call(fetch)
         if fetch.cache and key in self._cache:
             return self._cache[key]
-        result = self._send(call)
+        result = self._send(call, deadline)
         if fetch.cache:
             self._cache[key] = result
         return result
 
-    def _send(self, call: Call, *, stream: bool = False) -> Any:
-        attempt = 0
-        while True:
-            request = self._http_request(call, self._auth.headers())
+    def _send(self, call: Call, deadline: Deadline, *, stream: bool = False) -> Any:
+        for attempt in itertools.count():
             try:
-                response = self._http.send(request, stream=True)
-            except httpx.TransportError as exc:
-                if self._retry.should_retry_error(attempt):
-                    time.sleep(self._retry_delay(call, attempt, type(exc).__name__))
-                    attempt += 1
-                    continue
-                raise self._connection_error(exc, request) from exc
-            if response.status_code >= 400:
-                try:
-                    content = response.read()
-                except httpx.TransportError:
-                    content = b""
-                finally:
-                    response.close()
-                if self._retry.should_retry_status(response.status_code, attempt):
-                    time.sleep(self._retry_delay(call, attempt, f"HTTP {response.status_code}", response.headers))
-                    attempt += 1
-                    continue
-                raise status_error(response, content)
-            if stream:
-                return StreamedResponse(self, call, response)
-            return self._finish(call, response)
+                return self._attempt(call, deadline, stream)
+            except (APIStatusError, APIConnectionError, TruncatedBody) as error:
+                delay = self._backoff(call, attempt, error, deadline)
+                if delay is None:
+                    raise
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _finish(self, call: Call, response: httpx.Response) -> Any:
+    def _attempt(self, call: Call, deadline: Deadline, stream: bool) -> Any:
+        """One HTTP exchange: the result, or a typed error for ``_backoff`` to judge."""
         try:
-            content = read_body(response)
+            auth = self._auth.headers()
+        except google.auth.exceptions.GoogleAuthError as exc:
+            raise self._credentials_error(exc) from None
+        request = self._http_request(call, auth, deadline)
+        try:
+            response = self._limiter.send(self._http, request)
+        except httpx.HTTPError as exc:
+            raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
+        if not response.is_success:
+            try:
+                content = read_error_body(response)
+            finally:
+                response.close()
+            raise status_error(response, content)
+        if stream:
+            return StreamedResponse(self, call, response, deadline)
+        return self._finish(call, response, deadline)
+
+    def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
+        try:
+            content = read_body(response, self._body_limits(call), deadline)
         finally:
             response.close()
         return self._result(call, response, content)
 
 
-class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
+class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
     """Base of every generated ``AsyncClient``."""
 
     _http_class = httpx.AsyncClient
@@ -388,56 +552,62 @@ class AsyncClientBase(_ClientBase[httpx.AsyncClient]):
         stream: bool = False,
     ) -> Any:
         call = self._build(spec, params, body, options, extras)
+        deadline = self._new_deadline()
         if spec.overlay is not None:
             gen = spec.overlay.prepare(call)
             try:
                 need = next(gen)
                 while True:
-                    need = gen.send(await self._perform(need))
+                    need = gen.send(await self._perform(need, deadline))
             except StopIteration as stop:
                 call = stop.value
-        return await self._send(call, stream=stream)
+        return await self._send(call, deadline, stream=stream)
 
-    async def _perform(self, fetch: Fetch) -> Any:
+    async def _perform(self, fetch: Fetch, deadline: Deadline) -> Any:
         key, call = self._fetch_call(fetch)
         if fetch.cache and key in self._cache:
             return self._cache[key]
-        result = await self._send(call)
+        result = await self._send(call, deadline)
         if fetch.cache:
             self._cache[key] = result
         return result
 
-    async def _send(self, call: Call, *, stream: bool = False) -> Any:
-        attempt = 0
-        while True:
-            request = self._http_request(call, await self._auth.aheaders())
+    async def _send(self, call: Call, deadline: Deadline, *, stream: bool = False) -> Any:
+        for attempt in itertools.count():
             try:
-                response = await self._http.send(request, stream=True)
-            except httpx.TransportError as exc:
-                if self._retry.should_retry_error(attempt):
-                    await asyncio.sleep(self._retry_delay(call, attempt, type(exc).__name__))
-                    attempt += 1
-                    continue
-                raise self._connection_error(exc, request) from exc
-            if response.status_code >= 400:
-                try:
-                    content = await response.aread()
-                except httpx.TransportError:
-                    content = b""
-                finally:
-                    await response.aclose()
-                if self._retry.should_retry_status(response.status_code, attempt):
-                    await asyncio.sleep(self._retry_delay(call, attempt, f"HTTP {response.status_code}", response.headers))
-                    attempt += 1
-                    continue
-                raise status_error(response, content)
-            if stream:
-                return AsyncStreamedResponse(self, call, response)
-            return await self._finish(call, response)
+                return await self._attempt(call, deadline, stream)
+            except (APIStatusError, APIConnectionError, TruncatedBody) as error:
+                delay = self._backoff(call, attempt, error, deadline)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _finish(self, call: Call, response: httpx.Response) -> Any:
+    async def _attempt(self, call: Call, deadline: Deadline, stream: bool) -> Any:
         try:
-            content = await aread_body(response)
+            auth = await self._auth.aheaders()
+        except google.auth.exceptions.GoogleAuthError as exc:
+            raise self._credentials_error(exc) from None
+        request = self._http_request(call, auth, deadline)
+        try:
+            response = await self._limiter.asend(self._http, request)
+        except httpx.HTTPError as exc:
+            raise self._connection_error(exc, request, deadline) from exc
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            raise InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.") from None
+        if not response.is_success:
+            try:
+                content = await aread_error_body(response)
+            finally:
+                await response.aclose()
+            raise status_error(response, content)
+        if stream:
+            return AsyncStreamedResponse(self, call, response, deadline)
+        return await self._finish(call, response, deadline)
+
+    async def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
+        try:
+            content = await aread_body(response, self._body_limits(call), deadline)
         finally:
             await response.aclose()
         return self._result(call, response, content)

@@ -7,10 +7,13 @@ several lists of messages) is iterated page by page, ``ItemT`` then being the pa
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["SyncPager", "AsyncPager"]
+from eerest.errors import PaginationError
+
+__all__ = ["SyncPager", "AsyncPager", "PageTokens"]
 
 
 def _field(page: object, wire_name: str) -> Any:
@@ -24,27 +27,74 @@ def _field(page: object, wire_name: str) -> Any:
 def _items(page: object, items_field: str | None) -> Any:
     return (page,) if items_field is None else (_field(page, items_field) or ())
 
+class PageTokens:
+    """Which page tokens a pager has followed: a server that sends one twice would loop
+    forever, so that is a :class:`PaginationError`, as is going past ``max_pages``. Pure."""
+
+    def __init__(self, first: str | None, items_field: str | None, max_pages: int | None) -> None:
+        self._seen = {_digest(first)} if first else set()
+        self._what = items_field or "pages"
+        self._max_pages = max_pages
+        self.pages = 0
+
+    def next(self, page: object) -> str | None:
+        """The token of the page after ``page`` (``None``: it was the last one)."""
+        self.pages += 1
+        token = _field(page, "nextPageToken")
+        if not token:
+            return None
+        if not isinstance(token, str):
+            raise PaginationError(f"the server sent a nextPageToken that is not a string ({type(token).__name__})")
+        digest = _digest(token)
+        if digest in self._seen:
+            raise PaginationError(
+                f"the server sent the page token {token[:40]!r} a second time after {self.pages} pages of "
+                f"{self._what}; stopping instead of looping forever"
+            )
+        if self._max_pages is not None and self.pages >= self._max_pages:
+            raise PaginationError(
+                f"more than max_pages={self._max_pages} pages of {self._what}; raise max_pages or narrow the request"
+            )
+        self._seen.add(digest)
+        return token
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
 PageT = TypeVar("PageT")
 ItemT = TypeVar("ItemT")
 
 
 class SyncPager(Generic[PageT, ItemT]):
-    """``for item in pager`` walks every item; ``pager.pages`` yields each page's response."""
+    """``for item in pager`` walks every item; ``pager.pages`` yields each page's response.
 
-    def __init__(self, fetch: Callable[[str | None], PageT], items_field: str | None, first_token: str | None = None) -> None:
+    A repeated page token, or more than ``max_pages`` pages (``None``: no limit; set it on
+    the pager before iterating), raises :class:`~eerest.PaginationError`."""
+
+    def __init__(
+        self,
+        fetch: Callable[[str | None], PageT],
+        items_field: str | None,
+        first_token: str | None = None,
+        max_pages: int | None = None,
+    ) -> None:
         self._fetch = fetch
         self._items_field = items_field
         self._first_token = first_token
+        self.max_pages = max_pages
 
     @property
     def pages(self) -> Iterator[PageT]:
+        tokens = PageTokens(self._first_token, self._items_field, self.max_pages)
         token = self._first_token
         while True:
             page = self._fetch(token)
             yield page
-            token = _field(page, "nextPageToken")
+            token = tokens.next(page)
             del page  # hold one page at a time, not two, while the next one arrives
-            if not token:
+            if token is None:
                 return
 
     def __iter__(self) -> Iterator[ItemT]:
@@ -59,24 +109,31 @@ class SyncPager(Generic[PageT, ItemT]):
 
 
 class AsyncPager(Generic[PageT, ItemT]):
-    """``async for item in pager`` walks every item; ``pager.pages`` is an async iterator of pages."""
+    """``async for item in pager`` walks every item; ``pager.pages`` is an async iterator of
+    pages; ``max_pages`` and repeated tokens as :class:`SyncPager`."""
 
     def __init__(
-        self, fetch: Callable[[str | None], Awaitable[PageT]], items_field: str | None, first_token: str | None = None
+        self,
+        fetch: Callable[[str | None], Awaitable[PageT]],
+        items_field: str | None,
+        first_token: str | None = None,
+        max_pages: int | None = None,
     ) -> None:
         self._fetch = fetch
         self._items_field = items_field
         self._first_token = first_token
+        self.max_pages = max_pages
 
     @property
     async def pages(self) -> AsyncIterator[PageT]:
+        tokens = PageTokens(self._first_token, self._items_field, self.max_pages)
         token = self._first_token
         while True:
             page = await self._fetch(token)
             yield page
-            token = _field(page, "nextPageToken")
+            token = tokens.next(page)
             del page  # hold one page at a time, not two, while the next one arrives
-            if not token:
+            if token is None:
                 return
 
     async def _items(self) -> AsyncIterator[ItemT]:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from eerest.errors import InvalidRequestError
 
-__all__ = ["expand_path", "check_pattern"]
+__all__ = ["expand_path", "check_pattern", "check_path_value", "check_header", "within"]
 
 _VARIABLE = re.compile(r"{(\+?)([^}]+)}")
 # Characters RFC 6570 reserved expansion may leave raw; '?' and '#' are always encoded
@@ -30,6 +30,63 @@ def expand_path(template: str, values: Mapping[str, str], *, fully_encode_reserv
         return quote(value, safe="/" if fully_encode_reserved else _RESERVED_SAFE)
 
     return _VARIABLE.sub(substitute, template)
+
+
+def check_path_value(method_id: str, name: str, value: str) -> None:
+    """Refuse values that could take the request out of the API's path once a client or
+    server normalises the URL: ``.``/``..`` segments (also percent-encoded), backslashes,
+    control characters and empty values."""
+    segments = value.replace("\\", "/").split("/")
+    bad = next((s for s in segments if s.lower() in _DOT_SEGMENTS), None)
+    problem = None
+    if not value:
+        problem = "is empty"
+    elif bad is not None:
+        problem = f"contains the path segment {bad!r}, which would leave the API's path"
+    elif "\\" in value:
+        problem = "contains a backslash"
+    elif _CONTROL.search(value):
+        problem = "contains a control character"
+    elif not _utf8(value):
+        problem = "is not valid Unicode text (a lone surrogate)"
+    if problem:
+        raise InvalidRequestError(
+            f"{method_id}: the path parameter {name}={value[:200]!r} {problem}; pass a resource name such as "
+            "'projects/my-project/assets/my-asset'"
+        )
+
+
+def _utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def within(path: str, prefix: str) -> bool:
+    """Whether the URL path ``path`` lies under ``prefix`` after dot-segment removal
+    (the last line of defence: eerest never sends a request outside the API's path)."""
+    return path.startswith(prefix) and not any(s in _DOT_SEGMENTS for s in path.lower().split("/"))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DOT_SEGMENTS = frozenset({".", "..", "%2e", "%2e%2e", ".%2e", "%2e."})
+# RFC 9110 token characters for header names; values: visible ASCII, space and tab.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def check_header(method_id: str, name: object, value: object) -> None:
+    """Refuse header names and values that are not valid HTTP (no CR/LF injection, no
+    non-ASCII), before anything is sent."""
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise InvalidRequestError(f"{method_id}: extra_headers has an invalid header name {name!r}")
+    if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):
+        raise InvalidRequestError(
+            f"{method_id}: the header {name!r} has a value that is not valid HTTP (only printable ASCII, "
+            "no line breaks): pass a plain string"
+        )
 
 
 def check_pattern(method_id: str, name: str, value: str, pattern: str | None) -> None:

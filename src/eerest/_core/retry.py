@@ -8,12 +8,19 @@ honour ``Retry-After`` up to the cap.
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["RETRYABLE_STATUS", "RetryPolicy", "parse_retry_after"]
+if TYPE_CHECKING:
+    from eerest._core.spec import MethodSpec
+
+__all__ = ["RETRYABLE_STATUS", "RetryPolicy", "is_read", "parse_retry_after"]
+
+_READ_VERBS = ("get", "list", "compute", "search", "value", "batchGet")
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -44,21 +51,42 @@ class RetryPolicy:
         return (rand or random).uniform(0, ceiling)
 
 
+def is_read(spec: MethodSpec[Any]) -> bool:
+    """Whether sending ``spec`` again cannot change anything on the server, so a response
+    cut off mid-body may be fetched again: GETs, downloads, list methods and the
+    ``get*``/``compute*``/... methods (every Earth Engine method eerest emits)."""
+    if spec.http_method in ("GET", "HEAD") or spec.binary_response or spec.pagination is not None:
+        return True
+    verb = spec.id.rsplit(".", 1)[-1]
+    return verb.startswith(_READ_VERBS)
+
+
+def _seconds(value: str) -> float | None:
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date);
+    ``None`` when absent or not a finite, non-negative time."""
     lowered = {k.lower(): v for k, v in headers.items()}
     if "retry-after-ms" in lowered:
-        try:
-            return float(lowered["retry-after-ms"]) / 1000
-        except ValueError:
-            pass
+        ms = _seconds(lowered["retry-after-ms"])
+        if ms is not None:
+            return ms / 1000
     value = lowered.get("retry-after")
     if value is None:
         return None
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     try:
-        return float(value)
-    except ValueError:
         parsed = email.utils.parsedate_tz(value)
         if parsed is None:
             return None
         return max(0.0, email.utils.mktime_tz(parsed) - (time.time() if now is None else now))
+    except (ValueError, OverflowError, IndexError, TypeError):
+        return None

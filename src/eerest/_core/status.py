@@ -7,9 +7,11 @@ from typing import Any
 
 import httpx
 
-from eerest.errors import APIStatusError, status_error_class
+from eerest.errors import APIStatusError, redact, status_error_class
 
 __all__ = ["status_error"]
+
+_MAX_MESSAGE = 4000
 
 
 def status_error(response: httpx.Response, body: bytes) -> APIStatusError:
@@ -20,11 +22,27 @@ def status_error(response: httpx.Response, body: bytes) -> APIStatusError:
     message = ""
     try:
         error = json.loads(body)["error"]
-        message = str(error.get("message", ""))
+        message = str(error.get("message", ""))[:_MAX_MESSAGE]
         status = error.get("status")
+        status = status if isinstance(status, str) else None
         details = error.get("details") or []
-    except (ValueError, KeyError, TypeError, AttributeError):
+        details = details if isinstance(details, list) else []
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
         excerpt = body[:200].decode("utf-8", "replace").strip()
         message = excerpt or response.reason_phrase or "no error message"
-    cls = status_error_class(response.status_code)
+    code = response.status_code
+    if 300 <= code < 400:
+        location = response.headers.get("location", "")[:200]
+        message = (
+            f"the server answered HTTP {code} (a redirect to {location!r}); eerest does not follow redirects, "
+            "so check base_url"
+        )
+    elif not 400 <= code < 600:
+        message = f"the server answered HTTP {code}, which is not a success: {message}"
+    if details:
+        try:
+            details = json.loads(redact(json.dumps(details), response.request))
+        except (ValueError, RecursionError):
+            details = []
+    cls = status_error_class(code)
     return cls(message, response=response, status=status, details=details)

@@ -13,11 +13,12 @@ from typing import IO, TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 
 import httpx
 
-from eerest.errors import ResponseDecodeError
+from eerest.errors import APITimeoutError, ResponseDecodeError
 
 if TYPE_CHECKING:
     from eerest._core.call import Call
     from eerest._core.client import AsyncClientBase, SyncClientBase
+    from eerest._core.deadline import Deadline
 
 __all__ = [
     "StreamedResponse",
@@ -31,9 +32,10 @@ R = TypeVar("R")
 
 
 class _StreamBase:
-    def __init__(self, call: Call, response: httpx.Response) -> None:
+    def __init__(self, call: Call, response: httpx.Response, deadline: Deadline) -> None:
         self._call = call
         self._response = response
+        self._deadline = deadline
         self._received = 0
 
     @property
@@ -51,7 +53,7 @@ class _StreamBase:
     @property
     def content_length(self) -> int | None:
         value = self._response.headers.get("content-length")
-        return int(value) if value and value.isdigit() else None
+        return int(value) if value and value.isascii() and value.isdigit() else None
 
     def _check_complete(self) -> None:
         expected = self.content_length
@@ -62,7 +64,20 @@ class _StreamBase:
                 request=self._response.request,
             )
 
+    def _count(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._deadline.expired:
+            raise APITimeoutError(
+                f"the call's deadline ({self._deadline.seconds} s) passed after {self._received} bytes of the "
+                "streamed body; pass a larger deadline= (or None) to the client",
+                request=self._response.request,
+            )
+
     def _cut(self, exc: Exception) -> ResponseDecodeError:
+        if isinstance(exc, httpx.DecodingError):
+            return ResponseDecodeError(
+                f"the response body cannot be decoded ({exc}); retry the request", request=self._response.request
+            )
         return ResponseDecodeError(
             f"the connection broke after {self._received} bytes of the response body "
             f"({type(exc).__name__}); the data is incomplete, retry the request",
@@ -73,17 +88,17 @@ class _StreamBase:
 class StreamedResponse(_StreamBase, Generic[R]):
     """An open response whose body has not been read yet. Use it as a context manager."""
 
-    def __init__(self, client: SyncClientBase, call: Call, response: httpx.Response) -> None:
-        super().__init__(call, response)
+    def __init__(self, client: SyncClientBase, call: Call, response: httpx.Response, deadline: Deadline) -> None:
+        super().__init__(call, response, deadline)
         self._client = client
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body in chunks as they arrive; raises if it ends early."""
         try:
             for chunk in self._response.iter_bytes(chunk_size):
-                self._received += len(chunk)
+                self._count(chunk)
                 yield chunk
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             raise self._cut(exc) from exc
         self._check_complete()
 
@@ -98,7 +113,7 @@ class StreamedResponse(_StreamBase, Generic[R]):
 
     def read(self) -> R:
         """Read the whole body and return what the method returns without streaming."""
-        return cast(R, self._client._finish(self._call, self._response))
+        return cast(R, self._client._finish(self._call, self._response, self._deadline))
 
     def close(self) -> None:
         self._response.close()
@@ -113,16 +128,16 @@ class StreamedResponse(_StreamBase, Generic[R]):
 class AsyncStreamedResponse(_StreamBase, Generic[R]):
     """The async counterpart of :class:`StreamedResponse`."""
 
-    def __init__(self, client: AsyncClientBase, call: Call, response: httpx.Response) -> None:
-        super().__init__(call, response)
+    def __init__(self, client: AsyncClientBase, call: Call, response: httpx.Response, deadline: Deadline) -> None:
+        super().__init__(call, response, deadline)
         self._client = client
 
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._response.aiter_bytes(chunk_size):
-                self._received += len(chunk)
+                self._count(chunk)
                 yield chunk
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             raise self._cut(exc) from exc
         self._check_complete()
 
@@ -135,7 +150,7 @@ class AsyncStreamedResponse(_StreamBase, Generic[R]):
         return self._received
 
     async def read(self) -> R:
-        return cast(R, await self._client._finish(self._call, self._response))
+        return cast(R, await self._client._finish(self._call, self._response, self._deadline))
 
     async def close(self) -> None:
         await self._response.aclose()

@@ -3,6 +3,8 @@ it: pure functions of the validated request and, for getPixels, the asset's meta
 
 from __future__ import annotations
 
+import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,9 +13,21 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from eerest import limits
+from eerest._core.body import BodyLimits
+from eerest._overlays.npy import MAX_HEADER_BYTES, DecodeProblem, NpyHeader
 from eerest.errors import InvalidRequestError
 
-__all__ = ["Demand", "compute_pixels_demand", "get_pixels_demand", "needs_asset", "check_demand"]
+__all__ = [
+    "Demand",
+    "compute_pixels_demand",
+    "get_pixels_demand",
+    "needs_asset",
+    "check_demand",
+    "body_limits",
+    "check_npy_answer",
+    "npy_size",
+    "MAX_PIXEL_BODY",
+]
 
 
 @dataclass(frozen=True)
@@ -109,3 +123,71 @@ def check_demand(method: str, request: Any, demand: Demand) -> None:
     limits.check_visualization(request.visualization_options, demand.band_count)
     if demand.dtypes is not None and demand.width is not None and demand.height is not None:
         limits.check_request_bytes(demand.width, demand.height, demand.dtypes)
+
+
+#: The largest pixel body a request can produce when its band types are unknown: the
+#: service's 48 MiB request limit (which counts a mask byte per value) plus room for the
+#: file format's own headers.
+MAX_PIXEL_BODY = limits.MAX_REQUEST_BYTES + (16 << 20)
+_NPY_HEADER_ROOM = 64 << 10
+
+
+def _format(request: Any) -> str | None:
+    value = getattr(request, "file_format", None)
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def body_limits(request: Any, demand: Demand) -> BodyLimits:
+    """How large the answer to a pixel request can legitimately be: for NPY with a known
+    grid and band types, the data plus a header (exact when band names are known too);
+    otherwise the service's own limit."""
+    if (
+        _format(request) == "NPY"
+        and request.visualization_options is None
+        and demand.dtypes is not None
+        and demand.width is not None
+        and demand.height is not None
+    ):
+        data = demand.width * demand.height * sum(d.itemsize for d in demand.dtypes)
+        names = request.band_ids
+        if names and len(names) == len(demand.dtypes):
+            exact = npy_size((demand.height, demand.width), np.dtype(list(zip(names, demand.dtypes, strict=True))))
+            return BodyLimits(cap=exact, trusted=exact)
+        return BodyLimits(cap=data + MAX_HEADER_BYTES, trusted=data + _NPY_HEADER_ROOM)
+    return BodyLimits(cap=MAX_PIXEL_BODY, trusted=MAX_PIXEL_BODY)
+
+
+def npy_size(shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
+    """The size of the .npy file ``numpy.save`` writes for this shape and dtype."""
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+    out = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(out, header)
+    except ValueError:  # too long for format 1.0: numpy.save writes 2.0
+        out = io.BytesIO()
+        np.lib.format.write_array_header_2_0(out, header)
+    return out.tell() + math.prod(shape) * dtype.itemsize
+
+
+def check_npy_answer(request: Any, demand: Demand, head: NpyHeader) -> None:
+    """Raise :class:`DecodeProblem` naming how an NPY body differs from what was asked for:
+    its grid shape, its bands (names, count) and their types, where the request knows them."""
+    names = head.dtype.names
+    width, height = demand.width, demand.height
+    if width is not None and height is not None and head.shape[:2] != (height, width):
+        raise DecodeProblem(
+            f"the body's array has shape {head.shape} but the request's grid is {width} x {height} "
+            f"(expected shape ({height}, {width}))"
+        )
+    if request.visualization_options is not None:
+        return  # visualised NPY holds 8-bit RGB bands, whatever was requested
+    count = len(names) if names else math.prod(head.shape[2:])
+    if demand.band_count is not None and count != demand.band_count:
+        raise DecodeProblem(f"the body holds {count} band(s) but the request asks for {demand.band_count}")
+    if names and request.band_ids and list(names) != list(request.band_ids):
+        raise DecodeProblem(f"the body's bands are {list(names)} but the request asks for {list(request.band_ids)}")
+    if demand.dtypes is not None and names:
+        got = [head.dtype.fields[n][0] for n in names]  # type: ignore[index]
+        for name, have, want in zip(names, got, demand.dtypes, strict=False):
+            if have.newbyteorder("=") != want.newbyteorder("="):
+                raise DecodeProblem(f"band {name!r} is {have} in the body but the request expects {want}")

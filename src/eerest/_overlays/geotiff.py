@@ -3,20 +3,23 @@ CRS, through the optional ``tifffile`` (``pip install 'eerest[geotiff]'``)."""
 
 from __future__ import annotations
 
-import io
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 
+from eerest._overlays.buffer_file import BufferFile
 from eerest._overlays.formats import missing_extra
 
-__all__ = ["decode_geotiff", "transform_from_tags", "crs_from_geokeys"]
+__all__ = ["MAX_DECODED_BYTES", "decode_geotiff", "transform_from_tags", "crs_from_geokeys"]
 
 Transform = tuple[float, float, float, float, float, float]
 
 _PIXEL_SCALE, _TIEPOINT, _TRANSFORMATION, _GEOKEYS = 33550, 33922, 34264, 34735
 _RASTER_TYPE, _GEOGRAPHIC_TYPE, _PROJECTED_TYPE = 1025, 2048, 3072
 _USER_DEFINED = 32767
+#: The most a GeoTIFF body may decode to: the service answers at most 48 MiB of pixels, so
+#: a file claiming more (a decompression bomb) is refused before anything is allocated.
+MAX_DECODED_BYTES = 256 << 20
 
 
 def geokeys(values: Any) -> dict[int, int]:
@@ -67,6 +70,23 @@ def _to_hwc(array: np.ndarray[Any, Any], axes: str) -> np.ndarray[Any, Any]:
     return out.reshape(out.shape[0], out.shape[1], -1)
 
 
+def _pixels(tif: Any, content: bytes | bytearray) -> np.ndarray[Any, Any]:
+    """The first series' pixels: a view on ``content`` when they lie in it uncompressed and
+    contiguous (no copy at all), else decoded by tifffile (read in place, one copy)."""
+    series = tif.series[0]
+    if series.nbytes > MAX_DECODED_BYTES:
+        raise ValueError(
+            f"the GeoTIFF claims {series.nbytes} bytes of pixels (shape {series.shape}), more than the "
+            f"{MAX_DECODED_BYTES} any pixel request can produce"
+        )
+    offset = series.dataoffset
+    if offset is not None and series.dtype is not None:
+        dtype = np.dtype(series.dtype).newbyteorder(tif.byteorder)
+        view: np.ndarray[Any, Any] = np.ndarray(tuple(series.shape), dtype=dtype, buffer=content, offset=int(offset))
+        return view
+    return cast("np.ndarray[Any, Any]", series.asarray())
+
+
 def decode_geotiff(content: bytes | bytearray) -> tuple[np.ndarray[Any, Any], Transform | None, str | None]:
     """(pixels as (height, width, bands), affine transform or None, CRS code or None)."""
     try:
@@ -74,9 +94,8 @@ def decode_geotiff(content: bytes | bytearray) -> tuple[np.ndarray[Any, Any], Tr
     except ImportError:
         raise missing_extra("Decoding GEO_TIFF", "tifffile", "geotiff") from None
     try:
-        with tifffile.TiffFile(io.BytesIO(content)) as tif:
-            series = tif.series[0]
-            array = _to_hwc(series.asarray(), series.axes)
+        with tifffile.TiffFile(cast(IO[bytes], BufferFile(content))) as tif:
+            array = _to_hwc(_pixels(tif, content), tif.series[0].axes)
             tags = tif.pages[0].tags
 
             def tag(code: int) -> Any:

@@ -3,16 +3,19 @@ optional Pillow (``pip install 'eerest[image]'``)."""
 
 from __future__ import annotations
 
-import io
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 
+from eerest._overlays.buffer_file import BufferFile
 from eerest._overlays.formats import missing_extra
 
 __all__ = ["decode_picture"]
 
 _KEEP = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+#: Pixels a picture may claim (width x height) before it is decoded: a 48 MiB request of
+#: 8-bit RGBA with masks is at most ~10 M pixels; more is a decompression bomb.
+MAX_PIXELS = 64 << 20
 
 
 def decode_picture(content: bytes | bytearray) -> np.ndarray[Any, Any]:
@@ -22,7 +25,10 @@ def decode_picture(content: bytes | bytearray) -> np.ndarray[Any, Any]:
     except ImportError:
         raise missing_extra("Decoding PNG/JPEG", "Pillow", "image") from None
     try:
-        with Image.open(io.BytesIO(content)) as img:
+        with Image.open(cast(IO[bytes], BufferFile(content))) as img:
+            width, height = img.size
+            if width * height > MAX_PIXELS:
+                raise ValueError(f"the picture claims {width} x {height} pixels, more than {MAX_PIXELS}")
             img.load()
             if img.mode not in _KEEP:
                 has_alpha = img.mode in ("PA", "RGBa", "La") or "transparency" in img.info

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -13,6 +14,7 @@ from eerest.errors import InvalidRequestError, ResponseDecodeError
 
 if TYPE_CHECKING:
     from eerest._core.call import Call
+    from eerest._overlays.checks import Demand
     from eerest.pixels import Pixels
 
 # The checks and Pixels need numpy: they are imported by the first pixel call, so that
@@ -21,20 +23,39 @@ if TYPE_CHECKING:
 __all__ = ["COMPUTE_PIXELS", "GET_PIXELS", "ComputePixelsOverlay", "GetPixelsOverlay", "asset_name"]
 
 
+_DEMAND = "_demand"  # where prepare() leaves the request's Demand for result()
+
+
+def _checked(call: Call, demand: Demand) -> Call:
+    """The call to send, knowing how large its answer can be and what it must hold."""
+    from eerest._overlays.checks import body_limits
+
+    extras = {**call.extras, _DEMAND: demand}
+    return dataclasses.replace(call, extras=extras, body_limits=body_limits(call.request, demand))
+
+
 def _pixels(call: Call, body: Body) -> Pixels:
+    from eerest._overlays.checks import check_npy_answer
+    from eerest._overlays.npy import DecodeProblem
     from eerest.pixels import Pixels
 
     request = call.request
     try:
-        return Pixels(
+        pixels = Pixels(
             body.content,
             file_format=getattr(request, "file_format", None),
             content_type=body.content_type,
             band_ids=getattr(request, "band_ids", None),
             grid=getattr(request, "grid", None),
         )
+        demand = call.extras.get(_DEMAND)
+        if pixels._npy is not None and demand is not None:
+            check_npy_answer(request, demand, pixels._npy)
     except ResponseDecodeError as exc:
         raise ResponseDecodeError(f"{call.spec.id}: {exc.message}", request=exc.request) from None
+    except DecodeProblem as exc:
+        raise ResponseDecodeError(f"{call.spec.id}: pixel response: {exc}") from None
+    return pixels
 
 
 class ComputePixelsOverlay(Overlay["Pixels"]):
@@ -50,7 +71,7 @@ class ComputePixelsOverlay(Overlay["Pixels"]):
 
         demand = compute_pixels_demand(call.request, call.extras.get("band_dtypes"))
         check_demand("computePixels", call.request, demand)
-        return call
+        return _checked(call, demand)
         yield  # pragma: no cover - a generator that never needs to fetch
 
     def result(self, call: Call, body: Body) -> Pixels:
@@ -78,8 +99,9 @@ class GetPixelsOverlay(Overlay["Pixels"]):
         asset = None
         if needs_asset(call.request):
             asset = yield Fetch("projects.assets.get", {"name": asset_name(call)})
-        check_demand("getPixels", call.request, get_pixels_demand(call.request, asset))
-        return call
+        demand = get_pixels_demand(call.request, asset)
+        check_demand("getPixels", call.request, demand)
+        return _checked(call, demand)
 
     def result(self, call: Call, body: Body) -> Pixels:
         return _pixels(call, body)

@@ -1,0 +1,188 @@
+"""Reductions over regions: reduceRegion, reduceRegions and getRegion.
+
+Each implements the real algorithm of the same name (signature from the catalogue).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._alg_geometry import as_geometry
+from ._alg_spatial import target_projection, window
+from ._algorithms import (
+    AlgorithmError,
+    ArgumentTypeError,
+    Context,
+    as_image,
+    implements,
+)
+from ._grid import Grid, bounds_in
+from ._image import Image
+from ._reducers import Reducer
+from ._values import WGS84, Feature, FeatureCollection, Geometry, Projection
+
+__all__: list[str] = []
+
+
+def region_pixels(img: Image, geometry: Any, scale: Any, crs: Any, crsTransform: Any) -> tuple[Grid, np.ndarray, Projection]:
+    """The grid a region reduction computes in (the image's projection unless `crs`,
+    `crsTransform` or `scale` say otherwise), and which of its pixels are in the region
+    (centres inside `geometry`, or the image's extent)."""
+    native = img.native_grid
+    default = Projection.of_grid(native) if native is not None else None
+    if default is None and crs is None and crsTransform is None and scale is None:
+        default = Projection(WGS84)
+    proj = target_projection(crs, crsTransform, scale, default)
+    if scale is not None and crs is None and default is not None:
+        proj = default.at_scale(float(scale))
+    geom = as_geometry(geometry, "geometry") if geometry is not None else None
+    if geom is not None:
+        g = window(proj.grid(), geom.bounds(proj.crs))
+        return g, geom.mask(g), proj
+    if native is None:
+        raise AlgorithmError("Provide a 'geometry' to reduce an unbounded image.")
+    g = native if crs is None and crsTransform is None and scale is None else window(proj.grid(), bounds_in(native, proj.crs))
+    return g, np.ones(g.shape, dtype=bool), proj
+
+
+# ---------------------------------------------------------------------------------------
+# reduceRegion
+# ---------------------------------------------------------------------------------------
+@implements("Image.reduceRegion")
+def image_reduce_region(ctx: Context, image: Any, reducer: Any, geometry: Any = None, scale: Any = None, crs: Any = None,
+                        crsTransform: Any = None, bestEffort: Any = False, maxPixels: Any = 10_000_000,
+                        tileScale: Any = 1.0) -> dict[str, Any]:
+    img = as_image(image, "image")
+    if not isinstance(reducer, Reducer):
+        raise ArgumentTypeError("reducer", "Reducer", reducer)
+    g, region, _ = region_pixels(img, geometry, scale, crs, crsTransform)
+    count = int(region.sum())
+    limit = int(maxPixels) if maxPixels is not None else 10_000_000
+    if count > limit and not bestEffort:
+        raise AlgorithmError(f"Too many pixels in the region. Found {count}, but maxPixels allows only {limit}. "
+                             "Ensure that you are not aggregating at a higher resolution than you intended.")
+    columns = []
+    for b in img.bands:
+        x, ok = b.render(g)
+        sel = ok & region
+        columns.append(x[sel])
+    if reducer.inputs == 1:
+        out: dict[str, Any] = {}
+        multi = len(reducer.outputs) > 1
+        for b, col in zip(img.bands, columns, strict=True):
+            res = reducer.reduce([col])
+            for name, v in res.items():
+                out[f"{b.name}_{name}" if multi else b.name] = v
+        return out
+    if reducer.inputs != len(columns):
+        raise AlgorithmError(f"Need {reducer.inputs} bands for the reducer, got {len(columns)}.")
+    return reducer.reduce(columns)
+
+
+@implements("ImageCollection.getRegion")
+def collection_get_region(ctx: Context, collection: Any, geometry: Any, scale: Any = None, crs: Any = None,
+                          crsTransform: Any = None) -> list[list[Any]]:
+    """Rows [id, longitude, latitude, time, bands...] for each pixel of the region in each image."""
+    from ._algorithms import as_image_collection
+    from ._reproject import transform_points
+
+    c = as_image_collection(collection, "collection")
+    geom = as_geometry(geometry, "geometry")
+    if not c.images:
+        return [["id", "longitude", "latitude", "time"]]
+    first = c.images[0]
+    default = Projection.of_grid(first.native_grid) if first.native_grid is not None else Projection(WGS84)
+    proj = target_projection(crs, crsTransform, None, default)
+    if scale is not None:
+        proj = proj.at_scale(float(scale))
+    g = window(proj.grid(), geom.bounds(proj.crs))
+    rows, cols = np.nonzero(geom.mask(g))
+    x = g.translate_x + g.scale_x * (cols + 0.5) + g.shear_x * (rows + 0.5)
+    y = g.translate_y + g.shear_y * (cols + 0.5) + g.scale_y * (rows + 0.5)
+    lon, lat = transform_points(x, y, proj.crs, WGS84) if proj.crs != WGS84 else (x, y)
+    names = [b.name for b in first.bands]
+    out: list[list[Any]] = [["id", "longitude", "latitude", "time", *names]]
+    for img in c.images:
+        rendered = {b.name: b.render(g) for b in img.bands}
+        for k in range(len(rows)):
+            r, cc = rows[k], cols[k]
+            vals = [rendered[n][0][r, cc].item() if n in rendered and rendered[n][1][r, cc] else None for n in names]
+            out.append([img.properties.get("system:index"), float(lon[k]), float(lat[k]),
+                        img.properties.get("system:time_start"), *vals])
+    return out
+
+
+@implements("Image.reduceRegions")
+def image_reduce_regions(ctx: Context, image: Any, collection: Any, reducer: Any, scale: Any = None, crs: Any = None,
+                         crsTransform: Any = None, tileScale: Any = 1.0, maxPixelsPerRegion: Any = None) -> FeatureCollection:
+    """Each feature with the reduction of the image over its geometry added as properties (named
+    for the reducer's output with a 1-band image and 1 output, else as reduceRegion names them)."""
+    img = as_image(image, "image")
+    if not isinstance(collection, FeatureCollection):
+        raise ArgumentTypeError("collection", "FeatureCollection", collection)
+    out = []
+    for f in collection.features:
+        if f.geometry is None:
+            raise AlgorithmError("A feature of the collection has no geometry.")
+        got = image_reduce_region(ctx, img, reducer, f.geometry, scale, crs, crsTransform,
+                                  maxPixels=maxPixelsPerRegion or 10_000_000)
+        if len(img.bands) == 1 and len(reducer.outputs) == 1 and reducer.inputs == 1:
+            got = {reducer.outputs[0]: got[img.bands[0].name]}
+        out.append(Feature(f.geometry, {**f.properties, **got}))
+    return collection.derived(out)  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------
+# Sampling (every pixel: random subsets would not match the service's anyway)
+# ---------------------------------------------------------------------------------------
+def _pixel_features(img: Image, g: Grid, region: np.ndarray, crs: str, extra: dict[str, Any], geometries: bool,
+                    drop_nulls: bool, start: int) -> list[Feature]:
+    from ._reproject import transform_points
+
+    rows, cols = np.nonzero(region)
+    rendered = [(b.name, *b.render(g)) for b in img.bands]
+    if geometries:
+        x = g.translate_x + g.scale_x * (cols + 0.5) + g.shear_x * (rows + 0.5)
+        y = g.translate_y + g.shear_y * (cols + 0.5) + g.scale_y * (rows + 0.5)
+        lon, lat = transform_points(x, y, crs, WGS84) if crs != WGS84 else (x, y)
+    out: list[Feature] = []
+    for k, (r, c) in enumerate(zip(rows, cols, strict=True)):
+        values = {n: (v[r, c].item() if ok[r, c] else None) for n, v, ok in rendered}
+        if drop_nulls and any(v is None for v in values.values()):
+            continue
+        geom = Geometry("Point", [float(lon[k]), float(lat[k])]) if geometries else None
+        out.append(Feature(geom, {**extra, **values, "system:index": str(start + len(out))}))
+    return out
+
+
+@implements("Image.sample")
+def image_sample(ctx: Context, image: Any, region: Any = None, scale: Any = None, projection: Any = None,
+                 factor: Any = None, numPixels: Any = None, seed: Any = 0, dropNulls: Any = True,
+                 tileScale: Any = 1.0, geometries: Any = False) -> FeatureCollection:
+    """Every pixel of the region as a feature of band values (factor and numPixels, which
+    sample at random, are not supported)."""
+    if factor is not None or numPixels is not None:
+        raise AlgorithmError("The eerest emulator samples every pixel only: leave factor and numPixels unset.")
+    img = as_image(image, "image")
+    g, mask, proj = region_pixels(img, region, scale, projection, None)
+    return FeatureCollection(_pixel_features(img, g, mask, proj.crs, {}, bool(geometries), bool(dropNulls), 0))  # type: ignore[arg-type]
+
+
+@implements("Image.sampleRegions")
+def image_sample_regions(ctx: Context, image: Any, collection: Any, properties: Any = None, scale: Any = None,
+                         projection: Any = None, tileScale: Any = 1.0, geometries: Any = False) -> FeatureCollection:
+    """The pixels of every feature's geometry, with the feature's properties (or those named)."""
+    img = as_image(image, "image")
+    if not isinstance(collection, FeatureCollection):
+        raise ArgumentTypeError("collection", "FeatureCollection", collection)
+    out: list[Feature] = []
+    for f in collection.features:
+        if f.geometry is None:
+            raise AlgorithmError("A feature of the collection has no geometry.")
+        g, mask, proj = region_pixels(img, f.geometry, scale, projection, None)
+        keep = f.properties if properties is None else {k: f.properties.get(k) for k in properties}
+        keep = {k: v for k, v in keep.items() if k != "system:index"}
+        out += _pixel_features(img, g, mask, proj.crs, keep, bool(geometries), True, len(out))
+    return FeatureCollection(out)  # type: ignore[arg-type]

@@ -1,0 +1,283 @@
+"""Image algorithms that place pixels: clip, reproject, resample, default projections, framing, pixel positions.
+
+Each implements the real algorithm of the same name (signature from the catalogue).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ._alg_geometry import as_geometry, as_projection, footprint, geometry_transform
+from ._algorithms import (
+    AlgorithmError,
+    Context,
+    _is_number,
+    as_image,
+    implements,
+)
+from ._grid import Grid, bounds_in
+from ._image import Band, Image, Rendered
+from ._pixeltype import PixelType
+from ._reproject import MODES, sample, source_coords
+from ._values import WGS84, Projection
+
+__all__ = ["MAX_PIXELS", "target_projection", "window"]
+
+#: Largest intermediate grid `reproject` and `reduceRegion` compute (pixels).
+MAX_PIXELS = 50_000_000
+
+
+# ---------------------------------------------------------------------------------------
+# Clip, reproject, resample
+# ---------------------------------------------------------------------------------------
+@implements("Image.clip")
+def image_clip(ctx: Context, input: Any, geometry: Any) -> Image:
+    img = as_image(input, "input")
+    geom = as_geometry(geometry, "geometry")
+
+    def mk(b: Band) -> Band:
+        def render(g: Grid, b: Band = b) -> Rendered:
+            x, ok = b.render(g)
+            return x, ok & geom.mask(g)
+
+        return Band(b.name, b.ptype, b.grid, render, dict(b.extra))
+
+    out = img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+    out.meta["geometry"] = geom.to_info() if geom.crs == WGS84 else geometry_transform(ctx, geom, WGS84).to_info()
+    return out
+
+
+def window(proj: Grid, bounds: tuple[float, float, float, float], margin: int = 0) -> Grid:
+    """The part of the unbounded grid `proj` (pixel-aligned) that covers `bounds` (in its CRS)."""
+    xmin, ymin, xmax, ymax = bounds
+    det = proj.scale_x * proj.scale_y - proj.shear_x * proj.shear_y
+    cols, rows = [], []
+    for x, y in ((xmin, ymin), (xmin, ymax), (xmax, ymin), (xmax, ymax)):
+        dx, dy = x - proj.translate_x, y - proj.translate_y
+        cols.append((proj.scale_y * dx - proj.shear_x * dy) / det)
+        rows.append((-proj.shear_y * dx + proj.scale_x * dy) / det)
+    c0, c1 = math.floor(min(cols) + 1e-9) - margin, math.ceil(max(cols) - 1e-9) + margin
+    r0, r1 = math.floor(min(rows) + 1e-9) - margin, math.ceil(max(rows) - 1e-9) + margin
+    w, h = max(c1 - c0, 1), max(r1 - r0, 1)
+    if w * h > MAX_PIXELS:
+        raise AlgorithmError(
+            f"The region needs {w} x {h} pixels at this scale, more than the emulator computes at once ({MAX_PIXELS}); "
+            "use a coarser scale or a smaller region."
+        )
+    return replace(
+        proj,
+        translate_x=proj.translate_x + proj.scale_x * c0 + proj.shear_x * r0,
+        translate_y=proj.translate_y + proj.shear_y * c0 + proj.scale_y * r0,
+        width=w,
+        height=h,
+    )
+
+
+def _grid_bounds(g: Grid, crs: str) -> tuple[float, float, float, float]:
+    return bounds_in(g, crs)
+
+
+def target_projection(crs: Any, crsTransform: Any, scale: Any, default: Projection | None) -> Projection:
+    p = as_projection(crs, "crs") if crs is not None else default or Projection(WGS84)
+    if crsTransform is not None:
+        if not isinstance(crsTransform, list) or len(crsTransform) != 6 or not all(_is_number(x) for x in crsTransform):
+            raise AlgorithmError("crsTransform must be a list of 6 numbers.")
+        if scale is not None:
+            raise AlgorithmError("Cannot specify both crsTransform and scale.")
+        return Projection(p.crs, tuple(float(x) for x in crsTransform))
+    if scale is not None:
+        if not _is_number(scale) or scale <= 0:
+            raise AlgorithmError(f"scale must be a positive number, got {scale!r}.")
+        return p.at_scale(float(scale))
+    return p
+
+
+@implements("Image.reproject")
+def image_reproject(ctx: Context, image: Any, crs: Any, crsTransform: Any = None, scale: Any = None) -> Image:
+    """Computes the image in the given projection (nearest neighbour) and serves it from there."""
+    img = as_image(image, "image")
+    proj = target_projection(crs, crsTransform, scale, None).grid()
+
+    def mk(b: Band) -> Band:
+        native = None
+        if b.grid is not None and b.grid.width is not None:
+            native = window(proj, _grid_bounds(b.grid, proj.crs or WGS84))
+
+        def render(g: Grid, b: Band = b) -> Rendered:
+            if native is not None and g == native:
+                return b.render(g)
+            inter = window(proj, _grid_bounds(g, proj.crs or WGS84), margin=1)
+            x, ok = b.render(inter)
+            col, row = source_coords(g, inter)
+            return sample(x, ok, col, row)
+
+        return Band(b.name, b.ptype, native or proj, render, dict(b.extra))
+
+    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+
+
+@implements("Image.resample")
+def image_resample(ctx: Context, image: Any, mode: Any = "bilinear") -> Image:
+    """Bands with a native grid are interpolated from it (bilinear; bicubic is served as bilinear)."""
+    img = as_image(image, "image")
+    if mode not in MODES:
+        raise AlgorithmError(f"Unknown resampling mode '{mode}': expected one of {', '.join(MODES[1:])}.")
+
+    def mk(b: Band) -> Band:
+        if b.grid is None or b.grid.width is None or mode == "nearest":
+            return b
+        src = b.grid
+
+        def render(g: Grid, b: Band = b) -> Rendered:
+            if g == src:
+                return b.render(g)
+            inter = window(src, _grid_bounds(g, src.crs or WGS84), margin=2)
+            x, ok = b.render(inter)
+            col, row = source_coords(g, inter)
+            out, valid = sample(x, ok, col, row, str(mode))
+            if b.ptype.is_int and out.dtype.kind == "f":
+                out = np.floor(out + 0.5)
+            return out, valid
+
+        return Band(b.name, b.ptype, b.grid, render, dict(b.extra))
+
+    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Default projections and thumbnail framing
+# ---------------------------------------------------------------------------------------
+@implements("Image.setDefaultProjection")
+def image_set_default_projection(ctx: Context, image: Any, crs: Any, crsTransform: Any = None, scale: Any = None) -> Image:
+    """Every band's default projection becomes `crs` (what framing and reductions then compute in);
+    the pixels still come from the bands' own data, resampled."""
+    img = as_image(image, "image")
+    proj = target_projection(crs, crsTransform, scale, None).grid()
+    bands = [Band(b.name, b.ptype, proj, b.render, dict(b.extra)) for b in img.bands]
+    out = img.with_bands(bands, keep_meta=True)
+    fp = footprint(img)
+    if fp is not None:
+        out.meta["geometry"] = fp.to_info()
+    return out
+
+
+@implements("Image.clipToBoundsAndScale")
+def image_clip_to_bounds_and_scale(ctx: Context, input: Any, geometry: Any = None, width: Any = None, height: Any = None,
+                                   maxDimension: Any = None, scale: Any = None) -> Image:
+    """The image clipped to the geometry, with a native grid over its bounding box of the
+    requested size (width x height, longest side maxDimension, or pixels of `scale` metres)."""
+    img = as_image(input, "input")
+    geom = as_geometry(geometry, "geometry") if geometry is not None else None
+    base = next((b.grid for b in img.bands if b.grid is not None), None)
+    if base is None:
+        if geom is None:
+            raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
+        base = Projection(geom.crs).grid()
+    crs = base.crs or WGS84
+    fp = footprint(img)
+    if geom is not None:
+        xmin, ymin, xmax, ymax = geom.bounds(crs)
+    elif base.width is not None:
+        xmin, ymin, xmax, ymax = bounds_in(base, crs)
+    elif fp is not None:
+        xmin, ymin, xmax, ymax = fp.bounds(crs)
+    else:
+        raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
+    ex, ey = xmax - xmin, ymax - ymin
+    if width is not None and height is not None:
+        w, h = int(width), int(height)
+        sx, sy = ex / w, ey / h
+    else:
+        if scale is not None:
+            s = float(scale) / Projection(crs).metres_per_unit()
+        elif maxDimension is not None:
+            s = max(ex, ey) / int(maxDimension)
+        else:
+            s = abs(base.scale_x)
+        sx = sy = s
+        w, h = max(1, math.ceil(round(ex / s, 6))), max(1, math.ceil(round(ey / s, 6)))
+    target = Grid(crs, sx, 0.0, xmin, 0.0, -sy, ymax, w, h, base.crs_wkt)
+
+    def mk(b: Band) -> Band:
+        def render(g: Grid, b: Band = b) -> Rendered:
+            x, ok = b.render(g)
+            return (x, ok & geom.mask(g)) if geom is not None else (x, ok)
+
+        return Band(b.name, b.ptype, target, render, dict(b.extra))
+
+    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+
+
+def _centres_in(g: Grid, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """The centre of every pixel of `g`, in `crs` (NaN where it has no position there)."""
+    from ._reproject import transform_points
+
+    u, v = np.meshgrid(np.arange(g.width) + 0.5, np.arange(g.height) + 0.5)  # type: ignore[arg-type]
+    x = g.translate_x + g.scale_x * u + g.shear_x * v
+    y = g.translate_y + g.shear_y * u + g.scale_y * v
+    code = g.crs or g.crs_wkt
+    return transform_points(x, y, code, crs) if code and code != crs else (x, y)
+
+
+def _coordinate_bands(names: tuple[str, str], crs: str) -> Image:
+    def band(i: int) -> Callable[[Grid], Rendered]:
+        def render(g: Grid) -> Rendered:
+            c = _centres_in(g, crs)[i]
+            ok = np.isfinite(c)
+            return np.where(ok, c, 0.0), ok
+
+        return render
+
+    dt = PixelType("DOUBLE")
+    return Image([Band(names[0], dt, None, band(0)), Band(names[1], dt, None, band(1))])
+
+
+@implements("Image.pixelLonLat")
+def image_pixel_lon_lat(ctx: Context) -> Image:
+    """Bands 'longitude' and 'latitude': each pixel centre in EPSG:4326, in any output grid."""
+    return _coordinate_bands(("longitude", "latitude"), WGS84)
+
+
+@implements("Image.pixelCoordinates")
+def image_pixel_coordinates(ctx: Context, projection: Any) -> Image:
+    """Bands 'x' and 'y': each pixel centre in the projection's CRS (its transform is not applied)."""
+    return _coordinate_bands(("x", "y"), as_projection(projection, "projection").crs)
+
+
+_WGS84_A = 6378137.0
+_WGS84_E2 = 0.00669437999014  # first eccentricity squared
+
+
+@implements("Image.pixelArea")
+def image_pixel_area(ctx: Context) -> Image:
+    """Band 'area': each output pixel's area on the WGS84 ellipsoid, in square metres (its
+    corners in longitude/latitude, times the ellipsoid's area element at its centre)."""
+    from ._reproject import transform_points
+
+    def render(g: Grid) -> Rendered:
+        h, w = g.shape
+        u, v = np.meshgrid(np.arange(w + 1, dtype=np.float64), np.arange(h + 1, dtype=np.float64))
+        x = g.translate_x + g.scale_x * u + g.shear_x * v
+        y = g.translate_y + g.shear_y * u + g.scale_y * v
+        code = g.crs or g.crs_wkt
+        lon, lat = transform_points(x, y, code, WGS84) if code and code != WGS84 else (x, y)
+        lam, phi = np.radians(lon), np.radians(lat)
+        # Shoelace over the 4 corners, in radians of longitude and latitude relative to the
+        # first corner (absolute values would cancel catastrophically for small pixels).
+        l0, p0 = lam[:-1, :-1], phi[:-1, :-1]
+        c = [(lam[:-1, :-1] - l0, phi[:-1, :-1] - p0), (lam[:-1, 1:] - l0, phi[:-1, 1:] - p0),
+             (lam[1:, 1:] - l0, phi[1:, 1:] - p0), (lam[1:, :-1] - l0, phi[1:, :-1] - p0)]
+        twice = sum(c[i][0] * c[(i + 1) % 4][1] - c[(i + 1) % 4][0] * c[i][1] for i in range(4))
+        centre = (phi[:-1, :-1] + phi[1:, 1:] + phi[:-1, 1:] + phi[1:, :-1]) / 4
+        s2 = np.sin(centre) ** 2
+        element = _WGS84_A**2 * (1 - _WGS84_E2) * np.cos(centre) / (1 - _WGS84_E2 * s2) ** 2
+        area = np.abs(twice) / 2 * element
+        ok = np.isfinite(area)
+        return np.where(ok, area, 0.0), ok
+
+    return Image([Band("area", PixelType("DOUBLE"), None, render)])

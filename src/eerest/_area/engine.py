@@ -1,0 +1,340 @@
+"""The two I/O loops of ``read_area`` (a pool of threads, asyncio tasks) around the shared,
+pure pieces: job preparation, the tile queue, the receiver and the sinks. Imported on the
+first ``read_area`` call, so a client that never reads an area never loads numpy."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from eerest._area.job import AreaJob, Probe, parse_source, prepare
+from eerest._area.output import AreaOutput, open_output
+from eerest._area.receive import TileReceiver
+from eerest._area.schedule import TileQueue, progress_reporter
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
+from eerest._core.overlay import Fetch
+from eerest._core.types import RequestOptions
+from eerest._overlays.npy import DecodeProblem
+from eerest.errors import InvalidRequestError, ResponseDecodeError
+from eerest.tiling import DEFAULT_BLOCK_SIZE, Tile, Window
+
+if TYPE_CHECKING:
+    from eerest._core.client import AsyncClientBase, SyncClientBase
+    from eerest._core.limiter import Limiter
+    from eerest._core.spec import ApiInfo, MethodSpec
+
+__all__ = ["read_area_sync", "read_area_async"]
+
+
+def _spec(api: ApiInfo, method: str) -> MethodSpec[Any]:
+    assert api.specs is not None
+    return api.specs[method]
+
+
+def _probe_dtype(pixels: Any) -> np.dtype[Any]:
+    return pixels.to_numpy().dtype  # type: ignore[no-any-return]
+
+
+def _workers(max_concurrency: int | None, limiter: Limiter, tiles: int) -> int:
+    if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
+        raise InvalidRequestError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
+    wanted = max_concurrency or limiter.max_concurrency or DEFAULT_MAX_CONCURRENCY
+    return min(wanted, tiles)
+
+
+class _Cut(Exception):
+    """The body broke off: the tile may be fetched again."""
+
+    def __init__(self, error: ResponseDecodeError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Cancelled(Exception):
+    """Another tile failed: stop this one."""
+
+
+def _receiver(job: AreaJob, output: AreaOutput, tile: Tile) -> TileReceiver:
+    dtype = job.tile_dtype(tile)
+    writer = output.sink.writer(tile.window.relative_to(job.area), dtype, tile.bands)
+    return TileReceiver(dtype, (tile.window.height, tile.window.width), writer)
+
+
+def _decode_error(method: str, problem: DecodeProblem) -> ResponseDecodeError:
+    return ResponseDecodeError(f"{method}: {problem}")
+
+
+class _Read:
+    """The output, tile queue and progress of one read, around either I/O loop: ``finish``
+    (rename a file into place) on success, ``abort`` (remove it, unless resumable) on any
+    failure, and the first tile error raised."""
+
+    def __init__(
+        self, job: AreaJob, out: Any, resume: bool, progress: Any, max_concurrency: int | None, limiter: Limiter
+    ) -> None:
+        self.output = open_output(job, out, resume)
+        try:
+            tiles = [t for t in job.plan.tiles if not self.output.is_done(t)]
+            self.workers = _workers(max_concurrency, limiter, len(tiles))
+            on_progress, self._close_progress = progress_reporter(progress, len(tiles))
+        except BaseException:
+            self.output.abort()
+            raise
+        self.queue = TileQueue(job.plan, tiles, on_progress)
+        self.result: Any = None
+
+    def __enter__(self) -> _Read:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
+        self._close_progress()
+        if kind is not None:  # e.g. KeyboardInterrupt, or cancelled: it propagates
+            self.output.abort()
+            return
+        if self.queue.error is not None:
+            self.output.abort()
+            raise self.queue.error
+        self.result = self.output.finish()
+
+
+def read_area_sync(
+    client: SyncClientBase,
+    source: object,
+    *,
+    grid: Any,
+    band_ids: Sequence[str] | None,
+    band_dtypes: Sequence[DTypeLike] | None,
+    out: Any,
+    window: Window | None,
+    max_concurrency: int | None,
+    max_tile_bytes: int | None,
+    block_size: int | None,
+    progress: Any,
+    workload_tag: str | None,
+    resume: bool,
+) -> Any:
+    """``read_area`` of the sync clients (see :mod:`eerest._area.client`)."""
+    if block_size is None:
+        block_size = DEFAULT_BLOCK_SIZE
+    src = parse_source(source, workload_tag)
+    job = _prepare_sync(
+        client,
+        prepare(
+            src,
+            grid=grid,
+            band_ids=band_ids,
+            band_dtypes=band_dtypes,
+            window=window,
+            max_tile_bytes=max_tile_bytes,
+            block_size=block_size,
+        ),
+    )
+    with _Read(job, out, resume, progress, max_concurrency, client.limiter) as read:
+        _run_sync(client, job, read.output, read.queue, read.workers)
+    return read.result
+
+
+def _prepare_sync(client: SyncClientBase, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
+    try:
+        need = next(gen)
+        while True:
+            if isinstance(need, Fetch):
+                answer = client._perform(need, client._new_deadline())
+            else:
+                method, params, body = need.request()
+                answer = _probe_dtype(client._invoke(_spec(client._api, method), params, body, RequestOptions()))
+            need = gen.send(answer)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
+    cond = threading.Condition()
+    cancelled = lambda: queue.error is not None  # noqa: E731 - read without the lock: one attribute
+
+    def work() -> None:
+        while True:
+            with cond:
+                cond.wait_for(lambda: queue.ready)
+                item = queue.take()
+            if item is None:
+                return
+            try:
+                nbytes = _tile_sync(client, job, output, item.tile, cancelled)
+                output.tile_written(item.tile)
+            except BaseException as exc:
+                with cond:
+                    queue.failed(item, exc)
+                    cond.notify_all()
+            else:
+                with cond:
+                    queue.succeeded(item, nbytes)
+                    cond.notify_all()
+
+    threads = [threading.Thread(target=work, name=f"eerest-read-area-{i}", daemon=True) for i in range(workers)]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            t.join()
+    except BaseException as exc:  # e.g. KeyboardInterrupt: stop the workers, then leave
+        with cond:
+            queue.cancel(exc)
+            cond.notify_all()
+        for t in threads:
+            t.join()
+        raise
+
+
+def _tile_sync(
+    client: SyncClientBase, job: AreaJob, output: AreaOutput, tile: Tile, cancelled: Callable[[], bool]
+) -> int:
+    method, params, body, extras = job.request(tile)
+    spec = _spec(client._api, method)
+    attempt = 0
+    while True:
+        if cancelled():
+            raise _Cancelled
+        receiver = _receiver(job, output, tile)
+        try:
+            with client._invoke(spec, params, body, RequestOptions(), extras, stream=True) as response:
+                chunks = response.iter_bytes()
+                while True:
+                    try:
+                        chunk = next(chunks)
+                    except StopIteration:
+                        break
+                    except ResponseDecodeError as exc:
+                        raise _Cut(exc) from exc
+                    if cancelled():
+                        raise _Cancelled
+                    receiver.feed(chunk)
+                receiver.finish()
+            return receiver.received
+        except _Cut as cut:
+            if not client._retry.should_retry_error(attempt):
+                raise cut.error from None
+            time.sleep(client._retry.delay(attempt))
+            attempt += 1
+        except DecodeProblem as problem:
+            raise _decode_error(spec.id, problem) from None
+
+
+async def read_area_async(
+    client: AsyncClientBase,
+    source: object,
+    *,
+    grid: Any,
+    band_ids: Sequence[str] | None,
+    band_dtypes: Sequence[DTypeLike] | None,
+    out: Any,
+    window: Window | None,
+    max_concurrency: int | None,
+    max_tile_bytes: int | None,
+    block_size: int | None,
+    progress: Any,
+    workload_tag: str | None,
+    resume: bool,
+) -> Any:
+    """``read_area`` of the async clients (see :mod:`eerest._area.client`)."""
+    if block_size is None:
+        block_size = DEFAULT_BLOCK_SIZE
+    src = parse_source(source, workload_tag)
+    job = await _prepare_async(
+        client,
+        prepare(
+            src,
+            grid=grid,
+            band_ids=band_ids,
+            band_dtypes=band_dtypes,
+            window=window,
+            max_tile_bytes=max_tile_bytes,
+            block_size=block_size,
+        ),
+    )
+    with _Read(job, out, resume, progress, max_concurrency, client.limiter) as read:
+        await _run_async(client, job, read.output, read.queue, read.workers)
+    return read.result
+
+
+async def _prepare_async(client: AsyncClientBase, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
+    try:
+        need = next(gen)
+        while True:
+            if isinstance(need, Fetch):
+                answer = await client._perform(need, client._new_deadline())
+            else:
+                method, params, body = need.request()
+                answer = _probe_dtype(await client._invoke(_spec(client._api, method), params, body, RequestOptions()))
+            need = gen.send(answer)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+async def _run_async(client: AsyncClientBase, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
+    cond = asyncio.Condition()
+
+    async def work() -> None:
+        while True:
+            async with cond:
+                await cond.wait_for(lambda: queue.ready)
+                item = queue.take()
+            if item is None:
+                return
+            try:
+                nbytes = await _tile_async(client, job, output, item.tile)
+                output.tile_written(item.tile)
+            except Exception as exc:
+                async with cond:
+                    queue.failed(item, exc)
+                    cond.notify_all()
+            else:
+                async with cond:
+                    queue.succeeded(item, nbytes)
+                    cond.notify_all()
+
+    tasks = [asyncio.ensure_future(work()) for _ in range(workers)]
+    try:
+        async with cond:
+            await cond.wait_for(lambda: queue.finished)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _tile_async(client: AsyncClientBase, job: AreaJob, output: AreaOutput, tile: Tile) -> int:
+    method, params, body, extras = job.request(tile)
+    spec = _spec(client._api, method)
+    attempt = 0
+    while True:
+        receiver = _receiver(job, output, tile)
+        try:
+            response = await client._invoke(spec, params, body, RequestOptions(), extras, stream=True)
+            try:
+                chunks = response.iter_bytes().__aiter__()
+                while True:
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    except ResponseDecodeError as exc:
+                        raise _Cut(exc) from exc
+                    receiver.feed(chunk)
+                receiver.finish()
+            finally:
+                await response.close()
+            return receiver.received
+        except _Cut as cut:
+            if not client._retry.should_retry_error(attempt):
+                raise cut.error from None
+            await asyncio.sleep(client._retry.delay(attempt))
+            attempt += 1
+        except DecodeProblem as problem:
+            raise _decode_error(spec.id, problem) from None

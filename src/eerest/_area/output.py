@@ -1,0 +1,156 @@
+"""Opening the output of a read (``out=``), and the resume log beside a file output.
+
+A file is written as ``NAME.partial`` and renamed to ``NAME`` only when complete. With
+``resume=True``, ``NAME.partial.resume`` records the plan's fingerprint and each finished
+tile (one JSON line each); a rerun of the same read skips those tiles, and any other read
+starts the file afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from eerest._area.geotiff import create_geotiff, read_layout, tiff_dtype
+from eerest._area.job import AreaJob
+from eerest._area.sinks import ArraySink, NpyFileSink, Sink, TiffFileSink
+from eerest.errors import InvalidRequestError
+from eerest.tiling import Tile
+
+__all__ = ["AreaOutput", "open_output"]
+
+PARTIAL = ".partial"
+RESUME = ".resume"
+
+
+def _tile_key(tile: Tile) -> list[int]:
+    w = tile.window
+    return [w.col_off, w.row_off, w.width, w.height, tile.bands[0], tile.bands[-1]]
+
+
+class _ResumeLog:
+    """Appends one line per finished tile; the first line is the read's fingerprint."""
+
+    def __init__(self, path: str, fingerprint: str) -> None:
+        self.path = path
+        self.fingerprint = fingerprint
+        self._lock = threading.Lock()
+        self._file: Any = None
+
+    def load(self) -> set[tuple[int, ...]] | None:
+        """The finished tiles of an earlier run of the same read, or None."""
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return None
+        try:
+            if not lines or json.loads(lines[0]).get("fingerprint") != self.fingerprint:
+                return None
+            return {tuple(json.loads(line)) for line in lines[1:] if line.endswith("]")}
+        except (ValueError, AttributeError, TypeError):
+            return None
+
+    def start(self, fresh: bool) -> None:
+        self._file = open(self.path, "w" if fresh else "a", encoding="utf-8")  # noqa: SIM115 - kept open
+        if fresh:
+            self._file.write(json.dumps({"fingerprint": self.fingerprint}) + "\n")
+            self._file.flush()
+
+    def record(self, tile: Tile) -> None:
+        with self._lock:
+            self._file.write(json.dumps(_tile_key(tile)) + "\n")
+            self._file.flush()
+
+    def close(self, remove: bool) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path)
+
+
+class AreaOutput:
+    """The sink plus what happens to the file at the end (rename, or cleanup)."""
+
+    def __init__(self, sink: Sink, done: set[tuple[int, ...]], log: _ResumeLog | None, tmp_path: str | None):
+        self.sink = sink
+        self.done = done
+        self._log = log
+        self._tmp_path = tmp_path
+
+    def is_done(self, tile: Tile) -> bool:
+        return tuple(_tile_key(tile)) in self.done
+
+    def tile_written(self, tile: Tile) -> None:
+        if self._log is not None:
+            self._log.record(tile)
+
+    def finish(self) -> Any:
+        result = self.sink.finish()
+        if self._log is not None:
+            self._log.close(remove=True)
+        return result
+
+    def abort(self) -> None:
+        """After a failure: a resumable file stays for the rerun; any other is removed."""
+        self.sink.abort()
+        if self._log is not None:
+            self._log.close(remove=False)
+        elif self._tmp_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self._tmp_path)
+
+
+def _file_kind(path: str) -> str:
+    lower = path.lower()
+    if lower.endswith((".tif", ".tiff")):
+        return "tif"
+    if lower.endswith(".npy"):
+        return "npy"
+    raise InvalidRequestError(f"out={path!r}: write a GeoTIFF (.tif, .tiff) or an NPY file (.npy)")
+
+
+def open_output(job: AreaJob, out: Any, resume: bool) -> AreaOutput:
+    """The output ``out`` names, ready for writing; raises before anything is fetched."""
+    area = job.area
+    if out is None or isinstance(out, np.ndarray):
+        if resume:
+            raise InvalidRequestError("resume=True needs a file output: out='area.tif' or out='area.npy'")
+        return AreaOutput(ArraySink(job.dtype, area.height, area.width, out), set(), None, None)
+    if not isinstance(out, (str, os.PathLike)):
+        raise InvalidRequestError(f"out must be None, a numpy array or a file path, not {type(out).__name__}")
+    path = os.fspath(out)
+    kind = _file_kind(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InvalidRequestError(f"out={path!r}: the folder {folder} does not exist")
+    tmp = path + PARTIAL
+    dtypes = [job.dtype.fields[n][0] for n in job.names]  # type: ignore[index]
+    file_dtype = tiff_dtype(dtypes) if kind == "tif" else job.dtype
+    grid = job.plan.grid.window(area)
+    output = {"format": kind, "block": job.plan.block_size, "dtype": np.lib.format.dtype_to_descr(file_dtype)}
+    log = _ResumeLog(tmp + RESUME, job.fingerprint(output)) if resume else None
+    done = log.load() if log is not None and os.path.exists(tmp) else None
+    fresh = done is None
+    sink: Sink
+    if kind == "tif":
+        if not fresh:
+            try:
+                layout = read_layout(tmp, grid, len(dtypes), file_dtype, job.plan.block_size)
+            except Exception:  # not ours, damaged, or unreadable: start afresh
+                fresh, done = True, None
+        if fresh:
+            layout = create_geotiff(tmp, grid, len(dtypes), file_dtype, job.plan.block_size)
+        sink = TiffFileSink(job.dtype, layout, path, tmp)
+    else:
+        sink = NpyFileSink(job.dtype, area.height, area.width, path, tmp, create=fresh)
+    if log is not None:
+        log.start(fresh)
+    return AreaOutput(sink, done or set(), log, tmp)

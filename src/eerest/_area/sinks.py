@@ -1,0 +1,331 @@
+"""Where a large area's pixels go: a numpy array, an NPY file or a tiled GeoTIFF.
+
+Each sink hands out one :class:`~eerest._area.receive.TileWriter` per tile. When a tile's
+records have the output's exact layout, its bytes are copied straight into place as they
+arrive (one copy); otherwise (a band group of more than 1024 bands, another dtype, a
+GeoTIFF's band planes) whole rows are converted as they complete. Files are written with
+``pwrite`` at computed offsets, never memory-mapped, so a process writing a file holds
+only the tiles in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from eerest._area.geotiff import TiffLayout
+from eerest._area.receive import TileWriter
+from eerest.errors import InvalidRequestError
+from eerest.tiling import Window
+
+__all__ = ["Sink", "ArraySink", "NpyFileSink", "TiffFileSink", "check_out_array"]
+
+PutRows = Callable[[int, np.ndarray], None]
+
+
+class _BytesWriter:
+    """Copies a tile's bytes into a (height, row bytes) uint8 view of its window."""
+
+    def __init__(self, dst: np.ndarray) -> None:
+        self._dst = dst
+        self._row = dst.shape[1]
+
+    def write(self, pos: int, data: memoryview) -> None:
+        src = np.frombuffer(data, np.uint8)
+        dst, rb, n = self._dst, self._row, len(src)
+        r, c = divmod(pos, rb)
+        i = 0
+        if c:
+            k = min(rb - c, n)
+            dst[r, c : c + k] = src[:k]
+            i, r = k, r + 1
+        full = (n - i) // rb
+        if full:
+            dst[r : r + full] = src[i : i + full * rb].reshape(full, rb)
+            i, r = i + full * rb, r + full
+        if i < n:
+            dst[r, : n - i] = src[i:]
+
+    def close(self) -> None:
+        pass
+
+
+class _RowsWriter:
+    """Hands complete rows of records (n, width) to ``put_rows(first_row, rows)``,
+    carrying a partial row over to the next chunk."""
+
+    def __init__(self, dtype: np.dtype[Any], width: int, put_rows: PutRows, on_close: Callable[[], None] | None = None):
+        self._dtype = dtype
+        self._width = width
+        self._row = width * dtype.itemsize
+        self._put = put_rows
+        self._carry = bytearray()
+        self._on_close = on_close
+
+    def write(self, pos: int, data: memoryview) -> None:
+        start = pos - len(self._carry)  # where the carried bytes begin
+        if self._carry:
+            need = self._row - len(self._carry)
+            self._carry += data[:need]
+            data = data[need:]
+            if len(self._carry) < self._row:
+                return
+            self._emit(start // self._row, self._carry)
+            self._carry = bytearray()
+            start += self._row
+        full = len(data) // self._row
+        if full:
+            self._emit(start // self._row, data[: full * self._row])
+        rest = data[full * self._row :]
+        if len(rest):
+            self._carry = bytearray(rest)
+
+    def _emit(self, row: int, data: bytes | bytearray | memoryview) -> None:
+        rows = np.frombuffer(data, self._dtype).reshape(-1, self._width)
+        self._put(row, rows)
+
+    def close(self) -> None:
+        if self._on_close is not None:
+            self._on_close()
+
+
+class Sink:
+    """Base: ``writer(window, tile_dtype, bands)`` for each tile (``window`` relative to
+    the output), ``finish()`` on success, ``abort()`` on failure."""
+
+    def __init__(self, dtype: np.dtype[Any], height: int, width: int) -> None:
+        self.dtype = dtype  # the full structured dtype, one field per band
+        self.names: tuple[str, ...] = tuple(dtype.names or ())
+        self.height = height
+        self.width = width
+
+    def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
+        raise NotImplementedError
+
+    def finish(self) -> Any:
+        return None
+
+    def abort(self) -> None:
+        pass
+
+
+def check_out_array(out: np.ndarray, dtype: np.dtype[Any], height: int, width: int) -> str:
+    """How ``out`` can take the pixels: "exact" (the one-request layout), "fields" (the
+    same field names, other types) or "plain" ((height, width, bands) or, for one band,
+    (height, width)); InvalidRequestError otherwise, before anything is sent."""
+    names = dtype.names or ()
+    if not isinstance(out, np.ndarray):
+        raise InvalidRequestError(f"out must be None, a file path or a numpy array, not {type(out).__name__}")
+    if not out.flags.writeable:
+        raise InvalidRequestError("out is a read-only array; pass a writeable one")
+    if out.dtype.names is not None:
+        if out.shape != (height, width):
+            raise InvalidRequestError(f"out has shape {out.shape}; a structured out must be ({height}, {width})")
+        if out.dtype == dtype and out.flags.c_contiguous:
+            return "exact"
+        if out.dtype.names != names:
+            raise InvalidRequestError(f"out has fields {out.dtype.names}; the bands are {names}")
+        return "fields"
+    plain = (height, width, len(names))
+    if out.shape != plain and not (len(names) == 1 and out.shape == (height, width)):
+        raise InvalidRequestError(f"out has shape {out.shape}; it must be {plain} (or structured ({height}, {width}))")
+    if out.dtype.kind not in "biuf":
+        raise InvalidRequestError(f"out has dtype {out.dtype}; use a numeric dtype")
+    return "plain"
+
+
+class ArraySink(Sink):
+    """Into a numpy array: a new one with the one-request layout, or ``out``."""
+
+    def __init__(self, dtype: np.dtype[Any], height: int, width: int, out: np.ndarray | None = None) -> None:
+        super().__init__(dtype, height, width)
+        if out is None:
+            out = np.empty((height, width), dtype=dtype)
+        self.mode = check_out_array(out, dtype, height, width)
+        self.out = out
+
+    def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
+        region = self.out[window.slices]
+        if self.mode == "exact" and tile_dtype == self.dtype:
+            return _BytesWriter(region.view(np.uint8))
+        names = [self.names[b] for b in bands]
+        if self.mode == "plain":
+            plain = region if region.ndim == 3 else region[..., np.newaxis]
+
+            def put_plain(row: int, rows: np.ndarray) -> None:
+                n = len(rows)
+                for name, b in zip(names, bands, strict=True):
+                    plain[row : row + n, :, b] = rows[name]
+
+            return _RowsWriter(tile_dtype, window.width, put_plain)
+        target = region[names] if len(names) < len(self.names) else region
+
+        def put_fields(row: int, rows: np.ndarray) -> None:
+            target[row : row + len(rows)] = rows  # structured assignment: by position
+
+        return _RowsWriter(tile_dtype, window.width, put_fields)
+
+    def finish(self) -> np.ndarray:
+        return self.out
+
+
+_SEEK_LOCK = threading.Lock()  # where os.pwrite is missing (Windows): seek and write under a lock
+
+
+def _pwrite(fd: int, data: Any, offset: int) -> None:
+    view = memoryview(data).cast("B")
+    if not hasattr(os, "pwrite"):
+        with _SEEK_LOCK:
+            os.lseek(fd, offset, os.SEEK_SET)
+            while len(view):
+                view = view[os.write(fd, view) :]
+        return
+    while len(view):
+        n = os.pwrite(fd, view, offset)
+        view, offset = view[n:], offset + n
+
+
+def _pwritev(fd: int, rows: list[np.ndarray], offset: int) -> None:
+    """Write ``rows`` (each contiguous) one after another from ``offset``."""
+    if not hasattr(os, "pwritev"):
+        for row in rows:
+            _pwrite(fd, row, offset)
+            offset += row.nbytes
+        return
+    for start in range(0, len(rows), 1024):  # IOV_MAX
+        batch = rows[start : start + 1024]
+        total = sum(r.nbytes for r in batch)
+        n = os.pwritev(fd, [r.data for r in batch], offset)
+        if n < total:  # a short write (rare): the rest in one piece
+            _pwrite(fd, b"".join(r.tobytes() for r in batch)[n:], offset + n)
+        offset += total
+
+
+class _FileSink(Sink):
+    """A file written under ``tmp_path`` with pwrite; ``finish()`` renames it to ``path``."""
+
+    def __init__(self, dtype: np.dtype[Any], height: int, width: int, path: str, tmp_path: str) -> None:
+        super().__init__(dtype, height, width)
+        self.path = path
+        self.tmp_path = tmp_path
+        self.fd = os.open(tmp_path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        self._window_locks: dict[Window, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def _lock(self, window: Window) -> threading.Lock:
+        with self._locks_lock:
+            return self._window_locks.setdefault(window, threading.Lock())
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def finish(self) -> str:
+        os.fsync(self.fd)
+        self.close()
+        os.replace(self.tmp_path, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        self.close()
+
+
+class NpyFileSink(_FileSink):
+    """An NPY file with the one-request layout (``numpy.load(path, mmap_mode="r")`` reads it)."""
+
+    def __init__(self, dtype: np.dtype[Any], height: int, width: int, path: str, tmp_path: str, *, create: bool) -> None:
+        if create:
+            header_only = np.lib.format.open_memmap(tmp_path, mode="w+", dtype=dtype, shape=(height, width))
+            del header_only  # the data stays a hole, filled by pwrite
+        super().__init__(dtype, height, width, path, tmp_path)
+        size = os.fstat(self.fd).st_size
+        self.data_offset = size - height * width * dtype.itemsize
+
+    def _offset(self, row: int, col: int) -> int:
+        return self.data_offset + (row * self.width + col) * self.dtype.itemsize
+
+    def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
+        if tile_dtype == self.dtype:
+            return _NpyBytesWriter(self, window)
+        names = [self.names[b] for b in bands]
+        lock = self._lock(window)
+        item = self.dtype.itemsize
+
+        def put_rows(row: int, rows: np.ndarray) -> None:
+            with lock:  # other band groups of this window write the same bytes
+                for i in range(len(rows)):
+                    offset = self._offset(window.row_off + row + i, window.col_off)
+                    buf = bytearray(os.pread(self.fd, window.width * item, offset))
+                    records = np.frombuffer(buf, self.dtype)
+                    records[names] = rows[i]
+                    _pwrite(self.fd, buf, offset)
+
+        return _RowsWriter(tile_dtype, window.width, put_rows)
+
+
+class _NpyBytesWriter:
+    def __init__(self, sink: NpyFileSink, window: Window) -> None:
+        self._sink = sink
+        self._window = window
+        self._row = window.width * sink.dtype.itemsize
+        self._contiguous = window.width == sink.width
+
+    def write(self, pos: int, data: memoryview) -> None:
+        sink, w = self._sink, self._window
+        if self._contiguous:
+            _pwrite(sink.fd, data, sink._offset(w.row_off, 0) + pos)
+            return
+        while len(data):
+            r, c = divmod(pos, self._row)
+            k = min(self._row - c, len(data))
+            _pwrite(sink.fd, data[:k], sink._offset(w.row_off + r, w.col_off) + c)
+            data, pos = data[k:], pos + k
+
+    def close(self) -> None:
+        pass
+
+
+class TiffFileSink(_FileSink):
+    """A tiled GeoTIFF (see :mod:`eerest._area.geotiff`): each tile's pixels are staged in
+    the file's type, band by band, then written as whole TIFF tiles where they can be."""
+
+    def __init__(self, dtype: np.dtype[Any], layout: TiffLayout, path: str, tmp_path: str) -> None:
+        self.layout = layout
+        super().__init__(dtype, layout.height, layout.width, path, tmp_path)
+
+    def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
+        names = [self.names[b] for b in bands]
+        staging = np.zeros((len(bands), window.height, window.width), dtype=self.layout.dtype)
+
+        def put_rows(row: int, rows: np.ndarray) -> None:
+            n = len(rows)
+            for i, name in enumerate(names):
+                staging[i, row : row + n] = rows[name]
+
+        def flush() -> None:
+            for i, band in enumerate(bands):
+                self._write_plane(band, window, staging[i])
+
+        return _RowsWriter(tile_dtype, window.width, put_rows, flush)
+
+    def _write_plane(self, band: int, window: Window, plane: np.ndarray) -> None:
+        lay = self.layout
+        item = lay.dtype.itemsize
+        for ty in range(window.row_off // lay.tile, (window.row_end - 1) // lay.tile + 1):
+            for tx in range(window.col_off // lay.tile, (window.col_end - 1) // lay.tile + 1):
+                y0, x0 = ty * lay.tile, tx * lay.tile
+                r0, r1 = max(y0, window.row_off), min(y0 + lay.tile, window.row_end)
+                c0, c1 = max(x0, window.col_off), min(x0 + lay.tile, window.col_end)
+                rows = [plane[r - window.row_off, c0 - window.col_off : c1 - window.col_off] for r in range(r0, r1)]
+                base = lay.offset(band, ty, tx)
+                first = base + ((r0 - y0) * lay.tile + (c0 - x0)) * item
+                if c0 == x0 and c1 - c0 == lay.tile:
+                    _pwritev(self.fd, rows, first)
+                else:
+                    for k, row in enumerate(rows):
+                        _pwrite(self.fd, row, first + k * lay.tile * item)
