@@ -130,6 +130,7 @@ def load_api(doc: Mapping[str, Any], options: Options = Options()) -> Api:
         base_url=doc.get("baseUrl", ""),
         batch_path=doc.get("batchPath", ""),
         fully_encode_reserved_expansion=bool(doc.get("fullyEncodeReservedExpansion", False)),
+        data_wrapper="dataWrapper" in (doc.get("features") or ()),
         scopes=scopes,
         resources=resources,
         messages=messages,

@@ -167,6 +167,7 @@ class Api:
     messages: tuple[Message, ...]
     enums: tuple[EnumType, ...]
     source: str = ""  # the document's path as named in headers
+    data_wrapper: bool = False  # "features": ["dataWrapper"]
     extra: dict[str, str] = field(default_factory=dict)
 
     def all_resources(self) -> list[Resource]:

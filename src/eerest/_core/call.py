@@ -163,6 +163,8 @@ def build_call(
         json_body.update(options.extra_body)
     elif options.extra_body:
         json_body = dict(options.extra_body)
+    if api.data_wrapper and json_body is not None and "data" not in json_body:
+        json_body = {"data": json_body}  # the document's "dataWrapper" feature, as Google's clients send it
 
     for name, value in options.extra_headers.items():
         check_header(spec.id, name, value)

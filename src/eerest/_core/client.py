@@ -330,6 +330,8 @@ class _ClientBase(Generic[HttpT]):
             )
         try:
             data = json.loads(content)
+            if self._api.data_wrapper and isinstance(data, dict) and "data" in data:
+                data = data["data"]
         except RecursionError:
             raise ResponseDecodeError(
                 f"{spec.id}: the response's JSON is nested too deeply to parse", request=response.request

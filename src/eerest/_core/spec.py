@@ -85,4 +85,5 @@ class ApiInfo:
     service_path: str
     scopes: tuple[str, ...]
     fully_encode_reserved_expansion: bool = True
+    data_wrapper: bool = False  # "features": ["dataWrapper"]: JSON bodies inside {"data": ...}
     specs: Mapping[str, MethodSpec[Any]] | None = None  # by method id, set by the generated module
