@@ -184,8 +184,8 @@ def test_every_client_method_exists_and_unimplemented_ones_say_so(ee_session):
     assert all(apifunction.ApiFunction.lookup(name) is not None for name in catalogue())
     with pytest.raises(ee.EEException, match=r"Image\.entropy is not implemented in the eerest emulator"):
         ee.Image(SCENE).entropy(ee.Kernel.square(1)).getInfo()
-    with pytest.raises(ee.EEException, match=r"Image\.pixelArea is not implemented"):
-        pixels(ee.Image.pixelArea(), grid(2, 2))
+    with pytest.raises(ee.EEException, match=r"Image\.random is not implemented"):
+        pixels(ee.Image.random(), grid(2, 2))
 
 
 def test_more_reductions_and_helpers(ee_session):

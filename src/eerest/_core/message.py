@@ -212,6 +212,14 @@ class OpenEnum(str, Enum):
     def __str__(self) -> str:
         return str(self.value)
 
+    # Members are immutable: a copy is the member itself. (Python < 3.11.? copies enums by
+    # name, which fails for the values a newer server sent.)
+    def __copy__(self) -> OpenEnum:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> OpenEnum:
+        return self
+
 
 def parse_response(model: type[M], data: Any) -> M:
     """A response message from decoded JSON, keeping what this SDK does not know.
