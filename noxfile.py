@@ -115,7 +115,10 @@ def update_schema(session: nox.Session) -> None:
 
 
 #: benchmarks/ scripts `nox -s benchmarks` runs, in this order (README "Benchmarks").
-BENCHMARKS = ("bench_import.py", "bench_small.py", "bench_listing.py", "bench_npy.py", "bench_geotiff.py", "bench_tiles.py")
+BENCHMARKS = (
+    "bench_import.py", "bench_small.py", "bench_listing.py", "bench_npy.py", "bench_geotiff.py", "bench_tiles.py",
+    "bench_area.py",
+)
 
 
 @nox.session

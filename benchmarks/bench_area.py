@@ -1,0 +1,527 @@
+"""Benchmark: an area of at least 1 GiB read tile by tile, the same tiles at the same
+concurrency, by eerest and by the patterns people write today, side by side in one run.
+
+    python benchmarks/bench_area.py                       # 1 GiB output, 3 rounds
+    python benchmarks/bench_area.py --quick               # a quick look: 64 MiB, one round
+    python benchmarks/bench_area.py --only eerest,httpx --concurrency 8 --tile-bytes 16MiB
+    python benchmarks/bench_area.py --size 256 --serve &   # then, to profile one arm:
+    py-spy record -o eerest.svg -- python benchmarks/bench_area.py --child eerest --url URL --side SIDE
+
+Arms (each round runs every arm once, each in a fresh process, in a rotated order):
+
+- ``eerest``       ``client.read_area(expr, grid=..., band_dtypes=...)`` into numpy;
+- ``eerest-tif``   the same into a tiled GeoTIFF file (written as tiles arrive);
+- ``httpx``        raw ``httpx.AsyncClient``, an ``asyncio.Semaphore`` of the same size, each
+                   body streamed into a buffer of its Content-Length, then copied once into its
+                   window of a preallocated structured array: about the practical ceiling for
+                   Python (``.content`` would copy every body twice more);
+- ``ee``           Google's guide pattern: earthengine-api ``ee.data.computePixels`` (fileFormat
+                   NPY) in a ``ThreadPoolExecutor``, ``np.load`` of each tile, assembled into a
+                   preallocated array as tiles complete.
+
+The tiles are eerest's own plan (`eerest.tiling.plan_tiles`), so every arm fetches exactly the
+same requests. The server (in this process) is a small threaded HTTP server on 127.0.0.1 that
+answers computePixels from NPY bodies built before the first round (every tile distinct, so a
+misplaced tile changes the checksum), plus the discovery document and algorithm list that
+``ee.Initialize`` reads (taken once from the eerest emulator). Throughput is output bytes over
+the wall time from the first request to the finished array or closed file; peak memory is the
+child's VmHWM (reset just before the read) minus its RSS at that moment, over the output size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import io
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import _harness
+
+__all__ = ["main"]
+
+BANDS = ("b1", "b2", "b3", "b4")
+DTYPE = np.dtype([(b, "<u2") for b in BANDS])  # four uint16 bands, as a Sentinel-2 read
+CRS = "EPSG:32633"
+SCALE = 10.0
+ORIGIN = (500000.0, 5400000.0)  # translateX, translateY of the area's top-left corner
+PROJECT = "bench"
+EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
+    "functionName": "Image.constant", "arguments": {"value": {"constantValue": [1, 2, 3, 4]}}}}}}
+ARMS = ("eerest", "eerest-tif", "httpx", "ee")
+SAMPLE = (slice(None, None, 97), slice(None, None, 89))  # the pixels the checksum covers
+#: Pixels as opaque records: assigning a structured window field by field is ~10x slower than
+#: this byte copy, so the hand-written arms assemble through it (their fastest path).
+RECORD = np.dtype((np.void, DTYPE.itemsize))
+
+
+# -- the area and its tiles (parent and children compute the same) ---------------------------------
+
+def side_for(size_mib: float) -> int:
+    """The side of a square area of at least ``size_mib`` MiB of output, a multiple of 256."""
+    pixels = size_mib * 2**20 / DTYPE.itemsize
+    return max(256, math.ceil(math.sqrt(pixels) / 256) * 256)
+
+
+def grid_for(side: int) -> dict[str, Any]:
+    return {
+        "crsCode": CRS,
+        "affineTransform": {"scaleX": SCALE, "shearX": 0, "translateX": ORIGIN[0],
+                            "shearY": 0, "scaleY": -SCALE, "translateY": ORIGIN[1]},
+        "dimensions": {"width": side, "height": side},
+    }
+
+
+def plan(side: int, tile_bytes: int | None) -> list[tuple[int, int, int, int, dict[str, Any]]]:
+    """eerest's tiles for the area: (col_off, row_off, width, height, the tile's API grid)."""
+    from eerest import tiling
+
+    kwargs = {} if tile_bytes is None else {"max_tile_bytes": tile_bytes}
+    tiles = tiling.plan_tiles(tiling.PixelGrid.from_api(grid_for(side)), [DTYPE[b] for b in BANDS], **kwargs).tiles
+    out = []
+    for tile in tiles:
+        w = tile.window
+        out.append((w.col_off, w.row_off, w.width, w.height, tile.grid.to_api()))
+    return out
+
+
+def values(col_off: int, row_off: int, width: int, height: int) -> np.ndarray:
+    """The area's pixels in a window: distinct per position and band."""
+    rows = np.arange(row_off, row_off + height, dtype=np.uint64)[:, None]
+    cols = np.arange(col_off, col_off + width, dtype=np.uint64)[None, :]
+    base = rows * np.uint64(7919) + cols * np.uint64(104729)
+    arr = np.empty((height, width), dtype=DTYPE)
+    for i, band in enumerate(BANDS):
+        arr[band] = (base + np.uint64(31 * i)) % np.uint64(65521)
+    return arr
+
+
+def npy_body(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def checksum(arr: np.ndarray) -> str:
+    """A digest of a strided sample of every band (position-sensitive, cheap for 1 GiB)."""
+    digest = hashlib.sha256()
+    for band in BANDS:
+        digest.update(np.ascontiguousarray(arr[band][SAMPLE], dtype="<u2").tobytes())
+    return digest.hexdigest()
+
+
+def expected_checksum(side: int) -> str:
+    rows = np.arange(side)[SAMPLE[0]]
+    cols = np.arange(side)[SAMPLE[1]]
+    sample = np.empty((len(rows), len(cols)), dtype=DTYPE)
+    base = rows.astype(np.uint64)[:, None] * np.uint64(7919) + cols.astype(np.uint64)[None, :] * np.uint64(104729)
+    for i, band in enumerate(BANDS):
+        sample[band] = (base + np.uint64(31 * i)) % np.uint64(65521)
+    return checksum_of_sample(sample)
+
+
+def checksum_of_sample(sample: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for band in BANDS:
+        digest.update(np.ascontiguousarray(sample[band], dtype="<u2").tobytes())
+    return digest.hexdigest()
+
+
+# -- the loopback server (parent process) ----------------------------------------------------------
+
+class TileServer:
+    """HTTP/1.1 (keep-alive) on 127.0.0.1: computePixels answers the tile whose grid the request
+    names, from bodies built beforehand; GET answers come from ``statics`` (path → JSON bytes)."""
+
+    def __init__(self, bodies: dict[tuple[int, int, int, int], bytes]) -> None:
+        self.bodies = bodies
+        self.statics: dict[str, bytes] = {}
+        self._sock = socket.create_server(("127.0.0.1", 0), backlog=256)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._threads: list[threading.Thread] = []
+        self._closing = False
+
+    def start(self) -> TileServer:
+        thread = threading.Thread(target=self._accept, name="tile-server", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def close(self) -> None:
+        self._closing = True
+        self._sock.close()
+
+    def _accept(self) -> None:
+        while not self._closing:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        reader = conn.makefile("rb")
+        try:
+            while True:
+                line = reader.readline(65536)
+                if not line:
+                    return
+                method, target, _ = line.decode("latin-1").split(" ", 2)
+                headers = {}
+                while (header := reader.readline(65536)) not in (b"\r\n", b"\n", b""):
+                    name, _, value = header.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = reader.read(int(headers.get("content-length", 0) or 0))
+                status, content_type, payload = self._answer(method, target, body)
+                head = (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+                        f"Content-Length: {len(payload)}\r\n\r\n").encode("latin-1")
+                conn.sendall(head)
+                conn.sendall(memoryview(payload))
+                if headers.get("connection", "").lower() == "close":
+                    return
+        except (OSError, ValueError):
+            return
+        finally:
+            reader.close()
+            conn.close()
+
+    def _answer(self, method: str, target: str, body: bytes) -> tuple[str, str, bytes]:
+        path = target.split("?", 1)[0]
+        if method == "POST" and path.endswith("/image:computePixels"):
+            at = json.loads(body)["grid"]
+            transform, dims = at["affineTransform"], at["dimensions"]
+            key = (round((transform["translateX"] - ORIGIN[0]) / SCALE), round((ORIGIN[1] - transform["translateY"]) / SCALE),
+                   int(dims["width"]), int(dims["height"]))
+            payload = self.bodies.get(key)
+            if payload is None:  # not a planned tile (e.g. a 1x1 probe): made now
+                payload = npy_body(values(*key))
+            return "200 OK", "application/octet-stream", payload
+        if method == "GET" and path == "/$discovery/rest":
+            version = urllib.parse.parse_qs(target.partition("?")[2]).get("version", ["v1"])[0]
+            key = f"discovery {version}"
+        else:
+            key = "algorithms" if method == "GET" and path.endswith("/algorithms") else ""
+        if key in self.statics:
+            return "200 OK", "application/json", self.statics[key]
+        return "404 Not Found", "application/json", _error(404, f"{method} {path} is not served here")
+
+
+def _error(code: int, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "status": "INVALID_ARGUMENT"}}).encode()
+
+
+def add_ee_metadata(server: TileServer) -> None:
+    """The discovery document and algorithm list ``ee.Initialize`` fetches, taken from the eerest
+    emulator once, with the root URL of ``server``."""
+    try:
+        from eerest_emulator import Emulator
+    except ImportError:
+        from eerest.emulator import Emulator  # before the emulator became its own distribution
+
+    host = server.url.removeprefix("http://")
+    with Emulator(require_auth=False) as emulator:
+        def get(path: str) -> bytes:
+            request = urllib.request.Request(emulator.url + path, headers={"Host": host})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.read()
+
+        for version in ("v1", "v1alpha", "v1beta"):
+            server.statics[f"discovery {version}"] = get(f"/$discovery/rest?version={version}")
+        server.statics["algorithms"] = get(f"/v1/projects/{PROJECT}/algorithms")
+
+
+# -- the arms (one fresh child process each) ------------------------------------------------------
+
+def _eerest_client(url: str, concurrency: int) -> Any:
+    import google.auth.credentials
+
+    import eerest
+
+    return eerest.Client(PROJECT, credentials=google.auth.credentials.AnonymousCredentials(), base_url=url,
+                         max_concurrency=concurrency)
+
+
+def arm_eerest(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    client = _eerest_client(url, concurrency)
+    dtypes = [DTYPE[b] for b in BANDS]
+
+    def read() -> Any:
+        return client.read_area(EXPRESSION, grid=grid_for(side), band_ids=list(BANDS), band_dtypes=dtypes,
+                                max_concurrency=concurrency, max_tile_bytes=tile_bytes)
+
+    return read
+
+
+def arm_eerest_tif(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    client = _eerest_client(url, concurrency)
+    dtypes = [DTYPE[b] for b in BANDS]
+
+    def read() -> Any:
+        client.read_area(EXPRESSION, grid=grid_for(side), band_ids=list(BANDS), band_dtypes=dtypes,
+                         max_concurrency=concurrency, max_tile_bytes=tile_bytes, out=str(target))
+        return target
+
+    return read
+
+
+def arm_httpx(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    import httpx
+
+    tiles = plan(side, tile_bytes)
+    endpoint = f"{url}/v1/projects/{PROJECT}/image:computePixels"
+    headers = {"authorization": "Bearer bench"}
+
+    async def fetch_all() -> np.ndarray:
+        out = np.empty((side, side), dtype=DTYPE)
+        records = out.view(RECORD)
+        gate = asyncio.Semaphore(concurrency)
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(timeout=600, limits=limits) as http:
+            async def one(col: int, row: int, w: int, h: int, grid: dict[str, Any]) -> None:
+                request = {"expression": EXPRESSION, "fileFormat": "NPY", "grid": grid}
+                async with gate, http.stream("POST", endpoint, json=request, headers=headers) as response:
+                    response.raise_for_status()
+                    body = bytearray(int(response.headers["content-length"]))
+                    view, pos = memoryview(body), 0
+                    async for chunk in response.aiter_raw():
+                        view[pos:pos + len(chunk)] = chunk
+                        pos += len(chunk)
+                header_len = _npy_header_length(body)
+                records[row:row + h, col:col + w] = np.frombuffer(body, RECORD, w * h, header_len).reshape(h, w)
+
+            await asyncio.gather(*(one(*tile) for tile in tiles))
+        return out
+
+    return lambda: asyncio.run(fetch_all())
+
+
+def _npy_header_length(body: bytes) -> int:
+    major = body[6]
+    if major == 1:
+        return 10 + int.from_bytes(body[8:10], "little")
+    return 12 + int.from_bytes(body[8:12], "little")
+
+
+def arm_ee(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    import ee
+    from google.oauth2.credentials import Credentials
+
+    ee.Initialize(credentials=Credentials(token="bench"), project=PROJECT, opt_url=url)
+    image = ee.Image.constant([1, 2, 3, 4])
+    tiles = plan(side, tile_bytes)
+
+    def get_tile(grid: dict[str, Any]) -> np.ndarray:
+        raw = ee.data.computePixels({"expression": image, "fileFormat": "NPY", "grid": grid})
+        return np.load(io.BytesIO(raw))
+
+    def read() -> np.ndarray:
+        out = np.empty((side, side), dtype=DTYPE)
+        records = out.view(RECORD)
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            futures = {pool.submit(get_tile, grid): (col, row, w, h) for col, row, w, h, grid in tiles}
+            for future in as_completed(futures):
+                col, row, w, h = futures[future]
+                records[row:row + h, col:col + w] = future.result().view(RECORD)
+        return out
+
+    return read
+
+
+def arm_touch(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    """Not a client: the cost of allocating the output and touching each of its pages once, a
+    floor under every arm that returns an array (first touches are slow in some VMs)."""
+
+    def read() -> np.ndarray:
+        out = np.empty((side, side), dtype=DTYPE)
+        out.view(np.uint8).reshape(-1)[::4096] = 0
+        return out
+
+    return read
+
+
+ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
+                 "touch": arm_touch}
+
+
+def _checksum_of_file(path: Path) -> str:
+    import tifffile
+
+    data = tifffile.imread(path)
+    if data.ndim == 2:
+        data = data[None]
+    if data.shape[0] != len(BANDS):  # (height, width, bands) → (bands, height, width)
+        data = np.moveaxis(data, -1, 0)
+    sample = np.empty(data[0][SAMPLE].shape, dtype=DTYPE)
+    for i, band in enumerate(BANDS):
+        sample[band] = data[i][SAMPLE]
+    return checksum_of_sample(sample)
+
+
+def _digest(arm: str, result: Any) -> str:
+    if arm == "touch":
+        return ""
+    if isinstance(result, Path):
+        return _checksum_of_file(result)
+    return checksum(result)
+
+
+def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-area-") as tmp:
+        target = Path(tmp) / "area.tif"
+        read = ARM_FUNCTIONS[arm](url, side, concurrency, tile_bytes, target)
+        _harness.reset_peak()
+        before = _harness.rss()
+        started = time.perf_counter()
+        result = read()
+        elapsed = time.perf_counter() - started
+        peak = _harness.peak() - before
+        digest = _digest(arm, result)
+        file_size = result.stat().st_size if isinstance(result, Path) else None
+    print(json.dumps({"arm": arm, "seconds": elapsed, "peak": peak, "checksum": digest, "file_size": file_size}))
+
+
+# -- the driver ------------------------------------------------------------------------------------
+
+def parse_size(text: str) -> int:
+    units = {"": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30}
+    number = text.rstrip("kKmMgGiIbB")
+    return int(float(number) * units[text[len(number):].lower()])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=float, default=1024, help="output size in MiB (default 1024: 1 GiB)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds; each runs every arm once (default 3)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 64 MiB, one round")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="requests in flight for every arm (default: eerest's default)")
+    parser.add_argument("--tile-bytes", default=None, help="eerest's max_tile_bytes, e.g. 16MiB (default: eerest's)")
+    parser.add_argument("--only", default=",".join(ARMS), help=f"arms to run (default {','.join(ARMS)})")
+    parser.add_argument("--serve", action="store_true",
+                        help="only serve the area (prints its URL and --side; for profiling a --child by hand)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--side", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.quick:
+        args.size = min(args.size, 64)
+    args.rounds = args.rounds or (1 if args.quick else 3)
+    tile_bytes = parse_size(args.tile_bytes) if args.tile_bytes else None
+    concurrency = args.concurrency or default_concurrency()
+    if args.child:
+        child(args.child, args.url, args.side, concurrency, tile_bytes)
+        return
+
+    arms = [a for a in args.only.split(",") if a]
+    unknown = set(arms) - set(ARMS)
+    if unknown:
+        parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(ARMS)}")
+    side = side_for(args.size)
+    output = side * side * DTYPE.itemsize
+    tiles = plan(side, tile_bytes)
+    largest = max(w * h for _, _, w, h, _ in tiles) * DTYPE.itemsize
+    print(f"area: {side} x {side} px, {len(BANDS)} uint16 bands, {output / 2**20:.0f} MiB; {len(tiles)} tiles "
+          f"(largest {largest / 2**20:.1f} MiB of output); concurrency {concurrency}; {args.rounds} round(s)", flush=True)
+    bodies = {(c, r, w, h): npy_body(values(c, r, w, h)) for c, r, w, h, _ in tiles}
+    server = TileServer(bodies).start()
+    if args.serve:
+        add_ee_metadata(server)
+        print(f"serving at {server.url} (--side {side}); Ctrl-C stops", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            return
+        finally:
+            server.close()
+    results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
+    touches: list[float] = []
+    try:
+        if "ee" in arms:
+            add_ee_metadata(server)
+        for round_no in range(args.rounds):
+            order = arms[round_no % len(arms):] + arms[:round_no % len(arms)]
+            for arm in ["touch", *order]:
+                proc = subprocess.run(
+                    [sys.executable, __file__, "--child", arm, "--url", server.url, "--side", str(side),
+                     "--concurrency", str(concurrency), *(["--tile-bytes", args.tile_bytes] if args.tile_bytes else [])],
+                    capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                )
+                if proc.returncode != 0:
+                    print(f"{arm}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
+                    continue
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                if arm == "touch":
+                    touches.append(result["seconds"])
+                    continue
+                results[arm].append(result)
+                print(f"  round {round_no + 1}: {arm:<11} {result['seconds']:6.2f} s "
+                      f"{output / 2**20 / result['seconds']:7.0f} MiB/s  peak {result['peak'] / output:.2f} x output",
+                      flush=True)
+    finally:
+        server.close()
+    report(results, output, expected_checksum(side), args, concurrency, len(tiles))
+    if touches:
+        touch = statistics.median(touches)
+        print(f"allocating the {output / 2**20:.0f} MiB output and touching each page once, in a fresh process: "
+              f"{touch:.2f} s (median), a ceiling of {output / 2**20 / touch:.0f} MiB/s for the arms into memory")
+
+
+def default_concurrency() -> int:
+    """eerest's default number of requests in flight (the other arms use the same)."""
+    from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
+
+    return int(DEFAULT_MAX_CONCURRENCY)
+
+
+def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str, args: argparse.Namespace,
+           concurrency: int, n_tiles: int) -> None:
+    """The Markdown table: median throughput over the rounds, the largest peak memory."""
+    labels = {
+        "eerest": "eerest `read_area` → numpy",
+        "eerest-tif": "eerest `read_area` → GeoTIFF file",
+        "httpx": "raw `httpx.AsyncClient` → preallocated array",
+        "ee": "earthengine-api `computePixels` + `ThreadPoolExecutor` + `np.load`",
+    }
+    median = {arm: statistics.median(r["seconds"] for r in rs) for arm, rs in results.items() if rs}
+    print()
+    print(f"{output / 2**20:.0f} MiB output ({n_tiles} tiles, concurrency {concurrency}), "
+          f"median of {args.rounds} round(s):")
+    print()
+    print("| arm | MiB/s | vs raw httpx | peak memory | peak / output | checksum |")
+    print("|---|---:|---:|---:|---:|---|")
+    for arm, rs in results.items():
+        if not rs:
+            print(f"| {labels[arm]} | failed | | | | |")
+            continue
+        peak = max(r["peak"] for r in rs)
+        ratio = f"{median['httpx'] / median[arm]:.2f}x" if "httpx" in median else ""
+        ok = "ok" if all(r["checksum"] == expected for r in rs) else "WRONG"
+        print(f"| {labels[arm]} | {output / 2**20 / median[arm]:.0f} | {ratio} | {peak / 2**20:.0f} MiB "
+              f"| {peak / output:.2f} | {ok} |")
+    if "eerest" in median and "ee" in median:
+        print()
+        print(f"eerest → numpy: {median['ee'] / median['eerest']:.2f}x the throughput of the earthengine-api pattern")
+
+
+if __name__ == "__main__":
+    main()

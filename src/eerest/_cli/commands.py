@@ -1,0 +1,214 @@
+"""The ``eerest`` commands (click). Arguments are checked in `.params`; this module builds the
+client, runs the read and turns every failure into one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import click
+
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
+from eerest.tiling import DEFAULT_MAX_TILE_BYTES
+
+from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, parse_bands, read_grid, resolve_source
+
+__all__ = ["cli", "read_area", "emulator"]
+
+_API_VERSIONS = ("v1", "v1beta", "v1alpha")
+#: What click (8.2+) raises for a bare `eerest`; its message is the whole help, not one line.
+_NO_ARGS_IS_HELP: tuple[type[click.UsageError], ...] = tuple(
+    getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",) if hasattr(click.exceptions, name)
+)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class _Group(click.Group):
+    """A click group whose errors are each one line on stderr: click's usage errors (exit 2,
+    without click's usage block), eerest and OS errors (exit 1), Ctrl-C (exit 130)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except _NO_ARGS_IS_HELP as exc:  # `eerest` alone: the help, as click shows it
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _fail(f"{exc.format_message()}{where}", exc.exit_code)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _fail("interrupted", 130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"Error: {_one_line(message)}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="eerest", prog_name="eerest", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Earth Engine pixels from the command line (REST API, through eerest)."""
+
+
+@cli.command("read-area")
+@click.argument("source", required=False, metavar="[SOURCE]")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .tif (tiled, georeferenced GeoTIFF; BigTIFF when needed) or .npy.")
+@click.option("--expression", type=click.File("r"), metavar="FILE",
+              help="Read a computed image: an Expression as JSON (- for stdin); SOURCE is then omitted or -.")
+@click.option("--grid", "grid_file", type=click.File("r"), metavar="FILE",
+              help="The output grid as a PixelGrid JSON object (crsCode, affineTransform, dimensions).")
+@click.option("--crs", metavar="CRS", help="The output CRS, e.g. EPSG:32633 (with --scale and --bbox).")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), metavar="UNITS",
+              help="Pixel size in CRS units (metres for EPSG:32633).")
+@click.option("--bbox", type=(float, float, float, float), metavar="XMIN YMIN XMAX YMAX",
+              help="The area, in CRS units.")
+@click.option("--bands", multiple=True, metavar="B1,B2",
+              help="Bands to read (comma-separated or repeated; default: all).")
+@click.option("--project", envvar="GOOGLE_CLOUD_PROJECT", show_envvar=True,
+              help="Cloud project (default: the one google.auth.default() reports).")
+@click.option("--base-url", envvar="EEREST_BASE_URL", show_envvar=True, metavar="URL",
+              help="API endpoint, e.g. https://earthengine-highvolume.googleapis.com or an emulator's URL.")
+@click.option("--api-version", type=click.Choice(_API_VERSIONS), default="v1", show_default=True)
+@click.option("--max-concurrency", type=click.IntRange(min=1), metavar="N",
+              help=f"Requests in flight at most (default {DEFAULT_MAX_CONCURRENCY}, "
+              "well under the project's quota of 40).")
+@click.option("--max-tile-bytes", type=ByteSize(), metavar="SIZE",
+              help=f"Size of each request as the server counts it (default {DEFAULT_MAX_TILE_BYTES // 2**20}MiB, "
+              "at most 48MiB).")
+@click.option("--workload-tag", metavar="TAG", help="Earth Engine workload tag for billing reports.")
+@click.option("--resume", is_flag=True,
+              help="Keep finished tiles of an interrupted run of the same command; fetch only the rest.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: when stderr is a terminal).")
+def read_area(
+    source: str | None,
+    output: Path,
+    expression: IO[str] | None,
+    grid_file: IO[str] | None,
+    crs: str | None,
+    scale: float | None,
+    bbox: tuple[float, float, float, float] | None,
+    bands: tuple[str, ...],
+    project: str | None,
+    base_url: str | None,
+    api_version: str,
+    max_concurrency: int | None,
+    max_tile_bytes: int | None,
+    workload_tag: str | None,
+    resume: bool,
+    progress: bool | None,
+) -> None:
+    """Read an area of any size into a GeoTIFF or NPY file, in tiles fetched concurrently.
+
+    SOURCE is an asset name (projects/PROJECT/assets/ID, read with getPixels; without a grid,
+    on the asset's first band's grid); --expression reads a computed image instead (computePixels).
+    Credentials: google.auth.default(), or a bearer token in the environment variable
+    EEREST_ACCESS_TOKEN (e.g. for the emulator).
+
+    \b
+    eerest read-area projects/P/assets/dem --crs EPSG:32633 --scale 10 \\
+        --bbox 500000 5300000 520000 5320000 -o dem.tif
+    """
+    output = check_output(output)
+    what = resolve_source(source, expression)
+    band_ids = parse_bands(bands)
+    grid = read_grid(grid_file, crs, scale, bbox, native_ok=isinstance(what, str))
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    started = time.perf_counter()
+    with _errors_as_one_line():
+        with _client(api_version, project, base_url) as client:
+            client.read_area(
+                what,
+                grid=grid,
+                band_ids=band_ids,
+                out=str(output),
+                max_concurrency=max_concurrency,
+                max_tile_bytes=max_tile_bytes,
+                progress=progress,
+                workload_tag=workload_tag,
+                resume=resume,
+            )
+    elapsed = time.perf_counter() - started
+    size = f"{output.stat().st_size / 2**20:.1f} MiB"
+    pixels = f"{grid.width} x {grid.height} pixels, " if grid is not None else ""
+    click.echo(f"wrote {output}: {pixels}{size} in {elapsed:.1f} s")
+
+
+def _client(api_version: str, project: str | None, base_url: str | None) -> Any:
+    """A client of ``api_version``: credentials from ``EEREST_ACCESS_TOKEN`` when set (a static
+    bearer token), otherwise google.auth.default()."""
+    credentials = None
+    token = os.environ.get(ACCESS_TOKEN_ENV, "").strip()
+    if token:
+        from google.oauth2.credentials import Credentials
+
+        credentials = Credentials(token=token)
+    module = importlib.import_module(f"eerest.{api_version}")
+    return module.Client(project=project, base_url=base_url, credentials=credentials)
+
+
+@contextlib.contextmanager
+def _errors_as_one_line() -> Iterator[None]:
+    """Turns what a read can raise into a one-line ``click.ClickException`` (exit 1)."""
+    import google.auth.exceptions
+
+    from eerest.errors import CredentialsError, EERestError
+
+    try:
+        yield
+    except (CredentialsError, google.auth.exceptions.GoogleAuthError) as exc:
+        cause = (exc.__cause__ or exc.__context__ or exc) if isinstance(exc, CredentialsError) else exc
+        raise click.ClickException(
+            f"no usable Google credentials ({type(cause).__name__}: {_one_line(str(cause))}); run 'gcloud auth "
+            f"application-default login', or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
+        ) from None
+    except EERestError as exc:
+        raise click.ClickException(_one_line(str(exc))) from None
+    except ImportError as exc:
+        if exc.name not in ("tqdm", "tifffile"):
+            raise
+        raise click.ClickException(f"{exc.name} is missing: pip install 'eerest[cli]'") from None
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        raise click.ClickException(_one_line(f"{exc.strerror or exc}{where}")) from None
+
+
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def emulator(args: tuple[str, ...]) -> None:
+    """Start the local Earth Engine emulator (eerest-emulator); its options, e.g. --port 8080, --help."""
+    module = next((m for m in ("eerest_emulator", "eerest.emulator") if _installed(m)), None)
+    if module is None:
+        raise click.ClickException("the emulator is not installed: pip install eerest-emulator")
+    status = importlib.import_module(f"{module}.__main__").main(list(args))
+    click.get_current_context().exit(status)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False

@@ -1,0 +1,203 @@
+"""`eerest read-area` against the emulator: the file it writes, its progress bar, its errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+from eerest._cli.commands import cli
+
+tifffile = pytest.importorskip("tifffile")
+
+SCENE = "projects/eerest/assets/sample/scenes/20240504"
+X0, Y0, X1, Y1 = 533120.0, 5309600.0, 535360.0, 5311840.0  # the sample scene's footprint, EPSG:32633
+TOKEN = "cli-test-token-5f2e9c"
+
+
+def read_area(emulator: Any, *args: str, token: str | None = TOKEN, stdin: str | None = None) -> Result:
+    env = {"EEREST_ACCESS_TOKEN": token, "GOOGLE_CLOUD_PROJECT": None, "EEREST_BASE_URL": None}
+    argv = ["read-area", *args, "--base-url", emulator.url, "--project", "eerest"]
+    return CliRunner().invoke(cli, argv, env=env, input=stdin, prog_name="eerest")
+
+
+def grid(scale: float) -> dict[str, Any]:
+    return {
+        "crsCode": "EPSG:32633",
+        "affineTransform": {"scaleX": scale, "shearX": 0, "translateX": X0, "shearY": 0, "scaleY": -scale,
+                            "translateY": Y1},
+        "dimensions": {"width": round((X1 - X0) / scale), "height": round((Y1 - Y0) / scale)},
+    }
+
+
+def geotiff(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """The bands (band, row, col) and GeoTIFF tags of a file."""
+    with tifffile.TiffFile(path) as tif:
+        data = tif.asarray()
+        geo = tif.geotiff_metadata
+    if data.ndim == 2:
+        data = data[None]
+    elif data.shape[-1] < data.shape[0]:  # (rows, cols, bands): interleaved samples
+        data = np.moveaxis(data, -1, 0)
+    return data, geo
+
+
+def transform_of(geo: dict[str, Any]) -> tuple[float, float, float, float]:
+    """(scale_x, scale_y, translate_x, translate_y) from ModelPixelScale + ModelTiepoint or ModelTransformation."""
+    if "ModelTransformation" in geo:
+        m = np.asarray(geo["ModelTransformation"], dtype=float).reshape(4, 4)
+        return m[0, 0], m[1, 1], m[0, 3], m[1, 3]
+    sx, sy = geo["ModelPixelScale"][:2]
+    i, j, _, x, y, _ = geo["ModelTiepoint"][:6]
+    return sx, -sy, x - i * sx, y + j * sy
+
+
+def test_writes_a_georeferenced_geotiff_equal_to_one_request(ee_emulator: Any, ee_client: Any, tmp_path: Path) -> None:
+    out = tmp_path / "scene.tif"
+    result = read_area(
+        ee_emulator, SCENE, "--crs", "EPSG:32633", "--scale", "5", "--bbox", str(X0), str(Y0), str(X1), str(Y1),
+        "--bands", "red,nir", "--max-tile-bytes", "256KiB", "--no-progress", "-o", str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"wrote {out}: 448 x 448 pixels")
+    tiles = [r for r in ee_emulator.requests if r.path.endswith(":getPixels")]
+    assert len(tiles) > 1  # the area really was tiled
+    assert all(r.headers.get("authorization", "").startswith("Bearer ") for r in tiles)  # the log redacts the token
+    assert TOKEN not in result.output
+
+    expected = ee_client.projects.assets.get_pixels(
+        name=SCENE, file_format="NPY", band_ids=["red", "nir"], grid=grid(5)
+    ).to_numpy()
+    data, geo = geotiff(out)
+    assert data.shape == (2, 448, 448)
+    np.testing.assert_array_equal(data[0], expected["red"])
+    np.testing.assert_array_equal(data[1], expected["nir"])
+    assert transform_of(geo) == (5.0, -5.0, X0, Y1)
+    assert int(geo["ProjectedCSTypeGeoKey"]) == 32633
+    assert [p.name for p in tmp_path.iterdir()] == ["scene.tif"]  # no temporary or resume files left
+
+
+def test_expression_from_stdin_to_npy(ee_emulator: Any, ee_client: Any, tmp_path: Path) -> None:
+    expression = {"result": "0", "values": {"0": {"functionInvocationValue": {
+        "functionName": "Image.normalizedDifference", "arguments": {
+            "input": {"functionInvocationValue": {"functionName": "Image.load",
+                                                  "arguments": {"id": {"constantValue": SCENE}}}},
+            "bandNames": {"constantValue": ["nir", "red"]}}}}}}
+    grid_file = tmp_path / "grid.json"
+    grid_file.write_text(json.dumps(grid(10)))
+    out = tmp_path / "ndvi.npy"
+    result = read_area(ee_emulator, "-", "--expression", "-", "--grid", str(grid_file), "--max-tile-bytes", "64KiB",
+                       "--no-progress", "-o", str(out), stdin=json.dumps(expression))
+    assert result.exit_code == 0, result.output
+    assert len([r for r in ee_emulator.requests if r.path.endswith(":computePixels")]) > 2
+    expected = ee_client.projects.image.compute_pixels(expression=expression, file_format="NPY", grid=grid(10)).to_numpy()
+    np.testing.assert_array_equal(np.load(out), expected)
+
+
+def test_progress_bar_on_request(ee_emulator: Any, tmp_path: Path) -> None:
+    result = read_area(ee_emulator, SCENE, "--grid", "-", "--bands", "blue", "--max-tile-bytes", "64KiB",
+                       "--progress", "-o", str(tmp_path / "blue.tif"), stdin=json.dumps(grid(10)))
+    assert result.exit_code == 0, result.output
+    assert "100%" in result.stderr  # tqdm's bar, on stderr
+    assert result.stdout.startswith("wrote ")
+    quiet = read_area(ee_emulator, SCENE, "--grid", "-", "--bands", "blue", "-o", str(tmp_path / "b.tif"),
+                      stdin=json.dumps(grid(10)))
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # not a terminal: no bar by default
+
+
+def test_an_asset_without_a_grid_is_read_on_its_own_grid(ee_emulator: Any, ee_client: Any, tmp_path: Path) -> None:
+    elevation = "projects/eerest/assets/sample/elevation"
+    out = tmp_path / "elevation.tif"
+    result = read_area(ee_emulator, elevation, "--no-progress", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    expected = ee_client.projects.assets.get_pixels(name=elevation, file_format="NPY").to_numpy()
+    data, geo = geotiff(out)
+    np.testing.assert_array_equal(data[0], expected["elevation"])
+    assert transform_of(geo) == (20.0, -20.0, X0, Y1)
+    missing = read_area(ee_emulator, elevation, "--bands", "slope", "-o", str(tmp_path / "slope.tif"))
+    assert missing.exit_code == 1 and len(missing.stderr.splitlines()) == 1, missing.output
+    assert "slope" in missing.stderr
+
+
+def test_service_error_is_one_line_exit_1(ee_emulator: Any, tmp_path: Path) -> None:
+    out = tmp_path / "missing.tif"
+    result = read_area(ee_emulator, "projects/eerest/assets/no/such/image", "--grid", "-", "-o", str(out),
+                       stdin=json.dumps(grid(10)))
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("Error: 404")
+    assert TOKEN not in result.output
+    assert not out.exists()
+
+
+def test_no_credentials_is_one_line(ee_emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "no-such-key.json"))
+    result = read_area(ee_emulator, SCENE, "--grid", "-", "-o", str(tmp_path / "x.tif"), token=None,
+                       stdin=json.dumps(grid(10)))
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: no usable Google credentials (DefaultCredentialsError: ")
+    assert line.endswith("run 'gcloud auth application-default login', "
+                         "or put a bearer token in the environment variable EEREST_ACCESS_TOKEN")
+
+
+def test_resume_after_a_failure_fetches_only_what_is_missing(ee_emulator: Any, tmp_path: Path) -> None:
+    args = [SCENE, "--grid", "-", "--bands", "red,green", "--max-tile-bytes", "16KiB", "--max-concurrency", "1",
+            "--no-progress", "--resume"]
+    whole = tmp_path / "whole.tif"
+    assert read_area(ee_emulator, *args, "-o", str(whole), stdin=json.dumps(grid(10))).exit_code == 0
+    total = len(ee_emulator.requests)
+    ee_emulator.app.clear_requests()
+
+    def fail_after_the_first_tiles() -> None:  # the run stops part-way, with some tiles done
+        while len(ee_emulator.requests) < 3:
+            time.sleep(0.001)
+        ee_emulator.faults.fail(403, count=1000)
+
+    arm = threading.Thread(target=fail_after_the_first_tiles)
+    arm.start()
+    out = tmp_path / "resumed.tif"
+    failed = read_area(ee_emulator, *args, "-o", str(out), stdin=json.dumps(grid(10)))
+    arm.join()
+    assert failed.exit_code == 1 and len(failed.stderr.splitlines()) == 1, failed.output
+    assert "403" in failed.stderr
+    assert not out.exists()
+    ee_emulator.faults.clear()
+    ee_emulator.app.clear_requests()
+
+    resumed = read_area(ee_emulator, *args, "-o", str(out), stdin=json.dumps(grid(10)))
+    assert resumed.exit_code == 0, resumed.output
+    assert 0 < len(ee_emulator.requests) < total
+    assert out.read_bytes() == whole.read_bytes()
+
+
+def test_ctrl_c_stops_the_read_and_leaves_no_file(ee_emulator: Any, tmp_path: Path) -> None:
+    ee_emulator.faults.slow(1.0, count=1000, path=":getPixels")
+    out = tmp_path / "area" / "scene.tif"
+    out.parent.mkdir()
+    grid_file = tmp_path / "grid.json"
+    grid_file.write_text(json.dumps(grid(10)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "eerest", "read-area", SCENE, "--grid", str(grid_file), "--max-tile-bytes", "16KiB",
+         "--base-url", ee_emulator.url, "--project", "eerest", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "EEREST_ACCESS_TOKEN": TOKEN},
+    )
+    while not any(r.path.endswith(":getPixels") for r in ee_emulator.requests):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines() == ["Error: interrupted"]
+    assert stdout == ""
+    assert list(out.parent.iterdir()) == []  # neither the file nor its .partial
