@@ -236,3 +236,15 @@ def test_429_lowers_the_limit_and_slots_come_back(ee_emulator) -> None:  # type:
     assert client.projects.image.compute_pixels(expression=expr, file_format="NPY", grid=big).to_numpy().nbytes > 2**20
     assert client.limiter.in_flight == 0
     client.close()
+
+
+def test_async_client_in_successive_event_loops(ee_emulator) -> None:  # type: ignore[no-untyped-def]
+    client = _client(ee_emulator, eerest.AsyncClient, max_concurrency=2)
+
+    async def some() -> None:
+        await asyncio.gather(*(client.projects.assets.get(name=ASSET) for _ in range(4)))
+
+    asyncio.run(some())
+    asyncio.run(some())  # a new loop: a new connection pool, the same limiter
+    assert client.limiter.in_flight == 0
+    asyncio.run(client.close())

@@ -13,6 +13,7 @@ import logging
 import os
 import platform
 import time
+from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import Generator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
@@ -528,9 +529,25 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
     """Base of every generated ``AsyncClient``."""
 
     _http_class = httpx.AsyncClient
+    _http_loop: AbstractEventLoop | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The base's lazily made httpx client, remade when the event loop it was made in has
+        closed (its pooled connections died with it): one client serves successive
+        ``asyncio.run`` calls, as its limiter does."""
+        if self._owns_http and self._http_loop is not None and self._http_loop.is_closed():
+            self._http_client = None
+        if self._http_client is None:
+            try:
+                self._http_loop = get_running_loop()
+            except RuntimeError:  # made outside a loop (e.g. by with_options)
+                self._http_loop = None
+        return _ClientBase._http.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     async def close(self) -> None:
-        if self._owns_http and self._http_client is not None:
+        stale = self._http_loop is not None and self._http_loop.is_closed()  # its connections died with it
+        if self._owns_http and self._http_client is not None and not stale:
             await self._http_client.aclose()
         self._auth.close()
 
