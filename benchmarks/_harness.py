@@ -64,13 +64,14 @@ def table(
     """A text table: one row per mode, the median of each column, and ratio_key vs reference."""
     ratio = f"× {reference}"
     width = max(16, len(ratio) + 2)
-    head = f"{'client':<28}" + "".join(f"{title:>14}" for _, title, _ in columns) + f"{ratio:>{width}}"
+    widths = [max(14, len(title) + 2) for _, title, _ in columns]
+    head = f"{'client':<28}" + "".join(f"{title:>{w}}" for (_, title, _), w in zip(columns, widths, strict=True)) + f"{ratio:>{width}}"
     lines = [head]
     ref = median(results.get(reference, []), ratio_key)
     for mode, rs in results.items():
         if not rs:
             continue
-        cells = "".join(f"{fmt(median(rs, key)):>14}" for key, _, fmt in columns)
+        cells = "".join(f"{fmt(median(rs, key)):>{w}}" for (key, _, fmt), w in zip(columns, widths, strict=True))
         lines.append(f"{mode:<28}{cells}{median(rs, ratio_key) / ref:>{width}.2f}")
     return "\n".join(lines)
 

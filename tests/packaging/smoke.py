@@ -29,6 +29,8 @@ SCENE = f"{COLLECTION}/20240504"
 #: Modules that need more than the runtime dependencies by design: the command line's
 #: (``pip install 'eerest[cli]'``; the `eerest` command says so when click is missing).
 OPTIONAL_MODULES: set[str] = {"eerest._cli.commands", "eerest._cli.params"}
+#: Subpackages that are an extra's feature (``eerest[xarray]``): not importable without it.
+OPTIONAL_PACKAGES = ("eerest.xarray",)
 
 
 def load_expression(collection: str) -> dict[str, Any]:
@@ -55,7 +57,7 @@ def main(argv: list[str]) -> int:
     # Every module imports with the runtime dependencies alone.
     modules = [m.name for m in pkgutil.walk_packages(eerest.__path__, "eerest.")]
     for name in modules:
-        if name not in OPTIONAL_MODULES:
+        if name not in OPTIONAL_MODULES and not name.startswith(OPTIONAL_PACKAGES):
             importlib.import_module(name)
     assert {f"eerest.{v}" for v in VERSIONS} <= set(modules), modules
     print(f"imported {len(modules) - len(OPTIONAL_MODULES)} modules")

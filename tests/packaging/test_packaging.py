@@ -48,11 +48,16 @@ OPTIONAL_IMPORTS = {
     "ee": ("ee", "earthengine-api"),
     "tqdm": ("progress", "tqdm"),
     "click": ("cli", "click"),
+    "xarray": ("xarray", "xarray"),
+    "pyproj": ("xarray", "pyproj"),
 }
-EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "all"}
+EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "xarray", "all"}
 #: The command line's modules import click at import time: only `eerest._cli.main` imports
 #: them, after checking that click is installed (else it names the extra to install).
 CLI_MODULES = {"eerest/_cli/commands.py": {"click"}, "eerest/_cli/params.py": {"click"}}
+#: Subpackages that are an extra's feature themselves: importing them needs the extra, so
+#: their modules import its packages at import time (``import eerest.xarray`` needs xarray).
+FEATURE_PACKAGES = {"eerest/xarray/": {"xarray"}}
 #: What the sdist must hold for a packager to regenerate, verify and test.
 SDIST_DIRS = ("src", "generated", "codegen", "schema", "tests", "requirements")
 SDIST_FILES = ("pyproject.toml", "noxfile.py", "README.md", "LICENSE", "CHANGELOG.md", "PKG-INFO")
@@ -100,11 +105,13 @@ def test_wheel_holds_exactly_the_runtime_package(build: Build) -> None:
         for name, path in expected.items():
             assert whl.read(name) == path.read_bytes(), name
         meta = {n.removeprefix(f"{DIST_INFO}/") for n in names if n.startswith(f"{DIST_INFO}/")}
+        entry_points = whl.read(f"{DIST_INFO}/entry_points.txt").decode()
     assert meta == {"METADATA", "WHEEL", "RECORD", "licenses/LICENSE", "entry_points.txt"}
-    with zipfile.ZipFile(build.wheel) as whl:  # the `eerest` command; no pytest plugin (that is eerest-emulator's)
-        assert whl.read(f"{DIST_INFO}/entry_points.txt").decode().split() == [
-            "[console_scripts]", "eerest", "=", "eerest._cli:main"
-        ]
+    # the `eerest` command and the xarray backend; no pytest plugin (that is eerest-emulator's)
+    assert entry_points.split() == [
+        "[console_scripts]", "eerest", "=", "eerest._cli:main",
+        "[xarray.backends]", "eerest", "=", "eerest.xarray:EeRestBackendEntrypoint",
+    ]
     # the merged package: typed, every version; no tooling
     assert {"eerest/py.typed", "eerest/__init__.py", "eerest/_version.py"} <= package
     for v in ("v1alpha", "v1beta", "v1"):
@@ -206,7 +213,8 @@ def test_runtime_dependencies_are_what_the_sdk_imports(build: Build) -> None:
             everywhere, at_import = (m - stdlib - {NAME} for m in _imports(ast.parse(whl.read(name), name)))
             unknown = everywhere - set(RUNTIME_IMPORTS) - set(OPTIONAL_IMPORTS)
             assert not unknown, f"{name} imports {sorted(unknown)}, which no dependency or extra provides"
-            eager = at_import - set(RUNTIME_IMPORTS) - CLI_MODULES.get(name, set())
+            feature = next((mods for pkg, mods in FEATURE_PACKAGES.items() if name.startswith(pkg)), set())
+            eager = at_import - set(RUNTIME_IMPORTS) - CLI_MODULES.get(name, set()) - feature
             assert not eager, f"{name} imports the optional {sorted(eager)} at import time"
             used |= everywhere & set(RUNTIME_IMPORTS)
     assert {RUNTIME_IMPORTS[m] for m in used} | INDIRECT_RUNTIME == {_requirement_name(r) for r in _runtime_requires(build)}

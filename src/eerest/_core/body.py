@@ -243,10 +243,21 @@ def _feed_all(reader: BodyReader, decoder: _Decoder, chunks: Iterable[bytes]) ->
             reader.feed(out)
 
 
+def _preloaded(response: httpx.Response, reader: BodyReader) -> bool:
+    """A response httpx has already read (e.g. an ``httpx.MockTransport`` reply, whose raw
+    stream is gone): feed its decoded content, under the same caps."""
+    if not hasattr(response, "_content"):
+        return False
+    reader.feed(response.content)
+    return True
+
+
 def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
     """Read a streamed response's body into one buffer (see :class:`BodyReader`); a large
     identity body is received straight into it (see :mod:`eerest._core.recv`)."""
     reader = BodyReader(content_length(response), limits, response.request, deadline)
+    if _preloaded(response, reader):
+        return reader.finish()
     decoder = _Decoder(response, limits.cap)
     try:
         reader.fill_from(response)
@@ -259,6 +270,8 @@ def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline |
 
 async def aread_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
     reader = BodyReader(content_length(response), limits, response.request, deadline)
+    if _preloaded(response, reader):
+        return reader.finish()
     decoder = _Decoder(response, limits.cap)
     chunks: AsyncIterator[bytes] = response.aiter_raw()
     try:

@@ -9,7 +9,8 @@ it, and each message converts its own fields the first time anything reads it (a
 attribute, ``model_extra``, ``to_dict()``, ``==``, ``repr``, a copy or a pickle), giving
 exactly what eager validation gives. A page of 1,000 assets then costs about what
 ``json.loads`` of it costs, and only the parts a program reads are ever built
-(see :mod:`eerest._core.wire`).
+(see :mod:`eerest._core.wire`). Two threads reading one lazy message at the same moment
+may both convert it; they get equal values.
 """
 
 from __future__ import annotations

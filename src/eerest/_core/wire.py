@@ -22,7 +22,7 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from eerest._core.fields import Double
-from eerest._core.message import _LENIENT, Message
+from eerest._core.message import _LENIENT, Message, _instance_dict
 
 __all__ = ["convert", "convert_field"]
 
@@ -38,8 +38,8 @@ class _Mismatch(Exception):
 class _Plan:
     fields: dict[str, tuple[str, Converter]]  # wire key (alias or name) -> (field name, converter)
     keys: dict[str, tuple[str, ...]]  # field name -> the wire keys that may hold it
-    defaults: dict[str, Any]  # every field, in definition order -> its default
-    required: frozenset[str]
+    defaults: dict[str, Any]  # every field, in definition order -> None, its default
+    required: frozenset[str]  # fields without a default; _WHOLE: let pydantic build every message
 
 
 def convert_field(message: BaseModel, data: dict[str, Any], name: str, done: dict[str, Any]) -> Any:
@@ -64,6 +64,7 @@ def convert_field(message: BaseModel, data: dict[str, Any], name: str, done: dic
 
 
 _PLANS: dict[type, _Plan] = {}
+_WHOLE = "\0"  # not a field name: a plan requiring it sends every message to _validate_whole
 
 
 def convert(message: BaseModel, data: dict[str, Any]) -> None:
@@ -103,8 +104,6 @@ def convert(message: BaseModel, data: dict[str, Any]) -> None:
 
 
 def _own_dict(message: BaseModel) -> dict[str, Any]:
-    from eerest._core.message import _instance_dict
-
     return _instance_dict.__get__(message, type(message))  # type: ignore[no-any-return]
 
 
@@ -137,7 +136,7 @@ def _plan(cls: type[BaseModel]) -> _Plan:
         if info.is_required():
             required.add(name)
         elif info.default_factory is not None or info.default is not None:
-            required.add("\0")  # a default to build per message: leave it all to pydantic
+            required.add(_WHOLE)  # a default that is not None: leave the whole message to pydantic
         annotation = info.annotation
         if info.metadata:
             annotation = Annotated.__class_getitem__((annotation, *info.metadata))  # type: ignore[attr-defined]
