@@ -177,9 +177,9 @@ def _errors_as_one_line() -> Iterator[None]:
     try:
         yield
     except (CredentialsError, google.auth.exceptions.GoogleAuthError) as exc:
-        cause = (exc.__cause__ or exc.__context__ or exc) if isinstance(exc, CredentialsError) else exc
+        reason = exc.reason if isinstance(exc, CredentialsError) else f"{type(exc).__name__}: {exc}"
         raise click.ClickException(
-            f"no usable Google credentials ({type(cause).__name__}: {_one_line(str(cause))}); run 'gcloud auth "
+            f"no usable Google credentials ({_one_line(reason)}); run 'gcloud auth "
             f"application-default login', or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
         ) from None
     except EERestError as exc:
