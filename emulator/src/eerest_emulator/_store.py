@@ -224,7 +224,7 @@ class AssetStore:
             props["system:time_start"] = parse_time_ms(rec.meta["startTime"])
         if "endTime" in rec.meta:
             props["system:time_end"] = parse_time_ms(rec.meta["endTime"])
-        meta = {k: rec.meta[k] for k in ("name", "id", "updateTime", "startTime", "endTime", "geometry", "sizeBytes") if k in rec.meta}
+        meta: dict[str, Any] = {k: rec.meta[k] for k in ("name", "id", "updateTime", "startTime", "endTime", "geometry", "sizeBytes") if k in rec.meta}
         return Image(bands, props, meta)
 
     def collection(self, rec: AssetRecord) -> ImageCollection:
@@ -235,8 +235,8 @@ class AssetStore:
         images = [self.image(m) for m in self.members(rec)]
         return ImageCollection(images, dict(rec.meta.get("properties") or {}), {"name": rec.name})
 
-    def _renderer(self, rec: AssetRecord, band_id: str, grid: Grid, missing: tuple):
-        def render(target: Grid):
+    def _renderer(self, rec: AssetRecord, band_id: str, grid: Grid, missing: tuple) -> Any:
+        def render(target: Grid) -> Any:
             data = self._arrays_of(rec)[band_id]
             valid = None
             if missing:
