@@ -158,7 +158,11 @@ class PaginationError(ResponseDecodeError):
 
 class CredentialsError(APIError):
     """No usable credentials: ``google.auth.default()`` found none, or refreshing the
-    token failed (nothing was sent to the API)."""
+    token failed (nothing was sent to the API). ``reason`` is google-auth's own words."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "x-goog-api-key", "cookie")

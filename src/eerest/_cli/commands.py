@@ -177,13 +177,10 @@ def _errors_as_one_line() -> Iterator[None]:
     try:
         yield
     except (CredentialsError, google.auth.exceptions.GoogleAuthError) as exc:
-        # eerest's message ends with advice for library callers (credentials=): the CLI gives its own.
-        what = str(exc).partition("; pass credentials=")[0] if isinstance(exc, CredentialsError) else (
-            f"{type(exc).__name__}: {exc}"
-        )
+        reason = (exc.reason or str(exc)) if isinstance(exc, CredentialsError) else f"{type(exc).__name__}: {exc}"
         raise click.ClickException(
-            f"no usable Google credentials ({_one_line(what)}); run 'gcloud auth application-default login', "
-            f"or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
+            f"no usable Google credentials ({_one_line(reason)}); run 'gcloud auth "
+            f"application-default login', or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
         ) from None
     except EERestError as exc:
         raise click.ClickException(_one_line(str(exc))) from None

@@ -305,9 +305,10 @@ class _ClientBase(Generic[HttpT]):
 
     @staticmethod
     def _credentials_error(exc: Exception) -> CredentialsError:
+        reason = f"{type(exc).__name__}: {exc}"
         return CredentialsError(
-            f"could not get credentials ({type(exc).__name__}: {exc}); pass credentials= or run "
-            "`gcloud auth application-default login`"
+            f"could not get credentials ({reason}); pass credentials= or run `gcloud auth application-default login`",
+            reason=reason,
         )
 
     def _result(self, call: Call, response: httpx.Response, content: bytearray) -> Any:
