@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -224,7 +225,7 @@ class AssetStore:
             props["system:time_start"] = parse_time_ms(rec.meta["startTime"])
         if "endTime" in rec.meta:
             props["system:time_end"] = parse_time_ms(rec.meta["endTime"])
-        meta = {k: rec.meta[k] for k in ("name", "id", "updateTime", "startTime", "endTime", "geometry", "sizeBytes") if k in rec.meta}
+        meta: dict[str, Any] = {k: rec.meta[k] for k in ("name", "id", "updateTime", "startTime", "endTime", "geometry", "sizeBytes") if k in rec.meta}
         return Image(bands, props, meta)
 
     def collection(self, rec: AssetRecord) -> ImageCollection:
@@ -235,8 +236,10 @@ class AssetStore:
         images = [self.image(m) for m in self.members(rec)]
         return ImageCollection(images, dict(rec.meta.get("properties") or {}), {"name": rec.name})
 
-    def _renderer(self, rec: AssetRecord, band_id: str, grid: Grid, missing: tuple):
-        def render(target: Grid):
+    def _renderer(
+        self, rec: AssetRecord, band_id: str, grid: Grid, missing: tuple[Any, ...]
+    ) -> Callable[[Grid], tuple[np.ndarray, np.ndarray]]:
+        def render(target: Grid) -> tuple[np.ndarray, np.ndarray]:
             data = self._arrays_of(rec)[band_id]
             valid = None
             if missing:
