@@ -146,7 +146,8 @@ def test_no_credentials_is_one_line(ee_emulator: Any, tmp_path: Path, monkeypatc
                        stdin=json.dumps(grid(10)))
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
-    assert line.startswith("Error: no usable Google credentials (DefaultCredentialsError: ")
+    assert line.startswith("Error: no usable Google credentials (") and "DefaultCredentialsError" in line
+    assert "credentials=" not in line  # the library's advice, not the command line's
     assert line.endswith("run 'gcloud auth application-default login', "
                          "or put a bearer token in the environment variable EEREST_ACCESS_TOKEN")
 

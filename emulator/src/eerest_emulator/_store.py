@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -235,8 +236,10 @@ class AssetStore:
         images = [self.image(m) for m in self.members(rec)]
         return ImageCollection(images, dict(rec.meta.get("properties") or {}), {"name": rec.name})
 
-    def _renderer(self, rec: AssetRecord, band_id: str, grid: Grid, missing: tuple) -> Any:
-        def render(target: Grid) -> Any:
+    def _renderer(
+        self, rec: AssetRecord, band_id: str, grid: Grid, missing: tuple[Any, ...]
+    ) -> Callable[[Grid], tuple[np.ndarray, np.ndarray]]:
+        def render(target: Grid) -> tuple[np.ndarray, np.ndarray]:
             data = self._arrays_of(rec)[band_id]
             valid = None
             if missing:

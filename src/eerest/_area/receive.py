@@ -4,21 +4,14 @@ place in the output through a :class:`TileWriter` (pure, no network I/O)."""
 
 from __future__ import annotations
 
-import ast
 import math
-import threading
 from typing import Any, Protocol
 
 import numpy as np
 
-from eerest._overlays.npy import MAX_HEADER_BYTES, NPY_MAGIC, DecodeProblem, _descr_to_dtype
+from eerest._overlays.npy import DecodeProblem, parse_npy_prefix
 
-__all__ = ["TileWriter", "TileReceiver", "read_npy_prefix"]
-
-# CPython before 3.12 can fail ast parsing in concurrent threads ("AST constructor
-# recursion depth mismatch", python/cpython#106905): parse one header at a time.
-_AST_LOCK = threading.Lock()
-
+__all__ = ["TileWriter", "TileReceiver"]
 
 class TileWriter(Protocol):
     """Where one tile's data goes: ``write(pos, data)`` with ``pos`` the byte offset in
@@ -27,44 +20,6 @@ class TileWriter(Protocol):
     def write(self, pos: int, data: memoryview) -> None: ...
 
     def close(self) -> None: ...
-
-
-def read_npy_prefix(buf: bytes | bytearray) -> tuple[np.dtype[Any], tuple[int, ...], bool, int] | None:
-    """(dtype, shape, fortran_order, data offset) of an NPY body's header, or ``None`` if
-    ``buf`` does not hold the whole header yet. Raises :class:`DecodeProblem`."""
-    n = len(buf)
-    if n >= 6 and bytes(buf[:6]) != NPY_MAGIC:
-        raise DecodeProblem(f"the body does not start with the NPY magic \\x93NUMPY (it starts {bytes(buf[:16])!r})")
-    if n < 8:
-        return None
-    version = (buf[6], buf[7])
-    if version == (1, 0):
-        size_bytes, encoding = 2, "latin1"
-    elif version in ((2, 0), (3, 0)):
-        size_bytes, encoding = 4, "latin1" if version == (2, 0) else "utf8"
-    else:
-        raise DecodeProblem(f"unsupported NPY format version {version[0]}.{version[1]} (known: 1.0, 2.0, 3.0)")
-    start = 8 + size_bytes
-    if n < start:
-        return None
-    header_len = int.from_bytes(buf[8:start], "little")
-    if header_len > MAX_HEADER_BYTES:
-        raise DecodeProblem(f"the NPY header claims {header_len} bytes; more than {MAX_HEADER_BYTES} is not plausible")
-    end = start + header_len
-    if n < end:
-        return None
-    try:
-        text = bytes(buf[start:end]).decode(encoding)
-        with _AST_LOCK:
-            header = ast.literal_eval(text)
-    except (UnicodeDecodeError, ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
-        raise DecodeProblem(f"the NPY header is not a Python dict literal ({type(exc).__name__}: {exc})") from None
-    if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
-        raise DecodeProblem("the NPY header must have exactly the keys descr, fortran_order, shape")
-    shape, fortran = header["shape"], header["fortran_order"]
-    if not isinstance(shape, tuple) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in shape):
-        raise DecodeProblem(f"the NPY header's shape {shape!r} is not a tuple of non-negative integers")
-    return _descr_to_dtype(header["descr"]), shape, bool(fortran), end
 
 
 def _describe(dtype: np.dtype[Any]) -> str:
@@ -89,12 +44,12 @@ class TileReceiver:
         view = memoryview(chunk)
         if not self._header_done:
             self._head += view
-            parsed = read_npy_prefix(self._head)
-            if parsed is None:
+            head = parse_npy_prefix(self._head)
+            if head is None:
                 return
-            self._check(*parsed)
+            self._check(head.dtype, head.shape, head.fortran_order, head.data_offset)
             self._header_done = True
-            view = memoryview(self._head)[parsed[3] :]
+            view = memoryview(self._head)[head.data_offset :]
         if not len(view):
             return
         end = self.received + len(view)

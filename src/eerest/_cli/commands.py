@@ -177,7 +177,7 @@ def _errors_as_one_line() -> Iterator[None]:
     try:
         yield
     except (CredentialsError, google.auth.exceptions.GoogleAuthError) as exc:
-        reason = exc.reason if isinstance(exc, CredentialsError) else f"{type(exc).__name__}: {exc}"
+        reason = (exc.reason or str(exc)) if isinstance(exc, CredentialsError) else f"{type(exc).__name__}: {exc}"
         raise click.ClickException(
             f"no usable Google credentials ({_one_line(reason)}); run 'gcloud auth "
             f"application-default login', or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import platform
+import threading
 import time
 from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import Generator, Mapping
@@ -142,17 +143,21 @@ class _ClientBase(Generic[HttpT]):
         self._cache: dict[tuple[str, str], Any] = {}
         self._owns_http = http_client is None
         self._http_client: HttpT | None = http_client
+        self._http_lock = threading.Lock()
 
     @property
     def _http(self) -> HttpT:
         """The httpx client, made by the first request: its TLS set-up (the CA bundle) costs
-        tens of milliseconds that constructing an eerest client should not. Two threads racing
-        here may each make one; the loser is dropped before it opens any connection."""
+        tens of milliseconds that constructing an eerest client should not. Made once under a
+        lock, so that threads starting together (``read_area``'s workers) share one pool."""
         http = self._http_client
         if http is None:
-            http = self._http_client = self._http_class(
-                timeout=self.timeout, limits=DEFAULT_CONNECTION_LIMITS, headers=_STATIC_HEADERS
-            )
+            with self._http_lock:
+                http = self._http_client
+                if http is None:
+                    http = self._http_client = self._http_class(
+                        timeout=self.timeout, limits=DEFAULT_CONNECTION_LIMITS, headers=_STATIC_HEADERS
+                    )
         return http
 
     @property

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import ast
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["NPY_MAGIC", "DecodeProblem", "NpyHeader", "parse_npy_header", "npy_array", "plain_view"]
+__all__ = ["NPY_MAGIC", "DecodeProblem", "NpyHeader", "parse_npy_header", "parse_npy_prefix", "npy_array", "plain_view"]
 
 NPY_MAGIC = b"\x93NUMPY"
+# CPython before 3.12 can fail ast parsing in concurrent threads ("AST constructor
+# recursion depth mismatch", python/cpython#106905): parse one header at a time.
+_AST_LOCK = threading.Lock()
 #: numpy's own limit is 10000 bytes; 1024 named bands need more, so allow 1 MiB.
 MAX_HEADER_BYTES = 1 << 20
 
@@ -54,11 +58,15 @@ def _descr_to_dtype(descr: Any) -> np.dtype[Any]:
     return dtype
 
 
-def parse_npy_header(buf: bytes | bytearray | memoryview) -> NpyHeader:
-    """Parse and check the header of a .npy body; the data must fill the rest exactly."""
+def parse_npy_prefix(buf: bytes | bytearray | memoryview) -> NpyHeader | None:
+    """The header of a .npy body from its first bytes, or ``None`` if ``buf`` does not hold
+    all of it yet (streamed bodies are checked before their data arrives)."""
     view = memoryview(buf)
-    if len(view) < 10 or bytes(view[:6]) != NPY_MAGIC:
+    n = len(view)
+    if bytes(view[: min(n, 6)]) != NPY_MAGIC[: min(n, 6)]:
         raise DecodeProblem(f"the body does not start with the NPY magic \\x93NUMPY (it starts {bytes(view[:16])!r})")
+    if n < 8:
+        return None
     version = (view[6], view[7])
     if version == (1, 0):
         size_bytes, encoding = 2, "latin1"
@@ -67,17 +75,18 @@ def parse_npy_header(buf: bytes | bytearray | memoryview) -> NpyHeader:
     else:
         raise DecodeProblem(f"unsupported NPY format version {version[0]}.{version[1]} (known: 1.0, 2.0, 3.0)")
     start = 8 + size_bytes
-    if len(view) < start:
-        raise DecodeProblem(f"the body ends inside the NPY preamble ({len(view)} bytes)")
+    if n < start:
+        return None
     header_len = int.from_bytes(view[8:start], "little")
     if header_len > MAX_HEADER_BYTES:
         raise DecodeProblem(f"the NPY header claims {header_len} bytes; more than {MAX_HEADER_BYTES} is not plausible")
     end = start + header_len
-    if len(view) < end:
-        raise DecodeProblem(f"the body ends inside the NPY header ({len(view)} of {end} bytes)")
+    if n < end:
+        return None
     try:
         text = bytes(view[start:end]).decode(encoding)
-        header = ast.literal_eval(text)  # literals only: no names, calls or attribute access
+        with _AST_LOCK:
+            header = ast.literal_eval(text)  # literals only: no names, calls or attribute access
     except (UnicodeDecodeError, ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
         raise DecodeProblem(f"the NPY header is not a Python dict literal ({type(exc).__name__}: {exc})") from None
     if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
@@ -88,17 +97,25 @@ def parse_npy_header(buf: bytes | bytearray | memoryview) -> NpyHeader:
         raise DecodeProblem(f"the NPY header's shape {shape!r} is not a tuple of non-negative integers")
     if not isinstance(fortran, bool):
         raise DecodeProblem(f"the NPY header's fortran_order {fortran!r} is not a boolean")
-    head = NpyHeader(version, _descr_to_dtype(header["descr"]), shape, fortran, end)
-    have = len(view) - end
+    return NpyHeader(version, _descr_to_dtype(header["descr"]), shape, fortran, end)
+
+
+def parse_npy_header(buf: bytes | bytearray | memoryview) -> NpyHeader:
+    """Parse and check the header of a whole .npy body; the data must fill the rest exactly."""
+    head = parse_npy_prefix(buf)
+    size = len(memoryview(buf))
+    if head is None:
+        raise DecodeProblem(f"the body ends inside the NPY header ({size} bytes)")
+    have = size - head.data_offset
     need = head.data_bytes
     if have < need:
         raise DecodeProblem(
-            f"the NPY header announces shape {shape} of {head.dtype} ({need} bytes of data) "
+            f"the NPY header announces shape {head.shape} of {head.dtype} ({need} bytes of data) "
             f"but the body holds only {have} bytes after the header"
         )
     if have > need:
         raise DecodeProblem(
-            f"the body holds {have} bytes after the NPY header, {have - need} more than shape {shape} of "
+            f"the body holds {have} bytes after the NPY header, {have - need} more than shape {head.shape} of "
             f"{head.dtype} needs ({need}); refusing data that disagrees with its header"
         )
     return head
