@@ -21,6 +21,7 @@ def _process_clients() -> tuple[int, int]:
     return os.getpid(), len(_config._PROCESS_CLIENTS._clients)
 
 
+@pytest.mark.slow  # starts a cluster of worker processes
 def test_local_cluster_of_two_processes_gives_the_same_result(ee_emulator):
     config = eerest.xarray.ClientConfig(
         project=EMULATOR_PROJECT,
