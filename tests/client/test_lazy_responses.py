@@ -124,3 +124,15 @@ def test_requests_stay_strict() -> None:
         types.PixelGrid.model_validate({"crsCode": "EPSG:4326", "crsCod": "typo"})
     with pytest.raises(ValueError):
         types.GetPixelsRequest(file_format="NOT_A_FORMAT")
+
+
+def test_unknown_enum_values_survive_pickle_and_copy() -> None:
+    """A value a newer server sent stays readable through pickle (dask ships results that
+    way) and deepcopy; a request still refuses it."""
+    asset = parse_response(types.EarthEngineAsset, {"type": "NEW_KIND", "bands": [{"id": "b", "dataType": {"precision": "QUAD"}}]})
+    for back in (pickle.loads(pickle.dumps(asset)), copy.deepcopy(asset)):
+        assert back == asset
+        assert back.type.value == "NEW_KIND" and back.bands[0].data_type.precision.value == "QUAD"
+    assert pickle.loads(pickle.dumps(types.ImageFileFormat.NPY)) is types.ImageFileFormat.NPY
+    with pytest.raises(ValueError):
+        types.ImageFileFormat("NEW_FORMAT")

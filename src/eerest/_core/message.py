@@ -221,6 +221,16 @@ class OpenEnum(str, Enum):
     def __deepcopy__(self, memo: Any) -> OpenEnum:
         return self
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # Enum pickles members as cls(value), which refuses a value a newer server sent.
+        return _open_enum_member, (type(self), self._value_)
+
+
+def _open_enum_member(cls: type[OpenEnum], value: str) -> OpenEnum:
+    """Unpickle an OpenEnum member, known or not."""
+    with lenient():
+        return cls(value)
+
 
 def parse_response(model: type[M], data: Any) -> M:
     """A response message from decoded JSON, keeping what this SDK does not know.
