@@ -48,7 +48,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_area import SAMPLE, TileServer, _error, _reset_peak, _status, npy_body
+from _harness import peak as _peak
+from _harness import reset_peak as _reset_peak
+from _harness import rss as _rss
+from bench_area import SAMPLE, TileServer, _error, npy_body
 
 __all__ = ["main"]
 
@@ -271,11 +274,11 @@ def arm_dask_zarr(url: str, side: int, times: int, concurrency: int) -> Callable
 
 def _worker_reset_peak() -> int:
     _reset_peak()
-    return _status("VmRSS")
+    return _rss()
 
 
 def _worker_peak() -> int:
-    return _status("VmHWM")
+    return _peak()
 
 
 class _Cluster:
@@ -385,13 +388,13 @@ def child(arm: str, url: str, side: int, times: int, concurrency: int) -> None:
 
     read = ARM_FUNCTIONS[arm](url, side, times, concurrency)
     _reset_peak()
-    before = _status("VmRSS")
+    before = _rss()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     cube = read()
     elapsed = getattr(read, "stop", time.perf_counter()) - started
     after = resource.getrusage(resource.RUSAGE_SELF)
-    peak = _status("VmHWM") - before
+    peak = _peak() - before
     cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
     result = {"arm": arm, "seconds": elapsed, "cpu": cpu, "peak": peak, "checksum": checksum(cube),
               "worker_peak": getattr(read, "worker_peak", None)}
