@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -271,6 +272,8 @@ class EeRestBackendEntrypoint(BackendEntrypoint):
         max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
         max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES,
     ) -> xr.Dataset:
+        if isinstance(filename_or_obj, _AssetName):
+            filename_or_obj = filename_or_obj.name
         return open_eerest(
             filename_or_obj,
             client=client,
@@ -290,6 +293,13 @@ class EeRestBackendEntrypoint(BackendEntrypoint):
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         return is_asset_name(filename_or_obj) and not os.path.exists(filename_or_obj)
+
+
+@dataclass(frozen=True)
+class _AssetName:
+    """An asset name handed through ``xr.open_dataset`` as something that is not a file path."""
+
+    name: str
 
 
 def open_dataset(
@@ -327,7 +337,9 @@ def open_dataset(
     their own client from the configuration, one per process: the client's concurrency
     limit applies per process (``workers x max_concurrency`` in flight in total).
     """
-    if not isinstance(source, str):
+    if isinstance(source, str):
+        source = _AssetName(source)  # not a path: xarray < 2025.7 stats str sources when chunking
+    else:
         # a plain Expression dict tokenizes (dask names its chunks by the source); an ee
         # object says itself whether it is a collection
         if collection is None and is_ee_object(source):
