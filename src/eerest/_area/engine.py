@@ -103,38 +103,42 @@ class _Read:
         self.result = self.output.finish()
 
 
-def read_area_sync(
-    client: SyncClientBase,
+def _steps(
     source: object,
     *,
     grid: Any,
     band_ids: Sequence[str] | None,
     band_dtypes: Sequence[DTypeLike] | None,
-    out: Any,
     window: Window | None,
-    max_concurrency: int | None,
     max_tile_bytes: int | None,
     block_size: int | None,
-    progress: Any,
     workload_tag: str | None,
-    resume: bool,
-) -> Any:
-    """``read_area`` of the sync clients (see :mod:`eerest._area.client`)."""
-    if block_size is None:
-        block_size = DEFAULT_BLOCK_SIZE
-    src = parse_source(source, workload_tag)
-    job = _prepare_sync(
-        client,
-        prepare(
-            src,
-            grid=grid,
-            band_ids=band_ids,
-            band_dtypes=band_dtypes,
-            window=window,
-            max_tile_bytes=max_tile_bytes,
-            block_size=block_size,
-        ),
+) -> Generator[Fetch | Probe, Any, AreaJob]:
+    """A read's preparation, without I/O: the metadata it asks for, then its job."""
+    return prepare(
+        parse_source(source, workload_tag),
+        grid=grid,
+        band_ids=band_ids,
+        band_dtypes=band_dtypes,
+        window=window,
+        max_tile_bytes=max_tile_bytes,
+        block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
     )
+
+
+def read_area_sync(
+    client: SyncClientBase,
+    source: object,
+    *,
+    out: Any,
+    max_concurrency: int | None,
+    progress: Any,
+    resume: bool,
+    **plan: Any,
+) -> Any:
+    """``read_area`` of the sync clients (see :mod:`eerest._area.client`); ``plan``: the
+    keyword arguments of :func:`_steps`."""
+    job = _prepare_sync(client, _steps(source, **plan))
     with _Read(job, out, resume, progress, max_concurrency, client.limiter) as read:
         _run_sync(client, job, read.output, read.queue, read.workers)
     return read.result
@@ -230,34 +234,15 @@ async def read_area_async(
     client: AsyncClientBase,
     source: object,
     *,
-    grid: Any,
-    band_ids: Sequence[str] | None,
-    band_dtypes: Sequence[DTypeLike] | None,
     out: Any,
-    window: Window | None,
     max_concurrency: int | None,
-    max_tile_bytes: int | None,
-    block_size: int | None,
     progress: Any,
-    workload_tag: str | None,
     resume: bool,
+    **plan: Any,
 ) -> Any:
-    """``read_area`` of the async clients (see :mod:`eerest._area.client`)."""
-    if block_size is None:
-        block_size = DEFAULT_BLOCK_SIZE
-    src = parse_source(source, workload_tag)
-    job = await _prepare_async(
-        client,
-        prepare(
-            src,
-            grid=grid,
-            band_ids=band_ids,
-            band_dtypes=band_dtypes,
-            window=window,
-            max_tile_bytes=max_tile_bytes,
-            block_size=block_size,
-        ),
-    )
+    """``read_area`` of the async clients (see :mod:`eerest._area.client`); ``plan``: the
+    keyword arguments of :func:`_steps`."""
+    job = await _prepare_async(client, _steps(source, **plan))
     with _Read(job, out, resume, progress, max_concurrency, client.limiter) as read:
         await _run_async(client, job, read.output, read.queue, read.workers)
     return read.result
