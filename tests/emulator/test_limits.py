@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import httpx
+import pytest
 
 GRID = {"dimensions": {"width": 40, "height": 30}, "crsCode": "EPSG:32633",
         "affineTransform": {"scaleX": 10, "scaleY": -10, "translateX": 500000, "translateY": 4100000}}
@@ -103,3 +104,15 @@ def test_tiles_equal_the_windows_of_one_request(ee_emulator) -> None:
                                         "translateX": x0 + scale * c, "translateY": y0 - scale * r}}
             part = np.load(io.BytesIO(_npy(ee_emulator.url, asset, tile)))
             assert part.tobytes() == np.ascontiguousarray(whole[r : r + th, c : c + tw]).tobytes(), (grid, c, r)
+
+
+def test_wait_idle_outlasts_answers_to_a_client_that_went_away(ee_emulator) -> None:
+    """A client that gives up leaves the emulator still answering; the fixtures wait for that
+    (so a next test's concurrency cap starts from zero) with ``faults.wait_idle``."""
+    ee_emulator.faults.slow(0.5, count=1)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{ee_emulator.url}/v1/{ASSET}:getPixels", json={"fileFormat": "NPY", "grid": GRID},
+                   headers=AUTH, timeout=httpx.Timeout(5.0, read=0.05))
+    assert ee_emulator.faults.wait_idle(timeout=10)
+    ee_emulator.faults.set_limits(max_concurrent=1)
+    assert get_pixels(ee_emulator.url).status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -207,6 +208,18 @@ class FaultInjector:
     def truncate(self, count: int = 1, fraction: float = 0.5, path: str | None = None) -> Fault:
         """The next `count` requests send their Content-Length but only `fraction` of the body."""
         return self.add(Fault("truncate", count=count, fraction=fraction, path=path))
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no API request is in progress (e.g. slow answers to a client that went
+        away), so that counts and caps start from zero; False if still busy after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if not any(self._active.values()):
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
 
     def clear(self) -> None:
         with self._lock:

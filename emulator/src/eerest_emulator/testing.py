@@ -70,7 +70,9 @@ def ee_emulator_session(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.fixture
 def ee_emulator(ee_emulator_session: Any) -> Iterator[Any]:
-    """The session's emulator, reset (faults, request log) around each test."""
+    """The session's emulator, reset (faults, request log) around each test; a test starts
+    once the previous one's requests have all been answered."""
+    ee_emulator_session.faults.wait_idle()
     ee_emulator_session.faults.clear()
     ee_emulator_session.app.clear_requests()
     yield ee_emulator_session
