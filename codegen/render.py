@@ -209,6 +209,7 @@ def render_package(
     )
     context: dict[str, Any] = {
         "api": api,
+        "package": package,
         "resources": resources,
         "methods": methods,
         "resource_paths": resource_paths,

@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from eerest._core.client import AsyncClientBase, SyncClientBase
 from eerest._core.spec import ApiInfo
 
-from . import _resources
+if TYPE_CHECKING:
+    from . import _resources
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -24,7 +26,8 @@ API = ApiInfo(
         "https://www.googleapis.com/auth/cloud-platform",
     ),
     fully_encode_reserved_expansion=True,
-    specs=_resources.SPECS,
+    # The methods (and the messages they use) load with the first resource, not the client.
+    resources="eerest.v1._resources",
 )
 
 
@@ -51,6 +54,8 @@ class Client(SyncClientBase):
 
     @cached_property
     def projects(self) -> _resources.ProjectsResource:
+        from . import _resources
+
         return _resources.ProjectsResource(self)
 
     def __enter__(self) -> Client:
@@ -65,6 +70,8 @@ class AsyncClient(AsyncClientBase):
 
     @cached_property
     def projects(self) -> _resources.AsyncProjectsResource:
+        from . import _resources
+
         return _resources.AsyncProjectsResource(self)
 
     async def __aenter__(self) -> AsyncClient:

@@ -5,10 +5,22 @@
 ``Client`` and ``AsyncClient`` call the API; ``types`` holds its messages and enums.
 """
 
-from . import types
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._client import AsyncClient, Client
+
+if TYPE_CHECKING:
+    from . import types
 
 DISCOVERY_ID = "earthengine:v1alpha"
 DISCOVERY_REVISION = "20261110"
 
 __all__ = ["AsyncClient", "Client", "DISCOVERY_ID", "DISCOVERY_REVISION", "types"]
+
+
+def __getattr__(name: str) -> Any:
+    """``types`` on first use: constructing a client builds none of the messages."""
+    if name == "types":
+        return import_module(f"{__name__}.types")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,65 +1,24 @@
 """Credentials: google-auth, refreshed before expiry, once however many callers ask.
 
-Token refreshes go through a small httpx-based google-auth transport, so eerest needs no
-``requests``. Tokens only ever live in the credentials object and the outgoing header.
+Token refreshes go through a small httpx-based google-auth transport (``auth_transport``),
+so eerest needs no ``requests``. Tokens only ever live in the credentials object and the
+outgoing header. google-auth and httpx are imported when first needed, not with a client.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import google.auth
-import google.auth.credentials
-import google.auth.exceptions
-import google.auth.transport
-import httpx
+if TYPE_CHECKING:
+    import google.auth.credentials
+    import httpx
 
-__all__ = ["Auth", "HttpxAuthRequest", "forget_credentials"]
+__all__ = ["Auth", "forget_credentials"]
 
 #: Headers that carry a credential (the bearer token; an API key if a caller adds one).
 _CREDENTIAL_HEADERS = ("authorization", "x-goog-api-key")
-
-
-class _AuthResponse(google.auth.transport.Response):
-    def __init__(self, response: httpx.Response) -> None:
-        self._response = response
-
-    @property
-    def status(self) -> int:
-        return self._response.status_code
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self._response.headers
-
-    @property
-    def data(self) -> bytes:
-        return self._response.content
-
-
-class HttpxAuthRequest(google.auth.transport.Request):
-    """The transport google-auth uses to fetch tokens, over httpx."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
-
-    def __call__(
-        self,
-        url: str,
-        method: str = "GET",
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        **kwargs: Any,
-    ) -> google.auth.transport.Response:
-        try:
-            response = self._client.request(method, url, content=body, headers=headers, timeout=timeout or 120.0)
-        except httpx.HTTPError as exc:
-            raise google.auth.exceptions.TransportError(f"token request failed: {type(exc).__name__}") from exc
-        return _AuthResponse(response)
 
 
 class Auth:
@@ -86,6 +45,8 @@ class Auth:
         if self._credentials is None:
             with self._lock:
                 if self._credentials is None:
+                    import google.auth
+
                     self._credentials, _ = google.auth.default(scopes=self._scopes)
         return self._credentials
 
@@ -97,8 +58,10 @@ class Auth:
             credentials = self.credentials
             if credentials.valid:  # another caller refreshed while this one waited
                 return
+            from eerest._core.auth_transport import HttpxAuthRequest, token_http
+
             if self._token_http is None:
-                self._token_http = httpx.Client(timeout=60.0)
+                self._token_http = token_http()
             credentials.refresh(HttpxAuthRequest(self._token_http))
 
     def _apply(self) -> dict[str, str]:
@@ -117,6 +80,8 @@ class Auth:
     async def aheaders(self) -> dict[str, str]:
         """As :meth:`headers`; the refresh (blocking google-auth code) runs in a thread."""
         if self._needs_refresh():
+            import asyncio
+
             await asyncio.to_thread(self._refresh_if_needed)
         return self._apply()
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 import httpx
 
 from eerest._core.deadline import Deadline
 from eerest._core.recv import MIN_DIRECT_READ, recv_body_into
+from eerest._core.sizes import FIRST_ALLOCATION, MAX_BINARY_BYTES, MAX_ERROR_BYTES, MAX_JSON_BYTES, BodyLimits
 from eerest.errors import APITimeoutError, ResponseDecodeError
 
 __all__ = [
@@ -36,30 +36,7 @@ __all__ = [
     "aread_error_body",
 ]
 
-#: Largest JSON response accepted (after decompression): a page of 1000 rich assets is ~20 MiB.
-MAX_JSON_BYTES = 128 << 20
-#: Error bodies (4xx/5xx) are read up to this size; the rest is discarded unread.
-MAX_ERROR_BYTES = 64 << 10
-#: Largest binary response of a method with no tighter bound of its own.
-MAX_BINARY_BYTES = 1 << 30
-#: What is allocated up front when the request gives no size bound of its own.
-FIRST_ALLOCATION = 1 << 20
-
 _GZIP = frozenset({"gzip", "x-gzip"})
-
-
-@dataclass(frozen=True)
-class BodyLimits:
-    """``trusted``: bytes the request can legitimately produce (preallocated up to the
-    announced length); ``cap``: the most that is accepted at all."""
-
-    cap: int
-    trusted: int = FIRST_ALLOCATION
-
-    def first_allocation(self, content_length: int | None) -> int:
-        if content_length is None:
-            return min(self.trusted, FIRST_ALLOCATION)
-        return min(content_length, self.trusted, self.cap)
 
 
 def _bytearray_factory() -> Callable[[None, int], bytearray] | None:

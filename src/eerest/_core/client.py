@@ -1,5 +1,9 @@
 """The clients every generated version builds on: configuration and decisions shared,
-I/O (sync or async) kept to two short send loops."""
+I/O (sync or async) kept to two short send loops.
+
+Constructing a client needs none of httpx, pydantic or google-auth: what only sending
+needs is imported by the first request (in the functions that use it), so that
+``import eerest; eerest.Client(...)`` stays a fraction of ``import ee``."""
 
 from __future__ import annotations
 
@@ -11,44 +15,24 @@ import itertools
 import json
 import logging
 import os
-import platform
 import threading
 import time
 from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import Generator, Mapping
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
-
-import google.auth
-import google.auth.credentials
-import google.auth.exceptions
-import httpx
 
 from eerest._area import AsyncReadAreaMixin, SyncReadAreaMixin
 from eerest._core.auth import Auth, forget_credentials
-from eerest._core.body import (
-    MAX_BINARY_BYTES,
-    MAX_JSON_BYTES,
-    BodyLimits,
-    TruncatedBody,
-    aread_body,
-    aread_error_body,
-    read_body,
-    read_error_body,
-)
-from eerest._core.call import Call, build_call
 from eerest._core.deadline import Deadline
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter
-from eerest._core.message import Message, lenient, parse_response
 from eerest._core.overlay import Body, Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
 from eerest._core.paths import within
 from eerest._core.retry import RetryPolicy, is_read
+from eerest._core.sizes import MAX_BINARY_BYTES, MAX_JSON_BYTES, BodyLimits
 from eerest._core.spec import ApiInfo, ItemT, MethodSpec, PageSpec, ResultT
-from eerest._core.status import status_error
-from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
-from eerest._version import __version__
 from eerest.errors import (
     APIConnectionError,
     APIStatusError,
@@ -58,10 +42,15 @@ from eerest.errors import (
     ResponseDecodeError,
 )
 
+if TYPE_CHECKING:
+    import google.auth.credentials
+    import httpx
+
+    from eerest._core.call import Call
+
 __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT",
     "SyncClientBase",
     "AsyncClientBase",
     "SyncResource",
@@ -71,18 +60,9 @@ __all__ = [
 
 log = logging.getLogger("eerest")
 
-# Stainless clients (openai-python) wait up to 10 minutes for an answer and 5 s to
-# connect; pixel computations can take minutes, so we keep the 10 minutes.
-DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 3
 # The whole call (every attempt, backoff and body read) ends within this many seconds.
 DEFAULT_DEADLINE = 1800.0
-DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-
-_USER_AGENT = f"eerest/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
-_API_CLIENT = f"gl-python/{platform.python_version()} eerest/{__version__} httpx/{httpx.__version__}"
-# gzip only: eerest decodes it itself, with a cap on the decompressed size (_core/body.py).
-_STATIC_HEADERS = {"user-agent": _USER_AGENT, "x-goog-api-client": _API_CLIENT, "accept-encoding": "gzip"}
 
 
 def resolve_project(
@@ -94,6 +74,9 @@ def resolve_project(
     if not project and credentials is not None:
         project = getattr(credentials, "project_id", None) or None
     if not project and credentials is None:
+        import google.auth
+        import google.auth.exceptions
+
         try:
             credentials, project = google.auth.default(scopes=scopes)
         except google.auth.exceptions.DefaultCredentialsError:
@@ -103,7 +86,7 @@ def resolve_project(
     return project, credentials
 
 
-HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+HttpT = TypeVar("HttpT", "httpx.Client", "httpx.AsyncClient")
 PageT = TypeVar("PageT")
 ClientSelf = TypeVar("ClientSelf", bound="_ClientBase[Any]")
 
@@ -112,7 +95,7 @@ class _ClientBase(Generic[HttpT]):
     """Configuration and pure decisions shared by the sync and async clients."""
 
     _api: ClassVar[ApiInfo]
-    _http_class: ClassVar[type]
+    _asynchronous: ClassVar[bool]
 
     def __init__(
         self,
@@ -120,7 +103,7 @@ class _ClientBase(Generic[HttpT]):
         *,
         credentials: google.auth.credentials.Credentials | None = None,
         base_url: str | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         quota_project: str | None = None,
         http_client: HttpT | None = None,
@@ -135,7 +118,7 @@ class _ClientBase(Generic[HttpT]):
         self.project, credentials = resolve_project(project, credentials, self._api.scopes)
         self.base_url = (base_url or self._api.base_url).rstrip("/")
         self._base_path = urlsplit(self.base_url).path
-        self.timeout = timeout
+        self._timeout = timeout  # NOT_GIVEN: transport.DEFAULT_TIMEOUT, made with the pool
         self.deadline = deadline
         self.max_retries = max_retries
         self._retry = RetryPolicy(max_retries=max_retries)
@@ -144,6 +127,19 @@ class _ClientBase(Generic[HttpT]):
         self._owns_http = http_client is None
         self._http_client: HttpT | None = http_client
         self._http_lock = threading.Lock()
+
+    @property
+    def timeout(self) -> Timeout:
+        """Each request's timeout (default: 600 s, 10 s to connect)."""
+        if isinstance(self._timeout, NotGiven):
+            from eerest._core.transport import DEFAULT_TIMEOUT
+
+            return DEFAULT_TIMEOUT
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: Timeout) -> None:
+        self._timeout = value
 
     @property
     def _http(self) -> HttpT:
@@ -155,9 +151,9 @@ class _ClientBase(Generic[HttpT]):
             with self._http_lock:
                 http = self._http_client
                 if http is None:
-                    http = self._http_client = self._http_class(
-                        timeout=self.timeout, limits=DEFAULT_CONNECTION_LIMITS, headers=_STATIC_HEADERS
-                    )
+                    from eerest._core.transport import new_http
+
+                    http = self._http_client = cast(HttpT, new_http(self._asynchronous, self.timeout))
         return http
 
     @property
@@ -200,7 +196,6 @@ class _ClientBase(Generic[HttpT]):
             return call.body_limits
         return BodyLimits(cap=MAX_BINARY_BYTES if call.spec.raw_result else MAX_JSON_BYTES)
 
-
     def _build(
         self,
         spec: MethodSpec[Any],
@@ -209,6 +204,8 @@ class _ClientBase(Generic[HttpT]):
         options: RequestOptions,
         extras: Mapping[str, Any] | None,
     ) -> Call:
+        from eerest._core.call import build_call
+
         return build_call(
             self._api,
             spec,
@@ -228,10 +225,12 @@ class _ClientBase(Generic[HttpT]):
         return (spec.id, call.path + "?" + repr(call.query)), call
 
     def _http_request(self, call: Call, auth: Mapping[str, str], deadline: Deadline) -> httpx.Request:
+        from eerest._core.transport import STATIC_HEADERS, USE_CLIENT_DEFAULT
+
         # An httpx client of our own already holds the static headers and the timeout, which
         # httpx then merges cheaply; one passed in gets them with every request.
         own = self._owns_http
-        headers = {**auth, **call.headers} if own else {**_STATIC_HEADERS, **auth, **call.headers}
+        headers = {**auth, **call.headers} if own else {**STATIC_HEADERS, **auth, **call.headers}
         if call.spec.raw_result:
             headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
         if deadline.expired:
@@ -242,7 +241,7 @@ class _ClientBase(Generic[HttpT]):
         given = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
         timeout: Any = deadline.clip(given)
         if timeout is given and own and isinstance(call.timeout, NotGiven):
-            timeout = httpx.USE_CLIENT_DEFAULT  # the deadline does not bind yet
+            timeout = USE_CLIENT_DEFAULT  # the deadline does not bind yet
         url = f"{self.base_url}/{call.path}" if call.from_root else f"{self.base_url}/{self._api.service_path}{call.path}"
         try:
             request = self._http.build_request(
@@ -269,6 +268,8 @@ class _ClientBase(Generic[HttpT]):
 
         429/5xx and connection errors are retried; a body cut off on a 200 too, for reads
         (every method eerest emits for Earth Engine is one); never past the deadline."""
+        from eerest._core.body import TruncatedBody
+
         headers: Mapping[str, str] | None = None
         if isinstance(error, APIStatusError):
             retry = self._retry.should_retry_status(error.status_code, attempt)
@@ -292,6 +293,8 @@ class _ClientBase(Generic[HttpT]):
 
     @staticmethod
     def _connection_error(exc: Exception, request: httpx.Request, deadline: Deadline) -> APIConnectionError:
+        import httpx
+
         url = request.url.copy_with(query=None)
         if deadline.expired:
             return APITimeoutError(
@@ -318,6 +321,9 @@ class _ClientBase(Generic[HttpT]):
 
     def _result(self, call: Call, response: httpx.Response, content: bytearray) -> Any:
         """The method's return value from a fully read successful response: pure."""
+        from eerest._core.message import Message, lenient, parse_response
+        from eerest._core.status import status_error
+
         spec = call.spec
         content_type = response.headers.get("content-type", "")
         if spec.raw_result:
@@ -375,6 +381,8 @@ class _ClientBase(Generic[HttpT]):
 
 
 def _raise_if_error_body(call: Call, response: httpx.Response, content: bytearray) -> None:
+    from eerest._core.status import status_error
+
     try:
         data = json.loads(content)
     except (ValueError, RecursionError):
@@ -411,13 +419,13 @@ def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
         while True:
             need = gen.send(perform(need))
     except StopIteration as stop:
-        return cast(Call, stop.value)
+        return cast("Call", stop.value)
 
 
-class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
+class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
     """Base of every generated ``Client``."""
 
-    _http_class = httpx.Client
+    _asynchronous = False
 
     def close(self) -> None:
         """Close the connections this client opened (not an ``http_client`` passed in)."""
@@ -474,6 +482,8 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
         return result
 
     def _send(self, call: Call, deadline: Deadline, *, stream: bool = False) -> Any:
+        from eerest._core.body import TruncatedBody
+
         for attempt in itertools.count():
             try:
                 return self._attempt(call, deadline, stream)
@@ -489,6 +499,8 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
         # Failures are raised outside the except blocks: a chained httpx or google-auth
         # exception would carry the request, and its credentials, into tracebacks and pickles
         # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
+        import google.auth.exceptions
+
         failure: Exception | None = None
         try:
             auth = self._auth.headers()
@@ -504,6 +516,12 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
 
     def _exchange(self, call: Call, request: httpx.Request, deadline: Deadline, stream: bool) -> Any:
         """Send ``request`` and read its answer."""
+        import httpx
+
+        from eerest._core.body import read_error_body
+        from eerest._core.status import status_error
+        from eerest._core.streaming import StreamedResponse
+
         failure: Exception | None = None
         try:
             response = self._limiter.send(self._http, request)
@@ -524,6 +542,8 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
         return self._finish(call, response, deadline)
 
     def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
+        from eerest._core.body import read_body
+
         try:
             content = read_body(response, self._body_limits(call), deadline)
         finally:
@@ -531,10 +551,10 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase[httpx.Client]):
         return self._result(call, response, content)
 
 
-class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
+class AsyncClientBase(AsyncReadAreaMixin, _ClientBase["httpx.AsyncClient"]):
     """Base of every generated ``AsyncClient``."""
 
-    _http_class = httpx.AsyncClient
+    _asynchronous = True
     _http_loop: AbstractEventLoop | None = None
 
     @property
@@ -612,6 +632,8 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
         return result
 
     async def _send(self, call: Call, deadline: Deadline, *, stream: bool = False) -> Any:
+        from eerest._core.body import TruncatedBody
+
         for attempt in itertools.count():
             try:
                 return await self._attempt(call, deadline, stream)
@@ -626,6 +648,8 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
         # Failures are raised outside the except blocks: a chained httpx or google-auth
         # exception would carry the request, and its credentials, into tracebacks and pickles
         # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
+        import google.auth.exceptions
+
         failure: Exception | None = None
         try:
             auth = await self._auth.aheaders()
@@ -641,6 +665,12 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
 
     async def _exchange(self, call: Call, request: httpx.Request, deadline: Deadline, stream: bool) -> Any:
         """Send ``request`` and read its answer."""
+        import httpx
+
+        from eerest._core.body import aread_error_body
+        from eerest._core.status import status_error
+        from eerest._core.streaming import AsyncStreamedResponse
+
         failure: Exception | None = None
         try:
             response = await self._limiter.asend(self._http, request)
@@ -661,6 +691,8 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase[httpx.AsyncClient]):
         return await self._finish(call, response, deadline)
 
     async def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
+        from eerest._core.body import aread_body
+
         try:
             content = await aread_body(response, self._body_limits(call), deadline)
         finally:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
-
-from eerest._core.types import Timeout
+if TYPE_CHECKING:
+    from eerest._core.types import Timeout
 
 __all__ = ["Deadline"]
 
@@ -49,6 +49,8 @@ class Deadline:
         left = self.remaining()
         if left is None:
             return timeout
+        import httpx
+
         t = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         phases = (t.connect, t.read, t.write, t.pool)
         if all(p is not None and p <= left for p in phases):

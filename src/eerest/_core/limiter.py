@@ -17,17 +17,20 @@ streamed response left open keeps its slot: close it, or use it as a context man
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from eerest.errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import httpx
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
@@ -220,6 +223,8 @@ class Limiter:
     # -- asyncio ------------------------------------------------------------------------
     async def aacquire(self) -> None:
         """Wait (in the running event loop, whichever it is) for a slot and a token."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         while True:
             with self._cond:

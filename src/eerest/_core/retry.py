@@ -7,7 +7,6 @@ honour ``Retry-After`` up to the cap.
 
 from __future__ import annotations
 
-import email.utils
 import math
 import random
 import time
@@ -84,6 +83,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
     if seconds is not None:
         return seconds
     try:
+        import email.utils
+
         parsed = email.utils.parsedate_tz(value)
         if parsed is None:
             return None

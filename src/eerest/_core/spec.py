@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
@@ -86,4 +87,12 @@ class ApiInfo:
     scopes: tuple[str, ...]
     fully_encode_reserved_expansion: bool = True
     data_wrapper: bool = False  # "features": ["dataWrapper"]: JSON bodies inside {"data": ...}
-    specs: Mapping[str, MethodSpec[Any]] | None = None  # by method id, set by the generated module
+    resources: str | None = None  # the generated module whose SPECS are the API's methods
+
+    @property
+    def specs(self) -> Mapping[str, MethodSpec[Any]] | None:
+        """The API's methods by id (``"projects.assets.get"``), imported on first use."""
+        if self.resources is None:
+            return None
+        specs: Mapping[str, MethodSpec[Any]] = import_module(self.resources).SPECS
+        return specs

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final, TypeAlias
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["NOT_GIVEN", "Media", "NotGiven", "RequestOptions", "Timeout"]
 
@@ -29,7 +30,9 @@ class NotGiven:
 
 
 NOT_GIVEN: Final = NotGiven()
-Timeout = float | httpx.Timeout | None
+#: Seconds, an ``httpx.Timeout``, or ``None`` (no timeout); a name for annotations only, so
+#: that importing it does not import httpx.
+Timeout: TypeAlias = "float | httpx.Timeout | None"
 #: Media to upload: the bytes, or a binary file or stream (read whole before sending).
 Media = bytes | bytearray | memoryview | IO[bytes]
 
