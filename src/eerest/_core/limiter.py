@@ -259,7 +259,10 @@ class Limiter:
             self.release()
             raise
         self.feedback(response.status_code)
-        _release_on_close(response.stream, self, "close")
+        if response.is_closed:  # already read and closed (an httpx.MockTransport reply)
+            self.release()
+        else:
+            _release_on_close(response.stream, self, "close")
         return response
 
     async def asend(self, http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
@@ -270,7 +273,10 @@ class Limiter:
             self.release()
             raise
         self.feedback(response.status_code)
-        _release_on_close(response.stream, self, "aclose")
+        if response.is_closed:
+            self.release()
+        else:
+            _release_on_close(response.stream, self, "aclose")
         return response
 
 
@@ -283,11 +289,11 @@ def _release_on_close(stream: object, limiter: Limiter, name: str) -> None:
     """Make ``stream.<name>()`` (close or aclose) give the limiter's slot back, once. The
     stream object itself stays httpx's, so nothing that inspects it is disturbed."""
     closer = getattr(stream, name)
-    released = threading.Event()
+    released: list[bool] = []
 
     def give_back() -> None:
-        if not released.is_set():
-            released.set()
+        if not released:
+            released.append(True)
             limiter.release()
 
     if name == "aclose":
