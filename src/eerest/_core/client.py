@@ -1,9 +1,9 @@
-"""The clients every generated version builds on: configuration and decisions shared,
-I/O (sync or async) kept to two short send loops.
+"""The clients every generated version builds on: configuration, pure decisions and the
+retry loops (sync or async); one HTTP exchange is ``_core/exchange.py``.
 
-Constructing a client needs none of httpx, pydantic or google-auth: what only sending
-needs is imported by the first request (in the functions that use it), so that
-``import eerest; eerest.Client(...)`` stays a fraction of ``import ee``."""
+Constructing a client imports none of httpx, pydantic or google-auth: the first request
+imports ``exchange`` (and with it those), so ``import eerest; eerest.Client(...)`` stays a
+fraction of ``import ee``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import copy
 import dataclasses
 import functools
 import itertools
-import json
 import logging
 import os
 import threading
@@ -23,12 +22,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from eerest._area import AsyncReadAreaMixin, SyncReadAreaMixin
-from eerest._core.auth import Auth, forget_credentials
+from eerest._core.auth import Auth
 from eerest._core.deadline import Deadline
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter
-from eerest._core.overlay import Body, Fetch
+from eerest._core.overlay import Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
-from eerest._core.paths import within
 from eerest._core.retry import RetryPolicy, is_read
 from eerest._core.sizes import MAX_BINARY_BYTES, MAX_JSON_BYTES, BodyLimits
 from eerest._core.spec import ApiInfo, ItemT, MethodSpec, PageSpec, ResultT
@@ -36,10 +34,6 @@ from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeo
 from eerest.errors import (
     APIConnectionError,
     APIStatusError,
-    APITimeoutError,
-    CredentialsError,
-    InvalidRequestError,
-    ResponseDecodeError,
 )
 
 if TYPE_CHECKING:
@@ -224,45 +218,6 @@ class _ClientBase(Generic[HttpT]):
         call = self._build(spec, fetch.args, None, RequestOptions(), None)
         return (spec.id, call.path + "?" + repr(call.query)), call
 
-    def _http_request(self, call: Call, auth: Mapping[str, str], deadline: Deadline) -> httpx.Request:
-        from eerest._core.transport import STATIC_HEADERS, USE_CLIENT_DEFAULT
-
-        # An httpx client of our own already holds the static headers and the timeout, which
-        # httpx then merges cheaply; one passed in gets them with every request.
-        own = self._owns_http
-        headers = {**auth, **call.headers} if own else {**STATIC_HEADERS, **auth, **call.headers}
-        if call.spec.raw_result:
-            headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
-        if deadline.expired:
-            raise APITimeoutError(
-                f"{call.spec.id}: the call's deadline ({deadline.seconds} s) passed before it could be sent; "
-                "pass a larger deadline= (Client(deadline=...) or client.with_options(deadline=...))"
-            )
-        given = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
-        timeout: Any = deadline.clip(given)
-        if timeout is given and own and isinstance(call.timeout, NotGiven):
-            timeout = USE_CLIENT_DEFAULT  # the deadline does not bind yet
-        url = f"{self.base_url}/{call.path}" if call.from_root else f"{self.base_url}/{self._api.service_path}{call.path}"
-        try:
-            request = self._http.build_request(
-                call.spec.http_method,
-                url,
-                params=list(call.query) or None,  # no params: httpx then parses the URL once, not twice
-                json=call.body if call.content is None else None,
-                content=call.content,
-                headers=headers,
-                timeout=timeout,
-            )
-        except (ValueError, TypeError, UnicodeError) as exc:  # e.g. NaN or a lone surrogate in the body
-            raise InvalidRequestError(f"{call.spec.id}: the request cannot be encoded: {exc}") from None
-        prefix = self._base_path + "/" + ("" if call.from_root else self._api.service_path)
-        if not within(request.url.path, prefix):
-            raise InvalidRequestError(
-                f"{call.spec.id}: the request path {request.url.path[:200]!r} is outside the API's path "
-                f"{prefix!r}; check the path parameters"
-            )
-        return request
-
     def _backoff(self, call: Call, attempt: int, error: Exception, deadline: Deadline) -> float | None:
         """Seconds to wait before retrying after ``error``, or ``None`` to raise it: pure.
 
@@ -290,110 +245,6 @@ class _ClientBase(Generic[HttpT]):
             "retrying %s after %s in %.2fs (retry %d of %d)", call.spec.id, reason, delay, attempt + 1, self.max_retries
         )
         return delay
-
-    @staticmethod
-    def _connection_error(exc: Exception, request: httpx.Request, deadline: Deadline) -> APIConnectionError:
-        import httpx
-
-        url = request.url.copy_with(query=None)
-        if deadline.expired:
-            return APITimeoutError(
-                f"{request.method} {url}: the call's deadline ({deadline.seconds} s) passed; "
-                "pass a larger deadline= or retry later",
-                request=request,
-            )
-        if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(
-                f"{request.method} {url} timed out ({type(exc).__name__}); pass a larger timeout= or retry later",
-                request=request,
-            )
-        return APIConnectionError(
-            f"could not complete {request.method} {url}: {type(exc).__name__}: {exc}", request=request
-        )
-
-    @staticmethod
-    def _credentials_error(exc: Exception) -> CredentialsError:
-        reason = f"{type(exc).__name__}: {exc}"
-        return CredentialsError(
-            f"could not get credentials ({reason}); pass credentials= or run `gcloud auth application-default login`",
-            reason=reason,
-        )
-
-    def _result(self, call: Call, response: httpx.Response, content: bytearray) -> Any:
-        """The method's return value from a fully read successful response: pure."""
-        from eerest._core.message import Message, lenient, parse_response
-        from eerest._core.status import status_error
-
-        spec = call.spec
-        content_type = response.headers.get("content-type", "")
-        if spec.raw_result:
-            if spec.binary_response and content_type.startswith("application/json"):
-                _raise_if_error_body(call, response, content)
-            body = Body(content=content, content_type=content_type, headers=response.headers)
-            return spec.overlay.result(call, body) if spec.overlay else bytes(content)
-        if spec.response is None:
-            return None
-        name = getattr(spec.response, "__name__", None) or str(getattr(spec.response, "_type", spec.response))
-        is_message = isinstance(spec.response, type) and issubclass(spec.response, Message)
-        if not content:
-            raise ResponseDecodeError(
-                f"{spec.id}: the server answered HTTP {response.status_code} with an empty body, not a "
-                f"{name}; retry the request",
-                request=response.request,
-            )
-        try:
-            data = json.loads(content)
-            if self._api.data_wrapper and isinstance(data, dict) and "data" in data:
-                data = data["data"]
-        except RecursionError:
-            raise ResponseDecodeError(
-                f"{spec.id}: the response's JSON is nested too deeply to parse", request=response.request
-            ) from None
-        except ValueError as exc:
-            raise ResponseDecodeError(
-                f"{spec.id}: the response is not valid JSON ({exc}; content-type {content_type!r})",
-                request=response.request,
-            ) from exc
-        if isinstance(data, dict) and set(data) == {"error"} and not (is_message and "error" in spec.response.model_fields):
-            error = status_error(response, bytes(content))
-            raise ResponseDecodeError(
-                f"{spec.id}: the server answered HTTP {response.status_code} with an error body: {error.message}",
-                request=response.request,
-            )
-        try:
-            if is_message and spec.lazy_response:  # pages: converted as they are read
-                return parse_response(spec.response, data)
-            if is_message:  # one message: a bad field fails the call, not a later read
-                with lenient():  # pydantic's own validation: for one message, faster than converting it all
-                    return spec.response.model_validate(data)
-            with lenient():  # a TypeAdapter, for responses that are maps rather than messages
-                return spec.response.validate_python(data)
-        except RecursionError:
-            raise ResponseDecodeError(
-                f"{spec.id}: the response is nested too deeply for {name}", request=response.request
-            ) from None
-        except ResponseDecodeError as exc:
-            raise ResponseDecodeError(f"{spec.id}: {exc.message}", request=response.request) from None
-        except ValueError as exc:
-            raise ResponseDecodeError(
-                f"{spec.id}: the response does not match {name}: {exc}", request=response.request
-            ) from exc
-
-
-def _raise_if_error_body(call: Call, response: httpx.Response, content: bytearray) -> None:
-    from eerest._core.status import status_error
-
-    try:
-        data = json.loads(content)
-    except (ValueError, RecursionError):
-        return
-    if isinstance(data, dict) and "error" in data:
-        error = status_error(response, bytes(content))
-        raise ResponseDecodeError(
-            f"{call.spec.id}: expected binary data but the server sent an error: {error.message}",
-            request=response.request,
-        )
-
 
 def _page_request(
     spec: MethodSpec[Any], params: Mapping[str, Any], body: Mapping[str, Any] | None
@@ -482,73 +333,23 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
         return result
 
     def _send(self, call: Call, deadline: Deadline, *, stream: bool = False) -> Any:
-        from eerest._core.body import TruncatedBody
+        from eerest._core import exchange
 
         for attempt in itertools.count():
             try:
-                return self._attempt(call, deadline, stream)
-            except (APIStatusError, APIConnectionError, TruncatedBody) as error:
+                return exchange.attempt(self, call, deadline, stream)
+            except (APIStatusError, APIConnectionError, exchange.TruncatedBody) as error:
                 delay = self._backoff(call, attempt, error, deadline)
                 if delay is None:
                     raise
                 time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, call: Call, deadline: Deadline, stream: bool) -> Any:
-        """One HTTP exchange: the result, or a typed error for ``_backoff`` to judge."""
-        # Failures are raised outside the except blocks: a chained httpx or google-auth
-        # exception would carry the request, and its credentials, into tracebacks and pickles
-        # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
-        import google.auth.exceptions
-
-        failure: Exception | None = None
-        try:
-            auth = self._auth.headers()
-        except google.auth.exceptions.GoogleAuthError as exc:
-            failure = self._credentials_error(exc)
-        if failure is not None:
-            raise failure
-        request = self._http_request(call, auth, deadline)
-        try:
-            return self._exchange(call, request, deadline, stream)
-        finally:
-            forget_credentials(request)  # the request outlives the call in errors and responses
-
-    def _exchange(self, call: Call, request: httpx.Request, deadline: Deadline, stream: bool) -> Any:
-        """Send ``request`` and read its answer."""
-        import httpx
-
-        from eerest._core.body import read_error_body
-        from eerest._core.status import status_error
-        from eerest._core.streaming import StreamedResponse
-
-        failure: Exception | None = None
-        try:
-            response = self._limiter.send(self._http, request)
-        except httpx.HTTPError as exc:
-            failure = self._connection_error(exc, request, deadline)
-        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-            failure = InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
-        if failure is not None:
-            raise failure
-        if not response.is_success:
-            try:
-                content = read_error_body(response)
-            finally:
-                response.close()
-            raise status_error(response, content)
-        if stream:
-            return StreamedResponse(self, call, response, deadline)
-        return self._finish(call, response, deadline)
-
     def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
-        from eerest._core.body import read_body
+        """The result of a successful response (a streamed one, once its body is wanted)."""
+        from eerest._core import exchange
 
-        try:
-            content = read_body(response, self._body_limits(call), deadline)
-        finally:
-            response.close()
-        return self._result(call, response, content)
+        return exchange.finish(self, call, response, deadline)
 
 
 class AsyncClientBase(AsyncReadAreaMixin, _ClientBase["httpx.AsyncClient"]):
@@ -632,72 +433,23 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase["httpx.AsyncClient"]):
         return result
 
     async def _send(self, call: Call, deadline: Deadline, *, stream: bool = False) -> Any:
-        from eerest._core.body import TruncatedBody
+        from eerest._core import exchange
 
         for attempt in itertools.count():
             try:
-                return await self._attempt(call, deadline, stream)
-            except (APIStatusError, APIConnectionError, TruncatedBody) as error:
+                return await exchange.aattempt(self, call, deadline, stream)
+            except (APIStatusError, APIConnectionError, exchange.TruncatedBody) as error:
                 delay = self._backoff(call, attempt, error, deadline)
                 if delay is None:
                     raise
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(self, call: Call, deadline: Deadline, stream: bool) -> Any:
-        # Failures are raised outside the except blocks: a chained httpx or google-auth
-        # exception would carry the request, and its credentials, into tracebacks and pickles
-        # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
-        import google.auth.exceptions
-
-        failure: Exception | None = None
-        try:
-            auth = await self._auth.aheaders()
-        except google.auth.exceptions.GoogleAuthError as exc:
-            failure = self._credentials_error(exc)
-        if failure is not None:
-            raise failure
-        request = self._http_request(call, auth, deadline)
-        try:
-            return await self._exchange(call, request, deadline, stream)
-        finally:
-            forget_credentials(request)  # the request outlives the call in errors and responses
-
-    async def _exchange(self, call: Call, request: httpx.Request, deadline: Deadline, stream: bool) -> Any:
-        """Send ``request`` and read its answer."""
-        import httpx
-
-        from eerest._core.body import aread_error_body
-        from eerest._core.status import status_error
-        from eerest._core.streaming import AsyncStreamedResponse
-
-        failure: Exception | None = None
-        try:
-            response = await self._limiter.asend(self._http, request)
-        except httpx.HTTPError as exc:
-            failure = self._connection_error(exc, request, deadline)
-        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-            failure = InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
-        if failure is not None:
-            raise failure
-        if not response.is_success:
-            try:
-                content = await aread_error_body(response)
-            finally:
-                await response.aclose()
-            raise status_error(response, content)
-        if stream:
-            return AsyncStreamedResponse(self, call, response, deadline)
-        return await self._finish(call, response, deadline)
-
     async def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
-        from eerest._core.body import aread_body
+        """As the sync client's ``_finish``."""
+        from eerest._core import exchange
 
-        try:
-            content = await aread_body(response, self._body_limits(call), deadline)
-        finally:
-            await response.aclose()
-        return self._result(call, response, content)
+        return await exchange.afinish(self, call, response, deadline)
 
 
 ClientT = TypeVar("ClientT", SyncClientBase, AsyncClientBase)
