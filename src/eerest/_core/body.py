@@ -149,9 +149,9 @@ class BodyReader:
         return self.buffer
 
 
-def content_length(response: httpx.Response) -> int | None:
+def content_length(response: httpx.Response, encoding: str | None = None) -> int | None:
     """The announced length of the body as it will be read (``None``: unknown or encoded)."""
-    if _encoding(response) != "identity":
+    if (encoding or _encoding(response)) != "identity":
         return None  # Content-Length counts the encoded bytes
     value = response.headers.get("content-length", "")
     if not (value.isascii() and value.isdigit()):
@@ -168,8 +168,8 @@ class _Decoder:
     """Undo the content encoding of raw chunks, never producing more than ``cap`` bytes in
     all (a small gzip body can expand a thousandfold)."""
 
-    def __init__(self, response: httpx.Response, cap: int) -> None:
-        encoding = _encoding(response)
+    def __init__(self, response: httpx.Response, cap: int, encoding: str | None = None) -> None:
+        encoding = encoding or _encoding(response)
         self._cap = cap
         if encoding == "identity":
             self._zlib = None
@@ -232,10 +232,11 @@ def _preloaded(response: httpx.Response, reader: BodyReader) -> bool:
 def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
     """Read a streamed response's body into one buffer (see :class:`BodyReader`); a large
     identity body is received straight into it (see :mod:`eerest._core.recv`)."""
-    reader = BodyReader(content_length(response), limits, response.request, deadline)
+    encoding = _encoding(response)
+    reader = BodyReader(content_length(response, encoding), limits, response.request, deadline)
     if _preloaded(response, reader):
         return reader.finish()
-    decoder = _Decoder(response, limits.cap)
+    decoder = _Decoder(response, limits.cap, encoding)
     failure = None
     try:
         reader.fill_from(response)
@@ -249,10 +250,11 @@ def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline |
 
 
 async def aread_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
-    reader = BodyReader(content_length(response), limits, response.request, deadline)
+    encoding = _encoding(response)
+    reader = BodyReader(content_length(response, encoding), limits, response.request, deadline)
     if _preloaded(response, reader):
         return reader.finish()
-    decoder = _Decoder(response, limits.cap)
+    decoder = _Decoder(response, limits.cap, encoding)
     chunks: AsyncIterator[bytes] = response.aiter_raw()
     failure = None
     try:

@@ -471,9 +471,16 @@ def _options(
     media: Media | None,
     media_mime_type: str | None,
 ) -> RequestOptions:
+    if not (extra_headers or extra_query or extra_body or media is not None or media_mime_type) and isinstance(
+        timeout, NotGiven
+    ):
+        return _NO_OPTIONS  # most calls: one shared (immutable) instance
     return RequestOptions(
         timeout, extra_headers or {}, extra_query or {}, extra_body or {}, media=media, media_mime_type=media_mime_type
     )
+
+
+_NO_OPTIONS = RequestOptions()
 
 
 class SyncResource(_Resource[SyncClientBase]):

@@ -191,12 +191,11 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
         return spec.overlay.result(call, body) if spec.overlay else bytes(content)
     if spec.response is None:
         return None
-    name = getattr(spec.response, "__name__", None) or str(getattr(spec.response, "_type", spec.response))
     is_message = isinstance(spec.response, type) and issubclass(spec.response, Message)
     if not content:
         raise ResponseDecodeError(
             f"{spec.id}: the server answered HTTP {response.status_code} with an empty body, not a "
-            f"{name}; retry the request",
+            f"{_name(spec.response)}; retry the request",
             request=response.request,
         )
     try:
@@ -212,7 +211,12 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
             f"{spec.id}: the response is not valid JSON ({exc}; content-type {content_type!r})",
             request=response.request,
         ) from exc
-    if isinstance(data, dict) and set(data) == {"error"} and not (is_message and "error" in spec.response.model_fields):
+    if (
+        isinstance(data, dict)
+        and len(data) == 1
+        and "error" in data
+        and not (is_message and "error" in spec.response.model_fields)
+    ):
         error = status_error(response, bytes(content))
         raise ResponseDecodeError(
             f"{spec.id}: the server answered HTTP {response.status_code} with an error body: {error.message}",
@@ -228,14 +232,19 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
             return spec.response.validate_python(data)
     except RecursionError:
         raise ResponseDecodeError(
-            f"{spec.id}: the response is nested too deeply for {name}", request=response.request
+            f"{spec.id}: the response is nested too deeply for {_name(spec.response)}", request=response.request
         ) from None
     except ResponseDecodeError as exc:
         raise ResponseDecodeError(f"{spec.id}: {exc.message}", request=response.request) from None
     except ValueError as exc:
         raise ResponseDecodeError(
-            f"{spec.id}: the response does not match {name}: {exc}", request=response.request
+            f"{spec.id}: the response does not match {_name(spec.response)}: {exc}", request=response.request
         ) from exc
+
+
+def _name(response_type: Any) -> str:
+    """What a response should have been, for error messages (a message class or an adapter)."""
+    return getattr(response_type, "__name__", None) or str(getattr(response_type, "_type", response_type))
 
 
 def _raise_if_error_body(call: Call, response: httpx.Response, content: bytearray) -> None:

@@ -16,8 +16,6 @@ may both convert it; they get equal values.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,10 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import (
     BaseModel,
     ConfigDict,
-    ModelWrapValidatorHandler,
     SerializationInfo,
     SerializerFunctionWrapHandler,
-    ValidationInfo,
     model_serializer,
     model_validator,
 )
@@ -41,14 +37,17 @@ _set = object.__setattr__
 _get = object.__getattribute__
 
 
-@contextmanager
-def lenient() -> Iterator[None]:
-    """Within this block, validation accepts unknown fields and enum values."""
-    token = _LENIENT.set(True)
-    try:
-        yield
-    finally:
-        _LENIENT.reset(token)
+class lenient:
+    """Within this block, validation accepts unknown fields and enum values. (A class, not a
+    generator-based context manager: it is entered once per response.)"""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _LENIENT.set(True)
+
+    def __exit__(self, *exc: object) -> None:
+        _LENIENT.reset(self._token)
 
 
 class Message(BaseModel):
@@ -69,15 +68,17 @@ class Message(BaseModel):
         defer_build=True,
     )
 
-    @model_validator(mode="wrap")
+    @model_validator(mode="before")
     @classmethod
-    def _reject_unknown_fields(cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo) -> Any:
-        if isinstance(data, dict) and not _LENIENT.get():
+    def _reject_unknown_fields(cls, data: Any) -> Any:
+        # A "before" validator: pydantic calls it with less ceremony than a "wrap" one, and
+        # it runs for every nested message of every response.
+        if not _LENIENT.get() and isinstance(data, dict):
             unknown = [k for k in data if k not in _known_names(cls)]
             if unknown:
                 known = ", ".join(sorted(f.alias or n for n, f in cls.model_fields.items()))
                 raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))} for {cls.__name__}; known fields: {known}")
-        return handler(data)
+        return data
 
     @model_serializer(mode="wrap")
     def _drop_nulls(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:

@@ -36,8 +36,7 @@ def check_path_value(method_id: str, name: str, value: str) -> None:
     """Refuse values that could take the request out of the API's path once a client or
     server normalises the URL: ``.``/``..`` segments (also percent-encoded), backslashes,
     control characters and empty values."""
-    segments = value.replace("\\", "/").split("/")
-    bad = next((s for s in segments if s.lower() in _DOT_SEGMENTS), None)
+    bad = _dot_segment(value.replace("\\", "/"))
     problem = None
     if not value:
         problem = "is empty"
@@ -67,7 +66,14 @@ def _utf8(value: str) -> bool:
 def within(path: str, prefix: str) -> bool:
     """Whether the URL path ``path`` lies under ``prefix`` after dot-segment removal
     (the last line of defence: eerest never sends a request outside the API's path)."""
-    return path.startswith(prefix) and not any(s in _DOT_SEGMENTS for s in path.lower().split("/"))
+    return path.startswith(prefix) and _dot_segment(path) is None
+
+
+def _dot_segment(path: str) -> str | None:
+    """The first ``.``/``..`` segment of ``path`` (also percent-encoded), if any."""
+    if "." not in path and "%" not in path:  # every dot segment has one of them
+        return None
+    return next((s for s in path.split("/") if s.lower() in _DOT_SEGMENTS), None)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
