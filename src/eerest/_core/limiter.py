@@ -206,6 +206,8 @@ class Limiter:
 
     def feedback(self, status_code: int) -> None:
         """Tell the limiter how an attempt went: 429 lowers the limit, success raises it."""
+        if status_code < 400 and self._state.limit >= self._state.max_concurrency:
+            return  # at its ceiling (almost always): nothing to raise, no lock to take
         with self._cond:
             if status_code == 429:
                 self._state.on_throttled(self._clock())
