@@ -27,7 +27,7 @@ SNIPPETS = {
         "eerest.Client(project='my-project', credentials=Credentials(token='x'))"
     ),
     # Application Default Credentials, which a client looks up with its first request.
-    "import eerest + Client('my-project')": "import eerest\neerest.Client('my-project')",
+    "import eerest + Client('p')": "import eerest\neerest.Client('my-project')",
     "import ee": "import ee",
     "import httpx": "import httpx",
 }

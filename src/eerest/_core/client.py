@@ -31,10 +31,7 @@ from eerest._core.retry import RetryPolicy, is_read
 from eerest._core.sizes import MAX_BINARY_BYTES, MAX_JSON_BYTES, BodyLimits
 from eerest._core.spec import ApiInfo, ItemT, MethodSpec, PageSpec, ResultT
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
-from eerest.errors import (
-    APIConnectionError,
-    APIStatusError,
-)
+from eerest.errors import APIConnectionError, APIStatusError
 
 if TYPE_CHECKING:
     import google.auth.credentials
@@ -245,6 +242,7 @@ class _ClientBase(Generic[HttpT]):
             "retrying %s after %s in %.2fs (retry %d of %d)", call.spec.id, reason, delay, attempt + 1, self.max_retries
         )
         return delay
+
 
 def _page_request(
     spec: MethodSpec[Any], params: Mapping[str, Any], body: Mapping[str, Any] | None

@@ -16,6 +16,7 @@ MAX_BINARY_BYTES = 1 << 30
 #: What is allocated up front when the request gives no size bound of its own.
 FIRST_ALLOCATION = 1 << 20
 
+
 @dataclass(frozen=True)
 class BodyLimits:
     """``trusted``: bytes the request can legitimately produce (preallocated up to the
