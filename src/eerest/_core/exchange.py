@@ -110,7 +110,9 @@ async def aattempt(client: AsyncClientBase, call: Call, deadline: Deadline, stre
         forget_credentials(request)  # the request outlives the call in errors and responses
 
 
-async def _aexchange(client: AsyncClientBase, call: Call, request: httpx.Request, deadline: Deadline, stream: bool) -> Any:
+async def _aexchange(
+    client: AsyncClientBase, call: Call, request: httpx.Request, deadline: Deadline, stream: bool
+) -> Any:
     """Send ``request`` and read its answer."""
     failure: Exception | None = None
     try:
@@ -158,7 +160,8 @@ def http_request(client: Client, call: Call, auth: Mapping[str, str], deadline: 
     timeout: Any = deadline.clip(given)
     if timeout is given and own and isinstance(call.timeout, NotGiven):
         timeout = USE_CLIENT_DEFAULT  # the deadline does not bind yet
-    url = f"{client.base_url}/{call.path}" if call.from_root else f"{client.base_url}/{client._api.service_path}{call.path}"
+    service_path = "" if call.from_root else client._api.service_path
+    url = f"{client.base_url}/{service_path}{call.path}"
     try:
         request: httpx.Request = client._http.build_request(
             call.spec.http_method,
