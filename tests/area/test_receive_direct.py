@@ -208,6 +208,14 @@ def test_a_body_that_disagrees_is_a_decode_error(
     assert len(server.pixel_requests) == 1 and direct == [len(body)]  # not retried: the same answer would come back
 
 
+def test_an_encoded_body_goes_through_the_chunks(server: ScriptedServer, direct: list[int]) -> None:
+    import gzip
+
+    whole = pixels(40, 30)
+    server.default = Reply(gzip.compress(npy(whole)), headers={"Content-Encoding": "gzip"})
+    assert read_area(server.url, 40, 30).tobytes() == whole.tobytes() and direct == []
+
+
 def test_without_a_socket_the_chunks_are_used(direct: list[int]) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         import json

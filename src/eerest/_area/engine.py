@@ -214,6 +214,8 @@ def _receive_direct(response: Any, receiver: TileReceiver, scratch: Scratch, can
     """Receive the body straight from the socket (see :mod:`eerest._area.direct`); False
     when that does not apply and nothing was read."""
     raw: httpx.Response = response._response
+    if raw.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
+        return False  # httpx's chunks undo the encoding
     body = DirectBody.open(raw)
     if body is None:
         return False
