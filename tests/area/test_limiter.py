@@ -248,27 +248,3 @@ def test_async_client_in_successive_event_loops(ee_emulator) -> None:  # type: i
     asyncio.run(some())  # a new loop: a new connection pool, the same limiter
     assert client.limiter.in_flight == 0
     asyncio.run(client.close())
-
-
-def test_responses_already_read_give_their_slot_back() -> None:
-    """httpx.MockTransport answers arrive read and closed: their slots come back at once."""
-    import httpx
-    from google.auth.credentials import AnonymousCredentials
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"name": ASSET, "type": "IMAGE"})
-
-    kw = {"base_url": "http://x", "credentials": AnonymousCredentials(), "max_concurrency": 2}
-    with eerest.Client("p", http_client=httpx.Client(transport=httpx.MockTransport(answer)), **kw) as c:
-        for _ in range(3):
-            c.projects.assets.get(name=ASSET)
-        assert c.limiter.in_flight == 0
-
-    async def main() -> int:
-        http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-        async with eerest.AsyncClient("p", http_client=http, **kw) as c:
-            for _ in range(3):
-                await c.projects.assets.get(name=ASSET)
-            return c.limiter.in_flight
-
-    assert asyncio.run(main()) == 0

@@ -254,7 +254,10 @@ class Limiter:
             self.release()
             raise
         self.feedback(response.status_code)
-        _release_on_close(response, self, "close")
+        if response.is_closed:  # already read and closed (an httpx.MockTransport reply)
+            self.release()
+        else:
+            _release_on_close(response.stream, self, "close")
         return response
 
     async def asend(self, http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
@@ -265,7 +268,10 @@ class Limiter:
             self.release()
             raise
         self.feedback(response.status_code)
-        _release_on_close(response, self, "aclose")
+        if response.is_closed:
+            self.release()
+        else:
+            _release_on_close(response.stream, self, "aclose")
         return response
 
 
@@ -274,15 +280,9 @@ def _wake(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-def _release_on_close(response: httpx.Response, limiter: Limiter, name: str) -> None:
-    """Make ``response.stream.<name>()`` (close or aclose) give the limiter's slot back, once.
-    The stream object itself stays httpx's, so nothing that inspects it is disturbed. A
-    response that arrives already read and closed (``httpx.MockTransport``) never closes its
-    stream again: its slot is given back at once."""
-    if response.is_closed:
-        limiter.release()
-        return
-    stream = response.stream
+def _release_on_close(stream: object, limiter: Limiter, name: str) -> None:
+    """Make ``stream.<name>()`` (close or aclose) give the limiter's slot back, once. The
+    stream object itself stays httpx's, so nothing that inspects it is disturbed."""
     closer = getattr(stream, name)
     released = threading.Event()
 
