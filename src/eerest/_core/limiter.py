@@ -198,6 +198,11 @@ class Limiter:
                     wait = min(wait, left)
                 self._cond.wait(None if math.isinf(wait) else wait)
 
+    def _take(self) -> bool:
+        """Take a slot and a token if both are there now."""
+        with self._cond:
+            return self._state.try_acquire(self._clock()) is None
+
     def release(self) -> None:
         """Give a slot back (wakes waiting threads and tasks)."""
         with self._cond:
@@ -274,11 +279,12 @@ class Limiter:
     async def asend(self, http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
         import asyncio
 
-        timeout = _slot_timeout(request)
-        try:
-            await asyncio.wait_for(self.aacquire(), timeout)
-        except asyncio.TimeoutError:
-            raise _no_slot(request, timeout) from None
+        if not self._take():  # else wait, without a task for wait_for when a slot is free
+            timeout = _slot_timeout(request)
+            try:
+                await asyncio.wait_for(self.aacquire(), timeout)
+            except asyncio.TimeoutError:
+                raise _no_slot(request, timeout) from None
         try:
             response = await http.send(request, stream=True)
         except BaseException:
