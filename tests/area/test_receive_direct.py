@@ -208,6 +208,15 @@ def test_a_body_that_disagrees_is_a_decode_error(
     assert len(server.pixel_requests) == 1 and direct == [len(body)]  # not retried: the same answer would come back
 
 
+def test_a_trickled_body_ends_with_the_deadline(server: ScriptedServer, direct: list[int]) -> None:
+    server.default = Reply(npy(pixels(40, 30)), trickle=0.01)
+    with eerest.Client("p", base_url=server.url, credentials=AnonymousCredentials(), deadline=0.5) as c:
+        with pytest.raises(eerest.APITimeoutError, match="deadline"):
+            c.read_area(EXPRESSION, grid=grid(40, 30), band_ids=["a", "b"], band_dtypes=["<f4", "<u2"])
+        assert c.limiter.in_flight == 0
+    assert len(direct) == 1
+
+
 def test_an_encoded_body_goes_through_the_chunks(server: ScriptedServer, direct: list[int]) -> None:
     import gzip
 

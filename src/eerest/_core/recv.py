@@ -99,13 +99,15 @@ class DirectBody:
             if pending:
                 filled = _place(pending, buffers)
             while filled < size:
-                self._settimeout(deadline, filled, size)
+                self._settimeout(deadline, filled)
                 n = self._recv(buffers)
                 if n == 0:
                     break
                 filled += n
                 _advance(buffers, n)
         except TimeoutError as exc:
+            if deadline is not None and deadline.expired:  # the socket's timeout was the deadline's
+                raise self._deadline_passed(filled) from None
             raise httpx.ReadTimeout(f"timed out after {filled} of {size} bytes", request=self._response.request) from exc
         except OSError as exc:
             raise httpx.ReadError(f"{type(exc).__name__}: {exc}", request=self._response.request) from exc
@@ -114,16 +116,19 @@ class DirectBody:
             self.taken += filled
         return filled
 
-    def _settimeout(self, deadline: Deadline | None, filled: int, size: int) -> None:
+    def _settimeout(self, deadline: Deadline | None, filled: int) -> None:
         left = deadline.remaining() if deadline is not None else None
         if left is not None and left <= 0:
-            raise APITimeoutError(
-                f"the call's deadline passed while reading the response body ({self.taken + filled} bytes so far); "
-                "pass a larger deadline= or retry later",
-                request=self._response.request,
-            )
+            raise self._deadline_passed(filled)
         limits = [t for t in (self._read_timeout, left) if t is not None]
         self._sock.settimeout(min(limits) if limits else None)
+
+    def _deadline_passed(self, filled: int) -> APITimeoutError:
+        return APITimeoutError(
+            f"the call's deadline passed while reading the response body ({self.taken + filled} bytes so far); "
+            "pass a larger deadline= or retry later",
+            request=self._response.request,
+        )
 
     def _recv(self, buffers: list[memoryview]) -> int:
         if self._scatter and len(buffers) > 1:
