@@ -248,3 +248,39 @@ def test_async_client_in_successive_event_loops(ee_emulator) -> None:  # type: i
     asyncio.run(some())  # a new loop: a new connection pool, the same limiter
     assert client.limiter.in_flight == 0
     asyncio.run(client.close())
+
+
+# -- the wait for a slot counts against the call's deadline --------------------------------
+def test_acquire_gives_up_after_its_timeout() -> None:
+    limiter = Limiter(max_concurrency=1, max_requests_per_second=None)
+    assert limiter.acquire(timeout=0.01) is True
+    assert limiter.acquire(timeout=0.01) is False  # the one slot is taken
+    assert limiter.in_flight == 1
+    limiter.release()
+    assert limiter.acquire(timeout=0.01) is True
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_waiting_for_a_slot_ends_with_the_deadline(kind: str) -> None:
+    from google.auth.credentials import AnonymousCredentials
+    from scripted_server import ScriptedServer
+
+    with ScriptedServer() as server:
+        kw = {"base_url": server.url, "credentials": AnonymousCredentials(), "max_concurrency": 1, "deadline": 0.2}
+        if kind == "sync":
+            with eerest.Client("p", **kw) as c:
+                c.limiter.acquire()  # another thread's request holds the only slot
+                with pytest.raises(eerest.APITimeoutError, match="deadline"):
+                    c.projects.assets.get(name=ASSET)
+                assert c.limiter.in_flight == 1
+        else:
+
+            async def main() -> None:
+                async with eerest.AsyncClient("p", **kw) as c:
+                    await c.limiter.aacquire()
+                    with pytest.raises(eerest.APITimeoutError, match="deadline"):
+                        await c.projects.assets.get(name=ASSET)
+                    assert c.limiter.in_flight == 1
+
+            asyncio.run(main())
+        assert server.requests == []  # never sent

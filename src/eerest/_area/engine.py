@@ -10,15 +10,18 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import numpy as np
 from numpy.typing import DTypeLike
 
+from eerest._area.direct import BodyCut, Scratch, receive_direct
 from eerest._area.job import AreaJob, Probe, parse_source, prepare
 from eerest._area.output import AreaOutput, open_output
 from eerest._area.receive import TileReceiver
 from eerest._area.schedule import TileQueue, progress_reporter
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._core.overlay import Fetch
+from eerest._core.recv import DirectBody
 from eerest._core.types import RequestOptions
 from eerest._overlays.npy import DecodeProblem
 from eerest.errors import InvalidRequestError, ResponseDecodeError
@@ -163,6 +166,7 @@ def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: T
     cancelled = lambda: queue.error is not None  # noqa: E731 - read without the lock: one attribute
 
     def work() -> None:
+        scratch = Scratch()
         while True:
             with cond:
                 cond.wait_for(lambda: queue.ready)
@@ -170,7 +174,7 @@ def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: T
             if item is None:
                 return
             try:
-                nbytes = _tile_sync(client, job, output, item.tile, cancelled)
+                nbytes = _tile_sync(client, job, output, item.tile, cancelled, scratch)
                 output.tile_written(item.tile)
             except BaseException as exc:
                 with cond:
@@ -196,8 +200,46 @@ def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: T
         raise
 
 
+def _cut_error(taken: int, exc: Exception, request: httpx.Request) -> _Cut:
+    return _Cut(
+        ResponseDecodeError(
+            f"the connection broke after {taken} bytes of the response body ({type(exc).__name__}); "
+            "the data is incomplete, retry the request",
+            request=request,
+        )
+    )
+
+
+def _receive_direct(response: Any, receiver: TileReceiver, scratch: Scratch, cancelled: Callable[[], bool]) -> bool:
+    """Receive the body straight from the socket (see :mod:`eerest._area.direct`); False
+    when that does not apply and nothing was read."""
+    raw: httpx.Response = response._response
+    if raw.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
+        return False  # httpx's chunks undo the encoding
+    body = DirectBody.open(raw)
+    if body is None:
+        return False
+    failure = None
+    try:
+        receive_direct(body, receiver, scratch, response._deadline, cancelled)
+        if cancelled():
+            raise _Cancelled
+        for _ in raw.iter_raw():  # nothing is left: h11 ends the message, the connection is reused
+            pass
+    except (BodyCut, httpx.TransportError) as exc:
+        failure = _cut_error(body.taken, exc, raw.request)
+    if failure is not None:  # unchained: httpx's exception holds the request
+        raise failure
+    return True
+
+
 def _tile_sync(
-    client: SyncClientBase, job: AreaJob, output: AreaOutput, tile: Tile, cancelled: Callable[[], bool]
+    client: SyncClientBase,
+    job: AreaJob,
+    output: AreaOutput,
+    tile: Tile,
+    cancelled: Callable[[], bool],
+    scratch: Scratch,
 ) -> int:
     method, params, body, extras = job.request(tile)
     spec = _spec(client._api, method)
@@ -208,6 +250,9 @@ def _tile_sync(
         receiver = _receiver(job, output, tile)
         try:
             with client._invoke(spec, params, body, RequestOptions(), extras, stream=True) as response:
+                if _receive_direct(response, receiver, scratch, cancelled):
+                    receiver.finish()
+                    return receiver.received
                 chunks = response.iter_bytes()
                 while True:
                     try:

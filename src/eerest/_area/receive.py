@@ -1,25 +1,68 @@
 """Receiving one tile's NPY body as it streams in: the header is parsed from the first
 bytes and checked against what was asked for, then every data byte goes straight to its
-place in the output through a :class:`TileWriter` (pure, no network I/O)."""
+place in the output through a :class:`TileWriter`, either fed chunk by chunk or, when the
+writer exposes its memory (:meth:`TileWriter.targets`), received into it by the caller.
+Also the byte geometry this needs (pure, no network I/O)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from eerest._overlays.npy import DecodeProblem, parse_npy_prefix
+from eerest.tiling import Window
 
-__all__ = ["TileWriter", "TileReceiver"]
+__all__ = ["TileWriter", "TileReceiver", "window_runs", "views_of_runs", "batches"]
+
 
 class TileWriter(Protocol):
     """Where one tile's data goes: ``write(pos, data)`` with ``pos`` the byte offset in
-    the tile's C-order data, ``close()`` once every byte has arrived."""
+    the tile's C-order data, ``close()`` once every byte has arrived. ``targets()``: the
+    tile's data, in order, as writable views of its final place, when its bytes can be
+    received there as they are (``None``: they are converted on the way, via ``write``)."""
 
     def write(self, pos: int, data: memoryview) -> None: ...
 
+    def targets(self) -> list[memoryview] | None: ...
+
     def close(self) -> None: ...
+
+
+def window_runs(window: Window, width: int, itemsize: int) -> list[tuple[int, int]]:
+    """Where a window's records lie in a C-order (rows, ``width``) array of ``itemsize``-byte
+    records: ``(byte offset, length)`` runs in the window's own C order, one per row, or a
+    single run when the window spans whole rows."""
+    row = window.width * itemsize
+    first = (window.row_off * width + window.col_off) * itemsize
+    if window.width == width:
+        return [(first, row * window.height)]
+    stride = width * itemsize
+    return [(first + r * stride, row) for r in range(window.height)]
+
+
+def views_of_runs(flat: memoryview, runs: Sequence[tuple[int, int]]) -> list[memoryview]:
+    return [flat[offset : offset + length] for offset, length in runs]
+
+
+def batches(views: Sequence[memoryview], size: int) -> Iterator[list[memoryview]]:
+    """``views`` in consecutive groups of about ``size`` bytes (a view longer than ``size``
+    is split), so a long read can stop between groups."""
+    group: list[memoryview] = []
+    held = 0
+    for view in views:
+        while len(view):
+            take = min(len(view), size - held)
+            group.append(view[:take])
+            held += take
+            view = view[take:]
+            if held == size:
+                yield group
+                group, held = [], 0
+    if group:
+        yield group
 
 
 def _describe(dtype: np.dtype[Any]) -> str:
@@ -62,6 +105,17 @@ class TileReceiver:
         self.received = end
         if self._head:
             self._head = bytearray()
+
+    def targets(self) -> list[memoryview] | None:
+        """Once the header is checked and before any data: the writer's targets for all of
+        the tile's data (see :class:`TileWriter`), to be reported with :meth:`received_into`."""
+        if not self._header_done or self.received:
+            return None
+        return self._writer.targets()
+
+    def received_into(self, n: int) -> None:
+        """``n`` more data bytes were placed straight into the targets."""
+        self.received += n
 
     def _check(self, dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool, offset: int) -> None:
         problems = []

@@ -1,11 +1,11 @@
 """Where a large area's pixels go: a numpy array, an NPY file or a tiled GeoTIFF.
 
 Each sink hands out one :class:`~eerest._area.receive.TileWriter` per tile. When a tile's
-records have the output's exact layout, its bytes are copied straight into place as they
-arrive (one copy); otherwise (a band group of more than 1024 bands, another dtype, a
-GeoTIFF's band planes) whole rows are converted as they complete. Files are written with
-``pwrite`` at computed offsets, never memory-mapped, so a process writing a file holds
-only the tiles in flight.
+records have the output's exact layout in memory, its bytes are received straight into
+place (``targets``) or copied there as they arrive (one copy); otherwise (a band group of
+more than 1024 bands, another dtype, a GeoTIFF's band planes) whole rows are converted as
+they complete. Files are written with ``pwrite`` at computed offsets, never memory-mapped,
+so a process writing a file holds only the tiles in flight.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from eerest._area.geotiff import TiffLayout
-from eerest._area.receive import TileWriter
+from eerest._area.receive import TileWriter, views_of_runs, window_runs
 from eerest.errors import InvalidRequestError
 from eerest.tiling import Window
 
@@ -28,11 +28,16 @@ PutRows = Callable[[int, np.ndarray], None]
 
 
 class _BytesWriter:
-    """Copies a tile's bytes into a (height, row bytes) uint8 view of its window."""
+    """Copies a tile's bytes into a (height, row bytes) uint8 view of its window, whose
+    memory ``targets`` also hands out (the window's runs of the flat output)."""
 
-    def __init__(self, dst: np.ndarray) -> None:
+    def __init__(self, dst: np.ndarray, targets: Callable[[], list[memoryview]]) -> None:
         self._dst = dst
         self._row = dst.shape[1]
+        self._targets = targets
+
+    def targets(self) -> list[memoryview]:
+        return self._targets()
 
     def write(self, pos: int, data: memoryview) -> None:
         src = np.frombuffer(data, np.uint8)
@@ -65,6 +70,9 @@ class _RowsWriter:
         self._put = put_rows
         self._carry = bytearray()
         self._on_close = on_close
+
+    def targets(self) -> None:
+        return None
 
     def write(self, pos: int, data: memoryview) -> None:
         start = pos - len(self._carry)  # where the carried bytes begin
@@ -147,11 +155,17 @@ class ArraySink(Sink):
             out = np.empty((height, width), dtype=dtype)
         self.mode = check_out_array(out, dtype, height, width)
         self.out = out
+        self._flat: memoryview | None = None
+
+    def _targets(self, window: Window) -> list[memoryview]:
+        if self._flat is None:  # "exact": C-contiguous
+            self._flat = self.out.reshape(-1).view(np.uint8).data
+        return views_of_runs(self._flat, window_runs(window, self.width, self.dtype.itemsize))
 
     def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
         region = self.out[window.slices]
         if self.mode == "exact" and tile_dtype == self.dtype:
-            return _BytesWriter(region.view(np.uint8))
+            return _BytesWriter(region.view(np.uint8), lambda: self._targets(window))
         names = [self.names[b] for b in bands]
         if self.mode == "plain":
             plain = region if region.ndim == 3 else region[..., np.newaxis]
@@ -274,6 +288,9 @@ class _NpyBytesWriter:
         self._window = window
         self._row = window.width * sink.dtype.itemsize
         self._contiguous = window.width == sink.width
+
+    def targets(self) -> None:
+        return None
 
     def write(self, pos: int, data: memoryview) -> None:
         sink, w = self._sink, self._window

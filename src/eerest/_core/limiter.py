@@ -185,14 +185,26 @@ class Limiter:
         return self._state.throttled
 
     # -- threads ------------------------------------------------------------------------
-    def acquire(self) -> None:
-        """Wait (blocking this thread) for a slot and a rate token, and take them."""
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Wait (blocking this thread) for a slot and a rate token, and take them; False if
+        ``timeout`` seconds (``None``: no limit) pass first."""
+        end = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while True:
                 wait = self._state.try_acquire(self._clock())
                 if wait is None:
-                    return
+                    return True
+                if end is not None:
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        return False
+                    wait = min(wait, left)
                 self._cond.wait(None if math.isinf(wait) else wait)
+
+    def _take(self) -> bool:
+        """Take a slot and a token if both are there now."""
+        with self._cond:
+            return self._state.try_acquire(self._clock()) is None
 
     def release(self) -> None:
         """Give a slot back (wakes waiting threads and tasks)."""
@@ -253,8 +265,12 @@ class Limiter:
 
     # -- the clients' HTTP attempts -----------------------------------------------------
     def send(self, http: httpx.Client, request: httpx.Request) -> httpx.Response:
-        """``http.send(request, stream=True)`` in a slot, held until the response is closed."""
-        self.acquire()
+        """``http.send(request, stream=True)`` in a slot, held until the response is closed.
+        The wait for the slot is bounded by the request's ``pool`` timeout (which the clients
+        clip to the call's deadline), as httpx bounds its wait for a pooled connection."""
+        timeout = _slot_timeout(request)
+        if not self.acquire(timeout):
+            raise _no_slot(request, timeout)
         try:
             response = http.send(request, stream=True)
         except BaseException:
@@ -268,7 +284,14 @@ class Limiter:
         return response
 
     async def asend(self, http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-        await self.aacquire()
+        import asyncio
+
+        if not self._take():  # else wait, without a task for wait_for when a slot is free
+            timeout = _slot_timeout(request)
+            try:
+                await asyncio.wait_for(self.aacquire(), timeout)
+            except asyncio.TimeoutError:
+                raise _no_slot(request, timeout) from None
         try:
             response = await http.send(request, stream=True)
         except BaseException:
@@ -280,6 +303,21 @@ class Limiter:
         else:
             _release_on_close(response.stream, self, "aclose")
         return response
+
+
+def _slot_timeout(request: httpx.Request) -> float | None:
+    timeout = request.extensions.get("timeout")
+    return timeout.get("pool") if isinstance(timeout, dict) else None
+
+
+def _no_slot(request: httpx.Request, timeout: float | None) -> Exception:
+    import httpx
+
+    return httpx.PoolTimeout(
+        f"no request slot of the client's limiter came free within {timeout} s (the pool timeout, clipped to the "
+        "call's deadline)",
+        request=request,
+    )
 
 
 def _wake(future: asyncio.Future[None]) -> None:
