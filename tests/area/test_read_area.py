@@ -271,6 +271,22 @@ def test_fatal_error_midway_leaves_nothing(ee_emulator: Any, tmp_path: Path) -> 
     assert len([r for r in ee_emulator.requests if r.grid]) < len(plan.tiles)  # the rest was never asked for
 
 
+def test_fatal_error_ends_other_tiles_waits_between_retries(ee_emulator: Any) -> None:
+    # One tile is told to retry in 30 s while another fails for good: the read ends with
+    # the failure at once, and the retry is never sent.
+    grid = PixelGrid(200, 200, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
+    before = set(threading.enumerate())
+    ee_emulator.faults.fail(503, count=1, retry_after=30, path=":getPixels")
+    ee_emulator.faults.fail(403, count=1, message="Permission denied on the asset.", path=":getPixels")
+    with client(ee_emulator) as c:
+        with pytest.raises(eerest.PermissionDeniedError, match="pixels at column"):
+            c.read_area(SCENE, grid=grid, max_tile_bytes=3000, max_concurrency=2)
+        assert c.limiter.in_flight == 0
+    assert [r.status for r in ee_emulator.requests if r.grid] in ([503, 403], [403, 503])
+    ours = [t for t in set(threading.enumerate()) - before if "process_request_thread" not in t.name]
+    assert ours == []
+
+
 async def test_async_fatal_error_cancels_tasks(ee_emulator: Any, tmp_path: Path) -> None:
     grid = PixelGrid(200, 200, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
     ee_emulator.faults.fail(404, count=1, message="Asset not found.", path=":getPixels")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -163,7 +162,7 @@ def _prepare_sync(client: SyncClientBase, gen: Generator[Fetch | Probe, Any, Are
 
 def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
     cond = threading.Condition()
-    cancelled = lambda: queue.error is not None  # noqa: E731 - read without the lock: one attribute
+    stop = threading.Event()  # set with the read's first fatal error: ends waits between retries too
 
     def work() -> None:
         scratch = Scratch()
@@ -174,11 +173,13 @@ def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: T
             if item is None:
                 return
             try:
-                nbytes = _tile_sync(client, job, output, item.tile, cancelled, scratch)
+                nbytes = _tile_sync(client, job, output, item.tile, stop, scratch)
                 output.tile_written(item.tile)
             except BaseException as exc:
                 with cond:
                     queue.failed(item, exc)
+                    if queue.error is not None:
+                        stop.set()
                     cond.notify_all()
             else:
                 with cond:
@@ -194,6 +195,7 @@ def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: T
     except BaseException as exc:  # e.g. KeyboardInterrupt: stop the workers, then leave
         with cond:
             queue.cancel(exc)
+            stop.set()
             cond.notify_all()
         for t in threads:
             t.join()
@@ -238,9 +240,10 @@ def _tile_sync(
     job: AreaJob,
     output: AreaOutput,
     tile: Tile,
-    cancelled: Callable[[], bool],
+    stop: threading.Event,
     scratch: Scratch,
 ) -> int:
+    cancelled = stop.is_set
     method, params, body, extras = job.request(tile)
     spec = _spec(client._api, method)
     attempt = 0
@@ -249,7 +252,7 @@ def _tile_sync(
             raise _Cancelled
         receiver = _receiver(job, output, tile)
         try:
-            with client._invoke(spec, params, body, RequestOptions(), extras, stream=True) as response:
+            with client._invoke(spec, params, body, RequestOptions(), extras, stream=True, stop=stop) as response:
                 if _receive_direct(response, receiver, scratch, cancelled):
                     receiver.finish()
                     return receiver.received
@@ -267,9 +270,8 @@ def _tile_sync(
                 receiver.finish()
             return receiver.received
         except _Cut as cut:
-            if not client._retry.should_retry_error(attempt):
+            if not client._retry.should_retry_error(attempt) or stop.wait(client._retry.delay(attempt)):
                 raise cut.error from None
-            time.sleep(client._retry.delay(attempt))
             attempt += 1
         except DecodeProblem as problem:
             raise _decode_error(spec.id, problem) from None

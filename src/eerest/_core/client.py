@@ -297,12 +297,13 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
         extras: Mapping[str, Any] | None = None,
         *,
         stream: bool = False,
+        stop: threading.Event | None = None,
     ) -> Any:
         call = self._build(spec, params, body, options, extras)
         deadline = self._new_deadline()
         if spec.overlay is not None:
             call = _drive(spec.overlay.prepare(call), functools.partial(self._perform, deadline=deadline))
-        return self._send(call, deadline, stream=stream)
+        return self._send(call, deadline, stream=stream, stop=stop)
 
     def _pager(
         self,
@@ -330,7 +331,9 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
             self._cache[key] = result
         return result
 
-    def _send(self, call: Call, deadline: Deadline, *, stream: bool = False) -> Any:
+    def _send(self, call: Call, deadline: Deadline, *, stream: bool = False, stop: threading.Event | None = None) -> Any:
+        """Send ``call``, retrying as the policy says; a set ``stop`` (the caller gave up, e.g.
+        another tile of a ``read_area`` failed) ends a wait between retries with the last error."""
         from eerest._core import exchange
 
         for attempt in itertools.count():
@@ -340,7 +343,10 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
                 delay = self._backoff(call, attempt, error, deadline)
                 if delay is None:
                     raise
-                time.sleep(delay)
+                if stop is None:
+                    time.sleep(delay)
+                elif stop.wait(delay):
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
