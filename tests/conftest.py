@@ -16,6 +16,22 @@ ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = ("v1alpha", "v1beta", "v1")
 
 
+@pytest.fixture(scope="session")
+def _empty_ca_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("no-ca-certificates")
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_only(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _empty_ca_dir: Path) -> None:
+    """The tests talk plain HTTP to 127.0.0.1, yet httpx loads the whole CA bundle (tens of ms
+    of CPU) for every client it makes: hundreds of times, a quarter of the default run. An
+    empty CA directory makes that free (and any TLS connection fail to verify). Tests marked
+    ``network`` reach the package index and keep the real certificates."""
+    if request.node.get_closest_marker("network") is None:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.setenv("SSL_CERT_DIR", str(_empty_ca_dir))
+
+
 @pytest.fixture
 def server() -> Iterator[ScriptedServer]:
     s = ScriptedServer()

@@ -76,7 +76,8 @@ class ScriptedServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        # close() waits for the serving loop to notice: poll often, since every test closes a server.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.002}, daemon=True)
         self._thread.start()
 
     def reply(self, status: int = 200, json_body: Any = None, *, body: bytes | None = None, **kw: Any) -> None:
