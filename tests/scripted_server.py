@@ -73,8 +73,7 @@ class ScriptedServer:
         self.default = Reply()
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         # close() waits for the serving loop to notice: poll often, since every test closes a server.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.002}, daemon=True)
@@ -112,6 +111,13 @@ class ScriptedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # A full accept queue drops connections, which clients retry after a second: tests start
+    # 16 and more requests at once.
+    request_queue_size = 128
 
 
 def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
