@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +38,17 @@ def server() -> Iterator[ScriptedServer]:
     s = ScriptedServer()
     yield s
     s.close()
+
+
+@pytest.fixture
+def unthrottled_client(ee_emulator: Any) -> Iterator[Any]:
+    """The emulator plugin's ``ee_client`` without its 50 requests/s cap, for tests that read a
+    hundred tiles or chunks: the cap (tests/area/test_limiter.py) would only make them wait."""
+    from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
+
+    import eerest
+
+    with eerest.Client(
+        project=EMULATOR_PROJECT, base_url=ee_emulator.url, credentials=emulator_credentials(), max_requests_per_second=None
+    ) as client:
+        yield client

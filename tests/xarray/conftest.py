@@ -9,10 +9,7 @@ pytest.importorskip("xarray")
 pytest.importorskip("dask")
 
 from eerest_emulator import Emulator
-from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
 from xarray_helpers import make_client, write_collection
-
-import eerest
 
 
 @pytest.fixture(scope="session")
@@ -30,15 +27,4 @@ def small_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
 def small_client(small_emulator: Emulator) -> Iterator[Any]:
     small_emulator.app.clear_requests()
     with make_client(small_emulator.url) as client:
-        yield client
-
-
-@pytest.fixture
-def unthrottled_client(ee_emulator: Any) -> Iterator[Any]:
-    """``ee_client`` without the 50 requests/s cap, for tests that read a hundred chunks and more,
-    which the cap (tests/area/test_limiter.py) would only make wait."""
-    client = eerest.Client(
-        project=EMULATOR_PROJECT, base_url=ee_emulator.url, credentials=emulator_credentials(), max_requests_per_second=None
-    )
-    with client:
         yield client
