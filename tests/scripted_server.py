@@ -73,10 +73,10 @@ class ScriptedServer:
         self.default = Reply()
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        # close() waits for the serving loop to notice: poll often, since every test closes a server.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.002}, daemon=True)
         self._thread.start()
 
     def reply(self, status: int = 200, json_body: Any = None, *, body: bytes | None = None, **kw: Any) -> None:
@@ -113,9 +113,17 @@ class ScriptedServer:
         self.close()
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # A full accept queue drops connections, which clients retry after a second: tests start
+    # 16 and more requests at once.
+    request_queue_size = 128
+
+
 def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -8,6 +8,8 @@ Only endpoints and asset names are substituted (``SUBSTITUTIONS``, ``ASSETS``):
   emulator's sample assets; a block naming any other such asset fails here, saying so.
 
 Blocks run with top-level ``await`` allowed (as in a notebook), in a temporary directory.
+A block that starts worker processes (a dask ``LocalCluster``, seconds) runs in the full
+suite only (``slow``, like tests/xarray/test_xarray_distributed.py); the default run skips it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ SUBSTITUTIONS = {
         'ee.Initialize(project="my-project", opt_url=_README_URL, credentials=_README_CREDENTIALS)'
     ),
 }
+_STARTS_PROCESSES = re.compile(r"\bLocalCluster\(")
 _UNMAPPED = re.compile(r"projects/(?:earthengine-public|my-project)/assets/[\w/.-]*")
 
 
@@ -105,9 +108,14 @@ def test_substitution_maps_only_names_and_endpoints() -> None:
         substitute('name = "projects/earthengine-public/assets/COPERNICUS/S2"')
 
 
-def test_readme_python_blocks_run_against_the_emulator(readme_namespace: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "with_processes", [pytest.param(False, id="in-process"), pytest.param(True, id="every-block", marks=pytest.mark.slow)]
+)
+def test_readme_python_blocks_run_against_the_emulator(readme_namespace: dict[str, Any], with_processes: bool) -> None:
     blocks = python_blocks((ROOT / "README.md").read_text(encoding="utf-8"))
     assert blocks, "README.md has no python blocks"
+    if not with_processes:
+        blocks = [(line, source) for line, source in blocks if not _STARTS_PROCESSES.search(source)]
     for line, source in blocks:
         try:
             run_block(substitute(source), f"README.md:{line}", readme_namespace)

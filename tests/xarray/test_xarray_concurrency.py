@@ -16,6 +16,7 @@ def test_dask_threads_never_exceed_the_client_limit(ee_emulator):
     client = eerest.Client(
         project=EMULATOR_PROJECT, base_url=ee_emulator.url, credentials=emulator_credentials(),
         max_concurrency=3, max_retries=0,  # a 429 would fail the computation
+        max_requests_per_second=None,  # 160 chunks: the rate cap would only add waiting
     )
     ds = eerest.xarray.open_dataset(SCENES, client=client, chunks={"time": 1, "y": 56, "x": 56})
     assert ds.red.data.npartitions == 5 * 4 * 4

@@ -12,8 +12,6 @@ from xarray_helpers import SCENES
 
 import eerest.xarray
 
-distributed = pytest.importorskip("distributed")
-
 
 def _process_clients() -> tuple[int, int]:
     from eerest.xarray import _config
@@ -23,6 +21,7 @@ def _process_clients() -> tuple[int, int]:
 
 @pytest.mark.slow  # starts a cluster of worker processes
 def test_local_cluster_of_two_processes_gives_the_same_result(ee_emulator):
+    distributed = pytest.importorskip("distributed")  # here, not at collection: the default run skips this test
     config = eerest.xarray.ClientConfig(
         project=EMULATOR_PROJECT,
         base_url=ee_emulator.url,  # the emulator runs in this process; workers reach it on 127.0.0.1

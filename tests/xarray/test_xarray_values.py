@@ -192,9 +192,9 @@ def test_pickling_a_live_client_with_explicit_credentials_is_refused(ee_client):
     assert pickle.loads(pickle.dumps(portable)).nir.isel(time=0, x=3, y=3).values == ds.nir.isel(time=0, x=3, y=3).values
 
 
-def test_to_zarr_round_trip(ee_client, tmp_path):
+def test_to_zarr_round_trip(unthrottled_client, tmp_path):
     pytest.importorskip("zarr")
-    ds = eerest.xarray.open_dataset(SCENES, client=ee_client, chunks={"time": 1, "y": 112, "x": 112})
+    ds = eerest.xarray.open_dataset(SCENES, client=unthrottled_client, chunks={"time": 1, "y": 112, "x": 112})
     ds.to_zarr(tmp_path / "scenes.zarr", zarr_format=2)
     back = xr.open_zarr(tmp_path / "scenes.zarr", mask_and_scale=False)
     for band in BANDS:
@@ -270,15 +270,15 @@ def test_ee_objects_are_sources(ee_client, ee_emulator):
         ee.Reset()
 
 
-def test_compute_equals_read_area_with_small_chunks(ee_client):
+def test_compute_equals_read_area_with_small_chunks(unthrottled_client):
     grid = PixelGrid.from_bbox("EPSG:32633", 7, (533300, 5310000, 534300, 5311100))  # resampled, odd sizes
-    ds = eerest.xarray.open_dataset(SCENES, client=ee_client, grid=grid, chunks={"time": 2, "y": 97, "x": 61})
+    ds = eerest.xarray.open_dataset(SCENES, client=unthrottled_client, grid=grid, chunks={"time": 2, "y": 97, "x": 61})
     computed = ds.isel(time=slice(0, 3)).compute()
     for t, date in enumerate(SCENE_DATES[:3]):
-        area = ee_client.read_area(f"{SCENES}/{date}", grid=grid, max_tile_bytes=64 * 64 * 12)
+        area = unthrottled_client.read_area(f"{SCENES}/{date}", grid=grid, max_tile_bytes=64 * 64 * 12)
         for band in BANDS:
             assert computed[band].values[t].tobytes() == area[band].tobytes()
-    image = ee_client.read_area(_ndvi_expression(), grid=grid, max_tile_bytes=64 * 64 * 5)
-    ndvi = eerest.xarray.open_dataset(_ndvi_expression(), client=ee_client, grid=grid, chunks={"y": 50, "x": 50})
+    image = unthrottled_client.read_area(_ndvi_expression(), grid=grid, max_tile_bytes=64 * 64 * 5)
+    ndvi = eerest.xarray.open_dataset(_ndvi_expression(), client=unthrottled_client, grid=grid, chunks={"y": 50, "x": 50})
     name = image.dtype.names[0]
     assert ndvi[name].values.tobytes() == image[name].tobytes()
