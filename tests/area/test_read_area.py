@@ -293,6 +293,22 @@ def test_fatal_error_ends_other_tiles_waits_between_retries(ee_emulator: Any) ->
     assert ours == []
 
 
+def test_fatal_error_ends_other_tiles_waiting_for_an_answer(ee_emulator: Any) -> None:
+    # One tile's answer takes 2 s while another fails for good: the read ends with the
+    # failure without waiting for that answer (its connection is shut down).
+    grid = PixelGrid(200, 200, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
+    before = set(threading.enumerate())
+    ee_emulator.faults.slow(2.0, count=1, path=":getPixels")
+    ee_emulator.faults.fail(403, count=1, message="Permission denied on the asset.", path=":getPixels")
+    with client(ee_emulator) as c:
+        with pytest.raises(eerest.PermissionDeniedError, match="pixels at column"):
+            c.read_area(SCENE, grid=grid, max_tile_bytes=3000, max_concurrency=2)
+        assert [r.status for r in ee_emulator.requests if r.grid] == [None, 403]  # the slow one: not answered yet
+        assert c.limiter.in_flight == 0
+    ours = [t for t in set(threading.enumerate()) - before if "process_request_thread" not in t.name]
+    assert ours == []
+
+
 async def test_async_fatal_error_cancels_tasks(ee_emulator: Any, tmp_path: Path) -> None:
     grid = PixelGrid(200, 200, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
     ee_emulator.faults.fail(404, count=1, message="Asset not found.", path=":getPixels")
@@ -319,7 +335,7 @@ def test_resume_completes_identically(ee_emulator: Any, tmp_path: Path, suffix: 
         assert not partial.exists()
         assert sorted(os.listdir(tmp_path)) == sorted([whole.name, partial.name + ".partial", partial.name + ".partial.resume"])
         first = len([r for r in ee_emulator.requests if r.grid and r.status == 200])
-        assert first >= 5
+        assert first >= 4  # the 5th may be given up: it was still waiting for its answer when the 500 came
         ee_emulator.app.clear_requests()
         c.read_area(SCENE, grid=grid, out=partial, max_tile_bytes=4000, block_size=64, resume=True)
         second = len([r for r in ee_emulator.requests if r.grid])

@@ -18,6 +18,7 @@ from eerest._area.job import AreaJob, Probe, parse_source, prepare
 from eerest._area.output import AreaOutput, open_output
 from eerest._area.receive import TileReceiver
 from eerest._area.schedule import TileQueue, progress_reporter
+from eerest._core.cancel import CancelScope
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._core.overlay import Fetch
 from eerest._core.recv import DirectBody
@@ -162,7 +163,7 @@ def _prepare_sync(client: SyncClientBase, gen: Generator[Fetch | Probe, Any, Are
 
 def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
     cond = threading.Condition()
-    stop = threading.Event()  # set with the read's first fatal error: ends waits between retries too
+    stop = CancelScope()  # cancelled with the read's first fatal error: other tiles' requests end too
 
     def work() -> None:
         scratch = Scratch()
@@ -179,7 +180,7 @@ def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: T
                 with cond:
                     queue.failed(item, exc)
                     if queue.error is not None:
-                        stop.set()
+                        stop.cancel()
                     cond.notify_all()
             else:
                 with cond:
@@ -195,7 +196,7 @@ def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: T
     except BaseException as exc:  # e.g. KeyboardInterrupt: stop the workers, then leave
         with cond:
             queue.cancel(exc)
-            stop.set()
+            stop.cancel()
             cond.notify_all()
         for t in threads:
             t.join()
@@ -240,10 +241,10 @@ def _tile_sync(
     job: AreaJob,
     output: AreaOutput,
     tile: Tile,
-    stop: threading.Event,
+    stop: CancelScope,
     scratch: Scratch,
 ) -> int:
-    cancelled = stop.is_set
+    cancelled = stop.cancelled
     method, params, body, extras = job.request(tile)
     spec = _spec(client._api, method)
     attempt = 0

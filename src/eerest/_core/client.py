@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import httpx
 
     from eerest._core.call import Call
+    from eerest._core.cancel import CancelScope
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -297,7 +298,7 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
         extras: Mapping[str, Any] | None = None,
         *,
         stream: bool = False,
-        stop: threading.Event | None = None,
+        stop: CancelScope | None = None,
     ) -> Any:
         call = self._build(spec, params, body, options, extras)
         deadline = self._new_deadline()
@@ -331,14 +332,15 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
             self._cache[key] = result
         return result
 
-    def _send(self, call: Call, deadline: Deadline, *, stream: bool = False, stop: threading.Event | None = None) -> Any:
-        """Send ``call``, retrying as the policy says; a set ``stop`` (the caller gave up, e.g.
-        another tile of a ``read_area`` failed) ends a wait between retries with the last error."""
+    def _send(self, call: Call, deadline: Deadline, *, stream: bool = False, stop: CancelScope | None = None) -> Any:
+        """Send ``call``, retrying as the policy says. Cancelling ``stop`` (the caller gave up,
+        e.g. another tile of a ``read_area`` failed) ends the call with its last error: a wait
+        between retries at once, a wait for the answer by shutting its connection down."""
         from eerest._core import exchange
 
         for attempt in itertools.count():
             try:
-                return exchange.attempt(self, call, deadline, stream)
+                return exchange.attempt(self, call, deadline, stream, stop)
             except (APIStatusError, APIConnectionError, exchange.TruncatedBody) as error:
                 delay = self._backoff(call, attempt, error, deadline)
                 if delay is None:

@@ -34,6 +34,7 @@ from eerest.errors import (
 
 if TYPE_CHECKING:
     from eerest._core.call import Call
+    from eerest._core.cancel import CancelScope
     from eerest._core.client import AsyncClientBase, SyncClientBase, _ClientBase
 
     Client = _ClientBase[Any]
@@ -41,8 +42,11 @@ if TYPE_CHECKING:
 __all__ = ["TruncatedBody", "aattempt", "afinish", "attempt", "finish", "http_request", "result"]
 
 
-def attempt(client: SyncClientBase, call: Call, deadline: Deadline, stream: bool) -> Any:
-    """One HTTP exchange: the result, or a typed error for ``_backoff`` to judge."""
+def attempt(
+    client: SyncClientBase, call: Call, deadline: Deadline, stream: bool, scope: CancelScope | None = None
+) -> Any:
+    """One HTTP exchange: the result, or a typed error for ``_backoff`` to judge; cancelling
+    ``scope`` ends a wait for the answer's headers."""
     # Failures are raised outside the except blocks: a chained httpx or google-auth
     # exception would carry the request, and its credentials, into tracebacks and pickles
     # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
@@ -54,6 +58,8 @@ def attempt(client: SyncClientBase, call: Call, deadline: Deadline, stream: bool
     if failure is not None:
         raise failure
     request = http_request(client, call, auth, deadline)
+    if scope is not None:
+        request.extensions["trace"] = scope.trace(client._http, request)
     try:
         return _exchange(client, call, request, deadline, stream)
     finally:
