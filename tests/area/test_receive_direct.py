@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,6 @@ from eerest.tiling import PixelGrid, Window
 from tests.client.helpers import EXPRESSION
 
 DTYPE = np.dtype([("a", "<f4"), ("b", "<u2")])
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    s = ScriptedServer()
-    yield s
-    s.close()
 
 
 @pytest.fixture
