@@ -5,7 +5,10 @@ Only endpoints and asset names are substituted (``SUBSTITUTIONS``, ``ASSETS``):
 - ``eerest.Client(project="my-project")`` / ``eerest.AsyncClient(project="my-project")``
   and ``ee.Initialize(project="my-project")`` also get the emulator's URL and a static token;
 - asset names of Earth Engine's public catalogue and of the reader's own project map to the
-  emulator's sample assets; a block naming any other such asset fails here, saying so.
+  emulator's sample assets; a block naming any other such asset fails here, saying so;
+- with xarray < 2025.7 (the newest on Python 3.10), which looks a string source up as a file
+  when chunking, ``xr.open_dataset(NAME, engine="eerest", ...)`` becomes
+  ``eerest.xarray.open_dataset(NAME, ...)``, as the README tells readers on Python 3.10.
 
 Blocks run with top-level ``await`` allowed (as in a notebook), in a temporary directory.
 A block that starts worker processes (a dask ``LocalCluster``, seconds) runs in the full
@@ -58,9 +61,22 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
     return blocks
 
 
+def _xarray_stats_string_sources() -> bool:
+    try:
+        import xarray
+    except ImportError:
+        return False
+    return tuple(int(part) for part in xarray.__version__.split(".")[:2]) < (2025, 7)
+
+
+_ENGINE_CALL = re.compile(r'\bxr\.open_dataset\(([^,()]+), engine="eerest", ')
+
+
 def substitute(source: str) -> str:
     for old, new in SUBSTITUTIONS.items():
         source = source.replace(old, new)
+    if _xarray_stats_string_sources():
+        source = _ENGINE_CALL.sub(r"__import__('eerest.xarray').xarray.open_dataset(\1, ", source)
     for old in sorted(ASSETS, key=len, reverse=True):  # longest first: .../scenes before .../scene
         source = re.sub(re.escape(old) + r'(?=["/])', ASSETS[old], source)
     unmapped = _UNMAPPED.findall(source)

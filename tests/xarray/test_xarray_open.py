@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import xarray as xr
-from xarray_helpers import BANDS, ELEVATION, SCENES
+from xarray_helpers import BANDS, ELEVATION, SCENES, engine_with_string_sources
 
 import eerest.xarray
 from eerest.errors import InvalidRequestError
@@ -19,6 +19,7 @@ def _api_requests(emulator):
     return [(r.method, r.path.rsplit("/", 1)[-1]) for r in emulator.requests]
 
 
+@engine_with_string_sources
 def test_collection_dims_coords_crs_dtypes(ee_client, ee_emulator):
     ds = xr.open_dataset(SCENES, engine="eerest", client=ee_client, chunks={})
 

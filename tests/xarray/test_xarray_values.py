@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
-from xarray_helpers import BANDS, ELEVATION, SCENES
+from xarray_helpers import BANDS, ELEVATION, SCENES, engine_with_string_sources
 
 import eerest.xarray
 from eerest.errors import InvalidRequestError
@@ -27,6 +27,7 @@ def _pixel_requests(emulator):
     return [r for r in emulator.requests if r.path.endswith(("Pixels", ":getPixels", ":computePixels"))]
 
 
+@engine_with_string_sources
 def test_collection_compute_equals_direct_reads(ee_client):
     ds = xr.open_dataset(SCENES, engine="eerest", client=ee_client, chunks={}).compute()
     for t, date in enumerate(SCENE_DATES):
