@@ -12,10 +12,11 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["parser", "rounds", "table", "reset_peak", "peak", "rss", "emit"]
+__all__ = ["parser", "rounds", "table", "tile_columns", "same_checks", "reset_peak", "peak", "rss", "emit", "time_fetches"]
 
 
 def parser(doc: str, modes: Sequence[str], rounds_: int, quick_rounds: int) -> argparse.ArgumentParser:
@@ -76,6 +77,19 @@ def table(
     return "\n".join(lines)
 
 
+def tile_columns(size: int) -> list[tuple[str, str, Callable[[float], str]]]:
+    """The columns of a one-tile benchmark (see :func:`time_fetches`) of ``size`` bytes."""
+    return [("seconds", "seconds", "{:.3f}".format),
+            ("seconds", "MiB/s", lambda v: f"{size / 2**20 / v:.0f}"),
+            ("peak", "peak / size", lambda v: f"{v / size:.2f}"),
+            ("peak_warm", "warm / size", lambda v: f"{v / size:.2f}")]
+
+
+def same_checks(results: dict[str, list[dict[str, Any]]]) -> bool:
+    """Whether every child of every mode reported the same ``check`` of what it fetched."""
+    return len({r["check"] for rs in results.values() for r in rs}) == 1
+
+
 # -- measuring inside a child -----------------------------------------------------------------
 
 def _status(field: str) -> int:
@@ -103,3 +117,23 @@ def peak() -> int:
 
 def emit(**values: Any) -> None:
     print(json.dumps(values))
+
+
+def time_fetches(mode: str, fetch: Callable[[], Any], repeat: int, check: Callable[[Any], Any]) -> None:
+    """Time ``repeat`` fetches (at least 2) and emit the median, the peak memory of the first
+    (``peak``) and of the second (``peak_warm``: what a client makes on first use, e.g. eerest's
+    httpx client and TLS context, exists by then, so it is what a tile costs), and ``check``
+    of the first result."""
+    times, peaks = [], []
+    checked: Any = None
+    for i in range(max(repeat, 2)):
+        reset_peak()
+        before = rss()
+        t0 = time.perf_counter()
+        result = fetch()
+        times.append(time.perf_counter() - t0)
+        peaks.append(peak() - before)
+        if i == 0:
+            checked = check(result)
+        del result
+    emit(mode=mode, seconds=sorted(times)[len(times) // 2], peak=peaks[0], peak_warm=peaks[1], check=checked)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -67,24 +66,9 @@ def _fetcher(mode: str, url: str) -> Any:
 
 
 def child(mode: str, url: str, repeat: int) -> None:
-    """Time ``repeat`` fetches; peak memory of the first (``peak``) and the second fetch
-    (``peak_warm``, once lazily made clients exist: what a tile costs)."""
     import numpy as np
 
-    fetch = _fetcher(mode, url)
-    times, peaks = [], []
-    check = 0
-    for i in range(max(repeat, 2)):
-        _harness.reset_peak()
-        before = _harness.rss()
-        t0 = time.perf_counter()
-        arr = fetch()
-        times.append(time.perf_counter() - t0)
-        peaks.append(_harness.peak() - before)
-        if i == 0:
-            check = int(np.asarray(arr, dtype=np.int64).sum())
-        del arr
-    _harness.emit(mode=mode, seconds=sorted(times)[len(times) // 2], peak=peaks[0], peak_warm=peaks[1], check=check)
+    _harness.time_fetches(mode, _fetcher(mode, url), repeat, lambda arr: int(np.asarray(arr, dtype=np.int64).sum()))
 
 
 def main() -> None:
@@ -103,11 +87,8 @@ def main() -> None:
     n = len(body)
     print(f"GeoTIFF {WIDTH}x{HEIGHT}x3 uint16, {n / 2**20:.1f} MiB; {_harness.n_rounds(args)} fresh process(es) "
           "per client; medians")
-    print(_harness.table(results, [("seconds", "seconds", "{:.3f}".format),
-                                   ("seconds", "MiB/s", lambda v: f"{n / 2**20 / v:.0f}"),
-                                   ("peak", "peak / size", lambda v: f"{v / n:.2f}"),
-                                   ("peak_warm", "warm / size", lambda v: f"{v / n:.2f}")], "seconds", "httpx"))
-    print("same pixels from every client:", len({r["check"] for rs in results.values() for r in rs}) == 1)
+    print(_harness.table(results, _harness.tile_columns(n), "seconds", "httpx"))
+    print("same pixels from every client:", _harness.same_checks(results))
 
 
 if __name__ == "__main__":
