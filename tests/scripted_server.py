@@ -33,6 +33,7 @@ class Recorded:
     query: list[tuple[str, str]]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    header_list: list[tuple[str, str]] = field(default_factory=list)  # every header line, as sent
 
     @property
     def json(self) -> Any:
@@ -133,8 +134,9 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             split = urlsplit(self.path)
             headers = {k.lower(): v for k, v in self.headers.items()}
+            query = parse_qsl(split.query, keep_blank_values=True)
             reply = server.answer(
-                Recorded(self.command, split.path, parse_qsl(split.query, keep_blank_values=True), headers, body)
+                Recorded(self.command, split.path, query, headers, body, list(self.headers.items()))
             )
             if reply.delay:
                 time.sleep(reply.delay)

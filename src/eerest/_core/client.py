@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from eerest._core.call import Call
     from eerest._core.cancel import CancelScope
+    from eerest._core.transport import Sender
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -118,6 +119,7 @@ class _ClientBase(Generic[HttpT]):
         self._cache: dict[tuple[str, str], Any] = {}
         self._owns_http = http_client is None
         self._http_client: HttpT | None = http_client
+        self._sender_made: Sender | None = None
         self._http_lock = threading.Lock()
 
     @property
@@ -135,18 +137,29 @@ class _ClientBase(Generic[HttpT]):
 
     @property
     def _http(self) -> HttpT:
-        """The httpx client, made by the first request: its TLS set-up (the CA bundle) costs
-        tens of milliseconds that constructing an eerest client should not. Made once under a
-        lock, so that threads starting together (``read_area``'s workers) share one pool."""
-        http = self._http_client
-        if http is None:
-            with self._http_lock:
-                http = self._http_client
-                if http is None:
-                    from eerest._core.transport import new_http
+        """The httpx client (see :attr:`_sender`)."""
+        return cast(HttpT, self._sender.http)
 
-                    http = self._http_client = cast(HttpT, new_http(self._asynchronous, self.timeout))
-        return http
+    @property
+    def _sender(self) -> Sender:
+        """What builds and sends this client's requests, made by the first request: the
+        httpx client's TLS set-up (the CA bundle) costs tens of milliseconds that constructing
+        an eerest client should not. Made once under a lock, so that threads starting together
+        (``read_area``'s workers) share one pool."""
+        sender = self._sender_made
+        if sender is None:
+            with self._http_lock:
+                sender = self._sender_made
+                if sender is None:
+                    from eerest._core.transport import Sender
+
+                    if self._http_client is None:
+                        sender = Sender.own(self._asynchronous, self.timeout)
+                        self._http_client = cast(HttpT, sender.http)
+                    else:
+                        sender = Sender(self._http_client)
+                    self._sender_made = sender
+        return sender
 
     @property
     def limiter(self) -> Limiter:
@@ -169,7 +182,8 @@ class _ClientBase(Generic[HttpT]):
         other = copy.copy(self)
         for name in [k for k, v in other.__dict__.items() if isinstance(v, _Resource)]:
             del other.__dict__[name]  # cached resources are bound to the original client
-        other._http_client = self._http  # shared, and closed by its owner only
+        other._sender_made = self._sender  # shared, and closed by its owner only
+        other._http_client = other._sender_made.http
         other._owns_http = False
         if not isinstance(timeout, NotGiven):
             other.timeout = timeout
@@ -365,18 +379,18 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase["httpx.AsyncClient"]):
     _http_loop: AbstractEventLoop | None = None
 
     @property
-    def _http(self) -> httpx.AsyncClient:
-        """The base's lazily made httpx client, remade when the event loop it was made in has
-        closed (its pooled connections died with it): one client serves successive
-        ``asyncio.run`` calls, as its limiter does."""
+    def _sender(self) -> Sender:
+        """The base's lazily made sender, remade when the event loop its httpx client was
+        made in has closed (its pooled connections died with it): one client serves
+        successive ``asyncio.run`` calls, as its limiter does."""
         if self._owns_http and self._http_loop is not None and self._http_loop.is_closed():
-            self._http_client = None
-        if self._http_client is None:
+            self._http_client = self._sender_made = None
+        if self._sender_made is None:
             try:
                 self._http_loop = get_running_loop()
             except RuntimeError:  # made outside a loop (e.g. by with_options)
                 self._http_loop = None
-        return _ClientBase._http.fget(self)  # type: ignore[attr-defined,no-any-return]
+        return _ClientBase._sender.fget(self)  # type: ignore[attr-defined,no-any-return]
 
     async def close(self) -> None:
         stale = self._http_loop is not None and self._http_loop.is_closed()  # its connections died with it

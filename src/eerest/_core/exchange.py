@@ -22,7 +22,7 @@ from eerest._core.overlay import Body
 from eerest._core.paths import within
 from eerest._core.status import status_error
 from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
-from eerest._core.transport import STATIC_HEADERS, USE_CLIENT_DEFAULT
+from eerest._core.transport import USE_CLIENT_DEFAULT
 from eerest._core.types import NotGiven
 from eerest.errors import (
     APIConnectionError,
@@ -70,7 +70,7 @@ def _exchange(client: SyncClientBase, call: Call, request: httpx.Request, deadli
     """Send ``request`` and read its answer."""
     failure: Exception | None = None
     try:
-        response = client._limiter.send(client._http, request)
+        response = client._limiter.send(client._sender.open, request)
     except httpx.HTTPError as exc:
         failure = _connection_error(exc, request, deadline)
     except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
@@ -122,7 +122,7 @@ async def _aexchange(
     """Send ``request`` and read its answer."""
     failure: Exception | None = None
     try:
-        response = await client._limiter.asend(client._http, request)
+        response = await client._limiter.asend(client._sender.aopen, request)
     except httpx.HTTPError as exc:
         failure = _connection_error(exc, request, deadline)
     except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
@@ -151,10 +151,8 @@ async def afinish(client: AsyncClientBase, call: Call, response: httpx.Response,
 
 def http_request(client: Client, call: Call, auth: Mapping[str, str], deadline: Deadline) -> httpx.Request:
     """The httpx request of ``call``, within its deadline and the API's path."""
-    # An httpx client of our own already holds the static headers and the timeout, which
-    # httpx then merges cheaply; one passed in gets them with every request.
-    own = client._owns_http
-    headers = {**auth, **call.headers} if own else {**STATIC_HEADERS, **auth, **call.headers}
+    sender = client._sender
+    headers = {**auth, **call.headers}
     if call.spec.raw_result:
         headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
     if deadline.expired:
@@ -164,15 +162,15 @@ def http_request(client: Client, call: Call, auth: Mapping[str, str], deadline: 
         )
     given = client.timeout if isinstance(call.timeout, NotGiven) else call.timeout
     timeout: Any = deadline.clip(given)
-    if timeout is given and own and isinstance(call.timeout, NotGiven):
+    if timeout is given and client._owns_http and isinstance(call.timeout, NotGiven):
         timeout = USE_CLIENT_DEFAULT  # the deadline does not bind yet
     service_path = "" if call.from_root else client._api.service_path
-    url = f"{client.base_url}/{service_path}{call.path}"
     try:
-        request: httpx.Request = client._http.build_request(
+        url = sender.url(f"{client.base_url}/{service_path}{call.path}")
+        request = sender.request(
             call.spec.http_method,
             url,
-            params=list(call.query) or None,  # no params: httpx then parses the URL once, not twice
+            params=call.query or None,  # no params: httpx then parses the URL once, not twice
             json=call.body if call.content is None else None,
             content=call.content,
             headers=headers,
@@ -181,9 +179,9 @@ def http_request(client: Client, call: Call, auth: Mapping[str, str], deadline: 
     except (ValueError, TypeError, UnicodeError) as exc:  # e.g. NaN or a lone surrogate in the body
         raise InvalidRequestError(f"{call.spec.id}: the request cannot be encoded: {exc}") from None
     prefix = client._base_path + "/" + ("" if call.from_root else client._api.service_path)
-    if not within(request.url.path, prefix):
+    if not within(url.path, prefix):
         raise InvalidRequestError(
-            f"{call.spec.id}: the request path {request.url.path[:200]!r} is outside the API's path "
+            f"{call.spec.id}: the request path {url.path[:200]!r} is outside the API's path "
             f"{prefix!r}; check the path parameters"
         )
     return request

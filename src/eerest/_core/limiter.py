@@ -21,7 +21,7 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -264,15 +264,15 @@ class Limiter:
             self.release()
 
     # -- the clients' HTTP attempts -----------------------------------------------------
-    def send(self, http: httpx.Client, request: httpx.Request) -> httpx.Response:
-        """``http.send(request, stream=True)`` in a slot, held until the response is closed.
+    def send(self, open_: Callable[[httpx.Request], httpx.Response], request: httpx.Request) -> httpx.Response:
+        """``open_(request)`` (the response, its body unread) in a slot, held until the response is closed.
         The wait for the slot is bounded by the request's ``pool`` timeout (which the clients
         clip to the call's deadline), as httpx bounds its wait for a pooled connection."""
         timeout = _slot_timeout(request)
         if not self.acquire(timeout):
             raise _no_slot(request, timeout)
         try:
-            response = http.send(request, stream=True)
+            response = open_(request)
         except BaseException:
             self.release()
             raise
@@ -283,7 +283,10 @@ class Limiter:
             _release_on_close(response.stream, self, "close")
         return response
 
-    async def asend(self, http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    async def asend(
+        self, open_: Callable[[httpx.Request], Awaitable[httpx.Response]], request: httpx.Request
+    ) -> httpx.Response:
+        """As :meth:`send`, in the running event loop."""
         import asyncio
 
         if not self._take():  # else wait, without a task for wait_for when a slot is free
@@ -293,7 +296,7 @@ class Limiter:
             except asyncio.TimeoutError:
                 raise _no_slot(request, timeout) from None
         try:
-            response = await http.send(request, stream=True)
+            response = await open_(request)
         except BaseException:
             self.release()
             raise

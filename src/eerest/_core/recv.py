@@ -39,6 +39,7 @@ def _connection(response: httpx.Response) -> tuple[Any, Any, socket.socket] | No
         from httpcore._backends.sync import SyncStream
         from httpcore._sync.http11 import HTTP11Connection, HTTP11ConnectionByteStream
 
+        # httpx's BoundSyncStream or eerest's _TimedStream (transport.py) around httpx's ResponseStream
         stream = response.stream._stream._httpcore_stream._stream  # type: ignore[union-attr]
         if type(stream) is not HTTP11ConnectionByteStream:
             return None
