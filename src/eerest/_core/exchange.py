@@ -205,6 +205,10 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
             f"{_name(spec.response)}; retry the request",
             request=response.request,
         )
+    if is_message and not spec.lazy_response and not client._api.data_wrapper:
+        message = _parse_message(spec.response, content)
+        if message is not None:
+            return message
     try:
         data = json.loads(content)
         if client._api.data_wrapper and isinstance(data, dict) and "data" in data:
@@ -247,6 +251,19 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
         raise ResponseDecodeError(
             f"{spec.id}: the response does not match {_name(spec.response)}: {exc}", request=response.request
         ) from exc
+
+
+def _parse_message(model: type[Message], content: bytearray) -> Message | None:
+    """``content`` parsed and validated in one step (pydantic's own JSON parser, without
+    Python's dicts in between); ``None`` for anything but a well-formed message, which the
+    slower path then parses again to say exactly what is wrong (or raise its error body)."""
+    try:
+        with lenient():
+            message = model.model_validate_json(content)
+    except (ValueError, RecursionError):
+        return None
+    extra = message.model_extra
+    return None if extra and "error" in extra else message
 
 
 def _name(response_type: Any) -> str:

@@ -21,8 +21,11 @@ from pydantic import BeforeValidator, PlainSerializer
 __all__ = ["Base64Bytes", "Date", "Double", "Duration", "FieldMask", "Int64", "Timestamp", "UInt64"]
 
 
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
 def _int64(value: Any) -> Any:
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         return int(value)
     return value
 
@@ -86,9 +89,12 @@ def _timestamp_out(value: _dt.datetime) -> str:
 
 def _timestamp_in(value: Any) -> Any:
     # RFC 3339 allows nanoseconds; Python keeps microseconds.
-    if isinstance(value, str):
-        return re.sub(r"(\.\d{6})\d+", r"\1", value)
+    if isinstance(value, str) and "." in value:
+        return _SUB_MICROSECONDS.sub(r"\1", value)
     return value
+
+
+_SUB_MICROSECONDS = re.compile(r"(\.\d{6})\d+")
 
 
 Timestamp = Annotated[
