@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import google.auth.exceptions
 import httpx
+import pydantic_core
 
 from eerest._core.auth import forget_credentials
 from eerest._core.body import TruncatedBody, aread_body, aread_error_body, read_body, read_error_body
@@ -210,7 +211,7 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
         if message is not None:
             return message
     try:
-        data = json.loads(content)
+        data = _loads(content)
         if client._api.data_wrapper and isinstance(data, dict) and "data" in data:
             data = data["data"]
     except RecursionError:
@@ -251,6 +252,17 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
         raise ResponseDecodeError(
             f"{spec.id}: the response does not match {_name(spec.response)}: {exc}", request=response.request
         ) from exc
+
+
+def _loads(content: bytearray) -> Any:
+    """Decoded JSON, by pydantic-core's parser (jiter, caching the keys every item of a page
+    repeats): a page of assets in about three quarters of ``json.loads``'s time, and fewer
+    objects. What it refuses (a BOM, UTF-16, a lone surrogate, deep nesting, malformed JSON)
+    goes to ``json.loads``, which accepts it or raises the error the caller reports."""
+    try:
+        return pydantic_core.from_json(content, cache_strings="keys")
+    except ValueError:
+        return json.loads(content)
 
 
 def _parse_message(model: type[Message], content: bytearray) -> Message | None:
