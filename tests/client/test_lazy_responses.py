@@ -136,3 +136,19 @@ def test_unknown_enum_values_survive_pickle_and_copy() -> None:
     assert pickle.loads(pickle.dumps(types.ImageFileFormat.NPY)) is types.ImageFileFormat.NPY
     with pytest.raises(ValueError):
         types.ImageFileFormat("NEW_FORMAT")
+
+
+def test_a_call_returns_a_lazy_message_whose_bad_field_fails_when_read(server) -> None:
+    """One message, as a page: the call succeeds, the well-formed fields read, and the field
+    the server sent malformed raises, naming itself, when read."""
+    from tests.client.helpers import client
+
+    server.default.body = json.dumps({**IMAGE, "sizeBytes": "many"}).encode()
+    with client("v1", server.url) as c:
+        asset = c.projects.assets.get(name="projects/p/assets/i")
+    assert asset.name == "projects/p/assets/i" and asset.bands[0].grid.dimensions.width == 10980
+    with pytest.raises(ResponseDecodeError, match=r"EarthEngineAsset\.sizeBytes"):
+        asset.size_bytes  # noqa: B018
+    server.default.body = json.dumps(IMAGE).encode()
+    with client("v1", server.url) as c:
+        assert _state(c.projects.assets.get(name="projects/p/assets/i")) == _state(_eager(types.EarthEngineAsset, IMAGE))

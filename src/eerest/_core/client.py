@@ -273,7 +273,7 @@ def _page_request(
             return params, {**(body or {}), "pageToken": token}
         return {**params, "pageToken": token}, body
 
-    return dataclasses.replace(spec, pagination=None, lazy_response=True), first, with_token
+    return dataclasses.replace(spec, pagination=None), first, with_token
 
 
 def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:

@@ -206,10 +206,6 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
             f"{_name(spec.response)}; retry the request",
             request=response.request,
         )
-    if is_message and not spec.lazy_response and not client._api.data_wrapper:
-        message = _parse_message(spec.response, content)
-        if message is not None:
-            return message
     try:
         data = _loads(content)
         if client._api.data_wrapper and isinstance(data, dict) and "data" in data:
@@ -235,11 +231,8 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
             request=response.request,
         )
     try:
-        if is_message and spec.lazy_response:  # pages: converted as they are read
+        if is_message:  # fields converted as they are first read (eerest._core.message)
             return parse_response(spec.response, data)
-        if is_message:  # one message: a bad field fails the call, not a later read
-            with lenient():  # pydantic's own validation: for one message, faster than converting it all
-                return spec.response.model_validate(data)
         with lenient():  # a TypeAdapter, for responses that are maps rather than messages
             return spec.response.validate_python(data)
     except RecursionError:
@@ -263,19 +256,6 @@ def _loads(content: bytearray) -> Any:
         return pydantic_core.from_json(content, cache_strings="keys")
     except ValueError:
         return json.loads(content)
-
-
-def _parse_message(model: type[Message], content: bytearray) -> Message | None:
-    """``content`` parsed and validated in one step (pydantic's own JSON parser, without
-    Python's dicts in between); ``None`` for anything but a well-formed message, which the
-    slower path then parses again to say exactly what is wrong (or raise its error body)."""
-    try:
-        with lenient():
-            message = model.model_validate_json(content)
-    except (ValueError, RecursionError):
-        return None
-    extra = message.model_extra
-    return None if extra and "error" in extra else message
 
 
 def _name(response_type: Any) -> str:

@@ -63,7 +63,6 @@ class MethodSpec(Generic[ResultT]):
     api_version: str | None = None  # sent as x-goog-api-version, as Google's clients do
     media_download: bool = False  # alt=media: the raw body instead of JSON
     media_upload: MediaUploadSpec | None = None
-    lazy_response: bool = False  # pages of a list: items converted on first use, not all at once
 
     @property
     def accept(self) -> str:
