@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["parser", "rounds", "table", "tile_columns", "same_checks", "reset_peak", "peak", "rss", "emit", "time_fetches"]
+__all__ = ["parser", "rounds", "paired", "table", "tile_columns", "same_checks", "reset_peak", "peak", "rss", "emit", "time_fetches"]
 
 
 def parser(doc: str, modes: Sequence[str], rounds_: int, quick_rounds: int) -> argparse.ArgumentParser:
@@ -48,12 +48,20 @@ def rounds(script: str, modes: Sequence[str], n: int, extra: Sequence[str] = ())
             if proc.returncode != 0:
                 print(f"{mode}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
                 continue
-            results[mode].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            results[mode].append({**json.loads(proc.stdout.strip().splitlines()[-1]), "round": r})
     return results
 
 
 def median(results: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in results) if results else float("nan")
+
+
+def paired(results: list[dict[str, Any]], reference: list[dict[str, Any]], key: str) -> float:
+    """The median, over rounds, of ``key`` against the reference's in the same round: the two ran
+    minutes apart at most, so load that comes and goes cancels better than in a ratio of medians."""
+    ref = {r["round"]: r[key] for r in reference if "round" in r}
+    ratios = [r[key] / ref[r["round"]] for r in results if r.get("round") in ref]
+    return statistics.median(ratios) if ratios else float("nan")
 
 
 def table(
@@ -62,18 +70,21 @@ def table(
     ratio_key: str,
     reference: str,
 ) -> str:
-    """A text table: one row per mode, the median of each column, and ratio_key vs reference."""
-    ratio = f"× {reference}"
+    """A text table: one row per mode, the median of each column, and ratio_key vs reference
+    (the ratio of the medians, then the median of the rounds' own ratios, see :func:`paired`)."""
+    ratio, per_round = f"× {reference}", "paired"
     width = max(16, len(ratio) + 2)
     widths = [max(14, len(title) + 2) for _, title, _ in columns]
-    head = f"{'client':<28}" + "".join(f"{title:>{w}}" for (_, title, _), w in zip(columns, widths, strict=True)) + f"{ratio:>{width}}"
+    head = (f"{'client':<28}" + "".join(f"{title:>{w}}" for (_, title, _), w in zip(columns, widths, strict=True))
+            + f"{ratio:>{width}}{per_round:>10}")
     lines = [head]
     ref = median(results.get(reference, []), ratio_key)
     for mode, rs in results.items():
         if not rs:
             continue
         cells = "".join(f"{fmt(median(rs, key)):>{w}}" for (key, _, fmt), w in zip(columns, widths, strict=True))
-        lines.append(f"{mode:<28}{cells}{median(rs, ratio_key) / ref:>{width}.2f}")
+        pair = paired(rs, results.get(reference, []), ratio_key)
+        lines.append(f"{mode:<28}{cells}{median(rs, ratio_key) / ref:>{width}.2f}{pair:>10.2f}")
     return "\n".join(lines)
 
 

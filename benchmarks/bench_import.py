@@ -48,7 +48,7 @@ def main() -> None:
         for mode in modes[r % len(modes):] + modes[: r % len(modes)]:
             out = subprocess.run([sys.executable, "-c", CHILD.format(code=SNIPPETS[mode])],
                                  capture_output=True, text=True, check=True).stdout
-            results[mode].append(json.loads(out.strip().splitlines()[-1]))
+            results[mode].append({**json.loads(out.strip().splitlines()[-1]), "round": r})
     print(f"{n} fresh interpreter(s) per statement; medians")
     print(_harness.table(results, [("seconds", "seconds", "{:.3f}".format)], "seconds", "import ee"))
 
