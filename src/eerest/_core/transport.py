@@ -11,7 +11,7 @@ import platform
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -54,7 +54,10 @@ class Sender:
     httpx client passed in (or one that must use a proxy) gets everything httpx does."""
 
     def __init__(
-        self, http: httpx.Client | httpx.AsyncClient, transport: Any = None, headers: Mapping[str, str] = STATIC_HEADERS
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] = STATIC_HEADERS,
     ) -> None:
         """``transport``: ``http``'s only transport, to send to directly (``None``: send
         through ``http``); ``headers``: what to add to every request's own."""
@@ -67,12 +70,16 @@ class Sender:
     @classmethod
     def own(cls, asynchronous: bool, timeout: float | httpx.Timeout | None) -> Sender:
         """A pool of eerest's own, holding the static headers and the default timeout."""
-        transport: Any = None
-        if not _environment_proxies():  # else httpx mounts a proxy's transport for some URLs
-            pool = httpx.AsyncHTTPTransport if asynchronous else httpx.HTTPTransport
-            transport = pool(limits=DEFAULT_CONNECTION_LIMITS)
-        client = httpx.AsyncClient if asynchronous else httpx.Client
-        http = client(timeout=timeout, limits=DEFAULT_CONNECTION_LIMITS, headers=STATIC_HEADERS, transport=transport)
+        direct = not _environment_proxies()  # else httpx mounts a proxy's transport for some URLs
+        limits, headers = DEFAULT_CONNECTION_LIMITS, STATIC_HEADERS
+        http: httpx.Client | httpx.AsyncClient
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None
+        if asynchronous:
+            transport = atransport = httpx.AsyncHTTPTransport(limits=limits) if direct else None
+            http = httpx.AsyncClient(timeout=timeout, limits=limits, headers=headers, transport=atransport)
+        else:
+            transport = stransport = httpx.HTTPTransport(limits=limits) if direct else None
+            http = httpx.Client(timeout=timeout, limits=limits, headers=headers, transport=stransport)
         # sent directly, requests carry all of the client's headers; through it, httpx adds them
         return cls(http, transport, dict(http.headers.items()) if transport is not None else {})
 
@@ -115,7 +122,7 @@ class Sender:
         if self.http.is_closed:  # as httpx says it
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         start = time.perf_counter()
-        response: httpx.Response = self._transport.handle_request(request)
+        response = cast(httpx.BaseTransport, self._transport).handle_request(request)
         response.request = request
         response.stream = _TimedStream(response.stream, response, start)
         _log(request, response)
@@ -128,7 +135,7 @@ class Sender:
         if self.http.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         start = time.perf_counter()
-        response: httpx.Response = await self._transport.handle_async_request(request)
+        response = await cast(httpx.AsyncBaseTransport, self._transport).handle_async_request(request)
         response.request = request
         response.stream = _AsyncTimedStream(response.stream, response, start)
         _log(request, response)
