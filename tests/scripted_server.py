@@ -13,6 +13,7 @@ import contextlib
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import deque
@@ -119,6 +120,12 @@ class _Server(ThreadingHTTPServer):
     # A full accept queue drops connections, which clients retry after a second: tests start
     # 16 and more requests at once.
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops a kept-alive connection (as eerest does after refusing a body)
+        # resets it: normal here, not worth a traceback on stderr.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:

@@ -36,7 +36,8 @@ SDIST_TOP = f"{NAME}-{VERSION}"
 
 #: Import name -> distribution, for what the SDK imports at run time.
 RUNTIME_IMPORTS = {
-    "httpx": "httpx", "httpcore": "httpcore", "h11": "h11", "google": "google-auth", "pydantic": "pydantic", "numpy": "numpy"
+    "httpx": "httpx", "httpcore": "httpcore", "h11": "h11", "google": "google-auth", "pydantic": "pydantic",
+    "pydantic_core": "pydantic-core", "numpy": "numpy"
 }
 #: Runtime dependencies eerest does not import itself: httpcore's async path imports sniffio
 #: on every request, and an absent one costs a failed import each time.
