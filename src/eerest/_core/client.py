@@ -118,7 +118,7 @@ class _ClientBase(Generic[HttpT]):
         self._auth = Auth(credentials, scopes=self._api.scopes, quota_project=quota_project)
         self._cache: dict[tuple[str, str], Any] = {}
         self._owns_http = http_client is None
-        self._http_client: HttpT | None = http_client
+        self._http_client: HttpT | None = http_client  # one passed in; eerest's own is its sender's
         self._sender_made: Sender | None = None
         self._http_lock = threading.Lock()
 
@@ -155,7 +155,6 @@ class _ClientBase(Generic[HttpT]):
 
                     if self._http_client is None:
                         sender = Sender.own(self._asynchronous, self.timeout)
-                        self._http_client = cast(HttpT, sender.http)
                     else:
                         sender = Sender(self._http_client)
                     self._sender_made = sender
@@ -183,7 +182,6 @@ class _ClientBase(Generic[HttpT]):
         for name in [k for k, v in other.__dict__.items() if isinstance(v, _Resource)]:
             del other.__dict__[name]  # cached resources are bound to the original client
         other._sender_made = self._sender  # shared, and closed by its owner only
-        other._http_client = other._sender_made.http
         other._owns_http = False
         if not isinstance(timeout, NotGiven):
             other.timeout = timeout
@@ -293,8 +291,8 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
 
     def close(self) -> None:
         """Close the connections this client opened (not an ``http_client`` passed in)."""
-        if self._owns_http and self._http_client is not None:
-            self._http_client.close()
+        if self._owns_http and self._sender_made is not None:
+            self._http.close()
         self._auth.close()
 
     def __enter__(self) -> Any:
@@ -384,7 +382,7 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase["httpx.AsyncClient"]):
         made in has closed (its pooled connections died with it): one client serves
         successive ``asyncio.run`` calls, as its limiter does."""
         if self._owns_http and self._http_loop is not None and self._http_loop.is_closed():
-            self._http_client = self._sender_made = None
+            self._sender_made = None
         if self._sender_made is None:
             try:
                 self._http_loop = get_running_loop()
@@ -394,8 +392,8 @@ class AsyncClientBase(AsyncReadAreaMixin, _ClientBase["httpx.AsyncClient"]):
 
     async def close(self) -> None:
         stale = self._http_loop is not None and self._http_loop.is_closed()  # its connections died with it
-        if self._owns_http and self._http_client is not None and not stale:
-            await self._http_client.aclose()
+        if self._owns_http and self._sender_made is not None and not stale:
+            await self._http.aclose()
         self._auth.close()
 
     async def __aenter__(self) -> Any:
