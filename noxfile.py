@@ -2,8 +2,8 @@
 
     nox -s demo           # the main job: emulator + a user's script, results in out/
     nox -s tests          # the whole test suite (drift check included); what CI runs
-    nox -s generate       # regenerate generated/ from schema/ + codegen/
-    nox -s check          # fail if generated/ is stale or hand-edited
+    nox -s generate       # regenerate the API packages (src/eerest/v1alpha, v1beta, v1) from schema/ + codegen/
+    nox -s check          # fail if the generated API packages are stale or hand-edited
     nox -s lint typecheck build
     nox -s update_schema -- SOURCE [--version V] [--fail-on-breaking]
     nox -s benchmarks
@@ -26,14 +26,14 @@ TESTS = ("-r", "requirements/test.txt")
 
 @nox.session
 def generate(session: nox.Session) -> None:
-    """Regenerate generated/ from schema/ + codegen/."""
+    """Regenerate the API packages (src/eerest/v1alpha, v1beta, v1) from schema/ + codegen/."""
     session.install(*CODEGEN)
     session.run("python", "-m", "codegen", "generate")
 
 
 @nox.session
 def check(session: nox.Session) -> None:
-    """Fail when generated/ differs from what the generator would write."""
+    """Fail when the generated API packages differ from what the generator would write."""
     session.install(*CODEGEN)
     session.run("python", "-m", "codegen", "check")
 
@@ -62,7 +62,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy (strict, warn_unused_ignores) on src/eerest, generated/, codegen/ and the test helpers."""
+    """mypy (strict, warn_unused_ignores) on src/eerest (generated packages included), the emulator, codegen/ and the test helpers."""
     session.install(*SDK_AND_EMULATOR, *CODEGEN, *TESTS, "types-PyYAML")
     session.run("mypy")
 

@@ -18,12 +18,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return diff_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="write generated/ (or a standalone package with --schema)")
+    gen = sub.add_parser("generate", help="write the API packages (src/eerest/v*) (or a standalone package with --schema)")
     gen.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
     gen.add_argument("--schema", type=Path, help="any discovery document, for a standalone package")
     gen.add_argument("--out", type=Path, help="with --schema: where to write the package")
     gen.add_argument("--package", help="with --schema: the package name")
-    check = sub.add_parser("check", help="exit 1 if generated/ is not what generate would write")
+    check = sub.add_parser("check", help="exit 1 if the generated API packages are not what generate would write")
     check.add_argument("--root", type=Path, default=Path("."))
     sub.add_parser("diff", help="API change report: diff OLD NEW [--json]")
     args = parser.parse_args(argv)
@@ -41,9 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     problems = pipeline.check_project(args.root)
     if problems:
-        print("generated/ is out of date; run `python -m codegen generate`:", file=sys.stderr)
+        print("generated code is out of date; run `python -m codegen generate`:", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    print("generated/ is up to date")
+    print("generated code is up to date")
     return 0

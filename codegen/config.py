@@ -50,7 +50,7 @@ def load_config(path: Path) -> Config:
         for method, body in (raw.get("overlays") or {}).items()
     }
     return Config(
-        output=raw.get("output", "generated"),
+        output=raw.get("output", "src"),
         apis=tuple(ApiTarget(a["schema"], a["package"]) for a in raw.get("apis") or ()),
         options=Options(
             include_methods=frozenset(raw.get("include_methods") or ()),

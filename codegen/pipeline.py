@@ -10,7 +10,7 @@ from codegen.config import ApiTarget, Config, load_config
 from codegen.discovery import Options, load_api
 from codegen.render import render_package
 
-__all__ = ["CONFIG_PATH", "expected_files", "generate_project", "check_project", "generate_standalone"]
+__all__ = ["CONFIG_PATH", "check_project", "expected_files", "generate_project", "generate_standalone", "owned_dirs"]
 
 CONFIG_PATH = Path("codegen") / "config.yaml"
 
@@ -32,8 +32,18 @@ def expected_files(root: Path) -> dict[Path, str]:
     return files
 
 
-def _write(root: Path, files: Mapping[Path, str], output: Path) -> list[Path]:
-    for stale in sorted(output.rglob("*.py")) if output.exists() else ():
+def owned_dirs(config: Config) -> list[Path]:
+    """The package directories the generator owns whole (relative to the project root): each
+    API version's package, e.g. ``src/eerest/v1``; hand-written code lives beside them."""
+    return [Path(config.output, *target.package.split(".")) for target in config.apis]
+
+
+def _owned_files(root: Path, config: Config) -> list[Path]:
+    return sorted(f for d in owned_dirs(config) if (root / d).exists() for f in (root / d).rglob("*.py"))
+
+
+def _write(root: Path, files: Mapping[Path, str], config: Config) -> list[Path]:
+    for stale in _owned_files(root, config):
         if stale.relative_to(root) not in files:
             stale.unlink()
     for path, source in files.items():
@@ -44,10 +54,10 @@ def _write(root: Path, files: Mapping[Path, str], output: Path) -> list[Path]:
 
 
 def generate_project(root: Path) -> list[Path]:
-    """Regenerate ``generated/`` from ``schema/`` + ``codegen/``; returns the files written."""
+    """Regenerate the API packages from ``schema/`` + ``codegen/``; returns the files written."""
     config = load_config(root / CONFIG_PATH)
     files = expected_files(root)
-    return _write(root, files, root / config.output)
+    return _write(root, files, config)
 
 
 def check_project(root: Path) -> list[str]:
@@ -61,8 +71,7 @@ def check_project(root: Path) -> list[str]:
             problems.append(f"{path}: missing")
         elif actual.read_text(encoding="utf-8") != source:
             problems.append(f"{path}: differs from the generator's output (stale or hand-edited)")
-    output = root / config.output
-    for extra in sorted(output.rglob("*.py")) if output.exists() else ():
+    for extra in _owned_files(root, config):
         if extra.relative_to(root) not in files:
             problems.append(f"{extra.relative_to(root)}: not written by the generator")
     return problems

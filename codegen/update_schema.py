@@ -1,7 +1,7 @@
 """``nox -s update_schema -- SOURCE [--version V] [--fail-on-breaking] [--root DIR]``.
 
 Takes a new discovery document (path or URL), writes it normalised to
-``schema/earthengine.<version>.json``, regenerates ``generated/`` through
+``schema/earthengine.<version>.json``, regenerates the API packages (``src/eerest/v*``) through
 ``codegen.pipeline.generate_project``, prints the API change report against the previous
 document and prepends it to ``CHANGELOG.md``. Exit codes: 0 done, 1 breaking changes with
 ``--fail-on-breaking`` (everything is still written, for bots that open update PRs),
@@ -88,7 +88,7 @@ def _load_generate() -> Generate:
         from codegen.pipeline import generate_project
     except ImportError as exc:  # pragma: no cover - depends on the checkout
         raise UpdateError(
-            f"cannot regenerate generated/: codegen.pipeline unavailable ({exc})"
+            f"cannot regenerate: codegen.pipeline unavailable ({exc})"
         ) from exc
     return generate_project
 
@@ -171,7 +171,7 @@ def _apply(
             f"error: regeneration failed, schema and changelog restored: {exc!r}", file=sys.stderr
         )
         return 3
-    print(f"regenerated generated/ ({len(list(written))} files)", file=sys.stderr)
+    print(f"regenerated the API packages ({len(list(written))} files)", file=sys.stderr)
     return 0
 
 

@@ -9,17 +9,6 @@ version's types only when that version is used, extras never). The names are lis
 in ``__init__.pyi``: add a public name there, as one line.
 """
 
-import os as _os
-import sys as _sys
-
-# Hand-written code lives in src/eerest, generated code in generated/eerest; in a wheel
-# they are one directory, in a source checkout this joins them (pkgutil.extend_path's
-# job, without importing pkgutil).
-__path__ = [
-    *__path__,
-    *(d for d in (_os.path.join(e, __name__) for e in _sys.path if isinstance(e, str)) if d not in __path__ and _os.path.isdir(d)),
-]
-
 from ._lazy import attach
 
 __getattr__, __dir__ = attach(__name__, __file__)

@@ -313,7 +313,7 @@ def test_generated_files_have_headers():
 
 @pytest.mark.slow
 def test_generation_does_not_depend_on_the_hash_seed():
-    """Two processes with different PYTHONHASHSEEDs both find generated/ up to date
+    """Two processes with different PYTHONHASHSEEDs both find the generated code up to date
     (set and dict orders that leak into the output would make one of them fail)."""
     for seed in ("0", "12345"):
         result = subprocess.run(
@@ -327,7 +327,7 @@ def test_generation_does_not_depend_on_the_hash_seed():
 
 
 def _copy_project(tmp_path: Path) -> Path:
-    for name in ("schema", "codegen", "generated"):
+    for name in ("schema", "codegen", "src"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
@@ -340,22 +340,22 @@ def test_drift_check_passes_on_the_checkout():
 @pytest.mark.slow
 def test_drift_check_names_hand_edited_stale_and_stray_files(tmp_path):
     root = _copy_project(tmp_path)
-    edited = root / "generated/eerest/v1/types.py"
+    edited = root / "src/eerest/v1/types.py"
     edited.write_text(edited.read_text() + "\n# a hand edit\n")
-    stray = root / "generated/eerest/v1/extra.py"
+    stray = root / "src/eerest/v1/extra.py"
     stray.write_text("")
     doc = json.loads((root / "schema/earthengine.v1beta.json").read_text())
     doc["schemas"]["PixelGrid"]["properties"]["newField"] = {"type": "string"}
     (root / "schema/earthengine.v1beta.json").write_text(json.dumps(doc))
     problems = pipeline.check_project(root)
-    assert any(p.startswith("generated/eerest/v1/types.py") for p in problems)
-    assert any(p.startswith("generated/eerest/v1/extra.py") for p in problems)
-    assert any(p.startswith("generated/eerest/v1beta/types.py") for p in problems)
+    assert any(p.startswith("src/eerest/v1/types.py") for p in problems)
+    assert any(p.startswith("src/eerest/v1/extra.py") for p in problems)
+    assert any(p.startswith("src/eerest/v1beta/types.py") for p in problems)
     result = subprocess.run(
         [sys.executable, "-m", "codegen", "check", "--root", str(root)], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 1
-    assert "generated/eerest/v1/types.py" in result.stderr
+    assert "src/eerest/v1/types.py" in result.stderr
     pipeline.generate_project(root)
     assert pipeline.check_project(root) == []
     assert not stray.exists()

@@ -34,7 +34,7 @@ def _pipeline_available() -> bool:
 def repo(tmp_path: Path) -> Path:
     """A scratch copy of the parts of the repository the update touches."""
     root = tmp_path / "repo"
-    for name in ("schema", "codegen", "generated"):
+    for name in ("schema", "codegen", "src"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     return root
 
@@ -270,7 +270,7 @@ def test_regenerates_through_the_pipeline(
     def generate(root: Path) -> list[Path]:
         calls.append(root)
         assert load(root / "schema" / "earthengine.v1.json")["revision"] == NEW_REVISION
-        return [root / "generated" / "eerest" / "v1" / "x.py"]
+        return [root / "src" / "eerest" / "v1" / "x.py"]
 
     monkeypatch.setattr(update_schema, "_load_generate", lambda: generate)
     assert main([source(add_field(v1)), "--root", str(repo)]) == 0
@@ -296,8 +296,7 @@ def test_failed_regeneration_rolls_back(
     assert "template exploded" in capsys.readouterr().err
 
 
-# Imports the regenerated package from the scratch root (ahead of the checkout on sys.path;
-# ``eerest`` extends its __path__ over every ``eerest`` directory found there).
+# Imports the regenerated package from the scratch root's src/ (ahead of the checkout on sys.path).
 _PROBE = """
 import inspect, sys
 import eerest.v1 as v1
@@ -332,7 +331,7 @@ def test_end_to_end_regenerated_package_exposes_change_and_passes_drift_check(
 
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(repo / "generated"), str(ROOT / "src")]),
+        "PYTHONPATH": str(repo / "src"),
     }
     probe = subprocess.run(
         [sys.executable, "-c", _PROBE, str(repo)],

@@ -60,7 +60,7 @@ CLI_MODULES = {"eerest/_cli/commands.py": {"click"}, "eerest/_cli/params.py": {"
 #: their modules import its packages at import time (``import eerest.xarray`` needs xarray).
 FEATURE_PACKAGES = {"eerest/xarray/": {"xarray"}}
 #: What the sdist must hold for a packager to regenerate, verify and test.
-SDIST_DIRS = ("src", "generated", "codegen", "schema", "tests", "requirements")
+SDIST_DIRS = ("src", "codegen", "schema", "tests", "requirements")
 SDIST_FILES = ("pyproject.toml", "noxfile.py", "README.md", "LICENSE", "CHANGELOG.md", "PKG-INFO")
 
 
@@ -82,15 +82,12 @@ def _wheel_metadata(build: Build) -> email.message.Message:
 
 
 def _package_files(source: Path) -> dict[str, Path]:
-    """What the wheel's eerest/ must hold: src/eerest and generated/eerest merged."""
-    files: dict[str, Path] = {}
-    for part in ("src", "generated"):
-        for path in sorted((source / part / NAME).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                rel = path.relative_to(source / part).as_posix()
-                assert rel not in files, f"{rel} is in both src/ and generated/"
-                files[rel] = path
-    return files
+    """What the wheel's eerest/ must hold: src/eerest, generated API packages included."""
+    return {
+        path.relative_to(source / "src").as_posix(): path
+        for path in sorted((source / "src" / NAME).rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
 
 
 # -- the wheel ----------------------------------------------------------------------------
@@ -113,7 +110,7 @@ def test_wheel_holds_exactly_the_runtime_package(build: Build) -> None:
         "[console_scripts]", "eerest", "=", "eerest._cli:main",
         "[xarray.backends]", "eerest", "=", "eerest.xarray:EeRestBackendEntrypoint",
     ]
-    # the merged package: typed, every version; no tooling
+    # the package: typed, every version; no tooling
     assert {"eerest/py.typed", "eerest/__init__.py", "eerest/_version.py"} <= package
     for v in ("v1alpha", "v1beta", "v1"):
         assert {f"eerest/{v}/__init__.py", f"eerest/{v}/_client.py", f"eerest/{v}/types.py"} <= package
@@ -267,7 +264,7 @@ def test_sdist_metadata_is_the_wheels(build: Build) -> None:
 
 
 def test_codegen_check_passes_in_unpacked_sdist(unpacked_sdist: Path) -> None:
-    """A packager can regenerate from the sdist alone: generated/ matches schema/ + codegen/."""
+    """A packager can regenerate from the sdist alone: the API packages match schema/ + codegen/."""
     pytest.importorskip("jinja2", reason="needs requirements/codegen.txt")
     pytest.importorskip("black", reason="needs requirements/codegen.txt")
     where = subprocess.run(
