@@ -1,7 +1,7 @@
 """The request limits of ``computePixels`` and ``getPixels``, and pure checks against them.
 
 The service rejects an over-limit request with HTTP 400 only after a round trip; eerest
-runs these checks before sending (see :mod:`eerest._overlays.pixels`). They are public so
+runs these checks before sending (see :mod:`eerest._overlays.pixel_requests`). They are public so
 that you can plan tiles yourself::
 
     from eerest import limits
@@ -75,6 +75,7 @@ def __getattr__(name: str) -> Any:
         return _int_dtypes()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 _MIB = 1024 * 1024
 
 
@@ -145,7 +146,9 @@ def suggest_tile(width: int, height: int, band_dtypes: Sequence[DTypeLike] | Non
     return tile_w, tile_h
 
 
-def check_grid_dimensions(width: int | None, height: int | None, band_dtypes: Sequence[DTypeLike] | None = None) -> None:
+def check_grid_dimensions(
+    width: int | None, height: int | None, band_dtypes: Sequence[DTypeLike] | None = None
+) -> None:
     """Raise :class:`RequestLimitError` if a dimension exceeds :data:`MAX_GRID_DIMENSION`
     (``None`` means unknown: not checked)."""
     for name, value in (("width", width), ("height", height)):

@@ -21,8 +21,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from eerest._overlays.formats import check_format
-from eerest._overlays.npy import DecodeProblem, NpyHeader, npy_array, parse_npy_header, plain_view
+from eerest._formats.magic import check_format
+from eerest._formats.npy import DecodeProblem, NpyHeader, npy_array, parse_npy_header, plain_view
 from eerest.errors import ResponseDecodeError
 
 __all__ = ["Pixels", "GeoArray", "Transform"]
@@ -154,11 +154,11 @@ class Pixels:
         if self._decoded is None:
             try:
                 if self.file_format == "GEO_TIFF":
-                    from eerest._overlays.geotiff import decode_geotiff
+                    from eerest._formats.geotiff_read import decode_geotiff
 
                     self._decoded = decode_geotiff(self.content)
                 else:
-                    from eerest._overlays.picture import decode_picture
+                    from eerest._formats.picture import decode_picture
 
                     self._decoded = (decode_picture(self.content), None, None)
             except ImportError:

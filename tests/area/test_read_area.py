@@ -9,14 +9,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import eerest.v1alpha
-import eerest.v1beta
 import numpy as np
 import pytest
 from eerest_emulator.testing import emulator_credentials
 
 import eerest
-from eerest._overlays.geotiff import geokeys
+import eerest.v1alpha
+import eerest.v1beta
+from eerest._formats.geotiff_read import geokeys
 from eerest.pixels import Pixels
 from eerest.tiling import PixelGrid, Window, plan_tiles
 
@@ -26,15 +26,31 @@ BANDS = ["blue", "green", "red", "nir"]
 
 
 def load(asset: str) -> dict[str, Any]:
-    return {"result": "0", "values": {"0": {"functionInvocationValue": {
-        "functionName": "Image.load", "arguments": {"id": {"constantValue": asset}}}}}}
+    return {
+        "result": "0",
+        "values": {
+            "0": {
+                "functionInvocationValue": {"functionName": "Image.load", "arguments": {"id": {"constantValue": asset}}}
+            }
+        },
+    }
 
 
 def ndvi() -> dict[str, Any]:
-    return {"result": "0", "values": {
-        "img": {"functionInvocationValue": {"functionName": "Image.load", "arguments": {"id": {"constantValue": SCENE}}}},
-        "0": {"functionInvocationValue": {"functionName": "Image.normalizedDifference", "arguments": {
-            "input": {"valueReference": "img"}, "bandNames": {"constantValue": ["nir", "red"]}}}}}}
+    return {
+        "result": "0",
+        "values": {
+            "img": {
+                "functionInvocationValue": {"functionName": "Image.load", "arguments": {"id": {"constantValue": SCENE}}}
+            },
+            "0": {
+                "functionInvocationValue": {
+                    "functionName": "Image.normalizedDifference",
+                    "arguments": {"input": {"valueReference": "img"}, "bandNames": {"constantValue": ["nir", "red"]}},
+                }
+            },
+        },
+    }
 
 
 def random_grid(rng: random.Random) -> PixelGrid:
@@ -60,7 +76,9 @@ def one_request(c: Any, source: Any, grid: PixelGrid, band_ids: list[str] | None
     if isinstance(source, str):
         px = c.projects.assets.get_pixels(name=source, file_format="NPY", grid=grid.to_api(), band_ids=band_ids)
     else:
-        px = c.projects.image.compute_pixels(expression=source, file_format="NPY", grid=grid.to_api(), band_ids=band_ids)
+        px = c.projects.image.compute_pixels(
+            expression=source, file_format="NPY", grid=grid.to_api(), band_ids=band_ids
+        )
     return px.to_numpy()
 
 
@@ -86,8 +104,12 @@ def test_sync_equals_one_request(ee_client: Any, seed: int) -> None:
     one = one_request(ee_client, source, grid, band_ids)
     smallest = one.nbytes * 2 // 100  # at most ~100 tiles
     arr = ee_client.read_area(
-        source, grid=grid, band_ids=band_ids, max_tile_bytes=rng.randint(max(200, smallest), max(400, 40 * smallest)),
-        block_size=rng.choice([16, 64, 256]), max_concurrency=rng.randint(1, 6),
+        source,
+        grid=grid,
+        band_ids=band_ids,
+        max_tile_bytes=rng.randint(max(200, smallest), max(400, 40 * smallest)),
+        block_size=rng.choice([16, 64, 256]),
+        max_concurrency=rng.randint(1, 6),
     )
     assert same(arr, one)
 
@@ -106,7 +128,9 @@ async def test_async_equals_one_request(ee_emulator: Any, seed: int) -> None:
             )
         ).to_numpy()
         smallest = one.nbytes * 2 // 100
-        arr = await c.read_area(source, grid=grid, band_ids=band_ids, max_tile_bytes=rng.randint(max(200, smallest), 40000))
+        arr = await c.read_area(
+            source, grid=grid, band_ids=band_ids, max_tile_bytes=rng.randint(max(200, smallest), 40000)
+        )
     assert same(arr, one)
 
 
@@ -119,8 +143,14 @@ def test_every_api_version(ee_emulator: Any, version: Any) -> None:
 
 def test_band_dtypes_given_skip_discovery(ee_client: Any, ee_emulator: Any) -> None:
     grid = PixelGrid(64, 48, (20.0, 0.0, 533120.0, 0.0, -20.0, 5311840.0), "EPSG:32633")
-    arr = ee_client.read_area(load(ELEVATION), grid=grid, band_ids=["elevation"], band_dtypes=["float32"],
-                              max_tile_bytes=3000, workload_tag="area-test")
+    arr = ee_client.read_area(
+        load(ELEVATION),
+        grid=grid,
+        band_ids=["elevation"],
+        band_dtypes=["float32"],
+        max_tile_bytes=3000,
+        workload_tag="area-test",
+    )
     assert same(arr, one_request(ee_client, load(ELEVATION), grid, None))
     pixel_requests = [r for r in ee_emulator.requests if r.grid is not None]
     sizes = {(r.grid["dimensions"]["width"], r.grid["dimensions"]["height"]) for r in pixel_requests}
@@ -130,8 +160,17 @@ def test_band_dtypes_given_skip_discovery(ee_client: Any, ee_emulator: Any) -> N
 
 def test_more_than_1024_bands_in_band_groups(ee_client: Any, ee_emulator: Any) -> None:
     values = list(range(1100))  # constant images: uint8, then uint16 bands
-    expr = {"result": "0", "values": {"0": {"functionInvocationValue": {
-        "functionName": "Image.constant", "arguments": {"value": {"constantValue": values}}}}}}
+    expr = {
+        "result": "0",
+        "values": {
+            "0": {
+                "functionInvocationValue": {
+                    "functionName": "Image.constant",
+                    "arguments": {"value": {"constantValue": values}},
+                }
+            }
+        },
+    }
     grid = PixelGrid(6, 5, (10.0, 0.0, 0.0, 0.0, -10.0, 0.0), "EPSG:32633")
     names = [f"constant_{i}" for i in values]  # more than 1024: the probe needs them, in groups
     arr = ee_client.read_area(expr, grid=grid, band_ids=names, max_tile_bytes=40000)
@@ -183,8 +222,17 @@ def test_geotiff_file(ee_client: Any, tmp_path: Path) -> None:
     assert tiff_tags(path)["tile"] == (64, 64)
     # a single float band, in geographic coordinates, sub-block tiles
     grid = PixelGrid(37, 29, (0.0002, 0.0, 15.44, 0.0, -0.0002, 47.96), "EPSG:4326")
-    expr = {"result": "0", "values": {"0": {"functionInvocationValue": {
-        "functionName": "Image.constant", "arguments": {"value": {"constantValue": 2.5}}}}}}
+    expr = {
+        "result": "0",
+        "values": {
+            "0": {
+                "functionInvocationValue": {
+                    "functionName": "Image.constant",
+                    "arguments": {"value": {"constantValue": 2.5}},
+                }
+            }
+        },
+    }
     path = ee_client.read_area(expr, grid=grid, out=str(tmp_path / "b.tif"), max_tile_bytes=700)
     geo = Pixels.from_file(path, file_format="GEO_TIFF").to_geoarray()
     assert geo.transform == grid.transform and geo.crs == "EPSG:4326" and (geo.array == 2.5).all()
@@ -193,8 +241,17 @@ def test_geotiff_file(ee_client: Any, tmp_path: Path) -> None:
 
 
 def test_mixed_types_geotiff_in_common_type(ee_client: Any, tmp_path: Path) -> None:
-    expr = {"result": "0", "values": {"0": {"functionInvocationValue": {
-        "functionName": "Image.constant", "arguments": {"value": {"constantValue": [7, 1.5]}}}}}}
+    expr = {
+        "result": "0",
+        "values": {
+            "0": {
+                "functionInvocationValue": {
+                    "functionName": "Image.constant",
+                    "arguments": {"value": {"constantValue": [7, 1.5]}},
+                }
+            }
+        },
+    }
     grid = PixelGrid(20, 10, (10.0, 0.0, 0.0, 0.0, -10.0, 0.0), "EPSG:32633")
     path = ee_client.read_area(expr, grid=grid, out=str(tmp_path / "m.tif"), max_tile_bytes=300)
     geo = Pixels.from_file(path, file_format="GEO_TIFF").to_geoarray()
@@ -271,7 +328,9 @@ def test_fatal_error_midway_leaves_nothing(ee_emulator: Any, tmp_path: Path) -> 
         assert c.limiter.in_flight == 0
     assert isinstance(info.value.tile.window, Window)  # type: ignore[attr-defined]
     assert os.listdir(tmp_path) == []
-    ours = [t for t in set(threading.enumerate()) - before if "process_request_thread" not in t.name]  # not the server's
+    ours = [
+        t for t in set(threading.enumerate()) - before if "process_request_thread" not in t.name
+    ]  # not the server's
     assert ours == []
     plan = plan_tiles(grid, ["uint16"] * 4, max_tile_bytes=3000)
     assert len([r for r in ee_emulator.requests if r.grid]) < len(plan.tiles)  # the rest was never asked for
@@ -331,9 +390,13 @@ def test_resume_completes_identically(ee_emulator: Any, tmp_path: Path, suffix: 
         ee_emulator.faults.slow(0.01, count=5, path=":getPixels")
         ee_emulator.faults.fail(500, count=1, path=":getPixels")
         with pytest.raises(eerest.InternalServerError):
-            c.read_area(SCENE, grid=grid, out=partial, max_tile_bytes=4000, block_size=64, resume=True, max_concurrency=2)
+            c.read_area(
+                SCENE, grid=grid, out=partial, max_tile_bytes=4000, block_size=64, resume=True, max_concurrency=2
+            )
         assert not partial.exists()
-        assert sorted(os.listdir(tmp_path)) == sorted([whole.name, partial.name + ".partial", partial.name + ".partial.resume"])
+        assert sorted(os.listdir(tmp_path)) == sorted(
+            [whole.name, partial.name + ".partial", partial.name + ".partial.resume"]
+        )
         first = len([r for r in ee_emulator.requests if r.grid and r.status == 200])
         assert first >= 4  # the 5th may be given up: it was still waiting for its answer when the 500 came
         ee_emulator.app.clear_requests()
@@ -402,7 +465,7 @@ def test_native_grid_of_an_asset(ee_client: Any) -> None:
 def test_bigtiff_past_4_gib(tmp_path: Path) -> None:
     import tifffile
 
-    from eerest._area.geotiff import create_geotiff
+    from eerest._formats.geotiff_write import create_geotiff
 
     grid = PixelGrid(40000, 30000, (10.0, 0.0, 0.0, 0.0, -10.0, 0.0), "EPSG:32633")  # 4.8 GB of float32
     layout = create_geotiff(str(tmp_path / "big.tif"), grid, 1, np.dtype("<f4"), 256)

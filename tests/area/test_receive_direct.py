@@ -1,5 +1,5 @@
 """Tiles received straight from the socket into their place (eerest._area.direct over
-eerest._core.recv.DirectBody): the byte geometry, the socket reads and h11's bookkeeping,
+eerest._core.socket_body.DirectBody): the byte geometry, the socket reads and h11's bookkeeping,
 and every broken body still ending in the typed error or retry it gets without the fast path."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from scripted_server import Reply, ScriptedServer
 import eerest
 from eerest._area import engine
 from eerest._area.receive import batches, views_of_runs, window_runs
-from eerest._core.recv import DirectBody
 from eerest._core.retry import RetryPolicy
+from eerest._core.socket_body import DirectBody
 from eerest.tiling import PixelGrid, Window
 from tests.client.helpers import EXPRESSION
 
@@ -61,11 +61,11 @@ def grid(width: int, height: int) -> PixelGrid:
 def read_area(url: str, width: int, height: int, retries: int = 0, **kw: Any) -> Any:
     with eerest.Client("p", base_url=url, credentials=AnonymousCredentials(), max_retries=retries) as c:
         c._retry = RetryPolicy(max_retries=retries, initial_delay=0.001)
-        return c.read_area(EXPRESSION, grid=grid(width, height), band_ids=["a", "b"],
-                           band_dtypes=["<f4", "<u2"], **kw)
+        return c.read_area(EXPRESSION, grid=grid(width, height), band_ids=["a", "b"], band_dtypes=["<f4", "<u2"], **kw)
 
 
 # -- where the bytes go ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed", range(20))
 def test_window_runs_are_the_windows_bytes_in_order(seed: int) -> None:
@@ -89,6 +89,7 @@ def test_batches_split_views_in_order_within_the_size() -> None:
 
 
 # -- reading from the socket ---------------------------------------------------------------------------
+
 
 def test_scatter_read_then_the_connection_is_reused(server: ScriptedServer) -> None:
     body = bytes(range(256)) * 4096  # 1 MiB
@@ -132,6 +133,7 @@ def test_no_direct_body_without_a_socket() -> None:
 
 # -- read_area over the direct path ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("out", ["array", "npy", "tif"])
 def test_tiles_land_in_place(server: ScriptedServer, direct: list[int], tmp_path: Path, out: str) -> None:
     whole = pixels(48, 20)
@@ -149,8 +151,9 @@ def test_tiles_land_in_place(server: ScriptedServer, direct: list[int], tmp_path
         got["a"], got["b"] = plain[..., 0], plain[..., 1]
     assert got.tobytes() == whole.tobytes()
     assert len(direct) == 4
-    assert [(r.json["grid"]["dimensions"]["width"], r.json["grid"]["dimensions"]["height"])
-            for r in server.pixel_requests] == [(32, 16), (16, 16), (32, 4), (16, 4)]
+    assert [
+        (r.json["grid"]["dimensions"]["width"], r.json["grid"]["dimensions"]["height"]) for r in server.pixel_requests
+    ] == [(32, 16), (16, 16), (32, 4), (16, 4)]
 
 
 def test_full_width_tile_in_one_run(server: ScriptedServer, direct: list[int]) -> None:
@@ -228,6 +231,12 @@ def test_without_a_socket_the_chunks_are_used(direct: list[int]) -> None:
 
     http = httpx.Client(transport=httpx.MockTransport(answer))
     with eerest.Client("p", base_url="http://x", credentials=AnonymousCredentials(), http_client=http) as c:
-        arr = c.read_area(EXPRESSION, grid=grid(50, 40), band_ids=["a", "b"], band_dtypes=["<f4", "<u2"],
-                          max_tile_bytes=2000, block_size=16)
+        arr = c.read_area(
+            EXPRESSION,
+            grid=grid(50, 40),
+            band_ids=["a", "b"],
+            band_dtypes=["<f4", "<u2"],
+            max_tile_bytes=2000,
+            block_size=16,
+        )
     assert arr.tobytes() == pixels(50, 40).tobytes() and direct == []

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import eerest.v1
-import eerest.v1alpha
-import eerest.v1beta
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import eerest.v1
+import eerest.v1alpha
+import eerest.v1beta
 from eerest import limits
 from eerest.errors import InvalidRequestError
 from eerest.tiling import DEFAULT_MAX_TILE_BYTES, PixelGrid, TilePlan, Window, plan_tiles

@@ -120,8 +120,9 @@ def test_two_clients_side_by_side(server):
 
 
 def test_project_from_environment(monkeypatch, server):
-    import eerest.v1
     from google.auth.credentials import AnonymousCredentials
+
+    import eerest.v1
 
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "env-proj")
     c = eerest.v1.Client(credentials=AnonymousCredentials(), base_url=server.url)

@@ -168,8 +168,9 @@ def test_invalid_body_rejected_before_sending(server):
 
 def test_missing_project_is_a_clear_error(server, monkeypatch):
     monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
-    import eerest.v1
     from google.auth.credentials import AnonymousCredentials
+
+    import eerest.v1
 
     with eerest.v1.Client(credentials=AnonymousCredentials(), base_url=server.url) as c:
         assert c.project is None

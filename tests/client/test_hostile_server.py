@@ -72,14 +72,23 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 HOSTILE: dict[str, tuple[Reply, type[Exception], str]] = {
     "announces 1 GiB, sends 160 bytes": (
-        Reply(b"x" * 160, content_length=1 << 30), eerest.ResponseDecodeError, "announces 1073741824 bytes"),
+        Reply(b"x" * 160, content_length=1 << 30),
+        eerest.ResponseDecodeError,
+        "announces 1073741824 bytes",
+    ),
     "announces 50 MiB, sends 160 bytes": (
-        Reply(b"{" + b" " * 159, content_length=50 << 20), eerest.ResponseDecodeError, "after 160 bytes"),
+        Reply(b"{" + b" " * 159, content_length=50 << 20),
+        eerest.ResponseDecodeError,
+        "after 160 bytes",
+    ),
     "announces 2**70 bytes": (Reply(b"{}", content_length=1 << 70), eerest.APIError, ""),
     "deeply nested JSON": (Reply(nested(100_000)), eerest.ResponseDecodeError, "nested too deeply"),
     "deeply nested error": (Reply(nested(100_000), status=400), eerest.BadRequestError, ""),
     "claims gzip, is not": (
-        Reply(b"not gzip at all", headers={"content-encoding": "gzip"}), eerest.ResponseDecodeError, "decompress"),
+        Reply(b"not gzip at all", headers={"content-encoding": "gzip"}),
+        eerest.ResponseDecodeError,
+        "decompress",
+    ),
     "unasked-for brotli": (Reply(b"abc", headers={"content-encoding": "br"}), eerest.ResponseDecodeError, "'br'"),
     "redirect": (Reply(b"", status=302, headers={"location": "http://elsewhere/"}), eerest.APIStatusError, "redirect"),
     "empty 200": (Reply(b""), eerest.ResponseDecodeError, "empty body"),
@@ -94,15 +103,32 @@ HOSTILE: dict[str, tuple[Reply, type[Exception], str]] = {
     "longer than announced": (Reply(b'{"name": "abc"}', content_length=3), eerest.ResponseDecodeError, ""),
     "negative length": (Reply(raw=b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n{}"), eerest.APIConnectionError, ""),
     "error echoes the token": (
-        Reply(json.dumps({"error": {"code": 403, "message": f"bad token {TOKEN}", "status": "PERMISSION_DENIED",
-                                    "details": [{"echo": f"Bearer {TOKEN}"}]}}).encode(), status=403),
-        eerest.PermissionDeniedError, "[REDACTED]"),
+        Reply(
+            json.dumps(
+                {
+                    "error": {
+                        "code": 403,
+                        "message": f"bad token {TOKEN}",
+                        "status": "PERMISSION_DENIED",
+                        "details": [{"echo": f"Bearer {TOKEN}"}],
+                    }
+                }
+            ).encode(),
+            status=403,
+        ),
+        eerest.PermissionDeniedError,
+        "[REDACTED]",
+    ),
     "error status of another type": (
         Reply(b'{"error": {"code": 400, "message": ["x"], "status": 7, "details": "no"}}', status=400),
-        eerest.BadRequestError, ""),
+        eerest.BadRequestError,
+        "",
+    ),
     "error body on a 200": (
         Reply(b'{"error": {"code": 400, "message": "Asset not ready.", "status": "FAILED_PRECONDITION"}}'),
-        eerest.ResponseDecodeError, "Asset not ready."),
+        eerest.ResponseDecodeError,
+        "Asset not ready.",
+    ),
     "HTTP 600": (Reply(raw=b"HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\n{}"), eerest.APIError, ""),
 }
 
@@ -157,8 +183,11 @@ def test_gzip_bomb_is_refused_at_the_cap(kind: str, server: ScriptedServer, monk
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_gzip_json_is_decoded(kind: str, server: ScriptedServer) -> None:
-    server.default = Reply(gzip.compress(b'{"name": "projects/p/assets/a"}'), headers={"content-encoding": "gzip"},
-                           content_type="application/json")
+    server.default = Reply(
+        gzip.compress(b'{"name": "projects/p/assets/a"}'),
+        headers={"content-encoding": "gzip"},
+        content_type="application/json",
+    )
     assert call(kind, server.url, get_asset).name == ASSET
     assert server.requests[0].headers["accept-encoding"] == "gzip"
 
@@ -193,6 +222,7 @@ def test_npy_answer_must_match_the_request(kind: str, array: Any, kw: Any, match
 
 # -- retries -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_truncated_200_is_retried(kind: str, server: ScriptedServer, no_sleep: list[float]) -> None:
     good = json.dumps({"name": ASSET, "id": "x" * 4000}).encode()
@@ -220,6 +250,7 @@ def test_odd_retry_after_falls_back_to_backoff(value: str, server: ScriptedServe
 
 # -- the deadline ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_deadline_stops_a_trickling_body(kind: str, server: ScriptedServer) -> None:
     server.default = Reply(b'{"name": "' + b"x" * 200 + b'"}', trickle=0.02)
@@ -246,6 +277,7 @@ def test_with_options_changes_the_deadline_only_for_its_calls(server: ScriptedSe
 
 
 # -- pagers ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_repeated_page_token_stops(kind: str, server: ScriptedServer) -> None:
@@ -313,10 +345,20 @@ def test_project_escapes_are_refused(project: str, server: ScriptedServer) -> No
 
 @pytest.mark.parametrize(
     "headers",
-    [{"x-a": "v\r\nInjected: 1"}, {"x-a": "v\n"}, {"bad name": "v"}, {"x-a\r\n": "v"}, {"x-a": "caf\u00e9"},
-     {"x-a": "\ud800"}, {"": "v"}, {"x-a": 5}],
+    [
+        {"x-a": "v\r\nInjected: 1"},
+        {"x-a": "v\n"},
+        {"bad name": "v"},
+        {"x-a\r\n": "v"},
+        {"x-a": "caf\u00e9"},
+        {"x-a": "\ud800"},
+        {"": "v"},
+        {"x-a": 5},
+    ],
 )
-def test_invalid_headers_are_refused_before_sending(headers: Any, server: ScriptedServer, no_sleep: list[float]) -> None:
+def test_invalid_headers_are_refused_before_sending(
+    headers: Any, server: ScriptedServer, no_sleep: list[float]
+) -> None:
     with client("v1", server.url, max_retries=3) as c, pytest.raises(eerest.InvalidRequestError):
         c.projects.assets.get(name=ASSET, extra_headers=headers)
     assert server.requests == [] and no_sleep == []
@@ -337,10 +379,21 @@ def test_query_values_that_cannot_be_encoded(server: ScriptedServer) -> None:
 
 # -- credentials never leak ------------------------------------------------------------------
 
+
 def test_error_pickles_without_credentials(server: ScriptedServer) -> None:
     server.default = Reply(
-        json.dumps({"error": {"code": 404, "message": "no such asset", "status": "NOT_FOUND",
-                              "details": [{"@type": "x", "reason": "gone"}]}}).encode(), status=404)
+        json.dumps(
+            {
+                "error": {
+                    "code": 404,
+                    "message": "no such asset",
+                    "status": "NOT_FOUND",
+                    "details": [{"@type": "x", "reason": "gone"}],
+                }
+            }
+        ).encode(),
+        status=404,
+    )
     with pytest.raises(eerest.NotFoundError) as info:
         call("sync", server.url, get_asset)
     err = info.value
@@ -352,7 +405,11 @@ def test_error_pickles_without_credentials(server: ScriptedServer) -> None:
     back = pickle.loads(data)
     assert type(back) is eerest.NotFoundError
     assert (back.status_code, back.status, back.message, back.details) == (
-        404, "NOT_FOUND", "no such asset", [{"@type": "x", "reason": "gone"}])
+        404,
+        "NOT_FOUND",
+        "no such asset",
+        [{"@type": "x", "reason": "gone"}],
+    )
     assert back.request is None and back.response is None and str(back) == str(err)
 
 
@@ -360,7 +417,13 @@ def test_request_limit_error_pickles() -> None:
     err = eerest.RequestLimitError("too big", size=10, limit=5, unit="bytes", suggested_tile=(2, 2))
     back = pickle.loads(pickle.dumps(err))
     assert (type(back), back.size, back.limit, back.unit, back.suggested_tile, str(back)) == (
-        eerest.RequestLimitError, 10, 5, "bytes", (2, 2), "too big")
+        eerest.RequestLimitError,
+        10,
+        5,
+        "bytes",
+        (2, 2),
+        "too big",
+    )
 
 
 def test_no_token_in_logs(server: ScriptedServer, caplog: pytest.LogCaptureFixture, no_sleep: list[float]) -> None:
@@ -387,7 +450,7 @@ def test_failing_credentials_are_a_typed_error(server: ScriptedServer) -> None:
     assert server.requests == []
 
 
-# -- large bodies: received straight into their buffer (eerest._core.recv) ------------------
+# -- large bodies: received straight into their buffer (eerest._core.socket_body) ------------------
 
 BIG = np.arange(768 * 512, dtype="<f4").reshape(768, 512).view([("a", "<f4")])
 BIG_GRID = {"dimensions": {"width": 512, "height": 768}}
@@ -401,12 +464,12 @@ def _big_body() -> bytes:
 
 @pytest.fixture
 def direct_reads(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
-    from eerest._core import body, recv
+    from eerest._core import body, socket_body
 
     seen: list[int | None] = []
 
     def spy(*args: Any) -> int | None:
-        seen.append(recv.recv_body_into(*args))
+        seen.append(socket_body.recv_body_into(*args))
         return seen[-1]
 
     monkeypatch.setattr(body, "recv_body_into", spy)
@@ -436,8 +499,9 @@ def test_large_body_read_directly_and_connection_reused(
 
 
 @pytest.mark.parametrize("cut", [1 << 20, len(_big_body()) - 1])
-def test_large_body_cut_is_retried(cut: int, server: ScriptedServer, no_sleep: list[float],
-                                   direct_reads: list[int | None]) -> None:
+def test_large_body_cut_is_retried(
+    cut: int, server: ScriptedServer, no_sleep: list[float], direct_reads: list[int | None]
+) -> None:
     server.reply(body=_big_body(), cut_after=cut)
     server.reply(body=_big_body())
     px = call("sync", server.url, lambda c: compute_npy(c, grid=BIG_GRID, band_ids=["a"]), max_retries=1)

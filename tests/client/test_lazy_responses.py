@@ -10,10 +10,10 @@ import pickle
 from typing import Any
 
 import pytest
-from eerest.v1 import types
 
 from eerest import ResponseDecodeError
 from eerest._core.message import Message, lenient, parse_response
+from eerest.v1 import types
 
 BAND = {
     "id": "B4",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from eerest import Pixels, ResponseDecodeError
-from eerest._overlays.npy import DecodeProblem, parse_npy_header
+from eerest._formats.npy import DecodeProblem, parse_npy_header
 
 
 def _npy(array: np.ndarray[Any, Any]) -> bytes:
@@ -71,7 +71,9 @@ def decode(body: bytes, file_format: str | None = None) -> Any:
 
 FIELDS = st.lists(
     st.tuples(st.text("abcxyz_", min_size=1, max_size=6), st.sampled_from(["<u1", "<i2", ">u2", "<f4", ">f8", "<i8"])),
-    min_size=1, max_size=4, unique_by=lambda f: f[0],
+    min_size=1,
+    max_size=4,
+    unique_by=lambda f: f[0],
 )
 
 
@@ -115,8 +117,9 @@ def test_npy_header_text(text: str) -> None:
 @given(st.data())
 def test_geotiff_mutated(data: st.DataObject) -> None:
     array = np.arange(6 * 5 * 2, dtype="<u2").reshape(6, 5, 2)
-    base = _tiff(array, photometric="minisblack", planarconfig="contig",
-                 compression=data.draw(st.sampled_from([None, "zlib"])))
+    base = _tiff(
+        array, photometric="minisblack", planarconfig="contig", compression=data.draw(st.sampled_from([None, "zlib"]))
+    )
     decode(data.draw(mutated(base)), "GEO_TIFF")
 
 

@@ -7,7 +7,6 @@ import math
 
 import httpx
 import pytest
-from eerest.v1 import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from eerest._core.call import build_call
 from eerest._core.paths import check_header, check_path_value, expand_path, within
 from eerest._core.retry import RetryPolicy, parse_retry_after
 from eerest._core.types import RequestOptions
+from eerest.v1 import Client
 
 API = Client._api
 

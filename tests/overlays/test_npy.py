@@ -10,7 +10,7 @@ from pixhelp import npy_bytes
 
 import eerest
 from eerest import ResponseDecodeError
-from eerest._overlays.npy import parse_npy_header
+from eerest._formats.npy import parse_npy_header
 
 
 def _structured(byteorder: str = "<", order: str = "C") -> np.ndarray:
@@ -79,11 +79,20 @@ def _with_header(header: str, data: bytes, version: tuple[int, int] = (1, 0)) ->
         (b"", "not a known magic"),
         (b"\x93NUMPY\x09\x00" + b"\x00" * 20, "version 9.0"),
         (b"\x93NUMPY\x01\x00\xff\xff{", "ends inside the NPY header"),
-        (_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (100, 100)}", b"\x00" * 400), "only 400 bytes"),
+        (
+            _with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (100, 100)}", b"\x00" * 400),
+            "only 400 bytes",
+        ),
         (_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2)}", b"\x00" * 20), "4 more than"),
         (_with_header("{'descr': '|O', 'fortran_order': False, 'shape': (1,)}", b"\x00" * 8), "Python objects"),
-        (_with_header("{'descr': [('a', '|O')], 'fortran_order': False, 'shape': (1,)}", b"\x00" * 8), "Python objects"),
-        (_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", b"\x00" * 4), "exactly the keys"),
+        (
+            _with_header("{'descr': [('a', '|O')], 'fortran_order': False, 'shape': (1,)}", b"\x00" * 8),
+            "Python objects",
+        ),
+        (
+            _with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", b"\x00" * 4),
+            "exactly the keys",
+        ),
         (_with_header("{'descr': '<f4', 'fortran_order': 0, 'shape': (1,)}", b"\x00" * 4), "not a boolean"),
         (_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}", b""), "non-negative"),
         (_with_header("{'descr': 'nope', 'fortran_order': False, 'shape': (1,)}", b""), "not a valid numpy dtype"),

@@ -44,7 +44,11 @@ def _asset(bands: list[dict[str, Any]]) -> Reply:
 
 
 def _band(name: str, data_type: dict[str, Any], w: int = 100, h: int = 100) -> dict[str, Any]:
-    return {"id": name, "dataType": data_type, "grid": {"crsCode": "EPSG:4326", "dimensions": {"width": w, "height": h}}}
+    return {
+        "id": name,
+        "dataType": data_type,
+        "grid": {"crsCode": "EPSG:4326", "dimensions": {"width": w, "height": h}},
+    }
 
 
 def _get(flavour: tuple[str, str], server: RawServer, bands: list[dict[str, Any]], **kwargs: Any) -> Any:
@@ -59,6 +63,7 @@ def _get(flavour: tuple[str, str], server: RawServer, bands: list[dict[str, Any]
 
 # -- computePixels, from band_dtypes= --------------------------------------------------------
 
+
 def test_bytes_at_limit_is_sent(flavour: tuple[str, str], raw_server: RawServer) -> None:
     _compute(flavour, raw_server, grid=_grid(2048, 2048), band_dtypes=["uint16"] * 4)
     assert len(raw_server.pixel_requests) == 1
@@ -66,7 +71,9 @@ def test_bytes_at_limit_is_sent(flavour: tuple[str, str], raw_server: RawServer)
 
 def test_bytes_over_limit_is_refused(flavour: tuple[str, str], raw_server: RawServer) -> None:
     with pytest.raises(RequestLimitError) as info:
-        _compute(flavour, raw_server, grid=_grid(2049, 2048), band_dtypes=["uint16", np.uint16, "u2", np.dtype("uint16")])
+        _compute(
+            flavour, raw_server, grid=_grid(2049, 2048), band_dtypes=["uint16", np.uint16, "u2", np.dtype("uint16")]
+        )
     err = info.value
     assert (err.size, err.limit, err.unit) == (2049 * 2048 * 12, 50331648, "bytes")
     assert limits.request_bytes(*err.suggested_tile, ["uint16"] * 4) <= 50331648
@@ -127,15 +134,20 @@ def test_file_format_refused(flavour: tuple[str, str], raw_server: RawServer, fm
         ({"ranges": [{"min": 0, "max": 1}] * 2}, ["a", "b", "c"], "ranges"),
     ],
 )
-def test_visualization_refused(flavour: tuple[str, str], raw_server: RawServer, vis: Any, band_ids: Any, match: str) -> None:
+def test_visualization_refused(
+    flavour: tuple[str, str], raw_server: RawServer, vis: Any, band_ids: Any, match: str
+) -> None:
     with pytest.raises(InvalidRequestError, match=match):
         _compute(flavour, raw_server, file_format="PNG", visualization_options=vis, band_ids=band_ids)
     assert raw_server.requests == []
 
 
 def test_visualization_that_works_is_sent(raw_server: RawServer) -> None:
-    for vis, ids in (({"opacity": 1.0}, None), ({"paletteColors": ["000000", "ffffff"]}, ["a"]),
-                     ({"ranges": [{"min": 0, "max": 1}] * 3}, ["a", "b", "c"])):
+    for vis, ids in (
+        ({"opacity": 1.0}, None),
+        ({"paletteColors": ["000000", "ffffff"]}, ["a"]),
+        ({"ranges": [{"min": 0, "max": 1}] * 3}, ["a", "b", "c"]),
+    ):
         _compute(("v1", "sync"), raw_server, file_format="NPY", visualization_options=vis, band_ids=ids)
     assert len(raw_server.pixel_requests) == 3
 
@@ -169,8 +181,13 @@ def test_asset_types_bytes_over_limit(flavour: tuple[str, str], raw_server: RawS
 
 @pytest.mark.parametrize(
     ("data_type", "per_value"),
-    [({"precision": "INT", "range": {"min": 0, "max": 255}}, 2), ({"precision": "INT", "range": {"min": 0, "max": 65535}}, 3),
-     ({"precision": "INT", "range": {"min": -1, "max": 65535}}, 5), ({"precision": "FLOAT"}, 5), ({"precision": "DOUBLE"}, 9)],
+    [
+        ({"precision": "INT", "range": {"min": 0, "max": 255}}, 2),
+        ({"precision": "INT", "range": {"min": 0, "max": 65535}}, 3),
+        ({"precision": "INT", "range": {"min": -1, "max": 65535}}, 5),
+        ({"precision": "FLOAT"}, 5),
+        ({"precision": "DOUBLE"}, 9),
+    ],
 )
 def test_asset_type_sizes(raw_server: RawServer, data_type: dict[str, Any], per_value: int) -> None:
     pixels = limits.MAX_REQUEST_BYTES // per_value
@@ -205,8 +222,13 @@ def test_asset_unknowns_are_not_guessed(raw_server: RawServer) -> None:
 def test_asset_band_count_for_visualization(flavour: tuple[str, str], raw_server: RawServer) -> None:
     u8 = {"precision": "INT", "range": {"min": 0, "max": 255}}
     with pytest.raises(InvalidRequestError, match="palette"):
-        _get(flavour, raw_server, [_band(n, u8) for n in "rgb"], file_format="PNG",
-             visualization_options={"paletteColors": ["000000", "ffffff"]})
+        _get(
+            flavour,
+            raw_server,
+            [_band(n, u8) for n in "rgb"],
+            file_format="PNG",
+            visualization_options={"paletteColors": ["000000", "ffffff"]},
+        )
     assert raw_server.pixel_requests == []
 
 
@@ -215,10 +237,9 @@ def test_asset_band_count_for_visualization(flavour: tuple[str, str], raw_server
 )
 def test_asset_name_recovered_from_path(name: str) -> None:
     import eerest.v1 as v1
-
     from eerest._core.call import build_call
     from eerest._core.types import RequestOptions
-    from eerest._overlays.pixels import asset_name
+    from eerest._overlays.pixel_requests import asset_name
 
     api = v1.Client._api
     spec = api.specs["projects.assets.getPixels"]

@@ -39,13 +39,13 @@ def load_expression(collection: str) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    import eerest.v1
-    import eerest.v1alpha
-    import eerest.v1beta
     import numpy as np
     from google.oauth2.credentials import Credentials
 
     import eerest
+    import eerest.v1
+    import eerest.v1alpha
+    import eerest.v1beta
 
     sdk_only = "--sdk-only" in argv
     argv = [a for a in argv if a != "--sdk-only"]

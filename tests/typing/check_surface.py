@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from eerest.v1 import types
 from typing_extensions import assert_type
 
 import eerest
 from eerest import AsyncPager, Pixels, StreamedResponse, SyncPager, v1alpha, v1beta
+from eerest.v1 import types
 
 EXPR = {"result": "0", "values": {"0": {"constantValue": 1}}}
 

@@ -1,5 +1,5 @@
 """A tile's body taken straight from the socket (sync clients, HTTP/1.1; see
-:mod:`eerest._core.recv`): the NPY header in one small read, then the data received
+:mod:`eerest._core.socket_body`): the NPY header in one small read, then the data received
 directly into its final place when the writer exposes it (an array output: one run per
 tile row, or one for full-width tiles), or else in large reads into a reused buffer fed to
 the writer (files, converted types). Every check of :class:`TileReceiver` still applies."""
@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from eerest._area.receive import TileReceiver, batches
 from eerest._core.deadline import Deadline
-from eerest._core.recv import DirectBody
-from eerest._overlays.npy import MAX_HEADER_BYTES
+from eerest._core.socket_body import DirectBody
+from eerest._formats.npy import MAX_HEADER_BYTES
 
 __all__ = ["SCRATCH_BYTES", "BodyCut", "Scratch", "receive_direct"]
 

@@ -21,9 +21,9 @@ from eerest._area.schedule import TileQueue, progress_reporter
 from eerest._core.cancel import CancelScope
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._core.overlay import Fetch
-from eerest._core.recv import DirectBody
+from eerest._core.socket_body import DirectBody
 from eerest._core.types import RequestOptions
-from eerest._overlays.npy import DecodeProblem
+from eerest._formats.npy import DecodeProblem
 from eerest.errors import InvalidRequestError, ResponseDecodeError
 from eerest.tiling import DEFAULT_BLOCK_SIZE, Tile, Window
 

@@ -20,7 +20,7 @@ from numpy.typing import DTypeLike
 from eerest import limits
 from eerest._core.overlay import Fetch
 from eerest._ee import to_expression
-from eerest._overlays.checks import _band_dtype
+from eerest._overlays.pixel_checks import band_dtype
 from eerest.errors import InvalidRequestError
 from eerest.tiling import DEFAULT_MAX_TILE_BYTES, PixelGrid, Tile, TilePlan, Window, plan_tiles
 
@@ -185,18 +185,24 @@ def prepare(
                 raise InvalidRequestError(f"the asset {source.asset} has no grid for its bands; pass grid=")
             grid = first
         if dtypes is None and all(b is not None for b in bands):
-            found = [_band_dtype(b) for b in bands]
+            found = [band_dtype(b) for b in bands]
             if all(d is not None for d in found):
                 dtypes = [d.newbyteorder("<") for d in found]  # type: ignore[union-attr]
     if grid is None:
-        raise InvalidRequestError("grid= is required for an expression: PixelGrid.from_bbox(crs, scale, bbox) makes one")
+        raise InvalidRequestError(
+            "grid= is required for an expression: PixelGrid.from_bbox(crs, scale, bbox) makes one"
+        )
     pixel_grid = PixelGrid.from_api(grid)
 
     exact: np.dtype[Any] | None = None
     if dtypes is None or names is None:
         # One 1x1-pixel request tells the bands and their types, as the server sends them.
         origin = pixel_grid.window(Window(0, 0, 1, 1))
-        groups = [None] if names is None else [tuple(names[i : i + limits.MAX_BANDS]) for i in range(0, len(names), limits.MAX_BANDS)]
+        groups = (
+            [None]
+            if names is None
+            else [tuple(names[i : i + limits.MAX_BANDS]) for i in range(0, len(names), limits.MAX_BANDS)]
+        )
         found_dtypes: list[np.dtype[Any]] = []
         for group in groups:
             header: np.dtype[Any] = yield Probe(source, origin, group)

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from eerest._area.geotiff import create_geotiff, read_layout, tiff_dtype
 from eerest._area.job import AreaJob
 from eerest._area.sinks import ArraySink, NpyFileSink, Sink, TiffFileSink
+from eerest._formats.geotiff_write import create_geotiff, read_layout, tiff_dtype
 from eerest.errors import InvalidRequestError
 from eerest.tiling import Tile
 

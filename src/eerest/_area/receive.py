@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from eerest._overlays.npy import DecodeProblem, parse_npy_prefix
+from eerest._formats.npy import DecodeProblem, parse_npy_prefix
 from eerest.tiling import Window
 
 __all__ = ["TileWriter", "TileReceiver", "window_runs", "views_of_runs", "batches"]

@@ -69,7 +69,9 @@ class TileQueue:
     it in one thread.
     """
 
-    def __init__(self, plan: TilePlan, tiles: Iterable[Tile], on_progress: Callable[[int, int, int], None] | None = None):
+    def __init__(
+        self, plan: TilePlan, tiles: Iterable[Tile], on_progress: Callable[[int, int, int], None] | None = None
+    ):
         self.plan = plan
         self._pending: deque[_Item] = deque(_Item(t, 0) for t in tiles)
         self.total = len(self._pending)
@@ -122,7 +124,9 @@ class TileQueue:
             self.error = error
 
 
-def progress_reporter(progress: Any, total_hint: int) -> tuple[Callable[[int, int, int], None] | None, Callable[[], None]]:
+def progress_reporter(
+    progress: Any, total_hint: int
+) -> tuple[Callable[[int, int, int], None] | None, Callable[[], None]]:
     """(callback, close) for ``progress=``: False/None, True (a tqdm bar) or a callable
     receiving (tiles done, tiles total, bytes)."""
     if progress is None or progress is False:
@@ -136,7 +140,7 @@ def progress_reporter(progress: Any, total_hint: int) -> tuple[Callable[[int, in
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        from eerest._overlays.formats import missing_extra
+        from eerest._extras import missing_extra
 
         raise missing_extra("progress=True", "tqdm", "progress") from None
     bar = tqdm(total=total_hint, unit="tile", desc="read_area", dynamic_ncols=True)

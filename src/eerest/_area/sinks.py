@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from eerest._area.geotiff import TiffLayout
 from eerest._area.receive import TileWriter, views_of_runs, window_runs
+from eerest._formats.geotiff_write import TiffLayout
 from eerest.errors import InvalidRequestError
 from eerest.tiling import Window
 
@@ -252,7 +252,9 @@ class _FileSink(Sink):
 class NpyFileSink(_FileSink):
     """An NPY file with the one-request layout (``numpy.load(path, mmap_mode="r")`` reads it)."""
 
-    def __init__(self, dtype: np.dtype[Any], height: int, width: int, path: str, tmp_path: str, *, create: bool) -> None:
+    def __init__(
+        self, dtype: np.dtype[Any], height: int, width: int, path: str, tmp_path: str, *, create: bool
+    ) -> None:
         if create:
             header_only = np.lib.format.open_memmap(tmp_path, mode="w+", dtype=dtype, shape=(height, width))
             del header_only  # the data stays a hole, filled by pwrite
@@ -308,7 +310,7 @@ class _NpyBytesWriter:
 
 
 class TiffFileSink(_FileSink):
-    """A tiled GeoTIFF (see :mod:`eerest._area.geotiff`): each tile's pixels are staged in
+    """A tiled GeoTIFF (see :mod:`eerest._formats.geotiff_write`): each tile's pixels are staged in
     the file's type, band by band, then written as whole TIFF tiles where they can be."""
 
     def __init__(self, dtype: np.dtype[Any], layout: TiffLayout, path: str, tmp_path: str) -> None:

@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 import httpx
 
 from eerest._core.deadline import Deadline
-from eerest._core.recv import MIN_DIRECT_READ, recv_body_into
 from eerest._core.sizes import FIRST_ALLOCATION, MAX_BINARY_BYTES, MAX_ERROR_BYTES, MAX_JSON_BYTES, BodyLimits
+from eerest._core.socket_body import MIN_DIRECT_READ, recv_body_into
 from eerest.errors import APITimeoutError, ResponseDecodeError
 
 __all__ = [
@@ -107,8 +107,7 @@ class BodyReader:
             )
         if end > self.limits.cap:
             raise ResponseDecodeError(
-                f"the response body exceeds {self.limits.cap} bytes, more than this request can produce; "
-                "refusing it",
+                f"the response body exceeds {self.limits.cap} bytes, more than this request can produce; refusing it",
                 request=self._request,
             )
         room = len(self.buffer) - self.size
@@ -231,7 +230,7 @@ def _preloaded(response: httpx.Response, reader: BodyReader) -> bool:
 
 def read_body(response: httpx.Response, limits: BodyLimits, deadline: Deadline | None = None) -> bytearray:
     """Read a streamed response's body into one buffer (see :class:`BodyReader`); a large
-    identity body is received straight into it (see :mod:`eerest._core.recv`)."""
+    identity body is received straight into it (see :mod:`eerest._core.socket_body`)."""
     encoding = _encoding(response)
     reader = BodyReader(content_length(response, encoding), limits, response.request, deadline)
     if _preloaded(response, reader):

@@ -5,7 +5,7 @@ A thread blocked in a socket read cannot be interrupted, but its socket can be s
 which ends the read at once. While a call of the group waits for its answer's headers, its
 connection's socket is registered here; :meth:`CancelScope.cancel` shuts those down and ends
 waits between retries, so the calls end with their last error instead of running on. The
-socket is found, as in :mod:`eerest._core.recv`, only for httpx's own sync transport over
+socket is found, as in :mod:`eerest._core.socket_body`, only for httpx's own sync transport over
 HTTP/1.1; elsewhere a call simply runs until its answer arrives.
 """
 

@@ -9,7 +9,7 @@ it, and each message converts its own fields the first time anything reads it (a
 attribute, ``model_extra``, ``to_dict()``, ``==``, ``repr``, a copy or a pickle), giving
 exactly what eager validation gives. A page of 1,000 assets then costs about what
 ``json.loads`` of it costs, and only the parts a program reads are ever built
-(see :mod:`eerest._core.wire`). Two threads reading one lazy message at the same moment
+(see :mod:`eerest._core.lazy_fields`). Two threads reading one lazy message at the same moment
 may both convert it; they get equal values.
 """
 
@@ -77,7 +77,9 @@ class Message(BaseModel):
             unknown = [k for k in data if k not in _known_names(cls)]
             if unknown:
                 known = ", ".join(sorted(f.alias or n for n, f in cls.model_fields.items()))
-                raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))} for {cls.__name__}; known fields: {known}")
+                raise ValueError(
+                    f"unknown field(s) {', '.join(map(repr, unknown))} for {cls.__name__}; known fields: {known}"
+                )
         return data
 
     @model_serializer(mode="wrap")
@@ -156,9 +158,9 @@ def _materialize(message: BaseModel) -> bool:
 
 @functools.cache
 def _wire_module() -> Any:
-    from eerest._core import wire  # imports this module: not at the top
+    from eerest._core import lazy_fields  # imports this module: not at the top
 
-    return wire
+    return lazy_fields
 
 
 def _materialize_all(message: BaseModel) -> None:
@@ -250,4 +252,3 @@ def to_wire(model: type[Message], value: Any) -> dict[str, Any]:
     message = value if isinstance(value, model) else model.model_validate(value)
     wire: dict[str, Any] = message.to_dict()
     return wire
-

@@ -19,8 +19,8 @@ from eerest._core.streaming import (
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, Timeout
 
 from . import types
-from eerest._overlays.pixels import COMPUTE_PIXELS as _overlay_compute_pixels
-from eerest._overlays.pixels import GET_PIXELS as _overlay_get_pixels
+from eerest._overlays.pixel_requests import COMPUTE_PIXELS as _overlay_compute_pixels
+from eerest._overlays.pixel_requests import GET_PIXELS as _overlay_get_pixels
 
 if TYPE_CHECKING:
     import datetime

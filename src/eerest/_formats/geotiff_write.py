@@ -14,14 +14,27 @@ import io
 import os
 import re
 from dataclasses import dataclass
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol, cast
 
 import numpy as np
 
-from eerest._overlays.formats import missing_extra
-from eerest.tiling import PixelGrid
+from eerest._extras import missing_extra
+from eerest.errors import InvalidRequestError
 
-__all__ = ["TiffLayout", "create_geotiff", "geotiff_tags", "tiff_dtype"]
+__all__ = ["GridShape", "TiffLayout", "create_geotiff", "geotiff_tags", "tiff_dtype"]
+
+class GridShape(Protocol):
+    """What a GeoTIFF needs to know of a pixel grid (``eerest.tiling.PixelGrid`` is one)."""
+
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def crs(self) -> str: ...
+    @property
+    def transform(self) -> tuple[float, float, float, float, float, float]: ...
+
 
 _PIXEL_SCALE, _TIEPOINT, _TRANSFORMATION, _GEOKEYS = 33550, 33922, 34264, 34735
 _BIGTIFF_AT = 2**32 - 2**26  # leave room for the header and tile tables
@@ -44,7 +57,7 @@ def _epsg(crs: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def geotiff_tags(grid: PixelGrid) -> list[tuple[int, str, int, tuple[Any, ...], bool]]:
+def geotiff_tags(grid: GridShape) -> list[tuple[int, str, int, tuple[Any, ...], bool]]:
     """tifffile ``extratags`` placing ``grid``'s pixels (PixelIsArea) in its CRS."""
     sx, shx, tx, shy, sy, ty = grid.transform
     tags: list[tuple[int, str, int, tuple[Any, ...], bool]] = []
@@ -123,15 +136,13 @@ class _SparseWriter(io.RawIOBase):
         return int(self._f.tell())
 
 
-def create_geotiff(path: str, grid: PixelGrid, bands: int, dtype: np.dtype[Any], tile: int) -> TiffLayout:
+def create_geotiff(path: str, grid: GridShape, bands: int, dtype: np.dtype[Any], tile: int) -> TiffLayout:
     """Write the header of an empty tiled GeoTIFF for ``grid`` and return its layout."""
     try:
         import tifffile
     except ImportError:
         raise missing_extra("Writing a GeoTIFF", "tifffile", "geotiff") from None
     if tile % 16:
-        from eerest.errors import InvalidRequestError
-
         raise InvalidRequestError(f"a GeoTIFF's tiles must be a multiple of 16 pixels; block_size={tile} is not")
     shape = (grid.height, grid.width) if bands == 1 else (bands, grid.height, grid.width)
     placeholder = bytes(tile * tile * dtype.itemsize)
@@ -154,7 +165,7 @@ def create_geotiff(path: str, grid: PixelGrid, bands: int, dtype: np.dtype[Any],
     return read_layout(path, grid, bands, dtype, tile)
 
 
-def read_layout(path: str, grid: PixelGrid, bands: int, dtype: np.dtype[Any], tile: int) -> TiffLayout:
+def read_layout(path: str, grid: GridShape, bands: int, dtype: np.dtype[Any], tile: int) -> TiffLayout:
     """The layout of a GeoTIFF written by :func:`create_geotiff` (to resume filling it)."""
     import tifffile
 

@@ -7,8 +7,8 @@ from typing import IO, Any, cast
 
 import numpy as np
 
-from eerest._overlays.buffer_file import BufferFile
-from eerest._overlays.formats import missing_extra
+from eerest._extras import missing_extra
+from eerest._formats.buffer_file import BufferFile
 
 __all__ = ["decode_picture"]
 

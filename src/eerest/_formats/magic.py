@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["sniff", "expected_formats", "check_format", "missing_extra"]
+__all__ = ["sniff", "expected_formats", "check_format"]
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x93NUMPY", "NPY"),
@@ -48,8 +48,3 @@ def check_format(content: bytes | bytearray | memoryview, requested: Any) -> str
         head = bytes(memoryview(content)[:16])
         raise ValueError(f"the body is not {want}: it starts with {head!r} ({len(content)} bytes), not a known magic")
     raise ValueError(f"the body is {found} but {want} was requested")
-
-
-def missing_extra(what: str, module: str, extra: str) -> ImportError:
-    """The error for an optional dependency that is not installed, naming the install to run."""
-    return ImportError(f"{what} needs {module}, which is not installed: pip install 'eerest[{extra}]'")

@@ -14,7 +14,7 @@ from eerest.errors import InvalidRequestError, ResponseDecodeError
 
 if TYPE_CHECKING:
     from eerest._core.call import Call
-    from eerest._overlays.checks import Demand
+    from eerest._overlays.pixel_checks import Demand
     from eerest.pixels import Pixels
 
 # The checks and Pixels need numpy: they are imported by the first pixel call, so that
@@ -28,15 +28,15 @@ _DEMAND = "_demand"  # where prepare() leaves the request's Demand for result()
 
 def _checked(call: Call, demand: Demand) -> Call:
     """The call to send, knowing how large its answer can be and what it must hold."""
-    from eerest._overlays.checks import body_limits
+    from eerest._overlays.pixel_checks import body_limits
 
     extras = {**call.extras, _DEMAND: demand}
     return dataclasses.replace(call, extras=extras, body_limits=body_limits(call.request, demand))
 
 
 def _pixels(call: Call, body: Body) -> Pixels:
-    from eerest._overlays.checks import check_npy_answer
-    from eerest._overlays.npy import DecodeProblem
+    from eerest._formats.npy import DecodeProblem
+    from eerest._overlays.pixel_checks import check_npy_answer
     from eerest.pixels import Pixels
 
     request = call.request
@@ -67,7 +67,7 @@ class ComputePixelsOverlay(Overlay["Pixels"]):
         return body
 
     def prepare(self, call: Call) -> Prepare:
-        from eerest._overlays.checks import check_demand, compute_pixels_demand
+        from eerest._overlays.pixel_checks import check_demand, compute_pixels_demand
 
         demand = compute_pixels_demand(call.request, call.extras.get("band_dtypes"))
         check_demand("computePixels", call.request, demand)
@@ -94,7 +94,7 @@ class GetPixelsOverlay(Overlay["Pixels"]):
     when they can matter."""
 
     def prepare(self, call: Call) -> Prepare:
-        from eerest._overlays.checks import check_demand, get_pixels_demand, needs_asset
+        from eerest._overlays.pixel_checks import check_demand, get_pixels_demand, needs_asset
 
         asset = None
         if needs_asset(call.request):

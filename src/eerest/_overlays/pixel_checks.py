@@ -14,7 +14,7 @@ from numpy.typing import DTypeLike
 
 from eerest import limits
 from eerest._core.body import BodyLimits
-from eerest._overlays.npy import MAX_HEADER_BYTES, DecodeProblem, NpyHeader
+from eerest._formats.npy import MAX_HEADER_BYTES, DecodeProblem, NpyHeader
 from eerest.errors import InvalidRequestError
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "body_limits",
     "check_npy_answer",
     "npy_size",
+    "band_dtype",
     "MAX_PIXEL_BODY",
 ]
 
@@ -94,7 +95,7 @@ def get_pixels_demand(request: Any, asset: Any) -> Demand:
         count = len(bands) if bands else None
     dtypes: tuple[np.dtype[Any], ...] | None = None
     if chosen and all(b is not None for b in chosen):
-        found = [_band_dtype(b) for b in chosen]
+        found = [band_dtype(b) for b in chosen]
         if all(d is not None for d in found):
             dtypes = tuple(found)  # type: ignore[arg-type]
     width, height = _grid_size(request.grid)
@@ -103,7 +104,7 @@ def get_pixels_demand(request: Any, asset: Any) -> Demand:
     return Demand(width, height, count, dtypes)
 
 
-def _band_dtype(band: Any) -> np.dtype[Any] | None:
+def band_dtype(band: Any) -> np.dtype[Any] | None:
     data_type = band.data_type
     if data_type is None or data_type.precision is None or (data_type.dimensions_count or 0) > 0:
         return None  # array-valued bands: their size per pixel is not known
