@@ -45,7 +45,7 @@ the grid of their first image.
 """
 
 from ._algorithms import REGISTRY as ALGORITHMS
-from ._app import App, RecordedRequest
+from ._api_routes import App, RecordedRequest
 from ._errors import ApiError
 from ._faults import Fault, FaultInjector, ServerLimits
 from ._limits import MAX_BANDS, MAX_GRID_DIMENSION, MAX_REQUEST_BYTES

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ._app import ADMIN_PREFIX, App, RecordedRequest, Request, Response, internal_error
+from ._api_routes import ADMIN_PREFIX, App, RecordedRequest, Request, Response, internal_error
 from ._errors import ApiError, invalid_argument
 from ._faults import CONCURRENCY_MESSAGE, Fault, FaultInjector
 from ._store import AssetStore
