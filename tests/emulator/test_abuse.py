@@ -9,7 +9,7 @@ import socket
 from typing import Any
 
 import pytest
-from eerest_emulator import _api_routes, _server
+from eerest_emulator import _admin_api, _app, _server
 
 from .conftest import SCENE, grid
 
@@ -108,7 +108,7 @@ def test_unexpected_exception_is_a_500(ee_emulator: Any, monkeypatch: pytest.Mon
     def broken(*args: Any) -> Any:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(_api_routes.App, "get_asset", broken)
+    monkeypatch.setattr(_app.App, "get_asset", broken)
     status, body = raw(ee_emulator.url, f"GET /v1/{SCENE} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n"
                        .encode())
     assert status == 500 and body["error"]["status"] == "INTERNAL"
@@ -117,7 +117,7 @@ def test_unexpected_exception_is_a_500(ee_emulator: Any, monkeypatch: pytest.Mon
 
 def test_request_log_is_bounded_and_holds_no_credentials(ee_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ee_emulator.app, "_log", type(ee_emulator.app._log)(maxlen=5))
-    big = json.dumps({"fileFormat": "NPY", "bandIds": ["red"], "pad": "x" * (_api_routes.LOG_BODY_BYTES * 2)}).encode()
+    big = json.dumps({"fileFormat": "NPY", "bandIds": ["red"], "pad": "x" * (_admin_api.LOG_BODY_BYTES * 2)}).encode()
     for extra in ("Cookie: session=" + SECRET, "X-Goog-Api-Key: " + SECRET, "X-Refresh-Token: " + SECRET, ""):
         raw(ee_emulator.url, post(PIXELS, big, extra + "\r\n" if extra else ""))
     for _ in range(5):

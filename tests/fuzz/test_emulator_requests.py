@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from eerest_emulator import App, AssetStore
-from eerest_emulator._api_routes import Request
+from eerest_emulator._http import Request
 from hypothesis import given
 from hypothesis import strategies as st
 

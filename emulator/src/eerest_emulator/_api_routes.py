@@ -1,7 +1,7 @@
-"""The emulator's request handling, independent of the HTTP server: routes, auth, methods, admin API.
-
-`App.handle(Request)` returns a `Response`; the server in `_server.py` only moves bytes
-and applies faults.
+"""The Earth Engine REST methods the emulator serves: the route table, auth, and a handler
+for each method (assets, listing, pixels, values, thumbnails and map tiles, algorithms,
+discovery). `ApiRoutes.handle(Request)` returns a `Response`; the server in `_server.py`
+only moves bytes and applies faults.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ import json
 import logging
 import re
 import threading
-from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from collections import OrderedDict
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import numpy as np
 
@@ -26,41 +24,23 @@ from ._discovery import VERSIONS, discovery_document
 from ._encode import ZIP_FORMATS, encode, encode_zip
 from ._errors import ApiError, invalid_argument, not_found, unauthenticated
 from ._expression import evaluate
-from ._faults import Fault, FaultInjector, ServerLimits
+from ._faults import FaultInjector
 from ._grid import resolve_grid, same_crs
+from ._http import Request, Response, internal_error
 from ._image import Band, Image, ImageCollection
 from ._info import to_info
 from ._limits import check_request
 from ._listing import FilterError, decode_page_token, encode_page_token, list_images_filter, parse_filter
 from ._messages import build_message, parse_query, parse_request
+from ._response_cache import ResponseCache
 from ._store import AssetRecord, AssetStore
 from ._unserved import not_served, unserved_method
 from ._values import Geometry, nominal_unit
 
-__all__ = ["App", "Request", "Response", "RecordedRequest", "ADMIN_PREFIX", "LOG_SIZE", "LOG_BODY_BYTES"]
+__all__ = ["ApiRoutes"]
 
 log = logging.getLogger("eerest.emulator")
 
-ADMIN_PREFIX = "/_emulator"
-#: The request log keeps the last LOG_SIZE API requests, each body cut to LOG_BODY_BYTES,
-#: and never a credential (see `redact_headers`).
-LOG_SIZE = 1000
-LOG_BODY_BYTES = 64 * 1024
-_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-goog-api-key", "x-api-key")
-_CREDENTIAL_WORDS = ("token", "secret", "password", "credential", "api-key", "apikey")
-
-
-def redact_headers(headers: dict[str, str]) -> dict[str, str]:
-    """The headers with every credential replaced: ``Authorization: Bearer [redacted]``
-    keeps the scheme (tests may ask whether one was sent), never the token."""
-    out = {}
-    for k, v in headers.items():
-        low = k.lower()
-        if low in _CREDENTIAL_HEADERS or any(w in low for w in _CREDENTIAL_WORDS):
-            scheme = v.split(" ", 1)[0] if " " in v and len(v.split(" ", 1)[0]) < 20 else ""
-            v = f"{scheme} [redacted]".strip()
-        out[k] = v
-    return out
 _V = "(" + "|".join(VERSIONS) + ")"
 _ROUTES = [
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:computePixels$"), "compute_pixels"),
@@ -104,152 +84,15 @@ _BASIC_VIEW_FIELDS = ("type", "name", "id", "updateTime")
 _PUBLIC = {"thumbnail_pixels", "map_tile"}
 
 
-@dataclass
-class Request:
-    """An HTTP request as the app sees it; `target` is the raw request target (path?query)."""
+class ApiRoutes:
+    """Routes requests to the Earth Engine methods; mixed into `App`, which sets up the state below."""
 
-    method: str
-    target: str
-    headers: dict[str, str]
-    body: bytes = b""
-
-    @property
-    def path(self) -> str:
-        """The percent-decoded path (clients encode `/` in `{+name}` as %2F)."""
-        return unquote(urlsplit(self.target).path)
-
-    @property
-    def query(self) -> dict[str, list[str]]:
-        return parse_qs(urlsplit(self.target).query)
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        name = name.lower()
-        for k, v in self.headers.items():
-            if k.lower() == name:
-                return v
-        return default
-
-
-@dataclass
-class RecordedRequest:
-    """One request the emulator received (the log tests assert against)."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-    status: int | None = None  # the HTTP status answered (None while in progress)
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-    @property
-    def grid(self) -> dict[str, Any] | None:
-        """The PixelGrid a computePixels/getPixels request asked for (None if none)."""
-        if not self.path.endswith((":computePixels", ":getPixels")):
-            return None
-        try:
-            body = self.json()
-        except ValueError:
-            return None
-        return body.get("grid") if isinstance(body, dict) else None
-
-    def to_json(self) -> dict[str, Any]:
-        try:
-            body: Any = self.json()
-        except ValueError:
-            body = {"base64": base64.b64encode(self.body).decode()}
-        out = {"method": self.method, "path": self.path, "query": self.query, "headers": self.headers, "body": body}
-        return {**out, "status": self.status, "grid": self.grid}
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes | memoryview
-    content_type: str = "application/json; charset=UTF-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def json(cls, obj: Any, status: int = 200) -> Response:
-        return cls(status, json.dumps(obj, indent=2).encode() + b"\n")
-
-    @classmethod
-    def error(cls, err: ApiError) -> Response:
-        return cls(err.code, err.body(), headers=dict(err.headers))
-
-
-class _Cache:
-    """An LRU of pixel responses, bounded in bytes: repeated requests answer without recomputing."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._d: OrderedDict[str, Response] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Response | None:
-        with self._lock:
-            r = self._d.get(key)
-            if r is not None:
-                self._d.move_to_end(key)
-            return r
-
-    def put(self, key: str, r: Response) -> None:
-        n = len(r.body)
-        if n > self.max_bytes:
-            return
-        with self._lock:
-            if key in self._d:
-                return
-            self._d[key] = r
-            self._size += n
-            while self._size > self.max_bytes:
-                _, old = self._d.popitem(last=False)
-                self._size -= len(old.body)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._d.clear()
-            self._size = 0
-
-
-class App:
-    """Routes requests to the Earth Engine methods and the admin API."""
-
-    def __init__(
-        self,
-        store: AssetStore,
-        faults: FaultInjector | None = None,
-        *,
-        require_auth: bool = True,
-        cache_bytes: int = 512 * 1024 * 1024,
-    ) -> None:
-        self.store = store
-        self.faults = faults or FaultInjector()
-        self.require_auth = require_auth
-        self.cache = _Cache(cache_bytes)
-        self._log: deque[RecordedRequest] = deque(maxlen=LOG_SIZE)
-        self._saved: OrderedDict[str, dict] = OrderedDict()  # thumbnails and maps, by name
-        self._log_lock = threading.Lock()
-
-    # -- request log --------------------------------------------------------------------
-    def record(self, req: Request) -> RecordedRequest:
-        rec = RecordedRequest(req.method, req.path, req.query, redact_headers(req.headers), req.body[:LOG_BODY_BYTES])
-        with self._log_lock:
-            self._log.append(rec)
-        return rec
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._log_lock:
-            return list(self._log)
-
-    def clear_requests(self) -> None:
-        with self._log_lock:
-            self._log.clear()
-
+    store: AssetStore
+    faults: FaultInjector
+    require_auth: bool
+    cache: ResponseCache
+    _saved: OrderedDict[str, dict]  # thumbnails and maps, by name
+    _saved_lock: threading.Lock
     # -- dispatch -----------------------------------------------------------------------
     def handle(self, req: Request, root_url: str) -> Response:
         """Answer one API request (faults are applied by the server, not here): always a
@@ -346,7 +189,7 @@ class App:
         z, x, y = (int(v) for v in zxy.split("/"))
         if not (0 <= z <= 30 and 0 <= x < 2**z and 0 <= y < 2**z):
             raise invalid_argument(f"Tile {z}/{x}/{y} does not exist: x and y must be in [0, 2^zoom).")
-        with self._log_lock:
+        with self._saved_lock:
             body = self._saved.get(name)
         if body is None:
             raise not_found(f"Map '{name}' not found (the emulator keeps the last {_SAVED} maps and thumbnails).")
@@ -368,7 +211,7 @@ class App:
             raise invalid_argument(f"{kind.capitalize()}: the expression must evaluate to an Image.")
         key = hashlib.sha256(json.dumps([version, body], sort_keys=True).encode()).hexdigest()[:32]
         name = f"{project}/{kind}/{key}"
-        with self._log_lock:
+        with self._saved_lock:
             self._saved[name] = body
             self._saved.move_to_end(name)
             while len(self._saved) > _SAVED:
@@ -376,7 +219,7 @@ class App:
         return name
 
     def thumbnail_pixels(self, req: Request, version: str, name: str) -> Response:
-        with self._log_lock:
+        with self._saved_lock:
             body = self._saved.get(name)
         if body is None:
             raise not_found(f"Thumbnail '{name}' not found (the emulator keeps the last {_SAVED} maps and thumbnails).")
@@ -516,76 +359,6 @@ class App:
         if offset + page_size < len(value.images):
             out["nextPageToken"] = _encode_token(offset + page_size, expr_hash)
         return Response.json(build_message(version, "ComputeImagesResponse", out))
-
-    # -- admin API ----------------------------------------------------------------------
-    def handle_admin(self, req: Request) -> Response:
-        """`/_emulator/...`: faults, request log, reset, health. No auth, never faulted or logged."""
-        try:
-            return self._handle_admin(req)
-        except RecursionError:
-            return Response.error(invalid_argument("The request is nested too deeply."))
-        except Exception as e:
-            return internal_error(e, req)
-
-    def _handle_admin(self, req: Request) -> Response:
-        path = req.path[len(ADMIN_PREFIX):].rstrip("/")
-        try:
-            if path == "/faults":
-                if req.method == "GET":
-                    return Response.json({"faults": [f.to_json() for f in self.faults.pending()]})
-                if req.method == "DELETE":
-                    self.faults.clear()
-                    return Response.json({})
-                if req.method == "POST":
-                    try:
-                        data = json.loads(req.body or b"{}")
-                        items = data if isinstance(data, list) else data.get("faults", [data]) if isinstance(data, dict) else None
-                        if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
-                            raise ValueError("expected a fault object or a list of them")
-                        faults = [Fault.from_json(d) for d in items]  # all valid, or none added
-                        added = [self.faults.add(f) for f in faults]
-                    except (ValueError, TypeError) as e:
-                        raise invalid_argument(f"Invalid fault: {e}") from None
-                    return Response.json({"faults": [f.to_json() for f in added]})
-            elif path == "/limits":
-                if req.method == "GET":
-                    return Response.json(
-                        {**self.faults.limits.to_json(), "peakConcurrent": self.faults.peak_concurrent,
-                         "rejected": self.faults.rejected}
-                    )
-                if req.method == "DELETE":
-                    self.faults.set_limits()
-                    return Response.json({})
-                if req.method == "POST":
-                    try:
-                        data = json.loads(req.body or b"{}")
-                        limits = ServerLimits.from_json(data if isinstance(data, dict) else {"?": data})
-                    except (ValueError, TypeError) as e:
-                        raise invalid_argument(f"Invalid limits: {e}") from None
-                    self.faults.set_limits(limits.max_concurrent, limits.memory_limit_pixels)
-                    return Response.json(limits.to_json())
-            elif path == "/requests":
-                if req.method == "GET":
-                    return Response.json({"requests": [r.to_json() for r in self.requests]})
-                if req.method == "DELETE":
-                    self.clear_requests()
-                    return Response.json({})
-            elif path == "/reset" and req.method == "POST":
-                self.faults.clear()
-                self.clear_requests()
-                self.cache.clear()
-                return Response.json({})
-            elif path == "/health" and req.method == "GET":
-                return Response.json({"status": "ok"})
-            raise not_found(f"No admin endpoint {req.method} {req.path}.")
-        except ApiError as e:
-            return Response.error(e)
-
-
-def internal_error(exc: BaseException, req: Request) -> Response:
-    """A 500 with a Status body for an unexpected exception, logged with its traceback."""
-    log.error("eerest emulator: %s %s failed", req.method, req.path[:200], exc_info=exc)
-    return Response.error(ApiError(500, f"Internal error in the eerest emulator: {type(exc).__name__}.", "INTERNAL"))
 
 
 @functools.cache

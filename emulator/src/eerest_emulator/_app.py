@@ -1,0 +1,39 @@
+"""`App`, the emulator's request handling independent of the HTTP server: the Earth Engine
+methods (`_api_routes`) and the admin API with its request log (`_admin_api`), over one
+asset store, fault injector and response cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+
+from ._admin_api import LOG_SIZE, AdminApi
+from ._api_routes import ApiRoutes
+from ._faults import FaultInjector
+from ._http import RecordedRequest
+from ._response_cache import ResponseCache
+from ._store import AssetStore
+
+__all__ = ["App"]
+
+
+class App(ApiRoutes, AdminApi):
+    """Routes requests to the Earth Engine methods (`handle`) and the admin API (`handle_admin`)."""
+
+    def __init__(
+        self,
+        store: AssetStore,
+        faults: FaultInjector | None = None,
+        *,
+        require_auth: bool = True,
+        cache_bytes: int = 512 * 1024 * 1024,
+    ) -> None:
+        self.store = store
+        self.faults = faults or FaultInjector()
+        self.require_auth = require_auth
+        self.cache = ResponseCache(cache_bytes)
+        self._log: deque[RecordedRequest] = deque(maxlen=LOG_SIZE)
+        self._log_lock = threading.Lock()
+        self._saved: OrderedDict[str, dict] = OrderedDict()
+        self._saved_lock = threading.Lock()
