@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 from eerest_emulator import _admin_api, _app, _server
-
-from .conftest import SCENE, grid
+from emulator_helpers import SCENE, grid
 
 PIXELS = f"/v1/{SCENE}:getPixels"
 COMPUTE = "/v1/projects/p/image:computePixels"
