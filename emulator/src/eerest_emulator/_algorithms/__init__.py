@@ -1,7 +1,8 @@
 """The Earth Engine algorithms the emulator implements, with numpy, and their signatures.
 
 Importing this package fills `REGISTRY`: it imports every family, and each registers its
-implementations on import. The modules, and what each may import of the others (a DAG,
+implementations on import. It exports what the rest of the emulator uses (the evaluator in
+`_expression`, the routes): `REGISTRY`, `Context` and the errors. The modules, and what each may import of the others (a DAG,
 checked by the emulator's import-graph test):
 
 - `framework`: the registry, `Algorithm`, `Arg`, `algorithm`/`implements`, `Context`,
@@ -26,28 +27,6 @@ from . import (  # noqa: F401  (each family registers its algorithms on import)
     spatial,
     values,
 )
-from .framework import (
-    REGISTRY,
-    Algorithm,
-    AlgorithmError,
-    Arg,
-    ArgumentTypeError,
-    Context,
-    Filter,
-    algorithm,
-    implements,
-    type_name,
-)
+from .framework import REGISTRY, AlgorithmError, ArgumentTypeError, Context
 
-__all__ = [
-    "REGISTRY",
-    "Algorithm",
-    "AlgorithmError",
-    "Arg",
-    "ArgumentTypeError",
-    "Context",
-    "Filter",
-    "algorithm",
-    "implements",
-    "type_name",
-]
+__all__ = ["REGISTRY", "AlgorithmError", "ArgumentTypeError", "Context"]
