@@ -14,7 +14,8 @@ __all__ = ["start_server"]
 def _emulator() -> tuple[Any, Any, Any]:
     try:  # the separate distribution (pip install eerest-emulator)
         from eerest_emulator import Emulator
-        from eerest_emulator._app import App, Response
+        from eerest_emulator._app import App
+        from eerest_emulator._http import Response
     except ImportError:
         from eerest.emulator import Emulator
         from eerest.emulator._app import App, Response

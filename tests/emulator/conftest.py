@@ -1,41 +1,16 @@
-"""Fixtures for the emulator's own tests: the eerest_emulator.testing fixtures plus a raw httpx client."""
+"""Fixtures for the SDK-side tests of the emulator: the eerest_emulator.testing fixtures,
+with its eerest clients, and what the emulator's own tests share (emulator/tests/)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from pathlib import Path
 
-import httpx
-import pytest
-from eerest_emulator.testing import ee_async_client, ee_client, ee_emulator, ee_emulator_session  # noqa: F401
+EMULATOR_TESTS = Path(__file__).resolve().parents[2] / "emulator" / "tests"
 
-SCENES = "projects/eerest/assets/sample/scenes"
-SCENE = f"{SCENES}/20240504"
-ELEVATION = "projects/eerest/assets/sample/elevation"
-X0, Y0 = 533120.0, 5311840.0
-
-
-def grid(w: int = 224, h: int = 224, scale: float = 10.0, x0: float = X0, y0: float = Y0, crs: str = "EPSG:32633") -> dict:
-    return {
-        "crsCode": crs,
-        "affineTransform": {"scaleX": scale, "shearX": 0, "translateX": x0, "shearY": 0, "scaleY": -scale, "translateY": y0},
-        "dimensions": {"width": w, "height": h},
-    }
-
-
-def call(fn: str, **args: dict) -> dict:
-    """A functionInvocationValue node with already-built ValueNode arguments."""
-    return {"functionInvocationValue": {"functionName": fn, "arguments": args}}
-
-
-def const(v: object) -> dict:
-    return {"constantValue": v}
-
-
-def expr(node: dict, **extra: dict) -> dict:
-    return {"result": "0", "values": {"0": node, **extra}}
-
-
-@pytest.fixture
-def http(ee_emulator) -> Iterator[httpx.Client]:  # noqa: F811
-    with httpx.Client(base_url=ee_emulator.url, headers={"Authorization": "Bearer test-token"}, timeout=30) as c:
-        yield c
+if EMULATOR_TESTS.is_dir():
+    sys.path.insert(0, str(EMULATOR_TESTS))
+    from eerest_emulator.testing import ee_async_client, ee_client, ee_emulator, ee_emulator_session  # noqa: F401
+    from emulator_helpers import http  # noqa: F401
+else:  # an unpacked eerest sdist: the emulator and its tests are another distribution's
+    collect_ignore_glob = ["test_*.py"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-
-from .conftest import SCENE, SCENES, call, const, expr
+from emulator_helpers import SCENE, SCENES, call, const, expr
 
 LOAD = expr(call("ImageCollection.load", id=const(SCENES)))
 

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import eerest_emulator
 import pytest
+from emulator_helpers import SCENE, expr, grid
 
 from eerest.errors import BadRequestError
-
-from .conftest import SCENE, expr, grid
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path(eerest_emulator.__file__).parent

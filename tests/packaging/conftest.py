@@ -211,16 +211,25 @@ def emulator_build(emulator_builds: tuple[Build, Build, Path]) -> Build:
     return emulator_builds[0]
 
 
-@pytest.fixture(scope="session")
-def unpacked_sdist(build: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("sdist")
-    with tarfile.open(build.sdist) as tar:
+def unpack(sdist: Path, dest: Path) -> Path:
+    """Extract ``sdist`` into the empty directory ``dest``; its top directory."""
+    with tarfile.open(sdist) as tar:
         if hasattr(tarfile, "data_filter"):
             tar.extractall(dest, filter="data")
         else:  # pragma: no cover - Python without extraction filters
             tar.extractall(dest)
     (top,) = dest.iterdir()
     return top
+
+
+@pytest.fixture(scope="session")
+def unpacked_sdist(build: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return unpack(build.sdist, tmp_path_factory.mktemp("sdist"))
+
+
+@pytest.fixture(scope="session")
+def emulator_unpacked_sdist(emulator_build: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return unpack(emulator_build.sdist, tmp_path_factory.mktemp("emulator-sdist"))
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.message
 import email.parser
+import os
 import re
 import subprocess
 import sys
@@ -95,14 +96,29 @@ def test_sdist_holds_the_sources(emulator_build: Build) -> None:
     files = {m.name.removeprefix(f"{SDIST_TOP}/") for m in members if m.isfile()}
     expected = {
         p.relative_to(emulator_build.source).as_posix()
-        for d in ("src", "tools")
+        for d in ("src", "tools", "tests")
         for p in (emulator_build.source / d).rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
     } | {"pyproject.toml", "README.md", "LICENSE", "PKG-INFO", ".gitignore"}  # the ignore rules travel along
     assert files == expected, sorted(files ^ expected)
+    assert {"tests/conftest.py", "tests/emulator_helpers.py", "tests/test_http.py"} <= files  # its own tests travel along
     for m in members:
         assert (m.uid, m.gid, m.uname, m.gname) == (0, 0, "", ""), m.name
         assert m.mtime == emulator_build.epoch, m.name
+
+
+def test_its_tests_run_from_the_unpacked_sdist(emulator_unpacked_sdist: Path, tmp_path: Path) -> None:
+    """`python -m pytest tests` in the unpacked sdist, against the sdist's own sources: its
+    conftest, helpers and pytest configuration are all there, and the SDK is not needed."""
+    top = emulator_unpacked_sdist
+    (tmp_path / "eerest.py").write_text('raise ImportError("the emulator\'s tests must not need the SDK")\n')
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(top / "src"), str(tmp_path)])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-W", "error::pytest.PytestConfigWarning"],
+        cwd=top, env=env, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
+    assert re.search(r"^\d+ passed", proc.stdout.splitlines()[-1]) and " failed" not in proc.stdout.splitlines()[-1], proc.stdout[-2000:]
 
 
 def test_builds_are_reproducible(emulator_builds: tuple[Build, Build, Path]) -> None:

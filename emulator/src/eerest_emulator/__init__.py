@@ -45,9 +45,10 @@ the grid of their first image.
 """
 
 from ._algorithms import REGISTRY as ALGORITHMS
-from ._app import App, RecordedRequest
+from ._app import App
 from ._errors import ApiError
 from ._faults import Fault, FaultInjector, ServerLimits
+from ._http import RecordedRequest
 from ._limits import MAX_BANDS, MAX_GRID_DIMENSION, MAX_REQUEST_BYTES
 from ._server import Emulator
 from ._store import BUNDLED_DATA, AssetStore

@@ -116,9 +116,9 @@ def _geokeys(grid: Grid) -> tuple[list[int], str]:
     entries = [(1024, 0, 1, 2 if geographic else 1), (1025, 0, 1, 1)]
     citation = ""
     if epsg is None and (grid.crs or grid.crs_wkt):
-        from ._reproject import _crs
+        from ._reproject import pyproj_crs
 
-        citation = "ESRI PE String = " + _crs(grid.crs or grid.crs_wkt).to_wkt("WKT1_ESRI") + "|"
+        citation = "ESRI PE String = " + pyproj_crs(grid.crs or grid.crs_wkt).to_wkt("WKT1_ESRI") + "|"
         entries.append((1026, 34737, len(citation), 0))
     entries.append((2048 if geographic else 3072, 0, 1, epsg or 32767))  # 32767: user-defined
     keys = [1, 1, 0, len(entries)]

@@ -12,8 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ._errors import invalid_argument
-from ._reproject import _crs as _pyproj_crs
-from ._reproject import check_crs, sample, source_coords, transform_points
+from ._reproject import check_crs, pyproj_crs, sample, source_coords, transform_points
 
 __all__ = ["Grid", "bounds_in", "resolve_grid", "resample", "same_crs", "check_finite"]
 
@@ -91,7 +90,7 @@ class Grid:
             return False
         if code in _GEOGRAPHIC:
             return True
-        return bool(_pyproj_crs(code).is_geographic)
+        return bool(pyproj_crs(code).is_geographic)
 
     @property
     def epsg(self) -> int | None:
@@ -102,7 +101,7 @@ class Grid:
             except ValueError:
                 return None
         code = self.crs or self.crs_wkt
-        return _pyproj_crs(code).to_epsg() if code else None
+        return pyproj_crs(code).to_epsg() if code else None
 
     @property
     def shape(self) -> tuple[int, int]:

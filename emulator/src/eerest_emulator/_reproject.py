@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 
     from ._grid import Grid
 
-__all__ = ["check_crs", "sample", "source_coords", "transform_points"]
+__all__ = ["MODES", "check_crs", "pyproj_crs", "sample", "source_coords", "transform_points"]
 
 #: Sampling modes of `Image.resample` (and "nearest", the default of every image).
 MODES = ("nearest", "bilinear", "bicubic")
 
 
 @functools.lru_cache(maxsize=128)
-def _crs(code: str) -> CRS:
+def pyproj_crs(code: str) -> CRS:
     try:
         from pyproj import CRS
         from pyproj.exceptions import CRSError
@@ -41,14 +41,14 @@ def _crs(code: str) -> CRS:
 
 def check_crs(code: str) -> None:
     """A 400 naming `code` when pyproj does not know it."""
-    _crs(code)
+    pyproj_crs(code)
 
 
 @functools.lru_cache(maxsize=128)
 def _transformer(src: str, dst: str) -> Transformer:
     from pyproj import Transformer
 
-    return Transformer.from_crs(_crs(src), _crs(dst), always_xy=True)
+    return Transformer.from_crs(pyproj_crs(src), pyproj_crs(dst), always_xy=True)
 
 
 def transform_points(x: np.ndarray, y: np.ndarray, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:

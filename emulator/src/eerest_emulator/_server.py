@@ -14,9 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ._app import ADMIN_PREFIX, App, RecordedRequest, Request, Response, internal_error
+from ._admin_api import ADMIN_PREFIX
+from ._app import App
 from ._errors import ApiError, invalid_argument
 from ._faults import CONCURRENCY_MESSAGE, Fault, FaultInjector
+from ._http import RecordedRequest, Request, Response, internal_error
 from ._store import AssetStore
 
 __all__ = ["Emulator", "EmulatorServer", "MAX_REQUEST_BODY"]

@@ -14,9 +14,9 @@ import numpy as np
 from ._errors import invalid_argument
 from ._grid import Grid, same_crs
 from ._image import ImageCollection
-from ._reproject import check_crs, transform_points
+from ._reproject import check_crs, pyproj_crs, transform_points
 
-__all__ = ["Date", "DateRange", "Feature", "FeatureCollection", "Geometry", "Projection", "WGS84"]
+__all__ = ["Date", "DateRange", "Feature", "FeatureCollection", "Geometry", "Projection", "WGS84", "in_ring", "nominal_unit"]
 
 WGS84 = "EPSG:4326"
 
@@ -89,9 +89,7 @@ class Projection:
 
 def nominal_unit(crs: str) -> float:
     """Metres per CRS unit: 1 for projected CRSs, the length of a degree at the equator otherwise."""
-    from ._reproject import _crs
-
-    c = _crs(crs)
+    c = pyproj_crs(crs)
     return 111319.49079327357 if c.is_geographic else 1.0
 
 
@@ -175,9 +173,9 @@ class Geometry:
             if gcrs and not same_crs(gcrs, self.crs):
                 x, y = transform_points(x, y, gcrs, self.crs)
             for poly in polys:
-                inside = _in_ring(x, y, poly[0])
+                inside = in_ring(x, y, poly[0])
                 for hole in poly[1:]:
-                    inside &= ~_in_ring(x, y, hole)
+                    inside &= ~in_ring(x, y, hole)
                 out |= inside
         if self.type in ("Point", "MultiPoint", "LineString", "MultiLineString"):
             p = self.points()
@@ -194,7 +192,7 @@ class Geometry:
         return out
 
 
-def _in_ring(x: np.ndarray, y: np.ndarray, ring: np.ndarray) -> np.ndarray:
+def in_ring(x: np.ndarray, y: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """Even-odd test of points (x, y) against a closed or open ring."""
     inside = np.zeros(x.shape, dtype=bool)
     xs, ys = ring[:, 0], ring[:, 1]

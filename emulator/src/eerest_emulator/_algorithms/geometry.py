@@ -12,39 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from ._algorithms import (
-    AlgorithmError,
-    ArgumentTypeError,
-    Context,
-    Filter,
-    _is_number,
-    as_image,
-    implements,
-)
-from ._image import Image
-from ._values import WGS84, Feature, FeatureCollection, Geometry, Projection
+from .._reproject import pyproj_crs, transform_points
+from .._values import WGS84, Feature, FeatureCollection, Geometry, Projection, in_ring
+from .coerce import as_geodesic, as_geometry, as_image, as_projection, is_number
+from .framework import AlgorithmError, ArgumentTypeError, Context, Filter, implements
+from .placement import footprint, transform_geometry
 
-__all__ = ["as_geometry", "as_projection", "footprint", "geometry_transform"]
-
-
-def as_projection(v: Any, arg: str) -> Projection:
-    if isinstance(v, Projection):
-        return v
-    if isinstance(v, str):
-        return Projection.of(v)
-    if isinstance(v, dict) and isinstance(v.get("crs"), str):
-        return Projection.of(v["crs"], v.get("transform"))
-    raise ArgumentTypeError(arg, "Projection", v)
-
-
-def as_geometry(v: Any, arg: str) -> Geometry:
-    if isinstance(v, Geometry):
-        return v
-    if isinstance(v, Feature) and v.geometry is not None:
-        return v.geometry
-    if isinstance(v, dict) and "type" in v:
-        return Geometry.from_geojson(v)
-    raise ArgumentTypeError(arg, "Geometry", v)
+__all__: list[str] = []
 
 
 # ---------------------------------------------------------------------------------------
@@ -52,10 +26,6 @@ def as_geometry(v: Any, arg: str) -> Geometry:
 # ---------------------------------------------------------------------------------------
 def _crs_of(crs: Any) -> str:
     return WGS84 if crs is None else as_projection(crs, "crs").crs
-
-
-def _geodesic(geodesic: Any, crs: str) -> bool:
-    return crs == WGS84 if geodesic is None else bool(geodesic)
 
 
 def _coords(v: Any, arg: str) -> Any:
@@ -71,7 +41,7 @@ def _ring(points: list) -> list:
 @implements("GeometryConstructors.Point")
 def geometry_point(ctx: Context, coordinates: Any, crs: Any = None) -> Geometry:
     c = _coords(coordinates, "coordinates")
-    if len(c) != 2 or not all(_is_number(x) for x in c):
+    if len(c) != 2 or not all(is_number(x) for x in c):
         raise AlgorithmError(f"Invalid point coordinates {c!r}: expected [x, y].")
     return Geometry("Point", c, _crs_of(crs), _crs_of(crs) == WGS84)
 
@@ -84,19 +54,19 @@ def geometry_multipoint(ctx: Context, coordinates: Any, crs: Any = None) -> Geom
 @implements("GeometryConstructors.LineString")
 def geometry_linestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
     c = _crs_of(crs)
-    return Geometry("LineString", _coords(coordinates, "coordinates"), c, _geodesic(geodesic, c))
+    return Geometry("LineString", _coords(coordinates, "coordinates"), c, as_geodesic(geodesic, c))
 
 
 @implements("GeometryConstructors.MultiLineString")
 def geometry_multilinestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
     c = _crs_of(crs)
-    return Geometry("MultiLineString", _coords(coordinates, "coordinates"), c, _geodesic(geodesic, c))
+    return Geometry("MultiLineString", _coords(coordinates, "coordinates"), c, as_geodesic(geodesic, c))
 
 
 @implements("GeometryConstructors.LinearRing")
 def geometry_linearring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
     c = _crs_of(crs)
-    return Geometry("LinearRing", _ring(_coords(coordinates, "coordinates")), c, _geodesic(geodesic, c))
+    return Geometry("LinearRing", _ring(_coords(coordinates, "coordinates")), c, as_geodesic(geodesic, c))
 
 
 @implements("GeometryConstructors.Polygon")
@@ -104,16 +74,16 @@ def geometry_polygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: 
                      evenOdd: Any = True) -> Geometry:
     c = _crs_of(crs)
     rings = _coords(coordinates, "coordinates")
-    if rings and rings[0] and _is_number(rings[0][0]):
+    if rings and rings[0] and is_number(rings[0][0]):
         rings = [rings]  # a single ring given as a list of points
-    return Geometry("Polygon", [_ring(r) for r in rings], c, _geodesic(geodesic, c))
+    return Geometry("Polygon", [_ring(r) for r in rings], c, as_geodesic(geodesic, c))
 
 
 @implements("GeometryConstructors.MultiPolygon")
 def geometry_multipolygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None,
                           evenOdd: Any = True) -> Geometry:
     c = _crs_of(crs)
-    return Geometry("MultiPolygon", [[_ring(r) for r in p] for p in _coords(coordinates, "coordinates")], c, _geodesic(geodesic, c))
+    return Geometry("MultiPolygon", [[_ring(r) for r in p] for p in _coords(coordinates, "coordinates")], c, as_geodesic(geodesic, c))
 
 
 def _rectangle(xmin: float, ymin: float, xmax: float, ymax: float, crs: str, geodesic: bool) -> Geometry:
@@ -125,7 +95,7 @@ def _rectangle(xmin: float, ymin: float, xmax: float, ymax: float, crs: str, geo
 def geometry_rectangle(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, evenOdd: Any = True) -> Geometry:
     c = _coords(coordinates, "coordinates")
     flat = [x for p in c for x in p] if c and isinstance(c[0], list) else c
-    if len(flat) != 4 or not all(_is_number(x) for x in flat):
+    if len(flat) != 4 or not all(is_number(x) for x in flat):
         raise AlgorithmError(f"Invalid rectangle coordinates {c!r}: expected [xmin, ymin, xmax, ymax].")
     x0, y0, x1, y1 = (float(x) for x in flat)
     code = _crs_of(crs)
@@ -140,7 +110,7 @@ def geometry_bbox(ctx: Context, west: Any, south: Any, east: Any, north: Any) ->
 @implements("GeometryConstructors.MultiGeometry")
 def geometry_multigeometry(ctx: Context, geometries: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
     parts = tuple(as_geometry(g, "geometries") for g in geometries)
-    return Geometry("GeometryCollection", None, _crs_of(crs), _geodesic(geodesic, _crs_of(crs)), parts)
+    return Geometry("GeometryCollection", None, _crs_of(crs), as_geodesic(geodesic, _crs_of(crs)), parts)
 
 
 # ---------------------------------------------------------------------------------------
@@ -170,20 +140,8 @@ def geometry_projection(ctx: Context, geometry: Any) -> Projection:
 
 @implements("Geometry.transform")
 def geometry_transform(ctx: Context, geometry: Any, proj: Any = None, maxError: Any = None, geodesic: Any = None) -> Geometry:
-    from ._reproject import transform_points
-
     g = as_geometry(geometry, "geometry")
-    crs = as_projection(proj, "proj").crs if proj is not None else WGS84
-    if g.type == "GeometryCollection":
-        raise AlgorithmError("The eerest emulator cannot transform a GeometryCollection.")
-
-    def walk(c: Any) -> Any:
-        if c and _is_number(c[0]):
-            x, y = transform_points(np.array([c[0]]), np.array([c[1]]), g.crs, crs)
-            return [float(x[0]), float(y[0])]
-        return [walk(p) for p in c]
-
-    return Geometry(g.type, walk(g.coordinates), crs, _geodesic(geodesic, crs))
+    return transform_geometry(g, as_projection(proj, "proj").crs if proj is not None else WGS84, geodesic)
 
 
 @implements("Projection")
@@ -216,9 +174,7 @@ def _transform_wkt(p: Projection) -> str:
 
 
 def _crs_wkt(crs: str) -> str:
-    from ._reproject import _crs
-
-    return _crs(crs).to_wkt(version="WKT1_GDAL")
+    return pyproj_crs(crs).to_wkt(version="WKT1_GDAL")
 
 
 def _scaled(p: Projection, x: float, y: float) -> Projection:
@@ -233,8 +189,6 @@ def _translated(p: Projection, x: float, y: float) -> Projection:
 
 def _intersects(a: Geometry, b: Geometry) -> bool:
     """Whether two geometries intersect, tested in `b`'s CRS on vertices and edges."""
-    from ._reproject import transform_points
-
     pa = a.points()
     if a.crs != b.crs and pa.size:
         x, y = transform_points(pa[:, 0], pa[:, 1], a.crs, b.crs)
@@ -246,17 +200,15 @@ def _intersects(a: Geometry, b: Geometry) -> bool:
     bx0, by0, bx1, by1 = pb[:, 0].min(), pb[:, 1].min(), pb[:, 0].max(), pb[:, 1].max()
     if ax1 < bx0 or bx1 < ax0 or ay1 < by0 or by1 < ay0:
         return False
-    from ._values import _in_ring
-
     for poly in b.rings():
-        if _in_ring(pa[:, 0], pa[:, 1], poly[0]).any():
+        if in_ring(pa[:, 0], pa[:, 1], poly[0]).any():
             return True
     for poly in a.rings():
         ring = poly[0]
         if a.crs != b.crs:
             x, y = transform_points(ring[:, 0], ring[:, 1], a.crs, b.crs)
             ring = np.column_stack([x, y])
-        if _in_ring(pb[:, 0], pb[:, 1], ring).any():
+        if in_ring(pb[:, 0], pb[:, 1], ring).any():
             return True
     return _edges_cross(pa, pb)
 
@@ -272,20 +224,6 @@ def _edges_cross(pa: np.ndarray, pb: np.ndarray) -> bool:
     o1, o2 = orient(a0, a1, b0), orient(a0, a1, b1)
     o3, o4 = orient(b0, b1, a0), orient(b0, b1, a1)
     return bool(((o1 != o2) & (o3 != o4)).any())
-
-
-def footprint(img: Image) -> Geometry | None:
-    """The image's footprint: its asset geometry, or its first bounded band's extent; None if unbounded."""
-    geo = img.meta.get("geometry")
-    if isinstance(geo, dict):
-        return Geometry.from_geojson(geo)
-    g = img.native_grid
-    if g is None:
-        return None
-    w, h = g.width or 0, g.height or 0
-    corners = [(0, 0), (w, 0), (w, h), (0, h), (0, 0)]
-    ring = [[g.translate_x + g.scale_x * u + g.shear_x * v, g.translate_y + g.shear_y * u + g.scale_y * v] for u, v in corners]
-    return Geometry("Polygon", [ring], g.crs or WGS84, False)
 
 
 def _filter_geometry(ctx: Context, leftField: Any = None, rightValue: Any = None, rightField: Any = None,
@@ -345,8 +283,8 @@ def image_geometry(ctx: Context, feature: Any, maxError: Any = None, proj: Any =
         return _rectangle(-180.0, -90.0, 180.0, 90.0, WGS84, False)
     if proj is not None:
         crs = as_projection(proj, "proj").crs
-        return geometry_transform(ctx, fp, crs)
-    return fp if fp.crs == WGS84 else geometry_transform(ctx, fp, WGS84)
+        return transform_geometry(fp, crs)
+    return fp if fp.crs == WGS84 else transform_geometry(fp, WGS84)
 
 
 implements("Element.geometry")(image_geometry)
@@ -365,7 +303,7 @@ def geometry_area(ctx: Context, geometry: Any, maxError: Any = None, proj: Any =
     """Square metres: geodesic on the WGS84 ellipsoid for EPSG:4326 geometries, planar in `proj` otherwise."""
     g = as_geometry(geometry, "geometry")
     if proj is not None and as_projection(proj, "proj").crs != g.crs:
-        g = geometry_transform(ctx, g, as_projection(proj, "proj").crs)
+        g = transform_geometry(g, as_projection(proj, "proj").crs)
     total = 0.0
     for poly in g.rings():
         for k, ring in enumerate(poly):

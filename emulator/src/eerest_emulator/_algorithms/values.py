@@ -14,11 +14,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ._algorithms import AlgorithmError, ArgumentTypeError, Context, Filter, _is_number, _to_ms, as_image, implements
-from ._catalogue import catalogue
-from ._image import Image, ImageCollection
-from ._reducers import Reducer
-from ._values import Date, DateRange, Feature
+from .._catalogue import catalogue
+from .._image import Image, ImageCollection
+from .._reducers import Reducer
+from .._values import Date, DateRange, Feature
+from .coerce import as_image, is_number, to_ms
+from .framework import AlgorithmError, ArgumentTypeError, Context, Filter, implements
 
 __all__: list[str] = []
 
@@ -26,7 +27,7 @@ __all__: list[str] = []
 def _number(v: Any, arg: str) -> int | float:
     if isinstance(v, bool):
         return int(v)
-    if _is_number(v):
+    if is_number(v):
         return v
     raise ArgumentTypeError(arg, "Number", v)
 
@@ -170,7 +171,7 @@ def number_format(ctx: Context, number: Any, pattern: Any = "%s") -> str:
 def string(ctx: Context, input: Any) -> str:
     if isinstance(input, str):
         return input
-    if _is_number(input):
+    if is_number(input):
         return str(input)
     return json.dumps(input)
 
@@ -227,7 +228,7 @@ def _index(lst: list, i: Any, arg: str = "index") -> int:
 def _sort_key(v: Any) -> tuple:
     if v is None:
         return (2, 0)
-    if _is_number(v):
+    if is_number(v):
         return (0, v)
     return (1, str(v))
 
@@ -409,7 +410,7 @@ def _rename(d: Any, frm: list, to: list, overwrite: bool) -> dict:
 # Dates
 # ---------------------------------------------------------------------------------------
 def _date(v: Any, arg: str) -> Date:
-    return v if isinstance(v, Date) else Date(_to_ms(v, arg))
+    return v if isinstance(v, Date) else Date(to_ms(v, arg))
 
 
 def _tz(timeZone: Any) -> dt.tzinfo:

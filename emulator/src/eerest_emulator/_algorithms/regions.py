@@ -9,19 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from ._alg_geometry import as_geometry
-from ._alg_spatial import target_projection, window
-from ._algorithms import (
-    AlgorithmError,
-    ArgumentTypeError,
-    Context,
-    as_image,
-    implements,
-)
-from ._grid import Grid, bounds_in
-from ._image import Image
-from ._reducers import Reducer
-from ._values import WGS84, Feature, FeatureCollection, Geometry, Projection
+from .._grid import Grid, bounds_in
+from .._image import Image
+from .._reducers import Reducer
+from .._reproject import transform_points
+from .._values import WGS84, Feature, FeatureCollection, Geometry, Projection
+from .coerce import as_geometry, as_image, as_image_collection
+from .framework import AlgorithmError, ArgumentTypeError, Context, implements
+from .placement import target_projection, window
 
 __all__: list[str] = []
 
@@ -85,9 +80,6 @@ def image_reduce_region(ctx: Context, image: Any, reducer: Any, geometry: Any = 
 def collection_get_region(ctx: Context, collection: Any, geometry: Any, scale: Any = None, crs: Any = None,
                           crsTransform: Any = None) -> list[list[Any]]:
     """Rows [id, longitude, latitude, time, bands...] for each pixel of the region in each image."""
-    from ._algorithms import as_image_collection
-    from ._reproject import transform_points
-
     c = as_image_collection(collection, "collection")
     geom = as_geometry(geometry, "geometry")
     if not c.images:
@@ -139,8 +131,6 @@ def image_reduce_regions(ctx: Context, image: Any, collection: Any, reducer: Any
 # ---------------------------------------------------------------------------------------
 def _pixel_features(img: Image, g: Grid, region: np.ndarray, crs: str, extra: dict[str, Any], geometries: bool,
                     drop_nulls: bool, start: int) -> list[Feature]:
-    from ._reproject import transform_points
-
     rows, cols = np.nonzero(region)
     rendered = [(b.name, *b.render(g)) for b in img.bands]
     if geometries:

@@ -9,9 +9,8 @@ import socket
 from typing import Any
 
 import pytest
-from eerest_emulator import _app, _server
-
-from .conftest import SCENE, grid
+from eerest_emulator import _admin_api, _app, _server
+from emulator_helpers import SCENE, grid
 
 PIXELS = f"/v1/{SCENE}:getPixels"
 COMPUTE = "/v1/projects/p/image:computePixels"
@@ -117,7 +116,7 @@ def test_unexpected_exception_is_a_500(ee_emulator: Any, monkeypatch: pytest.Mon
 
 def test_request_log_is_bounded_and_holds_no_credentials(ee_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ee_emulator.app, "_log", type(ee_emulator.app._log)(maxlen=5))
-    big = json.dumps({"fileFormat": "NPY", "bandIds": ["red"], "pad": "x" * (_app.LOG_BODY_BYTES * 2)}).encode()
+    big = json.dumps({"fileFormat": "NPY", "bandIds": ["red"], "pad": "x" * (_admin_api.LOG_BODY_BYTES * 2)}).encode()
     for extra in ("Cookie: session=" + SECRET, "X-Goog-Api-Key: " + SECRET, "X-Refresh-Token: " + SECRET, ""):
         raw(ee_emulator.url, post(PIXELS, big, extra + "\r\n" if extra else ""))
     for _ in range(5):

@@ -1,251 +1,40 @@
-"""The Earth Engine algorithms the emulator implements, with numpy, and their signatures.
+"""The core algorithms: loading assets, band selection, arithmetic and masks, collections
+(load, filter, map, limit, mosaic, per-pixel reductions), element properties, dates and filters.
 
-Signatures (argument names, types, optionality) follow Earth Engine's algorithm catalogue,
-so that expressions built by `earthengine-api` or by hand evaluate here as on the service,
-and `projects.algorithms.list` can describe them. Implementations are lazy: image
+These are declared with their signatures here (`algorithm`); implementations are lazy: image
 algorithms return `Image`s whose bands render on demand into the requested grid.
 """
 
 from __future__ import annotations
 
-import functools
+import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from ._catalogue import signature
-from ._grid import Grid
-from ._image import Band, Image, ImageCollection, Rendered
-from ._pixeltype import PixelType
-from ._reducers import Reducer
-from ._store import normalize_asset_name, parse_time_ms
-from ._values import Date, DateRange, Geometry, Projection
+from .._grid import Grid
+from .._image import Band, Image, ImageCollection, Rendered
+from .._pixeltype import PixelType
+from .._reducers import Reducer, simple
+from .._store import normalize_asset_name, parse_time_ms
+from .._values import Date, DateRange, Feature
+from .bands import bands_by_name, pair_bands, reduced_type, render_stack
+from .coerce import (
+    as_collection,
+    as_image,
+    as_image_collection,
+    as_str_list,
+    constant_image,
+    is_feature_collection,
+    is_number,
+    to_ms,
+)
+from .framework import AlgorithmError, ArgumentTypeError, Context, Filter, algorithm, implements, type_name
+from .placement import footprint
 
-__all__ = [
-    "Algorithm",
-    "Arg",
-    "REGISTRY",
-    "AlgorithmError",
-    "ArgumentTypeError",
-    "Context",
-    "Filter",
-    "Reducer",
-    "implements",
-    "type_name",
-]
-
-
-class AlgorithmError(Exception):
-    """A user error inside an algorithm; reported as `"<Algorithm>: <message>"` (HTTP 400)."""
-
-
-class ArgumentTypeError(Exception):
-    """An argument of the wrong type; reported in Earth Engine's "Invalid type" wording."""
-
-    def __init__(self, arg: str, expected: str, actual: Any) -> None:
-        super().__init__(arg)
-        self.arg = arg
-        self.expected = expected
-        self.actual = type_name(actual)
-
-
-@dataclass(frozen=True)
-class Arg:
-    name: str
-    type: str
-    optional: bool = False
-    default: Any = None
-    description: str = ""
-
-    def to_json(self) -> dict:
-        out: dict[str, Any] = {"argumentName": self.name, "type": self.type}
-        if self.description:
-            out["description"] = self.description
-        if self.optional:
-            out["optional"] = True
-            out["defaultValue"] = self.default
-        return out
-
-
-@dataclass(frozen=True)
-class Algorithm:
-    name: str
-    return_type: str
-    args: tuple[Arg, ...]
-    description: str
-    fn: Callable[..., Any] = field(repr=False)
-
-    def to_json(self) -> dict:
-        """The `Algorithm` JSON object of projects.algorithms.list."""
-        return {
-            "name": f"algorithms/{self.name}",
-            "description": self.description,
-            "returnType": self.return_type,
-            "arguments": [a.to_json() for a in self.args],
-        }
-
-
-@dataclass
-class Filter:
-    """A compiled filter: a predicate over images."""
-
-    test: Callable[[Image], bool]
-
-
-class Context:
-    """What algorithms may use of the world: the asset store."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-
-
-REGISTRY: dict[str, Algorithm] = {}
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-_IMG = "Image<unknown bands>"
-
-
-def _parse_args(spec: str) -> tuple[Arg, ...]:
-    """`"input:Image, names:List<String>?=null"` -> Args (`?` optional, `=json` default)."""
-    import json
-
-    out = []
-    for part in filter(None, (p.strip() for p in re.split(r",\s*(?![^<]*>)", spec))):
-        name, rest = part.split(":", 1)
-        optional = "?" in rest
-        typ, _, default = rest.partition("?")
-        dflt = json.loads(default[1:]) if default.startswith("=") else None
-        typ = typ.strip().replace("Image", _IMG) if typ.strip() in ("Image", "List<Image>") else typ.strip()
-        out.append(Arg(name.strip(), typ, optional, dflt))
-    return tuple(out)
-
-
-def algorithm(name: str, returns: str, args: str, description: str) -> Callable[[_F], _F]:
-    """Register an implementation under `name` with the given signature."""
-
-    def deco(fn: _F) -> _F:
-        REGISTRY[name] = Algorithm(name, _IMG if returns == "Image" else returns, _parse_args(args), description, fn)
-        return fn
-
-    return deco
-
-
-def _catalogue_args(entry: dict) -> tuple[Arg, ...]:
-    out = []
-    for a in entry.get("arguments", []):
-        default = a.get("defaultValue")
-        if isinstance(default, float) and default.is_integer() and a["type"] in ("Integer", "Long"):
-            default = int(default)
-        out.append(Arg(a["argumentName"], a["type"], bool(a.get("optional")), default))
-    return tuple(out)
-
-
-def implements(name: str) -> Callable[[_F], _F]:
-    """Register an implementation of the real algorithm `name`, with its signature from the catalogue."""
-    entry = signature(name)
-
-    def deco(fn: _F) -> _F:
-        REGISTRY[name] = Algorithm(name, entry["returnType"], _catalogue_args(entry), entry.get("description", ""), fn)
-        return fn
-
-    return deco
-
-
-# ---------------------------------------------------------------------------------------
-# Coercions
-# ---------------------------------------------------------------------------------------
-def type_name(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, Image):
-        return "Image<[" + ", ".join(v.band_names) + "]>"
-    if isinstance(v, ImageCollection):
-        return type(v).__name__
-    if isinstance(v, Filter):
-        return "Filter"
-    if isinstance(v, Reducer):
-        return "Reducer"
-    if isinstance(v, (Date, DateRange, Geometry, Projection)):
-        return type(v).__name__
-    if isinstance(v, bool):
-        return "Boolean"
-    if isinstance(v, int):
-        return "Long"
-    if isinstance(v, float):
-        return "Float"
-    if isinstance(v, str):
-        return "String"
-    if isinstance(v, list):
-        return "List"
-    if isinstance(v, dict):
-        return "Dictionary"
-    if callable(v):
-        return "Function"
-    return type(v).__name__
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def as_image(v: Any, arg: str) -> Image:
-    """An Image argument; numbers and lists of numbers become constant images, as in ee."""
-    if isinstance(v, Image):
-        return v
-    if _is_number(v) or (isinstance(v, list) and v and all(_is_number(x) for x in v)):
-        return constant_image(v)
-    raise ArgumentTypeError(arg, _IMG, v)
-
-
-def as_collection(v: Any, arg: str) -> ImageCollection:
-    """A collection of images or of features (a FeatureCollection is one kind of it)."""
-    if isinstance(v, ImageCollection):
-        return v
-    raise ArgumentTypeError(arg, "FeatureCollection", v)
-
-
-def as_image_collection(v: Any, arg: str) -> ImageCollection:
-    if isinstance(v, ImageCollection) and not _is_feature_collection(v):
-        return v
-    raise ArgumentTypeError(arg, "ImageCollection", v)
-
-
-def _is_feature_collection(v: Any) -> bool:
-    from ._values import FeatureCollection
-
-    return isinstance(v, FeatureCollection)
-
-
-def as_str_list(v: Any, arg: str) -> list[str]:
-    if isinstance(v, str):
-        return [v]
-    if isinstance(v, list) and all(isinstance(x, str) for x in v):
-        return list(v)
-    raise ArgumentTypeError(arg, "List<String>", v)
-
-
-def _full(grid: Grid, value: Any, dtype: Any = None) -> Rendered:
-    return np.full(grid.shape, value, dtype=dtype), np.ones(grid.shape, dtype=bool)
-
-
-def _const_render(g: Grid, value: Any, dtype: np.dtype) -> Rendered:
-    return _full(g, value, dtype)
-
-
-def constant_image(value: Any) -> Image:
-    values = value if isinstance(value, list) else [value]
-    bands = []
-    for i, x in enumerate(values):
-        if not _is_number(x):
-            raise AlgorithmError(f"Invalid constant value {x!r}: expected a number.")
-        name = "constant" if not isinstance(value, list) or len(values) == 1 else f"constant_{i}"
-        ptype = PixelType.int_range(x, x) if isinstance(x, int) else PixelType("FLOAT")
-        dt = np.dtype(np.int64 if isinstance(x, int) else np.float64)
-        bands.append(Band(name, ptype, None, functools.partial(_const_render, value=x, dtype=dt)))
-    return Image(bands)
+__all__: list[str] = []
 
 
 # ---------------------------------------------------------------------------------------
@@ -287,7 +76,7 @@ def image_select(ctx: Context, input: Any, bandSelectors: Any, newNames: Any = N
     selectors = bandSelectors if isinstance(bandSelectors, list) else [bandSelectors]
     chosen: list[Band] = []
     for sel in selectors:
-        if _is_number(sel):
+        if is_number(sel):
             i = int(sel)
             if not 0 <= i < len(img.bands):
                 raise AlgorithmError(f"Band index out of bounds: {i}. Image has {len(img.bands)} bands.")
@@ -322,20 +111,6 @@ def image_rename(ctx: Context, input: Any, names: Any) -> Image:
     if len(new) != len(img.bands):
         raise AlgorithmError(f"Can't rename {len(img.bands)} bands to {len(new)} new names.")
     return img.with_bands([b.renamed(n) for b, n in zip(img.bands, new, strict=False)], keep_meta=True)
-
-
-def _pair(op: str, a: Image, b: Image) -> list[tuple[str, Band, Band]]:
-    """Earth Engine's band matching for binary image operations."""
-    na, nb = len(a.bands), len(b.bands)
-    if na == 1 and nb != 1:
-        return [(bb.name, a.bands[0], bb) for bb in b.bands]
-    if nb == 1 and na != 1:
-        return [(ba.name, ba, b.bands[0]) for ba in a.bands]
-    if na != nb:
-        raise AlgorithmError(
-            f"Images must contain the same number of bands or only 1 band. Got {na} and {nb}."
-        )
-    return [(ba.name, ba, bb) for ba, bb in zip(a.bands, b.bands, strict=False)]
 
 
 def _arith_type(op: str, ta: PixelType, tb: PixelType) -> PixelType:
@@ -383,7 +158,7 @@ def _compute(op: str, ta: PixelType, tb: PixelType, x: np.ndarray, y: np.ndarray
 def _binary(op: str, image1: Any, image2: Any) -> Image:
     a, b = as_image(image1, "image1"), as_image(image2, "image2")
     bands = []
-    for name, ba, bb in _pair(op, a, b):
+    for name, ba, bb in pair_bands(op, a, b):
         ptype = _arith_type(op, ba.ptype, bb.ptype)
 
         def render(g: Grid, ba: Band = ba, bb: Band = bb) -> Rendered:
@@ -509,7 +284,7 @@ def image_unmask(ctx: Context, input: Any, value: Any = None, sameFootprint: Any
     fill = as_image(0 if value is None else value, "value")
     keep_footprint = sameFootprint is None or bool(sameFootprint)
     bands = []
-    for name, ba, bf in _pair("unmask", img, fill):
+    for name, ba, bf in pair_bands("unmask", img, fill):
         def render(g: Grid, ba: Band = ba, bf: Band = bf) -> Rendered:
             (x, vx), (f, vf) = ba.render(g), bf.render(g)
             filled = vf & ba.footprint(g) if keep_footprint else vf  # sameFootprint: not beyond the input's
@@ -607,7 +382,7 @@ def collection_limit(ctx: Context, collection: Any, limit: Any = None, key: Any 
             raise ArgumentTypeError("key", "String", key)
         images.sort(key=lambda i: _sort_key(_prop(i, key)), reverse=not ascending)
     if limit is not None:
-        if not _is_number(limit):
+        if not is_number(limit):
             raise ArgumentTypeError("limit", "Integer", limit)
         images = images[: max(int(limit), 0)]
     return c.derived(images)
@@ -636,9 +411,7 @@ def collection_map(ctx: Context, collection: Any, baseAlgorithm: Any, dropNulls:
     c = as_collection(collection, "collection")
     if not callable(baseAlgorithm):
         raise ArgumentTypeError("baseAlgorithm", "Algorithm", baseAlgorithm)
-    from ._values import Feature
-
-    kind = Feature if _is_feature_collection(c) else Image
+    kind = Feature if is_feature_collection(c) else Image
     out = []
     for img in c.images:
         r = baseAlgorithm(img)
@@ -652,8 +425,6 @@ def collection_map(ctx: Context, collection: Any, baseAlgorithm: Any, dropNulls:
 
 @algorithm("Element.set", "Element", "object:Element, key:String, value:Object?=null", "Overrides one property of an element.")
 def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Any:
-    from ._values import Feature
-
     if isinstance(object, ImageCollection):
         return type(object)(list(object.images), {**object.properties, str(key): value}, dict(object.meta))
     if isinstance(object, Feature):
@@ -666,34 +437,15 @@ def element_set(ctx: Context, object: Any, key: Any, value: Any = None) -> Any:
 
 @algorithm("Element.get", "Object", "object:Element, property:String", "Extract a property from an element.")
 def element_get(ctx: Context, object: Any, property: Any) -> Any:
-    from ._values import Feature
-
     if isinstance(object, (ImageCollection, Feature)):
         return object.properties.get(property)
     img = as_image(object, "object")
     if property == "system:footprint" and property not in img.properties:
-        from ._alg_geometry import footprint
-
         fp = footprint(img)  # as Earth Engine reports it: the ring of the footprint polygon
         if fp is not None and fp.type == "Polygon":
             return type(fp)("LinearRing", fp.coordinates[0], fp.crs, fp.geodesic)
         return fp
     return img.properties.get(property)
-
-
-def _render_stack(bands: list[Band], g: Grid) -> tuple[np.ndarray, np.ndarray]:
-    vals = np.stack([b.render(g)[0].astype(np.float64) for b in bands])
-    valid = np.stack([b.render(g)[1] for b in bands])
-    return vals, valid
-
-
-def _bands_by_name(c: ImageCollection) -> list[tuple[str, list[Band]]]:
-    names: list[str] = []
-    for img in c.images:
-        for n in img.band_names:
-            if n not in names:
-                names.append(n)
-    return [(n, [b for img in c.images for b in img.bands if b.name == n]) for n in names]
 
 
 @algorithm(
@@ -705,7 +457,7 @@ def _bands_by_name(c: ImageCollection) -> list[tuple[str, list[Band]]]:
 def collection_mosaic(ctx: Context, collection: Any) -> Image:
     c = as_image_collection(collection, "collection")
     bands = []
-    for name, bs in _bands_by_name(c):
+    for name, bs in bands_by_name(c):
         ptype = bs[0].ptype
         for b in bs[1:]:
             ptype = ptype.union(b.ptype)
@@ -730,32 +482,20 @@ def _reduce(c: ImageCollection, reducer: Reducer, suffix: bool) -> Image:
     """Per-pixel reduction of the images' bands, matched by name; masked pixels are left out."""
     bands = []
     n = len(c.images)
-    for name, bs in _bands_by_name(c):
+    for name, bs in bands_by_name(c):
         t = bs[0].ptype
         for b in bs[1:]:
             t = t.union(b.ptype)
         for kind, outputs in reducer.parts:
             for out_name in outputs:
                 band_name = f"{name}_{out_name}" if suffix else name
-                bands.append(Band(band_name, _reduced_type(kind, t, n), bs[0].grid, _reduce_renderer(bs, reducer, out_name)))
+                bands.append(Band(band_name, reduced_type(kind, t, n), bs[0].grid, _reduce_renderer(bs, reducer, out_name)))
     return Image(bands)
-
-
-def _reduced_type(kind: str, t: PixelType, n: int) -> PixelType:
-    if kind in ("min", "max", "first", "last", "mode"):
-        return t
-    if kind == "sum":
-        return PixelType.int_range(min(0, t.min * n), max(0, t.max * n)) if t.is_int else PixelType("DOUBLE")  # type: ignore[operator]
-    if kind in ("count", "countDistinct"):
-        return PixelType.int_range(0, max(n, 1))
-    if kind in ("anyNonZero", "allNonZero", "and", "or"):
-        return PixelType.int_range(0, 1)
-    return PixelType("DOUBLE")
 
 
 def _reduce_renderer(bs: list[Band], reducer: Reducer, out_name: str) -> Callable[[Grid], Rendered]:
     def render(g: Grid) -> Rendered:
-        vals, valid = _render_stack(bs, g)
+        vals, valid = render_stack(bs, g)
         any_valid = valid.any(axis=0)
         got = reducer.pixelwise(np.where(valid, vals, np.nan))
         assert got is not None
@@ -774,13 +514,7 @@ for _kind in _REDUCERS:
         "collection:ImageCollection",
         f"Reduces an image collection by calculating the {_kind} of all values at each pixel across the stack "
         "of all matching bands. Bands are matched by name.",
-    )(lambda ctx, collection, _kind=_kind: _reduce(as_image_collection(collection, "collection"), _simple(_kind), suffix=False))
-
-
-def _simple(kind: str) -> Reducer:
-    from ._reducers import simple
-
-    return simple(kind)
+    )(lambda ctx, collection, _kind=_kind: _reduce(as_image_collection(collection, "collection"), simple(_kind), suffix=False))
 
 
 @algorithm(
@@ -801,22 +535,10 @@ def collection_reduce(ctx: Context, collection: Any, reducer: Any, parallelScale
 # ---------------------------------------------------------------------------------------
 # Dates and filters
 # ---------------------------------------------------------------------------------------
-def _to_ms(v: Any, arg: str) -> int:
-    if isinstance(v, Date):
-        return v.millis
-    if _is_number(v):
-        return int(v)
-    if isinstance(v, str):
-        try:
-            return parse_time_ms(v)
-        except ValueError:
-            raise AlgorithmError(f"Unable to parse date '{v}'.") from None
-    raise ArgumentTypeError(arg, "Date", v)
-
 
 @algorithm("Date", "Date", "value:Object, timeZone:String?=null", "Creates a Date (milliseconds since the epoch).")
 def date(ctx: Context, value: Any, timeZone: Any = None) -> Date:
-    return Date(_to_ms(value, "value"))
+    return Date(to_ms(value, "value"))
 
 
 @algorithm(
@@ -826,8 +548,8 @@ def date(ctx: Context, value: Any, timeZone: Any = None) -> Date:
     "Creates a DateRange with the given start (inclusive) and end (exclusive).",
 )
 def date_range(ctx: Context, start: Any, end: Any = None, timeZone: Any = None) -> DateRange:
-    s = _to_ms(start, "start")
-    return DateRange(s, s + 1 if end is None else _to_ms(end, "end"))
+    s = to_ms(start, "start")
+    return DateRange(s, s + 1 if end is None else to_ms(end, "end"))
 
 
 _FILTER_ARGS = "leftField:String?=null, rightValue:Object?=null, rightField:String?=null, leftValue:Object?=null"
@@ -860,7 +582,7 @@ def _plain(v: Any) -> Any:
 
 def _contains(rng: Any, value: Any) -> bool:
     if isinstance(rng, DateRange):
-        v = value if _is_number(value) else parse_time_ms(value)
+        v = value if is_number(value) else parse_time_ms(value)
         return rng.start <= v < rng.end
     raise TypeError
 
@@ -930,8 +652,6 @@ _CALENDAR_FIELDS = ("year", "month", "hour", "minute", "day_of_year", "day_of_mo
 @implements("Filter.calendarRange")
 def filter_calendar_range(ctx: Context, start: Any, end: Any = None, field: Any = "day_of_year") -> Filter:
     """On `system:time_start` in UTC; 1-based months and days, Monday = 1; end < start wraps around."""
-    import datetime as dt
-
     if field not in _CALENDAR_FIELDS:
         raise AlgorithmError(f"Unknown calendar field '{field}'; expected one of {', '.join(_CALENDAR_FIELDS)}.")
     lo = int(start)
@@ -950,16 +670,3 @@ def filter_calendar_range(ctx: Context, start: Any, end: Any = None, field: Any 
         return lo <= v <= hi if lo <= hi else (v >= lo or v <= hi)
 
     return Filter(test)
-
-
-# The other algorithm families register themselves on import.
-from . import (  # noqa: E402,F401
-    _alg_collections,
-    _alg_geometry,
-    _alg_image,
-    _alg_neighborhood,
-    _alg_regions,
-    _alg_spatial,
-    _alg_values,
-    _image_expression,
-)

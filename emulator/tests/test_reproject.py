@@ -10,8 +10,7 @@ import io
 
 import numpy as np
 import pytest
-
-from .conftest import ELEVATION, SCENE, X0, Y0, call, const, expr, grid
+from emulator_helpers import ELEVATION, SCENE, X0, Y0, call, const, expr, grid
 
 pyproj = pytest.importorskip("pyproj")
 

@@ -6,8 +6,7 @@ import io
 
 import numpy as np
 import pytest
-
-from .conftest import ELEVATION, SCENE, call, const, expr, grid
+from emulator_helpers import ELEVATION, SCENE, call, const, expr, grid
 
 RAW = None
 

@@ -6,8 +6,7 @@ import time
 
 import httpx
 import pytest
-
-from .conftest import SCENE
+from emulator_helpers import SCENE
 
 URL = f"/v1/{SCENE}:getPixels"
 BODY = {"fileFormat": "NPY", "bandIds": ["nir"]}

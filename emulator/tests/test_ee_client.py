@@ -9,7 +9,7 @@ import pytest
 
 ee = pytest.importorskip("ee")
 
-from .conftest import SCENES, grid  # noqa: E402
+from emulator_helpers import SCENES, grid  # noqa: E402
 
 
 @pytest.fixture(scope="module")

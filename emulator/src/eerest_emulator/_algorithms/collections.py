@@ -10,22 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from . import _reducers
-from ._algorithms import (
-    AlgorithmError,
-    ArgumentTypeError,
-    Context,
-    _bands_by_name,
-    _is_number,
-    _render_stack,
-    as_collection,
-    as_image_collection,
-    as_str_list,
-    implements,
-)
-from ._grid import Grid
-from ._image import Band, Image, ImageCollection, Rendered
-from ._reducers import Reducer
+from .. import _reducers
+from .._grid import Grid
+from .._image import Band, Image, ImageCollection, Rendered
+from .._reducers import Reducer
+from .bands import bands_by_name, reduced_type, render_stack
+from .coerce import as_collection, as_image, as_image_collection, as_str_list, is_number
+from .framework import AlgorithmError, ArgumentTypeError, Context, implements
 
 __all__: list[str] = []
 
@@ -147,9 +138,9 @@ def _aggregate(name: str, kind: str) -> None:
             return len({repr(v) for v in values})
         if kind == "first":
             return values[0] if values else None
-        if kind in ("min", "max") and not all(_is_number(v) for v in values):
+        if kind in ("min", "max") and not all(is_number(v) for v in values):
             return (min if kind == "min" else max)(values) if values else None
-        nums = np.asarray([v for v in values if _is_number(v)], dtype=np.float64)
+        nums = np.asarray([v for v in values if is_number(v)], dtype=np.float64)
         if kind == "stats":
             return _stats(nums)
         if kind == "histogram":
@@ -204,7 +195,7 @@ def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -
     def winner(g: Grid) -> tuple[np.ndarray, np.ndarray]:
         if pick and pick[0][0] == g:
             return pick[0][1], pick[0][2]
-        vals, valid = _render_stack(quality, g)
+        vals, valid = render_stack(quality, g)
         q = np.where(valid, vals, -np.inf)
         idx = np.argmax(q, axis=0)
         any_valid = valid.any(axis=0)
@@ -212,7 +203,7 @@ def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -
         return idx, np.asarray(any_valid)
 
     bands = []
-    for name, bs in _bands_by_name(c):
+    for name, bs in bands_by_name(c):
         if len(bs) != len(c.images):
             raise AlgorithmError(f"Band '{name}' is missing from some images of the collection.")
         ptype = bs[0].ptype
@@ -221,7 +212,7 @@ def collection_quality_mosaic(ctx: Context, collection: Any, qualityBand: Any) -
 
         def render(g: Grid, bs: list[Band] = bs) -> Rendered:
             idx, any_valid = winner(g)
-            vals, valid = _render_stack(bs, g)
+            vals, valid = render_stack(bs, g)
             take = np.take_along_axis(vals, idx[None], axis=0)[0]
             ok = np.take_along_axis(valid, idx[None], axis=0)[0] & any_valid
             return take, np.asarray(ok)
@@ -244,8 +235,6 @@ def collection_to_bands(ctx: Context, collection: Any) -> Image:
 @implements("Image.reduce")
 def image_reduce(ctx: Context, image: Any, reducer: Any) -> Image:
     """Per pixel, a reduction across the image's bands; one output band per reducer output."""
-    from ._algorithms import _reduced_type, as_image
-
     img = as_image(image, "image")
     r = _reducer(reducer, "reducer")
     if not img.bands:
@@ -260,7 +249,7 @@ def image_reduce(ctx: Context, image: Any, reducer: Any) -> Image:
         for name in outputs:
 
             def render(g: Grid, name: str = name) -> Rendered:
-                vals, valid = _render_stack(img.bands, g)
+                vals, valid = render_stack(img.bands, g)
                 any_valid = valid.any(axis=0)
                 got = r.pixelwise(np.where(valid, vals, np.nan))
                 assert got is not None
@@ -268,5 +257,5 @@ def image_reduce(ctx: Context, image: Any, reducer: Any) -> Image:
                     return got[name], np.ones(g.shape, dtype=bool)
                 return np.where(any_valid, np.nan_to_num(got[name]), 0), np.asarray(any_valid)
 
-            bands.append(Band(name, _reduced_type(kind, t, len(img.bands)), img.bands[0].grid, render))
+            bands.append(Band(name, reduced_type(kind, t, len(img.bands)), img.bands[0].grid, render))
     return img.with_bands(bands, keep_meta=True)

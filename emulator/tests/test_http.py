@@ -6,8 +6,7 @@ import json
 
 import httpx
 import pytest
-
-from .conftest import SCENE, SCENES
+from emulator_helpers import SCENE, SCENES
 
 
 def test_missing_bearer_token_is_401(ee_emulator):

@@ -12,7 +12,7 @@ import pytest
 ee = pytest.importorskip("ee")
 pyproj = pytest.importorskip("pyproj")
 
-from .conftest import ELEVATION, SCENE, SCENES, X0, Y0, grid  # noqa: E402
+from emulator_helpers import ELEVATION, SCENE, SCENES, X0, Y0, grid  # noqa: E402
 
 DATES = ["20240504", "20240524", "20240613", "20240703", "20240723"]
 

@@ -11,8 +11,7 @@ import httpx
 import numpy as np
 import pytest
 from eerest_emulator import BUNDLED_DATA, Emulator
-
-from .conftest import ELEVATION, SCENES, X0, Y0, call, const, expr, grid
+from emulator_helpers import ELEVATION, SCENES, X0, Y0, call, const, expr, grid
 
 ELEVATION_META = json.loads((BUNDLED_DATA / "eerest/sample/elevation.json").read_text())
 

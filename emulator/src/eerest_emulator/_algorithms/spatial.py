@@ -7,29 +7,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from ._alg_geometry import as_geometry, as_projection, footprint, geometry_transform
-from ._algorithms import (
-    AlgorithmError,
-    Context,
-    _is_number,
-    as_image,
-    implements,
-)
-from ._grid import Grid, bounds_in
-from ._image import Band, Image, Rendered
-from ._pixeltype import PixelType
-from ._reproject import MODES, sample, source_coords
-from ._values import WGS84, Projection
+from .._grid import Grid, bounds_in
+from .._image import Band, Image, Rendered
+from .._pixeltype import PixelType
+from .._reproject import MODES, sample, source_coords, transform_points
+from .._values import WGS84, Projection
+from .coerce import as_geometry, as_image, as_projection
+from .framework import AlgorithmError, Context, implements
+from .placement import footprint, target_projection, transform_geometry, window
 
-__all__ = ["MAX_PIXELS", "target_projection", "window"]
-
-#: Largest intermediate grid `reproject` and `reduceRegion` compute (pixels).
-MAX_PIXELS = 50_000_000
+__all__: list[str] = []
 
 
 # ---------------------------------------------------------------------------------------
@@ -48,53 +39,12 @@ def image_clip(ctx: Context, input: Any, geometry: Any) -> Image:
         return Band(b.name, b.ptype, b.grid, render, dict(b.extra))
 
     out = img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-    out.meta["geometry"] = geom.to_info() if geom.crs == WGS84 else geometry_transform(ctx, geom, WGS84).to_info()
+    out.meta["geometry"] = geom.to_info() if geom.crs == WGS84 else transform_geometry(geom, WGS84).to_info()
     return out
-
-
-def window(proj: Grid, bounds: tuple[float, float, float, float], margin: int = 0) -> Grid:
-    """The part of the unbounded grid `proj` (pixel-aligned) that covers `bounds` (in its CRS)."""
-    xmin, ymin, xmax, ymax = bounds
-    det = proj.scale_x * proj.scale_y - proj.shear_x * proj.shear_y
-    cols, rows = [], []
-    for x, y in ((xmin, ymin), (xmin, ymax), (xmax, ymin), (xmax, ymax)):
-        dx, dy = x - proj.translate_x, y - proj.translate_y
-        cols.append((proj.scale_y * dx - proj.shear_x * dy) / det)
-        rows.append((-proj.shear_y * dx + proj.scale_x * dy) / det)
-    c0, c1 = math.floor(min(cols) + 1e-9) - margin, math.ceil(max(cols) - 1e-9) + margin
-    r0, r1 = math.floor(min(rows) + 1e-9) - margin, math.ceil(max(rows) - 1e-9) + margin
-    w, h = max(c1 - c0, 1), max(r1 - r0, 1)
-    if w * h > MAX_PIXELS:
-        raise AlgorithmError(
-            f"The region needs {w} x {h} pixels at this scale, more than the emulator computes at once ({MAX_PIXELS}); "
-            "use a coarser scale or a smaller region."
-        )
-    return replace(
-        proj,
-        translate_x=proj.translate_x + proj.scale_x * c0 + proj.shear_x * r0,
-        translate_y=proj.translate_y + proj.shear_y * c0 + proj.scale_y * r0,
-        width=w,
-        height=h,
-    )
 
 
 def _grid_bounds(g: Grid, crs: str) -> tuple[float, float, float, float]:
     return bounds_in(g, crs)
-
-
-def target_projection(crs: Any, crsTransform: Any, scale: Any, default: Projection | None) -> Projection:
-    p = as_projection(crs, "crs") if crs is not None else default or Projection(WGS84)
-    if crsTransform is not None:
-        if not isinstance(crsTransform, list) or len(crsTransform) != 6 or not all(_is_number(x) for x in crsTransform):
-            raise AlgorithmError("crsTransform must be a list of 6 numbers.")
-        if scale is not None:
-            raise AlgorithmError("Cannot specify both crsTransform and scale.")
-        return Projection(p.crs, tuple(float(x) for x in crsTransform))
-    if scale is not None:
-        if not _is_number(scale) or scale <= 0:
-            raise AlgorithmError(f"scale must be a positive number, got {scale!r}.")
-        return p.at_scale(float(scale))
-    return p
 
 
 @implements("Image.reproject")
@@ -215,8 +165,6 @@ def image_clip_to_bounds_and_scale(ctx: Context, input: Any, geometry: Any = Non
 
 def _centres_in(g: Grid, crs: str) -> tuple[np.ndarray, np.ndarray]:
     """The centre of every pixel of `g`, in `crs` (NaN where it has no position there)."""
-    from ._reproject import transform_points
-
     u, v = np.meshgrid(np.arange(g.width) + 0.5, np.arange(g.height) + 0.5)  # type: ignore[arg-type]
     x = g.translate_x + g.scale_x * u + g.shear_x * v
     y = g.translate_y + g.shear_y * u + g.scale_y * v
@@ -257,8 +205,6 @@ _WGS84_E2 = 0.00669437999014  # first eccentricity squared
 def image_pixel_area(ctx: Context) -> Image:
     """Band 'area': each output pixel's area on the WGS84 ellipsoid, in square metres (its
     corners in longitude/latitude, times the ellipsoid's area element at its centre)."""
-    from ._reproject import transform_points
-
     def render(g: Grid) -> Rendered:
         h, w = g.shape
         u, v = np.meshgrid(np.arange(w + 1, dtype=np.float64), np.arange(h + 1, dtype=np.float64))

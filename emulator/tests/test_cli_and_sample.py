@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+EMULATOR = Path(__file__).resolve().parents[1]  # the distribution: emulator/ here, or an unpacked sdist
 
 
 @pytest.mark.slow
@@ -36,7 +36,7 @@ def test_cli_version():
 
 
 def test_sample_generator_reproduces_bundled_data(tmp_path):
-    spec = importlib.util.spec_from_file_location("make_sample_data", ROOT / "emulator" / "tools" / "make_sample_data.py")
+    spec = importlib.util.spec_from_file_location("make_sample_data", EMULATOR / "tools" / "make_sample_data.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     mod.main(tmp_path)

@@ -12,22 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from ._algorithms import (
-    AlgorithmError,
-    ArgumentTypeError,
-    Context,
-    _is_number,
-    _pair,
-    as_image,
-    as_str_list,
-    implements,
-)
-from ._catalogue import catalogue
-from ._encode import visualize as _visualize
-from ._grid import Grid
-from ._image import Band, Image, Rendered
-from ._pixeltype import PixelType
-from ._values import Date
+from .._catalogue import catalogue
+from .._encode import visualize as _visualize
+from .._grid import Grid
+from .._image import Band, Image, Rendered
+from .._info import band_info
+from .._pixeltype import PixelType
+from .._values import Date
+from .bands import pair_bands
+from .coerce import as_image, as_str_list, is_number
+from .framework import AlgorithmError, ArgumentTypeError, Context, implements
 
 __all__ = ["CASTS", "cast_image"]
 
@@ -181,7 +175,7 @@ def binary_image(op: str, image1: Any, image2: Any) -> Image:
     a, b = as_image(image1, "image1"), as_image(image2, "image2")
     fn = _binary_fn(op)
     bands = []
-    for name, ba, bb in _pair(op, a, b):
+    for name, ba, bb in pair_bands(op, a, b):
         ptype = _binary_type(op, ba.ptype, bb.ptype)
 
         def render(g: Grid, ba: Band = ba, bb: Band = bb, ptype: PixelType = ptype) -> Rendered:
@@ -214,8 +208,8 @@ implements("Image.bitwise_not")(lambda ctx, value: _unary(as_image(value, "value
 @implements("Image.clamp")
 def image_clamp(ctx: Context, input: Any, low: Any, high: Any) -> Image:
     img = as_image(input, "input")
-    if not (_is_number(low) and _is_number(high)):
-        raise ArgumentTypeError("low" if not _is_number(low) else "high", "Float", low if not _is_number(low) else high)
+    if not (is_number(low) and is_number(high)):
+        raise ArgumentTypeError("low" if not is_number(low) else "high", "Float", low if not is_number(low) else high)
 
     def mk(b: Band) -> Band:
         t = b.ptype
@@ -246,7 +240,7 @@ def image_remap(ctx: Context, image: Any, defaultValue: Any = None, bandName: An
     img = as_image(image, "image")
     src, dst = kw.get("from"), kw.get("to")
     if not (isinstance(src, list) and isinstance(dst, list) and len(src) == len(dst)
-            and all(_is_number(v) for v in src + dst)):
+            and all(is_number(v) for v in src + dst)):
         raise AlgorithmError("'from' and 'to' must be lists of numbers of the same length.")
     if bandName is not None:
         band = next((b for b in img.bands if b.name == bandName), None)
@@ -291,7 +285,7 @@ def image_self_mask(ctx: Context, image: Any) -> Image:
 def image_where(ctx: Context, input: Any, test: Any, value: Any) -> Image:
     img, t, v = as_image(input, "input"), as_image(test, "test"), as_image(value, "value")
     bands = []
-    for (name, ba, bt), (_, _, bv) in zip(_pair("where", img, t), _pair("where", img, v), strict=True):
+    for (name, ba, bt), (_, _, bv) in zip(pair_bands("where", img, t), pair_bands("where", img, v), strict=True):
 
         def render(g: Grid, ba: Band = ba, bt: Band = bt, bv: Band = bv) -> Rendered:
             (x, vx), (c, vc), (y, vy) = ba.render(g), bt.render(g), bv.render(g)
@@ -312,8 +306,6 @@ def image_band_names(ctx: Context, image: Any) -> list[str]:
 
 @implements("Image.bandTypes")
 def image_band_types(ctx: Context, image: Any) -> dict[str, Any]:
-    from ._info import band_info
-
     return {b.name: band_info(b)["data_type"] for b in as_image(image, "image").bands}
 
 
@@ -338,9 +330,9 @@ def _per_band(v: Any, n: int, arg: str) -> list[float] | None:
         return None
     if isinstance(v, str):
         v = [float(x) for x in v.split(",") if x.strip()]
-    if _is_number(v):
+    if is_number(v):
         v = [v]
-    if not isinstance(v, list) or not all(_is_number(x) for x in v) or len(v) not in (1, n):
+    if not isinstance(v, list) or not all(is_number(x) for x in v) or len(v) not in (1, n):
         raise AlgorithmError(f"Invalid '{arg}': expected a number or {n} numbers, got {v!r}.")
     return [float(x) for x in (v * n if len(v) == 1 else v)]
 

@@ -12,7 +12,7 @@ xee = pytest.importorskip("xee")
 pyproj = pytest.importorskip("pyproj")
 shapely = pytest.importorskip("shapely")
 
-from .conftest import SCENES, X0, Y0  # noqa: E402
+from emulator_helpers import SCENES, X0, Y0  # noqa: E402
 
 # Xee's own deprecation notices (affine's `*`, shapely.ops.transform) are not ours to fix.
 pytestmark = [

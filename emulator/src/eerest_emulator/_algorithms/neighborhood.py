@@ -17,13 +17,15 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._algorithms import AlgorithmError, ArgumentTypeError, Context, as_image, implements
-from ._grid import Grid
-from ._image import Band, Image, Rendered
-from ._pixeltype import PixelType
-from ._reducers import Reducer
-from ._reducers import simple as simple_reducer
-from ._values import nominal_unit
+from .._grid import Grid
+from .._image import Band, Image, Rendered
+from .._pixeltype import PixelType
+from .._reducers import Reducer
+from .._reducers import simple as simple_reducer
+from .._values import nominal_unit
+from .bands import pair_bands
+from .coerce import as_image
+from .framework import AlgorithmError, ArgumentTypeError, Context, implements
 
 __all__ = ["Kernel"]
 
@@ -231,11 +233,9 @@ def terrain_slope(ctx: Context, input: Any) -> Image:
 @implements("Image.blend")
 def image_blend(ctx: Context, bottom: Any, top: Any) -> Image:
     """`top` where it is valid, `bottom` elsewhere (masks are 0/1 in the emulator)."""
-    from ._algorithms import _pair
-
     lo, hi = as_image(bottom, "bottom"), as_image(top, "top")
     bands = []
-    for name, bb, bt in _pair("blend", lo, hi):
+    for name, bb, bt in pair_bands("blend", lo, hi):
 
         def render(g: Grid, bb: Band = bb, bt: Band = bt) -> Rendered:
             (x, vx), (y, vy) = bb.render(g), bt.render(g)

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from eerest_emulator import App, AssetStore
-from eerest_emulator._app import Request
-from hypothesis import given
+from eerest_emulator._http import Request
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 APP = App(AssetStore(None), require_auth=False)
@@ -42,6 +42,9 @@ def _check(response: Any) -> None:
         assert error["code"] == response.status and isinstance(error["message"], str)
 
 
+# Whatever the profile (the repository's suite loads tests/fuzz's): the first requests load
+# the algorithm catalogue and the discovery documents, slow for a deadline.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["GET", "POST", "DELETE", "PUT"]), PATHS, BODIES)
 def test_any_request_gets_an_answer(method: str, path: str, body: bytes) -> None:
     request = Request(method, path, {"Authorization": "Bearer t"}, body)

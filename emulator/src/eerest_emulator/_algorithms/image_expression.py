@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ._algorithms import REGISTRY, AlgorithmError, Context, as_image, implements
-from ._image import Image
+from .._image import Image
+from .coerce import as_image
+from .framework import REGISTRY, AlgorithmError, Context, implements
 
 __all__ = ["parse_expression"]
 

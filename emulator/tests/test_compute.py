@@ -7,8 +7,7 @@ import io
 
 import numpy as np
 import pytest
-
-from .conftest import SCENE, SCENES, call, const, expr, grid
+from emulator_helpers import SCENE, SCENES, call, const, expr, grid
 
 CP = "/v1/projects/eerest/image:computePixels"
 CI = "/v1/projects/eerest/imageCollection:computeImages"

@@ -11,8 +11,7 @@ import httpx
 import numpy as np
 import pytest
 from eerest_emulator import BUNDLED_DATA, Emulator
-
-from .conftest import ELEVATION, SCENES
+from emulator_helpers import ELEVATION, SCENES
 
 DATES = ["20240504", "20240524", "20240613", "20240703", "20240723"]
 CLOUD = {d: json.loads((BUNDLED_DATA / "eerest/sample/scenes" / f"{d}.json").read_text())["properties"]["CLOUD_COVER"] for d in DATES}
