@@ -81,6 +81,9 @@ class _Builder:
                     self.add_message(t)
         resources = _nest(methods, {m.id: self.method(m) for m in methods})
         schemas = self.schemas()
+        dangling = sorted({ref for ref in _refs([resources, schemas]) if ref not in schemas})
+        if dangling:
+            raise ValueError(f"references to schemas the document lacks: {dangling}")
         scopes = sorted({s for m in methods for s in m.scopes})
         described = service["auth"]["oauth2"]["scopes"]
         missing = [s for s in scopes if s not in described]
@@ -221,7 +224,7 @@ class _Builder:
     def add_message(self, message: MessageDef) -> None:
         if message.name in self.google:
             self.check_against_google(message)
-            self.google_used.add(message.name)
+            self.use_google(message.name, message.where)
             return
         known = self.messages.get(message.name)
         if known is None:
