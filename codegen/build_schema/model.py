@@ -15,6 +15,7 @@ __all__ = [
     "MessageDef",
     "MethodDef",
     "Body",
+    "Page",
     "TypeExpr",
     "TypeRef",
 ]
