@@ -6,6 +6,7 @@
     nox -s check          # fail if the generated API packages are stale or hand-edited
     nox -s lint typecheck build
     nox -s update_schema -- SOURCE [--version V] [--fail-on-breaking]
+    nox -s build_schema   # rebuild schema/*.json from schema/sources/ (-- --check: fail if stale)
     nox -s benchmarks
     nox -s corpus         # the generator over every discovery document google-api-python-client ships
 """
@@ -105,6 +106,20 @@ def build(session: nox.Session) -> None:
     for project in (".", "emulator"):  # eerest, then eerest-emulator
         session.run("python", "-m", "build", "--outdir", str(dist), project, env=env)
     session.run("python", "-m", "twine", "check", "--strict", *sorted(str(p) for p in dist.iterdir()))
+
+
+@nox.session
+def build_schema(session: nox.Session) -> None:
+    """Rebuild schema/earthengine.*.json from the sources vendored in schema/sources/ (schema/README.md),
+    and the emulator's copies. ``-- --check`` only fails if a file is stale."""
+    session.install(*CODEGEN)
+    session.run("python", "-m", "codegen.build_schema", *session.posargs)
+    if "--check" not in session.posargs:
+        import shutil
+        from pathlib import Path
+
+        for path in sorted(Path("schema").glob("earthengine.*.json")):
+            shutil.copyfile(path, Path("emulator/src/eerest_emulator/discovery") / path.name)
 
 
 @nox.session

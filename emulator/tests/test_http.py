@@ -55,6 +55,26 @@ def test_unknown_route_is_404(http):
     assert http.get("/v1/something").json()["error"]["status"] == "NOT_FOUND"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "method_id"),
+    [
+        ("POST", "/v1/projects/eerest/table:export", "projects.table.export"),
+        ("GET", "/v1beta/projects/eerest/operations/abc", "projects.operations.get"),
+        ("DELETE", "/v1/projects/eerest/assets/sample/x", "projects.assets.delete"),
+        ("GET", "/v1/projects/eerest/featureViews/fv/tiles/3/1/2", "projects.featureViews.tiles.get"),
+        ("POST", "/v1alpha/projects/eerest/image:importExternal", "projects.image.importExternal"),
+        ("GET", "/v1/projects/eerest/config", "projects.getConfig"),
+    ],
+)
+def test_documented_methods_the_emulator_does_not_serve_are_501(http, method, path, method_id):
+    """Every method of the (complete) discovery documents answers: 501 and a google.rpc.Status naming it."""
+    r = http.request(method, path, json={} if method == "POST" else None)
+    assert r.status_code == 501
+    error = r.json()["error"]
+    assert error["status"] == "UNIMPLEMENTED" and error["code"] == 501
+    assert error["message"].startswith(f"{method_id} is not implemented in the eerest emulator")
+
+
 def test_bad_json_and_unknown_field_are_400(http):
     r = http.post("/v1/projects/eerest/image:computePixels", content=b"{not json")
     assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"

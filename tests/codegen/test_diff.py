@@ -104,14 +104,16 @@ def test_parameter_made_required(original: dict[str, Any], doc: dict[str, Any]) 
 
 
 def test_new_resource(original: dict[str, Any], doc: dict[str, Any]) -> None:
+    # A resource the documents do not have (the JavaScript client knows videoMap.export).
+    assert "videoMap" not in doc["resources"]["projects"]["resources"]
     compute = copy.deepcopy(methods(doc, "image")["computePixels"])
-    compute["id"] = "earthengine.projects.table.computeFeatures"
-    compute["path"] = "v1/{+project}/table:computeFeatures"
-    doc["resources"]["projects"]["resources"]["table"] = {"methods": {"computeFeatures": compute}}
+    compute["id"] = "earthengine.projects.videoMap.export"
+    compute["path"] = "v1/{+project}/videoMap:export"
+    doc["resources"]["projects"]["resources"]["videoMap"] = {"methods": {"export": compute}}
     report = diff(original, doc)
     assert lines(original, doc) == [
-        "added resource projects.table",
-        "added method projects.table.computeFeatures (POST v1/{+project}/table:computeFeatures)",
+        "added resource projects.videoMap",
+        "added method projects.videoMap.export (POST v1/{+project}/videoMap:export)",
     ]
     assert not report.has_breaking
 
@@ -225,13 +227,14 @@ def test_method_binding_changes(original: dict[str, Any], doc: dict[str, Any]) -
 def test_schemas_and_resources_removed(original: dict[str, Any], doc: dict[str, Any]) -> None:
     del doc["resources"]["projects"]["resources"]["imageCollection"]
     del doc["schemas"]["ComputeImagesRequest"]
-    doc["schemas"]["TableSource"] = {"id": "TableSource", "type": "object", "properties": {}}
+    assert "VideoMapSource" not in doc["schemas"]
+    doc["schemas"]["VideoMapSource"] = {"id": "VideoMapSource", "type": "object", "properties": {}}
     report = diff(original, doc)
     assert lines(original, doc) == [
         "BREAKING removed resource projects.imageCollection",
         "BREAKING removed method projects.imageCollection.computeImages",
         "BREAKING removed schema ComputeImagesRequest",
-        "added schema TableSource (object)",
+        "added schema VideoMapSource (object)",
     ]
     assert [c.breaking for c in report.changes] == [True, True, True, False]
 

@@ -23,6 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 NEW_REVISION = "20261201"
 
 
+def schema_revision(version: str = "v1") -> str:
+    """The revision of the repository's document for ``version`` (no test hard-codes one)."""
+    revision: str = load(ROOT / "schema" / f"earthengine.{version}.json")["revision"]
+    assert revision < NEW_REVISION  # the updates below must be newer
+    return revision
+
+
 def _pipeline_available() -> bool:
     try:
         return importlib.util.find_spec("codegen.pipeline") is not None
@@ -88,7 +95,7 @@ def test_writes_normalised_schema_and_prints_report(
     written = (repo / "schema" / "earthengine.v1.json").read_text(encoding="utf-8")
     assert written == dumps(normalize(v1))
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == f"earthengine v1: revision 20261110 → {NEW_REVISION}"
+    assert out.splitlines()[0] == f"earthengine v1: revision {schema_revision()} → {NEW_REVISION}"
     assert "  added field ComputePixelsRequest.sampleCount (integer:int32)\n" in out
     assert out.splitlines()[-1] == "summary: 1 change (1 added, 0 removed, 0 changed), 0 breaking"
 
@@ -211,11 +218,11 @@ def test_new_version_is_reported_as_new(
     assert run(repo, source(v1), "--version", "v2", "--fail-on-breaking") == 0
     assert (repo / "schema" / "earthengine.v2.json").exists()
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "earthengine v2: new API version, revision 20261110"
+    assert out.splitlines()[0] == f"earthengine v2: new API version, revision {schema_revision()}"
     assert "  added method projects.image.computePixels (POST " in out
     assert " removed " not in out and "BREAKING" not in out
     changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "## earthengine v2 — revision 20261110\n\nNew API version:" in changelog
+    assert f"## earthengine v2 — revision {schema_revision()}\n\nNew API version:" in changelog
 
 
 def test_version_mismatch_is_an_error(
@@ -225,11 +232,11 @@ def test_version_mismatch_is_an_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     schema = repo / "schema"
-    before = {path.name: path.read_bytes() for path in schema.iterdir()}
+    before = {path: path.read_bytes() for path in schema.rglob("*") if path.is_file()}
     assert run(repo, source(add_field(v1)), "--version", "v1beta") == 2
     err = capsys.readouterr().err
     assert "--version v1beta disagrees with the document's version 'v1'" in err
-    assert {path.name: path.read_bytes() for path in schema.iterdir()} == before
+    assert {path: path.read_bytes() for path in schema.rglob("*") if path.is_file()} == before
     assert not (repo / "CHANGELOG.md").exists()
 
 

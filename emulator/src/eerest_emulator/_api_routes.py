@@ -20,7 +20,7 @@ import numpy as np
 
 from ._algorithms import REGISTRY, Context
 from ._catalogue import listing
-from ._discovery import VERSIONS, discovery_document
+from ._discovery import VERSIONS, discovery_document, document
 from ._encode import ZIP_FORMATS, encode, encode_zip
 from ._errors import ApiError, invalid_argument, not_found, unauthenticated
 from ._expression import evaluate
@@ -272,10 +272,13 @@ class ApiRoutes:
         matched = [a for a in (self._asset_message(version, r) for r in children) if keep(a)]
         if query.get("view") == "BASIC":
             matched = [{k: a[k] for k in _BASIC_VIEW_FIELDS if k in a} for a in matched]
-        out: dict[str, Any] = {field: matched[offset : offset + page_size]}
+        schema = "ListImagesResponse" if field == "images" else "ListAssetsResponse"
+        schemas = document(version)["schemas"]
+        item = schemas[schemas[schema]["properties"][field]["items"]["$ref"]]["properties"]
+        page = [{k: v for k, v in a.items() if k in item} for a in matched[offset : offset + page_size]]
+        out: dict[str, Any] = {field: page}  # v1alpha lists an Image, which has fewer fields than an asset
         if offset + page_size < len(matched):
             out["nextPageToken"] = encode_page_token(offset + page_size, scope)
-        schema = "ListImagesResponse" if field == "images" else "ListAssetsResponse"
         return Response.json(build_message(version, schema, out))
 
     def _cached(self, req: Request, key_parts: str) -> tuple[str, Response | None]:

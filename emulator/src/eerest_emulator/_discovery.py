@@ -1,10 +1,12 @@
 """The discovery documents the emulator serves at `/$discovery/rest?version=V` and checks messages with.
 
 They are the documents shipped in this package (`discovery/earthengine.<v>.json`, copies of
-the repository's `schema/`, a test keeps them equal), completed with the methods the
-emulator serves beyond them (`projects.algorithms.list`, which `earthengine-api` calls at
-initialisation, and the listing methods), and served with root URLs pointing at the
-emulator. Never the SDK's generated code: the emulator is an independent oracle.
+the repository's `schema/`, a test keeps them equal: Google's complete documents, every
+method, including those the emulator does not serve, see `_unserved`), completed, should a
+copy lack them, with the methods the emulator serves (`projects.algorithms.list`, which
+`earthengine-api` calls at initialisation, value, thumbnails, maps and the listing methods;
+Google has `projects.assets.listImages` in v1alpha only), and served with root URLs pointing at the emulator. Never the SDK's
+generated code: the emulator is an independent oracle.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from importlib import resources
 from typing import Any
 
 from ._listing import with_listing_methods
-from ._unserved import with_unserved_methods
 
 __all__ = ["VERSIONS", "discovery_document", "document", "method_spec"]
 
@@ -33,7 +34,7 @@ def _base(version: str) -> dict:
 def document(version: str) -> dict[str, Any]:
     """The emulator's complete document for `version` (do not modify it)."""
     doc = _with_algorithms(copy.deepcopy(_base(version)), version)
-    return with_unserved_methods(with_listing_methods(_with_value_and_thumbnails(doc, version), version), version)
+    return with_listing_methods(_with_value_and_thumbnails(doc, version), version)
 
 
 def method_spec(version: str, method_id: str) -> dict[str, Any]:

@@ -1,107 +1,66 @@
-"""Earth Engine REST methods the emulator does not serve, listed so that clients can call them.
+"""Earth Engine REST methods the emulator does not serve: a call answers 501 UNIMPLEMENTED
+naming the method.
 
-The official client reaches each method through the discovery document; a method missing
-there fails inside the client with an AttributeError. So the served documents list these
-too (paths as in Google's documents), and a call answers a 400 that names the method.
+The documents the emulator serves are Google's complete ones (copies of the repository's
+`schema/`), so a client that reaches methods through the discovery document (the official
+client does) finds every method, as it would at Google. A request the emulator's own routes
+do not take is matched here against every method of the documents; if it is one, the answer
+is a google.rpc.Status that names it, never a 404 or a dropped connection.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
-from ._errors import ApiError, invalid_argument
+from ._errors import ApiError
 
-__all__ = ["UNSERVED", "not_served", "unserved_method", "with_unserved_methods"]
+__all__ = ["not_served", "unserved_method"]
 
-_P = "^projects/[^/]+$"
-#: method id -> (HTTP method, path after the version, path parameter, its pattern, request schema or None)
-UNSERVED: dict[str, tuple[str, str, str, str, str | None]] = {
-    "projects.assets.copy": ("POST", "{+sourceName}:copy", "sourceName", "^projects/[^/]+/assets/.*$", "CopyAssetRequest"),
-    "projects.assets.create": ("POST", "{+parent}/assets", "parent", _P, "EarthEngineAsset"),
-    "projects.assets.delete": ("DELETE", "{+name}", "name", "^projects/[^/]+/assets/.*$", None),
-    "projects.assets.getIamPolicy": ("POST", "{+resource}:getIamPolicy", "resource", "^projects/[^/]+/assets/.*$", "GetIamPolicyRequest"),
-    "projects.assets.listFeatures": ("GET", "{+parent}:listFeatures", "parent", "^projects/[^/]+/assets/.*$", None),
-    "projects.assets.move": ("POST", "{+sourceName}:move", "sourceName", "^projects/[^/]+/assets/.*$", "MoveAssetRequest"),
-    "projects.assets.patch": ("PATCH", "{+name}", "name", "^projects/[^/]+/assets/.*$", "UpdateAssetRequest"),
-    "projects.assets.setIamPolicy": ("POST", "{+resource}:setIamPolicy", "resource", "^projects/[^/]+/assets/.*$", "SetIamPolicyRequest"),
-    "projects.assets.testIamPermissions": ("POST", "{+resource}:testIamPermissions", "resource", "^projects/[^/]+/assets/.*$", "TestIamPermissionsRequest"),
-    "projects.classifier.export": ("POST", "{+project}/classifier:export", "project", _P, "ExportClassifierRequest"),
-    "projects.featureView.create": ("POST", "{+parent}/featureView", "parent", _P, "FeatureView"),
-    "projects.filmstripThumbnails.create": ("POST", "{+parent}/filmstripThumbnails", "parent", _P, "FilmstripThumbnail"),
-    "projects.filmstripThumbnails.getPixels": ("GET", "{+name}:getPixels", "name", "^projects/[^/]+/filmstripThumbnails/[^/]+$", None),
-    "projects.getConfig": ("GET", "{+name}", "name", "^projects/[^/]+/config$", None),
-    "projects.image.export": ("POST", "{+project}/image:export", "project", _P, "ExportImageRequest"),
-    "projects.image.import": ("POST", "{+project}/image:import", "project", _P, "ImportImageRequest"),
-    "projects.map.export": ("POST", "{+project}/map:export", "project", _P, "ExportMapRequest"),
-    "projects.operations.cancel": ("POST", "{+name}:cancel", "name", "^projects/[^/]+/operations/.*$", "CancelOperationRequest"),
-    "projects.operations.delete": ("DELETE", "{+name}", "name", "^projects/[^/]+/operations/.*$", None),
-    "projects.operations.get": ("GET", "{+name}", "name", "^projects/[^/]+/operations/.*$", None),
-    "projects.operations.list": ("GET", "{+name}/operations", "name", _P, None),
-    "projects.operations.wait": ("POST", "{+name}:wait", "name", "^projects/[^/]+/operations/.*$", "WaitOperationRequest"),
-    "projects.table.computeFeatures": ("POST", "{+project}/table:computeFeatures", "project", _P, "ComputeFeaturesRequest"),
-    "projects.table.export": ("POST", "{+project}/table:export", "project", _P, "ExportTableRequest"),
-    "projects.table.import": ("POST", "{+project}/table:import", "project", _P, "ImportTableRequest"),
-    "projects.tables.create": ("POST", "{+parent}/tables", "parent", _P, "Table"),
-    "projects.updateConfig": ("PATCH", "{+name}", "name", "^projects/[^/]+/config$", "ProjectConfig"),
-    "projects.video.export": ("POST", "{+project}/video:export", "project", _P, "ExportVideoRequest"),
-    "projects.videoMap.export": ("POST", "{+project}/videoMap:export", "project", _P, "ExportVideoMapRequest"),
-    "projects.videoThumbnails.create": ("POST", "{+parent}/videoThumbnails", "parent", _P, "VideoThumbnail"),
-    "projects.videoThumbnails.getPixels": ("GET", "{+name}:getPixels", "name", "^projects/[^/]+/videoThumbnails/[^/]+$", None),
-}
-
-
-#: Query parameters of the unserved methods that clients send.
-_QUERY: dict[str, tuple[str, ...]] = {
-    "projects.assets.create": ("assetId", "overwrite"),
-    "projects.assets.listFeatures": ("pageSize", "pageToken", "region", "filter", "parentQuery"),
-    "projects.assets.patch": ("updateMask",),
-    "projects.operations.list": ("pageSize", "pageToken", "filter"),
-}
-
-
-def with_unserved_methods(doc: dict, version: str) -> dict:
-    """List each unserved method the document lacks (its request schema as an open object)."""
-    schemas = doc.setdefault("schemas", {})
-    for method_id, (http, path, param, pattern, request) in UNSERVED.items():
-        *resources, name = method_id.split(".")
-        node = doc
-        for r in resources:
-            node = node.setdefault("resources", {}).setdefault(r, {})
-        methods = node.setdefault("methods", {})
-        if name in methods:
-            continue
-        spec: dict = {
-            "id": f"earthengine.{method_id}",
-            "httpMethod": http,
-            "path": f"{version}/{path}",
-            "parameters": {param: {"location": "path", "required": True, "type": "string", "pattern": pattern}},
-            "parameterOrder": [param],
-            "description": "Not implemented in the eerest emulator (a call answers 400 saying so).",
-            "response": {"$ref": "Empty"},
-        }
-        for q in _QUERY.get(method_id, ()):
-            spec["parameters"][q] = {"location": "query", "type": "string"}
-        if request:
-            spec["request"] = {"$ref": request}
-            schemas.setdefault(request, {"id": request, "type": "object", "properties": {}})
-        methods[name] = spec
-    schemas.setdefault("Empty", {"id": "Empty", "type": "object", "properties": {}})
-    return doc
+_VARIABLE = re.compile(r"\{(\+?)(\w+)\}")
 
 
 @cache
 def _routes() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-    out = []
-    for method_id, (http, path, _param, pattern, _req) in UNSERVED.items():
-        var = pattern.strip("^$")
-        rx = re.escape(path).replace(re.escape("{+" + _param + "}"), f"({var})")
-        out.append((method_id, http, re.compile(rf"^/v1(?:alpha|beta)?/{rx}$")))
+    """(method id without the API name, HTTP method, path regex) of every documented method."""
+    from ._discovery import VERSIONS, document  # _discovery imports the listing and this module
+
+    out: list[tuple[str, str, re.Pattern[str]]] = []
+    for version in VERSIONS:
+        for spec in _methods(document(version)):
+            rx = _path_regex(spec["path"], spec.get("parameters", {}))
+            out.append((spec["id"].split(".", 1)[1], spec["httpMethod"], rx))
     return tuple(out)
 
 
+def _methods(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(resource.get("methods", {}).values())
+    for child in resource.get("resources", {}).values():
+        found.extend(_methods(child))
+    return found
+
+
+def _path_regex(path: str, parameters: dict[str, Any]) -> re.Pattern[str]:
+    """``v1/{+name}:getPixels`` with ``name``'s pattern ``^projects/[^/]+/assets/.*$`` ->
+    ``^/v1/projects/[^/]+/assets/.*:getPixels$``."""
+    parts: list[str] = []
+    at = 0
+    for match in _VARIABLE.finditer(path):
+        parts.append(re.escape(path[at : match.start()]))
+        pattern = parameters.get(match.group(2), {}).get("pattern")
+        if match.group(1) and pattern:
+            parts.append("(?:" + pattern.removeprefix("^").removesuffix("$") + ")")
+        else:
+            parts.append(".+" if match.group(1) else "[^/]+")
+        at = match.end()
+    parts.append(re.escape(path[at:]))
+    return re.compile("^/" + "".join(parts) + "$")
+
+
 def unserved_method(http: str, path: str) -> str | None:
-    """The id of the unserved method `http path` calls, or None."""
+    """The id (``projects.image.export``) of the documented method `http path` calls, or None.
+    Only asked about requests the emulator's own routes did not take."""
     for method_id, method, rx in _routes():
         if method == http and rx.match(path):
             return method_id
@@ -109,7 +68,9 @@ def unserved_method(http: str, path: str) -> str | None:
 
 
 def not_served(method_id: str) -> ApiError:
-    return invalid_argument(
+    return ApiError(
+        501,
         f"{method_id} is not implemented in the eerest emulator: it serves computePixels, getPixels, "
-        "computeImages, value.compute, thumbnails, maps, algorithms.list, assets.get and the listing methods."
+        "computeImages, value.compute, thumbnails, maps, algorithms.list, assets.get and the listing methods.",
+        "UNIMPLEMENTED",
     )
