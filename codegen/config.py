@@ -26,6 +26,9 @@ class Config:
     options: Options
     scopes: tuple[str, ...] = ()
     type_imports: tuple[str, ...] = field(default_factory=tuple)
+    # Hand-written classes the generated clients inherit from ("module:Class"), by kind.
+    sync_mixins: tuple[str, ...] = ()
+    async_mixins: tuple[str, ...] = ()
 
     def options_for(self, target: ApiTarget) -> Options:
         return Options(
@@ -59,4 +62,6 @@ def load_config(path: Path) -> Config:
         ),
         scopes=tuple(raw.get("scopes") or ()),
         type_imports=tuple(raw.get("type_imports") or ()),
+        sync_mixins=tuple((raw.get("client_mixins") or {}).get("sync") or ()),
+        async_mixins=tuple((raw.get("client_mixins") or {}).get("async") or ()),
     )

@@ -18,7 +18,14 @@ CONFIG_PATH = Path("codegen") / "config.yaml"
 def _package_files(root: Path, config: Config, target: ApiTarget) -> dict[Path, str]:
     doc = json.loads((root / target.schema).read_text(encoding="utf-8"))
     api = load_api(doc, config.options_for(target))
-    files = render_package(api, target.package, doc, scopes=config.scopes, type_imports=config.type_imports)
+    files = render_package(
+        api,
+        target.package,
+        doc,
+        scopes=config.scopes,
+        type_imports=config.type_imports,
+        mixins=(config.sync_mixins, config.async_mixins),
+    )
     base = Path(config.output, *target.package.split("."))
     return {base / name: source for name, source in files.items()}
 

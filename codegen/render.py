@@ -183,8 +183,10 @@ def render_package(
     *,
     scopes: Sequence[str] | None = None,
     type_imports: Sequence[str] = (),
+    mixins: tuple[Sequence[str], Sequence[str]] = ((), ()),
 ) -> dict[str, str]:
-    """The files of the package ``package`` for ``api``: relative path -> source."""
+    """The files of the package ``package`` for ``api``: relative path -> source.
+    ``mixins`` are the (sync, async) hand-written classes its clients inherit, "module:Class"."""
     env = _environment()
     resources: list[Resource] = api.all_resources()
     methods = api.all_methods()
@@ -207,8 +209,16 @@ def render_package(
     return_imports = sorted(
         {f"from {m.returns.partition(':')[0]} import {m.returns.partition(':')[2]}" for m in methods if m.returns}
     )
+    mixin_modules: dict[str, set[str]] = {}
+    for ref in (*mixins[0], *mixins[1]):
+        module, _, name = ref.partition(":")
+        mixin_modules.setdefault(module, set()).add(name)
+    mixin_imports = [f"from {mod} import {', '.join(sorted(names))}" for mod, names in sorted(mixin_modules.items())]
     context: dict[str, Any] = {
         "api": api,
+        "mixin_imports": mixin_imports,
+        "sync_bases": ", ".join([ref.partition(":")[2] for ref in mixins[0]] + ["SyncClientBase"]),
+        "async_bases": ", ".join([ref.partition(":")[2] for ref in mixins[1]] + ["AsyncClientBase"]),
         "package": package,
         "resources": resources,
         "methods": methods,

@@ -21,7 +21,6 @@ from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
-from eerest._area import AsyncReadAreaMixin, SyncReadAreaMixin
 from eerest._core.auth import Auth
 from eerest._core.deadline import Deadline
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter
@@ -284,7 +283,7 @@ def _drive(gen: Generator[Fetch, Any, Call], perform: Any) -> Call:
         return cast("Call", stop.value)
 
 
-class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
+class SyncClientBase(_ClientBase["httpx.Client"]):
     """Base of every generated ``Client``."""
 
     _asynchronous = False
@@ -370,7 +369,7 @@ class SyncClientBase(SyncReadAreaMixin, _ClientBase["httpx.Client"]):
         return exchange.finish(self, call, response, deadline)
 
 
-class AsyncClientBase(AsyncReadAreaMixin, _ClientBase["httpx.AsyncClient"]):
+class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
     """Base of every generated ``AsyncClient``."""
 
     _asynchronous = True

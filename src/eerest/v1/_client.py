@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from eerest._area.client import AsyncReadAreaMixin, SyncReadAreaMixin
 from eerest._core.client import AsyncClientBase, SyncClientBase
 from eerest._core.spec import ApiInfo
 
@@ -31,7 +32,7 @@ API = ApiInfo(
 )
 
 
-class Client(SyncClientBase):
+class Client(SyncReadAreaMixin, SyncClientBase):
     """Synchronous client of Google Earth Engine API v1.
 
     Args:
@@ -62,7 +63,7 @@ class Client(SyncClientBase):
         return self
 
 
-class AsyncClient(AsyncClientBase):
+class AsyncClient(AsyncReadAreaMixin, AsyncClientBase):
     """Asynchronous client of Google Earth Engine API v1; arguments as :class:`Client`
     (``http_client`` is an ``httpx.AsyncClient``)."""
 
