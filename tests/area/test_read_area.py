@@ -277,11 +277,43 @@ def test_429_and_truncated_bodies_are_retried(ee_emulator: Any) -> None:
         one = one_request(c, SCENE, grid, None)
         ee_emulator.faults.fail(429, count=3, retry_after=0, message="Quota exceeded.", path=":getPixels")
         ee_emulator.faults.truncate(count=2, fraction=0.4, path=":getPixels")
-        c._retry = c._retry.__class__(max_retries=3, initial_delay=0.01)
+        # One budget per tile for 429s and cut bodies alike: 5 faults may all hit one tile.
+        c._retry = c._retry.__class__(max_retries=5, initial_delay=0.01)
         assert same(c.read_area(SCENE, grid=grid, max_tile_bytes=5000, max_concurrency=2), one)
         assert c.limiter.throttled == 3
     statuses = [r.status for r in ee_emulator.requests]
     assert statuses.count(429) == 3
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_cut_bodies_and_429s_share_one_retry_budget(ee_emulator: Any, asynchronous: bool) -> None:
+    """A tile's 429s and cut bodies count against the client's one max_retries: with
+    max_retries=1, a 429 then a cut body is two requests and the read fails (not four)."""
+    grid = PixelGrid(40, 40, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
+
+    def faults() -> None:
+        ee_emulator.app.clear_requests()
+        ee_emulator.faults.fail(429, count=1, retry_after=0, message="Quota exceeded.", path=":getPixels")
+        ee_emulator.faults.truncate(count=1, fraction=0.4, path=":getPixels")
+
+    async def read_async() -> None:
+        async with client(ee_emulator, eerest.AsyncClient) as c:
+            c._retry = c._retry.__class__(max_retries=1, initial_delay=0.01)
+            await c.projects.assets.get(name=SCENE)  # its metadata first: only tiles follow
+            faults()
+            await c.read_area(SCENE, grid=grid, band_ids=["red"])
+
+    with pytest.raises(eerest.ResponseDecodeError, match="incomplete"):
+        if asynchronous:
+            asyncio.run(read_async())
+        else:
+            with client(ee_emulator) as c:
+                c._retry = c._retry.__class__(max_retries=1, initial_delay=0.01)
+                c.projects.assets.get(name=SCENE)
+                faults()
+                c.read_area(SCENE, grid=grid, band_ids=["red"])
+    tiles = [r for r in ee_emulator.requests if r.path.endswith(":getPixels")]
+    assert [r.status for r in tiles] == [429, 200]
 
 
 def test_memory_limit_splits_tiles(ee_emulator: Any) -> None:

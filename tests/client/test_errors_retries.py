@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 import eerest
-from eerest._core import client as client_module
+from eerest._core import exchange as exchange_module
 from tests.client.helpers import EXPRESSION, async_client, client
 
 ERRORS = [
@@ -33,8 +33,8 @@ def sleeps(monkeypatch):
     async def fake_async_sleep(seconds):
         recorded.append(seconds)
 
-    monkeypatch.setattr(client_module, "time", SimpleNamespace(sleep=recorded.append))
-    monkeypatch.setattr(client_module, "asyncio", SimpleNamespace(sleep=fake_async_sleep))
+    monkeypatch.setattr(exchange_module, "time", SimpleNamespace(sleep=recorded.append))
+    monkeypatch.setattr(exchange_module, "asyncio", SimpleNamespace(sleep=fake_async_sleep))
     return recorded
 
 

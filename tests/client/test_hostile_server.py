@@ -23,6 +23,7 @@ from scripted_server import Reply, ScriptedServer
 
 import eerest
 from eerest._core import client as client_module
+from eerest._core import exchange as exchange_module
 from tests.client.helpers import EXPRESSION, async_client, client
 
 TOKEN = "ya29.secret-token-that-must-never-leak-0123456789"
@@ -63,8 +64,8 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def asleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(client_module.time, "sleep", slept.append)
-    monkeypatch.setattr(client_module.asyncio, "sleep", asleep)
+    monkeypatch.setattr(exchange_module.time, "sleep", slept.append)
+    monkeypatch.setattr(exchange_module.asyncio, "sleep", asleep)
     return slept
 
 
@@ -169,7 +170,7 @@ def _gzip_bomb() -> bytes:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_gzip_bomb_is_refused_at_the_cap(kind: str, server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "MAX_JSON_BYTES", 4 << 20)
+    monkeypatch.setattr(exchange_module, "MAX_JSON_BYTES", 4 << 20)
     server.default = Reply(_gzip_bomb(), headers={"content-encoding": "gzip"})
     tracemalloc.start()
     try:

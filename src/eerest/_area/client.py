@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, cast, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import DTypeLike
 
-    from eerest._core.client import AsyncClientBase, SyncClientBase
     from eerest._core.message import Message
     from eerest.tiling import PixelGrid, Window
 
@@ -127,9 +126,10 @@ class SyncReadAreaMixin:
         resume: bool = False,
     ) -> np.ndarray[Any, Any] | str:
         from eerest._area.engine import read_area_sync
+        from eerest._core.port import ClientPort
 
         return read_area_sync(  # type: ignore[no-any-return]
-            cast("SyncClientBase", self),
+            ClientPort(self),
             source,
             grid=grid,
             band_ids=band_ids,
@@ -203,9 +203,10 @@ class AsyncReadAreaMixin:
         resume: bool = False,
     ) -> np.ndarray[Any, Any] | str:
         from eerest._area.engine import read_area_async
+        from eerest._core.port import AsyncClientPort
 
         return await read_area_async(  # type: ignore[no-any-return]
-            cast("AsyncClientBase", self),
+            AsyncClientPort(self),
             source,
             grid=grid,
             band_ids=band_ids,

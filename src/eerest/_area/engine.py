@@ -1,5 +1,7 @@
 """The two I/O loops of ``read_area`` (a pool of threads, asyncio tasks) around the shared,
-pure pieces: job preparation, the tile queue, the receiver and the sinks. Imported on the
+pure pieces: job preparation, the tile queue, the receiver and the sinks. They reach the
+client only through its port (:mod:`eerest._core.port`): each tile is one call, whose body is
+consumed inside the call's attempt loop (one retry budget, one deadline). Imported on the
 first ``read_area`` call, so a client that never reads an area never loads numpy."""
 
 from __future__ import annotations
@@ -18,26 +20,21 @@ from eerest._area.job import AreaJob, Probe, parse_source, prepare
 from eerest._area.output import AreaOutput, open_output
 from eerest._area.receive import TileReceiver
 from eerest._area.schedule import TileQueue, progress_reporter
+from eerest._core.body import TruncatedBody
 from eerest._core.cancel import CancelScope
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._core.overlay import Fetch
 from eerest._core.socket_body import DirectBody
-from eerest._core.types import RequestOptions
 from eerest._formats.npy import DecodeProblem
 from eerest.errors import InvalidRequestError, ResponseDecodeError
 from eerest.tiling import DEFAULT_BLOCK_SIZE, Tile, Window
 
 if TYPE_CHECKING:
-    from eerest._core.client import AsyncClientBase, SyncClientBase
     from eerest._core.limiter import Limiter
-    from eerest._core.spec import ApiInfo, MethodSpec
+    from eerest._core.port import AsyncClientPort, ClientPort
+    from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
 
 __all__ = ["read_area_sync", "read_area_async"]
-
-
-def _spec(api: ApiInfo, method: str) -> MethodSpec[Any]:
-    assert api.specs is not None
-    return api.specs[method]
 
 
 def _probe_dtype(pixels: Any) -> np.dtype[Any]:
@@ -49,14 +46,6 @@ def _workers(max_concurrency: int | None, limiter: Limiter, tiles: int) -> int:
         raise InvalidRequestError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
     wanted = max_concurrency or limiter.max_concurrency or DEFAULT_MAX_CONCURRENCY
     return min(wanted, tiles)
-
-
-class _Cut(Exception):
-    """The body broke off: the tile may be fetched again."""
-
-    def __init__(self, error: ResponseDecodeError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class _Cancelled(Exception):
@@ -130,7 +119,7 @@ def _steps(
 
 
 def read_area_sync(
-    client: SyncClientBase,
+    port: ClientPort,
     source: object,
     *,
     out: Any,
@@ -141,27 +130,23 @@ def read_area_sync(
 ) -> Any:
     """``read_area`` of the sync clients (see :mod:`eerest._area.client`); ``plan``: the
     keyword arguments of :func:`_steps`."""
-    job = _prepare_sync(client, _steps(source, **plan))
-    with _Read(job, out, resume, progress, max_concurrency, client.limiter) as read:
-        _run_sync(client, job, read.output, read.queue, read.workers)
+    job = _prepare_sync(port, _steps(source, **plan))
+    with _Read(job, out, resume, progress, max_concurrency, port.limiter) as read:
+        _run_sync(port, job, read.output, read.queue, read.workers)
     return read.result
 
 
-def _prepare_sync(client: SyncClientBase, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
+def _prepare_sync(port: ClientPort, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
     try:
         need = next(gen)
         while True:
-            if isinstance(need, Fetch):
-                answer = client._perform(need, client._new_deadline())
-            else:
-                method, params, body = need.request()
-                answer = _probe_dtype(client._invoke(_spec(client._api, method), params, body, RequestOptions()))
+            answer = port.lookup(need) if isinstance(need, Fetch) else _probe_dtype(port.call(*need.request()))
             need = gen.send(answer)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
 
 
-def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
+def _run_sync(port: ClientPort, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
     cond = threading.Condition()
     stop = CancelScope()  # cancelled with the read's first fatal error: other tiles' requests end too
 
@@ -174,7 +159,7 @@ def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: T
             if item is None:
                 return
             try:
-                nbytes = _tile_sync(client, job, output, item.tile, stop, scratch)
+                nbytes = _tile_sync(port, job, output, item.tile, stop, scratch)
                 output.tile_written(item.tile)
             except BaseException as exc:
                 with cond:
@@ -203,20 +188,18 @@ def _run_sync(client: SyncClientBase, job: AreaJob, output: AreaOutput, queue: T
         raise
 
 
-def _cut_error(taken: int, exc: Exception, request: httpx.Request) -> _Cut:
-    return _Cut(
-        ResponseDecodeError(
-            f"the connection broke after {taken} bytes of the response body ({type(exc).__name__}); "
-            "the data is incomplete, retry the request",
-            request=request,
-        )
+def _cut_error(taken: int, exc: Exception, request: httpx.Request) -> TruncatedBody:
+    return TruncatedBody(
+        f"the connection broke after {taken} bytes of the response body ({type(exc).__name__}); "
+        "the data is incomplete, retry the request",
+        request=request,
     )
 
 
 def _receive_direct(response: Any, receiver: TileReceiver, scratch: Scratch, cancelled: Callable[[], bool]) -> bool:
     """Receive the body straight from the socket (see :mod:`eerest._area.direct`); False
     when that does not apply and nothing was read."""
-    raw: httpx.Response = response._response
+    raw = response.http_response
     if raw.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
         return False  # httpx's chunks undo the encoding
     body = DirectBody.open(raw)
@@ -237,7 +220,7 @@ def _receive_direct(response: Any, receiver: TileReceiver, scratch: Scratch, can
 
 
 def _tile_sync(
-    client: SyncClientBase,
+    port: ClientPort,
     job: AreaJob,
     output: AreaOutput,
     tile: Tile,
@@ -246,40 +229,30 @@ def _tile_sync(
 ) -> int:
     cancelled = stop.cancelled
     method, params, body, extras = job.request(tile)
-    spec = _spec(client._api, method)
-    attempt = 0
-    while True:
+
+    def consume(response: StreamedResponse[Any]) -> int:
+        """One attempt's body into the tile's place; starts over if the call retries."""
         if cancelled():
             raise _Cancelled
         receiver = _receiver(job, output, tile)
-        try:
-            with client._invoke(spec, params, body, RequestOptions(), extras, stream=True, stop=stop) as response:
-                if _receive_direct(response, receiver, scratch, cancelled):
-                    receiver.finish()
-                    return receiver.received
-                chunks = response.iter_bytes()
-                while True:
-                    try:
-                        chunk = next(chunks)
-                    except StopIteration:
-                        break
-                    except ResponseDecodeError as exc:
-                        raise _Cut(exc) from exc
-                    if cancelled():
-                        raise _Cancelled
-                    receiver.feed(chunk)
-                receiver.finish()
-            return receiver.received
-        except _Cut as cut:
-            if not client._retry.should_retry_error(attempt) or stop.wait(client._retry.delay(attempt)):
-                raise cut.error from None
-            attempt += 1
-        except DecodeProblem as problem:
-            raise _decode_error(spec.id, problem) from None
+        if not _receive_direct(response, receiver, scratch, cancelled):
+            for chunk in response.iter_bytes():
+                if cancelled():
+                    raise _Cancelled
+                receiver.feed(chunk)
+        receiver.finish()
+        return receiver.received
+
+    if cancelled():
+        raise _Cancelled
+    try:
+        return port.receive(method, params, body, extras, consume, stop)
+    except DecodeProblem as problem:
+        raise _decode_error(method, problem) from None
 
 
 async def read_area_async(
-    client: AsyncClientBase,
+    port: AsyncClientPort,
     source: object,
     *,
     out: Any,
@@ -290,27 +263,26 @@ async def read_area_async(
 ) -> Any:
     """``read_area`` of the async clients (see :mod:`eerest._area.client`); ``plan``: the
     keyword arguments of :func:`_steps`."""
-    job = await _prepare_async(client, _steps(source, **plan))
-    with _Read(job, out, resume, progress, max_concurrency, client.limiter) as read:
-        await _run_async(client, job, read.output, read.queue, read.workers)
+    job = await _prepare_async(port, _steps(source, **plan))
+    with _Read(job, out, resume, progress, max_concurrency, port.limiter) as read:
+        await _run_async(port, job, read.output, read.queue, read.workers)
     return read.result
 
 
-async def _prepare_async(client: AsyncClientBase, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
+async def _prepare_async(port: AsyncClientPort, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
     try:
         need = next(gen)
         while True:
             if isinstance(need, Fetch):
-                answer = await client._perform(need, client._new_deadline())
+                answer = await port.lookup(need)
             else:
-                method, params, body = need.request()
-                answer = _probe_dtype(await client._invoke(_spec(client._api, method), params, body, RequestOptions()))
+                answer = _probe_dtype(await port.call(*need.request()))
             need = gen.send(answer)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
 
 
-async def _run_async(client: AsyncClientBase, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
+async def _run_async(port: AsyncClientPort, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
     cond = asyncio.Condition()
 
     async def work() -> None:
@@ -321,7 +293,7 @@ async def _run_async(client: AsyncClientBase, job: AreaJob, output: AreaOutput, 
             if item is None:
                 return
             try:
-                nbytes = await _tile_async(client, job, output, item.tile)
+                nbytes = await _tile_async(port, job, output, item.tile)
                 output.tile_written(item.tile)
             except Exception as exc:
                 async with cond:
@@ -342,32 +314,17 @@ async def _run_async(client: AsyncClientBase, job: AreaJob, output: AreaOutput, 
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _tile_async(client: AsyncClientBase, job: AreaJob, output: AreaOutput, tile: Tile) -> int:
+async def _tile_async(port: AsyncClientPort, job: AreaJob, output: AreaOutput, tile: Tile) -> int:
     method, params, body, extras = job.request(tile)
-    spec = _spec(client._api, method)
-    attempt = 0
-    while True:
+
+    async def consume(response: AsyncStreamedResponse[Any]) -> int:
         receiver = _receiver(job, output, tile)
-        try:
-            response = await client._invoke(spec, params, body, RequestOptions(), extras, stream=True)
-            try:
-                chunks = response.iter_bytes().__aiter__()
-                while True:
-                    try:
-                        chunk = await chunks.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    except ResponseDecodeError as exc:
-                        raise _Cut(exc) from exc
-                    receiver.feed(chunk)
-                receiver.finish()
-            finally:
-                await response.close()
-            return receiver.received
-        except _Cut as cut:
-            if not client._retry.should_retry_error(attempt):
-                raise cut.error from None
-            await asyncio.sleep(client._retry.delay(attempt))
-            attempt += 1
-        except DecodeProblem as problem:
-            raise _decode_error(spec.id, problem) from None
+        async for chunk in response.iter_bytes():
+            receiver.feed(chunk)
+        receiver.finish()
+        return receiver.received
+
+    try:
+        return await port.receive(method, params, body, extras, consume)
+    except DecodeProblem as problem:
+        raise _decode_error(method, problem) from None

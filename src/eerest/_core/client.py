@@ -7,30 +7,23 @@ fraction of ``import ee``."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import dataclasses
 import functools
-import itertools
-import logging
 import os
 import threading
-import time
 from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
-from urllib.parse import urlsplit
 
 from eerest._core.auth import Auth
 from eerest._core.deadline import Deadline
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_REQUESTS_PER_SECOND, Limiter
 from eerest._core.overlay import Fetch
 from eerest._core.pagination import AsyncPager, SyncPager
-from eerest._core.retry import RetryPolicy, is_read
-from eerest._core.sizes import MAX_BINARY_BYTES, MAX_JSON_BYTES, BodyLimits
+from eerest._core.retry import RetryPolicy
 from eerest._core.spec import ApiInfo, ItemT, MethodSpec, PageSpec, ResultT
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
-from eerest.errors import APIConnectionError, APIStatusError
 
 if TYPE_CHECKING:
     import google.auth.credentials
@@ -38,6 +31,7 @@ if TYPE_CHECKING:
 
     from eerest._core.call import Call
     from eerest._core.cancel import CancelScope
+    from eerest._core.exchange import AsyncConsume, AsyncExchange, Consume, Exchange
     from eerest._core.transport import Sender
 
 __all__ = [
@@ -49,8 +43,6 @@ __all__ = [
     "AsyncResource",
 ]
 
-
-log = logging.getLogger("eerest")
 
 DEFAULT_MAX_RETRIES = 3
 # The whole call (every attempt, backoff and body read) ends within this many seconds.
@@ -109,7 +101,6 @@ class _ClientBase(Generic[HttpT]):
         self._limiter = Limiter(max_concurrency, max_requests_per_second)
         self.project, credentials = resolve_project(project, credentials, self._api.scopes)
         self.base_url = (base_url or self._api.base_url).rstrip("/")
-        self._base_path = urlsplit(self.base_url).path
         self._timeout = timeout  # NOT_GIVEN: transport.DEFAULT_TIMEOUT, made with the pool
         self.deadline = deadline
         self.max_retries = max_retries
@@ -119,6 +110,7 @@ class _ClientBase(Generic[HttpT]):
         self._owns_http = http_client is None
         self._http_client: HttpT | None = http_client  # one passed in; eerest's own is its sender's
         self._sender_made: Sender | None = None
+        self._exchange_made: Any = None  # the Exchange, made with the first request
         self._http_lock = threading.Lock()
 
     @property
@@ -181,6 +173,7 @@ class _ClientBase(Generic[HttpT]):
         for name in [k for k, v in other.__dict__.items() if isinstance(v, _Resource)]:
             del other.__dict__[name]  # cached resources are bound to the original client
         other._sender_made = self._sender  # shared, and closed by its owner only
+        other._exchange_made = None  # remade with the copy's timeout and retries
         other._owns_http = False
         if not isinstance(timeout, NotGiven):
             other.timeout = timeout
@@ -193,11 +186,6 @@ class _ClientBase(Generic[HttpT]):
 
     def _new_deadline(self) -> Deadline:
         return Deadline.after(self.deadline)
-
-    def _body_limits(self, call: Call) -> BodyLimits:
-        if call.body_limits is not None:
-            return call.body_limits
-        return BodyLimits(cap=MAX_BINARY_BYTES if call.spec.raw_result else MAX_JSON_BYTES)
 
     def _build(
         self,
@@ -227,33 +215,20 @@ class _ClientBase(Generic[HttpT]):
         call = self._build(spec, fetch.args, None, RequestOptions(), None)
         return (spec.id, call.path + "?" + repr(call.query)), call
 
-    def _backoff(self, call: Call, attempt: int, error: Exception, deadline: Deadline) -> float | None:
-        """Seconds to wait before retrying after ``error``, or ``None`` to raise it: pure.
+    def _exchange_args(self) -> dict[str, Any]:
+        return {
+            "auth": self._auth,
+            "limiter": self._limiter,
+            "sender": self._sender,
+            "timeout": self.timeout,
+            "owns_http": self._owns_http,
+            "retry": self._retry,
+        }
 
-        429/5xx and connection errors are retried; a body cut off on a 200 too, for reads
-        (every method eerest emits for Earth Engine is one); never past the deadline."""
-        from eerest._core.body import TruncatedBody
-
-        headers: Mapping[str, str] | None = None
-        if isinstance(error, APIStatusError):
-            retry = self._retry.should_retry_status(error.status_code, attempt)
-            headers = error.response.headers if error.response is not None else None
-            reason = f"HTTP {error.status_code}"
-        elif isinstance(error, TruncatedBody):
-            retry = is_read(call.spec) and self._retry.should_retry_error(attempt)
-            reason = "a truncated body"
-        else:
-            retry = isinstance(error, APIConnectionError) and self._retry.should_retry_error(attempt)
-            reason = type(error).__name__
-        if not retry or deadline.expired:
-            return None
-        delay = self._retry.delay(attempt, headers)
-        if not deadline.allows_sleep(delay):
-            return None
-        log.debug(
-            "retrying %s after %s in %.2fs (retry %d of %d)", call.spec.id, reason, delay, attempt + 1, self.max_retries
-        )
-        return delay
+    def _current_exchange(self, made: Any) -> bool:
+        """Whether ``made`` still sends as this client is configured (its sender may have been
+        remade with a new event loop)."""
+        return made is not None and made.sender is self._sender and made.retry is self._retry
 
 
 def _page_request(
@@ -300,6 +275,16 @@ class SyncClientBase(_ClientBase["httpx.Client"]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def _exchange(self) -> Exchange:
+        """The send path (see :mod:`eerest._core.exchange`), made by the first request."""
+        made = self._exchange_made
+        if not self._current_exchange(made):
+            from eerest._core.exchange import Exchange
+
+            made = self._exchange_made = Exchange(self._api, self.base_url, **self._exchange_args())
+        return cast("Exchange", made)
+
     def _invoke(
         self,
         spec: MethodSpec[Any],
@@ -310,12 +295,13 @@ class SyncClientBase(_ClientBase["httpx.Client"]):
         *,
         stream: bool = False,
         stop: CancelScope | None = None,
+        consume: Consume[Any] | None = None,
     ) -> Any:
         call = self._build(spec, params, body, options, extras)
         deadline = self._new_deadline()
         if spec.overlay is not None:
             call = _drive(spec.overlay.prepare(call), functools.partial(self._perform, deadline=deadline))
-        return self._send(call, deadline, stream=stream, stop=stop)
+        return self._exchange.send(call, deadline, stream=stream, stop=stop, consume=consume)
 
     def _pager(
         self,
@@ -338,35 +324,10 @@ class SyncClientBase(_ClientBase["httpx.Client"]):
         key, call = self._fetch_call(fetch)
         if fetch.cache and key in self._cache:
             return self._cache[key]
-        result = self._send(call, deadline)
+        result = self._exchange.send(call, deadline)
         if fetch.cache:
             self._cache[key] = result
         return result
-
-    def _send(self, call: Call, deadline: Deadline, *, stream: bool = False, stop: CancelScope | None = None) -> Any:
-        """Send ``call``, retrying as the policy says. Cancelling ``stop`` (the caller gave up,
-        e.g. another tile of a ``read_area`` failed) ends the call with its last error: a wait
-        between retries at once, a wait for the answer by shutting its connection down."""
-        from eerest._core import exchange
-
-        for attempt in itertools.count():
-            try:
-                return exchange.attempt(self, call, deadline, stream, stop)
-            except (APIStatusError, APIConnectionError, exchange.TruncatedBody) as error:
-                delay = self._backoff(call, attempt, error, deadline)
-                if delay is None:
-                    raise
-                if stop is None:
-                    time.sleep(delay)
-                elif stop.wait(delay):
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
-        """The result of a successful response (a streamed one, once its body is wanted)."""
-        from eerest._core import exchange
-
-        return exchange.finish(self, call, response, deadline)
 
 
 class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
@@ -418,6 +379,16 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         assert spec.pagination is not None
         return AsyncPager(fetch, spec.pagination.items_field, first)
 
+    @property
+    def _exchange(self) -> AsyncExchange:
+        """As the sync client's ``_exchange``."""
+        made = self._exchange_made
+        if not self._current_exchange(made):
+            from eerest._core.exchange import AsyncExchange
+
+            made = self._exchange_made = AsyncExchange(self._api, self.base_url, **self._exchange_args())
+        return cast("AsyncExchange", made)
+
     async def _invoke(
         self,
         spec: MethodSpec[Any],
@@ -427,6 +398,7 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         extras: Mapping[str, Any] | None = None,
         *,
         stream: bool = False,
+        consume: AsyncConsume[Any] | None = None,
     ) -> Any:
         call = self._build(spec, params, body, options, extras)
         deadline = self._new_deadline()
@@ -438,35 +410,16 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
                     need = gen.send(await self._perform(need, deadline))
             except StopIteration as stop:
                 call = stop.value
-        return await self._send(call, deadline, stream=stream)
+        return await self._exchange.send(call, deadline, stream=stream, consume=consume)
 
     async def _perform(self, fetch: Fetch, deadline: Deadline) -> Any:
         key, call = self._fetch_call(fetch)
         if fetch.cache and key in self._cache:
             return self._cache[key]
-        result = await self._send(call, deadline)
+        result = await self._exchange.send(call, deadline)
         if fetch.cache:
             self._cache[key] = result
         return result
-
-    async def _send(self, call: Call, deadline: Deadline, *, stream: bool = False) -> Any:
-        from eerest._core import exchange
-
-        for attempt in itertools.count():
-            try:
-                return await exchange.aattempt(self, call, deadline, stream)
-            except (APIStatusError, APIConnectionError, exchange.TruncatedBody) as error:
-                delay = self._backoff(call, attempt, error, deadline)
-                if delay is None:
-                    raise
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
-        """As the sync client's ``_finish``."""
-        from eerest._core import exchange
-
-        return await exchange.afinish(self, call, response, deadline)
 
 
 ClientT = TypeVar("ClientT", SyncClientBase, AsyncClientBase)

@@ -1,15 +1,22 @@
-"""One HTTP exchange of a call: the httpx request built, sent through the client's limiter,
-its answer read and turned into the method's result (or a typed error for the retry loop).
+"""The send path of a client: :class:`Exchange` (sync) and :class:`AsyncExchange` hold what
+sending needs (API, endpoint, auth, limiter, sender, timeout, retry policy), built by the
+client's first request, and run each call's attempts under one retry budget and one deadline:
+the httpx request built, sent through the limiter, its answer read (or consumed as a stream)
+and turned into the method's result or a typed error.
 
-The client's send loops (``_core/client.py``) import this module with their first request:
-it is where httpx, google-auth and pydantic come in, which constructing a client does not need.
+This module is where httpx, google-auth and pydantic come in, which constructing a client
+does not need.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import google.auth.exceptions
 import httpx
@@ -21,12 +28,15 @@ from eerest._core.deadline import Deadline
 from eerest._core.message import Message, lenient, parse_response
 from eerest._core.overlay import Body
 from eerest._core.paths import within
+from eerest._core.retry import RetryPolicy, is_read
+from eerest._core.sizes import MAX_BINARY_BYTES, MAX_JSON_BYTES, BodyLimits
 from eerest._core.status import status_error
 from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
-from eerest._core.transport import USE_CLIENT_DEFAULT
-from eerest._core.types import NotGiven
+from eerest._core.transport import USE_CLIENT_DEFAULT, Sender
+from eerest._core.types import NotGiven, Timeout
 from eerest.errors import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     CredentialsError,
     InvalidRequestError,
@@ -34,161 +44,284 @@ from eerest.errors import (
 )
 
 if TYPE_CHECKING:
+    from eerest._core.auth import Auth
     from eerest._core.call import Call
     from eerest._core.cancel import CancelScope
-    from eerest._core.client import AsyncClientBase, SyncClientBase, _ClientBase
+    from eerest._core.limiter import Limiter
+    from eerest._core.spec import ApiInfo
 
-    Client = _ClientBase[Any]
+__all__ = ["AsyncExchange", "Exchange", "TruncatedBody"]
 
-__all__ = ["TruncatedBody", "aattempt", "afinish", "attempt", "finish", "http_request", "result"]
+log = logging.getLogger("eerest")
 
-
-def attempt(
-    client: SyncClientBase, call: Call, deadline: Deadline, stream: bool, scope: CancelScope | None = None
-) -> Any:
-    """One HTTP exchange: the result, or a typed error for ``_backoff`` to judge; cancelling
-    ``scope`` ends a wait for the answer's headers."""
-    # Failures are raised outside the except blocks: a chained httpx or google-auth
-    # exception would carry the request, and its credentials, into tracebacks and pickles
-    # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
-    failure: Exception | None = None
-    try:
-        auth = client._auth.headers()
-    except google.auth.exceptions.GoogleAuthError as exc:
-        failure = _credentials_error(exc)
-    if failure is not None:
-        raise failure
-    request = http_request(client, call, auth, deadline)
-    if scope is not None:
-        request.extensions["trace"] = scope.trace(client._http, request)
-    try:
-        return _exchange(client, call, request, deadline, stream)
-    finally:
-        forget_credentials(request)  # the request outlives the call in errors and responses
+R = TypeVar("R")
+#: Reads a streamed response inside the attempt loop (see :meth:`Exchange.send`).
+Consume = Callable[[StreamedResponse[Any]], R]
+AsyncConsume = Callable[[AsyncStreamedResponse[Any]], Awaitable[R]]
 
 
-def _exchange(client: SyncClientBase, call: Call, request: httpx.Request, deadline: Deadline, stream: bool) -> Any:
-    """Send ``request`` and read its answer."""
-    failure: Exception | None = None
-    try:
-        response = client._limiter.send(client._sender.open, request)
-    except httpx.HTTPError as exc:
-        failure = _connection_error(exc, request, deadline)
-    except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-        failure = InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
-    if failure is not None:
-        raise failure
-    if not response.is_success:
+class _ExchangeBase:
+    """What the send path needs, and its pure decisions, shared by sync and async."""
+
+    def __init__(
+        self,
+        api: ApiInfo,
+        base_url: str,
+        *,
+        auth: Auth,
+        limiter: Limiter,
+        sender: Sender,
+        timeout: Timeout,
+        owns_http: bool,
+        retry: RetryPolicy,
+    ) -> None:
+        self.api = api
+        self.base_url = base_url
+        self.auth = auth
+        self.limiter = limiter
+        self.sender = sender
+        self.timeout = timeout
+        self.owns_http = owns_http
+        self.retry = retry
+        self._base_path = urlsplit(base_url).path
+
+    def body_limits(self, call: Call) -> BodyLimits:
+        if call.body_limits is not None:
+            return call.body_limits
+        return BodyLimits(cap=MAX_BINARY_BYTES if call.spec.raw_result else MAX_JSON_BYTES)
+
+    def backoff(self, call: Call, attempt: int, error: Exception, deadline: Deadline) -> float | None:
+        """Seconds to wait before retrying after ``error``, or ``None`` to raise it: pure.
+
+        429/5xx and connection errors are retried; a body cut off on a 200 too (read or
+        streamed), for reads (every method eerest emits for Earth Engine is one); all of them
+        count against one budget of ``max_retries``, never past the deadline."""
+        headers: Mapping[str, str] | None = None
+        if isinstance(error, APIStatusError):
+            retry = self.retry.should_retry_status(error.status_code, attempt)
+            headers = error.response.headers if error.response is not None else None
+            reason = f"HTTP {error.status_code}"
+        elif isinstance(error, TruncatedBody):
+            retry = is_read(call.spec) and self.retry.should_retry_error(attempt)
+            reason = "a truncated body"
+        else:
+            retry = isinstance(error, APIConnectionError) and self.retry.should_retry_error(attempt)
+            reason = type(error).__name__
+        if not retry or deadline.expired:
+            return None
+        delay = self.retry.delay(attempt, headers)
+        if not deadline.allows_sleep(delay):
+            return None
+        log.debug(
+            "retrying %s after %s in %.2fs (retry %d of %d)",
+            call.spec.id,
+            reason,
+            delay,
+            attempt + 1,
+            self.retry.max_retries,
+        )
+        return delay
+
+    def http_request(self, call: Call, auth: Mapping[str, str], deadline: Deadline) -> httpx.Request:
+        """The httpx request of ``call``, within its deadline and the API's path."""
+        sender = self.sender
+        headers = {**auth, **call.headers}
+        if call.spec.raw_result:
+            headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
+        if deadline.expired:
+            raise APITimeoutError(
+                f"{call.spec.id}: the call's deadline ({deadline.seconds} s) passed before it could be sent; "
+                "pass a larger deadline= (Client(deadline=...) or client.with_options(deadline=...))"
+            )
+        given = self.timeout if isinstance(call.timeout, NotGiven) else call.timeout
+        timeout: Any = deadline.clip(given)
+        if timeout is given and self.owns_http and isinstance(call.timeout, NotGiven):
+            timeout = USE_CLIENT_DEFAULT  # the deadline does not bind yet
+        service_path = "" if call.from_root else self.api.service_path
         try:
-            content = read_error_body(response)
+            url = sender.url(f"{self.base_url}/{service_path}{call.path}")
+            request = sender.request(
+                call.spec.http_method,
+                url,
+                params=call.query or None,  # no params: httpx then parses the URL once, not twice
+                json=call.body if call.content is None else None,
+                content=call.content,
+                headers=headers,
+                timeout=timeout,
+            )
+        except (ValueError, TypeError, UnicodeError) as exc:  # e.g. NaN or a lone surrogate in the body
+            raise InvalidRequestError(f"{call.spec.id}: the request cannot be encoded: {exc}") from None
+        prefix = self._base_path + "/" + ("" if call.from_root else self.api.service_path)
+        if not within(url.path, prefix):
+            raise InvalidRequestError(
+                f"{call.spec.id}: the request path {url.path[:200]!r} is outside the API's path "
+                f"{prefix!r}; check the path parameters"
+            )
+        return request
+
+    def result(self, call: Call, response: httpx.Response, content: bytearray) -> Any:
+        """The method's return value from a fully read successful response: pure."""
+        return result(call, response, content, data_wrapper=self.api.data_wrapper)
+
+
+class Exchange(_ExchangeBase):
+    """The sync send path of one client (and the copies ``with_options`` makes of it)."""
+
+    def send(
+        self,
+        call: Call,
+        deadline: Deadline,
+        *,
+        stream: bool = False,
+        stop: CancelScope | None = None,
+        consume: Consume[R] | None = None,
+    ) -> Any:
+        """Send ``call``, retrying as the policy says, and return its result (or, with
+        ``stream``, the open response). ``consume`` reads the open response inside the
+        attempt: a body cut off there is retried like a 503, within the same budget and
+        deadline. Cancelling ``stop`` (the caller gave up, e.g. another tile of a
+        ``read_area`` failed) ends the call with its last error: a wait between retries at
+        once, a wait for the answer by shutting its connection down."""
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(call, deadline, stream or consume is not None, stop, consume)
+            except (APIStatusError, APIConnectionError, TruncatedBody) as error:
+                delay = self.backoff(call, attempt, error, deadline)
+                if delay is None:
+                    raise
+                if stop is None:
+                    time.sleep(delay)
+                elif stop.wait(delay):
+                    raise
+            attempt += 1
+
+    def _attempt(
+        self, call: Call, deadline: Deadline, stream: bool, stop: CancelScope | None, consume: Consume[R] | None
+    ) -> Any:
+        """One HTTP exchange: the result, or a typed error for :meth:`backoff` to judge."""
+        # Failures are raised outside the except blocks: a chained httpx or google-auth
+        # exception would carry the request, and its credentials, into tracebacks and pickles
+        # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
+        failure: Exception | None = None
+        try:
+            auth = self.auth.headers()
+        except google.auth.exceptions.GoogleAuthError as exc:
+            failure = _credentials_error(exc)
+        if failure is not None:
+            raise failure
+        request = self.http_request(call, auth, deadline)
+        if stop is not None:
+            request.extensions["trace"] = stop.trace(self.sender.http, request)
+        try:
+            response = self._open(call, request, deadline)
+            if not stream:
+                return self.finish(call, response, deadline)
+            streamed: StreamedResponse[Any] = StreamedResponse(self, call, response, deadline)
+            if consume is None:
+                return streamed
+            with streamed:
+                return consume(streamed)
+        finally:
+            forget_credentials(request)  # the request outlives the call in errors and responses
+
+    def _open(self, call: Call, request: httpx.Request, deadline: Deadline) -> httpx.Response:
+        """Send ``request``: its successful response with the body unread, or a typed error."""
+        failure: Exception | None = None
+        try:
+            response = self.limiter.send(self.sender.open, request)
+        except httpx.HTTPError as exc:
+            failure = _connection_error(exc, request, deadline)
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            failure = _closed_error(call, exc)
+        if failure is not None:
+            raise failure
+        if not response.is_success:
+            try:
+                content = read_error_body(response)
+            finally:
+                response.close()
+            raise status_error(response, content)
+        return response
+
+    def finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
+        """Read a successful response's body (bounded) and turn it into the method's result."""
+        try:
+            content = read_body(response, self.body_limits(call), deadline)
         finally:
             response.close()
-        raise status_error(response, content)
-    if stream:
-        return StreamedResponse(client, call, response, deadline)
-    return finish(client, call, response, deadline)
+        return self.result(call, response, content)
 
 
-def finish(client: SyncClientBase, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
-    """Read a successful response's body (bounded) and turn it into the method's result."""
-    try:
-        content = read_body(response, client._body_limits(call), deadline)
-    finally:
-        response.close()
-    return result(client, call, response, content)
+class AsyncExchange(_ExchangeBase):
+    """The async send path (see :class:`Exchange`)."""
 
+    async def send(
+        self, call: Call, deadline: Deadline, *, stream: bool = False, consume: AsyncConsume[R] | None = None
+    ) -> Any:
+        """As :meth:`Exchange.send`."""
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(call, deadline, stream or consume is not None, consume)
+            except (APIStatusError, APIConnectionError, TruncatedBody) as error:
+                delay = self.backoff(call, attempt, error, deadline)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+            attempt += 1
 
-async def aattempt(client: AsyncClientBase, call: Call, deadline: Deadline, stream: bool) -> Any:
-    """As :func:`attempt`, for the async client."""
-    # Failures are raised outside the except blocks: a chained httpx or google-auth
-    # exception would carry the request, and its credentials, into tracebacks and pickles
-    # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
-    failure: Exception | None = None
-    try:
-        auth = await client._auth.aheaders()
-    except google.auth.exceptions.GoogleAuthError as exc:
-        failure = _credentials_error(exc)
-    if failure is not None:
-        raise failure
-    request = http_request(client, call, auth, deadline)
-    try:
-        return await _aexchange(client, call, request, deadline, stream)
-    finally:
-        forget_credentials(request)  # the request outlives the call in errors and responses
-
-
-async def _aexchange(
-    client: AsyncClientBase, call: Call, request: httpx.Request, deadline: Deadline, stream: bool
-) -> Any:
-    """Send ``request`` and read its answer."""
-    failure: Exception | None = None
-    try:
-        response = await client._limiter.asend(client._sender.aopen, request)
-    except httpx.HTTPError as exc:
-        failure = _connection_error(exc, request, deadline)
-    except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
-        failure = InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
-    if failure is not None:
-        raise failure
-    if not response.is_success:
+    async def _attempt(self, call: Call, deadline: Deadline, stream: bool, consume: AsyncConsume[R] | None) -> Any:
+        failure: Exception | None = None
         try:
-            content = await aread_error_body(response)
+            auth = await self.auth.aheaders()
+        except google.auth.exceptions.GoogleAuthError as exc:
+            failure = _credentials_error(exc)
+        if failure is not None:
+            raise failure
+        request = self.http_request(call, auth, deadline)
+        try:
+            response = await self._open(call, request, deadline)
+            if not stream:
+                return await self.finish(call, response, deadline)
+            streamed: AsyncStreamedResponse[Any] = AsyncStreamedResponse(self, call, response, deadline)
+            if consume is None:
+                return streamed
+            try:
+                return await consume(streamed)
+            finally:
+                await streamed.close()
+        finally:
+            forget_credentials(request)
+
+    async def _open(self, call: Call, request: httpx.Request, deadline: Deadline) -> httpx.Response:
+        failure: Exception | None = None
+        try:
+            response = await self.limiter.asend(self.sender.aopen, request)
+        except httpx.HTTPError as exc:
+            failure = _connection_error(exc, request, deadline)
+        except RuntimeError as exc:  # httpx: "Cannot send a request, as the client has been closed."
+            failure = _closed_error(call, exc)
+        if failure is not None:
+            raise failure
+        if not response.is_success:
+            try:
+                content = await aread_error_body(response)
+            finally:
+                await response.aclose()
+            raise status_error(response, content)
+        return response
+
+    async def finish(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
+        """As :meth:`Exchange.finish`."""
+        try:
+            content = await aread_body(response, self.body_limits(call), deadline)
         finally:
             await response.aclose()
-        raise status_error(response, content)
-    if stream:
-        return AsyncStreamedResponse(client, call, response, deadline)
-    return await afinish(client, call, response, deadline)
+        return self.result(call, response, content)
 
 
-async def afinish(client: AsyncClientBase, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
-    """As :func:`finish`, for the async client."""
-    try:
-        content = await aread_body(response, client._body_limits(call), deadline)
-    finally:
-        await response.aclose()
-    return result(client, call, response, content)
-
-
-def http_request(client: Client, call: Call, auth: Mapping[str, str], deadline: Deadline) -> httpx.Request:
-    """The httpx request of ``call``, within its deadline and the API's path."""
-    sender = client._sender
-    headers = {**auth, **call.headers}
-    if call.spec.raw_result:
-        headers.setdefault("accept-encoding", "identity")  # Content-Length then sizes the buffer
-    if deadline.expired:
-        raise APITimeoutError(
-            f"{call.spec.id}: the call's deadline ({deadline.seconds} s) passed before it could be sent; "
-            "pass a larger deadline= (Client(deadline=...) or client.with_options(deadline=...))"
-        )
-    given = client.timeout if isinstance(call.timeout, NotGiven) else call.timeout
-    timeout: Any = deadline.clip(given)
-    if timeout is given and client._owns_http and isinstance(call.timeout, NotGiven):
-        timeout = USE_CLIENT_DEFAULT  # the deadline does not bind yet
-    service_path = "" if call.from_root else client._api.service_path
-    try:
-        url = sender.url(f"{client.base_url}/{service_path}{call.path}")
-        request = sender.request(
-            call.spec.http_method,
-            url,
-            params=call.query or None,  # no params: httpx then parses the URL once, not twice
-            json=call.body if call.content is None else None,
-            content=call.content,
-            headers=headers,
-            timeout=timeout,
-        )
-    except (ValueError, TypeError, UnicodeError) as exc:  # e.g. NaN or a lone surrogate in the body
-        raise InvalidRequestError(f"{call.spec.id}: the request cannot be encoded: {exc}") from None
-    prefix = client._base_path + "/" + ("" if call.from_root else client._api.service_path)
-    if not within(url.path, prefix):
-        raise InvalidRequestError(
-            f"{call.spec.id}: the request path {url.path[:200]!r} is outside the API's path "
-            f"{prefix!r}; check the path parameters"
-        )
-    return request
-
-
-def result(client: Client, call: Call, response: httpx.Response, content: bytearray) -> Any:
+def result(call: Call, response: httpx.Response, content: bytearray, *, data_wrapper: bool = False) -> Any:
     """The method's return value from a fully read successful response: pure."""
     spec = call.spec
     content_type = response.headers.get("content-type", "")
@@ -208,7 +341,7 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
         )
     try:
         data = _loads(content)
-        if client._api.data_wrapper and isinstance(data, dict) and "data" in data:
+        if data_wrapper and isinstance(data, dict) and "data" in data:
             data = data["data"]
     except RecursionError:
         raise ResponseDecodeError(
@@ -245,6 +378,8 @@ def result(client: Client, call: Call, response: httpx.Response, content: bytear
         raise ResponseDecodeError(
             f"{spec.id}: the response does not match {_name(spec.response)}: {exc}", request=response.request
         ) from exc
+
+
 
 
 def _loads(content: bytearray) -> Any:
@@ -292,6 +427,10 @@ def _connection_error(exc: Exception, request: httpx.Request, deadline: Deadline
     return APIConnectionError(
         f"could not complete {request.method} {url}: {type(exc).__name__}: {exc}", request=request
     )
+
+
+def _closed_error(call: Call, exc: RuntimeError) -> InvalidRequestError:
+    return InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
 
 
 def _credentials_error(exc: Exception) -> CredentialsError:

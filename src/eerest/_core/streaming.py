@@ -13,12 +13,13 @@ from typing import IO, TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 
 import httpx
 
+from eerest._core.body import TruncatedBody
 from eerest.errors import APITimeoutError, ResponseDecodeError
 
 if TYPE_CHECKING:
     from eerest._core.call import Call
-    from eerest._core.client import AsyncClientBase, SyncClientBase
     from eerest._core.deadline import Deadline
+    from eerest._core.exchange import AsyncExchange, Exchange
 
 __all__ = [
     "StreamedResponse",
@@ -37,6 +38,11 @@ class _StreamBase:
         self._response = response
         self._deadline = deadline
         self._received = 0
+
+    @property
+    def http_response(self) -> httpx.Response:
+        """The underlying httpx response (its body unread), as openai-python exposes it."""
+        return self._response
 
     @property
     def headers(self) -> httpx.Headers:
@@ -58,7 +64,7 @@ class _StreamBase:
     def _check_complete(self) -> None:
         expected = self.content_length
         if expected is not None and self._received != expected and "content-encoding" not in self.headers:
-            raise ResponseDecodeError(
+            raise TruncatedBody(
                 f"the response body ended after {self._received} of {expected} bytes; "
                 "the data is incomplete, retry the request",
                 request=self._response.request,
@@ -78,7 +84,7 @@ class _StreamBase:
             return ResponseDecodeError(
                 f"the response body cannot be decoded ({exc}); retry the request", request=self._response.request
             )
-        return ResponseDecodeError(
+        return TruncatedBody(
             f"the connection broke after {self._received} bytes of the response body "
             f"({type(exc).__name__}); the data is incomplete, retry the request",
             request=self._response.request,
@@ -88,9 +94,9 @@ class _StreamBase:
 class StreamedResponse(_StreamBase, Generic[R]):
     """An open response whose body has not been read yet. Use it as a context manager."""
 
-    def __init__(self, client: SyncClientBase, call: Call, response: httpx.Response, deadline: Deadline) -> None:
+    def __init__(self, exchange: Exchange, call: Call, response: httpx.Response, deadline: Deadline) -> None:
         super().__init__(call, response, deadline)
-        self._client = client
+        self._exchange = exchange
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body in chunks as they arrive; raises if it ends early."""
@@ -116,7 +122,7 @@ class StreamedResponse(_StreamBase, Generic[R]):
 
     def read(self) -> R:
         """Read the whole body and return what the method returns without streaming."""
-        return cast(R, self._client._finish(self._call, self._response, self._deadline))
+        return cast(R, self._exchange.finish(self._call, self._response, self._deadline))
 
     def close(self) -> None:
         self._response.close()
@@ -131,9 +137,9 @@ class StreamedResponse(_StreamBase, Generic[R]):
 class AsyncStreamedResponse(_StreamBase, Generic[R]):
     """The async counterpart of :class:`StreamedResponse`."""
 
-    def __init__(self, client: AsyncClientBase, call: Call, response: httpx.Response, deadline: Deadline) -> None:
+    def __init__(self, exchange: AsyncExchange, call: Call, response: httpx.Response, deadline: Deadline) -> None:
         super().__init__(call, response, deadline)
-        self._client = client
+        self._exchange = exchange
 
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         failure = None
@@ -156,7 +162,7 @@ class AsyncStreamedResponse(_StreamBase, Generic[R]):
         return self._received
 
     async def read(self) -> R:
-        return cast(R, await self._client._finish(self._call, self._response, self._deadline))
+        return cast(R, await self._exchange.finish(self._call, self._response, self._deadline))
 
     async def close(self) -> None:
         await self._response.aclose()
