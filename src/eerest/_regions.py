@@ -16,7 +16,7 @@ from typing import Any
 from eerest._extras import missing_extra
 from eerest.errors import InvalidRequestError
 
-__all__ = ["check_bbox_units", "geometry_bounds", "read_tiff_grid", "transform_bounds"]
+__all__ = ["check_bbox_units", "geometry_bounds", "outside_footprint", "read_tiff_grid", "transform_bounds"]
 
 Bounds = tuple[float, float, float, float]
 
@@ -162,6 +162,22 @@ def check_bbox_units(crs: str, scale: float, bounds: Bounds) -> None:
                 f"scale={scale:g} is in degrees under {crs}, which makes the bbox {bounds} less than 2x2 pixels; "
                 f"for ~{scale:g} m pixels pass scale={scale / 111_320:.3g} (degrees), or a projected crs in metres"
             )
+
+
+def outside_footprint(crs: str, bounds: Bounds, footprint: Any) -> bool | None:
+    """Whether the box ``bounds`` (in ``crs``) misses an asset's footprint (GeoJSON in
+    lon/lat) entirely, by their bounding boxes; ``None`` when that cannot be told (no
+    footprint, no pyproj, a CRS pyproj does not know)."""
+    if not footprint:
+        return None
+    try:
+        (fx0, fy0, fx1, fy1), footprint_crs = geometry_bounds(footprint)
+        gx0, gy0, gx1, gy1 = transform_bounds(crs, footprint_crs, bounds)
+    except (InvalidRequestError, ImportError):
+        return None
+    if fx1 - fx0 >= 359:  # global footprints (and ones across the antimeridian): no verdict
+        return None
+    return gx1 < fx0 or gx0 > fx1 or gy1 < fy0 or gy0 > fy1
 
 
 _PIXEL_SCALE, _TIEPOINT, _TRANSFORMATION, _GEOKEYS = 33550, 33922, 34264, 34735

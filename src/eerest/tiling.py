@@ -41,6 +41,7 @@ from eerest.errors import InvalidRequestError
 from eerest.pixels import Transform
 
 __all__ = [
+    "AreaPlan",
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_MAX_TILE_BYTES",
     "PixelGrid",
@@ -461,3 +462,42 @@ def plan_tiles(
         for g in groups
     )
     return TilePlan(grid, dtypes, tw, th, tiles, window, block_size)
+
+
+def _size(nbytes: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes} bytes"
+
+
+@dataclass(frozen=True)
+class AreaPlan:
+    """What a ``read_area`` call will read, before it reads it (``client.plan_area``): the
+    bands, their types and the tile requests, so a caller can check the size first."""
+
+    band_ids: tuple[str, ...]
+    tiles: TilePlan
+
+    @property
+    def grid(self) -> PixelGrid:
+        return self.tiles.grid
+
+    @property
+    def requests(self) -> int:
+        """How many requests the read sends (more if the server runs out of memory on some)."""
+        return len(self.tiles.tiles)
+
+    @property
+    def nbytes(self) -> int:
+        """The size of the result: pixels times the bytes of one pixel of every band."""
+        area = self.tiles.area
+        return area.width * area.height * sum(d.itemsize for d in self.tiles.band_dtypes)
+
+    def __str__(self) -> str:
+        area = self.tiles.area
+        kinds = sorted({str(d) for d in self.tiles.band_dtypes})
+        bands = f"{len(self.band_ids)} band{'s' if len(self.band_ids) != 1 else ''} ({', '.join(kinds)})"
+        requests = f"{self.requests} request{'s' if self.requests != 1 else ''}"
+        return f"{area.width} x {area.height} pixels x {bands} = {_size(self.nbytes)} in {requests}"
+

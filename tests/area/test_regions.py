@@ -122,3 +122,34 @@ def test_from_file_refuses_a_file_without_georeferencing(tmp_path: Path) -> None
         PixelGrid.from_file(tmp_path / "plain.tif")
     with pytest.raises(eerest.InvalidRequestError, match="cannot read the grid"):
         PixelGrid.from_file(tmp_path / "missing.tif")
+
+
+def test_plan_area_says_what_read_area_will_read(ee_client: Any, ee_emulator: Any) -> None:
+    grid = PixelGrid(300, 200, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
+    ee_emulator.app.clear_requests()
+    plan = ee_client.plan_area(SCENE, grid=grid, band_ids=["red", "nir"], max_tile_bytes=60_000)
+    assert [r.path for r in ee_emulator.requests if "getPixels" in r.path] == []  # nothing read
+    assert plan.band_ids == ("red", "nir") and plan.grid == grid
+    assert plan.nbytes == ee_client.read_area(SCENE, grid=grid, band_ids=["red", "nir"]).nbytes
+    tiles = [r for r in ee_emulator.requests if r.path.endswith(":getPixels")]
+    ee_emulator.app.clear_requests()
+    ee_client.read_area(SCENE, grid=grid, band_ids=["red", "nir"], max_tile_bytes=60_000)
+    assert plan.requests == len([r for r in ee_emulator.requests if r.path.endswith(":getPixels")]) > len(tiles)
+    assert str(plan).startswith("300 x 200 pixels x 2 bands (") and str(plan).endswith(f"in {plan.requests} requests")
+
+
+def test_a_one_pixel_grid_warns(ee_client: Any) -> None:
+    grid = PixelGrid.from_bbox("EPSG:32633", 30, (533120, 5311800, 533130, 5311810))
+    with pytest.warns(eerest.GridWarning, match="1 x 1 pixel"):
+        ee_client.plan_area(SCENE, grid=grid, band_ids=["red"])
+
+
+def test_a_grid_outside_the_assets_footprint_warns(ee_client: Any) -> None:
+    far = PixelGrid.from_bbox("EPSG:32633", 10, (300000, 4000000, 301000, 4001000))
+    with pytest.warns(eerest.GridWarning, match="outside the asset's footprint"):
+        ee_client.plan_area(SCENE, grid=far)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ee_client.plan_area(SCENE, grid=PixelGrid(30, 20, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633"))

@@ -27,14 +27,14 @@ from eerest._core.overlay import Fetch
 from eerest._core.socket_body import DirectBody
 from eerest._formats.npy import DecodeProblem
 from eerest.errors import InvalidRequestError, ResponseDecodeError
-from eerest.tiling import DEFAULT_BLOCK_SIZE, Tile, Window
+from eerest.tiling import DEFAULT_BLOCK_SIZE, AreaPlan, Tile, Window
 
 if TYPE_CHECKING:
     from eerest._core.limiter import Limiter
     from eerest._core.port import AsyncClientPort, ClientPort
     from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
 
-__all__ = ["read_area_sync", "read_area_async"]
+__all__ = ["plan_area_async", "plan_area_sync", "read_area_async", "read_area_sync"]
 
 
 def _probe_dtype(pixels: Any) -> np.dtype[Any]:
@@ -134,6 +134,12 @@ def read_area_sync(
     with _Read(job, out, resume, progress, max_concurrency, port.limiter) as read:
         _run_sync(port, job, read.output, read.queue, read.workers)
     return read.result
+
+
+def plan_area_sync(port: ClientPort, source: object, **plan: Any) -> AreaPlan:
+    """``plan_area`` of the sync clients; ``plan``: the keyword arguments of :func:`_steps`."""
+    job = _prepare_sync(port, _steps(source, **plan))
+    return AreaPlan(job.names, job.plan)
 
 
 def _prepare_sync(port: ClientPort, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
@@ -267,6 +273,12 @@ async def read_area_async(
     with _Read(job, out, resume, progress, max_concurrency, port.limiter) as read:
         await _run_async(port, job, read.output, read.queue, read.workers)
     return read.result
+
+
+async def plan_area_async(port: AsyncClientPort, source: object, **plan: Any) -> AreaPlan:
+    """As :func:`plan_area_sync`, for the async clients."""
+    job = await _prepare_async(port, _steps(source, **plan))
+    return AreaPlan(job.names, job.plan)
 
 
 async def _prepare_async(port: AsyncClientPort, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:

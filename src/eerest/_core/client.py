@@ -24,6 +24,7 @@ from eerest._core.pagination import AsyncPager, SyncPager
 from eerest._core.retry import RetryPolicy
 from eerest._core.spec import ApiInfo, ItemT, MethodSpec, PageSpec, ResultT
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
+from eerest.errors import InvalidRequestError
 
 if TYPE_CHECKING:
     import google.auth.credentials
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from eerest._core.transport import Sender
 
 __all__ = [
+    "ACCESS_TOKEN_ENV",
+    "BASE_URL_ENV",
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RETRIES",
     "SyncClientBase",
@@ -70,6 +73,35 @@ def resolve_project(
     return project, credentials
 
 
+#: Environment variables a client reads when the matching argument is not given: the
+#: endpoint (e.g. an emulator's URL) and a static bearer token (the CLI reads the same).
+BASE_URL_ENV = "EEREST_BASE_URL"
+ACCESS_TOKEN_ENV = "EEREST_ACCESS_TOKEN"
+
+
+def _credentials_or_env(credentials: Any) -> Any:
+    """``credentials`` checked, or a bearer token from ``EEREST_ACCESS_TOKEN`` when none is given."""
+    if credentials is None:
+        token = os.environ.get(ACCESS_TOKEN_ENV, "").strip()
+        if not token:
+            return None
+        from google.oauth2.credentials import Credentials
+
+        return Credentials(token=token)
+    if not (callable(getattr(credentials, "before_request", None)) and callable(getattr(credentials, "refresh", None))):
+        hint = (
+            "; for a bearer token pass google.oauth2.credentials.Credentials(token=...) or set "
+            f"{ACCESS_TOKEN_ENV}"
+            if isinstance(credentials, (str, bytes))
+            else ""
+        )
+        raise InvalidRequestError(
+            f"credentials must be google.auth credentials (google.auth.default(), a service account's, ...), "
+            f"not {type(credentials).__name__}{hint}"
+        )
+    return credentials
+
+
 HttpT = TypeVar("HttpT", "httpx.Client", "httpx.AsyncClient")
 PageT = TypeVar("PageT")
 ClientSelf = TypeVar("ClientSelf", bound="_ClientBase[Any]")
@@ -99,8 +131,9 @@ class _ClientBase(Generic[HttpT]):
         ``max_requests_per_second`` their rate (``None``: no cap), for every call made
         through it from any thread or task; see :attr:`limiter`."""
         self._limiter = Limiter(max_concurrency, max_requests_per_second)
+        credentials = _credentials_or_env(credentials)
         self.project, credentials = resolve_project(project, credentials, self._api.scopes)
-        self.base_url = (base_url or self._api.base_url).rstrip("/")
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or self._api.base_url).rstrip("/")
         self._timeout = timeout  # NOT_GIVEN: transport.DEFAULT_TIMEOUT, made with the pool
         self.deadline = deadline
         self.max_retries = max_retries
