@@ -18,6 +18,7 @@ from eerest._core.message import Message
 from eerest._core.paths import check_header, check_path_value, check_pattern, expand_path
 from eerest._core.spec import ApiInfo, MediaUploadSpec, MethodSpec, ParamSpec
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
+from eerest._ee import to_expression
 from eerest.errors import InvalidRequestError
 
 __all__ = ["Call", "Media", "build_call", "encode_query_value"]
@@ -152,7 +153,8 @@ def build_call(
     request_message: Message | None = None
     json_body: dict[str, Any] | None = None
     if spec.request is not None:
-        given = {k: v for k, v in (body or {}).items() if v is not None}
+        # ee objects (ee.Image, ee.FeatureCollection, ...) become their Expression, in any field
+        given = {k: to_expression(v) for k, v in (body or {}).items() if v is not None}
         if spec.overlay is not None:
             given = spec.overlay.adapt_body(given, extras)
         try:
