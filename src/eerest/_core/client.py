@@ -178,7 +178,8 @@ class _ClientBase(Generic[HttpT]):
                     from eerest._core.transport import Sender
 
                     if self._http_client is None:
-                        sender = Sender.own(self._asynchronous, self.timeout)
+                        tls = not self.base_url.lower().startswith("http://")
+                        sender = Sender.own(self._asynchronous, self.timeout, tls=tls)
                     else:
                         sender = Sender(self._http_client)
                     self._sender_made = sender
