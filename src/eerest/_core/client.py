@@ -369,6 +369,7 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
 
     _asynchronous = True
     _http_loop: AbstractEventLoop | None = None
+    _twin: SyncClientBase | None = None
 
     @property
     def _sender(self) -> Sender:
@@ -388,7 +389,34 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         stale = self._http_loop is not None and self._http_loop.is_closed()  # its connections died with it
         if self._owns_http and self._sender_made is not None and not stale:
             await self._http.aclose()
+        twin, self._twin = self._twin, None
+        if twin is not None:
+            twin.close()
         self._auth.close()
+
+    def _blocking_twin(self) -> SyncClientBase | None:
+        """A sync client for blocking work in threads (bulk body reads, off the event loop):
+        it shares this client's credentials, limiter, metadata cache and settings, and has a
+        pool of its own, closed with this client. ``None`` for a client given an
+        ``http_client``, whose transport (proxies, mounts, mocks) only async calls can use."""
+        if not self._owns_http:
+            return None
+        twin = self._twin
+        if twin is None:
+            with self._http_lock:
+                twin = self._twin
+                if twin is None:
+                    made: Any = object.__new__(_sync_twin_class(self._api))
+                    made.__dict__.update(self.__dict__)
+                    for name in [k for k, v in made.__dict__.items() if isinstance(v, _Resource)]:
+                        del made.__dict__[name]
+                    made._sender_made = None
+                    made._exchange_made = None
+                    made._http_lock = threading.Lock()
+                    made.__dict__.pop("_twin", None)
+                    made.__dict__.pop("_http_loop", None)
+                    self._twin = twin = made
+        return twin
 
     async def __aenter__(self) -> Any:
         return self
@@ -454,6 +482,12 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         if fetch.cache:
             self._cache[key] = result
         return result
+
+
+@functools.cache
+def _sync_twin_class(api: ApiInfo) -> type[SyncClientBase]:
+    """A sync client class of ``api`` (for :meth:`AsyncClientBase._blocking_twin`)."""
+    return type("BlockingClient", (SyncClientBase,), {"_api": api, "__module__": __name__})
 
 
 ClientT = TypeVar("ClientT", SyncClientBase, AsyncClientBase)
