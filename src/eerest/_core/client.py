@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import os
 import threading
-from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
@@ -27,6 +26,8 @@ from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeo
 from eerest.errors import InvalidRequestError
 
 if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
+
     import google.auth.credentials
     import httpx
 
@@ -379,6 +380,8 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         if self._owns_http and self._http_loop is not None and self._http_loop.is_closed():
             self._sender_made = None
         if self._sender_made is None:
+            from asyncio import get_running_loop  # not at the top: sync clients never need asyncio
+
             try:
                 self._http_loop = get_running_loop()
             except RuntimeError:  # made outside a loop (e.g. by with_options)
