@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _asset_routes, _task_routes
 from ._algorithms import REGISTRY, Context
 from ._catalogue import listing
 from ._discovery import VERSIONS, discovery_document, document
@@ -43,6 +44,8 @@ log = logging.getLogger("eerest.emulator")
 
 _V = "(" + "|".join(VERSIONS) + ")"
 _ROUTES = [
+    *_task_routes.ROUTES,
+    *_asset_routes.ROUTES,
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:computePixels$"), "compute_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):getPixels$"), "get_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/imageCollection:computeImages$"), "compute_images"),
@@ -73,6 +76,8 @@ _METHOD_IDS = {
     "list_assets": "projects.assets.listAssets",
     "list_images": "projects.assets.listImages",
     "get_asset": "projects.assets.get",
+    **_task_routes.METHOD_IDS,
+    **_asset_routes.METHOD_IDS,
 }
 _DEFAULT_PAGE_SIZE = 1000
 _SAVED = 1000  # thumbnails and maps kept
