@@ -58,7 +58,7 @@ _ROUTES = [
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+):listAssets$"), "list_project_assets"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):listAssets$"), "list_assets"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):listImages$"), "list_images"),
-    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+)$"), "get_asset"),
+    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/[^:]+)$"), "get_asset"),
 ]
 
 #: Route handler -> the discovery method it serves (its query parameters are checked against it).
