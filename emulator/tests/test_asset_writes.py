@@ -10,8 +10,8 @@ import httpx
 import pytest
 from emulator_helpers import ELEVATION, SCENE
 
-P = "/v1/projects/eerest"
-A = "projects/eerest/assets"
+P = "/v1/projects/eerest-writes"
+A = "projects/eerest-writes/assets"
 
 
 def error(r: httpx.Response, code: int, status: str) -> str:
@@ -109,7 +109,7 @@ def test_changes_persist_in_the_data_directory(tmp_path):
     with Emulator(tmp_path / "data") as emu, httpx.Client(base_url=emu.url, headers=headers) as c:
         assert c.get(f"/v1/{A}/kept").json()["type"] == "FOLDER"
         assert c.post(f"/v1/{A}/kept:getIamPolicy", json={}).json()["bindings"][0]["members"] == ["allUsers"]
-    assert (tmp_path / "data" / "eerest" / "kept.json").is_file()
+    assert (tmp_path / "data" / "eerest-writes" / "kept.json").is_file()
 
 
 def test_the_bundled_sample_itself_is_read_only():

@@ -15,7 +15,7 @@ tifffile = pytest.importorskip("tifffile")
 
 from emulator_helpers import ELEVATION, SCENE, X0, Y0  # noqa: E402
 
-ROOT = "projects/eerest/assets"
+ROOT = "projects/eerest-writes/assets"
 
 
 @pytest.fixture
