@@ -310,3 +310,21 @@ def test_table_ingestion_from_csv(http, ee_emulator):
     assert done["metadata"]["state"] == "SUCCEEDED" and done["metadata"]["type"] == "INGEST_TABLE", done
     asset = http.get(f"/v1/{name}").json()
     assert asset["type"] == "TABLE" and asset["featureCount"] == "2"
+
+
+def test_table_assets_load_in_expressions_and_list_their_features(http):
+    admin(http, "operations", {"runSeconds": 0})
+    name = f"projects/eerest-writes/assets/features_{tag()}"
+    r = http.post(f"{P}/table:export", json={"expression": _features(),
+                                             "assetExportOptions": {"earthEngineDestination": {"name": name}}})
+    assert http.post(f"/v1/{r.json()['name']}:wait", json={}).json()["metadata"]["state"] == "SUCCEEDED"
+    size = http.post(f"{P}/value:compute", json={"expression": expr(call("Collection.size", collection=call(
+        "Collection.loadTable", tableId=const(name))))})
+    assert size.json() == {"result": 3}
+    page = http.get(f"/v1/{name}:listFeatures", params={"pageSize": 2}).json()
+    assert [f["properties"]["name"] for f in page["features"]] == ["p0", "p1"] and page["features"][0]["type"] == "Feature"
+    rest = http.get(f"/v1/{name}:listFeatures", params={"pageSize": 2, "pageToken": page["nextPageToken"]}).json()
+    assert [f["properties"]["name"] for f in rest["features"]] == ["p2"] and "nextPageToken" not in rest
+    assert http.get(f"/v1/{name}:listFeatures", params={"filter": "x = 1"}).status_code == 501
+    r = http.get(f"/v1/{ELEVATION}:listFeatures")
+    assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"

@@ -32,7 +32,7 @@ from ._image import Band, Image
 from ._limits import MAX_GRID_DIMENSION
 from ._operations import TaskFailure
 from ._pixeltype import PixelType
-from ._values import Feature, FeatureCollection, Geometry
+from ._values import FeatureCollection
 
 __all__ = ["Storage", "image_export_work", "table_export_work", "image_import_work", "table_import_work"]
 
@@ -500,15 +500,3 @@ def _number(v: str | None) -> Any:
         except ValueError:
             pass
     return v
-
-
-def table_from_asset(meta_path: Path) -> FeatureCollection:
-    """The FeatureCollection of a table asset written by `AssetWriter.write_table`."""
-    data = json.loads(meta_path.with_suffix(".geojson").read_text())
-    feats = []
-    for i, f in enumerate(data.get("features") or []):
-        g = Geometry.from_geojson(f["geometry"]) if f.get("geometry") else None
-        props = dict(f.get("properties") or {})
-        props["system:index"] = str(f.get("id", i))
-        feats.append(Feature(g, props))
-    return FeatureCollection(feats)  # type: ignore[arg-type]
