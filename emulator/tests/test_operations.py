@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import uuid
 
 import numpy as np
@@ -328,3 +329,20 @@ def test_table_assets_load_in_expressions_and_list_their_features(http):
     assert http.get(f"/v1/{name}:listFeatures", params={"filter": "x = 1"}).status_code == 501
     r = http.get(f"/v1/{ELEVATION}:listFeatures")
     assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_files_appear_without_polling_and_max_pixels_fails_the_task(http, ee_emulator):
+    admin(http, "operations", {"runSeconds": 0.05})
+    t = tag()
+    op = export_image(http, f"tick/{t}", grid(8, 8))
+    path = ee_emulator.store.root / "gcs" / "bucket" / "tick" / f"{t}.tif"
+    for _ in range(200):  # the server's ticker finishes the task; nobody asks about it
+        if path.exists():
+            break
+        time.sleep(0.02)
+    assert path.is_file() and not list(path.parent.glob("*.part"))
+    assert get(http, op)["metadata"]["state"] == "SUCCEEDED"
+    big = export_image(http, f"tick/{t}_big", grid(100, 100), maxPixels="5000")
+    done = http.post(f"/v1/{big['name']}:wait", json={"timeout": "5s"}).json()
+    assert done["metadata"]["state"] == "FAILED" and done["error"]["code"] == 3
+    assert "too large" in done["error"]["message"] and not (path.parent / f"{t}_big.tif").exists()

@@ -207,11 +207,13 @@ class OperationQueue:
         self.advance()
 
     def reset_settings(self) -> None:
-        """Default settings, the real clock, no injected failures (operations are kept)."""
+        """Default settings, a running clock, no injected failures (operations are kept). The
+        clock never goes back: it runs on from where a frozen or advanced clock was."""
         with self._lock:
             self._failures.clear()
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - time.time()
             self._frozen_at = None
-            self._offset = 0.0
             self.run_seconds = self.DEFAULT_RUN_SECONDS
             self.max_running = self.DEFAULT_MAX_RUNNING
             self.max_queued = self.DEFAULT_MAX_QUEUED
