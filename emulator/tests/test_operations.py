@@ -170,6 +170,10 @@ def test_export_requests_are_checked_when_submitted(http):
     r = http.post(f"{P}/image:export", json={"expression": load(SCENE), "fileExportOptions": {
         "fileFormat": "TF_RECORD_IMAGE", "cloudStorageDestination": {"bucket": "b"}}})
     assert r.status_code == 501 and r.json()["error"]["status"] == "UNIMPLEMENTED"
+    ok = {"expression": load(SCENE), "fileExportOptions": {"cloudStorageDestination": {"bucket": "b"}}}
+    assert http.post(f"{P}/image:export", json={**ok, "priority": 10_000}).status_code == 400
+    assert http.post(f"{P}/image:export", json={**ok, "description": "x" * 101}).status_code == 400
+    assert http.post(f"{P}/video:export", json={}).status_code == 501
 
 
 def test_cancel_delete_wait_list_and_filters(http, manual):

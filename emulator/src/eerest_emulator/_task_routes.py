@@ -117,6 +117,11 @@ class TaskRoutes:
         return evaluate(body["expression"], Context(self.store))
 
     def _submit(self, version: str, project: str, kind: str, body: dict[str, Any], work: Any, uris: list[str]) -> Response:
+        priority = body.get("priority")
+        if priority is not None and not 0 <= priority <= 9999:
+            raise invalid_argument(f"Invalid priority {priority}: a task's priority is between 0 and 9999.")
+        if len(body.get("description") or "") > 100:
+            raise invalid_argument("The task description must be at most 100 characters long.")
         op = self.operations.submit(
             project, version, kind, work, description=body.get("description") or "", priority=body.get("priority"),
             request_id=body.get("requestId"), destination_uris=uris,
