@@ -71,7 +71,11 @@ def test_table_export_to_drive_and_cancel(ee_ops):
     ee_ops.operations.configure(run_seconds=60)
     slow = ee.batch.Export.table.toCloudStorage(fc, description=f"slow_{t}", bucket="b")
     slow.start()
+    ee_ops.operations.configure(manual_clock=True)
     slow.cancel()
+    assert ee.data.getOperation(slow.name)["metadata"]["state"] == "CANCELLING"
+    assert slow.status()["state"] == "CANCEL_REQUESTED"
+    ee_ops.operations.advance_clock(1)
     assert ee.data.getOperation(slow.name)["metadata"]["state"] == "CANCELLED"
     assert slow.status()["state"] == "CANCELLED"
 

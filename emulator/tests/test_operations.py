@@ -188,8 +188,12 @@ def test_cancel_delete_wait_list_and_filters(http, manual):
     w = http.post(f"/v1/{a['name']}:wait", json={"timeout": "0.05s"}).json()
     assert w["done"] is False and w["metadata"]["state"] == "RUNNING"
     assert http.post(f"/v1/{a['name']}:wait", json={"timeout": "soon"}).status_code == 400
-    http.post(f"/v1/{a['name']}:cancel", json={})
-    assert get(http, a)["metadata"]["state"] == "CANCELLED"
+    http.post(f"/v1/{a['name']}:cancel", json={})  # running: CANCELLING for half a second of the clock
+    cancelling = get(http, a)
+    assert cancelling["metadata"]["state"] == "CANCELLING" and cancelling["done"] is False
+    admin(http, "operations:advance", {"seconds": 0.5})
+    cancelled = get(http, a)
+    assert cancelled["metadata"]["state"] == "CANCELLED" and cancelled["error"] == {"code": 1, "message": "Cancelled."}
     listed = http.get(f"{P}/operations", params={"filter": 'metadata.state = "CANCELLED"'}).json()["operations"]
     assert {a["name"], b["name"]} <= {o["name"] for o in listed}
     assert all(o["metadata"]["state"] == "CANCELLED" for o in listed)
