@@ -130,6 +130,7 @@ class TaskRoutes:
 
     def export_image(self, req: Request, version: str, project: str) -> Response:
         body = parse_request(version, "ExportImageRequest", req.body)
+        body.setdefault("description", "myExportImageTask")
         _one_destination(body, ("fileExportOptions", "assetExportOptions"))
         image = self._evaluate(body)
         if not isinstance(image, Image):
@@ -139,6 +140,7 @@ class TaskRoutes:
 
     def export_table(self, req: Request, version: str, project: str) -> Response:
         body = parse_request(version, "ExportTableRequest", req.body)
+        body.setdefault("description", "myExportTableTask")
         _one_destination(body, ("fileExportOptions", "assetExportOptions", "bigqueryExportOptions", "featureViewExportOptions"))
         fc = self._evaluate(body)
         if not isinstance(fc, FeatureCollection):
