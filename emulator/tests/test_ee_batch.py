@@ -139,3 +139,15 @@ def test_export_to_asset_then_use_it(ee_ops):
     info = ee.data.getAsset(f"{ROOT}/exported_{t}")
     assert info["type"] == "IMAGE" and info["bands"][0]["grid"]["dimensions"] == {"width": 10, "height": 10}
     assert ee.Image(f"{ROOT}/exported_{t}").bandNames().getInfo() == ["elevation"]
+
+
+def test_map_export_to_cloud_storage(ee_ops):
+    t = uuid.uuid4().hex[:8]
+    image = ee.Image(SCENE).visualize(bands=["red", "green", "blue"], min=0, max=3000)
+    task = ee.batch.Export.map.toCloudStorage(image, description=f"map_{t}", bucket="eemaps", fileFormat="png",
+                                              path=f"tiles{t}", minZoom=11, maxZoom=12, writePublicTiles=False)
+    task.start()
+    op = wait(task.name)
+    assert op["metadata"]["state"] == "SUCCEEDED" and task.status()["state"] == "COMPLETED", op
+    root = ee_ops.store.root / "gcs" / "eemaps" / f"tiles{t}"
+    assert {p.parent.parent.name for p in root.rglob("*") if p.is_file()} == {"11", "12"}

@@ -354,3 +354,27 @@ def test_files_appear_without_polling_and_max_pixels_fails_the_task(http, ee_emu
     done = http.post(f"/v1/{big['name']}:wait", json={"timeout": "5s"}).json()
     assert done["metadata"]["state"] == "FAILED" and done["error"]["code"] == 3
     assert "too large" in done["error"]["message"] and not (path.parent / f"{t}_big.tif").exists()
+
+
+def test_map_export_writes_the_tiles_maps_serve(http, ee_emulator):
+    admin(http, "operations", {"runSeconds": 0})
+    t = tag()
+    vis = call("Image.visualize", image=load(SCENE)["values"]["0"], bands=const(["red", "green", "blue"]),
+               min=const(0), max=const(3000))
+    r = http.post(f"{P}/map:export", json={
+        "expression": expr(vis), "tileOptions": {"startZoom": 12, "endZoom": 13},
+        "tileExportOptions": {"cloudStorageDestination": {"bucket": "maps", "filenamePrefix": f"m{t}"}}})
+    assert r.status_code == 200, r.text
+    done = http.post(f"/v1/{r.json()['name']}:wait", json={}).json()
+    assert done["metadata"]["state"] == "SUCCEEDED" and done["metadata"]["type"] == "EXPORT_TILES", done
+    assert done["metadata"]["destinationUris"] == [f"gs://maps/m{t}/"]
+    root = ee_emulator.store.root / "gcs" / "maps" / f"m{t}"
+    tiles = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert tiles and {p.split("/")[0] for p in tiles} == {"12", "13"}
+    name = http.post(f"{P}/maps", json={"expression": expr(vis), "fileFormat": "PNG"}).json()["name"]
+    for tile in tiles:
+        served = http.get(f"/v1/{name}/tiles/{tile}")
+        assert served.status_code == 200 and served.content == (root / tile).read_bytes(), tile
+    r = http.post(f"{P}/map:export", json={"expression": expr(vis), "tileOptions": {"endZoom": 3},
+                                           "tileExportOptions": {"driveDestination": {"folder": "x"}}})
+    assert r.status_code == 400

@@ -39,7 +39,7 @@ Data layout (asset ``projects/P/assets/a/b`` lives at ``DATA/P/a/b``):
 - a folder without a ``.json`` (or with one of type FOLDER) is a FOLDER asset;
 - table: ``t.json`` (type TABLE) plus ``t.geojson`` (written by exports and imports).
 
-Batch tasks (``image:export``, ``table:export``, ``image:import``, ``table:import``) are
+Batch tasks (``image:export``, ``table:export``, ``map:export``, ``image:import``, ``table:import``) are
 operations (``/{v}/projects/{p}/operations``: get, list, cancel, delete, wait) whose exports
 write files under ``gcs/BUCKET/`` and ``drive/FOLDER/`` of the storage directory (see
 `_exports`, `_operations`); assets can be created, copied, moved, patched and deleted, with
