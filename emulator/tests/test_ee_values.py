@@ -237,8 +237,9 @@ def test_unserved_methods_answer_a_clear_error_not_an_attribute_error(ee_session
     video = ee.ImageCollection(SCENES).map(lambda i: i.select(["red", "green", "blue"]).toByte())
     with pytest.raises(ee.EEException, match=r"projects\.video\.export is not implemented in the eerest emulator"):
         ee.batch.Export.video.toDrive(video, description="x", dimensions=64).start()
-    with pytest.raises(ee.EEException, match=r"projects\.map\.export is not implemented"):
-        ee.batch.Export.map.toCloudStorage(ee.Image(SCENE), bucket="b", maxZoom=2).start()
+    with pytest.raises(ee.EEException, match=r"projects\.classifier\.export is not implemented"):
+        ee.batch.Export.classifier.toAsset(ee.Classifier.smileCart(), description="c",
+                                           assetId="projects/eerest/assets/classifier").start()
     with pytest.raises(ee.EEException, match=r"projects\.filmstripThumbnails\.create is not implemented"):
         ee.data.getThumbId({"image": video, "dimensions": 32}, thumbType="filmstrip")
 

@@ -22,7 +22,10 @@ Served paths, for v1alpha, v1beta and v1:
 - ``GET  /$discovery/rest?version={v}``
 - admin (no auth): ``GET|POST|DELETE /_emulator/faults``, ``GET|DELETE /_emulator/requests``,
   ``GET|POST|DELETE /_emulator/limits`` (``{"maxConcurrent": N, "memoryLimitPixels": N}``),
-  ``POST /_emulator/reset``, ``GET /_emulator/health``
+  ``POST /_emulator/reset``, ``GET /_emulator/health``, ``GET|POST /_emulator/operations``
+  (``{"runSeconds", "maxRunning", "maxQueued", "manualClock"}``),
+  ``POST /_emulator/operations:advance`` (``{"seconds": N}``),
+  ``POST|DELETE /_emulator/operations/failures`` (``{"count", "code", "message"}``)
 
 Requests are checked against the discovery documents shipped in ``discovery/`` (copies of
 the repository's ``schema/``), strictly, as the service checks them.
@@ -33,10 +36,15 @@ Data layout (asset ``projects/P/assets/a/b`` lives at ``DATA/P/a/b``):
   properties, startTime, endTime, geometry) plus pixels ``b.npy`` (structured array
   with band-named fields, or a plain (H, W) / (bands, H, W) array) or ``b.tif``;
 - image collection: ``c.json`` (type IMAGE_COLLECTION) plus a folder ``c/`` of images;
-- a folder without a ``.json`` is a FOLDER asset.
+- a folder without a ``.json`` (or with one of type FOLDER) is a FOLDER asset;
+- table: ``t.json`` (type TABLE) plus ``t.geojson`` (written by exports and imports).
 
-The other REST methods the official client knows are listed in the served discovery
-documents and answer a 400 naming the method.
+Batch tasks (``image:export``, ``table:export``, ``map:export``, ``image:import``, ``table:import``) are
+operations (``/{v}/projects/{p}/operations``: get, list, cancel, delete, wait) whose exports
+write files under ``gcs/BUCKET/`` and ``drive/FOLDER/`` of the storage directory (see
+`_exports`, `_operations`); assets can be created, copied, moved, patched and deleted, with
+IAM policies, and project configs read and updated (`_asset_writes`). The other REST methods
+of the served discovery documents answer 501 UNIMPLEMENTED naming the method.
 
 Grids may be in any CRS pyproj knows, with any affine transform; pixels are computed at
 their centres, nearest neighbour unless ``resample`` asks for bilinear. Limitations: no
@@ -50,6 +58,7 @@ from ._errors import ApiError
 from ._faults import Fault, FaultInjector, ServerLimits
 from ._http import RecordedRequest
 from ._limits import MAX_BANDS, MAX_GRID_DIMENSION, MAX_REQUEST_BYTES
+from ._operations import OperationQueue
 from ._server import Emulator
 from ._store import BUNDLED_DATA, AssetStore
 from ._version import __version__
@@ -66,6 +75,7 @@ __all__ = [
     "MAX_BANDS",
     "MAX_GRID_DIMENSION",
     "MAX_REQUEST_BYTES",
+    "OperationQueue",
     "RecordedRequest",
     "SAMPLE_COLLECTION",
     "ServerLimits",

@@ -32,9 +32,10 @@ from ._image import Band, Image
 from ._limits import MAX_GRID_DIMENSION
 from ._operations import TaskFailure
 from ._pixeltype import PixelType
-from ._values import Feature, FeatureCollection, Geometry
+from ._values import FeatureCollection
 
-__all__ = ["Storage", "image_export_work", "table_export_work", "image_import_work", "table_import_work"]
+__all__ = ["Storage", "image_export_work", "map_export_work", "table_export_work", "image_import_work",
+           "table_import_work"]
 
 _DEFAULT_MAX_PIXELS = 1e8
 _IMAGE_SUFFIX = {"GEO_TIFF": ".tif", "NPY": ".npy", "PNG": ".png", "JPEG": ".jpg"}
@@ -165,6 +166,69 @@ def image_export_work(
         return [uri]
 
     return to_file, [uri]
+
+
+# -- map tiles ---------------------------------------------------------------------------
+_MERCATOR_HALF = 20037508.342789244
+_MAX_TILES = 20_000
+
+
+def map_export_work(image: Image, body: dict[str, Any], storage: Storage) -> tuple[Callable[[], list[str]], list[str]]:
+    """Checks an ExportMapRequest now; (the work that writes the image's 256 x 256 Web Mercator
+    tiles as ``PREFIX/Z/X/Y`` objects, PNG or JPEG, for every zoom level asked)."""
+    from ._grid import bounds_in
+
+    opts = body.get("tileExportOptions") or {}
+    dest = opts.get("cloudStorageDestination")
+    if not dest or not dest.get("bucket"):
+        raise invalid_argument("Map exports write to Cloud Storage only: set tileExportOptions.cloudStorageDestination.")
+    fmt = opts.get("fileFormat") or "AUTO_JPEG_PNG"
+    if fmt not in ("AUTO_JPEG_PNG", "PNG", "JPEG", "IMAGE_FILE_FORMAT_UNSPECIFIED"):
+        raise invalid_argument(f"Map tiles are PNG or JPEG, not {fmt}.")
+    fmt = "PNG" if fmt in ("AUTO_JPEG_PNG", "IMAGE_FILE_FORMAT_UNSPECIFIED") else fmt
+    tiles_opt = body.get("tileOptions") or {}
+    start = int(tiles_opt.get("startZoom") or 0)
+    if tiles_opt.get("endZoom") is not None:
+        end = int(tiles_opt["endZoom"])
+    elif tiles_opt.get("scale"):
+        end = max(0, math.ceil(math.log2(2 * _MERCATOR_HALF / 256 / float(tiles_opt["scale"]))))
+    else:
+        raise invalid_argument("tileOptions.endZoom or tileOptions.scale is required.")
+    if not 0 <= start <= end <= 24:
+        raise invalid_argument(f"Invalid zoom levels {start} to {end}: 0 <= startZoom <= endZoom <= 24.")
+    native = image.native_grid
+    if native is None:
+        raise invalid_argument("Unable to export an unbounded image as map tiles: clip it to a region.")
+    xmin, ymin, xmax, ymax = bounds_in(native, "EPSG:3857")
+    tiles = []
+    for z in range(start, end + 1):
+        size = 2 * _MERCATOR_HALF / 2**z
+        x0, x1 = int((xmin + _MERCATOR_HALF) // size), int((xmax + _MERCATOR_HALF) // size)
+        y0, y1 = int((_MERCATOR_HALF - ymax) // size), int((_MERCATOR_HALF - ymin) // size)
+        tiles += [(z, x, y) for x in range(max(x0, 0), min(x1, 2**z - 1) + 1) for y in range(max(y0, 0), min(y1, 2**z - 1) + 1)]
+        if len(tiles) > _MAX_TILES:
+            raise invalid_argument(f"The eerest emulator exports at most {_MAX_TILES} map tiles; lower endZoom.")
+    prefix = (dest.get("filenamePrefix") or body.get("description") or "tiles").rstrip("/")
+    skip_empty = bool(tiles_opt.get("skipEmpty"))
+    bands = image.bands
+
+    def work() -> list[str]:
+        for z, x, y in tiles:
+            size = 2 * _MERCATOR_HALF / 2**z / 256
+            grid = Grid("EPSG:3857", size, 0.0, -_MERCATOR_HALF + x * 256 * size, 0.0, -size,
+                        _MERCATOR_HALF - y * 256 * size, 256, 256)
+            values, valid = [], []
+            for b in bands:
+                v, ok = b.render(grid)
+                values.append(v)
+                valid.append(ok)
+            if skip_empty and not any(ok.any() for ok in valid):
+                continue
+            data, _ = encode(fmt, [b.name for b in bands], values, valid, [b.ptype.dtype for b in bands], grid, None)
+            write_atomic(storage.gcs_path(dest["bucket"], f"{prefix}/{z}/{x}/{y}"), data)
+        return [f"gs://{dest['bucket']}/{prefix}/"]
+
+    return work, [f"gs://{dest['bucket']}/{prefix}/"]
 
 
 def _check_size(grid: Grid, nbands: int) -> None:
@@ -500,15 +564,3 @@ def _number(v: str | None) -> Any:
         except ValueError:
             pass
     return v
-
-
-def table_from_asset(meta_path: Path) -> FeatureCollection:
-    """The FeatureCollection of a table asset written by `AssetWriter.write_table`."""
-    data = json.loads(meta_path.with_suffix(".geojson").read_text())
-    feats = []
-    for i, f in enumerate(data.get("features") or []):
-        g = Geometry.from_geojson(f["geometry"]) if f.get("geometry") else None
-        props = dict(f.get("properties") or {})
-        props["system:index"] = str(f.get("id", i))
-        feats.append(Feature(g, props))
-    return FeatureCollection(feats)  # type: ignore[arg-type]

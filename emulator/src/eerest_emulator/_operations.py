@@ -1,7 +1,8 @@
 """Long-running operations (batch tasks: exports and ingestion) and their state machine.
 
 An operation is PENDING when submitted, RUNNING once one of its project's running slots is
-free, then SUCCEEDED, or FAILED (its work raised, or a failure was injected), or CANCELLED.
+free, then SUCCEEDED, or FAILED (its work raised, or a failure was injected), or CANCELLED
+(at once when PENDING; after CANCELLING for CANCEL_SECONDS of the clock when RUNNING).
 Time is the queue's clock: real time plus an offset that `advance` moves, or frozen
 (`manual_clock`) so tests step it. Nothing runs in the background by itself: the state is
 brought up to date (`advance`) on every look at the queue and by the server's ticker; an
@@ -81,6 +82,7 @@ class Operation:
     started: float | None = None
     ends: float | None = None  # when its run time is up (while RUNNING)
     ended: float | None = None
+    cancel_at: float | None = None  # when a CANCELLING task becomes CANCELLED
     updated: float = 0.0
     error: dict[str, Any] | None = None
     fail_with: tuple[str, str] | None = None
@@ -127,7 +129,7 @@ class Operation:
             return 1.0
         if self.started is None:
             return 0.0
-        end = self.ended if self.done and self.ended is not None else now
+        end = self.ended if self.done and self.ended is not None else self.updated if self.state == "CANCELLING" else now
         if run_seconds <= 0:
             return 0.0
         return round(max(0.0, min(0.99, (end - self.started) / run_seconds)), 4)
@@ -159,6 +161,7 @@ class OperationQueue:
     DEFAULT_MAX_RUNNING = 4
     DEFAULT_MAX_QUEUED = 3000
     MAX_WAIT_SECONDS = 60.0
+    CANCEL_SECONDS = 0.5
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -207,11 +210,13 @@ class OperationQueue:
         self.advance()
 
     def reset_settings(self) -> None:
-        """Default settings, the real clock, no injected failures (operations are kept)."""
+        """Default settings, a running clock, no injected failures (operations are kept). The
+        clock never goes back: it runs on from where a frozen or advanced clock was."""
         with self._lock:
             self._failures.clear()
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - time.time()
             self._frozen_at = None
-            self._offset = 0.0
             self.run_seconds = self.DEFAULT_RUN_SECONDS
             self.max_running = self.DEFAULT_MAX_RUNNING
             self.max_queued = self.DEFAULT_MAX_QUEUED
@@ -342,6 +347,11 @@ class OperationQueue:
                 free_at = ends
                 if op.done:
                     continue
+                if op.state == "CANCELLING":
+                    op.state, op.ended, op.updated = "CANCELLED", ends, ends
+                    op.error = {"code": CODES["CANCELLED"], "message": "Cancelled."}
+                    self._changed.notify_all()
+                    continue
                 op.finishing = True
                 due.append(op)
         return due
@@ -396,14 +406,22 @@ class OperationQueue:
             return sorted((op for op in self._ops.values() if op.project == project), key=lambda o: -o.seq)
 
     def cancel(self, name: str) -> None:
+        """A PENDING task is CANCELLED at once; a RUNNING one is CANCELLING for a moment
+        (CANCEL_SECONDS, at most its run time) on the queue's clock, then CANCELLED."""
         op = self.get(name)
         with self._lock:
-            if op.done:
+            if op.done or op.state == "CANCELLING":
                 return
             now = self.now()
+            proj = self._projects[op.project]
+            delay = min(self.CANCEL_SECONDS, self.run_seconds)
+            if op.state == "RUNNING" and not op.finishing and delay > 0:
+                op.state, op.updated, op.cancel_at = "CANCELLING", now, now + delay
+                proj.running = [r for r in proj.running if r[2] is not op] + [(now + delay, op.seq, op)]
+                heapq.heapify(proj.running)
+                return
             op.state, op.ended, op.updated = "CANCELLED", now, now
             op.error = {"code": CODES["CANCELLED"], "message": "Cancelled."}
-            proj = self._projects[op.project]
             if op in proj.pending:
                 proj.pending.remove(op)
             proj.running = [r for r in proj.running if r[2] is not op]

@@ -193,6 +193,26 @@ class AssetStore:
         order = ["type", "name", "id", "updateTime", "properties", "startTime", "endTime", "geometry", "bands", "sizeBytes"]
         return {k: meta[k] for k in order if k in meta} | {k: v for k, v in meta.items() if k not in order}
 
+    # -- tables -------------------------------------------------------------------------
+    def table(self, rec: AssetRecord) -> Any:
+        """The FeatureCollection of a table asset (its features in ``t.geojson``)."""
+        from ._values import Feature, FeatureCollection, Geometry
+
+        if rec.type != "TABLE":
+            raise ApiError(400, f"Asset '{rec.name}' is not a table (it is {rec.type}).", "INVALID_ARGUMENT")
+        path = rec.meta_path.with_suffix(".geojson")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            feats = []
+            for i, f in enumerate(data.get("features") or []):
+                g = Geometry.from_geojson(f["geometry"]) if f.get("geometry") else None
+                props = dict(f.get("properties") or {})
+                props["system:index"] = str(f.get("id", i))
+                feats.append(Feature(g, props))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raise _broken(path, e) from None
+        return FeatureCollection(feats, dict(rec.meta.get("properties") or {}))  # type: ignore[arg-type]
+
     # -- images -------------------------------------------------------------------------
     def image(self, rec: AssetRecord) -> Image:
         """An `Image` whose bands render this asset's pixels into any grid."""

@@ -13,7 +13,14 @@ from ._algorithms import Context
 from ._asset_writes import AssetWriter
 from ._discovery import VERSIONS
 from ._errors import ApiError, invalid_argument
-from ._exports import Storage, image_export_work, image_import_work, table_export_work, table_import_work
+from ._exports import (
+    Storage,
+    image_export_work,
+    image_import_work,
+    map_export_work,
+    table_export_work,
+    table_import_work,
+)
 from ._expression import evaluate
 from ._http import Request, Response
 from ._image import Image
@@ -35,6 +42,7 @@ ROUTES = [
     ("DELETE", re.compile(rf"^/{_V}/{_OP}$"), "delete_operation"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:export$"), "export_image"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/table:export$"), "export_table"),
+    ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/map:export$"), "export_map"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:import$"), "import_image"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/table:import$"), "import_table"),
 ]
@@ -46,6 +54,7 @@ METHOD_IDS = {
     "delete_operation": "projects.operations.delete",
     "export_image": "projects.image.export",
     "export_table": "projects.table.export",
+    "export_map": "projects.map.export",
     "import_image": "projects.image.import",
     "import_table": "projects.table.import",
 }
@@ -117,6 +126,11 @@ class TaskRoutes:
         return evaluate(body["expression"], Context(self.store))
 
     def _submit(self, version: str, project: str, kind: str, body: dict[str, Any], work: Any, uris: list[str]) -> Response:
+        priority = body.get("priority")
+        if priority is not None and not 0 <= priority <= 9999:
+            raise invalid_argument(f"Invalid priority {priority}: a task's priority is between 0 and 9999.")
+        if len(body.get("description") or "") > 100:
+            raise invalid_argument("The task description must be at most 100 characters long.")
         op = self.operations.submit(
             project, version, kind, work, description=body.get("description") or "", priority=body.get("priority"),
             request_id=body.get("requestId"), destination_uris=uris,
@@ -125,6 +139,7 @@ class TaskRoutes:
 
     def export_image(self, req: Request, version: str, project: str) -> Response:
         body = parse_request(version, "ExportImageRequest", req.body)
+        body.setdefault("description", "myExportImageTask")
         _one_destination(body, ("fileExportOptions", "assetExportOptions"))
         image = self._evaluate(body)
         if not isinstance(image, Image):
@@ -134,12 +149,22 @@ class TaskRoutes:
 
     def export_table(self, req: Request, version: str, project: str) -> Response:
         body = parse_request(version, "ExportTableRequest", req.body)
+        body.setdefault("description", "myExportTableTask")
         _one_destination(body, ("fileExportOptions", "assetExportOptions", "bigqueryExportOptions", "featureViewExportOptions"))
         fc = self._evaluate(body)
         if not isinstance(fc, FeatureCollection):
             raise invalid_argument("ExportTable: the expression must evaluate to a FeatureCollection.")
         work, uris = table_export_work(fc, body, self.storage, self.writer)
         return self._submit(version, project, "EXPORT_FEATURES", body, work, uris)
+
+    def export_map(self, req: Request, version: str, project: str) -> Response:
+        body = parse_request(version, "ExportMapRequest", req.body)
+        body.setdefault("description", "myExportMapTask")
+        image = self._evaluate(body)
+        if not isinstance(image, Image):
+            raise invalid_argument("ExportMap: the expression must evaluate to an Image.")
+        work, uris = map_export_work(image, body, self.storage)
+        return self._submit(version, project, "EXPORT_TILES", body, work, uris)
 
     # -- ingestion ----------------------------------------------------------------------
     def import_image(self, req: Request, version: str, project: str) -> Response:
