@@ -204,3 +204,23 @@ def test_every_method_sends_what_google_api_python_client_sends(v: str) -> None:
     http.close()
     assert not mismatches, "\n".join(mismatches)
     assert len(compared) == len(list(_walk(DOCS[v])))
+
+
+def test_compute_features_pages_with_the_token_in_the_body() -> None:
+    """table.computeFeatures pages as google-api-python-client's ``compute_features_next``
+    does: the response's nextPageToken goes back as the body's pageToken."""
+    replies = iter([{"features": [{"type": "Feature"}], "nextPageToken": "t2"}, {"features": [{"type": "Feature"}]}])
+    sent: list[httpx.Request] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json=next(replies))
+
+    http = httpx.Client(transport=httpx.MockTransport(reply))
+    from tests.client.helpers import client
+
+    with client("v1", "https://earthengine.googleapis.com", http_client=http) as c:
+        features = list(c.projects.table.compute_features(expression={"result": "0", "values": {}}, page_size=1))
+    assert len(features) == 2
+    assert [json.loads(r.content).get("pageToken") for r in sent] == [None, "t2"]
+    assert all(r.url.path == "/v1/projects/my-proj/table:computeFeatures" for r in sent)
