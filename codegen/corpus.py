@@ -4,8 +4,12 @@
 ``PYTHONHASHSEED``s. Each generates every document into its own directory, imports the
 package, constructs a sync and an async client, and sends a sample of calls per API
 through both eerest and google-api-python-client, comparing what goes on the wire (method,
-URL, query, JSON body, ``x-goog-api-version``). The parent then compares the two workers'
-outputs byte for byte. Exit status 0 only if every document passes and the outputs agree.
+URL, query, JSON body, ``x-goog-api-version``). The project's own documents (``schema/``)
+are checked the same way, but with EVERY method called, every query parameter and every
+request-body field given a value. In every document, a method whose ``request`` or
+``response`` the generated package lost (no body argument, no result) fails the document.
+The parent then compares the two workers' outputs byte for byte. Exit status 0 only if
+every document passes and the outputs agree.
 
     python -m codegen.corpus                      # every document, 2 processes
     python -m codegen.corpus --only storage.v1 drive.v3 --keep out/corpus
@@ -32,11 +36,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from codegen.discovery import Options, load_api
-from codegen.ir import Api, Method, Param
+from codegen.discovery import BODY_ARGUMENT, Options, load_api
+from codegen.ir import Api, Method, Param, TypeRef
 from codegen.pipeline import generate_standalone
 
-__all__ = ["documents", "main", "sample_calls"]
+__all__ = ["body_value", "documents", "dropped", "every_call", "full_arguments", "main", "sample_calls"]
 
 SEEDS = ("1", "2")
 CALLS_PER_API = 4
@@ -49,9 +53,20 @@ def documents_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "discovery_cache" / "documents"
 
 
+#: The project's own discovery documents: every method of these is compared on the wire.
+PROJECT_SCHEMAS = Path(__file__).resolve().parents[1] / "schema"
+
+
+def project_documents() -> list[Path]:
+    return sorted(PROJECT_SCHEMAS.glob("*.json"))
+
+
 def documents(only: Sequence[str] = ()) -> list[Path]:
-    """The shipped documents (``name.version.json``), sorted; ``only`` selects by stem."""
-    found = [p for p in sorted(documents_dir().glob("*.json")) if p.name != "index.json"]  # index: the directory list
+    """The shipped documents (``name.version.json``) and the project's own, sorted; ``only``
+    selects by stem."""
+    shipped = [p for p in sorted(documents_dir().glob("*.json")) if p.name != "index.json"]  # index: the directory list
+    names = {p.name for p in shipped}
+    found = shipped + [p for p in project_documents() if p.name not in names]
     if only:
         wanted = set(only)
         found = [p for p in found if p.stem in wanted]
@@ -215,6 +230,125 @@ def _arguments(m: Method) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any
     return ours, theirs, body
 
 
+def every_call(api: Api) -> list[tuple[tuple[str, ...], tuple[str, ...], Method]]:
+    """Every method of the API (media twins included), as :func:`sample_calls` lists them."""
+    found: list[tuple[tuple[str, ...], tuple[str, ...], Method]] = []
+
+    def walk(resources: Any, ours: tuple[str, ...], theirs: tuple[str, ...]) -> None:
+        for r in resources:
+            mine = (*ours, r.py_name)
+            gapi = theirs if r.class_name == "Root" and not ours else (*theirs, _gapi_name(r.name))
+            found.extend((mine, gapi, m) for m in r.methods)
+            walk(r.resources, mine, gapi)
+
+    walk(api.resources, (), ())
+    return found
+
+
+def body_value(t: TypeRef, api: Api, depth: int = 0) -> Any:
+    """A JSON value of type ``t`` in its wire form, which both clients accept as is (None:
+    leave the field out: bytes, which eerest takes as ``bytes``, and messages nested
+    deeper than two levels)."""
+    if t.kind == "string":
+        return {
+            "int64": "5",
+            "uint64": "6",
+            "google-datetime": "2024-01-02T03:04:05Z",
+            "date-time": "2024-01-02T03:04:05Z",
+            "date": "2024-01-02",
+            "google-duration": "3.5s",
+            "google-fieldmask": "a,b.c",
+        }.get(t.format or "", None if t.format == "byte" else "b")
+    if t.kind == "integer":
+        return 3
+    if t.kind == "number":
+        return 0.5  # in [0, 1]: opacities and fractions pass the overlays' checks
+    if t.kind == "boolean":
+        return True
+    if t.kind == "any":
+        return {"k": [1, "x"]}
+    if t.kind == "enum":
+        enum = next(e for e in api.enums if e.name == t.name)
+        return enum.values[-1].value
+    if t.kind in ("array", "map"):
+        assert t.item is not None
+        item = body_value(t.item, api, depth)
+        if item is None:
+            return None
+        return [item] if t.kind == "array" else {"k": item}
+    if t.kind == "message":
+        if depth >= 2:
+            return None
+        message = next(m for m in api.messages if m.name == t.name)
+        values = {f.name: body_value(f.type, api, depth + 1) for f in message.fields if not f.read_only}
+        return {k: v for k, v in values.items() if v is not None}
+    raise AssertionError(t)
+
+
+def full_arguments(
+    m: Method, api: Api, body_overrides: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """(eerest kwargs, google-api-python-client kwargs, JSON body) for one call with every
+    parameter and every request-body field given a value (``body_overrides``: by wire name,
+    e.g. a value a hand-written overlay's checks accept)."""
+    ours: dict[str, Any] = {}
+    theirs: dict[str, Any] = {}
+    for i, p in enumerate(m.params):
+        value = _path_value(p, i) if p.location == "path" else _query_value(p)
+        if value is None or p.name == "prettyPrint":  # google-api-python-client adds prettyPrint=false itself
+            continue
+        ours[p.py_name] = value
+        theirs[_gapi_name(p.name)] = value
+    body = None
+    if m.request_type is not None:
+        body = {"k": body_value(m.request_type.item or TypeRef("any"), api) if m.request_type.item else 1}
+        ours[BODY_ARGUMENT] = body
+        theirs["body"] = body
+    elif m.request:
+        body = {}
+        for f in m.body_fields:
+            value = (body_overrides or {}).get(f.name, body_value(f.type, api))
+            if value is not None:
+                body[f.name] = value
+                ours[f.py_name] = value
+        theirs["body"] = body
+    return ours, theirs, body
+
+
+def dropped(doc: Mapping[str, Any], api: Api, specs: Mapping[str, Any]) -> list[str]:
+    """Methods of ``doc`` whose request or response the generated package lost: a declared
+    ``request`` without a request type and a way to pass the body, a declared ``response``
+    without a result (only ``Empty`` may return None, and only HttpBody may be bytes)."""
+    problems: list[str] = []
+    by_id = {m.id: m for m in api.all_methods() if not m.media_download}
+
+    def walk(node: Mapping[str, Any]) -> None:
+        for name, body in (node.get("methods") or {}).items():
+            method_id = body.get("id") or name
+            m = by_id.get(method_id)
+            if m is None:
+                problems.append(f"{method_id}: not generated")
+                continue
+            spec = specs[method_id[len(api.name) + 1 :] if method_id.startswith(api.name + ".") else method_id]
+            takes_body = m.body_fields or m.request_type is not None or _fieldless(api, m)
+            if body.get("request") is not None and (spec.request is None or not takes_body):
+                problems.append(f"{method_id}: the request body was dropped")
+            returns = spec.response is not None or spec.raw_result or m.empty_response
+            if body.get("response") is not None and not returns:
+                problems.append(f"{method_id}: the response was dropped")
+        for child in (node.get("resources") or {}).values():
+            walk(child)
+
+    walk(doc)
+    return problems
+
+
+def _fieldless(api: Api, m: Method) -> bool:
+    """The request message has no fields a caller sets (all read-only, or none)."""
+    message = next((x for x in api.messages if x.name == m.request), None)
+    return message is not None and all(f.read_only for f in message.fields)
+
+
 # -- the wire, both ways -----------------------------------------------------------------
 
 
@@ -269,7 +403,7 @@ def _forget(package: str) -> None:
     gc.collect()
 
 
-def _check_document(path: Path, out: Path) -> dict[str, Any]:
+def _check_document(path: Path, out: Path, every_method: bool | None = None) -> dict[str, Any]:
     import httpx
     from google.auth.credentials import AnonymousCredentials
     from googleapiclient.discovery import build_from_document
@@ -287,16 +421,20 @@ def _check_document(path: Path, out: Path) -> dict[str, Any]:
         sent.append(request)
         return httpx.Response(200, json={}, headers={"content-type": "application/json"})
 
+    if every_method is None:
+        every_method = path.resolve().parent == PROJECT_SCHEMAS
+    lost = dropped(doc, api, importlib.import_module(package + "._resources").SPECS)
     mismatches: list[str] = []
     uncomparable: list[str] = []
+    calls = every_call(api) if every_method else sample_calls(api)
     try:
         async_client = module.AsyncClient("p", credentials=AnonymousCredentials())
         asyncio.run(async_client.close())
         http = httpx.Client(transport=httpx.MockTransport(reply))
         with module.Client("p", credentials=AnonymousCredentials(), http_client=http, max_retries=0) as client:
             service = build_from_document(doc, http=HttpMock())
-            for ours_path, gapi_path, m in sample_calls(api):
-                ours_kwargs, gapi_kwargs, _ = _arguments(m)
+            for ours_path, gapi_path, m in calls:
+                ours_kwargs, gapi_kwargs, _ = full_arguments(m, api) if every_method else _arguments(m)
                 try:
                     theirs = _theirs(service, gapi_path, m, gapi_kwargs)
                 except Exception as exc:
@@ -312,6 +450,8 @@ def _check_document(path: Path, out: Path) -> dict[str, Any]:
     return {
         "files": digests,
         "methods": len(api.all_methods()),
+        "compared": len(calls),
+        "dropped": lost,
         "mismatches": mismatches,
         "uncomparable": uncomparable,
     }
@@ -349,6 +489,9 @@ def _summary(reports: Sequence[dict[str, Any]]) -> Iterator[str]:
         for r in results:
             if "error" in r:
                 yield f"{stem}: {r['error'].strip().splitlines()[-1]}"
+                break
+            if r.get("dropped"):
+                yield from (f"{stem}: dropped: {x}" for x in r["dropped"])
                 break
             if r["mismatches"]:
                 yield from (f"{stem}: wire: {x}" for x in r["mismatches"])

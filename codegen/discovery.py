@@ -36,6 +36,10 @@ RESERVED_KWARGS = frozenset({"self", "timeout", "extra_headers", "extra_query", 
 #: A request-body field whose name a parameter or a per-call option already has gets this
 #: prefix as its keyword argument (``body_name``, ``body_timeout``); see ``_body_field_name``.
 BODY_FIELD_PREFIX = "body_"
+#: ``google.protobuf.Empty`` as discovery documents name it: a method answering it returns
+#: None (as Google's GAPIC clients do); other schemas without fields stay messages, since a
+#: fieldless response may gain fields.
+EMPTY_SCHEMAS = frozenset({"Empty", "GoogleProtobufEmpty"})
 #: The keyword argument of a method whose whole request body is a map (``additionalProperties``).
 BODY_ARGUMENT = "body"
 _PROJECT_PATTERN = "^projects/[^/]+$"
@@ -539,7 +543,7 @@ class _Reader:
             resolved = schemas.resolve(TypeRef("message", name=response))
             if not (resolved.kind == "message" and resolved.name in schemas.messages):
                 response_type = resolved
-            elif response != "HttpBody" and not schemas.messages[response].fields:
+            elif response in EMPTY_SCHEMAS and not schemas.messages[response].fields:
                 empty_response = True  # google.protobuf.Empty: nothing to return
         return Method(
             id=method_id,

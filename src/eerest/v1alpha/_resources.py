@@ -586,7 +586,9 @@ _EARTHENGINE_PROJECTS_IMAGE_IMPORT: MethodSpec[types.Operation] = MethodSpec(
     response=types.Operation,
 )
 
-_EARTHENGINE_PROJECTS_IMAGE_IMPORTEXTERNAL: MethodSpec[None] = MethodSpec(
+_EARTHENGINE_PROJECTS_IMAGE_IMPORTEXTERNAL: MethodSpec[
+    types.ImportExternalImageResponse
+] = MethodSpec(
     id="earthengine.projects.image.importExternal",
     http_method="POST",
     path="v1alpha/{+project}/image:importExternal",
@@ -603,6 +605,7 @@ _EARTHENGINE_PROJECTS_IMAGE_IMPORTEXTERNAL: MethodSpec[None] = MethodSpec(
         ParamSpec("quotaUser", "query"),
     ),
     request=types.ImportExternalImageRequest,
+    response=types.ImportExternalImageResponse,
 )
 
 _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES: PageSpec[
@@ -4836,7 +4839,7 @@ class ProjectsImageResource(SyncResource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> None:
+    ) -> types.ImportExternalImageResponse:
         """Imports an external image.
 
         Args:
@@ -5124,7 +5127,7 @@ class AsyncProjectsImageResource(AsyncResource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> None:
+    ) -> types.ImportExternalImageResponse:
         """Imports an external image.
 
         Args:
