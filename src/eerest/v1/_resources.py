@@ -36,6 +36,8 @@ __all__ = [
     "AsyncProjectsImageResource",
     "ProjectsImageCollectionResource",
     "AsyncProjectsImageCollectionResource",
+    "ProjectsTableResource",
+    "AsyncProjectsTableResource",
     "SPECS",
 ]
 
@@ -65,6 +67,32 @@ _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS: MethodSpec[Pixels] = MethodSpec(
     request=types.GetPixelsRequest,
     binary_response=True,
     overlay=_overlay_get_pixels,
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES_PAGES: PageSpec[types.Feature] = PageSpec(
+    "query", "features"
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES: MethodSpec[types.ListFeaturesResponse] = (
+    MethodSpec(
+        id="earthengine.projects.assets.listFeatures",
+        http_method="GET",
+        path="v1/{+asset}:listFeatures",
+        params=(
+            ParamSpec(
+                "asset", "path", required=True, pattern="^projects/[^/]+/assets/.*$"
+            ),
+            ParamSpec("filter", "query"),
+            ParamSpec("pageSize", "query", format="int32"),
+            ParamSpec("pageToken", "query"),
+            ParamSpec("region", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        response=types.ListFeaturesResponse,
+        pagination=_EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES_PAGES,
+    )
 )
 
 _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS: MethodSpec[Pixels] = MethodSpec(
@@ -115,11 +143,40 @@ _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES: MethodSpec[
     pagination=_EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES,
 )
 
+_EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES_PAGES: PageSpec[types.Feature] = PageSpec(
+    "body", "features"
+)
+
+_EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES: MethodSpec[
+    types.ComputeFeaturesResponse
+] = MethodSpec(
+    id="earthengine.projects.table.computeFeatures",
+    http_method="POST",
+    path="v1/{+project}/table:computeFeatures",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ComputeFeaturesRequest,
+    response=types.ComputeFeaturesResponse,
+    pagination=_EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES_PAGES,
+)
+
 SPECS: Mapping[str, MethodSpec[Any]] = {
     "projects.assets.get": _EARTHENGINE_PROJECTS_ASSETS_GET,
     "projects.assets.getPixels": _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS,
+    "projects.assets.listFeatures": _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES,
     "projects.image.computePixels": _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS,
     "projects.imageCollection.computeImages": _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES,
+    "projects.table.computeFeatures": _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES,
 }
 
 
@@ -138,6 +195,10 @@ class ProjectsResource(SyncResource):
     def image_collection(self) -> ProjectsImageCollectionResource:
         return ProjectsImageCollectionResource(self._client, stream=self._stream)
 
+    @cached_property
+    def table(self) -> ProjectsTableResource:
+        return ProjectsTableResource(self._client, stream=self._stream)
+
 
 class AsyncProjectsResource(AsyncResource):
     """Methods of ``projects`` (async)."""
@@ -153,6 +214,10 @@ class AsyncProjectsResource(AsyncResource):
     @cached_property
     def image_collection(self) -> AsyncProjectsImageCollectionResource:
         return AsyncProjectsImageCollectionResource(self._client, stream=self._stream)
+
+    @cached_property
+    def table(self) -> AsyncProjectsTableResource:
+        return AsyncProjectsTableResource(self._client, stream=self._stream)
 
 
 class ProjectsAssetsResource(SyncResource):
@@ -289,6 +354,73 @@ class ProjectsAssetsResource(SyncResource):
                 "visualizationOptions": visualization_options,
                 "workloadTag": workload_tag,
             },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list_features(
+        self,
+        *,
+        asset: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        region: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> SyncPager[types.ListFeaturesResponse, types.Feature]:
+        """Lists the features in a table asset. This method allows the caller to apply
+        spatiotemporal and property filters to a table. Results are returned as a list
+        of GeoJSON feature objects.
+
+        Args:
+            asset: Required. The name of the table asset to list. `asset` is of the
+                format "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT").
+            filter: If present, specifies additional simple property filters.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                is 1000 results per page.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ListFeaturesResponse.next_page_token` returned from the previous
+                call to the `assets.listFeatures` method.
+            region: If present, a geometry defining a query region, specified as a
+                GeoJSON geometry string (see RFC 7946).
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES,
+            _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES_PAGES,
+            {
+                "asset": asset,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "region": region,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -432,6 +564,73 @@ class AsyncProjectsAssetsResource(AsyncResource):
                 "visualizationOptions": visualization_options,
                 "workloadTag": workload_tag,
             },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list_features(
+        self,
+        *,
+        asset: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        region: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[types.ListFeaturesResponse, types.Feature]:
+        """Lists the features in a table asset. This method allows the caller to apply
+        spatiotemporal and property filters to a table. Results are returned as a list
+        of GeoJSON feature objects.
+
+        Args:
+            asset: Required. The name of the table asset to list. `asset` is of the
+                format "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT").
+            filter: If present, specifies additional simple property filters.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                is 1000 results per page.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ListFeaturesResponse.next_page_token` returned from the previous
+                call to the `assets.listFeatures` method.
+            region: If present, a geometry defining a query region, specified as a
+                GeoJSON geometry string (see RFC 7946).
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES,
+            _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES_PAGES,
+            {
+                "asset": asset,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "region": region,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -768,6 +967,140 @@ class AsyncProjectsImageCollectionResource(AsyncResource):
         return self._paged(
             _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES,
             _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsTableResource(SyncResource):
+    """Methods of ``projects.table``."""
+
+    def compute_features(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> SyncPager[types.ComputeFeaturesResponse, types.Feature]:
+        """Computes a set of features by applying an arbitrary computation to features in
+        one or more tables. Results are returned as a list of GeoJSON feature objects.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute.
+            page_size: The maximum number of results per page. The server may return
+                fewer features than requested. If unspecified, the page size default
+                is 1000 results per page.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ComputeFeaturesResponse.next_page_token` returned from the previous
+                call to the `table.computeFeatures` method.
+            workload_tag: User supplied tag to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES,
+            _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES_PAGES,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsTableResource(AsyncResource):
+    """Methods of ``projects.table`` (async)."""
+
+    def compute_features(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[types.ComputeFeaturesResponse, types.Feature]:
+        """Computes a set of features by applying an arbitrary computation to features in
+        one or more tables. Results are returned as a list of GeoJSON feature objects.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute.
+            page_size: The maximum number of results per page. The server may return
+                fewer features than requested. If unspecified, the page size default
+                is 1000 results per page.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ComputeFeaturesResponse.next_page_token` returned from the previous
+                call to the `table.computeFeatures` method.
+            workload_tag: User supplied tag to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES,
+            _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES_PAGES,
             {
                 "project": project,
                 "fields": fields,

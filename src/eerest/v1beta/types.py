@@ -55,6 +55,17 @@ class DoubleRange(Message):
     """The minimum data value, i.e. the lower bound of the range."""
 
 
+class Feature(Message):
+    """A GeoJSON feature object (see RFC 7946) containing the string "Feature" in a field named "type", the geometry in a field named "geometry", and key/value properties in a field named "properties"."""
+
+    geometry: Any | None = None
+    """The geometry of the feature. This will contain a `google.protobuf.Struct` if geometry is present for this feature. Otherwise, it will hold a `google.protobuf.NullValue`."""
+    properties: Any | None = None
+    """The properties of the feature. This will contain a `google.protobuf.Struct` if properties are present for this feature. Otherwise, it will hold a `google.protobuf.NullValue`."""
+    type: str | None = None
+    """This string is always present and equal to "Feature"."""
+
+
 class FeatureViewAttribute(Message):
     """A FeatureView attribute and its type."""
 
@@ -115,6 +126,17 @@ class ImageSource(Message):
     """Raster dimensions in pixels. Used only when 'skipMetadataRead' is set."""
     uris: list[str] | None = None
     """The URIs of the data to import. Currently, only Google Cloud Storage URIs are supported. Each URI must be specified in the following format: "gs://bucket-id/object-id". The primary object should be the first element of the list, and sidecars listed afterwards. Each URI is prefixed with `ImageManifest.uri_prefix` if set."""
+
+
+class ListFeaturesResponse(Message):
+    """Response message for EarthEngineService.ListFeatures."""
+
+    features: list[Feature] | None = None
+    """The list of features matching the query, as a list of GeoJSON feature objects (see RFC 7946) containing the string "Feature" in a field named "type", the geometry in a field named "geometry", and key/value properties in a field named "properties"."""
+    next_page_token: str | None = Field(None, alias="nextPageToken")
+    """A token to retrieve the next page of results. Pass this value in the `ListFeaturesRequest.page_token` field in the subsequent call to the `assets.listFeatures` method to retrieve the next page of results."""
+    type: str | None = None
+    """Always contains the constant string "FeatureCollection", marking this as a GeoJSON FeatureCollection object."""
 
 
 class MissingData(Message):
@@ -234,6 +256,17 @@ class VisualizationOptions(Message):
     """If present, specifies sequence of CSS-style RGB color identifiers to apply as a color palette. Only allowed when visualizing a single data band."""
     ranges: list[DoubleRange] | None = None
     """If present, specifies the range of data values to visualize. This range of values will be mapped to 0-255 (black to white) in the resulting image, and values outside this range will be clamped. May specify as one range for each band being visualized or else a single range to be applied to all bands."""
+
+
+class ComputeFeaturesResponse(Message):
+    """Response message for EarthEngineService.ComputeFeatures."""
+
+    features: list[Feature] | None = None
+    """The list of features matching the query, as a list of GeoJSON feature objects (see RFC 7946) containing the string "Feature" in a field named "type", the geometry in a field named "geometry", and key/value properties in a field named "properties"."""
+    next_page_token: str | None = Field(None, alias="nextPageToken")
+    """A token to retrieve the next page of results. Pass this value in the `ComputeFeaturesRequest.page_token` field in the subsequent call to the `table.computeFeatures` method to retrieve the next page of results."""
+    type: str | None = None
+    """Always contains the constant string "FeatureCollection", marking this as a GeoJSON FeatureCollection object."""
 
 
 class GetPixelsRequest(Message):
@@ -363,6 +396,19 @@ class ArrayValue(Message):
     """The elements of the array."""
 
 
+class ComputeFeaturesRequest(Message):
+    """Request message for EarthEngineService.ComputeFeatures."""
+
+    expression: Expression | None = None
+    """The expression to compute."""
+    page_size: int | None = Field(None, alias="pageSize")
+    """The maximum number of results per page. The server may return fewer features than requested. If unspecified, the page size default is 1000 results per page."""
+    page_token: str | None = Field(None, alias="pageToken")
+    """A token identifying a page of results the server should return. Typically, this is the value of `ComputeFeaturesResponse.next_page_token` returned from the previous call to the `table.computeFeatures` method."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied tag to track this computation."""
+
+
 class ComputeImagesRequest(Message):
     """Request message for EarthEngineService.ComputeImages."""
 
@@ -453,6 +499,8 @@ __all__ = [
     "AffineTransform",
     "ArrayValue",
     "CloudStorageLocation",
+    "ComputeFeaturesRequest",
+    "ComputeFeaturesResponse",
     "ComputeImagesRequest",
     "ComputeImagesResponse",
     "ComputePixelsRequest",
@@ -461,6 +509,7 @@ __all__ = [
     "EarthEngineAsset",
     "EarthEngineAssetType",
     "Expression",
+    "Feature",
     "FeatureViewAttribute",
     "FeatureViewAttributeType",
     "FeatureViewIngestionTimeParameters",
@@ -475,6 +524,7 @@ __all__ = [
     "ImageBand",
     "ImageFileFormat",
     "ImageSource",
+    "ListFeaturesResponse",
     "MissingData",
     "PixelDataType",
     "PixelDataTypePrecision",
