@@ -12,7 +12,6 @@ else (objects, lists of mixed types, a property of mixed types) is its JSON text
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,23 +23,34 @@ __all__ = ["Page", "decode_page", "DATE_TYPE"]
 DATE_TYPE = pa.timestamp("ms", tz="UTC")
 
 
-@dataclass
 class Page:
     """A decoded page: ``geometry`` (shapely objects, ``None`` for a feature without one)
-    and ``properties`` (one row per feature)."""
+    and ``properties`` (one row per feature). A page of points only keeps their coordinates,
+    ``xy`` (n, 2), and makes shapely points only when ``geometry`` is asked for: GeoParquet
+    and Arrow outputs write their WKB straight from the coordinates."""
 
-    number: int
-    geometry: np.ndarray[Any, Any]
-    properties: pa.Table
+    def __init__(self, number: int, geometry: np.ndarray[Any, Any] | None, properties: pa.Table,
+                 xy: np.ndarray[Any, Any] | None = None) -> None:
+        self.number = number
+        self.properties = properties
+        self.xy = xy
+        self._geometry = geometry
+
+    @property
+    def geometry(self) -> np.ndarray[Any, Any]:
+        if self._geometry is None:
+            assert self.xy is not None
+            self._geometry = shapely.points(self.xy)
+        return self._geometry
 
     def __len__(self) -> int:
-        return len(self.geometry)
+        return len(self.xy) if self.xy is not None else len(self.geometry)
 
 
 def decode_page(number: int, features: list[dict[str, Any]], columns: list[str] | None = None) -> Page:
     """The columns of a page of GeoJSON features (``columns``: only these properties, in
     this order, missing ones as nulls)."""
-    geometry = _geometries([f.get("geometry") for f in features])
+    geometry, xy = _geometries([f.get("geometry") for f in features])
     props = [f.get("properties") or {} for f in features]
     if columns is None:
         names: dict[str, None] = {}
@@ -51,29 +61,41 @@ def decode_page(number: int, features: list[dict[str, Any]], columns: list[str] 
         wanted = list(columns)
     arrays = [_column([p.get(name) for p in props]) for name in wanted]
     table = pa.Table.from_arrays(arrays, names=wanted) if wanted else pa.table({})
-    return Page(number, geometry, table)
+    return Page(number, geometry, table, xy)
 
 
-def _geometries(geoms: list[Any]) -> np.ndarray[Any, Any]:
+def _geometries(geoms: list[Any]) -> tuple[np.ndarray[Any, Any] | None, np.ndarray[Any, Any] | None]:
+    """(shapely geometries, None), or (None, coordinates) when every feature is a 2-D point."""
     n = len(geoms)
-    if n and all(isinstance(g, dict) and g.get("type") == "Point" for g in geoms):
-        xy = np.array([g["coordinates"][:2] for g in geoms], dtype=np.float64)
-        if xy.shape == (n, 2):
-            return shapely.points(xy)  # type: ignore[no-any-return]
+    try:
+        points = n > 0 and {g["type"] for g in geoms} == {"Point"}
+    except (TypeError, KeyError):  # a null geometry, or not an object
+        points = False
+    if points:
+        try:
+            xy = np.array([g["coordinates"] for g in geoms], dtype=np.float64)
+        except (ValueError, TypeError):  # 3-D points mixed with 2-D ones, or not numbers
+            xy = None
+        if xy is not None and xy.shape == (n, 2):
+            return None, xy
     out = np.full(n, None, dtype=object)
     present = [i for i, g in enumerate(geoms) if g is not None]
     if present:
         text = [json.dumps(geoms[i], separators=(",", ":")) for i in present]
         out[present] = shapely.from_geojson(text)
-    return out
+    return out, None
 
 
 def _column(values: list[Any]) -> pa.Array:
     first = next((v for v in values if v is not None), None)
     if first is None:
         return pa.nulls(len(values))
-    if isinstance(first, dict) and first.get("type") == "Date" and _all_dates(values):
-        return pa.array([None if v is None else v["value"] for v in values], type=pa.int64()).cast(DATE_TYPE)
+    if isinstance(first, dict) and first.get("type") == "Date":
+        try:
+            ms = [None if v is None else (v["value"] if v["type"] == "Date" else _not_a_date()) for v in values]
+            return pa.array(ms, type=pa.int64()).view(DATE_TYPE)
+        except (TypeError, KeyError, ValueError, pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # not all Dates: JSON text below
     if not isinstance(first, dict):
         try:
             arr = pa.array(values, from_pandas=False)
@@ -84,9 +106,8 @@ def _column(values: list[Any]) -> pa.Array:
     return pa.array([None if v is None else (v if isinstance(v, str) else json.dumps(v)) for v in values], type=pa.string())
 
 
-def _all_dates(values: list[Any]) -> bool:
-    return all(v is None or (isinstance(v, dict) and v.get("type") == "Date" and isinstance(v.get("value"), (int, float)))
-               for v in values)
+def _not_a_date() -> Any:
+    raise ValueError("not a Date")
 
 
 def _plain(t: pa.DataType) -> bool:

@@ -66,9 +66,12 @@ class _Extent:
         self.types: set[str] = set()
         self.bbox = [np.inf, np.inf, -np.inf, -np.inf]
 
-    def add(self, geometry: np.ndarray[Any, Any], bounds: np.ndarray[Any, Any]) -> None:
-        ids = shapely.get_type_id(geometry)
-        self.types |= {_TYPE_NAMES[i] for i in np.unique(ids) if i >= 0}
+    def add(self, page: Page, bounds: np.ndarray[Any, Any]) -> None:
+        if page.xy is not None:
+            self.types.add("Point")
+        else:
+            ids = shapely.get_type_id(page.geometry)
+            self.types |= {_TYPE_NAMES[i] for i in np.unique(ids) if i >= 0}
         if len(bounds) and not np.isnan(bounds).all():
             lo = np.nanmin(bounds, axis=0)
             hi = np.nanmax(bounds, axis=0)
@@ -88,16 +91,28 @@ def geo_metadata(extent: _Extent, covering: bool) -> dict[str, Any]:
     return {"version": "1.1.0", "primary_column": GEOMETRY, "columns": {GEOMETRY: column}}
 
 
+_POINT_WKB = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
 def _wkb_columns(page: Page, bbox: bool) -> tuple[list[pa.Array], list[pa.Field], np.ndarray[Any, Any]]:
-    wkb = shapely.to_wkb(page.geometry, flavor="iso")
-    missing = shapely.is_missing(page.geometry)
-    geom = pa.array(wkb, type=pa.binary(), mask=missing)
-    bounds = shapely.bounds(page.geometry)
+    if page.xy is not None:  # points: WKB and bounds straight from the coordinates
+        n = len(page.xy)
+        rec = np.empty(n, dtype=_POINT_WKB)
+        rec["order"], rec["type"], rec["x"], rec["y"] = 1, 1, page.xy[:, 0], page.xy[:, 1]
+        offsets = np.arange(0, (n + 1) * _POINT_WKB.itemsize, _POINT_WKB.itemsize, dtype=np.int32)
+        geom = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rec.tobytes())])
+        bounds = np.column_stack([page.xy, page.xy])
+        missing = np.zeros(n, dtype=bool)
+    else:
+        wkb = shapely.to_wkb(page.geometry, flavor="iso")
+        missing = shapely.is_missing(page.geometry)
+        geom = pa.array(wkb, type=pa.binary(), mask=missing)
+        bounds = shapely.bounds(page.geometry)
     arrays = [geom]
     fields = [pa.field(GEOMETRY, pa.binary()) if bbox else pa.field(GEOMETRY, pa.binary(), metadata=_GEOARROW_WKB)]
     if bbox:
         arrays.append(pa.StructArray.from_arrays([pa.array(bounds[:, k]) for k in range(4)],
-                                                 fields=list(_BBOX_TYPE), mask=pa.array(missing)))
+                                                 fields=list(_BBOX_TYPE), mask=pa.array(missing) if missing.any() else None))
         fields.append(pa.field(BBOX, _BBOX_TYPE))
     return arrays, fields, bounds
 
@@ -105,7 +120,7 @@ def _wkb_columns(page: Page, bbox: bool) -> tuple[list[pa.Array], list[pa.Field]
 def _page_table(page: Page, bbox: bool, extent: _Extent) -> pa.Table:
     """The page as one Arrow table: its properties, then ``geometry`` (WKB) and ``bbox``."""
     arrays, fields, bounds = _wkb_columns(page, bbox)
-    extent.add(page.geometry, bounds)
+    extent.add(page, bounds)
     props = page.properties
     names = [n for n in props.column_names if n not in (GEOMETRY, BBOX)]
     return pa.Table.from_arrays([props.column(n) for n in names] + arrays,
