@@ -265,11 +265,11 @@ async def read_table_async(
     async def fetch(token: str | None, number: int) -> tuple[list[dict[str, Any]], str | None]:
         method, params, body = src.request(token)
 
-        async def consume(response: AsyncStreamedResponse[Any]) -> tuple[list[dict[str, Any]], str | None]:
-            chunks = [chunk async for chunk in response.iter_bytes()]
-            return _parse_page(b"".join(chunks), number, method)
+        async def consume(response: AsyncStreamedResponse[Any]) -> bytes:
+            return b"".join([chunk async for chunk in response.iter_bytes()])
 
-        return await port.receive(method, params, body, None, consume)
+        raw = await port.receive(method, params, body, None, consume)
+        return await asyncio.to_thread(_parse_page, raw, number, method)  # off the event loop
 
     async def produce(token: str | None, number: int) -> None:
         seen: set[str] = set()
