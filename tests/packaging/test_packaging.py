@@ -56,7 +56,7 @@ OPTIONAL_IMPORTS = {
     "geopandas": ("table", "geopandas"),
     "pandas": ("table", "geopandas"),
 }
-EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "xarray", "table", "all"}
+EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "xarray", "geo", "table", "all"}
 #: The command line's modules import click at import time: only `eerest._cli.main` imports
 #: them, after checking that click is installed (else it names the extra to install).
 CLI_MODULES = {"eerest/_cli/commands.py": {"click"}, "eerest/_cli/params.py": {"click"}, "eerest/_cli/table.py": {"click"}}
