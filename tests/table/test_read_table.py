@@ -234,3 +234,18 @@ def test_bad_sources(client: Any) -> None:
         client.read_table(ee.Image(ELEVATION))
     with pytest.raises(eerest.BadRequestError, match="not a Table"):
         client.read_table(ELEVATION)
+
+
+def test_empty_results_and_features_without_geometry(client: Any, tmp_path: Path) -> None:
+    none = ee.FeatureCollection(PLACES).filter(ee.Filter.eq("kind", "castle"))
+    frame = client.read_table(none)
+    assert len(frame) == 0 and frame.crs.to_epsg() == 4326
+    path = client.read_table(none, out=tmp_path / "empty.parquet")
+    assert pq.read_table(path).num_rows == 0 and json.loads(pq.read_schema(path).metadata[b"geo"])["version"] == "1.1.0"
+    assert client.read_table(none, out="arrow").num_rows == 0
+    mixed = ee.FeatureCollection([ee.Feature(None, {"a": 1}), ee.Feature(ee.Geometry.Point([1, 2]), {"a": 2})])
+    frame = client.read_table(mixed)
+    assert frame.geometry.isna().tolist() == [True, False] and list(frame["a"]) == [1, 2]
+    read = gpd.read_parquet(client.read_table(mixed, out=tmp_path / "mixed.parquet"))
+    assert read.geometry.isna().tolist() == [True, False]
+    assert pq.read_table(tmp_path / "mixed.parquet").column("bbox").to_pylist()[0] is None
