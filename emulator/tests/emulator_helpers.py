@@ -15,6 +15,7 @@ import pytest
 SCENES = "projects/eerest/assets/sample/scenes"
 SCENE = f"{SCENES}/20240504"
 ELEVATION = "projects/eerest/assets/sample/elevation"
+PLACES = "projects/eerest/assets/sample/places"
 X0, Y0 = 533120.0, 5311840.0
 
 

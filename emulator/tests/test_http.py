@@ -63,7 +63,6 @@ def test_unknown_route_is_404(http):
         ("GET", "/v1/projects/eerest/tables/t:getFeatures", "projects.tables.getFeatures"),
         ("GET", "/v1/projects/eerest/featureViews/fv/tiles/3/1/2", "projects.featureViews.tiles.get"),
         ("POST", "/v1alpha/projects/eerest/image:importExternal", "projects.image.importExternal"),
-        ("POST", "/v1/projects/eerest/table:computeFeatures", "projects.table.computeFeatures"),
     ],
 )
 def test_documented_methods_the_emulator_does_not_serve_are_501(http, method, path, method_id):

@@ -7,7 +7,10 @@ a town with a street grid, a forest, and clouds that differ between dates. It ho
 
 - `projects/eerest/assets/sample/scenes`: an image collection of 5 dates of 16-bit
   surface reflectance (scaled by 10000), bands blue, green, red, nir;
-- `projects/eerest/assets/sample/elevation`: a float32 elevation model at 20 m.
+- `projects/eerest/assets/sample/elevation`: a float32 elevation model at 20 m;
+- `projects/eerest/assets/sample/places`: a table of 12 features (points, polygons, one
+  with a hole, a multipolygon and a road) with typed properties: strings, integers (some
+  null), floats, dates (some null) and booleans.
 
 Running it twice gives byte-identical files (fixed seeds, no timestamps taken from the
 clock). Usage: `python emulator/tools/make_sample_data.py [OUT_DIR]`.
@@ -15,6 +18,7 @@ clock). Usage: `python emulator/tools/make_sample_data.py [OUT_DIR]`.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import shutil
@@ -242,8 +246,66 @@ def main(out: Path = ROOT) -> None:
             "bands": [{"id": "elevation", "dataType": {"precision": "FLOAT"}, "grid": grid(2 * SCALE, half)}],
         },
     )
+    write_places(base)
     total = sum(p.stat().st_size for p in base.rglob("*") if p.is_file())
     print(f"wrote {base} ({total / 1e6:.2f} MB)")
+
+
+def _ms(date: str) -> int:
+    return int(_dt.datetime.fromisoformat(f"{date}T00:00:00+00:00").timestamp() * 1000)
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> list:
+    return [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]
+
+
+#: (name, kind, population, height_m, surveyed, protected, geometry) of the sample table.
+PLACES = [
+    ("Hochkar Hut", "hut", 12, 1480.5, "2021-06-01", True, {"type": "Point", "coordinates": [15.4480, 47.9550]}),
+    ("Lassing Mill", "mill", None, 712.25, "2019-09-14", False, {"type": "Point", "coordinates": [15.4520, 47.9420]}),
+    ("North Spring", "spring", 0, 1233.0, "2022-04-30", True, {"type": "Point", "coordinates": [15.4600, 47.9570]}),
+    ("Oak Farm", "farm", 7, 820.75, "2018-03-03", False, {"type": "Point", "coordinates": [15.4700, 47.9400]}),
+    ("Chapel", "chapel", None, 955.5, None, False, {"type": "Point", "coordinates": [15.4655, 47.9500]}),
+    ("Weather Mast", "mast", 0, 1390.0, "2023-11-20", True, {"type": "Point", "coordinates": [15.4450, 47.9480]}),
+    ("Bridge", "bridge", None, 690.125, "2020-07-07", False, {"type": "Point", "coordinates": [15.4560, 47.9395]}),
+    ("Saddle", "pass", 0, 1510.0, "2022-08-16", True, {"type": "Point", "coordinates": [15.4620, 47.9445]}),
+    ("Upper Meadow", "meadow", None, 1300.0, "2021-05-20", True,
+     {"type": "Polygon", "coordinates": _box(15.4460, 47.9520, 15.4540, 47.9575)}),
+    ("Village", "village", 240, 760.5, "2017-01-15", False,
+     {"type": "Polygon", "coordinates": _box(15.4600, 47.9400, 15.4700, 47.9460) + _box(15.4640, 47.9420, 15.4660, 47.9440)}),
+    ("Twin Lakes", "lake", 0, 1105.0, "2020-10-02", True,
+     {"type": "MultiPolygon", "coordinates": [_box(15.4480, 47.9410, 15.4510, 47.9430), _box(15.4520, 47.9440, 15.4550, 47.9460)]}),
+    ("Forest Road", "road", None, 980.0, None, False,
+     {"type": "LineString", "coordinates": [[15.4440, 47.9400], [15.4550, 47.9480], [15.4720, 47.9580]]}),
+]
+
+
+def write_places(base: Path) -> None:
+    """The sample table: its asset JSON and its features (GeoJSON; dates as getInfo writes them)."""
+    features = []
+    for i, (name, kind, population, height, surveyed, protected, geometry) in enumerate(PLACES):
+        features.append({
+            "type": "Feature",
+            "id": f"{'p' if geometry['type'] == 'Point' else 'a'}{i}",
+            "geometry": geometry,
+            "properties": {
+                "name": name,
+                "kind": kind,
+                "population": population,
+                "height_m": height,
+                "surveyed": {"type": "Date", "value": _ms(surveyed)} if surveyed else None,
+                "protected": protected,
+            },
+        })
+    write_json(base / "places.geojson", {"type": "FeatureCollection", "features": features})
+    write_json(
+        base / "places.json",
+        {
+            "type": "TABLE",
+            "updateTime": "2024-08-01T00:00:00Z",
+            "properties": {"title": "eerest sample places: points, polygons and a road with typed properties"},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -51,14 +51,18 @@ OPTIONAL_IMPORTS = {
     "click": ("cli", "click"),
     "xarray": ("xarray", "xarray"),
     "pyproj": ("xarray", "pyproj"),
+    "pyarrow": ("table", "pyarrow"),
+    "shapely": ("table", "shapely"),
+    "geopandas": ("table", "geopandas"),
+    "pandas": ("table", "geopandas"),
 }
-EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "xarray", "geo", "all"}
+EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "xarray", "geo", "table", "all"}
 #: The command line's modules import click at import time: only `eerest._cli.main` imports
 #: them, after checking that click is installed (else it names the extra to install).
-CLI_MODULES = {"eerest/_cli/commands.py": {"click"}, "eerest/_cli/params.py": {"click"}}
+CLI_MODULES = {"eerest/_cli/commands.py": {"click"}, "eerest/_cli/params.py": {"click"}, "eerest/_cli/table.py": {"click"}}
 #: Subpackages that are an extra's feature themselves: importing them needs the extra, so
 #: their modules import its packages at import time (``import eerest.xarray`` needs xarray).
-FEATURE_PACKAGES = {"eerest/xarray/": {"xarray"}}
+FEATURE_PACKAGES = {"eerest/xarray/": {"xarray"}, "eerest/_table/": {"pyarrow", "shapely"}}
 #: What the sdist must hold for a packager to regenerate, verify and test.
 SDIST_DIRS = ("src", "codegen", "schema", "tests", "requirements")
 SDIST_FILES = ("pyproject.toml", "noxfile.py", "README.md", "LICENSE", "CHANGELOG.md", "PKG-INFO")

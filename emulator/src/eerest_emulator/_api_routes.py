@@ -26,6 +26,9 @@ from ._encode import ZIP_FORMATS, encode, encode_zip
 from ._errors import ApiError, invalid_argument, not_found, unauthenticated
 from ._expression import evaluate
 from ._faults import FaultInjector
+from ._features_api import METHOD_IDS as FEATURE_METHOD_IDS
+from ._features_api import ROUTES as FEATURE_ROUTES
+from ._features_api import FeaturesApi
 from ._grid import resolve_grid, same_crs
 from ._http import Request, Response, internal_error
 from ._image import Band, Image, ImageCollection
@@ -44,6 +47,7 @@ log = logging.getLogger("eerest.emulator")
 
 _V = "(" + "|".join(VERSIONS) + ")"
 _ROUTES = [
+    *FEATURE_ROUTES,
     *_task_routes.ROUTES,
     *_asset_routes.ROUTES,
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:computePixels$"), "compute_pixels"),
@@ -76,6 +80,7 @@ _METHOD_IDS = {
     "list_assets": "projects.assets.listAssets",
     "list_images": "projects.assets.listImages",
     "get_asset": "projects.assets.get",
+    **FEATURE_METHOD_IDS,
     **_task_routes.METHOD_IDS,
     **_asset_routes.METHOD_IDS,
 }
@@ -89,7 +94,7 @@ _BASIC_VIEW_FIELDS = ("type", "name", "id", "updateTime")
 _PUBLIC = {"thumbnail_pixels", "map_tile"}
 
 
-class ApiRoutes:
+class ApiRoutes(FeaturesApi):
     """Routes requests to the Earth Engine methods; mixed into `App`, which sets up the state below."""
 
     store: AssetStore

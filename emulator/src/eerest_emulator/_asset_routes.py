@@ -11,9 +11,8 @@ from typing import Any
 
 from ._asset_writes import AssetWriter
 from ._discovery import VERSIONS
-from ._errors import ApiError, invalid_argument
+from ._errors import invalid_argument
 from ._http import Request, Response
-from ._listing import decode_page_token, encode_page_token
 from ._messages import build_message, parse_query, parse_request
 from ._response_cache import ResponseCache
 from ._store import normalize_asset_name
@@ -31,7 +30,6 @@ ROUTES = [
     ("POST", re.compile(rf"^/{_V}/{_ASSET}:testIamPermissions$"), "test_iam_permissions"),
     ("PATCH", re.compile(rf"^/{_V}/{_ASSET}$"), "patch_asset"),
     ("DELETE", re.compile(rf"^/{_V}/{_ASSET}$"), "delete_asset"),
-    ("GET", re.compile(rf"^/{_V}/{_ASSET}:listFeatures$"), "list_features"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+)/config$"), "get_config"),
     ("PATCH", re.compile(rf"^/{_V}/(projects/[^/]+)/config$"), "update_config"),
 ]
@@ -44,7 +42,6 @@ METHOD_IDS = {
     "test_iam_permissions": "projects.assets.testIamPermissions",
     "patch_asset": "projects.assets.patch",
     "delete_asset": "projects.assets.delete",
-    "list_features": "projects.assets.listFeatures",
     "get_config": "projects.getConfig",
     "update_config": "projects.updateConfig",
 }
@@ -128,34 +125,6 @@ class AssetRoutes:
             raise invalid_argument(f"Permission '{bad[0]}' is not valid for this resource.")
         out = {"permissions": perms} if perms else {}
         return Response.json(build_message(version, "TestIamPermissionsResponse", out))
-
-    def list_features(self, req: Request, version: str, name: str) -> Response:
-        """projects.assets.listFeatures: a table asset's features, in pages (no filter or region)."""
-        query = parse_query(version, "projects.assets.listFeatures", req.query)
-        for unsupported in ("filter", "region"):
-            if query.get(unsupported):
-                raise ApiError(501, f"listFeatures with a {unsupported} is not implemented in the eerest emulator.",
-                               "UNIMPLEMENTED")
-        fc = self.writer.store.table(self.writer.store.get(name))
-        page_size = query.get("pageSize") or 1000
-        if page_size < 0:
-            raise invalid_argument("page_size must not be negative.")
-        scope = f"listFeatures {name}"
-        offset = 0
-        if query.get("pageToken"):
-            got = decode_page_token(query["pageToken"], scope)
-            if got is None:
-                raise invalid_argument("Invalid page token.")
-            offset = got
-        feats = fc.features
-        page = []
-        for f in feats[offset : offset + page_size]:
-            props = {k: v for k, v in f.properties.items() if k != "system:index"}
-            page.append({"type": "Feature", "geometry": f.geometry.to_info() if f.geometry else None, "properties": props})
-        out: dict[str, Any] = {"type": "FeatureCollection", "features": page}
-        if offset + page_size < len(feats):
-            out["nextPageToken"] = encode_page_token(offset + page_size, scope)
-        return Response.json(build_message(version, "ListFeaturesResponse", out))
 
     def get_config(self, req: Request, version: str, project: str) -> Response:
         return Response.json(build_message(version, "ProjectConfig", self.writer.get_config(project)))

@@ -326,7 +326,7 @@ def _kml(columns: list[str], feats: list[dict[str, Any]]) -> bytes:
     def geom(g: dict[str, Any] | None) -> str:
         if not g:
             return ""
-        t, c = g["type"], g.get("coordinates")
+        t, c = g["type"], g.get("coordinates") or []
         if t == "Point":
             return f"<Point><coordinates>{c[0]},{c[1]}</coordinates></Point>"
         if t == "LineString":

@@ -193,7 +193,6 @@ class AssetStore:
         order = ["type", "name", "id", "updateTime", "properties", "startTime", "endTime", "geometry", "bands", "sizeBytes"]
         return {k: meta[k] for k in order if k in meta} | {k: v for k, v in meta.items() if k not in order}
 
-    # -- tables -------------------------------------------------------------------------
     def table(self, rec: AssetRecord) -> Any:
         """The FeatureCollection of a table asset (its features in ``t.geojson``)."""
         from ._values import Feature, FeatureCollection, Geometry

@@ -12,13 +12,14 @@ checked by the emulator's import-graph test):
   footprints, geometry transforms, target projections and pixel windows);
 - the families, each importing only the modules above and the emulator's non-algorithm
   modules: `core` (loading, band maths, masks, collections, filters, dates), `values`,
-  `image`, `image_expression`, `collections`, `geometry`, `spatial`, `neighborhood` and
-  `regions`.
+  `image`, `image_expression`, `collections`, `geometry`, `spatial`, `neighborhood`,
+  `regions` and `features`.
 """
 
 from . import (  # noqa: F401  (each family registers its algorithms on import)
     collections,
     core,
+    features,
     geometry,
     image,
     image_expression,

@@ -250,21 +250,6 @@ def feature(ctx: Context, geometry: Any = None, metadata: Any = None, geometryKe
     return Feature(geom, dict(metadata or {}))
 
 
-@implements("Collection.loadTable")
-def collection_load_table(ctx: Context, tableId: Any, geometryColumn: Any = None, version: Any = -1) -> FeatureCollection:
-    """`ee.FeatureCollection("projects/P/assets/t")`: a table asset (exported or ingested)."""
-    from .._store import normalize_asset_name
-
-    if not isinstance(tableId, str):
-        raise ArgumentTypeError("tableId", "String", tableId)
-    rec = ctx.store.find(normalize_asset_name(tableId))
-    if rec is None:
-        raise AlgorithmError(f"Table asset '{tableId}' not found (does not exist or caller does not have access).")
-    if rec.type != "TABLE":
-        raise AlgorithmError(f"Asset '{tableId}' is a {rec.type}, not a Table.")
-    return ctx.store.table(rec)
-
-
 @implements("Collection")
 def collection(ctx: Context, features: Any) -> FeatureCollection:
     """`ee.FeatureCollection([features])`: features (geometries become features without properties)."""
