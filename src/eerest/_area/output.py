@@ -117,13 +117,25 @@ def _file_kind(path: str) -> str:
     raise InvalidRequestError(f"out={path!r}: write a GeoTIFF (.tif, .tiff) or an NPY file (.npy)")
 
 
-def open_output(job: AreaJob, out: Any, resume: bool) -> AreaOutput:
-    """The output ``out`` names, ready for writing; raises before anything is fetched."""
+def _array_output(job: AreaJob, out: np.ndarray | None) -> AreaOutput:
+    area = job.area
+    sink: Sink = ArraySink(job.data_dtype, area.height, area.width, out)
+    if job.masked:
+        target = sink.out  # type: ignore[attr-defined]
+        shape = target.shape if target.dtype.names is None else None
+        masks = np.zeros(shape, np.bool_) if shape is not None else np.zeros(target.shape, mask_dtype(job.band_names))
+        sink = MaskedSink(job.dtype, sink, ArraySink(mask_dtype(job.band_names), area.height, area.width, masks))
+    return AreaOutput(sink, set(), None, None)
+
+
+def open_output(job: AreaJob, out: Any, resume: bool, options: Mapping[str, Any] | None = None) -> AreaOutput:
+    """The output ``out`` names, ready for writing; raises before anything is fetched.
+    ``options``: the file format's own (see :mod:`eerest._area.files`)."""
     area = job.area
     if out is None or isinstance(out, np.ndarray):
         if resume:
             raise InvalidRequestError("resume=True needs a file output: out='area.tif' or out='area.npy'")
-        return AreaOutput(ArraySink(job.dtype, area.height, area.width, out), set(), None, None)
+        return _array_output(job, out)
     if not isinstance(out, (str, os.PathLike)):
         raise InvalidRequestError(f"out must be None, a numpy array or a file path, not {type(out).__name__}")
     path = os.fspath(out)
