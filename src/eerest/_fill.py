@@ -46,7 +46,9 @@ def band_fill_values(
     given = dict(fill_value or {})
     unknown = sorted(set(given) - set(band_ids))
     if unknown:
-        raise InvalidRequestError(f"fill_value names bands that are not read: {unknown}; the bands are {list(band_ids)}")
+        raise InvalidRequestError(
+            f"fill_value names bands that are not read: {unknown}; the bands are {list(band_ids)}"
+        )
     return {
         band: _representable(band, dtype, given.get(band, DEFAULT_FILL_VALUE))
         for band, dtype in zip(band_ids, dtypes, strict=True)
@@ -125,7 +127,9 @@ def masked_expression(
     selected = with_node(
         values,
         "eerest_bands",
-        call("Image.select", input={"valueReference": image["result"]}, bandSelectors={"constantValue": list(band_ids)}),
+        call(
+            "Image.select", input={"valueReference": image["result"]}, bandSelectors={"constantValue": list(band_ids)}
+        ),
     )
     filled = {"result": selected, "values": values}
     if fills is not None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     GridLike: TypeAlias = PixelGrid | Mapping[str, Any] | Message
     ProgressArg: TypeAlias = bool | Callable[[int, int, int], object]
+    FillArg: TypeAlias = int | float | Mapping[str, int | float] | None
 
 __all__ = ["SyncReadAreaMixin", "AsyncReadAreaMixin"]
 
@@ -89,6 +90,10 @@ class SyncReadAreaMixin:
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
+        fill_value: FillArg = ...,
+        mask: bool = ...,
+        compress: str | None = ...,
+        overviews: bool | None = ...,
     ) -> np.ndarray[Any, Any]: ...
 
     @overload
@@ -107,6 +112,10 @@ class SyncReadAreaMixin:
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
+        fill_value: FillArg = ...,
+        mask: bool = ...,
+        compress: str | None = ...,
+        overviews: bool | None = ...,
     ) -> str: ...
 
     def read_area(
@@ -124,6 +133,10 @@ class SyncReadAreaMixin:
         progress: ProgressArg = False,
         workload_tag: str | None = None,
         resume: bool = False,
+        fill_value: FillArg = None,
+        mask: bool = False,
+        compress: str | None = None,
+        overviews: bool | None = None,
     ) -> np.ndarray[Any, Any] | str:
         from eerest._area.engine import read_area_sync
         from eerest._core.port import ClientPort
@@ -142,6 +155,10 @@ class SyncReadAreaMixin:
             progress=progress,
             workload_tag=workload_tag,
             resume=resume,
+            fill_value=fill_value,
+            mask=mask,
+            compress=compress,
+            overviews=overviews,
         )
 
     read_area.__doc__ = _READ_AREA_DOC
@@ -166,6 +183,10 @@ class AsyncReadAreaMixin:
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
+        fill_value: FillArg = ...,
+        mask: bool = ...,
+        compress: str | None = ...,
+        overviews: bool | None = ...,
     ) -> np.ndarray[Any, Any]: ...
 
     @overload
@@ -184,6 +205,10 @@ class AsyncReadAreaMixin:
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
+        fill_value: FillArg = ...,
+        mask: bool = ...,
+        compress: str | None = ...,
+        overviews: bool | None = ...,
     ) -> str: ...
 
     async def read_area(
@@ -201,6 +226,10 @@ class AsyncReadAreaMixin:
         progress: ProgressArg = False,
         workload_tag: str | None = None,
         resume: bool = False,
+        fill_value: FillArg = None,
+        mask: bool = False,
+        compress: str | None = None,
+        overviews: bool | None = None,
     ) -> np.ndarray[Any, Any] | str:
         from eerest._area.engine import read_area_async
         from eerest._core.port import AsyncClientPort
@@ -219,6 +248,10 @@ class AsyncReadAreaMixin:
             progress=progress,
             workload_tag=workload_tag,
             resume=resume,
+            fill_value=fill_value,
+            mask=mask,
+            compress=compress,
+            overviews=overviews,
         )
 
     read_area.__doc__ = _READ_AREA_DOC

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from eerest._area.direct import BodyCut, Scratch, receive_direct
+from eerest._area.files import check_output, file_options
 from eerest._area.job import AreaJob, Probe, parse_source, prepare
 from eerest._area.output import AreaOutput, open_output
 from eerest._area.receive import TileReceiver
@@ -68,9 +69,16 @@ class _Read:
     failure, and the first tile error raised."""
 
     def __init__(
-        self, job: AreaJob, out: Any, resume: bool, progress: Any, max_concurrency: int | None, limiter: Limiter
+        self,
+        job: AreaJob,
+        out: Any,
+        resume: bool,
+        progress: Any,
+        max_concurrency: int | None,
+        limiter: Limiter,
+        options: dict[str, Any] | None = None,
     ) -> None:
-        self.output = open_output(job, out, resume)
+        self.output = open_output(job, out, resume, options)
         try:
             tiles = [t for t in job.plan.tiles if not self.output.is_done(t)]
             self.workers = _workers(max_concurrency, limiter, len(tiles))
@@ -105,6 +113,8 @@ def _steps(
     max_tile_bytes: int | None,
     block_size: int | None,
     workload_tag: str | None,
+    fill_value: Any = None,
+    mask: bool = False,
 ) -> Generator[Fetch | Probe, Any, AreaJob]:
     """A read's preparation, without I/O: the metadata it asks for, then its job."""
     return prepare(
@@ -115,6 +125,8 @@ def _steps(
         window=window,
         max_tile_bytes=max_tile_bytes,
         block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
+        fill_value=fill_value,
+        mask=mask,
     )
 
 
@@ -126,14 +138,26 @@ def read_area_sync(
     max_concurrency: int | None,
     progress: Any,
     resume: bool,
+    compress: str | None = None,
+    overviews: bool | None = None,
     **plan: Any,
 ) -> Any:
     """``read_area`` of the sync clients (see :mod:`eerest._area.client`); ``plan``: the
     keyword arguments of :func:`_steps`."""
+    options = _file_options(out, compress, overviews, resume, plan)
     job = _prepare_sync(port, _steps(source, **plan))
-    with _Read(job, out, resume, progress, max_concurrency, port.limiter) as read:
+    with _Read(job, out, resume, progress, max_concurrency, port.limiter, options) as read:
         _run_sync(port, job, read.output, read.queue, read.workers)
     return read.result
+
+
+def _file_options(
+    out: Any, compress: str | None, overviews: bool | None, resume: bool, plan: dict[str, Any]
+) -> dict[str, Any]:
+    """The file output's options, and what is wrong with it that can be known before any request."""
+    options = file_options(compress, overviews, resume)
+    check_output(out, plan.get("grid"), options, bool(plan.get("mask")))
+    return options
 
 
 def _prepare_sync(port: ClientPort, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
@@ -259,12 +283,15 @@ async def read_area_async(
     max_concurrency: int | None,
     progress: Any,
     resume: bool,
+    compress: str | None = None,
+    overviews: bool | None = None,
     **plan: Any,
 ) -> Any:
     """``read_area`` of the async clients (see :mod:`eerest._area.client`); ``plan``: the
     keyword arguments of :func:`_steps`."""
+    options = _file_options(out, compress, overviews, resume, plan)
     job = await _prepare_async(port, _steps(source, **plan))
-    with _Read(job, out, resume, progress, max_concurrency, port.limiter) as read:
+    with _Read(job, out, resume, progress, max_concurrency, port.limiter, options) as read:
         await _run_async(port, job, read.output, read.queue, read.workers)
     return read.result
 

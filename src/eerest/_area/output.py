@@ -12,11 +12,14 @@ import contextlib
 import json
 import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from eerest._area.files import CogSink, cog_spec, is_legacy_tif, mask_path, tif_nodata
 from eerest._area.job import AreaJob
+from eerest._area.masked import MaskedSink, mask_dtype
 from eerest._area.sinks import ArraySink, NpyFileSink, Sink, TiffFileSink
 from eerest._formats.geotiff_write import create_geotiff, read_layout, tiff_dtype
 from eerest.errors import InvalidRequestError
@@ -144,25 +147,56 @@ def open_output(job: AreaJob, out: Any, resume: bool, options: Mapping[str, Any]
     if not os.path.isdir(folder):
         raise InvalidRequestError(f"out={path!r}: the folder {folder} does not exist")
     tmp = path + PARTIAL
-    dtypes = [job.dtype.fields[n][0] for n in job.names]  # type: ignore[index]
-    file_dtype = tiff_dtype(dtypes) if kind == "tif" else job.dtype
+    options = dict(options or {"compress": "none"})
+    names = list(job.band_names)
+    dtypes = [job.dtype.fields[n][0] for n in names]  # type: ignore[index]
+    file_dtype = tiff_dtype(dtypes) if kind == "tif" else job.data_dtype
     grid = job.plan.grid.window(area)
+    if kind == "tif" and not is_legacy_tif(options, job.masked):
+        spec = cog_spec(
+            grid, len(dtypes), file_dtype, job.plan.block_size, options, tif_nodata(job.fills), job.masked, names
+        )
+        cog = CogSink(job.data_dtype, spec, path, tmp)
+        sink: Sink = MaskedSink(job.dtype, cog, cog.mask_sink(), result="path") if job.masked else cog
+        return AreaOutput(sink, set(), None, None)
     output = {"format": kind, "block": job.plan.block_size, "dtype": np.lib.format.dtype_to_descr(file_dtype)}
     log = _ResumeLog(tmp + RESUME, job.fingerprint(output)) if resume else None
     done = log.load() if log is not None and os.path.exists(tmp) else None
     fresh = done is None
-    sink: Sink
     if kind == "tif":
+        nodata = tif_nodata(job.fills)
         if not fresh:
             try:
                 layout = read_layout(tmp, grid, len(dtypes), file_dtype, job.plan.block_size)
             except Exception:  # not ours, damaged, or unreadable: start afresh
                 fresh, done = True, None
         if fresh:
-            layout = create_geotiff(tmp, grid, len(dtypes), file_dtype, job.plan.block_size)
-        sink = TiffFileSink(job.dtype, layout, path, tmp)
+            layout = create_geotiff(
+                tmp, grid, len(dtypes), file_dtype, job.plan.block_size, nodata=nodata, descriptions=names
+            )
+        sink = TiffFileSink(job.data_dtype, layout, path, tmp)
     else:
-        sink = NpyFileSink(job.dtype, area.height, area.width, path, tmp, create=fresh)
+        sink = NpyFileSink(job.data_dtype, area.height, area.width, path, tmp, create=fresh)
+        if job.masked:
+            mpath = mask_path(path)
+            masks = _MaskNpySink(mask_dtype(names), area.height, area.width, mpath, mpath + PARTIAL, fresh, resume)
+            sink = MaskedSink(job.dtype, sink, masks, result="path")
     if log is not None:
         log.start(fresh)
     return AreaOutput(sink, done or set(), log, tmp)
+
+
+class _MaskNpySink(NpyFileSink):
+    """The ``x.mask.npy`` beside ``x.npy``: removed on failure unless the read resumes."""
+
+    def __init__(
+        self, dtype: np.dtype[Any], height: int, width: int, path: str, tmp: str, fresh: bool, resume: bool
+    ) -> None:
+        super().__init__(dtype, height, width, path, tmp, create=fresh or not os.path.exists(tmp))
+        self._keep = resume
+
+    def abort(self) -> None:
+        super().abort()
+        if not self._keep:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.tmp_path)
