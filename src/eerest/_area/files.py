@@ -42,19 +42,12 @@ def file_options(compress: Any, overviews: Any, resume: bool) -> dict[str, Any]:
     if overviews is not None and not isinstance(overviews, bool):
         raise InvalidRequestError(f"overviews must be True, False or None (automatic), not {overviews!r}")
     if compress is None:
-        compress = "none" if resume else "deflate"
+        compress = "deflate"
     elif not isinstance(compress, str):
         raise InvalidRequestError(f"compress must be 'deflate', 'zstd', 'none' or None, not {compress!r}")
     else:
         compress = compress.lower()
         check_compress(compress)
-        if resume and compress != "none":
-            raise InvalidRequestError(
-                f"resume=True writes an uncompressed GeoTIFF (only its tiles have fixed places); compress={compress!r} "
-                "cannot be resumed: leave compress unset or pass compress='none'"
-            )
-    if resume and overviews:
-        raise InvalidRequestError("resume=True writes no overviews; pass overviews=None or False")
     return {"compress": compress, "overviews": overviews}
 
 
@@ -106,14 +99,32 @@ class CogSink(Sink):
     (planned tiles cover whole TIFF tiles, except where a window or a band group splits
     one: such pieces wait in memory until their tile is complete)."""
 
-    def __init__(self, dtype: np.dtype[Any], spec: CogSpec, path: str, tmp_path: str) -> None:
+    def __init__(
+        self,
+        dtype: np.dtype[Any],
+        spec: CogSpec,
+        path: str,
+        tmp_path: str,
+        *,
+        resume: bool = False,
+        reuse: bool = False,
+    ) -> None:
+        """``resume``: keep what is staged if the read fails (pieces of tiles too);
+        ``reuse``: continue the staging file of an earlier run."""
         super().__init__(dtype, spec.height, spec.width)
         self.spec = spec
         self.path = path
-        self.tmp_path = tmp_path
-        self.store = TileStore(tmp_path + ".tiles", spec)
+        self.tmp_path = tmp_path  # the staging file of encoded tiles (kept for a resume)
+        self.assembling = tmp_path + ".cog"  # the file being assembled at the end
+        self._resume = resume
         self._partial: dict[tuple[int, int, int, int], list[Any]] = {}
         self._lock = threading.Lock()
+        self.store = TileStore(tmp_path, spec, resume=reuse)
+        for piece in self.store.pieces:
+            if piece[0] not in self.store.index:
+                self._add_piece(
+                    piece[0], piece[1], piece[2] if piece[0][1] == spec.bands else None, self.store.read_piece(piece)
+                )
 
     def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
         names = [self.names[b] for b in bands]
@@ -130,11 +141,11 @@ class CogSink(Sink):
 
         return _RowsWriter(tile_dtype, window.width, put_rows, flush)
 
-    def plane(self, plane: int, window: Window, values: np.ndarray, combine: int = 0) -> None:
-        """``values`` of ``plane`` over ``window`` into their TIFF tiles; ``combine``: the
-        mask plane, valid (1) only where all ``combine`` bands of this piece are."""
+    def plane(self, plane: int, window: Window, values: np.ndarray, part: tuple[int, int] | None = None) -> None:
+        """``values`` of ``plane`` over ``window`` into their TIFF tiles; ``part`` (first
+        band, bands): the mask plane, valid (1) only where all those bands are."""
         t, spec = self.spec.tile, self.spec
-        pad = 1 if combine else spec.fill
+        pad = 1 if part is not None else spec.fill
         for ty in range(window.row_off // t, (window.row_end - 1) // t + 1):
             for tx in range(window.col_off // t, (window.col_end - 1) // t + 1):
                 y0, x0 = ty * t, tx * t
@@ -143,27 +154,46 @@ class CogSink(Sink):
                 c0, c1 = max(x0, window.col_off), min(x1, window.col_end)
                 piece = values[r0 - window.row_off : r1 - window.row_off, c0 - window.col_off : c1 - window.col_off]
                 key = (0, plane, ty, tx)
-                if not combine and (r0, r1, c0, c1) == (y0, y1, x0, x1):
+                if part is None and (r0, r1, c0, c1) == (y0, y1, x0, x1):
                     whole = np.full((t, t), pad, dtype=values.dtype)
                     whole[: r1 - r0, : c1 - c0] = piece
                     self.store.put(key, whole)
                     continue
-                expected = (y1 - y0) * (x1 - x0) * (spec.bands if combine else 1)
-                with self._lock:
-                    entry = self._partial.get(key)
-                    if entry is None:
-                        entry = self._partial[key] = [np.full((t, t), pad, dtype=values.dtype), 0]
-                    target = entry[0][r0 - y0 : r1 - y0, c0 - x0 : c1 - x0]
-                    if combine:
-                        target &= piece
-                    else:
-                        target[...] = piece
-                    entry[1] += piece.size * (combine or 1)
-                    complete = entry[1] == expected
-                    if complete:
-                        del self._partial[key]
-                if complete:
-                    self.store.put(key, entry[0])
+                region = (r0 - y0, r1 - y0, c0 - x0, c1 - x0)
+                if self._resume:
+                    self.store.put_piece(key, region, part or (0, 1), piece)
+                self._add_piece(key, region, part, piece)
+
+    def _add_piece(
+        self,
+        key: tuple[int, int, int, int],
+        region: tuple[int, int, int, int],
+        part: tuple[int, int] | None,
+        piece: np.ndarray,
+    ) -> None:
+        """Keep a piece of a TIFF tile until the tile is complete, then store it. A piece
+        that arrives twice (a tile fetched again) counts once."""
+        t, spec = self.spec.tile, self.spec
+        _, _, ty, tx = key
+        height, width = min(t, spec.height - ty * t), min(t, spec.width - tx * t)
+        expected = height * width * (spec.bands if part is not None else 1)
+        with self._lock:
+            entry = self._partial.get(key)
+            if entry is None:
+                pad = 1 if part is not None else spec.fill
+                entry = self._partial[key] = [np.full((t, t), pad, dtype=piece.dtype), {}]
+            r0, r1, c0, c1 = region
+            target = entry[0][r0:r1, c0:c1]
+            if part is not None:
+                target &= piece
+            else:
+                target[...] = piece
+            entry[1][(region, part)] = piece.size * (part[1] if part is not None else 1)
+            complete = sum(entry[1].values()) == expected
+            if complete:
+                del self._partial[key]
+        if complete:
+            self.store.put(key, entry[0])
 
     def mask_sink(self) -> Sink:
         return _CogMaskSink(self)
@@ -174,18 +204,18 @@ class CogSink(Sink):
             raise RuntimeError(f"the GeoTIFF lacks {len(missing)} tile(s), e.g. {missing[:3]}")  # a bug, not the data
         try:
             self.store.build_overviews()
-            write_cog(self.tmp_path, self.store)
+            write_cog(self.assembling, self.store)
+            os.replace(self.assembling, self.path)
         except BaseException:
             self.abort()
             raise
         self.store.close(remove=True)
-        os.replace(self.tmp_path, self.path)
         return self.path
 
     def abort(self) -> None:
-        self.store.close(remove=True)
+        self.store.close(remove=not self._resume)
         with contextlib.suppress(FileNotFoundError):
-            os.remove(self.tmp_path)
+            os.remove(self.assembling)
 
 
 class _CogMaskSink(Sink):
@@ -205,7 +235,7 @@ class _CogMaskSink(Sink):
                 valid[row : row + n] &= ~rows[name]
 
         def flush() -> None:
-            self.cog.plane(self.cog.spec.bands, window, valid, combine=len(names))
+            self.cog.plane(self.cog.spec.bands, window, valid, part=(bands[0], len(bands)))
 
         return _RowsWriter(tile_dtype, window.width, put_rows, flush)
 
@@ -214,7 +244,14 @@ class _CogMaskSink(Sink):
 
 
 def cog_spec(
-    grid: Any, bands: int, dtype: np.dtype[Any], tile: int, options: Mapping[str, Any], nodata: Any, mask: bool, names: list[str]
+    grid: Any,
+    bands: int,
+    dtype: np.dtype[Any],
+    tile: int,
+    options: Mapping[str, Any],
+    nodata: Any,
+    mask: bool,
+    names: list[str],
 ) -> CogSpec:
     if tile % 16:
         raise InvalidRequestError(f"a GeoTIFF's tiles must be a multiple of 16 pixels; block_size={tile} is not")

@@ -152,18 +152,21 @@ def open_output(job: AreaJob, out: Any, resume: bool, options: Mapping[str, Any]
     dtypes = [job.dtype.fields[n][0] for n in names]  # type: ignore[index]
     file_dtype = tiff_dtype(dtypes) if kind == "tif" else job.data_dtype
     grid = job.plan.grid.window(area)
-    if kind == "tif" and not is_legacy_tif(options, job.masked):
+    cog = kind == "tif" and not is_legacy_tif(options, job.masked)
+    output = {"format": kind, "block": job.plan.block_size, "dtype": np.lib.format.dtype_to_descr(file_dtype)}
+    if cog:
         spec = cog_spec(
             grid, len(dtypes), file_dtype, job.plan.block_size, options, tif_nodata(job.fills), job.masked, names
         )
-        cog = CogSink(job.data_dtype, spec, path, tmp)
-        sink: Sink = MaskedSink(job.dtype, cog, cog.mask_sink(), result="path") if job.masked else cog
-        return AreaOutput(sink, set(), None, None)
-    output = {"format": kind, "block": job.plan.block_size, "dtype": np.lib.format.dtype_to_descr(file_dtype)}
+        output.update(format="cog", compress=spec.compress, overviews=spec.levels, mask=spec.mask)
     log = _ResumeLog(tmp + RESUME, job.fingerprint(output)) if resume else None
     done = log.load() if log is not None and os.path.exists(tmp) else None
     fresh = done is None
-    if kind == "tif":
+    sink: Sink
+    if cog:
+        cog_sink = CogSink(job.data_dtype, spec, path, tmp, resume=resume, reuse=not fresh)
+        sink = MaskedSink(job.dtype, cog_sink, cog_sink.mask_sink(), result="path") if job.masked else cog_sink
+    elif kind == "tif":
         nodata = tif_nodata(job.fills)
         if not fresh:
             try:

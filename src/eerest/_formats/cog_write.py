@@ -105,17 +105,67 @@ def _zstd() -> Any:
     return zstandard
 
 
-class TileStore:
-    """Encoded tiles in a staging file, by (level, plane, tile row, tile column)."""
+_RECORD = struct.Struct("<4s4IQ")  # magic, level, plane, tile row, tile column, length
+_PIECE = struct.Struct("<6I")  # a piece's rows r0, r1, columns c0, c1 in its tile, its part (first band, bands)
+_MAGIC = b"EERT"
+_PIECE_LEVEL = 0xFFFFFFFF
 
-    def __init__(self, path: str, spec: CogSpec) -> None:
+Piece = tuple[tuple[int, int, int, int], tuple[int, int, int, int], tuple[int, int], int, int]
+
+
+class TileStore:
+    """Encoded tiles in a staging file, by (level, plane, tile row, tile column). Each is
+    a record (a small header, then the bytes), so a staging file kept after a failure is
+    read back with ``resume=True``: its complete full-resolution tiles count, the rest of
+    it is cut off."""
+
+    def __init__(self, path: str, spec: CogSpec, *, resume: bool = False) -> None:
         self.path = path
         self.spec = spec
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         self.index: dict[tuple[int, int, int, int], tuple[int, int]] = {}
-        self._end = 0
+        self.pieces: list[Piece] = []  # (key, region, part, offset, length) of pieces read back
+        self._end = self._scan() if resume else 0
+        os.ftruncate(self.fd, self._end)
         self._lock = threading.Lock()
         self._local = threading.local()
+
+    def _scan(self) -> int:
+        """Index the complete level-0 records of an earlier run; where they end."""
+        size = os.fstat(self.fd).st_size
+        at = 0
+        while at + _RECORD.size <= size:
+            magic, level, plane, ty, tx, length = _RECORD.unpack(os.pread(self.fd, _RECORD.size, at))
+            start = at + _RECORD.size
+            if magic != _MAGIC or level not in (0, _PIECE_LEVEL) or start + length > size:
+                break
+            if level == _PIECE_LEVEL:
+                r0, r1, c0, c1, first, n = _PIECE.unpack(os.pread(self.fd, _PIECE.size, start))
+                key = (0, plane, ty, tx)
+                self.pieces.append((key, (r0, r1, c0, c1), (first, n), start + _PIECE.size, length - _PIECE.size))
+            else:
+                self.index[(level, plane, ty, tx)] = (start, length)
+            at = start + length
+        return at
+
+    def put_piece(
+        self,
+        key: tuple[int, int, int, int],
+        region: tuple[int, int, int, int],
+        part: tuple[int, int],
+        piece: np.ndarray,
+    ) -> None:
+        """Record a piece of a tile as it is (for a resume, which reassembles the tile)."""
+        data = _PIECE.pack(*region, *part) + np.ascontiguousarray(piece).tobytes()
+        with self._lock:
+            offset = self._end
+            self._end += _RECORD.size + len(data)
+        _pwrite_all(self.fd, _RECORD.pack(_MAGIC, _PIECE_LEVEL, *key[1:], len(data)) + data, offset)
+
+    def read_piece(self, piece: Piece) -> np.ndarray:
+        key, (r0, r1, c0, c1), _part, offset, length = piece
+        dtype = np.dtype(np.uint8) if key[1] == self.spec.bands else self.spec.dtype
+        return np.frombuffer(os.pread(self.fd, length, offset), dtype).reshape(r1 - r0, c1 - c0)
 
     def close(self, remove: bool = True) -> None:
         if self.fd >= 0:
@@ -164,9 +214,10 @@ class TileStore:
         data = self.encode(key[1], array)
         with self._lock:
             offset = self._end
-            self._end += len(data)
-            self.index[key] = (offset, len(data))
-        _pwrite_all(self.fd, data, offset)
+            self._end += _RECORD.size + len(data)
+        _pwrite_all(self.fd, _RECORD.pack(_MAGIC, *key, len(data)) + data, offset)
+        with self._lock:
+            self.index[key] = (offset + _RECORD.size, len(data))
 
     def read(self, key: tuple[int, int, int, int]) -> bytes:
         offset, length = self.index[key]
@@ -339,7 +390,7 @@ def write_cog(path: str, store: TileStore) -> None:
     """Assemble the file at ``path`` from the staged tiles (see the module's docstring)."""
     spec = store.spec
     ifds = _order(spec)
-    data_size = sum(length for _offset, length in store.index.values())
+    data_size = sum(store.index[key][1] for lvl, m in _order(spec) for key in _tile_keys(spec, lvl, m))
     for big in (False, True):
         tag_sets = [_ifd_tags(spec, lvl, m, sum(1 for _ in _tile_keys(spec, lvl, m)), big) for lvl, m in ifds]
         header = 16 if big else 8
