@@ -131,12 +131,12 @@ def masked_expression(
             "Image.select", input={"valueReference": image["result"]}, bandSelectors={"constantValue": list(band_ids)}
         ),
     )
-    filled = {"result": selected, "values": values}
+    filled: dict[str, Any] = {"result": selected, "values": values}
     if fills is not None:
         filled = unmask(filled, fills)
     if mask_ids is None:
         return filled
-    values = filled["values"]
+    values = dict(filled["values"])
     mask = with_node(values, "eerest_mask", call("Image.mask", image={"valueReference": selected}))
     zero = with_node(values, "eerest_zero", call("Image.constant", value={"constantValue": 0}))
     valid = with_node(

@@ -54,12 +54,14 @@ class MaskedSink(Sink):
                 values = np.empty(rows.shape, data_dtype)
                 for name in data_names:
                     values[name] = rows[name]
-                data_writer.write(row * width * data_dtype.itemsize, memoryview(values.reshape(-1)).cast("B"))
+                data_writer.write(row * width * data_dtype.itemsize, memoryview(values.reshape(-1).view(np.uint8).data))
             if mask_writer is not None and masks_dtype is not None:
                 masked = np.empty(rows.shape, masks_dtype)
                 for name, valid in zip(mask_names, valid_names, strict=True):
                     masked[name] = rows[valid] == 0
-                mask_writer.write(row * width * masks_dtype.itemsize, memoryview(masked.reshape(-1).view(np.uint8)))
+                mask_writer.write(
+                    row * width * masks_dtype.itemsize, memoryview(masked.reshape(-1).view(np.uint8).data)
+                )
 
         def close() -> None:
             for writer in (data_writer, mask_writer):

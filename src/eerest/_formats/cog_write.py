@@ -279,13 +279,13 @@ def _predict(array: np.ndarray, predictor: int) -> bytes:
         u = array.view(_unsigned(array.dtype))
         d = u.copy()
         d[:, 1:] -= u[:, :-1]
-        return d.tobytes()
+        return bytes(d.tobytes())
     h, w = array.shape
     # big-endian bytes, regrouped: all first bytes of the row, then all second bytes, ...
     b = array.astype(array.dtype.newbyteorder(">")).view(np.uint8).reshape(h, w, -1).transpose(0, 2, 1).reshape(h, -1)
     d = b.copy()
     d[:, 1:] -= b[:, :-1]
-    return d.tobytes()
+    return bytes(d.tobytes())
 
 
 def _unpredict(raw: bytes, dtype: np.dtype[Any], t: int, predictor: int) -> np.ndarray:
@@ -296,7 +296,8 @@ def _unpredict(raw: bytes, dtype: np.dtype[Any], t: int, predictor: int) -> np.n
         return np.cumsum(d, axis=1, dtype=d.dtype).view(dtype)
     d = np.frombuffer(raw, np.uint8).reshape(t, -1)
     b = np.cumsum(d, axis=1, dtype=np.uint8).reshape(t, dtype.itemsize, t).transpose(0, 2, 1)
-    return np.ascontiguousarray(b).view(dtype.newbyteorder(">")).reshape(t, t).astype(dtype)
+    values: np.ndarray = np.ascontiguousarray(b).view(dtype.newbyteorder(">")).reshape(t, t).astype(dtype)
+    return values
 
 
 # -- the file ----------------------------------------------------------------------------------
