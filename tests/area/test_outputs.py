@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import eerest
-from eerest.tiling import PixelGrid
+from eerest.tiling import PixelGrid, plan_tiles
 
 from .test_read_area import ELEVATION, SCENE, load, one_request
 
@@ -194,3 +194,64 @@ def test_failure_removes_the_partial_file(ee_emulator: Any, ee_client: Any, tmp_
         with pytest.raises(eerest.PermissionDeniedError):
             ee_client.read_area(SCENE, grid=UTM, out=tmp_path / name, mask=True, max_tile_bytes=3000)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_zarr_opens_with_xarray_and_rioxarray(ee_client: Any, tmp_path: Path, masked: bool) -> None:
+    pytest.importorskip("zarr")
+    xr = pytest.importorskip("xarray")
+    pytest.importorskip("rioxarray")
+    grid = GRIDS["EPSG:32633"]
+    kwargs: dict[str, Any] = {"mask": True} if masked else {"fill_value": 65535}
+    arr = ee_client.read_area(SCENE, grid=grid, max_tile_bytes=20000, block_size=32, **kwargs)
+    path = ee_client.read_area(SCENE, grid=grid, out=tmp_path / "a.zarr", max_tile_bytes=20000, block_size=32, **kwargs)
+    assert os.listdir(tmp_path) == ["a.zarr"]
+    with xr.open_zarr(path, mask_and_scale=False) as ds:
+        assert ds.rio.crs.to_string() == "EPSG:32633"
+        assert tuple(ds.rio.transform())[:6] == (10.0, 0.0, 532800.0, 0.0, -10.0, 5312100.0)
+        for band in BANDS:
+            values = arr.data[band] if masked else arr[band]
+            assert ds[band].dtype == values.dtype and (ds[band].values == values).all()
+            if masked:
+                assert (ds[f"{band}_mask"].values == arr.mask[band]).all()
+            else:
+                assert ds[band].rio.nodata == 65535
+        bands = ["uint16"] * 4 + (["uint8"] * 4 if masked else [])  # with mask=True, the validity bands too
+        plan = plan_tiles(grid, bands, max_tile_bytes=20000, block_size=32)
+        assert ds[BANDS[0]].encoding["chunks"] == (plan.tile_height, plan.tile_width)  # a chunk per tile
+
+
+def test_zarr_resumes(ee_emulator: Any, tmp_path: Path) -> None:
+    pytest.importorskip("zarr")
+    xr = pytest.importorskip("xarray")
+    from eerest_emulator.testing import emulator_credentials
+
+    grid = GRIDS["EPSG:32633"]
+    with eerest.Client(
+        project="eerest",
+        base_url=ee_emulator.url,
+        credentials=emulator_credentials(),
+        max_retries=0,
+        max_requests_per_second=None,
+    ) as c:
+        arr = c.read_area(SCENE, grid=grid, max_tile_bytes=20000, block_size=32)
+        ee_emulator.faults.slow(0.01, count=5, path=":getPixels")
+        ee_emulator.faults.fail(500, count=1, path=":getPixels")
+        with pytest.raises(eerest.InternalServerError):
+            c.read_area(
+                SCENE,
+                grid=grid,
+                out=tmp_path / "a.zarr",
+                max_tile_bytes=20000,
+                block_size=32,
+                resume=True,
+                max_concurrency=2,
+            )
+        assert sorted(os.listdir(tmp_path)) == ["a.zarr.partial", "a.zarr.partial.resume"]
+        ee_emulator.app.clear_requests()
+        path = c.read_area(SCENE, grid=grid, out=tmp_path / "a.zarr", max_tile_bytes=20000, block_size=32, resume=True)
+        total = len(plan_tiles(grid, ["uint16"] * 4, max_tile_bytes=20000, block_size=32).tiles)
+        assert len([r for r in ee_emulator.requests if r.grid]) <= total - 4 + 2  # only what was missing
+    with xr.open_zarr(path) as ds:
+        assert all((ds[b].values == arr[b]).all() for b in BANDS)
+    assert os.listdir(tmp_path) == ["a.zarr"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -117,7 +118,9 @@ def _file_kind(path: str) -> str:
         return "tif"
     if lower.endswith(".npy"):
         return "npy"
-    raise InvalidRequestError(f"out={path!r}: write a GeoTIFF (.tif, .tiff) or an NPY file (.npy)")
+    if lower.rstrip("/\\").endswith(".zarr"):
+        return "zarr"
+    raise InvalidRequestError(f"out={path!r}: write a GeoTIFF (.tif, .tiff), an NPY file (.npy) or a Zarr store (.zarr)")
 
 
 def _array_output(job: AreaJob, out: np.ndarray | None) -> AreaOutput:
@@ -141,7 +144,7 @@ def open_output(job: AreaJob, out: Any, resume: bool, options: Mapping[str, Any]
         return _array_output(job, out)
     if not isinstance(out, (str, os.PathLike)):
         raise InvalidRequestError(f"out must be None, a numpy array or a file path, not {type(out).__name__}")
-    path = os.fspath(out)
+    path = os.fspath(out).rstrip("/\\")
     kind = _file_kind(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -159,10 +162,15 @@ def open_output(job: AreaJob, out: Any, resume: bool, options: Mapping[str, Any]
             grid, len(dtypes), file_dtype, job.plan.block_size, options, tif_nodata(job.fills), job.masked, names
         )
         output.update(format="cog", compress=spec.compress, overviews=spec.levels, mask=spec.mask)
+    if kind == "zarr":
+        chunks = (job.plan.tile_height, job.plan.tile_width)
+        output.update(chunks=list(chunks), mask=job.masked, fills=dict(job.fills or {}))
     log = _ResumeLog(tmp + RESUME, job.fingerprint(output)) if resume else None
     done = log.load() if log is not None and os.path.exists(tmp) else None
     fresh = done is None
     sink: Sink
+    if kind == "zarr":
+        return _zarr_output(job, path, tmp, chunks, fresh, done, log)
     if cog:
         cog_sink = CogSink(job.data_dtype, spec, path, tmp, resume=resume, reuse=not fresh)
         sink = MaskedSink(job.dtype, cog_sink, cog_sink.mask_sink(), result="path") if job.masked else cog_sink
@@ -187,6 +195,32 @@ def open_output(job: AreaJob, out: Any, resume: bool, options: Mapping[str, Any]
     if log is not None:
         log.start(fresh)
     return AreaOutput(sink, done or set(), log, tmp)
+
+
+def _zarr_output(
+    job: AreaJob,
+    path: str,
+    tmp: str,
+    chunks: tuple[int, int],
+    fresh: bool,
+    done: set[tuple[int, ...]] | None,
+    log: _ResumeLog | None,
+) -> AreaOutput:
+    from eerest._area.zarr_sink import ZarrSink, create_zarr
+
+    area, names = job.area, list(job.band_names)
+    mask_names = [f"{n}_mask" for n in names] if job.masked else None
+    if fresh:
+        shutil.rmtree(tmp, ignore_errors=True)
+        create_zarr(tmp, job.plan.grid.window(area), job.data_dtype, chunks, job.fills, mask_names)
+    keep = log is not None
+    sink: Sink = ZarrSink(job.data_dtype, area.height, area.width, path, tmp, chunks, keep=keep)
+    if mask_names is not None:
+        masks = ZarrSink(mask_dtype(mask_names), area.height, area.width, path, tmp, chunks, keep=keep, owner=False)
+        sink = MaskedSink(job.dtype, sink, masks, result="path")
+    if log is not None:
+        log.start(fresh)
+    return AreaOutput(sink, done or set(), log, None)
 
 
 class _MaskNpySink(NpyFileSink):
