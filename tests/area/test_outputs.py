@@ -162,6 +162,9 @@ def test_cog_with_overviews_mask_and_zstd(ee_client: Any, tmp_path: Path) -> Non
             assert (ds.read() == np.stack([arr.data[b] for b in BANDS])).all()
             every = np.stack([arr.mask[b] for b in BANDS]).any(axis=0)
             assert ((ds.read_masks(1) == 0) == every).all()  # one mask: valid where every band is
+        rasterio = pytest.importorskip("rasterio")
+        with rasterio.open(path, overview_level=0) as half:  # nearest neighbour: every other pixel
+            assert half.shape == (135, 150) and (half.read(2) == arr.data["green"][::2, ::2]).all()
         assert cog_valid(path)
 
 

@@ -23,6 +23,7 @@ import struct
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,7 @@ _RECORD = struct.Struct("<4s4IQ")  # magic, level, plane, tile row, tile column,
 _PIECE = struct.Struct("<6I")  # a piece's rows r0, r1, columns c0, c1 in its tile, its part (first band, bands)
 _MAGIC = b"EERT"
 _PIECE_LEVEL = 0xFFFFFFFF
+_QUARTER_LEVEL = 0xFFFFFFFE  # a full-resolution tile's every other pixel, raw: the first overview's input
 
 Piece = tuple[tuple[int, int, int, int], tuple[int, int, int, int], tuple[int, int], int, int]
 
@@ -128,6 +130,7 @@ class TileStore:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         self.index: dict[tuple[int, int, int, int], tuple[int, int]] = {}
         self.pieces: list[Piece] = []  # (key, region, part, offset, length) of pieces read back
+        self.quarters: dict[tuple[int, int, int], tuple[int, int]] = {}  # (plane, ty, tx) -> raw decimated tile
         self._end = self._scan() if resume else 0
         os.ftruncate(self.fd, self._end)
         self._lock = threading.Lock()
@@ -140,9 +143,11 @@ class TileStore:
         while at + _RECORD.size <= size:
             magic, level, plane, ty, tx, length = _RECORD.unpack(os.pread(self.fd, _RECORD.size, at))
             start = at + _RECORD.size
-            if magic != _MAGIC or level not in (0, _PIECE_LEVEL) or start + length > size:
+            if magic != _MAGIC or level not in (0, _PIECE_LEVEL, _QUARTER_LEVEL) or start + length > size:
                 break
-            if level == _PIECE_LEVEL:
+            if level == _QUARTER_LEVEL:
+                self.quarters[(plane, ty, tx)] = (start, length)
+            elif level == _PIECE_LEVEL:
                 r0, r1, c0, c1, first, n = _PIECE.unpack(os.pread(self.fd, _PIECE.size, start))
                 key = (0, plane, ty, tx)
                 self.pieces.append((key, (r0, r1, c0, c1), (first, n), start + _PIECE.size, length - _PIECE.size))
@@ -215,12 +220,20 @@ class TileStore:
     def put(self, key: tuple[int, int, int, int], array: np.ndarray) -> None:
         """Encode a whole (tile, tile) array and append it (thread-safe; encoding unlocked)."""
         data = self.encode(key[1], array)
+        quarter = b""
+        if key[0] == 0 and self.spec.levels:  # kept raw, so the first overview decodes nothing
+            quarter = np.ascontiguousarray(array[::2, ::2]).tobytes()
         with self._lock:
             offset = self._end
-            self._end += _RECORD.size + len(data)
-        _pwrite_all(self.fd, _RECORD.pack(_MAGIC, *key, len(data)) + data, offset)
+            self._end += _RECORD.size + len(data) + (_RECORD.size + len(quarter) if quarter else 0)
+        record = _RECORD.pack(_MAGIC, *key, len(data)) + data
+        if quarter:
+            record += _RECORD.pack(_MAGIC, _QUARTER_LEVEL, *key[1:], len(quarter)) + quarter
+        _pwrite_all(self.fd, record, offset)
         with self._lock:
             self.index[key] = (offset + _RECORD.size, len(data))
+            if quarter:
+                self.quarters[key[1:]] = (offset + 2 * _RECORD.size + len(data), len(quarter))
 
     def read(self, key: tuple[int, int, int, int]) -> bytes:
         offset, length = self.index[key]
@@ -239,27 +252,59 @@ class TileStore:
             if (0, p, ty, tx) not in self.index
         ]
 
-    def build_overviews(self) -> None:
-        """Each overview level from the one before, nearest neighbour, a row of tiles at a time."""
+    def build_overviews(self, workers: int | None = None) -> None:
+        """Each overview level from the one before, nearest neighbour, a row of tiles at a
+        time: the planes in parallel (``workers`` threads; the codecs release the GIL), each
+        holding two rows of tiles of the level below."""
+        planes = range(self.spec.planes)
+        workers = max(1, min(workers or os.cpu_count() or 1, self.spec.planes))
+        for level in range(1, self.spec.levels + 1):
+            if workers == 1:
+                for plane in planes:
+                    self._overview(level, plane)
+                continue
+            with ThreadPoolExecutor(workers, thread_name_prefix="eerest-overviews") as pool:
+                for future in [pool.submit(self._overview, level, plane) for plane in planes]:
+                    future.result()
+
+    def _quarter(self, plane: int, ty: int, tx: int, dtype: np.dtype[Any]) -> np.ndarray:
+        """Every other pixel of a full-resolution tile: as kept, or decoded again."""
+        found = self.quarters.get((plane, ty, tx))
+        if found is None:
+            return self.get((0, plane, ty, tx))[::2, ::2]
+        half = self.spec.tile // 2
+        return np.frombuffer(os.pread(self.fd, found[1], found[0]), dtype).reshape(half, half)
+
+    def _overview(self, level: int, plane: int) -> None:
         spec, t = self.spec, self.spec.tile
-        for level in range(1, spec.levels + 1):
-            prev_down, prev_across = spec.grid(level - 1)
-            down, across = spec.grid(level)
-            for plane in range(spec.planes):
-                dtype = np.dtype(np.uint8) if plane == spec.bands else spec.dtype
-                for ty in range(down):
-                    rows = np.zeros((2 * t, prev_across * t), dtype)
+        prev_down, prev_across = spec.grid(level - 1)
+        down, across = spec.grid(level)
+        dtype = np.dtype(np.uint8) if plane == spec.bands else spec.dtype
+        if level == 1:
+            half = t // 2
+            for ty in range(down):
+                for tx in range(across):
+                    out = np.zeros((t, t), dtype)
                     for k in range(2):
-                        src = 2 * ty + k
-                        if src >= prev_down:
-                            continue
-                        for tx in range(prev_across):
-                            rows[k * t : (k + 1) * t, tx * t : (tx + 1) * t] = self.get((level - 1, plane, src, tx))
-                    half = rows[::2, ::2]
-                    out = np.zeros((t, across * t), dtype)
-                    out[:, : half.shape[1]] = half[:, : across * t]
-                    for tx in range(across):
-                        self.put((level, plane, ty, tx), np.ascontiguousarray(out[:, tx * t : (tx + 1) * t]))
+                        for j in range(2):
+                            if 2 * ty + k < prev_down and 2 * tx + j < prev_across:
+                                quarter = self._quarter(plane, 2 * ty + k, 2 * tx + j, dtype)
+                                out[k * half : (k + 1) * half, j * half : (j + 1) * half] = quarter
+                    self.put((level, plane, ty, tx), out)
+            return
+        for ty in range(down):
+            rows = np.zeros((2 * t, prev_across * t), dtype)
+            for k in range(2):
+                src = 2 * ty + k
+                if src >= prev_down:
+                    continue
+                for tx in range(prev_across):
+                    rows[k * t : (k + 1) * t, tx * t : (tx + 1) * t] = self.get((level - 1, plane, src, tx))
+            half = rows[::2, ::2]
+            out = np.zeros((t, across * t), dtype)
+            out[:, : half.shape[1]] = half[:, : across * t]
+            for tx in range(across):
+                self.put((level, plane, ty, tx), np.ascontiguousarray(out[:, tx * t : (tx + 1) * t]))
 
 
 def _pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
@@ -426,14 +471,33 @@ def write_cog(path: str, store: TileStore) -> None:
         ifd_at += sizes[i]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
     try:
-        with os.fdopen(fd, "wb", buffering=4 << 20, closefd=True) as f:
-            f.write(blob)
-            for lvl, m in data_order:
-                for key in _tile_keys(spec, lvl, m):
-                    f.write(store.read(key))
-            f.flush()
-            os.fsync(f.fileno())
+        _pwrite_all(fd, bytes(blob), 0)
+        at = len(blob)
+        for lvl, m in data_order:
+            for key in _tile_keys(spec, lvl, m):
+                offset, length = store.index[key]
+                _copy(store.fd, fd, offset, at, length)
+                at += length
+        os.fsync(fd)
     except BaseException:
+        os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.remove(path)
         raise
+    os.close(fd)
+
+
+def _copy(src: int, dst: int, src_at: int, dst_at: int, length: int) -> None:
+    """``length`` bytes from ``src`` at ``src_at`` to ``dst`` at ``dst_at``: in the kernel
+    where it can (copy_file_range), else through memory."""
+    copy_range = getattr(os, "copy_file_range", None)
+    while length > 0 and copy_range is not None:
+        try:
+            n = copy_range(src, dst, length, src_at, dst_at)
+        except OSError:  # e.g. across file systems on older kernels
+            break
+        if n <= 0:
+            break
+        src_at, dst_at, length = src_at + n, dst_at + n, length - n
+    if length > 0:
+        _pwrite_all(dst, os.pread(src, length, src_at), dst_at)
