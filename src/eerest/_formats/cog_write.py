@@ -281,7 +281,7 @@ class TileStore:
         down, across = spec.grid(level)
         dtype = np.dtype(np.uint8) if plane == spec.bands else spec.dtype
         if level == 1:
-            half = t // 2
+            side = t // 2
             for ty in range(down):
                 for tx in range(across):
                     out = np.zeros((t, t), dtype)
@@ -289,7 +289,7 @@ class TileStore:
                         for j in range(2):
                             if 2 * ty + k < prev_down and 2 * tx + j < prev_across:
                                 quarter = self._quarter(plane, 2 * ty + k, 2 * tx + j, dtype)
-                                out[k * half : (k + 1) * half, j * half : (j + 1) * half] = quarter
+                                out[k * side : (k + 1) * side, j * side : (j + 1) * side] = quarter
                     self.put((level, plane, ty, tx), out)
             return
         for ty in range(down):
@@ -300,11 +300,11 @@ class TileStore:
                     continue
                 for tx in range(prev_across):
                     rows[k * t : (k + 1) * t, tx * t : (tx + 1) * t] = self.get((level - 1, plane, src, tx))
-            half = rows[::2, ::2]
-            out = np.zeros((t, across * t), dtype)
-            out[:, : half.shape[1]] = half[:, : across * t]
+            decimated = rows[::2, ::2]
+            strip = np.zeros((t, across * t), dtype)
+            strip[:, : decimated.shape[1]] = decimated[:, : across * t]
             for tx in range(across):
-                self.put((level, plane, ty, tx), np.ascontiguousarray(out[:, tx * t : (tx + 1) * t]))
+                self.put((level, plane, ty, tx), np.ascontiguousarray(strip[:, tx * t : (tx + 1) * t]))
 
 
 def _pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
