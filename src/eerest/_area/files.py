@@ -61,12 +61,17 @@ def _kind(path: str) -> str | None:
 
 
 def check_output(out: Any, grid: Any, options: Mapping[str, Any], mask: bool) -> None:
-    """What can be known wrong about a file output before any request: the CRS a GeoTIFF
-    cannot name (when ``grid`` is given; otherwise it is checked once the asset's grid is
-    known, still before any pixel is fetched)."""
-    if not isinstance(out, (str, os.PathLike)) or grid is None:
+    """What can be known wrong about a file output before any request: a Zarr store without
+    zarr installed, the CRS a GeoTIFF cannot name (when ``grid`` is given; otherwise it is
+    checked once the asset's grid is known, still before any pixel is fetched)."""
+    if not isinstance(out, (str, os.PathLike)):
         return
-    if _kind(os.fspath(out)) == "tif":
+    path = os.fspath(out)
+    if path.lower().rstrip("/\\").endswith(".zarr"):
+        from eerest._area.zarr_sink import _modules
+
+        _modules()  # zarr, xarray and dask installed
+    if grid is not None and _kind(path) == "tif":
         check_crs(PixelGrid.from_api(grid).crs)
 
 
