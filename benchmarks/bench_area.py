@@ -10,6 +10,7 @@ concurrency, by eerest and by the patterns people write today, side by side in o
 Arms (each round runs every arm once, each in a fresh process, in a rotated order):
 
 - ``eerest``       ``client.read_area(expr, grid=..., band_dtypes=...)`` into numpy;
+- ``eerest-async`` the same with ``eerest.AsyncClient`` (``await client.read_area(...)``);
 - ``eerest-tif``   the same into a GeoTIFF file: the default, a COG (deflate with predictor, tiles
                    compressed as they arrive, overviews and the COG layout at the end);
 - ``eerest-tif-none`` / ``eerest-tif-zstd``  the same with ``compress="none"`` (the uncompressed,
@@ -72,7 +73,7 @@ ORIGIN = (500000.0, 5400000.0)  # translateX, translateY of the area's top-left 
 PROJECT = "bench"
 EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
     "functionName": "Image.constant", "arguments": {"value": {"constantValue": [1, 2, 3, 4]}}}}}}
-ARMS = ("eerest", "eerest-tif", "httpx", "ee")
+ARMS = ("eerest", "eerest-async", "eerest-tif", "httpx", "ee")
 MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main-tif")
 SAMPLE = (slice(None, None, 97), slice(None, None, 89))  # the pixels the checksum covers
 #: Pixels as opaque records: assigning a structured window field by field is ~10x slower than
@@ -282,6 +283,22 @@ def arm_eerest(url: str, side: int, concurrency: int, tile_bytes: int | None, ta
     return read
 
 
+def arm_eerest_async(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    import google.auth.credentials
+
+    import eerest
+
+    dtypes = [DTYPE[b] for b in BANDS]
+
+    async def read_async() -> Any:
+        async with eerest.AsyncClient(PROJECT, credentials=google.auth.credentials.AnonymousCredentials(),
+                                      base_url=url, max_concurrency=concurrency, max_requests_per_second=None) as c:
+            return await c.read_area(EXPRESSION, grid=grid_for(side), band_ids=list(BANDS), band_dtypes=dtypes,
+                                     max_concurrency=concurrency, max_tile_bytes=tile_bytes)
+
+    return lambda: asyncio.run(read_async())
+
+
 def arm_eerest_tif(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path,
                    **options: Any) -> Callable[[], Any]:
     client = _eerest_client(url, concurrency)
@@ -301,7 +318,6 @@ def arm_eerest_tif_none(url: str, side: int, concurrency: int, tile_bytes: int |
 
 def arm_eerest_tif_zstd(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
     return arm_eerest_tif(url, side, concurrency, tile_bytes, target, compress="zstd")
-
 
 def arm_httpx(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
     import httpx
@@ -378,9 +394,9 @@ def arm_touch(url: str, side: int, concurrency: int, tile_bytes: int | None, tar
     return read
 
 
-ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
-                 "touch": arm_touch, "eerest-tif-none": arm_eerest_tif_none, "eerest-tif-zstd": arm_eerest_tif_zstd,
-                 "main-tif": arm_eerest_tif}
+ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-async": arm_eerest_async, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
+                 "touch": arm_touch, "eerest-tif-none": arm_eerest_tif_none,
+                 "eerest-tif-zstd": arm_eerest_tif_zstd, "main-tif": arm_eerest_tif}
 
 
 def _checksum_of_file(path: Path) -> str:
@@ -531,6 +547,7 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
     """The Markdown table: median throughput over the rounds, the largest peak memory."""
     labels = {
         "eerest": "eerest `read_area` → numpy",
+        "eerest-async": "eerest `AsyncClient.read_area` → numpy",
         "eerest-tif": "eerest `read_area` → GeoTIFF file (default: deflate COG with overviews)",
         "eerest-tif-none": "eerest `read_area` → GeoTIFF file, `compress=\"none\"`",
         "eerest-tif-zstd": "eerest `read_area` → GeoTIFF file, `compress=\"zstd\"` (COG)",

@@ -33,6 +33,11 @@ __all__ = ["GLOBAL_PARAMS", "ROOT_RESOURCE", "DiscoveryError", "Options", "Overl
 
 # Keyword arguments every generated method takes besides the API's own.
 RESERVED_KWARGS = frozenset({"self", "timeout", "extra_headers", "extra_query", "extra_body"})
+#: A request-body field whose name a parameter or a per-call option already has gets this
+#: prefix as its keyword argument (``body_name``, ``body_timeout``); see ``_body_field_name``.
+BODY_FIELD_PREFIX = "body_"
+#: The keyword argument of a method whose whole request body is a map (``additionalProperties``).
+BODY_ARGUMENT = "body"
 _PROJECT_PATTERN = "^projects/[^/]+$"
 # Global ("system") parameters every method accepts, exposed as typed keyword arguments.
 # The rest are the transport's business (alt, uploadType, upload_protocol, callback,
@@ -227,6 +232,16 @@ class _Schemas:
             self._add_message(name, schema)
         else:
             self.aliases[name] = self.type_of(schema, name, "")
+
+    def inline(self, base: str, schema: Mapping[str, Any], where: str) -> str:
+        """A method's inline ``request``/``response`` schema as a new top-level schema named
+        ``base`` (or ``base2`` ...): an object is a message, anything else (a map, a list)
+        an alias, as if the document had declared it under ``schemas``."""
+        if "type" not in schema and not {"properties", "additionalProperties", "enum", "items"} & set(schema):
+            raise DiscoveryError(f"{where}: an inline schema without a type")
+        name = self._fresh(base)
+        self._read_top(name, schema)
+        return name
 
     def _fresh(self, base: str) -> str:
         name, n = base, 1
@@ -430,7 +445,9 @@ class _Reader:
             if self.options.include_methods and short_id not in self.options.include_methods:
                 continue
             self.expected_ids.append(method_id)
-            method = self._method(name, body, method_id, self.options.overlays.get(short_id))
+            where = "".join(f"resources.{part}." for part in path) + f"methods.{name}"
+            where = f"{self.options.source or self.api_name}: {where}"  # for errors: where in the document
+            method = self._method(name, body, method_id, self.options.overlays.get(short_id), where)
             methods.append(method)
             if body.get("supportsMediaDownload") and not method.binary_response:
                 twins.append(
@@ -445,7 +462,14 @@ class _Reader:
                 )
         return (*methods, *twins)
 
-    def _method(self, name: str, body: Mapping[str, Any], method_id: str, overlay: OverlayBinding | None) -> Method:
+    def _method(
+        self,
+        name: str,
+        body: Mapping[str, Any],
+        method_id: str,
+        overlay: OverlayBinding | None,
+        where: str = "",
+    ) -> Method:
         schemas = self.schemas
         used: set[str] = set(RESERVED_KWARGS)
         raw_params = body.get("parameters") or {}
@@ -455,20 +479,41 @@ class _Reader:
         for p in re.findall(r"{\+?([^}]+)}", body["path"]):
             if p not in raw_params:
                 raise DiscoveryError(f"{method_id}: path parameter {{{p}}} is not declared")
-
-        request = (body.get("request") or {}).get("$ref")
-        response = (body.get("response") or {}).get("$ref")
+        # The global parameters are named before the body's fields: a body field never
+        # takes a parameter's name (see BODY_FIELD_PREFIX).
+        own = {p.name for p in params}
+        global_params = [
+            _read_param(g, self.global_params[g], used) for g in GLOBAL_PARAMS if g in self.global_params and g not in own
+        ]
+        base = "".join(pascal_case(part) for part in method_id.split(".")[1:]) or pascal_case(name)
+        request = self._schema_name(body, "request", base + "Request", method_id, where)
+        response = self._schema_name(body, "response", base + "Response", method_id, where)
         body_fields: tuple[Field, ...] = ()
+        request_type = None
         if request:
             req_type = schemas.resolve(TypeRef("message", name=request))
             if req_type.kind == "message" and req_type.name in schemas.messages:
                 body_fields = tuple(
-                    Field(f.name, _unique(f.py_name, used), schemas.resolve(f.type), f.description, f.read_only, f.deprecated)
+                    Field(
+                        f.name,
+                        _body_field_name(f.name, used),
+                        schemas.resolve(f.type),
+                        f.description,
+                        f.read_only,
+                        f.deprecated,
+                    )
                     for f in schemas.messages[req_type.name].fields
                     if not f.read_only
                 )
+            elif req_type.kind == "map":  # the whole body is a map: one ``body`` argument
+                if BODY_ARGUMENT in used:
+                    raise DiscoveryError(f"{method_id}: a parameter is named {BODY_ARGUMENT!r}, as the request body")
+                used.add(BODY_ARGUMENT)
+                request_type = req_type
             else:  # never seen in a real document; refuse rather than drop the body
-                raise DiscoveryError(f"{method_id}: the request {request!r} is not an object schema")
+                raise DiscoveryError(
+                    f"{where or method_id}.request: {request!r} is neither an object nor a map schema"
+                )
         media_upload = None
         if body.get("mediaUpload"):
             upload = body["mediaUpload"]
@@ -486,14 +531,16 @@ class _Reader:
                 if extra[0] in used:
                     raise DiscoveryError(f"{method_id}: overlay parameter {extra[0]!r} clashes with the API's")
                 used.add(extra[0])
-        own = {p.name for p in params}
-        params.extend(_read_param(g, self.global_params[g], used) for g in GLOBAL_PARAMS if g in self.global_params and g not in own)
+        params.extend(global_params)
 
         response_type = None
+        empty_response = False
         if response:
             resolved = schemas.resolve(TypeRef("message", name=response))
             if not (resolved.kind == "message" and resolved.name in schemas.messages):
                 response_type = resolved
+            elif response != "HttpBody" and not schemas.messages[response].fields:
+                empty_response = True  # google.protobuf.Empty: nothing to return
         return Method(
             id=method_id,
             name=name,
@@ -510,6 +557,8 @@ class _Reader:
             deprecated=bool(body.get("deprecated")),
             binary_response=response == "HttpBody",
             response_type=response_type,
+            request_type=request_type,
+            empty_response=empty_response,
             pagination=_pagination(tuple(params), body_fields, response, schemas),
             overlay=overlay.overlay if overlay else None,
             returns=overlay.returns if overlay else None,
@@ -517,6 +566,33 @@ class _Reader:
             api_version=body.get("apiVersion") or None,
             media_upload=media_upload,
         )
+
+    def _schema_name(self, body: Mapping[str, Any], key: str, synthesised: str, method_id: str, where: str) -> str | None:
+        """The schema name of a method's ``request`` or ``response``: its ``$ref``, or for an
+        inline schema a new top-level schema named ``synthesised`` (made unique), so that
+        no method loses its body or result. Anything else is refused, naming the place."""
+        spec = body.get(key)
+        if spec is None:
+            return None
+        if not isinstance(spec, Mapping):
+            raise DiscoveryError(f"{where or method_id}.{key}: not a schema but {type(spec).__name__}")
+        if "$ref" in spec:
+            return str(spec["$ref"])
+        if not spec:
+            raise DiscoveryError(f"{where or method_id}.{key}: an empty schema (no $ref, no type)")
+        return self.schemas.inline(synthesised, spec, f"{where or method_id}.{key}")
+
+
+def _body_field_name(wire: str, used: set[str]) -> str:
+    """The keyword argument of a request-body field: its snake_case name, or, when a path or
+    query parameter or a per-call option (``timeout``, ``extra_body`` ...) already has that
+    name, the name with ``BODY_FIELD_PREFIX`` (``projects.updateConfig``'s body ``name``
+    is ``body_name``; ``operations.wait``'s body ``timeout`` is ``body_timeout``); then a
+    number if even that is taken."""
+    name = safe_identifier(snake_case(wire) or "field", frozenset({"self"}))
+    if name in used:
+        name = BODY_FIELD_PREFIX + name
+    return _unique(name, used)
 
 
 def _read_param(name: str, body: Mapping[str, Any], used: set[str]) -> Param:

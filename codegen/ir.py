@@ -114,12 +114,14 @@ class Method:
     description: str
     params: tuple[Param, ...]
     body_fields: tuple[Field, ...]  # request fields exposed as keyword arguments
-    request: str | None
+    request: str | None  # schema name (inline schemas get a synthesised one, see discovery)
     response: str | None
     scopes: tuple[str, ...] = ()
     deprecated: bool = False
     binary_response: bool = False  # the response is the raw body (HttpBody)
     response_type: TypeRef | None = None  # when the response schema is not a message (e.g. a map)
+    request_type: TypeRef | None = None  # when the request schema is not a message (a map): a ``body`` argument
+    empty_response: bool = False  # the response is ``Empty`` (an object without fields): returns None
     pagination: Pagination | None = None
     api_version: str | None = None
     media_download: bool = False  # the ``_media`` twin of a supportsMediaDownload method: alt=media, bytes

@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from codegen.discovery import BODY_ARGUMENT, BODY_FIELD_PREFIX
 from codegen.formatting import format_source
 from codegen.ir import Api, Method, Param, Resource, TypeRef
 from codegen.models import message_module_source
@@ -86,7 +87,12 @@ def _method_docstring(m: Method) -> str:
             desc += " Defaults to the client's project."
         args.append(f"    {p.py_name}: {desc}")
     for f in m.body_fields:
-        args.append(f"    {f.py_name}: {f.description or 'Request field ' + f.name + '.'}")
+        desc = f.description or f"Request field {f.name}."
+        if f.py_name.startswith(BODY_FIELD_PREFIX) and not f.name.startswith(BODY_FIELD_PREFIX):
+            desc = f"The request body's ``{f.name}`` (prefixed: a parameter or option has that name). {desc}"
+        args.append(f"    {f.py_name}: {desc}")
+    if m.request_type is not None:
+        args.append(f"    {BODY_ARGUMENT}: The request body (``{m.request}``), sent as JSON.")
     for name, _annotation, _default, doc in m.extra_params:
         args.append(f"    {name}: {doc}")
     if m.media_upload:
@@ -133,6 +139,8 @@ def _result_annotation(m: Method) -> str:
         return "bytes"
     if m.returns:
         return m.returns.rpartition(":")[2]
+    if m.empty_response:
+        return "None"
     if m.response_type is not None:
         return _value_annotation(m.response_type)
     if m.response:
@@ -236,11 +244,16 @@ def render_package(
         "short_id": lambda m: m.id[len(api.name) + 1 :] if m.id.startswith(api.name + ".") else m.id,
         "params_dict": lambda m: "{" + ", ".join(f"{p.name!r}: {p.py_name}" for p in m.params) + "}",
         "body_dict": lambda m: (
-            "{" + ", ".join(f"{f.name!r}: {f.py_name}" for f in m.body_fields) + "}" if m.request else "None"
+            BODY_ARGUMENT
+            if m.request_type is not None
+            else "{" + ", ".join(f"{f.name!r}: {f.py_name}" for f in m.body_fields) + "}"
+            if m.request
+            else "None"
         ),
+        "body_argument": BODY_ARGUMENT,
         "extras_dict": lambda m: "{" + ", ".join(f"{e[0]!r}: {e[0]}" for e in m.extra_params) + "}",
         "streamable": lambda r: any(not m.pagination for m in r.methods),
-        "has_response_adapter": any(m.response_type is not None for m in methods),
+        "has_response_adapter": any(m.response_type is not None or m.request_type is not None for m in methods),
         "base_url": api.root_url.rstrip("/"),
         "scopes": tuple(scopes) if scopes else api.scopes,
         "discovery_json": json.dumps(discovery, sort_keys=True, ensure_ascii=False, separators=(",", ":")),

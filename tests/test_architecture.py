@@ -19,7 +19,8 @@ ROOT = Path(eerest.__file__).parent
 
 #: What each layer may import of eerest, besides itself (everything else is a violation).
 ALLOWED = {
-    "eerest._core": {"eerest.errors", "eerest._version"},
+    "eerest._core": {"eerest.errors", "eerest._version", "eerest._ee"},
+    "eerest._ee": set(),  # ee objects to Expressions, duck-typed: imports nothing
     "eerest._formats": {"eerest.errors", "eerest._extras"},
     "eerest.errors": set(),
     "eerest._extras": set(),

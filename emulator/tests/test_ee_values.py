@@ -234,12 +234,13 @@ def test_map_tiles(ee_session):
 def test_unserved_methods_answer_a_clear_error_not_an_attribute_error(ee_session):
     # 501 is a 5xx, which earthengine-api retries with backoff (as it would against Google).
     ee.data.setMaxRetries(0)
-    with pytest.raises(ee.EEException, match=r"projects\.image\.export is not implemented in the eerest emulator"):
-        ee.batch.Export.image.toDrive(ee.Image(SCENE), description="x", scale=30).start()
-    with pytest.raises(ee.EEException, match=r"projects\.operations\.list is not implemented"):
-        ee.data.getTaskList()
-    with pytest.raises(ee.EEException, match=r"projects\.assets\.delete is not implemented"):
-        ee.data.deleteAsset("projects/eerest/assets/sample/elevation")
+    video = ee.ImageCollection(SCENES).map(lambda i: i.select(["red", "green", "blue"]).toByte())
+    with pytest.raises(ee.EEException, match=r"projects\.video\.export is not implemented in the eerest emulator"):
+        ee.batch.Export.video.toDrive(video, description="x", dimensions=64).start()
+    with pytest.raises(ee.EEException, match=r"projects\.map\.export is not implemented"):
+        ee.batch.Export.map.toCloudStorage(ee.Image(SCENE), bucket="b", maxZoom=2).start()
+    with pytest.raises(ee.EEException, match=r"projects\.filmstripThumbnails\.create is not implemented"):
+        ee.data.getThumbId({"image": video, "dimensions": 32}, thumbType="filmstrip")
 
 
 def test_feature_collections_and_reduce_regions(ee_session):

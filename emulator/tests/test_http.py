@@ -58,12 +58,12 @@ def test_unknown_route_is_404(http):
 @pytest.mark.parametrize(
     ("method", "path", "method_id"),
     [
-        ("POST", "/v1/projects/eerest/table:export", "projects.table.export"),
-        ("GET", "/v1beta/projects/eerest/operations/abc", "projects.operations.get"),
-        ("DELETE", "/v1/projects/eerest/assets/sample/x", "projects.assets.delete"),
+        ("POST", "/v1/projects/eerest/video:export", "projects.video.export"),
+        ("POST", "/v1beta/projects/eerest/classifier:export", "projects.classifier.export"),
+        ("GET", "/v1/projects/eerest/assets/sample/x:listFeatures", "projects.assets.listFeatures"),
         ("GET", "/v1/projects/eerest/featureViews/fv/tiles/3/1/2", "projects.featureViews.tiles.get"),
         ("POST", "/v1alpha/projects/eerest/image:importExternal", "projects.image.importExternal"),
-        ("GET", "/v1/projects/eerest/config", "projects.getConfig"),
+        ("POST", "/v1/projects/eerest/table:computeFeatures", "projects.table.computeFeatures"),
     ],
 )
 def test_documented_methods_the_emulator_does_not_serve_are_501(http, method, path, method_id):

@@ -27,6 +27,7 @@ from .errors import BadRequestError as BadRequestError
 from .errors import ConflictError as ConflictError
 from .errors import CredentialsError as CredentialsError
 from .errors import EERestError as EERestError
+from .errors import GridWarning as GridWarning
 from .errors import InternalServerError as InternalServerError
 from .errors import InvalidRequestError as InvalidRequestError
 from .errors import NotFoundError as NotFoundError

@@ -50,21 +50,24 @@ def attach(package: str, init_file: str) -> tuple[Callable[[str], Any], Callable
 
 
 def _read_stub(package: str, stub: str) -> dict[str, tuple[str, str | None]]:
-    import ast
+    # The stub's lines have three shapes (module docstring): read with a pattern, not with
+    # ast, whose import would cost more than reading the stub.
+    import re
 
-    with open(stub, encoding="utf-8") as f:
-        tree = ast.parse(f.read(), stub)
+    line = re.compile(r"^(?:from \.(?P<module>[\w.]*) import (?P<name>\w+)|import (?P<other>[\w.]+)) as (?P<alias>\w+)")
     table: dict[str, tuple[str, str | None]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            for alias in node.names:
-                if node.module:  # from .module import name as name
-                    table[alias.asname or alias.name] = (f"{package}.{node.module}", alias.name)
-                else:  # from . import submodule as submodule
-                    table[alias.asname or alias.name] = (f"{package}.{alias.name}", None)
-        elif isinstance(node, ast.Import):  # import other_distribution as name
-            for alias in node.names:
-                table[alias.asname or alias.name] = (alias.name, None)
+    with open(stub, encoding="utf-8") as f:
+        for text in f:
+            match = line.match(text)
+            if match is None:
+                continue
+            module, name, other, alias = match.group("module", "name", "other", "alias")
+            if other is not None:  # import other_distribution as name
+                table[alias] = (other, None)
+            elif module:  # from .module import name as name
+                table[alias] = (f"{package}.{module}", name)
+            else:  # from . import submodule as submodule
+                table[alias] = (f"{package}.{name}", None)
     return table
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "PaginationError",
     "CredentialsError",
     "RequestLimitError",
+    "GridWarning",
     "status_error_class",
     "redact",
 ]
@@ -181,6 +182,11 @@ def redact(text: str, request: httpx.Request | None) -> str:
             if len(secret) >= 8:
                 text = text.replace(secret, "[REDACTED]")
     return text
+
+
+class GridWarning(UserWarning):
+    """A grid that is probably not what was meant (smaller than 2x2 pixels, or outside the
+    source's footprint): the read goes ahead, but its pixels are likely all masked."""
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -27,6 +27,7 @@ numpy array, a GeoTIFF or an NPY file); this module is what it plans with.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from eerest.errors import InvalidRequestError
 from eerest.pixels import Transform
 
 __all__ = [
+    "AreaPlan",
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_MAX_TILE_BYTES",
     "PixelGrid",
@@ -205,21 +207,60 @@ class PixelGrid:
         return cls(int(width), int(height), transform, str(crs))  # type: ignore[arg-type]
 
     @classmethod
-    def from_bbox(cls, crs: str, scale: float, bbox: Sequence[float]) -> PixelGrid:
-        """A north-up grid of ``scale``-sized square pixels covering ``bbox`` = (xmin, ymin,
-        xmax, ymax) in ``crs`` units, its edges snapped outward to multiples of ``scale``
-        (so grids of neighbouring boxes share a pixel lattice)."""
+    def from_bbox(
+        cls, crs: str, scale: float, bbox: Sequence[float], *, bbox_crs: str | None = None
+    ) -> PixelGrid:
+        """A north-up grid of ``scale``-sized square pixels (in ``crs`` units) covering
+        ``bbox`` = (xmin, ymin, xmax, ymax), its edges snapped outward to multiples of
+        ``scale`` (so grids of neighbouring boxes share a pixel lattice).
+
+        ``bbox`` is in ``crs`` units unless ``bbox_crs`` names its CRS, e.g.
+        ``bbox_crs="EPSG:4326"`` for lon/lat: it is then moved into ``crs`` (the box that
+        covers its densified edges; needs pyproj, ``pip install 'eerest[geo]'``). A bbox
+        that is surely in the wrong units (degrees under a projected CRS, metres under a
+        geographic one) is refused with the likely fix."""
         scale = _float(scale, "scale")
         if scale <= 0:
             raise InvalidRequestError(f"scale must be a positive number of CRS units per pixel, not {scale}")
         if len(bbox) != 4:
             raise InvalidRequestError(f"bbox must be (xmin, ymin, xmax, ymax), not {bbox!r}")
-        xmin, ymin, xmax, ymax = (_float(v, "bbox") for v in bbox)
+        bounds = tuple(_float(v, "bbox") for v in bbox)
+        xmin, ymin, xmax, ymax = bounds
         if not (xmin < xmax and ymin < ymax):
             raise InvalidRequestError(f"bbox must have xmin < xmax and ymin < ymax, not {tuple(bbox)}")
+        from eerest import _regions
+
+        if bbox_crs is not None and bbox_crs.strip().upper() != crs.strip().upper():
+            xmin, ymin, xmax, ymax = _regions.transform_bounds(bbox_crs, crs, bounds)
+        else:
+            _regions.check_bbox_units(crs, scale, (xmin, ymin, xmax, ymax))
         c0, c1 = _snap(xmin / scale, math.floor), _snap(xmax / scale, math.ceil)
         r0, r1 = _snap(ymin / scale, math.floor), _snap(ymax / scale, math.ceil)
-        return cls(c1 - c0, r1 - r0, (scale, 0.0, c0 * scale, 0.0, -scale, r1 * scale), crs)
+        return cls(max(c1 - c0, 1), max(r1 - r0, 1), (scale, 0.0, c0 * scale, 0.0, -scale, r1 * scale), crs)
+
+    @classmethod
+    def from_geometry(cls, geometry: Any, *, crs: str, scale: float) -> PixelGrid:
+        """The grid of ``scale``-sized pixels in ``crs`` covering a geometry's bounds:
+        GeoJSON (lon/lat unless its ``crs`` member names another), anything with
+        ``__geo_interface__`` (shapely, geopandas) or an ``ee.Geometry``. Pixels outside the
+        geometry but inside its bounds are part of the grid (mask them with ``clip``)."""
+        from eerest import _regions
+
+        bounds, geometry_crs = _regions.geometry_bounds(geometry)
+        xmin, ymin, xmax, ymax = bounds
+        if xmin == xmax or ymin == ymax:  # a point or a straight line: one pixel's width around it
+            pad = 1e-9
+            bounds = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+        return cls.from_bbox(crs, scale, bounds, bbox_crs=geometry_crs)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> PixelGrid:
+        """The grid of an existing GeoTIFF (its size, transform and EPSG code), to read an
+        area on exactly the pixels of a raster you already have."""
+        from eerest import _regions
+
+        width, height, transform, crs = _regions.read_tiff_grid(path)
+        return cls(width, height, transform, crs)  # type: ignore[arg-type]
 
     def to_api(self) -> dict[str, Any]:
         """The API's PixelGrid JSON: ``dimensions``, ``affineTransform`` and ``crsCode``
@@ -421,3 +462,42 @@ def plan_tiles(
         for g in groups
     )
     return TilePlan(grid, dtypes, tw, th, tiles, window, block_size)
+
+
+def _size(nbytes: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes} bytes"
+
+
+@dataclass(frozen=True)
+class AreaPlan:
+    """What a ``read_area`` call will read, before it reads it (``client.plan_area``): the
+    bands, their types and the tile requests, so a caller can check the size first."""
+
+    band_ids: tuple[str, ...]
+    tiles: TilePlan
+
+    @property
+    def grid(self) -> PixelGrid:
+        return self.tiles.grid
+
+    @property
+    def requests(self) -> int:
+        """How many requests the read sends (more if the server runs out of memory on some)."""
+        return len(self.tiles.tiles)
+
+    @property
+    def nbytes(self) -> int:
+        """The size of the result: pixels times the bytes of one pixel of every band."""
+        area = self.tiles.area
+        return area.width * area.height * sum(d.itemsize for d in self.tiles.band_dtypes)
+
+    def __str__(self) -> str:
+        area = self.tiles.area
+        kinds = sorted({str(d) for d in self.tiles.band_dtypes})
+        bands = f"{len(self.band_ids)} band{'s' if len(self.band_ids) != 1 else ''} ({', '.join(kinds)})"
+        requests = f"{self.requests} request{'s' if self.requests != 1 else ''}"
+        return f"{area.width} x {area.height} pixels x {bands} = {_size(self.nbytes)} in {requests}"
+

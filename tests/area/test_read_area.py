@@ -508,3 +508,54 @@ def test_bigtiff_past_4_gib(tmp_path: Path) -> None:
     small = create_geotiff(str(tmp_path / "small.tif"), grid.window(Window(0, 0, 1000, 1000)), 1, np.dtype("<f4"), 256)
     with tifffile.TiffFile(tmp_path / "small.tif") as tif:
         assert not tif.is_bigtiff and small.tiles_across == 4
+
+
+async def test_async_read_runs_off_the_event_loop_and_cancels_with_its_task(ee_emulator: Any, tmp_path: Path) -> None:
+    """Tile bodies are received in threads (the event loop stays free: a ticker keeps
+    ticking); cancelling the task stops them, removes the file and frees the limiter."""
+    grid = PixelGrid(200, 200, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
+    ee_emulator.faults.slow(0.5, count=1000, path=":getPixels")
+    loop_threads: set[str] = set()
+
+    def progress(done: int, total: int, nbytes: int) -> None:
+        loop_threads.add(threading.current_thread().name)
+
+    async with client(ee_emulator, eerest.AsyncClient) as c:
+        task = asyncio.ensure_future(
+            c.read_area(SCENE, grid=grid, out=tmp_path / "x.tif", max_tile_bytes=3000, max_concurrency=4,
+                        progress=progress)
+        )
+        ticks = 0
+        while len([r for r in ee_emulator.requests if r.grid]) < 8:
+            await asyncio.sleep(0.01)
+            ticks += 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert ticks > 5  # the loop ran while tiles were in flight
+        assert c.limiter.in_flight == 0
+        sent = len([r for r in ee_emulator.requests if r.grid])
+        await asyncio.sleep(0.7)
+        assert len([r for r in ee_emulator.requests if r.grid]) == sent  # nothing more is sent
+    assert loop_threads and all(name.startswith("eerest-read-area") for name in loop_threads)
+    assert os.listdir(tmp_path) == []
+
+
+async def test_async_client_with_its_own_http_client_reads_on_the_event_loop(ee_emulator: Any) -> None:
+    import httpx
+
+    grid = PixelGrid(90, 70, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
+    async with httpx.AsyncClient() as http, client(ee_emulator, eerest.AsyncClient, http_client=http) as c:
+        one = (await c.projects.assets.get_pixels(name=SCENE, file_format="NPY", grid=grid.to_api())).to_numpy()
+        assert same(await c.read_area(SCENE, grid=grid, max_tile_bytes=5000), one)
+        assert c._twin is None
+
+
+async def test_the_blocking_twin_shares_the_limiter_and_closes_with_its_client(ee_emulator: Any) -> None:
+    grid = PixelGrid(90, 70, (10.0, 0.0, 533120.0, 0.0, -10.0, 5311840.0), "EPSG:32633")
+    c = client(ee_emulator, eerest.AsyncClient)
+    await c.read_area(SCENE, grid=grid, max_tile_bytes=5000)
+    twin = c._twin
+    assert twin is not None and twin.limiter is c.limiter and twin._auth is c._auth
+    await c.close()
+    assert c._twin is None and twin._http.is_closed

@@ -29,7 +29,7 @@ def run(args: list[str], **kwargs: object) -> object:
         (["USGS/SRTMGL1_003", *GRID, "-o", "out.tif"], "projects/earthengine-public/assets/USGS/SRTMGL1_003"),
         ([*GRID, "-o", "out.tif"], "missing SOURCE"),
         (["-", *GRID, "-o", "out.tif"], "missing SOURCE"),
-        ([ASSET, "--crs", "EPSG:32633", "--scale", "10", "-o", "out.tif"], "missing --bbox"),
+        ([ASSET, "--crs", "EPSG:32633", "--scale", "10", "-o", "out.tif"], "give --crs and --scale with --bbox or --region"),
         ([ASSET, "--crs", "EPSG:32633", "--scale", "0", "--bbox", "0", "0", "1", "1", "-o", "out.tif"], "--scale"),
         ([ASSET, "--crs", "EPSG:32633", "--scale", "10", "--bbox", "5", "0", "1", "1", "-o", "out.tif"], "is empty"),
         ([ASSET, "--crs", "EPSG:32633", "--scale", "10", "--bbox", "0", "0", "1", "-o", "out.tif"], "--bbox"),
@@ -81,7 +81,7 @@ def test_an_expression_needs_a_grid(tmp_path: Path) -> None:
     expr.write_text('{"result": "0", "values": {"0": {"constantValue": 1}}}')
     result = run(["read-area", "--expression", str(expr), "-o", str(tmp_path / "o.tif")])
     assert result.exit_code == 2
-    assert "missing the output grid: give --crs, --scale and --bbox (or --grid FILE)" in result.stderr
+    assert "missing the output area: give --crs and --scale with --bbox or --region (or --grid FILE, --like FILE.tif)" in result.stderr
 
 
 def test_grid_file_and_bbox_are_exclusive(tmp_path: Path) -> None:
@@ -89,7 +89,7 @@ def test_grid_file_and_bbox_are_exclusive(tmp_path: Path) -> None:
     grid.write_text("{}")
     result = run(["read-area", ASSET, "--grid", str(grid), "--scale", "10", "-o", str(tmp_path / "o.tif")])
     assert result.exit_code == 2
-    assert "give --grid or --crs/--scale/--bbox, not both (--scale given)" in result.stderr
+    assert "--grid and --like give the whole grid: drop --scale" in result.stderr
 
 
 def test_missing_expression_file(tmp_path: Path) -> None:

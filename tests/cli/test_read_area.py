@@ -199,6 +199,57 @@ def test_ctrl_c_stops_the_read_and_leaves_no_file(ee_emulator: Any, tmp_path: Pa
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert stderr.strip().splitlines() == ["Error: interrupted"]
+    assert stderr.strip().splitlines() == [
+        "Error: interrupted (add --resume to keep the finished tiles of a rerun that fails again)"
+    ]
     assert stdout == ""
     assert list(out.parent.iterdir()) == []  # neither the file nor its .partial
+
+
+def test_lonlat_bbox_region_file_and_like_give_the_same_grid(ee_emulator: Any, tmp_path: Path) -> None:
+    pytest.importorskip("pyproj")
+    from pyproj import Transformer
+
+    lon0, lat0, lon1, lat1 = Transformer.from_crs("EPSG:32633", "EPSG:4326", always_xy=True).transform_bounds(
+        X0 + 200, Y0 + 200, X1 - 200, Y1 - 200
+    )
+    by_bbox = tmp_path / "bbox.tif"
+    result = read_area(ee_emulator, SCENE, "--crs", "EPSG:32633", "--scale", "10", "--bbox-crs", "EPSG:4326",
+                       "--bbox", str(lon0), str(lat0), str(lon1), str(lat1), "--bands", "red", "-o", str(by_bbox))
+    assert result.exit_code == 0, result.output
+    polygon = {"type": "Polygon", "coordinates": [[[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]]}
+    region = tmp_path / "region.geojson"
+    region.write_text(json.dumps({"type": "Feature", "geometry": polygon, "properties": {}}))
+    by_region = tmp_path / "region.tif"
+    result = read_area(ee_emulator, SCENE, "--crs", "EPSG:32633", "--scale", "10", "--region", str(region),
+                       "--bands", "red", "-o", str(by_region))
+    assert result.exit_code == 0, result.output
+    by_like = tmp_path / "like.tif"
+    result = read_area(ee_emulator, SCENE, "--like", str(by_bbox), "--bands", "red", "-o", str(by_like))
+    assert result.exit_code == 0, result.output
+    first, geo = geotiff(by_bbox)
+    for other in (by_region, by_like):
+        data, other_geo = geotiff(other)
+        np.testing.assert_array_equal(data, first)
+        assert transform_of(other_geo) == transform_of(geo)
+    sx, sy, tx, ty = transform_of(geo)
+    assert tx <= X0 + 200 and ty >= Y1 - 200 and (sx, sy) == (10.0, -10.0)
+
+
+def test_degrees_under_a_projected_crs_name_the_option_that_fixes_it(ee_emulator: Any, tmp_path: Path) -> None:
+    result = read_area(ee_emulator, SCENE, "--crs", "EPSG:32633", "--scale", "10", "--bbox", "14.5", "47.9", "14.6",
+                       "48.0", "-o", str(tmp_path / "x.tif"))
+    assert result.exit_code == 2 and "--bbox-crs EPSG:4326" in result.stderr
+    assert not [r for r in ee_emulator.requests if r.path.endswith(":getPixels")]
+
+
+def test_dry_run_and_max_size_read_nothing(ee_emulator: Any, tmp_path: Path) -> None:
+    out = tmp_path / "scene.tif"
+    args = [SCENE, "--grid", "-", "--bands", "red,nir", "--max-tile-bytes", "64KiB", "-o", str(out)]
+    result = read_area(ee_emulator, *args, "--dry-run", stdin=json.dumps(grid(5)))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("would read 448 x 448 pixels x 2 bands (uint16) = 784.0 KiB in ")
+    result = read_area(ee_emulator, *args, "--max-size", "500KiB", stdin=json.dumps(grid(5)))
+    assert result.exit_code == 1 and "more than --max-size 512000 bytes" in result.stderr
+    assert not [r for r in ee_emulator.requests if r.path.endswith(":getPixels")]
+    assert list(tmp_path.iterdir()) == []

@@ -123,3 +123,23 @@ def test_each_request_is_logged_as_httpx_logs_it(server, no_proxy_env, caplog: p
     lines = [(r.name, r.levelname, r.getMessage()) for r in caplog.records if r.name == "httpx"]
     assert len(lines) == 2 and lines[0] == lines[1]
     assert lines[0][2] == f'HTTP Request: GET {server.url}/v1/projects/p/assets/a "HTTP/1.1 200 OK"'
+
+
+def test_plain_http_endpoints_skip_the_ca_bundle_but_never_skip_verification(no_proxy_env: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    from google.auth.credentials import AnonymousCredentials
+
+    plain = eerest.Client(project="p", base_url="http://127.0.0.1:9", credentials=AnonymousCredentials())
+    secure = eerest.Client(project="p", base_url="https://earthengine.googleapis.com", credentials=AnonymousCredentials())
+    try:
+        plain_ctx = plain._sender._transport._pool._ssl_context  # type: ignore[union-attr]
+        secure_ctx = secure._sender._transport._pool._ssl_context  # type: ignore[union-attr]
+        # https through the plain endpoint's pool would fail its handshake: verification is
+        # on and no CA is trusted
+        assert plain_ctx.verify_mode == ssl.CERT_REQUIRED and plain_ctx.check_hostname
+        assert plain_ctx.get_ca_certs() == [] and plain_ctx is not secure_ctx
+        assert secure_ctx.verify_mode == ssl.CERT_REQUIRED and secure_ctx.check_hostname
+    finally:
+        plain.close()
+        secure.close()

@@ -334,11 +334,45 @@ def test_main_text_and_json(
     assert json.loads(capsys.readouterr().out)["counts"]["breaking"] == 1
 
 
+def _root_selecting(tmp_path: Path, include_methods: list[str]) -> Path:
+    """A project root whose config.yaml selects only ``include_methods`` (the project's own
+    config selects every method)."""
+    root = tmp_path / "root"
+    (root / "codegen").mkdir(parents=True)
+    (root / "schema").mkdir()
+    config = (ROOT / "codegen" / "config.yaml").read_text(encoding="utf-8")
+    assert "\ninclude_methods:" not in config
+    selection = "".join(f"  - {m}\n" for m in include_methods)
+    (root / "codegen" / "config.yaml").write_text(config + f"\ninclude_methods:\n{selection}", encoding="utf-8")
+    for path in (ROOT / "schema").glob("earthengine.*.json"):
+        (root / "schema" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    return root
+
+
+def test_main_judges_the_whole_document_the_project_generates(
+    original: dict[str, Any], doc: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """config.yaml selects every method: a change to any method is on the surface."""
+    del methods(doc, "assets")["delete"]
+    props(doc, "ComputePixelsRequest")["sampleCount"] = {"type": "integer", "format": "int32"}
+    old, new = write(tmp_path / "old.json", original), write(tmp_path / "new.json", doc)
+    assert main([old, new, "--root", str(ROOT), "--json"]) == 0
+    changes = {c["path"]: c for c in json.loads(capsys.readouterr().out)["changes"]}
+    assert {"projects.assets.delete", "ComputePixelsRequest.sampleCount"} <= set(changes)
+    assert changes["projects.assets.delete"]["breaking"]
+
+
 def test_main_judges_the_generated_surface(
     original: dict[str, Any], doc: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Changes to methods config.yaml does not select, and to schemas only they reach, are
-    not reported; a schema that leaves the surface with its method is."""
+    """With include_methods in config.yaml, changes to methods it does not select, and to
+    schemas only they reach, are not reported; a schema that leaves the surface with its
+    method is."""
+    root = _root_selecting(
+        tmp_path,
+        ["projects.image.computePixels", "projects.assets.getPixels", "projects.assets.get",
+         "projects.imageCollection.computeImages"],
+    )
     doc["resources"]["projects"]["resources"]["assets"]["methods"]["delete"] = {
         "id": "earthengine.projects.assets.delete", "path": "v1/{+name}", "httpMethod": "DELETE",
         "parameters": {"name": {"type": "string", "location": "path", "required": True}},
@@ -347,16 +381,16 @@ def test_main_judges_the_generated_surface(
     doc["schemas"]["Unselected"] = {"id": "Unselected", "type": "object", "properties": {}}
     props(doc, "ComputePixelsRequest")["sampleCount"] = {"type": "integer", "format": "int32"}
     old, new = write(tmp_path / "old.json", original), write(tmp_path / "new.json", doc)
-    assert main([old, new, "--root", str(ROOT), "--json"]) == 0
+    assert main([old, new, "--root", str(root), "--json"]) == 0
     changes = json.loads(capsys.readouterr().out)["changes"]
     assert [(c["kind"], c["path"]) for c in changes] == [("added", "ComputePixelsRequest.sampleCount")]
-    assert main([old, new, "--root", str(ROOT), "--json", "--all"]) == 0
+    assert main([old, new, "--root", str(root), "--json", "--all"]) == 0
     paths = {c["path"] for c in json.loads(capsys.readouterr().out)["changes"]}
     assert {"projects.assets.delete", "Unselected", "ComputePixelsRequest.sampleCount"} <= paths
 
     del methods(doc, "image")["computePixels"]
     write(tmp_path / "new.json", doc)
-    assert main([old, new, "--root", str(ROOT), "--json"]) == 0
+    assert main([old, new, "--root", str(root), "--json"]) == 0
     breaking = {c["path"] for c in json.loads(capsys.readouterr().out)["changes"] if c["breaking"]}
     assert {"projects.image.computePixels", "ComputePixelsRequest"} <= breaking
 

@@ -89,3 +89,23 @@ print(json.dumps(sorted(m for m in sys.modules if m == "ee" or m.startswith("ee.
 """.replace("import sys,", "import json, sys,")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_ee_objects_are_accepted_by_methods_without_an_overlay(
+    flavour: tuple[str, str], ee_ready: Any, emulator: Any
+) -> None:
+    """computeImages has no overlay: the conversion is in the request building every method shares."""
+    collection = ee.ImageCollection(SCENE.rsplit("/", 1)[0]).filter(ee.Filter.eq("system:index", "20240504"))
+    version, kind = flavour
+
+    async def ids_async(c: Any) -> list[str]:
+        return [image.id async for image in c.projects.image_collection.compute_images(expression=collection)]
+
+    def ids(c: Any) -> Any:
+        if kind == "async":
+            return ids_async(c)
+        return [image.id for image in c.projects.image_collection.compute_images(expression=collection)]
+
+    assert run(version, kind, emulator.url, ids) == ["sample/scenes/20240504"]  # ids are relative
+    sent = emulator.requests[-1].json()
+    assert sent["expression"] == ee.serializer.encode(collection, for_cloud_api=True)

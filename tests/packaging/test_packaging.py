@@ -52,7 +52,7 @@ OPTIONAL_IMPORTS = {
     "xarray": ("xarray", "xarray"),
     "pyproj": ("xarray", "pyproj"),
 }
-EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "xarray", "all"}
+EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "xarray", "geo", "all"}
 #: The command line's modules import click at import time: only `eerest._cli.main` imports
 #: them, after checking that click is installed (else it names the extra to install).
 CLI_MODULES = {"eerest/_cli/commands.py": {"click"}, "eerest/_cli/params.py": {"click"}}

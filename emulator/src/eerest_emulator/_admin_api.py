@@ -1,5 +1,14 @@
-"""The admin API, ``/_emulator/...`` (faults, limits, the request log, reset, health), and
-the request log it serves: no auth, never faulted or logged itself.
+"""The admin API, ``/_emulator/...`` (faults, limits, the request log, operations, reset,
+health), and the request log it serves: no auth, never faulted or logged itself.
+
+Operations (batch tasks):
+
+- ``GET /_emulator/operations``: the settings and counts by state;
+- ``POST /_emulator/operations`` ``{"runSeconds": 2, "maxRunning": 4, "maxQueued": 3000,
+  "manualClock": false}`` (any of them): change the settings;
+- ``POST /_emulator/operations:advance`` ``{"seconds": 10}``: move the operations' clock on;
+- ``POST /_emulator/operations/failures`` ``{"count": 1, "code": "INTERNAL", "message": "..."}``:
+  the next `count` submitted operations FAIL with that google.rpc code; ``DELETE``: no more.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from collections import deque
 from ._errors import ApiError, invalid_argument, not_found
 from ._faults import Fault, FaultInjector, ServerLimits
 from ._http import RecordedRequest, Request, Response, internal_error
+from ._operations import OperationQueue
 from ._response_cache import ResponseCache
 
 __all__ = ["ADMIN_PREFIX", "LOG_BODY_BYTES", "LOG_SIZE", "AdminApi", "redact_headers"]
@@ -42,6 +52,7 @@ class AdminApi:
 
     faults: FaultInjector
     cache: ResponseCache
+    operations: OperationQueue
     _log: deque[RecordedRequest]
     _log_lock: threading.Lock
 
@@ -114,7 +125,10 @@ class AdminApi:
                 if req.method == "DELETE":
                     self.clear_requests()
                     return Response.json({})
+            elif path.startswith("/operations"):
+                return self._admin_operations(req, path)
             elif path == "/reset" and req.method == "POST":
+                self.operations.reset_settings()
                 self.faults.clear()
                 self.clear_requests()
                 self.cache.clear()
@@ -124,3 +138,34 @@ class AdminApi:
             raise not_found(f"No admin endpoint {req.method} {req.path}.")
         except ApiError as e:
             return Response.error(e)
+
+    def _admin_operations(self, req: Request, path: str) -> Response:
+        try:
+            data = json.loads(req.body or b"{}")
+        except ValueError as e:
+            raise invalid_argument(f"Invalid JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise invalid_argument("Expected a JSON object.")
+        try:
+            if path == "/operations" and req.method == "GET":
+                return Response.json(self.operations.settings())
+            if path == "/operations" and req.method == "POST":
+                unknown = set(data) - {"runSeconds", "maxRunning", "maxQueued", "manualClock"}
+                if unknown:
+                    raise ValueError(f"unknown settings {sorted(unknown)}")
+                self.operations.configure(data.get("runSeconds"), data.get("maxRunning"), data.get("maxQueued"),
+                                          data.get("manualClock"))
+                return Response.json(self.operations.settings())
+            if path == "/operations:advance" and req.method == "POST":
+                self.operations.advance_clock(float(data.get("seconds", 0)))
+                return Response.json(self.operations.settings())
+            if path == "/operations/failures" and req.method == "POST":
+                self.operations.fail_next(int(data.get("count", 1)), str(data.get("code", "INTERNAL")),
+                                          str(data.get("message", "Injected failure.")))
+                return Response.json(self.operations.settings())
+            if path == "/operations/failures" and req.method == "DELETE":
+                self.operations.clear_failures()
+                return Response.json(self.operations.settings())
+        except (ValueError, TypeError) as e:
+            raise invalid_argument(f"Invalid operations setting: {e}") from None
+        raise not_found(f"No admin endpoint {req.method} {req.path}.")

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _asset_routes, _task_routes
 from ._algorithms import REGISTRY, Context
 from ._catalogue import listing
 from ._discovery import VERSIONS, discovery_document, document
@@ -43,6 +44,8 @@ log = logging.getLogger("eerest.emulator")
 
 _V = "(" + "|".join(VERSIONS) + ")"
 _ROUTES = [
+    *_task_routes.ROUTES,
+    *_asset_routes.ROUTES,
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:computePixels$"), "compute_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):getPixels$"), "get_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/imageCollection:computeImages$"), "compute_images"),
@@ -55,7 +58,7 @@ _ROUTES = [
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+):listAssets$"), "list_project_assets"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):listAssets$"), "list_assets"),
     ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):listImages$"), "list_images"),
-    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+)$"), "get_asset"),
+    ("GET", re.compile(rf"^/{_V}/(projects/[^/]+/assets/[^:]+)$"), "get_asset"),
 ]
 
 #: Route handler -> the discovery method it serves (its query parameters are checked against it).
@@ -73,6 +76,8 @@ _METHOD_IDS = {
     "list_assets": "projects.assets.listAssets",
     "list_images": "projects.assets.listImages",
     "get_asset": "projects.assets.get",
+    **_task_routes.METHOD_IDS,
+    **_asset_routes.METHOD_IDS,
 }
 _DEFAULT_PAGE_SIZE = 1000
 _SAVED = 1000  # thumbnails and maps kept

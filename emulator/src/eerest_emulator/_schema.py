@@ -143,6 +143,10 @@ def _scalar(spec: Mapping[str, Any], value: Any, path: str) -> Any:
                 return str(int(value))
             raise _invalid(path, _INT64_FORMATS[fmt], value)
         return str(value)
+    if kind == "string" and fmt == "google-fieldmask" and isinstance(value, dict) and set(value) <= {"paths"}:
+        paths = value.get("paths") or []  # FieldMask as a message, as earthengine-api sends it
+        if isinstance(paths, list) and all(isinstance(p, str) for p in paths):
+            return ",".join(paths)
     if kind == "string":
         if not isinstance(value, str):
             raise _invalid(path, "TYPE_ENUM" if "enum" in spec else "TYPE_STRING", value)

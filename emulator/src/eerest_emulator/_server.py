@@ -7,7 +7,9 @@ Bodies go out with one `sendall` of a memoryview on a TCP_NODELAY socket, so a c
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +21,8 @@ from ._app import App
 from ._errors import ApiError, invalid_argument
 from ._faults import CONCURRENCY_MESSAGE, Fault, FaultInjector
 from ._http import RecordedRequest, Request, Response, internal_error
-from ._store import AssetStore
+from ._operations import OperationQueue
+from ._store import BUNDLED_DATA, AssetStore
 
 __all__ = ["Emulator", "EmulatorServer", "MAX_REQUEST_BODY"]
 
@@ -218,16 +221,47 @@ class Emulator:
         *,
         require_auth: bool = True,
         verbose: bool = False,
+        storage_dir: str | Path | None = None,
+        task_seconds: float | None = None,
+        max_running_tasks: int | None = None,
+        max_queued_tasks: int | None = None,
     ) -> None:
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        if data_dir is None:  # a writable copy of the bundled sample, removed by stop()
+            self._tmp = tempfile.TemporaryDirectory(prefix="eerest-emulator-")
+            data_dir = Path(self._tmp.name) / "data"
+            shutil.copytree(BUNDLED_DATA, data_dir)
         self.store = AssetStore(data_dir)
         self.faults = FaultInjector()
-        self.app = App(self.store, self.faults, require_auth=require_auth)
+        self.operations = OperationQueue()
+        self.operations.configure(task_seconds, max_running_tasks, max_queued_tasks)
+        self.app = App(self.store, self.faults, require_auth=require_auth, storage_dir=storage_dir,
+                       operations=self.operations)
         self._host, self._port, self._verbose = host, port, verbose
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     # -- lifecycle ----------------------------------------------------------------------
+    def _start_ticker(self) -> None:
+        """A thread that brings operations up to date while any is unfinished, so their
+        files appear without anyone polling."""
+        if self._ticker is not None:
+            return
+        self._stopping.clear()
+
+        def tick() -> None:
+            while not self._stopping.wait(0.05):
+                if self.operations.active:
+                    with contextlib.suppress(Exception):  # never kill the ticker; operations record failures
+                        self.operations.advance()
+
+        self._ticker = threading.Thread(target=tick, name="eerest-emulator-operations", daemon=True)
+        self._ticker.start()
+
     def start(self) -> Emulator:
+        self._start_ticker()
         if self._server is None:
             self._server = EmulatorServer((self._host, self._port), self.app, self._verbose)
             self._thread = threading.Thread(
@@ -244,9 +278,17 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._ticker is not None:
+            self._stopping.set()
+            self._ticker.join(timeout=5)
+            self._ticker = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (used by the CLI)."""
+        self._start_ticker()
         if self._server is None:
             self._server = EmulatorServer((self._host, self._port), self.app, self._verbose)
         try:
@@ -289,7 +331,9 @@ class Emulator:
         return self.faults.add(Fault(kind=kind, **kwargs))
 
     def reset(self) -> None:
-        """Clear faults, the request log and the response cache."""
+        """Clear faults, the request log and the response cache; the operations' settings
+        back to their defaults (operations and assets stay)."""
+        self.operations.reset_settings()
         self.faults.clear()
         self.app.clear_requests()
         self.app.cache.clear()

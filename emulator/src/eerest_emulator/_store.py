@@ -95,6 +95,12 @@ class AssetStore:
         self._arrays: dict[Path, dict[str, np.ndarray]] = {}
         self._meta: dict[Path, dict] = {}
 
+    def clear_cache(self) -> None:
+        """Forget cached metadata and pixels (after the data directory changed)."""
+        with self._lock:
+            self._arrays.clear()
+            self._meta.clear()
+
     # -- lookup -------------------------------------------------------------------------
     def _path_of(self, name: str) -> Path:
         parts = name.split("/")

@@ -26,12 +26,13 @@ def _routes() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     """(method id without the API name, HTTP method, path regex) of every documented method."""
     from ._discovery import VERSIONS, document  # _discovery imports the listing and this module
 
-    out: list[tuple[str, str, re.Pattern[str]]] = []
+    out: list[tuple[str, str, re.Pattern[str], int]] = []
     for version in VERSIONS:
         for spec in _methods(document(version)):
             rx = _path_regex(spec["path"], spec.get("parameters", {}))
-            out.append((spec["id"].split(".", 1)[1], spec["httpMethod"], rx))
-    return tuple(out)
+            out.append((spec["id"].split(".", 1)[1], spec["httpMethod"], rx, len(_VARIABLE.sub("", spec["path"]))))
+    # The most literal template first: `{+name}:listFeatures` before `{+name}`, which matches it too.
+    return tuple((m, h, rx) for m, h, rx, _ in sorted(out, key=lambda r: -r[3]))
 
 
 def _methods(resource: dict[str, Any]) -> list[dict[str, Any]]:
@@ -71,6 +72,8 @@ def not_served(method_id: str) -> ApiError:
     return ApiError(
         501,
         f"{method_id} is not implemented in the eerest emulator: it serves computePixels, getPixels, "
-        "computeImages, value.compute, thumbnails, maps, algorithms.list, assets.get and the listing methods.",
+        "computeImages, value.compute, thumbnails, maps, algorithms.list, the assets methods (get, listing, "
+        "create, copy, move, patch, delete, IAM policies), getConfig/updateConfig, image and table exports "
+        "and imports, and the operations methods.",
         "UNIMPLEMENTED",
     )

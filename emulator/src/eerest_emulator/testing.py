@@ -9,8 +9,10 @@ enough (the client fixtures also need eerest):
 Fixtures:
 
 - ``ee_emulator_session`` (session): the running `eerest_emulator.Emulator`.
-- ``ee_emulator``: the same server, with faults and the request log cleared before and
-  after each test; ``.url``, ``.faults``, ``.inject(...)``, ``.requests``.
+- ``ee_emulator``: the same server, with faults, the request log and the operations'
+  settings (run time, caps, clock, injected failures) reset before and after each test;
+  ``.url``, ``.faults``, ``.inject(...)``, ``.requests``, ``.operations``. Its data directory
+  is a temporary copy of the bundled sample (or ``--ee-emulator-data DIR``, which it changes).
 - ``ee_client`` / ``ee_async_client``: an ``eerest.Client`` / ``eerest.AsyncClient`` for
   project ``eerest`` pointed at the emulator, with a static bearer token. The async one is
   a pytest-asyncio fixture (``pip install pytest-asyncio``): use it in ``async def`` tests
@@ -75,9 +77,11 @@ def ee_emulator(ee_emulator_session: Any) -> Iterator[Any]:
     ee_emulator_session.faults.wait_idle()
     ee_emulator_session.faults.clear()
     ee_emulator_session.app.clear_requests()
+    ee_emulator_session.operations.reset_settings()
     yield ee_emulator_session
     ee_emulator_session.faults.clear()
     ee_emulator_session.app.clear_requests()
+    ee_emulator_session.operations.reset_settings()
 
 
 @pytest.fixture

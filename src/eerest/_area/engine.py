@@ -7,6 +7,8 @@ first ``read_area`` call, so a client that never reads an area never loads numpy
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import threading
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,14 +30,14 @@ from eerest._core.overlay import Fetch
 from eerest._core.socket_body import DirectBody
 from eerest._formats.npy import DecodeProblem
 from eerest.errors import InvalidRequestError, ResponseDecodeError
-from eerest.tiling import DEFAULT_BLOCK_SIZE, Tile, Window
+from eerest.tiling import DEFAULT_BLOCK_SIZE, AreaPlan, Tile, Window
 
 if TYPE_CHECKING:
     from eerest._core.limiter import Limiter
     from eerest._core.port import AsyncClientPort, ClientPort
     from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
 
-__all__ = ["read_area_sync", "read_area_async"]
+__all__ = ["plan_area_async", "plan_area_sync", "read_area_async", "read_area_sync"]
 
 
 def _probe_dtype(pixels: Any) -> np.dtype[Any]:
@@ -140,14 +142,16 @@ def read_area_sync(
     resume: bool,
     compress: str | None = None,
     overviews: bool | None = None,
+    stop: CancelScope | None = None,
     **plan: Any,
 ) -> Any:
     """``read_area`` of the sync clients (see :mod:`eerest._area.client`); ``plan``: the
-    keyword arguments of :func:`_steps`."""
+    keyword arguments of :func:`_steps`; cancelling ``stop`` (from another thread) ends
+    the read as a failed tile would."""
     options = _file_options(out, compress, overviews, resume, plan)
     job = _prepare_sync(port, _steps(source, **plan))
     with _Read(job, out, resume, progress, max_concurrency, port.limiter, options) as read:
-        _run_sync(port, job, read.output, read.queue, read.workers)
+        _run_sync(port, job, read.output, read.queue, read.workers, stop or CancelScope())
     return read.result
 
 
@@ -160,6 +164,12 @@ def _file_options(
     return options
 
 
+def plan_area_sync(port: ClientPort, source: object, **plan: Any) -> AreaPlan:
+    """``plan_area`` of the sync clients; ``plan``: the keyword arguments of :func:`_steps`."""
+    job = _prepare_sync(port, _steps(source, **plan))
+    return AreaPlan(job.names, job.plan)
+
+
 def _prepare_sync(port: ClientPort, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:
     try:
         need = next(gen)
@@ -170,9 +180,12 @@ def _prepare_sync(port: ClientPort, gen: Generator[Fetch | Probe, Any, AreaJob])
         return stop.value  # type: ignore[no-any-return]
 
 
-def _run_sync(port: ClientPort, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
+def _run_sync(
+    port: ClientPort, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int, stop: CancelScope
+) -> None:
+    """The worker threads; ``stop`` is cancelled with the read's first fatal error, so other
+    tiles' requests end too."""
     cond = threading.Condition()
-    stop = CancelScope()  # cancelled with the read's first fatal error: other tiles' requests end too
 
     def work() -> None:
         scratch = Scratch()
@@ -288,12 +301,48 @@ async def read_area_async(
     **plan: Any,
 ) -> Any:
     """``read_area`` of the async clients (see :mod:`eerest._area.client`); ``plan``: the
-    keyword arguments of :func:`_steps`."""
+    keyword arguments of :func:`_steps`.
+
+    Tile bodies are megabytes each: received on the event loop, every 64 KiB chunk goes
+    through asyncio, httpcore and h11 on its one thread. So the read runs in worker threads
+    with the sync receiver (straight from the socket), on a sync twin of the client sharing
+    its credentials and limiter, while the caller's task awaits it; cancelling the task
+    stops the threads. A client given its own ``http_client`` reads on the event loop."""
     options = _file_options(out, compress, overviews, resume, plan)
+    blocking = port.blocking()
+    if blocking is not None:
+        stop = CancelScope()
+        run = functools.partial(
+            read_area_sync,
+            blocking,
+            source,
+            out=out,
+            max_concurrency=max_concurrency,
+            progress=progress,
+            resume=resume,
+            compress=compress,
+            overviews=overviews,
+            stop=stop,
+            **plan,
+        )
+        done = asyncio.get_running_loop().run_in_executor(None, run)
+        try:
+            return await asyncio.shield(done)
+        except asyncio.CancelledError:
+            stop.cancel()  # the threads end their requests; the output is removed (or kept, resuming)
+            with contextlib.suppress(BaseException):
+                await done
+            raise
     job = await _prepare_async(port, _steps(source, **plan))
     with _Read(job, out, resume, progress, max_concurrency, port.limiter, options) as read:
         await _run_async(port, job, read.output, read.queue, read.workers)
     return read.result
+
+
+async def plan_area_async(port: AsyncClientPort, source: object, **plan: Any) -> AreaPlan:
+    """As :func:`plan_area_sync`, for the async clients."""
+    job = await _prepare_async(port, _steps(source, **plan))
+    return AreaPlan(job.names, job.plan)
 
 
 async def _prepare_async(port: AsyncClientPort, gen: Generator[Fetch | Probe, Any, AreaJob]) -> AreaJob:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +18,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from eerest import limits
+from eerest import _regions, limits
 from eerest._core.overlay import Fetch
 from eerest._ee import to_expression
 from eerest._fill import FillValue, band_fill_values, load, masked_expression
 from eerest._overlays.pixel_checks import band_dtype
-from eerest.errors import InvalidRequestError
+from eerest.errors import GridWarning, InvalidRequestError
 from eerest.tiling import DEFAULT_MAX_TILE_BYTES, PixelGrid, Tile, TilePlan, Window, plan_tiles
 
 __all__ = ["AreaJob", "Probe", "Source", "parse_source", "prepare", "structured_dtype"]
@@ -173,6 +174,30 @@ def _asset_bands(asset: Any, band_ids: Sequence[str] | None, name: str) -> list[
     return [by_id.get(b) for b in band_ids]
 
 
+def _warn_if_unlikely(grid: PixelGrid, window: Window | None, footprint: Any) -> None:
+    """Warn of a grid that is probably a mistake: its pixels would likely all be masked."""
+    area = window or grid.window_of_all
+    if area.width < 2 and area.height < 2:
+        warnings.warn(
+            f"the grid is {area.width} x {area.height} pixel: check the scale's unit (metres for a projected CRS, "
+            "degrees for EPSG:4326) and that the bbox is in the CRS's units",
+            GridWarning,
+            stacklevel=4,
+        )
+        return
+    if footprint is not None and window is None:
+        sx, shx, tx, shy, sy, ty = grid.transform
+        xs = [tx, tx + sx * grid.width, tx + shx * grid.height, tx + sx * grid.width + shx * grid.height]
+        ys = [ty, ty + shy * grid.width + sy * grid.height, ty + sy * grid.height, ty + shy * grid.width]
+        if _regions.outside_footprint(grid.crs, (min(xs), min(ys), max(xs), max(ys)), footprint):
+            warnings.warn(
+                f"the grid ({grid.width} x {grid.height} pixels in {grid.crs}) lies outside the asset's footprint: "
+                "every pixel will be masked; check the bbox and its CRS",
+                GridWarning,
+                stacklevel=4,
+            )
+
+
 def prepare(
     source: Source,
     *,
@@ -201,8 +226,10 @@ def prepare(
             raise InvalidRequestError(f"band_dtypes has {len(dtypes)} entries but band_ids {len(band_ids)}")
     names: list[str] | None = list(band_ids) if band_ids is not None else None
 
+    footprint = None
     if source.asset is not None and (grid is None or dtypes is None or names is None):
         asset = yield Fetch("projects.assets.get", {"name": source.asset})
+        footprint = getattr(asset, "geometry", None)
         bands = _asset_bands(asset, band_ids, source.asset)
         if names is None:
             names = [b.id for b in bands]
@@ -220,6 +247,7 @@ def prepare(
             "grid= is required for an expression: PixelGrid.from_bbox(crs, scale, bbox) makes one"
         )
     pixel_grid = PixelGrid.from_api(grid)
+    _warn_if_unlikely(pixel_grid, window, footprint)
 
     exact: np.dtype[Any] | None = None
     if dtypes is None or names is None:

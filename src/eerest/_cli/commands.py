@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -75,11 +74,16 @@ def cli() -> None:
               help="Read a computed image: an Expression as JSON (- for stdin); SOURCE is then omitted or -.")
 @click.option("--grid", "grid_file", type=click.File("r"), metavar="FILE",
               help="The output grid as a PixelGrid JSON object (crsCode, affineTransform, dimensions).")
-@click.option("--crs", metavar="CRS", help="The output CRS, e.g. EPSG:32633 (with --scale and --bbox).")
+@click.option("--like", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE.tif",
+              help="Read on the grid of an existing GeoTIFF (its size, transform and CRS).")
+@click.option("--crs", metavar="CRS", help="The output CRS, e.g. EPSG:32633 (with --scale and --bbox or --region).")
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True), metavar="UNITS",
-              help="Pixel size in CRS units (metres for EPSG:32633).")
+              help="Pixel size in CRS units (metres for EPSG:32633, degrees for EPSG:4326).")
 @click.option("--bbox", type=(float, float, float, float), metavar="XMIN YMIN XMAX YMAX",
-              help="The area, in CRS units.")
+              help="The area, in CRS units (or in --bbox-crs units).")
+@click.option("--bbox-crs", metavar="CRS", help="The CRS --bbox is given in, e.g. EPSG:4326 for lon/lat.")
+@click.option("--region", type=click.File("r"), metavar="FILE",
+              help="The area as a GeoJSON file (geometry, Feature or FeatureCollection; lon/lat): its bounds.")
 @click.option("--bands", multiple=True, metavar="B1,B2",
               help="Bands to read (comma-separated or repeated; default: all).")
 @click.option("--project", envvar="GOOGLE_CLOUD_PROJECT", show_envvar=True,
@@ -98,14 +102,20 @@ def cli() -> None:
               help="Keep finished tiles of an interrupted run of the same command; fetch only the rest.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when stderr is a terminal).")
+@click.option("--dry-run", is_flag=True, help="Print the size and number of requests, and read nothing.")
+@click.option("--max-size", type=ByteSize(), metavar="SIZE",
+              help="Refuse a read whose result is larger than this (e.g. 2GiB), before reading anything.")
 def read_area(
     source: str | None,
     output: Path,
     expression: IO[str] | None,
     grid_file: IO[str] | None,
+    like: Path | None,
     crs: str | None,
     scale: float | None,
     bbox: tuple[float, float, float, float] | None,
+    bbox_crs: str | None,
+    region: IO[str] | None,
     bands: tuple[str, ...],
     project: str | None,
     base_url: str | None,
@@ -115,6 +125,8 @@ def read_area(
     workload_tag: str | None,
     resume: bool,
     progress: bool | None,
+    dry_run: bool,
+    max_size: int | None,
 ) -> None:
     """Read an area of any size into a GeoTIFF or NPY file, in tiles fetched concurrently.
 
@@ -126,62 +138,89 @@ def read_area(
     \b
     eerest read-area projects/P/assets/dem --crs EPSG:32633 --scale 10 \\
         --bbox 500000 5300000 520000 5320000 -o dem.tif
+    eerest read-area projects/P/assets/dem --crs EPSG:32633 --scale 10 \\
+        --bbox 14.5 47.9 14.8 48.1 --bbox-crs EPSG:4326 -o dem.tif --dry-run
     """
     output = check_output(output)
     what = resolve_source(source, expression)
     band_ids = parse_bands(bands)
-    grid = read_grid(grid_file, crs, scale, bbox, native_ok=isinstance(what, str))
+    grid = read_grid(
+        grid_file, crs, scale, bbox, bbox_crs=bbox_crs, region=region, like=like, native_ok=isinstance(what, str)
+    )
     if progress is None:
         progress = sys.stderr.isatty()
 
     started = time.perf_counter()
-    with _errors_as_one_line():
-        with _client(api_version, project, base_url) as client:
-            client.read_area(
-                what,
-                grid=grid,
-                band_ids=band_ids,
-                out=str(output),
-                max_concurrency=max_concurrency,
-                max_tile_bytes=max_tile_bytes,
-                progress=progress,
-                workload_tag=workload_tag,
-                resume=resume,
+    hint = "rerun the same command to fetch only the missing tiles" if resume else (
+        "add --resume to keep the finished tiles of a rerun that fails again"
+    )
+    with _errors_as_one_line(hint=hint), _client(api_version, project, base_url) as client:
+        plan = client.plan_area(what, grid=grid, band_ids=band_ids, max_tile_bytes=max_tile_bytes)
+        if dry_run:
+            click.echo(f"would read {plan} into {output}")
+            return
+        if max_size is not None and plan.nbytes > max_size:
+            raise click.ClickException(
+                f"the read is {plan}, more than --max-size {max_size} bytes; narrow the area, use a coarser "
+                "--scale or fewer --bands, or raise --max-size"
             )
+        if progress or plan.nbytes >= _ANNOUNCE_BYTES:
+            click.echo(f"reading {plan}", err=True)
+        grid = plan.grid
+        client.read_area(
+            what,
+            grid=grid,
+            band_ids=list(plan.band_ids),
+            band_dtypes=list(plan.tiles.band_dtypes),
+            out=str(output),
+            max_concurrency=max_concurrency,
+            max_tile_bytes=max_tile_bytes,
+            progress=progress,
+            workload_tag=workload_tag,
+            resume=resume,
+        )
     elapsed = time.perf_counter() - started
     size = f"{output.stat().st_size / 2**20:.1f} MiB"
-    pixels = f"{grid.width} x {grid.height} pixels, " if grid is not None else ""
+    pixels = f"{grid.width} x {grid.height} pixels, "
     click.echo(f"wrote {output}: {pixels}{size} in {elapsed:.1f} s")
 
 
 def _client(api_version: str, project: str | None, base_url: str | None) -> Any:
-    """A client of ``api_version``: credentials from ``EEREST_ACCESS_TOKEN`` when set (a static
-    bearer token), otherwise google.auth.default()."""
-    credentials = None
-    token = os.environ.get(ACCESS_TOKEN_ENV, "").strip()
-    if token:
-        from google.oauth2.credentials import Credentials
-
-        credentials = Credentials(token=token)
+    """A client of ``api_version``; like every client, it takes a static bearer token from
+    ``EEREST_ACCESS_TOKEN`` when set, otherwise google.auth.default()."""
     module = importlib.import_module(f"eerest.{api_version}")
-    return module.Client(project=project, base_url=base_url, credentials=credentials)
+    return module.Client(project=project, base_url=base_url)
+
+
+#: Reads at least this large say their size and number of requests before they start.
+_ANNOUNCE_BYTES = 1 << 30
+
+
+class _Interrupted(click.ClickException):
+    exit_code = 130
 
 
 @contextlib.contextmanager
-def _errors_as_one_line() -> Iterator[None]:
-    """Turns what a read can raise into a one-line ``click.ClickException`` (exit 1)."""
+def _errors_as_one_line(hint: str | None = None) -> Iterator[None]:
+    """Turns what a read can raise into a one-line ``click.ClickException`` (exit 1); a
+    failure of the service or the connection ends with ``hint`` (how to resume)."""
     import google.auth.exceptions
 
-    from eerest.errors import CredentialsError, EERestError
+    from eerest.errors import APIError, CredentialsError, EERestError, RequestLimitError
 
     try:
         yield
+    except KeyboardInterrupt:
+        raise _Interrupted(f"interrupted ({hint})" if hint else "interrupted") from None
     except (CredentialsError, google.auth.exceptions.GoogleAuthError) as exc:
         reason = (exc.reason or str(exc)) if isinstance(exc, CredentialsError) else f"{type(exc).__name__}: {exc}"
         raise click.ClickException(
             f"no usable Google credentials ({_one_line(reason)}); run 'gcloud auth "
             f"application-default login', or put a bearer token in the environment variable {ACCESS_TOKEN_ENV}"
         ) from None
+    except (APIError, RequestLimitError) as exc:
+        message = _one_line(str(exc))
+        raise click.ClickException(f"{message} ({hint})" if hint else message) from None
     except EERestError as exc:
         raise click.ClickException(_one_line(str(exc))) from None
     except ImportError as exc:

@@ -118,45 +118,70 @@ def read_grid(
     scale: float | None,
     bbox: tuple[float, float, float, float] | None,
     *,
+    bbox_crs: str | None = None,
+    region: IO[str] | None = None,
+    like: Path | None = None,
     native_ok: bool = False,
 ) -> Any:
-    """The output's `eerest.tiling.PixelGrid`: from ``--grid FILE`` (a PixelGrid JSON object, as
-    the REST API writes it) or from ``--crs``, ``--scale`` and ``--bbox``, never both. None when
-    none is given and ``native_ok`` (an asset is then read on its first band's grid)."""
+    """The output's `eerest.tiling.PixelGrid`, from one of: ``--grid FILE`` (a PixelGrid JSON
+    object, as the REST API writes it); ``--like FILE.tif`` (an existing raster's grid);
+    ``--crs`` and ``--scale`` with ``--bbox`` (in ``--bbox-crs`` units, default the CRS's) or
+    ``--region FILE`` (GeoJSON, lon/lat). None when none is given and ``native_ok`` (an
+    asset is then read on its first band's grid)."""
     from eerest.errors import InvalidRequestError
+    from eerest.tiling import PixelGrid
 
-    by_bbox = {"--crs": crs, "--scale": scale, "--bbox": bbox}
-    given = [name for name, value in by_bbox.items() if value is not None]
+    ways = {"--grid": grid_file, "--like": like, "--bbox": bbox, "--region": region}
+    chosen = [name for name, value in ways.items() if value is not None]
+    if len(chosen) > 1:
+        raise click.UsageError(f"give one of --grid, --like, --bbox or --region, not {' and '.join(chosen)}")
+    if grid_file is not None or like is not None:
+        extra = [name for name, value in (("--crs", crs), ("--scale", scale), ("--bbox-crs", bbox_crs)) if value]
+        if extra:
+            raise click.UsageError(f"--grid and --like give the whole grid: drop {', '.join(extra)}")
+    if like is not None:
+        try:
+            return PixelGrid.from_file(like)
+        except (InvalidRequestError, ImportError) as exc:
+            raise click.BadParameter(str(exc), param_hint="'--like'") from None
     if grid_file is not None:
-        if given:
-            raise click.UsageError(f"give --grid or --crs/--scale/--bbox, not both ({', '.join(given)} given)")
         data = _read_json(grid_file, "'--grid'")
         if not isinstance(data, dict):
             raise click.BadParameter(f"{grid_file.name}: expected a PixelGrid JSON object", param_hint="'--grid'")
-        from eerest.tiling import PixelGrid
-
         try:
             return PixelGrid.from_api(data)
         except (InvalidRequestError, ValueError, TypeError, KeyError) as exc:
             raise click.BadParameter(f"{grid_file.name}: {exc}", param_hint="'--grid'") from None
-    if not given:
-        if native_ok:
+    if not chosen:
+        if crs is None and scale is None and native_ok:
             return None
-        raise click.UsageError("missing the output grid: give --crs, --scale and --bbox (or --grid FILE)")
-    missing = [name for name, value in by_bbox.items() if value is None]
+        raise click.UsageError(
+            "missing the output area: give --crs and --scale with --bbox or --region (or --grid FILE, --like FILE.tif)"
+        )
+    missing = [name for name, value in (("--crs", crs), ("--scale", scale)) if value is None]
     if missing:
-        raise click.UsageError(f"missing {', '.join(missing)}: a grid needs --crs, --scale and --bbox together")
-    assert crs is not None and scale is not None and bbox is not None
+        raise click.UsageError(f"missing {', '.join(missing)}: a grid needs --crs and --scale with {chosen[0]}")
+    assert crs is not None and scale is not None
+    if region is not None:
+        if bbox_crs is not None:
+            raise click.UsageError("--bbox-crs applies to --bbox; a --region file is GeoJSON (lon/lat, or its crs member)")
+        geometry = _read_json(region, "'--region'")
+        try:
+            return PixelGrid.from_geometry(geometry, crs=crs, scale=scale)
+        except (InvalidRequestError, ImportError) as exc:
+            raise click.BadParameter(f"{region.name}: {exc}", param_hint="'--region'") from None
+    assert bbox is not None
     xmin, ymin, xmax, ymax = bbox
     if not (xmin < xmax and ymin < ymax):
         raise click.BadParameter(f"{xmin:g} {ymin:g} {xmax:g} {ymax:g} is empty; give XMIN YMIN XMAX YMAX with "
                                  "XMIN < XMAX and YMIN < YMAX", param_hint="'--bbox'")
-    from eerest.tiling import PixelGrid
-
     try:
-        return PixelGrid.from_bbox(crs, scale, bbox)
-    except (InvalidRequestError, ValueError) as exc:
-        raise click.BadParameter(str(exc), param_hint="'--crs/--scale/--bbox'") from None
+        return PixelGrid.from_bbox(crs, scale, bbox, bbox_crs=bbox_crs)
+    except (InvalidRequestError, ValueError, ImportError) as exc:
+        message = str(exc)
+        if "looks like longitude/latitude" in message:  # the library's fix, as an option
+            message = message.split("; pass", 1)[0] + "; add --bbox-crs EPSG:4326 to give the box in lon/lat"
+        raise click.BadParameter(message, param_hint="'--crs/--scale/--bbox'") from None
 
 
 def check_output(path: Path) -> Path:

@@ -18,6 +18,7 @@ from eerest._core.message import Message
 from eerest._core.paths import check_header, check_path_value, check_pattern, expand_path
 from eerest._core.spec import ApiInfo, MediaUploadSpec, MethodSpec, ParamSpec
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
+from eerest._ee import to_expression
 from eerest.errors import InvalidRequestError
 
 __all__ = ["Call", "Media", "build_call", "encode_query_value"]
@@ -151,8 +152,16 @@ def build_call(
 
     request_message: Message | None = None
     json_body: dict[str, Any] | None = None
-    if spec.request is not None:
-        given = {k: v for k, v in (body or {}).items() if v is not None}
+    if spec.request is not None and not (isinstance(spec.request, type) and issubclass(spec.request, Message)):
+        # The whole body is a map (a pydantic TypeAdapter): sent as given, checked first.
+        try:
+            json_body = dict(spec.request.dump_python(spec.request.validate_python(body or {}), mode="json"))
+        except ValidationError as exc:
+            raise InvalidRequestError(f"{spec.id}: invalid request: {exc}") from exc
+        json_body.update(options.extra_body)
+    elif spec.request is not None:
+        # ee objects (ee.Image, ee.FeatureCollection, ...) become their Expression, in any field
+        given = {k: to_expression(v) for k, v in (body or {}).items() if v is not None}
         if spec.overlay is not None:
             given = spec.overlay.adapt_body(given, extras)
         try:

@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import os
 import threading
-from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
@@ -24,8 +23,11 @@ from eerest._core.pagination import AsyncPager, SyncPager
 from eerest._core.retry import RetryPolicy
 from eerest._core.spec import ApiInfo, ItemT, MethodSpec, PageSpec, ResultT
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
+from eerest.errors import InvalidRequestError
 
 if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
+
     import google.auth.credentials
     import httpx
 
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from eerest._core.transport import Sender
 
 __all__ = [
+    "ACCESS_TOKEN_ENV",
+    "BASE_URL_ENV",
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_RETRIES",
     "SyncClientBase",
@@ -70,6 +74,35 @@ def resolve_project(
     return project, credentials
 
 
+#: Environment variables a client reads when the matching argument is not given: the
+#: endpoint (e.g. an emulator's URL) and a static bearer token (the CLI reads the same).
+BASE_URL_ENV = "EEREST_BASE_URL"
+ACCESS_TOKEN_ENV = "EEREST_ACCESS_TOKEN"
+
+
+def _credentials_or_env(credentials: Any) -> Any:
+    """``credentials`` checked, or a bearer token from ``EEREST_ACCESS_TOKEN`` when none is given."""
+    if credentials is None:
+        token = os.environ.get(ACCESS_TOKEN_ENV, "").strip()
+        if not token:
+            return None
+        from google.oauth2.credentials import Credentials
+
+        return Credentials(token=token)
+    if not (callable(getattr(credentials, "before_request", None)) and callable(getattr(credentials, "refresh", None))):
+        hint = (
+            "; for a bearer token pass google.oauth2.credentials.Credentials(token=...) or set "
+            f"{ACCESS_TOKEN_ENV}"
+            if isinstance(credentials, (str, bytes))
+            else ""
+        )
+        raise InvalidRequestError(
+            f"credentials must be google.auth credentials (google.auth.default(), a service account's, ...), "
+            f"not {type(credentials).__name__}{hint}"
+        )
+    return credentials
+
+
 HttpT = TypeVar("HttpT", "httpx.Client", "httpx.AsyncClient")
 PageT = TypeVar("PageT")
 ClientSelf = TypeVar("ClientSelf", bound="_ClientBase[Any]")
@@ -99,8 +132,9 @@ class _ClientBase(Generic[HttpT]):
         ``max_requests_per_second`` their rate (``None``: no cap), for every call made
         through it from any thread or task; see :attr:`limiter`."""
         self._limiter = Limiter(max_concurrency, max_requests_per_second)
+        credentials = _credentials_or_env(credentials)
         self.project, credentials = resolve_project(project, credentials, self._api.scopes)
-        self.base_url = (base_url or self._api.base_url).rstrip("/")
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or self._api.base_url).rstrip("/")
         self._timeout = timeout  # NOT_GIVEN: transport.DEFAULT_TIMEOUT, made with the pool
         self.deadline = deadline
         self.max_retries = max_retries
@@ -145,7 +179,8 @@ class _ClientBase(Generic[HttpT]):
                     from eerest._core.transport import Sender
 
                     if self._http_client is None:
-                        sender = Sender.own(self._asynchronous, self.timeout)
+                        tls = not self.base_url.lower().startswith("http://")
+                        sender = Sender.own(self._asynchronous, self.timeout, tls=tls)
                     else:
                         sender = Sender(self._http_client)
                     self._sender_made = sender
@@ -335,6 +370,7 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
 
     _asynchronous = True
     _http_loop: AbstractEventLoop | None = None
+    _twin: SyncClientBase | None = None
 
     @property
     def _sender(self) -> Sender:
@@ -344,6 +380,8 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         if self._owns_http and self._http_loop is not None and self._http_loop.is_closed():
             self._sender_made = None
         if self._sender_made is None:
+            from asyncio import get_running_loop  # not at the top: sync clients never need asyncio
+
             try:
                 self._http_loop = get_running_loop()
             except RuntimeError:  # made outside a loop (e.g. by with_options)
@@ -354,7 +392,34 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         stale = self._http_loop is not None and self._http_loop.is_closed()  # its connections died with it
         if self._owns_http and self._sender_made is not None and not stale:
             await self._http.aclose()
+        twin, self._twin = self._twin, None
+        if twin is not None:
+            twin.close()
         self._auth.close()
+
+    def _blocking_twin(self) -> SyncClientBase | None:
+        """A sync client for blocking work in threads (bulk body reads, off the event loop):
+        it shares this client's credentials, limiter, metadata cache and settings, and has a
+        pool of its own, closed with this client. ``None`` for a client given an
+        ``http_client``, whose transport (proxies, mounts, mocks) only async calls can use."""
+        if not self._owns_http:
+            return None
+        twin = self._twin
+        if twin is None:
+            with self._http_lock:
+                twin = self._twin
+                if twin is None:
+                    made: Any = object.__new__(_sync_twin_class(self._api))
+                    made.__dict__.update(self.__dict__)
+                    for name in [k for k, v in made.__dict__.items() if isinstance(v, _Resource)]:
+                        del made.__dict__[name]
+                    made._sender_made = None
+                    made._exchange_made = None
+                    made._http_lock = threading.Lock()
+                    made.__dict__.pop("_twin", None)
+                    made.__dict__.pop("_http_loop", None)
+                    self._twin = twin = made
+        return twin
 
     async def __aenter__(self) -> Any:
         return self
@@ -420,6 +485,12 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         if fetch.cache:
             self._cache[key] = result
         return result
+
+
+@functools.cache
+def _sync_twin_class(api: ApiInfo) -> type[SyncClientBase]:
+    """A sync client class of ``api`` (for :meth:`AsyncClientBase._blocking_twin`)."""
+    return type("BlockingClient", (SyncClientBase,), {"_api": api, "__module__": __name__})
 
 
 ClientT = TypeVar("ClientT", SyncClientBase, AsyncClientBase)

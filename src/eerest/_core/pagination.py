@@ -7,7 +7,6 @@ several lists of messages) is iterated page by page, ``ItemT`` then being the pa
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -60,6 +59,8 @@ class PageTokens:
 
 
 def _digest(token: str) -> bytes:
+    import hashlib  # with the second page, not with every client (3 ms of import)
+
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 

@@ -1,6 +1,6 @@
 """The narrow port features built on the client (``read_area``) use instead of its internals.
 
-A feature gets a :class:`ClientPort` (or :class:`AsyncClientPort`) from :func:`port_of` and
+A feature wraps its client in a :class:`ClientPort` (or :class:`AsyncClientPort`) and
 asks it for four things: the client's limiter, cached metadata, a method's result, and a
 method's streamed body consumed inside the call's attempt loop, so that a body cut off
 mid-stream is retried within the call's one retry budget and one deadline.
@@ -75,6 +75,13 @@ class AsyncClientPort(_PortBase):
     """What an async feature may ask of an async client (see :class:`ClientPort`)."""
 
     _client: AsyncClientBase
+
+    def blocking(self) -> ClientPort | None:
+        """A sync port for work in threads, sharing this client's credentials, limiter and
+        metadata cache (see ``AsyncClientBase._blocking_twin``); ``None`` when the client
+        was given an ``http_client`` (only async calls can use its transport)."""
+        twin = self._client._blocking_twin()
+        return ClientPort(twin) if twin is not None else None
 
     async def lookup(self, fetch: Fetch) -> Any:
         return await self._client._perform(fetch, self._client._new_deadline())

@@ -8,7 +8,6 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
-    from eerest._core.message import Message
     from eerest._core.overlay import Overlay
 
 __all__ = ["ApiInfo", "MediaUploadSpec", "MethodSpec", "PageSpec", "ParamSpec"]
@@ -55,7 +54,7 @@ class MethodSpec(Generic[ResultT]):
     http_method: str
     path: str
     params: tuple[ParamSpec, ...] = ()
-    request: type[Message] | None = None
+    request: Any = None  # a Message class, or a pydantic TypeAdapter when the body is a map
     response: Any = None  # a Message class, or a pydantic-validatable type (a map schema)
     binary_response: bool = False
     pagination: PageSpec[Any] | None = None

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from eerest._core.overlay import Body, Fetch, Overlay, Prepare
-from eerest._ee import to_expression
 from eerest.errors import InvalidRequestError, ResponseDecodeError
 
 if TYPE_CHECKING:
@@ -60,11 +58,6 @@ def _pixels(call: Call, body: Body) -> Pixels:
 
 class ComputePixelsOverlay(Overlay["Pixels"]):
     """``expression=`` may be an ``ee`` object; checks use ``band_dtypes=`` when given."""
-
-    def adapt_body(self, body: dict[str, Any], extras: Mapping[str, Any]) -> dict[str, Any]:
-        if "expression" in body:
-            body = {**body, "expression": to_expression(body["expression"])}
-        return body
 
     def prepare(self, call: Call) -> Prepare:
         from eerest._overlays.pixel_checks import check_demand, compute_pixels_demand

@@ -6,15 +6,56 @@ responses may hold values newer than this list (see ``eerest._core.message.OpenE
 from eerest._core.message import OpenEnum
 
 __all__ = [
+    "AuditLogConfigLogType",
+    "CloudStorageDestinationPermissions",
     "EarthEngineAssetType",
     "FeatureViewAttributeType",
+    "FilmstripThumbnailOrientation",
     "ImageFileFormat",
     "PixelDataTypePrecision",
+    "ProjectConfigRegistrationState",
     "PyramidingPolicy",
     "RankByOneThingRuleDirection",
+    "TableFileExportOptionsFileFormat",
+    "TableFileFormat",
+    "TableManifestColumnDataTypeOverridesValue",
+    "TableManifestCsvColumnDataTypeOverridesValue",
     "ThinningOptionsThinningStrategy",
     "TilesetDataType",
+    "VideoFileExportOptionsFileFormat",
+    "VideoThumbnailFileFormat",
 ]
+
+
+class AuditLogConfigLogType(OpenEnum):
+    """The log type that this config enables."""
+
+    LOG_TYPE_UNSPECIFIED = "LOG_TYPE_UNSPECIFIED"
+    """Default case. Should never be this."""
+
+    ADMIN_READ = "ADMIN_READ"
+    """Admin reads. Example: CloudIAM getIamPolicy"""
+
+    DATA_WRITE = "DATA_WRITE"
+    """Data writes. Example: CloudSQL Users create"""
+
+    DATA_READ = "DATA_READ"
+    """Data reads. Example: CloudSQL Users list"""
+
+
+class CloudStorageDestinationPermissions(OpenEnum):
+    """Specifies the permissions to set on the exported tiles. If unspecified, defaults to
+    DEFAULT_OBJECT_ACL.
+    """
+
+    TILE_PERMISSIONS_UNSPECIFIED = "TILE_PERMISSIONS_UNSPECIFIED"
+    """Unspecified."""
+
+    PUBLIC = "PUBLIC"
+    """Write public tiles. Requires the caller to be an OWNER of the bucket."""
+
+    DEFAULT_OBJECT_ACL = "DEFAULT_OBJECT_ACL"
+    """Write tiles using the bucket's default object ACL."""
 
 
 class EarthEngineAssetType(OpenEnum):
@@ -64,6 +105,19 @@ class FeatureViewAttributeType(OpenEnum):
     """A date/time, represented as a signed 64-bit integer in microseconds since the epoch,
     and therefore supporting the time period from 290,308 BCE through 294,247 CE.
     """
+
+
+class FilmstripThumbnailOrientation(OpenEnum):
+    """How the images should be placed to form the filmstrip thumbnail."""
+
+    ORIENTATION_UNSPECIFIED = "ORIENTATION_UNSPECIFIED"
+    """Unspecified."""
+
+    HORIZONTAL = "HORIZONTAL"
+    """Horizontal: images are laid out side by side, from left to right."""
+
+    VERTICAL = "VERTICAL"
+    """Vertical: images are laid out from top to bottom."""
 
 
 class ImageFileFormat(OpenEnum):
@@ -126,6 +180,22 @@ class PixelDataTypePrecision(OpenEnum):
     """The data type has 64-bit floating point (double) precision."""
 
 
+class ProjectConfigRegistrationState(OpenEnum):
+    """Output only. The project registration state."""
+
+    REGISTRATION_STATE_UNSPECIFIED = "REGISTRATION_STATE_UNSPECIFIED"
+    """Unspecified."""
+
+    NOT_REGISTERED = "NOT_REGISTERED"
+    """Project is not registered."""
+
+    REGISTERED_COMMERCIALLY = "REGISTERED_COMMERCIALLY"
+    """Project is registered for commercial use."""
+
+    REGISTERED_NOT_COMMERCIALLY = "REGISTERED_NOT_COMMERCIALLY"
+    """Project is registered for non-commercial use."""
+
+
 class PyramidingPolicy(OpenEnum):
     """The pyramiding policy to apply by default to all bands."""
 
@@ -167,6 +237,88 @@ class RankByOneThingRuleDirection(OpenEnum):
 
     DESCENDING = "DESCENDING"
     """Descending order."""
+
+
+class TableFileExportOptionsFileFormat(OpenEnum):
+    """The file format in which to export the table(s)."""
+
+    TABLE_FILE_FORMAT_UNSPECIFIED = "TABLE_FILE_FORMAT_UNSPECIFIED"
+    """Unspecified."""
+
+    CSV = "CSV"
+    """Comma-separated value format."""
+
+    GEO_JSON = "GEO_JSON"
+    """GeoJSON FeatureCollection format. See http://geojson.org/."""
+
+    KML = "KML"
+    """Keyhole Markup Language format."""
+
+    KMZ = "KMZ"
+    """Zip-compressed Keyhole Markup Language format."""
+
+    SHP = "SHP"
+    """Shapefile format."""
+
+    TF_RECORD_TABLE = "TF_RECORD_TABLE"
+    """TFRecord format."""
+
+
+class TableFileFormat(OpenEnum):
+    """The output encoding in which to generate the resulting table."""
+
+    TABLE_FILE_FORMAT_UNSPECIFIED = "TABLE_FILE_FORMAT_UNSPECIFIED"
+    """Unspecified."""
+
+    CSV = "CSV"
+    """Comma-separated value format."""
+
+    GEO_JSON = "GEO_JSON"
+    """GeoJSON FeatureCollection format. See http://geojson.org/."""
+
+    KML = "KML"
+    """Keyhole Markup Language format."""
+
+    KMZ = "KMZ"
+    """Zip-compressed Keyhole Markup Language format."""
+
+    SHP = "SHP"
+    """Shapefile format."""
+
+    TF_RECORD_TABLE = "TF_RECORD_TABLE"
+    """TFRecord format."""
+
+
+class TableManifestColumnDataTypeOverridesValue(OpenEnum):
+    """TableManifestColumnDataTypeOverridesValue values."""
+
+    COLUMN_DATA_TYPE_UNSPECIFIED = "COLUMN_DATA_TYPE_UNSPECIFIED"
+    """Not specified: the type is inferred from the column's values."""
+
+    COLUMN_DATA_TYPE_STRING = "COLUMN_DATA_TYPE_STRING"
+    """A string."""
+
+    COLUMN_DATA_TYPE_NUMERIC = "COLUMN_DATA_TYPE_NUMERIC"
+    """A number (double)."""
+
+    COLUMN_DATA_TYPE_LONG = "COLUMN_DATA_TYPE_LONG"
+    """A 64-bit integer."""
+
+
+class TableManifestCsvColumnDataTypeOverridesValue(OpenEnum):
+    """TableManifestCsvColumnDataTypeOverridesValue values."""
+
+    CSV_COLUMN_DATA_TYPE_UNSPECIFIED = "CSV_COLUMN_DATA_TYPE_UNSPECIFIED"
+    """Not specified: the type is inferred from the column's values."""
+
+    CSV_COLUMN_DATA_TYPE_STRING = "CSV_COLUMN_DATA_TYPE_STRING"
+    """A string."""
+
+    CSV_COLUMN_DATA_TYPE_NUMERIC = "CSV_COLUMN_DATA_TYPE_NUMERIC"
+    """A number (double)."""
+
+    CSV_COLUMN_DATA_TYPE_LONG = "CSV_COLUMN_DATA_TYPE_LONG"
+    """A 64-bit integer."""
 
 
 class ThinningOptionsThinningStrategy(OpenEnum):
@@ -224,3 +376,37 @@ class TilesetDataType(OpenEnum):
 
     DOUBLE = "DOUBLE"
     """64-bit float."""
+
+
+class VideoFileExportOptionsFileFormat(OpenEnum):
+    """The file format in which to export the video(s). Currently only MP4 is supported."""
+
+    VIDEO_FILE_FORMAT_UNSPECIFIED = "VIDEO_FILE_FORMAT_UNSPECIFIED"
+    """Unspecified."""
+
+    MP4 = "MP4"
+    """MPEG-4 Part 14 format."""
+
+    GIF = "GIF"
+    """Animated GIF."""
+
+    VP9 = "VP9"
+    """WEBM/VP9"""
+
+
+class VideoThumbnailFileFormat(OpenEnum):
+    """The output encoding in which to generate the resulting video thumbnail. Currently
+    only GIF is supported.
+    """
+
+    VIDEO_FILE_FORMAT_UNSPECIFIED = "VIDEO_FILE_FORMAT_UNSPECIFIED"
+    """Unspecified."""
+
+    MP4 = "MP4"
+    """MPEG-4 Part 14 format."""
+
+    GIF = "GIF"
+    """Animated GIF."""
+
+    VP9 = "VP9"
+    """WEBM/VP9"""

@@ -30,14 +30,187 @@ if TYPE_CHECKING:
 __all__ = [
     "ProjectsResource",
     "AsyncProjectsResource",
+    "ProjectsAlgorithmsResource",
+    "AsyncProjectsAlgorithmsResource",
     "ProjectsAssetsResource",
     "AsyncProjectsAssetsResource",
+    "ProjectsClassifierResource",
+    "AsyncProjectsClassifierResource",
+    "ProjectsFeatureViewResource",
+    "AsyncProjectsFeatureViewResource",
+    "ProjectsFeatureViewsResource",
+    "AsyncProjectsFeatureViewsResource",
+    "ProjectsFeatureViewsTilesResource",
+    "AsyncProjectsFeatureViewsTilesResource",
+    "ProjectsFilmstripThumbnailsResource",
+    "AsyncProjectsFilmstripThumbnailsResource",
     "ProjectsImageResource",
     "AsyncProjectsImageResource",
     "ProjectsImageCollectionResource",
     "AsyncProjectsImageCollectionResource",
+    "ProjectsLocationsResource",
+    "AsyncProjectsLocationsResource",
+    "ProjectsLocationsAssetsResource",
+    "AsyncProjectsLocationsAssetsResource",
+    "ProjectsLocationsFilmstripThumbnailsResource",
+    "AsyncProjectsLocationsFilmstripThumbnailsResource",
+    "ProjectsLocationsMapsResource",
+    "AsyncProjectsLocationsMapsResource",
+    "ProjectsLocationsTablesResource",
+    "AsyncProjectsLocationsTablesResource",
+    "ProjectsLocationsThumbnailsResource",
+    "AsyncProjectsLocationsThumbnailsResource",
+    "ProjectsLocationsVideoThumbnailsResource",
+    "AsyncProjectsLocationsVideoThumbnailsResource",
+    "ProjectsMapResource",
+    "AsyncProjectsMapResource",
+    "ProjectsMapsResource",
+    "AsyncProjectsMapsResource",
+    "ProjectsMapsTilesResource",
+    "AsyncProjectsMapsTilesResource",
+    "ProjectsOperationsResource",
+    "AsyncProjectsOperationsResource",
+    "ProjectsTableResource",
+    "AsyncProjectsTableResource",
+    "ProjectsTablesResource",
+    "AsyncProjectsTablesResource",
+    "ProjectsThumbnailsResource",
+    "AsyncProjectsThumbnailsResource",
+    "ProjectsValueResource",
+    "AsyncProjectsValueResource",
+    "ProjectsVideoResource",
+    "AsyncProjectsVideoResource",
+    "ProjectsVideoThumbnailsResource",
+    "AsyncProjectsVideoThumbnailsResource",
     "SPECS",
 ]
+
+_EARTHENGINE_PROJECTS_GETCONFIG: MethodSpec[types.ProjectConfig] = MethodSpec(
+    id="earthengine.projects.getConfig",
+    http_method="GET",
+    path="v1alpha/{+name}",
+    params=(
+        ParamSpec("name", "path", required=True, pattern="^projects/[^/]+/config$"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    response=types.ProjectConfig,
+)
+
+_EARTHENGINE_PROJECTS_LISTASSETS_PAGES: PageSpec[types.EarthEngineAsset] = PageSpec(
+    "query", "assets"
+)
+
+_EARTHENGINE_PROJECTS_LISTASSETS: MethodSpec[types.ListAssetsResponse] = MethodSpec(
+    id="earthengine.projects.listAssets",
+    http_method="GET",
+    path="v1alpha/{+parent}:listAssets",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("filter", "query"),
+        ParamSpec("pageSize", "query", format="int32"),
+        ParamSpec("pageToken", "query"),
+        ParamSpec("view", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    response=types.ListAssetsResponse,
+    pagination=_EARTHENGINE_PROJECTS_LISTASSETS_PAGES,
+)
+
+_EARTHENGINE_PROJECTS_UPDATECONFIG: MethodSpec[types.ProjectConfig] = MethodSpec(
+    id="earthengine.projects.updateConfig",
+    http_method="PATCH",
+    path="v1alpha/{+name}",
+    params=(
+        ParamSpec("name", "path", required=True, pattern="^projects/[^/]+/config$"),
+        ParamSpec("updateMask", "query", format="google-fieldmask"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ProjectConfig,
+    response=types.ProjectConfig,
+)
+
+_EARTHENGINE_PROJECTS_ALGORITHMS_LIST: MethodSpec[types.ListAlgorithmsResponse] = (
+    MethodSpec(
+        id="earthengine.projects.algorithms.list",
+        http_method="GET",
+        path="v1alpha/{+parent}/algorithms",
+        params=(
+            ParamSpec(
+                "parent",
+                "path",
+                required=True,
+                pattern="^projects/[^/]+$",
+                defaults_to_project=True,
+            ),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        response=types.ListAlgorithmsResponse,
+    )
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_COPY: MethodSpec[types.EarthEngineAsset] = MethodSpec(
+    id="earthengine.projects.assets.copy",
+    http_method="POST",
+    path="v1alpha/{+sourceName}:copy",
+    params=(
+        ParamSpec(
+            "sourceName", "path", required=True, pattern="^projects/[^/]+/assets/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.CopyAssetRequest,
+    response=types.EarthEngineAsset,
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_CREATE: MethodSpec[types.EarthEngineAsset] = MethodSpec(
+    id="earthengine.projects.assets.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/assets",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("assetId", "query"),
+        ParamSpec("overwrite", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.EarthEngineAsset,
+    response=types.EarthEngineAsset,
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_DELETE: MethodSpec[None] = MethodSpec(
+    id="earthengine.projects.assets.delete",
+    http_method="DELETE",
+    path="v1alpha/{+name}",
+    params=(
+        ParamSpec("name", "path", required=True, pattern="^projects/[^/]+/assets/.*$"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+)
 
 _EARTHENGINE_PROJECTS_ASSETS_GET: MethodSpec[types.EarthEngineAsset] = MethodSpec(
     id="earthengine.projects.assets.get",
@@ -50,6 +223,22 @@ _EARTHENGINE_PROJECTS_ASSETS_GET: MethodSpec[types.EarthEngineAsset] = MethodSpe
         ParamSpec("quotaUser", "query"),
     ),
     response=types.EarthEngineAsset,
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_GETIAMPOLICY: MethodSpec[types.Policy] = MethodSpec(
+    id="earthengine.projects.assets.getIamPolicy",
+    http_method="POST",
+    path="v1alpha/{+resource}:getIamPolicy",
+    params=(
+        ParamSpec(
+            "resource", "path", required=True, pattern="^projects/[^/]+/assets/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.GetIamPolicyRequest,
+    response=types.Policy,
 )
 
 _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS: MethodSpec[Pixels] = MethodSpec(
@@ -65,6 +254,275 @@ _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS: MethodSpec[Pixels] = MethodSpec(
     request=types.GetPixelsRequest,
     binary_response=True,
     overlay=_overlay_get_pixels,
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_LISTASSETS_PAGES: PageSpec[types.EarthEngineAsset] = (
+    PageSpec("query", "assets")
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_LISTASSETS: MethodSpec[types.ListAssetsResponse] = (
+    MethodSpec(
+        id="earthengine.projects.assets.listAssets",
+        http_method="GET",
+        path="v1alpha/{+parent}:listAssets",
+        params=(
+            ParamSpec(
+                "parent", "path", required=True, pattern="^projects/[^/]+/assets/.*$"
+            ),
+            ParamSpec("filter", "query"),
+            ParamSpec("pageSize", "query", format="int32"),
+            ParamSpec("pageToken", "query"),
+            ParamSpec("view", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        response=types.ListAssetsResponse,
+        pagination=_EARTHENGINE_PROJECTS_ASSETS_LISTASSETS_PAGES,
+    )
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES_PAGES: PageSpec[types.Feature] = PageSpec(
+    "query", "features"
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES: MethodSpec[types.ListFeaturesResponse] = (
+    MethodSpec(
+        id="earthengine.projects.assets.listFeatures",
+        http_method="GET",
+        path="v1alpha/{+asset}:listFeatures",
+        params=(
+            ParamSpec(
+                "asset", "path", required=True, pattern="^projects/[^/]+/assets/.*$"
+            ),
+            ParamSpec("filter", "query"),
+            ParamSpec("pageSize", "query", format="int32"),
+            ParamSpec("pageToken", "query"),
+            ParamSpec("region", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        response=types.ListFeaturesResponse,
+        pagination=_EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES_PAGES,
+    )
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_LISTIMAGES_PAGES: PageSpec[types.Image] = PageSpec(
+    "query", "images"
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_LISTIMAGES: MethodSpec[types.ListImagesResponse] = (
+    MethodSpec(
+        id="earthengine.projects.assets.listImages",
+        http_method="GET",
+        path="v1alpha/{+parent}:listImages",
+        params=(
+            ParamSpec(
+                "parent", "path", required=True, pattern="^projects/[^/]+/assets/.*$"
+            ),
+            ParamSpec("endTime", "query", format="google-datetime"),
+            ParamSpec("filter", "query"),
+            ParamSpec("pageSize", "query", format="int32"),
+            ParamSpec("pageToken", "query"),
+            ParamSpec("region", "query"),
+            ParamSpec("startTime", "query", format="google-datetime"),
+            ParamSpec("view", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        response=types.ListImagesResponse,
+        pagination=_EARTHENGINE_PROJECTS_ASSETS_LISTIMAGES_PAGES,
+    )
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_MOVE: MethodSpec[types.EarthEngineAsset] = MethodSpec(
+    id="earthengine.projects.assets.move",
+    http_method="POST",
+    path="v1alpha/{+sourceName}:move",
+    params=(
+        ParamSpec(
+            "sourceName", "path", required=True, pattern="^projects/[^/]+/assets/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.MoveAssetRequest,
+    response=types.EarthEngineAsset,
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_PATCH: MethodSpec[types.EarthEngineAsset] = MethodSpec(
+    id="earthengine.projects.assets.patch",
+    http_method="PATCH",
+    path="v1alpha/{+name}",
+    params=(
+        ParamSpec("name", "path", required=True, pattern="^projects/[^/]+/assets/.*$"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.UpdateAssetRequest,
+    response=types.EarthEngineAsset,
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_SETIAMPOLICY: MethodSpec[types.Policy] = MethodSpec(
+    id="earthengine.projects.assets.setIamPolicy",
+    http_method="POST",
+    path="v1alpha/{+resource}:setIamPolicy",
+    params=(
+        ParamSpec(
+            "resource", "path", required=True, pattern="^projects/[^/]+/assets/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.SetIamPolicyRequest,
+    response=types.Policy,
+)
+
+_EARTHENGINE_PROJECTS_ASSETS_TESTIAMPERMISSIONS: MethodSpec[
+    types.TestIamPermissionsResponse
+] = MethodSpec(
+    id="earthengine.projects.assets.testIamPermissions",
+    http_method="POST",
+    path="v1alpha/{+resource}:testIamPermissions",
+    params=(
+        ParamSpec(
+            "resource", "path", required=True, pattern="^projects/[^/]+/assets/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.TestIamPermissionsRequest,
+    response=types.TestIamPermissionsResponse,
+)
+
+_EARTHENGINE_PROJECTS_CLASSIFIER_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.classifier.export",
+    http_method="POST",
+    path="v1alpha/{+project}/classifier:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportClassifierRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_FEATUREVIEW_CREATE: MethodSpec[types.FeatureView] = MethodSpec(
+    id="earthengine.projects.featureView.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/featureView",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.FeatureView,
+    response=types.FeatureView,
+)
+
+_EARTHENGINE_PROJECTS_FEATUREVIEWS_CREATE: MethodSpec[types.FeatureView] = MethodSpec(
+    id="earthengine.projects.featureViews.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/featureViews",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.FeatureView,
+    response=types.FeatureView,
+)
+
+_EARTHENGINE_PROJECTS_FEATUREVIEWS_TILES_GET: MethodSpec[bytes] = MethodSpec(
+    id="earthengine.projects.featureViews.tiles.get",
+    http_method="GET",
+    path="v1alpha/{+parent}/tiles/{zoom}/{x}/{y}",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+/featureViews/[^/]+$",
+        ),
+        ParamSpec("zoom", "path", required=True, format="int32"),
+        ParamSpec("x", "path", required=True, format="int32"),
+        ParamSpec("y", "path", required=True, format="int32"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    binary_response=True,
+)
+
+_EARTHENGINE_PROJECTS_FILMSTRIPTHUMBNAILS_CREATE: MethodSpec[
+    types.FilmstripThumbnail
+] = MethodSpec(
+    id="earthengine.projects.filmstripThumbnails.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/filmstripThumbnails",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.FilmstripThumbnail,
+    response=types.FilmstripThumbnail,
+)
+
+_EARTHENGINE_PROJECTS_FILMSTRIPTHUMBNAILS_GETPIXELS: MethodSpec[bytes] = MethodSpec(
+    id="earthengine.projects.filmstripThumbnails.getPixels",
+    http_method="GET",
+    path="v1alpha/{+name}:getPixels",
+    params=(
+        ParamSpec(
+            "name",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+/filmstripThumbnails/[^/]+$",
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    binary_response=True,
 )
 
 _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS: MethodSpec[Pixels] = MethodSpec(
@@ -86,6 +544,65 @@ _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS: MethodSpec[Pixels] = MethodSpec(
     request=types.ComputePixelsRequest,
     binary_response=True,
     overlay=_overlay_compute_pixels,
+)
+
+_EARTHENGINE_PROJECTS_IMAGE_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.image.export",
+    http_method="POST",
+    path="v1alpha/{+project}/image:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportImageRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_IMAGE_IMPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.image.import",
+    http_method="POST",
+    path="v1alpha/{+project}/image:import",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ImportImageRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_IMAGE_IMPORTEXTERNAL: MethodSpec[None] = MethodSpec(
+    id="earthengine.projects.image.importExternal",
+    http_method="POST",
+    path="v1alpha/{+project}/image:importExternal",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ImportExternalImageRequest,
 )
 
 _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES: PageSpec[
@@ -115,11 +632,552 @@ _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES: MethodSpec[
     pagination=_EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES,
 )
 
+_EARTHENGINE_PROJECTS_LOCATIONS_ASSETS_CREATE: MethodSpec[types.EarthEngineAsset] = (
+    MethodSpec(
+        id="earthengine.projects.locations.assets.create",
+        http_method="POST",
+        path="v1alpha/{+parent}/assets",
+        params=(
+            ParamSpec(
+                "parent",
+                "path",
+                required=True,
+                pattern="^projects/[^/]+/locations/[^/]+$",
+            ),
+            ParamSpec("assetId", "query"),
+            ParamSpec("overwrite", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        request=types.EarthEngineAsset,
+        response=types.EarthEngineAsset,
+    )
+)
+
+_EARTHENGINE_PROJECTS_LOCATIONS_FILMSTRIPTHUMBNAILS_CREATE: MethodSpec[
+    types.FilmstripThumbnail
+] = MethodSpec(
+    id="earthengine.projects.locations.filmstripThumbnails.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/filmstripThumbnails",
+    params=(
+        ParamSpec(
+            "parent", "path", required=True, pattern="^projects/[^/]+/locations/[^/]+$"
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.FilmstripThumbnail,
+    response=types.FilmstripThumbnail,
+)
+
+_EARTHENGINE_PROJECTS_LOCATIONS_MAPS_CREATE: MethodSpec[types.EarthEngineMap] = (
+    MethodSpec(
+        id="earthengine.projects.locations.maps.create",
+        http_method="POST",
+        path="v1alpha/{+parent}/maps",
+        params=(
+            ParamSpec(
+                "parent",
+                "path",
+                required=True,
+                pattern="^projects/[^/]+/locations/[^/]+$",
+            ),
+            ParamSpec("workloadTag", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        request=types.EarthEngineMap,
+        response=types.EarthEngineMap,
+    )
+)
+
+_EARTHENGINE_PROJECTS_LOCATIONS_TABLES_CREATE: MethodSpec[types.Table] = MethodSpec(
+    id="earthengine.projects.locations.tables.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/tables",
+    params=(
+        ParamSpec(
+            "parent", "path", required=True, pattern="^projects/[^/]+/locations/[^/]+$"
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.Table,
+    response=types.Table,
+)
+
+_EARTHENGINE_PROJECTS_LOCATIONS_THUMBNAILS_CREATE: MethodSpec[types.Thumbnail] = (
+    MethodSpec(
+        id="earthengine.projects.locations.thumbnails.create",
+        http_method="POST",
+        path="v1alpha/{+parent}/thumbnails",
+        params=(
+            ParamSpec(
+                "parent",
+                "path",
+                required=True,
+                pattern="^projects/[^/]+/locations/[^/]+$",
+            ),
+            ParamSpec("workloadTag", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        request=types.Thumbnail,
+        response=types.Thumbnail,
+    )
+)
+
+_EARTHENGINE_PROJECTS_LOCATIONS_VIDEOTHUMBNAILS_CREATE: MethodSpec[
+    types.VideoThumbnail
+] = MethodSpec(
+    id="earthengine.projects.locations.videoThumbnails.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/videoThumbnails",
+    params=(
+        ParamSpec(
+            "parent", "path", required=True, pattern="^projects/[^/]+/locations/[^/]+$"
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.VideoThumbnail,
+    response=types.VideoThumbnail,
+)
+
+_EARTHENGINE_PROJECTS_MAP_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.map.export",
+    http_method="POST",
+    path="v1alpha/{+project}/map:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportMapRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_MAPS_CREATE: MethodSpec[types.EarthEngineMap] = MethodSpec(
+    id="earthengine.projects.maps.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/maps",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.EarthEngineMap,
+    response=types.EarthEngineMap,
+)
+
+_EARTHENGINE_PROJECTS_MAPS_TILES_GET: MethodSpec[bytes] = MethodSpec(
+    id="earthengine.projects.maps.tiles.get",
+    http_method="GET",
+    path="v1alpha/{+parent}/tiles/{zoom}/{x}/{y}",
+    params=(
+        ParamSpec(
+            "parent", "path", required=True, pattern="^projects/[^/]+/maps/[^/]+$"
+        ),
+        ParamSpec("zoom", "path", required=True, format="int32"),
+        ParamSpec("x", "path", required=True, format="int32"),
+        ParamSpec("y", "path", required=True, format="int32"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    binary_response=True,
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_CANCEL: MethodSpec[None] = MethodSpec(
+    id="earthengine.projects.operations.cancel",
+    http_method="POST",
+    path="v1alpha/{+name}:cancel",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/operations/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.CancelOperationRequest,
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_DELETE: MethodSpec[None] = MethodSpec(
+    id="earthengine.projects.operations.delete",
+    http_method="DELETE",
+    path="v1alpha/{+name}",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/operations/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_GET: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.operations.get",
+    http_method="GET",
+    path="v1alpha/{+name}",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/operations/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_LIST_PAGES: PageSpec[types.Operation] = PageSpec(
+    "query", "operations"
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_LIST: MethodSpec[types.ListOperationsResponse] = (
+    MethodSpec(
+        id="earthengine.projects.operations.list",
+        http_method="GET",
+        path="v1alpha/{+name}/operations",
+        params=(
+            ParamSpec(
+                "name",
+                "path",
+                required=True,
+                pattern="^projects/[^/]+$",
+                defaults_to_project=True,
+            ),
+            ParamSpec("filter", "query"),
+            ParamSpec("pageSize", "query", format="int32"),
+            ParamSpec("pageToken", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        response=types.ListOperationsResponse,
+        pagination=_EARTHENGINE_PROJECTS_OPERATIONS_LIST_PAGES,
+    )
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_WAIT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.operations.wait",
+    http_method="POST",
+    path="v1alpha/{+name}:wait",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/operations/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.WaitOperationRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES_PAGES: PageSpec[types.Feature] = PageSpec(
+    "body", "features"
+)
+
+_EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES: MethodSpec[
+    types.ComputeFeaturesResponse
+] = MethodSpec(
+    id="earthengine.projects.table.computeFeatures",
+    http_method="POST",
+    path="v1alpha/{+project}/table:computeFeatures",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ComputeFeaturesRequest,
+    response=types.ComputeFeaturesResponse,
+    pagination=_EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES_PAGES,
+)
+
+_EARTHENGINE_PROJECTS_TABLE_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.table.export",
+    http_method="POST",
+    path="v1alpha/{+project}/table:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportTableRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_TABLE_IMPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.table.import",
+    http_method="POST",
+    path="v1alpha/{+project}/table:import",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ImportTableRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_TABLES_CREATE: MethodSpec[types.Table] = MethodSpec(
+    id="earthengine.projects.tables.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/tables",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.Table,
+    response=types.Table,
+)
+
+_EARTHENGINE_PROJECTS_TABLES_GETFEATURES: MethodSpec[bytes] = MethodSpec(
+    id="earthengine.projects.tables.getFeatures",
+    http_method="GET",
+    path="v1alpha/{+name}:getFeatures",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/tables/[^/]+$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    binary_response=True,
+)
+
+_EARTHENGINE_PROJECTS_THUMBNAILS_CREATE: MethodSpec[types.Thumbnail] = MethodSpec(
+    id="earthengine.projects.thumbnails.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/thumbnails",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.Thumbnail,
+    response=types.Thumbnail,
+)
+
+_EARTHENGINE_PROJECTS_THUMBNAILS_GETPIXELS: MethodSpec[bytes] = MethodSpec(
+    id="earthengine.projects.thumbnails.getPixels",
+    http_method="GET",
+    path="v1alpha/{+name}:getPixels",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/thumbnails/[^/]+$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    binary_response=True,
+)
+
+_EARTHENGINE_PROJECTS_VALUE_COMPUTE: MethodSpec[types.ComputeValueResponse] = (
+    MethodSpec(
+        id="earthengine.projects.value.compute",
+        http_method="POST",
+        path="v1alpha/{+project}/value:compute",
+        params=(
+            ParamSpec(
+                "project",
+                "path",
+                required=True,
+                pattern="^projects/[^/]+$",
+                defaults_to_project=True,
+            ),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        request=types.ComputeValueRequest,
+        response=types.ComputeValueResponse,
+    )
+)
+
+_EARTHENGINE_PROJECTS_VIDEO_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.video.export",
+    http_method="POST",
+    path="v1alpha/{+project}/video:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportVideoRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_VIDEOTHUMBNAILS_CREATE: MethodSpec[types.VideoThumbnail] = (
+    MethodSpec(
+        id="earthengine.projects.videoThumbnails.create",
+        http_method="POST",
+        path="v1alpha/{+parent}/videoThumbnails",
+        params=(
+            ParamSpec(
+                "parent",
+                "path",
+                required=True,
+                pattern="^projects/[^/]+$",
+                defaults_to_project=True,
+            ),
+            ParamSpec("workloadTag", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        request=types.VideoThumbnail,
+        response=types.VideoThumbnail,
+    )
+)
+
+_EARTHENGINE_PROJECTS_VIDEOTHUMBNAILS_GETPIXELS: MethodSpec[bytes] = MethodSpec(
+    id="earthengine.projects.videoThumbnails.getPixels",
+    http_method="GET",
+    path="v1alpha/{+name}:getPixels",
+    params=(
+        ParamSpec(
+            "name",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+/videoThumbnails/[^/]+$",
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    binary_response=True,
+)
+
 SPECS: Mapping[str, MethodSpec[Any]] = {
+    "projects.getConfig": _EARTHENGINE_PROJECTS_GETCONFIG,
+    "projects.listAssets": _EARTHENGINE_PROJECTS_LISTASSETS,
+    "projects.updateConfig": _EARTHENGINE_PROJECTS_UPDATECONFIG,
+    "projects.algorithms.list": _EARTHENGINE_PROJECTS_ALGORITHMS_LIST,
+    "projects.assets.copy": _EARTHENGINE_PROJECTS_ASSETS_COPY,
+    "projects.assets.create": _EARTHENGINE_PROJECTS_ASSETS_CREATE,
+    "projects.assets.delete": _EARTHENGINE_PROJECTS_ASSETS_DELETE,
     "projects.assets.get": _EARTHENGINE_PROJECTS_ASSETS_GET,
+    "projects.assets.getIamPolicy": _EARTHENGINE_PROJECTS_ASSETS_GETIAMPOLICY,
     "projects.assets.getPixels": _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS,
+    "projects.assets.listAssets": _EARTHENGINE_PROJECTS_ASSETS_LISTASSETS,
+    "projects.assets.listFeatures": _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES,
+    "projects.assets.listImages": _EARTHENGINE_PROJECTS_ASSETS_LISTIMAGES,
+    "projects.assets.move": _EARTHENGINE_PROJECTS_ASSETS_MOVE,
+    "projects.assets.patch": _EARTHENGINE_PROJECTS_ASSETS_PATCH,
+    "projects.assets.setIamPolicy": _EARTHENGINE_PROJECTS_ASSETS_SETIAMPOLICY,
+    "projects.assets.testIamPermissions": _EARTHENGINE_PROJECTS_ASSETS_TESTIAMPERMISSIONS,
+    "projects.classifier.export": _EARTHENGINE_PROJECTS_CLASSIFIER_EXPORT,
+    "projects.featureView.create": _EARTHENGINE_PROJECTS_FEATUREVIEW_CREATE,
+    "projects.featureViews.create": _EARTHENGINE_PROJECTS_FEATUREVIEWS_CREATE,
+    "projects.featureViews.tiles.get": _EARTHENGINE_PROJECTS_FEATUREVIEWS_TILES_GET,
+    "projects.filmstripThumbnails.create": _EARTHENGINE_PROJECTS_FILMSTRIPTHUMBNAILS_CREATE,
+    "projects.filmstripThumbnails.getPixels": _EARTHENGINE_PROJECTS_FILMSTRIPTHUMBNAILS_GETPIXELS,
     "projects.image.computePixels": _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS,
+    "projects.image.export": _EARTHENGINE_PROJECTS_IMAGE_EXPORT,
+    "projects.image.import": _EARTHENGINE_PROJECTS_IMAGE_IMPORT,
+    "projects.image.importExternal": _EARTHENGINE_PROJECTS_IMAGE_IMPORTEXTERNAL,
     "projects.imageCollection.computeImages": _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES,
+    "projects.locations.assets.create": _EARTHENGINE_PROJECTS_LOCATIONS_ASSETS_CREATE,
+    "projects.locations.filmstripThumbnails.create": _EARTHENGINE_PROJECTS_LOCATIONS_FILMSTRIPTHUMBNAILS_CREATE,
+    "projects.locations.maps.create": _EARTHENGINE_PROJECTS_LOCATIONS_MAPS_CREATE,
+    "projects.locations.tables.create": _EARTHENGINE_PROJECTS_LOCATIONS_TABLES_CREATE,
+    "projects.locations.thumbnails.create": _EARTHENGINE_PROJECTS_LOCATIONS_THUMBNAILS_CREATE,
+    "projects.locations.videoThumbnails.create": _EARTHENGINE_PROJECTS_LOCATIONS_VIDEOTHUMBNAILS_CREATE,
+    "projects.map.export": _EARTHENGINE_PROJECTS_MAP_EXPORT,
+    "projects.maps.create": _EARTHENGINE_PROJECTS_MAPS_CREATE,
+    "projects.maps.tiles.get": _EARTHENGINE_PROJECTS_MAPS_TILES_GET,
+    "projects.operations.cancel": _EARTHENGINE_PROJECTS_OPERATIONS_CANCEL,
+    "projects.operations.delete": _EARTHENGINE_PROJECTS_OPERATIONS_DELETE,
+    "projects.operations.get": _EARTHENGINE_PROJECTS_OPERATIONS_GET,
+    "projects.operations.list": _EARTHENGINE_PROJECTS_OPERATIONS_LIST,
+    "projects.operations.wait": _EARTHENGINE_PROJECTS_OPERATIONS_WAIT,
+    "projects.table.computeFeatures": _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES,
+    "projects.table.export": _EARTHENGINE_PROJECTS_TABLE_EXPORT,
+    "projects.table.import": _EARTHENGINE_PROJECTS_TABLE_IMPORT,
+    "projects.tables.create": _EARTHENGINE_PROJECTS_TABLES_CREATE,
+    "projects.tables.getFeatures": _EARTHENGINE_PROJECTS_TABLES_GETFEATURES,
+    "projects.thumbnails.create": _EARTHENGINE_PROJECTS_THUMBNAILS_CREATE,
+    "projects.thumbnails.getPixels": _EARTHENGINE_PROJECTS_THUMBNAILS_GETPIXELS,
+    "projects.value.compute": _EARTHENGINE_PROJECTS_VALUE_COMPUTE,
+    "projects.video.export": _EARTHENGINE_PROJECTS_VIDEO_EXPORT,
+    "projects.videoThumbnails.create": _EARTHENGINE_PROJECTS_VIDEOTHUMBNAILS_CREATE,
+    "projects.videoThumbnails.getPixels": _EARTHENGINE_PROJECTS_VIDEOTHUMBNAILS_GETPIXELS,
 }
 
 
@@ -127,8 +1185,28 @@ class ProjectsResource(SyncResource):
     """Methods of ``projects``."""
 
     @cached_property
+    def algorithms(self) -> ProjectsAlgorithmsResource:
+        return ProjectsAlgorithmsResource(self._client, stream=self._stream)
+
+    @cached_property
     def assets(self) -> ProjectsAssetsResource:
         return ProjectsAssetsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def classifier(self) -> ProjectsClassifierResource:
+        return ProjectsClassifierResource(self._client, stream=self._stream)
+
+    @cached_property
+    def feature_view(self) -> ProjectsFeatureViewResource:
+        return ProjectsFeatureViewResource(self._client, stream=self._stream)
+
+    @cached_property
+    def feature_views(self) -> ProjectsFeatureViewsResource:
+        return ProjectsFeatureViewsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def filmstrip_thumbnails(self) -> ProjectsFilmstripThumbnailsResource:
+        return ProjectsFilmstripThumbnailsResource(self._client, stream=self._stream)
 
     @cached_property
     def image(self) -> ProjectsImageResource:
@@ -138,13 +1216,272 @@ class ProjectsResource(SyncResource):
     def image_collection(self) -> ProjectsImageCollectionResource:
         return ProjectsImageCollectionResource(self._client, stream=self._stream)
 
+    @cached_property
+    def locations(self) -> ProjectsLocationsResource:
+        return ProjectsLocationsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def map(self) -> ProjectsMapResource:
+        return ProjectsMapResource(self._client, stream=self._stream)
+
+    @cached_property
+    def maps(self) -> ProjectsMapsResource:
+        return ProjectsMapsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def operations(self) -> ProjectsOperationsResource:
+        return ProjectsOperationsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def table(self) -> ProjectsTableResource:
+        return ProjectsTableResource(self._client, stream=self._stream)
+
+    @cached_property
+    def tables(self) -> ProjectsTablesResource:
+        return ProjectsTablesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def thumbnails(self) -> ProjectsThumbnailsResource:
+        return ProjectsThumbnailsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def value(self) -> ProjectsValueResource:
+        return ProjectsValueResource(self._client, stream=self._stream)
+
+    @cached_property
+    def video(self) -> ProjectsVideoResource:
+        return ProjectsVideoResource(self._client, stream=self._stream)
+
+    @cached_property
+    def video_thumbnails(self) -> ProjectsVideoThumbnailsResource:
+        return ProjectsVideoThumbnailsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsResourceWithStreamingResponse(self)
+
+    def get_config(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ProjectConfig:
+        """Gets the config state of a project.
+
+        Args:
+            name: Required. The project config to get, of the format
+                "projects/*/config".
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_GETCONFIG,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list_assets(
+        self,
+        *,
+        parent: str | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        view: Literal["EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"]
+        | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> SyncPager[types.ListAssetsResponse, types.EarthEngineAsset]:
+        """Lists any container asset, such as a folder or collection.
+
+        Args:
+            parent: Required. The name of the container asset to list. `parent` is
+                of the format "projects/*" or "projects/*/assets/**" (e.g.,
+                "projects/[PROJECT]" or "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                currently under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT"). If
+                "projects/earthengine-legacy" is specified, the response will
+                consist of a list of all top-level folders owned by the requesting
+                user. Authorization requires one or more of the following
+                [IAM](https://cloud.google.com/iam/docs/) permissions on the
+                specified resource `parent`: * `earthengine.assets.get` *
+                `earthengine.assets.list` Defaults to the client's project.
+            filter: If present, specifies a filter. Filters are only applied to
+                `ImageCollection` assets and are ignored for `Folder` assets. The
+                fields `startTime`, `endTime`, and members of `properties` are
+                recognized. The custom function `intersects(str)` is available,
+                which allows filtering by geometry. An example date filter: ```
+                "startTime>\\"2020-01-01T00:00:00+00:00\\" AND
+                endTime<\\"2020-02-01T00:00:00+00:00\\"" ``` An example property
+                filter: ``` "properties.CLOUDY_PIXEL_PERCENTAGE<30" ``` An example
+                geometry filter: ```
+                "intersects(\\"{'type':'Point','coordinates':[1,2]}\\")" "intersects
+                (\\"{\\\\\\"type\\\\\\":\\\\\\"Point\\\\\\",\\\\\\"coordinates\\\\\\
+                ":[1,2]}\\")" ``` See https://google.aip.dev/160 for more details on
+                the filter language.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                depends on the EarthEngineAssetView, with higher limits for more
+                restrictive views.
+            page_token: A token identifying a page of results the server should
+                return. Typically this is the value of
+                `ListAssetsResponse.next_page_token` returned from the previous call
+                to the `projects.listAssets` method.
+            view: Specifies which parts of the `EarthEngineAsset` resource should be
+                returned in the response. Only applies to `ImageCollection` assets.
+                All elements of `Folder` assets will be encoded in the `BASIC` view
+                regardless of the value of this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_LISTASSETS,
+            _EARTHENGINE_PROJECTS_LISTASSETS_PAGES,
+            {
+                "parent": parent,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "view": view,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def update_config(
+        self,
+        *,
+        name: str,
+        update_mask: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        max_concurrent_exports: int | None = None,
+        body_name: str | None = None,
+        plan_max_concurrent_exports: int | None = None,
+        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ProjectConfig:
+        """Updates the config state of a project.
+
+        Args:
+            name: Required. The project config name, of the format
+                "projects/*/config".
+            update_mask: Required. The list of fields to update.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            max_concurrent_exports: Optional. The maximum number of concurrent
+                exports that the project can run.
+            body_name: The request body's ``name`` (prefixed: a parameter or option
+                has that name). Required. The project config name, of the format
+                "projects/*/config".
+            plan_max_concurrent_exports: Optional. Output only. The maximum number
+                of concurrent exports that can be run under the project's billing
+                account. This number is greater than or equal to the max concurrent
+                exports for the project.
+            registration_state: Output only. The project registration state.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_UPDATECONFIG,
+            {
+                "name": name,
+                "updateMask": update_mask,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "maxConcurrentExports": max_concurrent_exports,
+                "name": body_name,
+                "planMaxConcurrentExports": plan_max_concurrent_exports,
+                "registrationState": registration_state,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
 
 class AsyncProjectsResource(AsyncResource):
     """Methods of ``projects`` (async)."""
 
     @cached_property
+    def algorithms(self) -> AsyncProjectsAlgorithmsResource:
+        return AsyncProjectsAlgorithmsResource(self._client, stream=self._stream)
+
+    @cached_property
     def assets(self) -> AsyncProjectsAssetsResource:
         return AsyncProjectsAssetsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def classifier(self) -> AsyncProjectsClassifierResource:
+        return AsyncProjectsClassifierResource(self._client, stream=self._stream)
+
+    @cached_property
+    def feature_view(self) -> AsyncProjectsFeatureViewResource:
+        return AsyncProjectsFeatureViewResource(self._client, stream=self._stream)
+
+    @cached_property
+    def feature_views(self) -> AsyncProjectsFeatureViewsResource:
+        return AsyncProjectsFeatureViewsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def filmstrip_thumbnails(self) -> AsyncProjectsFilmstripThumbnailsResource:
+        return AsyncProjectsFilmstripThumbnailsResource(
+            self._client, stream=self._stream
+        )
 
     @cached_property
     def image(self) -> AsyncProjectsImageResource:
@@ -154,6 +1491,381 @@ class AsyncProjectsResource(AsyncResource):
     def image_collection(self) -> AsyncProjectsImageCollectionResource:
         return AsyncProjectsImageCollectionResource(self._client, stream=self._stream)
 
+    @cached_property
+    def locations(self) -> AsyncProjectsLocationsResource:
+        return AsyncProjectsLocationsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def map(self) -> AsyncProjectsMapResource:
+        return AsyncProjectsMapResource(self._client, stream=self._stream)
+
+    @cached_property
+    def maps(self) -> AsyncProjectsMapsResource:
+        return AsyncProjectsMapsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def operations(self) -> AsyncProjectsOperationsResource:
+        return AsyncProjectsOperationsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def table(self) -> AsyncProjectsTableResource:
+        return AsyncProjectsTableResource(self._client, stream=self._stream)
+
+    @cached_property
+    def tables(self) -> AsyncProjectsTablesResource:
+        return AsyncProjectsTablesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def thumbnails(self) -> AsyncProjectsThumbnailsResource:
+        return AsyncProjectsThumbnailsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def value(self) -> AsyncProjectsValueResource:
+        return AsyncProjectsValueResource(self._client, stream=self._stream)
+
+    @cached_property
+    def video(self) -> AsyncProjectsVideoResource:
+        return AsyncProjectsVideoResource(self._client, stream=self._stream)
+
+    @cached_property
+    def video_thumbnails(self) -> AsyncProjectsVideoThumbnailsResource:
+        return AsyncProjectsVideoThumbnailsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncProjectsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsResourceWithStreamingResponse(self)
+
+    async def get_config(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ProjectConfig:
+        """Gets the config state of a project.
+
+        Args:
+            name: Required. The project config to get, of the format
+                "projects/*/config".
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_GETCONFIG,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list_assets(
+        self,
+        *,
+        parent: str | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        view: Literal["EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"]
+        | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[types.ListAssetsResponse, types.EarthEngineAsset]:
+        """Lists any container asset, such as a folder or collection.
+
+        Args:
+            parent: Required. The name of the container asset to list. `parent` is
+                of the format "projects/*" or "projects/*/assets/**" (e.g.,
+                "projects/[PROJECT]" or "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                currently under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT"). If
+                "projects/earthengine-legacy" is specified, the response will
+                consist of a list of all top-level folders owned by the requesting
+                user. Authorization requires one or more of the following
+                [IAM](https://cloud.google.com/iam/docs/) permissions on the
+                specified resource `parent`: * `earthengine.assets.get` *
+                `earthengine.assets.list` Defaults to the client's project.
+            filter: If present, specifies a filter. Filters are only applied to
+                `ImageCollection` assets and are ignored for `Folder` assets. The
+                fields `startTime`, `endTime`, and members of `properties` are
+                recognized. The custom function `intersects(str)` is available,
+                which allows filtering by geometry. An example date filter: ```
+                "startTime>\\"2020-01-01T00:00:00+00:00\\" AND
+                endTime<\\"2020-02-01T00:00:00+00:00\\"" ``` An example property
+                filter: ``` "properties.CLOUDY_PIXEL_PERCENTAGE<30" ``` An example
+                geometry filter: ```
+                "intersects(\\"{'type':'Point','coordinates':[1,2]}\\")" "intersects
+                (\\"{\\\\\\"type\\\\\\":\\\\\\"Point\\\\\\",\\\\\\"coordinates\\\\\\
+                ":[1,2]}\\")" ``` See https://google.aip.dev/160 for more details on
+                the filter language.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                depends on the EarthEngineAssetView, with higher limits for more
+                restrictive views.
+            page_token: A token identifying a page of results the server should
+                return. Typically this is the value of
+                `ListAssetsResponse.next_page_token` returned from the previous call
+                to the `projects.listAssets` method.
+            view: Specifies which parts of the `EarthEngineAsset` resource should be
+                returned in the response. Only applies to `ImageCollection` assets.
+                All elements of `Folder` assets will be encoded in the `BASIC` view
+                regardless of the value of this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_LISTASSETS,
+            _EARTHENGINE_PROJECTS_LISTASSETS_PAGES,
+            {
+                "parent": parent,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "view": view,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def update_config(
+        self,
+        *,
+        name: str,
+        update_mask: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        max_concurrent_exports: int | None = None,
+        body_name: str | None = None,
+        plan_max_concurrent_exports: int | None = None,
+        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ProjectConfig:
+        """Updates the config state of a project.
+
+        Args:
+            name: Required. The project config name, of the format
+                "projects/*/config".
+            update_mask: Required. The list of fields to update.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            max_concurrent_exports: Optional. The maximum number of concurrent
+                exports that the project can run.
+            body_name: The request body's ``name`` (prefixed: a parameter or option
+                has that name). Required. The project config name, of the format
+                "projects/*/config".
+            plan_max_concurrent_exports: Optional. Output only. The maximum number
+                of concurrent exports that can be run under the project's billing
+                account. This number is greater than or equal to the max concurrent
+                exports for the project.
+            registration_state: Output only. The project registration state.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_UPDATECONFIG,
+            {
+                "name": name,
+                "updateMask": update_mask,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "maxConcurrentExports": max_concurrent_exports,
+                "name": body_name,
+                "planMaxConcurrentExports": plan_max_concurrent_exports,
+                "registrationState": registration_state,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsResourceWithStreamingResponse:
+    """``projects`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsResource) -> None:
+        self.get_config = to_streamed_response_wrapper(resource.get_config)
+        self.update_config = to_streamed_response_wrapper(resource.update_config)
+
+
+class AsyncProjectsResourceWithStreamingResponse:
+    """``projects`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsResource) -> None:
+        self.get_config = async_to_streamed_response_wrapper(resource.get_config)
+        self.update_config = async_to_streamed_response_wrapper(resource.update_config)
+
+
+class ProjectsAlgorithmsResource(SyncResource):
+    """Methods of ``projects.algorithms``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsAlgorithmsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsAlgorithmsResourceWithStreamingResponse(self)
+
+    def list(
+        self,
+        *,
+        parent: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ListAlgorithmsResponse:
+        """Gets the list of all the algorithms available for use in Expressions.
+
+        Args:
+            parent: Required. The project id or project number of the Google Cloud
+                Platform project that should be treated as the service consumer for
+                this request. Format is `projects/{project-id}`. Defaults to the
+                client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_ALGORITHMS_LIST,
+            {
+                "parent": parent,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsAlgorithmsResource(AsyncResource):
+    """Methods of ``projects.algorithms`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsAlgorithmsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsAlgorithmsResourceWithStreamingResponse(self)
+
+    async def list(
+        self,
+        *,
+        parent: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ListAlgorithmsResponse:
+        """Gets the list of all the algorithms available for use in Expressions.
+
+        Args:
+            parent: Required. The project id or project number of the Google Cloud
+                Platform project that should be treated as the service consumer for
+                this request. Format is `projects/{project-id}`. Defaults to the
+                client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_ALGORITHMS_LIST,
+            {
+                "parent": parent,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsAlgorithmsResourceWithStreamingResponse:
+    """``projects.algorithms`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsAlgorithmsResource) -> None:
+        self.list = to_streamed_response_wrapper(resource.list)
+
+
+class AsyncProjectsAlgorithmsResourceWithStreamingResponse:
+    """``projects.algorithms`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsAlgorithmsResource) -> None:
+        self.list = async_to_streamed_response_wrapper(resource.list)
+
 
 class ProjectsAssetsResource(SyncResource):
     """Methods of ``projects.assets``."""
@@ -162,6 +1874,241 @@ class ProjectsAssetsResource(SyncResource):
     def with_streaming_response(self) -> ProjectsAssetsResourceWithStreamingResponse:
         """The same methods, returning the open response for streaming its body."""
         return ProjectsAssetsResourceWithStreamingResponse(self)
+
+    def copy(
+        self,
+        *,
+        source_name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        destination_name: str | None = None,
+        overwrite: bool | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Copies an asset.
+
+        Args:
+            source_name: The name of the asset to copy. `name` is of the format
+                "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT"). (e.g., "assets/users/[USER]/[ASSET]").
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            destination_name: The destination name to which to copy the asset.
+                `name` is of the format "projects/*/assets/**" (e.g.,
+                "projects/earthengine-legacy/assets/users/[USER]/[ASSET]"). All
+                user-owned assets are under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT").
+            overwrite: Whether to allow overwriting an existing asset.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_COPY,
+            {
+                "sourceName": source_name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"destinationName": destination_name, "overwrite": overwrite},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        asset_id: str | None = None,
+        overwrite: bool | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        bands: Sequence[types.ImageBand | Mapping[str, Any]] | None = None,
+        cloud_storage_location: types.CloudStorageLocation
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        end_time: datetime.datetime | str | None = None,
+        feature_count: int | None = None,
+        feature_view_asset_location: types.FeatureViewLocation
+        | Mapping[str, Any]
+        | None = None,
+        gcs_location: types.GcsLocation | Mapping[str, Any] | None = None,
+        geometry: Mapping[str, Any] | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        quota: types.FolderQuota | Mapping[str, Any] | None = None,
+        size_bytes: int | None = None,
+        start_time: datetime.datetime | str | None = None,
+        tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        type: types.EarthEngineAssetType | str | None = None,
+        update_time: datetime.datetime | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Creates an asset. The following asset types are createable: * `FOLDER`: No
+        fields in `asset` may be specified. * `IMAGE`: To create a COG-backed asset, use
+        `image.importExternal` instead. See https://developers.google.com/earth-
+        engine/Earth_Engine_asset_from_cloud_geotiff for more details. *
+        `IMAGE_COLLECTION`: Only the fields `startTime`, `endTime`, and `properties` may
+        be specified.
+
+        Args:
+            parent: Required. The parent of the asset collection (e.g.,
+                "projects/*"). Defaults to the client's project.
+            asset_id: The ID of the asset to create. Equivalent to name but without
+                the "projects/*/assets" (e.g., users/[USER]/[ASSET]).
+            overwrite: Whether to allow overwriting an image asset.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            bands: Information about the data bands of the image asset. Omitted for
+                non-image assets.
+            cloud_storage_location: Deprecated. Use `image.importExternal` instead.
+                See https://developers.google.com/earth-
+                engine/Earth_Engine_asset_from_cloud_geotiff for more details.
+            description: The description of the asset.
+            end_time: For assets that correspond to an interval of time, such as
+                average values over a month or year, this timestamp corresponds to
+                the end of that interval (exclusive).
+            feature_count: The number of features in the asset, if applicable.
+            feature_view_asset_location: The location of this FeatureView in EE.
+            gcs_location: Deprecated. Use `image.importExternal` instead. See
+                https://developers.google.com/earth-
+                engine/Earth_Engine_asset_from_cloud_geotiff for more details.
+            geometry: The spatial footprint associated with the asset, if any, as a
+                GeoJSON geometry object (see RFC 7946).
+            id: The ID of the asset. Equivalent to `name` without the
+                "projects/*/assets/" prefix (e.g. "users//"). Note that this is
+                intended for display purposes only. It should not be used as an
+                input to another operation. Use `name` instead.
+            name: The name of the asset. `name` is of the format
+                "projects/*/assets/**" (e.g. "projects/earthengine-
+                legacy/assets/users//").
+            properties: Key/value properties associated with the asset.
+            quota: The quota information associated with the folder asset, if any.
+                Returned for top-level user-owned folder assets (e.g. "users/*" or
+                "projects/*").
+            size_bytes: The size of a leaf asset (e.g. an image) in bytes.
+            start_time: The timestamp associated with the asset, if any, e.g. the
+                time at which a satellite image was taken. For assets that
+                correspond to an interval of time, such as average values over a
+                month or year, this timestamp corresponds to the start of that
+                interval.
+            tilesets: The tilesets backing this image. Only present for external
+                images, whose pixels are retrieved from storage not owned by Earth
+                Engine.
+            title: The title of the asset.
+            type: The type of the asset.
+            update_time: The last-modified time of the asset.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_CREATE,
+            {
+                "parent": parent,
+                "assetId": asset_id,
+                "overwrite": overwrite,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bands": bands,
+                "cloudStorageLocation": cloud_storage_location,
+                "description": description,
+                "endTime": end_time,
+                "featureCount": feature_count,
+                "featureViewAssetLocation": feature_view_asset_location,
+                "gcsLocation": gcs_location,
+                "geometry": geometry,
+                "id": id,
+                "name": name,
+                "properties": properties,
+                "quota": quota,
+                "sizeBytes": size_bytes,
+                "startTime": start_time,
+                "tilesets": tilesets,
+                "title": title,
+                "type": type,
+                "updateTime": update_time,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def delete(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Deletes an asset.
+
+        Args:
+            name: Required. The name of the asset to delete. `name` is of the format
+                "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT").
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_DELETE,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
 
     def get(
         self,
@@ -203,6 +2150,53 @@ class ProjectsAssetsResource(SyncResource):
                 "quotaUser": quota_user,
             },
             None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def get_iam_policy(
+        self,
+        *,
+        resource: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        options: types.GetPolicyOptions | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Policy:
+        """Gets the access control policy for a resource. Returns an empty policy if the
+        resource exists and does not have a policy set.
+
+        Args:
+            resource: REQUIRED: The resource for which the policy is being
+                requested. See [Resource
+                names](https://cloud.google.com/apis/design/resource_names) for the
+                appropriate value for this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            options: OPTIONAL: A `GetPolicyOptions` object for specifying options to
+                `GetIamPolicy`.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_GETIAMPOLICY,
+            {
+                "resource": resource,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"options": options},
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -295,6 +2289,462 @@ class ProjectsAssetsResource(SyncResource):
             extra_body=extra_body,
         )
 
+    def list_assets(
+        self,
+        *,
+        parent: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        view: Literal["EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"]
+        | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> SyncPager[types.ListAssetsResponse, types.EarthEngineAsset]:
+        """Lists any container asset, such as a folder or collection.
+
+        Args:
+            parent: Required. The name of the container asset to list. `parent` is
+                of the format "projects/*" or "projects/*/assets/**" (e.g.,
+                "projects/[PROJECT]" or "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                currently under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT"). If
+                "projects/earthengine-legacy" is specified, the response will
+                consist of a list of all top-level folders owned by the requesting
+                user. Authorization requires one or more of the following
+                [IAM](https://cloud.google.com/iam/docs/) permissions on the
+                specified resource `parent`: * `earthengine.assets.get` *
+                `earthengine.assets.list`
+            filter: If present, specifies a filter. Filters are only applied to
+                `ImageCollection` assets and are ignored for `Folder` assets. The
+                fields `startTime`, `endTime`, and members of `properties` are
+                recognized. The custom function `intersects(str)` is available,
+                which allows filtering by geometry. An example date filter: ```
+                "startTime>\\"2020-01-01T00:00:00+00:00\\" AND
+                endTime<\\"2020-02-01T00:00:00+00:00\\"" ``` An example property
+                filter: ``` "properties.CLOUDY_PIXEL_PERCENTAGE<30" ``` An example
+                geometry filter: ```
+                "intersects(\\"{'type':'Point','coordinates':[1,2]}\\")" "intersects
+                (\\"{\\\\\\"type\\\\\\":\\\\\\"Point\\\\\\",\\\\\\"coordinates\\\\\\
+                ":[1,2]}\\")" ``` See https://google.aip.dev/160 for more details on
+                the filter language.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                depends on the EarthEngineAssetView, with higher limits for more
+                restrictive views.
+            page_token: A token identifying a page of results the server should
+                return. Typically this is the value of
+                `ListAssetsResponse.next_page_token` returned from the previous call
+                to the `assets.listAssets` method.
+            view: Specifies which parts of the `EarthEngineAsset` resource should be
+                returned in the response. Only applies to `ImageCollection` assets.
+                All elements of `Folder` assets will be encoded in the `BASIC` view
+                regardless of the value of this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_ASSETS_LISTASSETS,
+            _EARTHENGINE_PROJECTS_ASSETS_LISTASSETS_PAGES,
+            {
+                "parent": parent,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "view": view,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list_features(
+        self,
+        *,
+        asset: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        region: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> SyncPager[types.ListFeaturesResponse, types.Feature]:
+        """Lists the features in a table asset. This method allows the caller to apply
+        spatiotemporal and property filters to a table. Results are returned as a list
+        of GeoJSON feature objects.
+
+        Args:
+            asset: Required. The name of the table asset to list. `asset` is of the
+                format "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT").
+            filter: If present, specifies additional simple property filters.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                is 1000 results per page.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ListFeaturesResponse.next_page_token` returned from the previous
+                call to the `assets.listFeatures` method.
+            region: If present, a geometry defining a query region, specified as a
+                GeoJSON geometry string (see RFC 7946).
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES,
+            _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES_PAGES,
+            {
+                "asset": asset,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "region": region,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list_images(
+        self,
+        *,
+        parent: str,
+        end_time: datetime.datetime | str | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        region: str | None = None,
+        start_time: datetime.datetime | str | None = None,
+        view: Literal["EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"]
+        | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> SyncPager[types.ListImagesResponse, types.Image]:
+        """Lists the images in an image collection asset. This method allows the caller to
+        apply spatiotemporal and metadata filters to an image collection.
+
+        Args:
+            parent: Required. The name of the image collection asset to list.
+                `parent` is of the format "projects/*/assets/**" (e.g.,
+                "projects/earthengine-legacy/assets/users/[USER]/[ASSET]"). All
+                user-owned assets are under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT").
+            end_time: If present, filters results to those whose timestamp is less
+                than this value (exclusive).
+            filter: If present, specifies additional simple property filters.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                depends on the EarthEngineAssetView, with higher limits for more
+                restrictive views.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ListImagesResponse.next_page_token` returned from the previous call
+                to the `assets.listImages` method.
+            region: If present, a geometry defining a query region, specified as a
+                GeoJSON geometry string (see RFC 7946). Spatial intersection is
+                accurate to one meter.
+            start_time: If present, filters results to those whose timestamp is at
+                least this value (inclusive).
+            view: Specifies which parts of the `Image` resource should be returned
+                in the response. If unset the default is to return all properties.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_ASSETS_LISTIMAGES,
+            _EARTHENGINE_PROJECTS_ASSETS_LISTIMAGES_PAGES,
+            {
+                "parent": parent,
+                "endTime": end_time,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "region": region,
+                "startTime": start_time,
+                "view": view,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def move(
+        self,
+        *,
+        source_name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        destination_name: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Moves an asset.
+
+        Args:
+            source_name: The name of the asset to move. `name` is of the format
+                "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT").
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            destination_name: The destination name to which to move the asset.
+                `name` is of the format "projects/*/assets/**" (e.g.,
+                "projects/earthengine-legacy/assets/users/[USER]/[ASSET]"). All
+                user-owned assets are under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT").
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_MOVE,
+            {
+                "sourceName": source_name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"destinationName": destination_name},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def patch(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset: types.EarthEngineAsset | Mapping[str, Any] | None = None,
+        update_mask: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Updates an asset. There are a number of constraints on the update operation: *
+        Only the `title`, `description`, `startTime`, `endTime`, and `properties` fields
+        of the asset can be updated. * Naming `"properties"` in `updateMask` results in
+        all user-defined properties of the asset being replaced by the properties in
+        `asset`. * Naming `"title"`, `"description"`, `"startTime"` or `"endTime"` in
+        `updateMask` and not providing a value in `asset` results in that field becoming
+        unset. * It is possible to update individual properties by naming them in
+        `updateMask`, like `"properties.my_property_name"`. The property's value will be
+        set to the corresponding value from `asset.properties`. If there is no
+        corresponding value in `asset.properties`, or if there is a value but it is a
+        `NullValue`, the property will be deleted from the asset. * Properties can be
+        set only to string or number values, or deleted by specifying a `NullValue`. *
+        Supplying an empty `updateMask` will result in the asset's timestamps and
+        properties all being replaced by the values in `asset`.
+
+        Args:
+            name: The name of the asset. `name` is of the format
+                "projects/*/assets/**" (e.g. "projects/earthengine-
+                legacy/assets/users//").
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset: Request field asset.
+            update_mask: The update mask specifying which fields of the asset to
+                update.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_PATCH,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"asset": asset, "updateMask": update_mask},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def set_iam_policy(
+        self,
+        *,
+        resource: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        policy: types.Policy | Mapping[str, Any] | None = None,
+        update_mask: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Policy:
+        """Sets the access control policy on the specified resource. Replaces any existing
+        policy.
+
+        Args:
+            resource: REQUIRED: The resource for which the policy is being
+                specified. See [Resource
+                names](https://cloud.google.com/apis/design/resource_names) for the
+                appropriate value for this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            policy: REQUIRED: The complete policy to be applied to the `resource`.
+                The size of the policy is limited to a few 10s of KB. An empty
+                policy is a valid policy but certain Google Cloud services (such as
+                Projects) might reject them.
+            update_mask: OPTIONAL: A FieldMask specifying which fields of the policy
+                to modify. Only the fields in the mask will be modified. If no mask
+                is provided, the following default mask is used: `paths: "bindings,
+                etag"`
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_SETIAMPOLICY,
+            {
+                "resource": resource,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"policy": policy, "updateMask": update_mask},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def test_iam_permissions(
+        self,
+        *,
+        resource: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        permissions: Sequence[str] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.TestIamPermissionsResponse:
+        """Returns permissions that a caller has on the specified resource. If the resource
+        does not exist, this will return an empty set of permissions, not a NOT_FOUND
+        error. Note: This operation is designed to be used for building permission-aware
+        UIs and command-line tools, not for authorization checking. This operation may
+        "fail open" without warning.
+
+        Args:
+            resource: REQUIRED: The resource for which the policy detail is being
+                requested. See [Resource
+                names](https://cloud.google.com/apis/design/resource_names) for the
+                appropriate value for this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            permissions: The set of permissions to check for the `resource`.
+                Permissions with wildcards (such as `*` or `storage.*`) are not
+                allowed. For more information see [IAM
+                Overview](https://cloud.google.com/iam/docs/overview#permissions).
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_TESTIAMPERMISSIONS,
+            {
+                "resource": resource,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"permissions": permissions},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
 
 class AsyncProjectsAssetsResource(AsyncResource):
     """Methods of ``projects.assets`` (async)."""
@@ -305,6 +2755,241 @@ class AsyncProjectsAssetsResource(AsyncResource):
     ) -> AsyncProjectsAssetsResourceWithStreamingResponse:
         """The same methods, returning the open response for streaming its body."""
         return AsyncProjectsAssetsResourceWithStreamingResponse(self)
+
+    async def copy(
+        self,
+        *,
+        source_name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        destination_name: str | None = None,
+        overwrite: bool | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Copies an asset.
+
+        Args:
+            source_name: The name of the asset to copy. `name` is of the format
+                "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT"). (e.g., "assets/users/[USER]/[ASSET]").
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            destination_name: The destination name to which to copy the asset.
+                `name` is of the format "projects/*/assets/**" (e.g.,
+                "projects/earthengine-legacy/assets/users/[USER]/[ASSET]"). All
+                user-owned assets are under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT").
+            overwrite: Whether to allow overwriting an existing asset.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_COPY,
+            {
+                "sourceName": source_name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"destinationName": destination_name, "overwrite": overwrite},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        asset_id: str | None = None,
+        overwrite: bool | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        bands: Sequence[types.ImageBand | Mapping[str, Any]] | None = None,
+        cloud_storage_location: types.CloudStorageLocation
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        end_time: datetime.datetime | str | None = None,
+        feature_count: int | None = None,
+        feature_view_asset_location: types.FeatureViewLocation
+        | Mapping[str, Any]
+        | None = None,
+        gcs_location: types.GcsLocation | Mapping[str, Any] | None = None,
+        geometry: Mapping[str, Any] | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        quota: types.FolderQuota | Mapping[str, Any] | None = None,
+        size_bytes: int | None = None,
+        start_time: datetime.datetime | str | None = None,
+        tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        type: types.EarthEngineAssetType | str | None = None,
+        update_time: datetime.datetime | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Creates an asset. The following asset types are createable: * `FOLDER`: No
+        fields in `asset` may be specified. * `IMAGE`: To create a COG-backed asset, use
+        `image.importExternal` instead. See https://developers.google.com/earth-
+        engine/Earth_Engine_asset_from_cloud_geotiff for more details. *
+        `IMAGE_COLLECTION`: Only the fields `startTime`, `endTime`, and `properties` may
+        be specified.
+
+        Args:
+            parent: Required. The parent of the asset collection (e.g.,
+                "projects/*"). Defaults to the client's project.
+            asset_id: The ID of the asset to create. Equivalent to name but without
+                the "projects/*/assets" (e.g., users/[USER]/[ASSET]).
+            overwrite: Whether to allow overwriting an image asset.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            bands: Information about the data bands of the image asset. Omitted for
+                non-image assets.
+            cloud_storage_location: Deprecated. Use `image.importExternal` instead.
+                See https://developers.google.com/earth-
+                engine/Earth_Engine_asset_from_cloud_geotiff for more details.
+            description: The description of the asset.
+            end_time: For assets that correspond to an interval of time, such as
+                average values over a month or year, this timestamp corresponds to
+                the end of that interval (exclusive).
+            feature_count: The number of features in the asset, if applicable.
+            feature_view_asset_location: The location of this FeatureView in EE.
+            gcs_location: Deprecated. Use `image.importExternal` instead. See
+                https://developers.google.com/earth-
+                engine/Earth_Engine_asset_from_cloud_geotiff for more details.
+            geometry: The spatial footprint associated with the asset, if any, as a
+                GeoJSON geometry object (see RFC 7946).
+            id: The ID of the asset. Equivalent to `name` without the
+                "projects/*/assets/" prefix (e.g. "users//"). Note that this is
+                intended for display purposes only. It should not be used as an
+                input to another operation. Use `name` instead.
+            name: The name of the asset. `name` is of the format
+                "projects/*/assets/**" (e.g. "projects/earthengine-
+                legacy/assets/users//").
+            properties: Key/value properties associated with the asset.
+            quota: The quota information associated with the folder asset, if any.
+                Returned for top-level user-owned folder assets (e.g. "users/*" or
+                "projects/*").
+            size_bytes: The size of a leaf asset (e.g. an image) in bytes.
+            start_time: The timestamp associated with the asset, if any, e.g. the
+                time at which a satellite image was taken. For assets that
+                correspond to an interval of time, such as average values over a
+                month or year, this timestamp corresponds to the start of that
+                interval.
+            tilesets: The tilesets backing this image. Only present for external
+                images, whose pixels are retrieved from storage not owned by Earth
+                Engine.
+            title: The title of the asset.
+            type: The type of the asset.
+            update_time: The last-modified time of the asset.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_CREATE,
+            {
+                "parent": parent,
+                "assetId": asset_id,
+                "overwrite": overwrite,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bands": bands,
+                "cloudStorageLocation": cloud_storage_location,
+                "description": description,
+                "endTime": end_time,
+                "featureCount": feature_count,
+                "featureViewAssetLocation": feature_view_asset_location,
+                "gcsLocation": gcs_location,
+                "geometry": geometry,
+                "id": id,
+                "name": name,
+                "properties": properties,
+                "quota": quota,
+                "sizeBytes": size_bytes,
+                "startTime": start_time,
+                "tilesets": tilesets,
+                "title": title,
+                "type": type,
+                "updateTime": update_time,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def delete(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Deletes an asset.
+
+        Args:
+            name: Required. The name of the asset to delete. `name` is of the format
+                "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT").
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_DELETE,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
 
     async def get(
         self,
@@ -346,6 +3031,53 @@ class AsyncProjectsAssetsResource(AsyncResource):
                 "quotaUser": quota_user,
             },
             None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def get_iam_policy(
+        self,
+        *,
+        resource: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        options: types.GetPolicyOptions | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Policy:
+        """Gets the access control policy for a resource. Returns an empty policy if the
+        resource exists and does not have a policy set.
+
+        Args:
+            resource: REQUIRED: The resource for which the policy is being
+                requested. See [Resource
+                names](https://cloud.google.com/apis/design/resource_names) for the
+                appropriate value for this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            options: OPTIONAL: A `GetPolicyOptions` object for specifying options to
+                `GetIamPolicy`.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_GETIAMPOLICY,
+            {
+                "resource": resource,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"options": options},
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -438,20 +3170,1418 @@ class AsyncProjectsAssetsResource(AsyncResource):
             extra_body=extra_body,
         )
 
+    def list_assets(
+        self,
+        *,
+        parent: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        view: Literal["EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"]
+        | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[types.ListAssetsResponse, types.EarthEngineAsset]:
+        """Lists any container asset, such as a folder or collection.
+
+        Args:
+            parent: Required. The name of the container asset to list. `parent` is
+                of the format "projects/*" or "projects/*/assets/**" (e.g.,
+                "projects/[PROJECT]" or "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                currently under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT"). If
+                "projects/earthengine-legacy" is specified, the response will
+                consist of a list of all top-level folders owned by the requesting
+                user. Authorization requires one or more of the following
+                [IAM](https://cloud.google.com/iam/docs/) permissions on the
+                specified resource `parent`: * `earthengine.assets.get` *
+                `earthengine.assets.list`
+            filter: If present, specifies a filter. Filters are only applied to
+                `ImageCollection` assets and are ignored for `Folder` assets. The
+                fields `startTime`, `endTime`, and members of `properties` are
+                recognized. The custom function `intersects(str)` is available,
+                which allows filtering by geometry. An example date filter: ```
+                "startTime>\\"2020-01-01T00:00:00+00:00\\" AND
+                endTime<\\"2020-02-01T00:00:00+00:00\\"" ``` An example property
+                filter: ``` "properties.CLOUDY_PIXEL_PERCENTAGE<30" ``` An example
+                geometry filter: ```
+                "intersects(\\"{'type':'Point','coordinates':[1,2]}\\")" "intersects
+                (\\"{\\\\\\"type\\\\\\":\\\\\\"Point\\\\\\",\\\\\\"coordinates\\\\\\
+                ":[1,2]}\\")" ``` See https://google.aip.dev/160 for more details on
+                the filter language.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                depends on the EarthEngineAssetView, with higher limits for more
+                restrictive views.
+            page_token: A token identifying a page of results the server should
+                return. Typically this is the value of
+                `ListAssetsResponse.next_page_token` returned from the previous call
+                to the `assets.listAssets` method.
+            view: Specifies which parts of the `EarthEngineAsset` resource should be
+                returned in the response. Only applies to `ImageCollection` assets.
+                All elements of `Folder` assets will be encoded in the `BASIC` view
+                regardless of the value of this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_ASSETS_LISTASSETS,
+            _EARTHENGINE_PROJECTS_ASSETS_LISTASSETS_PAGES,
+            {
+                "parent": parent,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "view": view,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list_features(
+        self,
+        *,
+        asset: str,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        region: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[types.ListFeaturesResponse, types.Feature]:
+        """Lists the features in a table asset. This method allows the caller to apply
+        spatiotemporal and property filters to a table. Results are returned as a list
+        of GeoJSON feature objects.
+
+        Args:
+            asset: Required. The name of the table asset to list. `asset` is of the
+                format "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT").
+            filter: If present, specifies additional simple property filters.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                is 1000 results per page.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ListFeaturesResponse.next_page_token` returned from the previous
+                call to the `assets.listFeatures` method.
+            region: If present, a geometry defining a query region, specified as a
+                GeoJSON geometry string (see RFC 7946).
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES,
+            _EARTHENGINE_PROJECTS_ASSETS_LISTFEATURES_PAGES,
+            {
+                "asset": asset,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "region": region,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list_images(
+        self,
+        *,
+        parent: str,
+        end_time: datetime.datetime | str | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        region: str | None = None,
+        start_time: datetime.datetime | str | None = None,
+        view: Literal["EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"]
+        | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[types.ListImagesResponse, types.Image]:
+        """Lists the images in an image collection asset. This method allows the caller to
+        apply spatiotemporal and metadata filters to an image collection.
+
+        Args:
+            parent: Required. The name of the image collection asset to list.
+                `parent` is of the format "projects/*/assets/**" (e.g.,
+                "projects/earthengine-legacy/assets/users/[USER]/[ASSET]"). All
+                user-owned assets are under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT").
+            end_time: If present, filters results to those whose timestamp is less
+                than this value (exclusive).
+            filter: If present, specifies additional simple property filters.
+            page_size: The maximum number of results per page. The server may return
+                fewer assets than requested. If unspecified, the page size default
+                depends on the EarthEngineAssetView, with higher limits for more
+                restrictive views.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ListImagesResponse.next_page_token` returned from the previous call
+                to the `assets.listImages` method.
+            region: If present, a geometry defining a query region, specified as a
+                GeoJSON geometry string (see RFC 7946). Spatial intersection is
+                accurate to one meter.
+            start_time: If present, filters results to those whose timestamp is at
+                least this value (inclusive).
+            view: Specifies which parts of the `Image` resource should be returned
+                in the response. If unset the default is to return all properties.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_ASSETS_LISTIMAGES,
+            _EARTHENGINE_PROJECTS_ASSETS_LISTIMAGES_PAGES,
+            {
+                "parent": parent,
+                "endTime": end_time,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "region": region,
+                "startTime": start_time,
+                "view": view,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def move(
+        self,
+        *,
+        source_name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        destination_name: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Moves an asset.
+
+        Args:
+            source_name: The name of the asset to move. `name` is of the format
+                "projects/*/assets/**" (e.g., "projects/earthengine-
+                legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are
+                under the project "earthengine-legacy" (e.g., "projects/earthengine-
+                legacy/assets/users/foo/bar"). All other assets are under the
+                project "earthengine-public" (e.g., "projects/earthengine-
+                public/assets/LANDSAT").
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            destination_name: The destination name to which to move the asset.
+                `name` is of the format "projects/*/assets/**" (e.g.,
+                "projects/earthengine-legacy/assets/users/[USER]/[ASSET]"). All
+                user-owned assets are under the project "earthengine-legacy" (e.g.,
+                "projects/earthengine-legacy/assets/users/foo/bar"). All other
+                assets are under the project "earthengine-public" (e.g.,
+                "projects/earthengine-public/assets/LANDSAT").
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_MOVE,
+            {
+                "sourceName": source_name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"destinationName": destination_name},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def patch(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset: types.EarthEngineAsset | Mapping[str, Any] | None = None,
+        update_mask: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Updates an asset. There are a number of constraints on the update operation: *
+        Only the `title`, `description`, `startTime`, `endTime`, and `properties` fields
+        of the asset can be updated. * Naming `"properties"` in `updateMask` results in
+        all user-defined properties of the asset being replaced by the properties in
+        `asset`. * Naming `"title"`, `"description"`, `"startTime"` or `"endTime"` in
+        `updateMask` and not providing a value in `asset` results in that field becoming
+        unset. * It is possible to update individual properties by naming them in
+        `updateMask`, like `"properties.my_property_name"`. The property's value will be
+        set to the corresponding value from `asset.properties`. If there is no
+        corresponding value in `asset.properties`, or if there is a value but it is a
+        `NullValue`, the property will be deleted from the asset. * Properties can be
+        set only to string or number values, or deleted by specifying a `NullValue`. *
+        Supplying an empty `updateMask` will result in the asset's timestamps and
+        properties all being replaced by the values in `asset`.
+
+        Args:
+            name: The name of the asset. `name` is of the format
+                "projects/*/assets/**" (e.g. "projects/earthengine-
+                legacy/assets/users//").
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset: Request field asset.
+            update_mask: The update mask specifying which fields of the asset to
+                update.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_PATCH,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"asset": asset, "updateMask": update_mask},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def set_iam_policy(
+        self,
+        *,
+        resource: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        policy: types.Policy | Mapping[str, Any] | None = None,
+        update_mask: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Policy:
+        """Sets the access control policy on the specified resource. Replaces any existing
+        policy.
+
+        Args:
+            resource: REQUIRED: The resource for which the policy is being
+                specified. See [Resource
+                names](https://cloud.google.com/apis/design/resource_names) for the
+                appropriate value for this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            policy: REQUIRED: The complete policy to be applied to the `resource`.
+                The size of the policy is limited to a few 10s of KB. An empty
+                policy is a valid policy but certain Google Cloud services (such as
+                Projects) might reject them.
+            update_mask: OPTIONAL: A FieldMask specifying which fields of the policy
+                to modify. Only the fields in the mask will be modified. If no mask
+                is provided, the following default mask is used: `paths: "bindings,
+                etag"`
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_SETIAMPOLICY,
+            {
+                "resource": resource,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"policy": policy, "updateMask": update_mask},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def test_iam_permissions(
+        self,
+        *,
+        resource: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        permissions: Sequence[str] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.TestIamPermissionsResponse:
+        """Returns permissions that a caller has on the specified resource. If the resource
+        does not exist, this will return an empty set of permissions, not a NOT_FOUND
+        error. Note: This operation is designed to be used for building permission-aware
+        UIs and command-line tools, not for authorization checking. This operation may
+        "fail open" without warning.
+
+        Args:
+            resource: REQUIRED: The resource for which the policy detail is being
+                requested. See [Resource
+                names](https://cloud.google.com/apis/design/resource_names) for the
+                appropriate value for this field.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            permissions: The set of permissions to check for the `resource`.
+                Permissions with wildcards (such as `*` or `storage.*`) are not
+                allowed. For more information see [IAM
+                Overview](https://cloud.google.com/iam/docs/overview#permissions).
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_ASSETS_TESTIAMPERMISSIONS,
+            {
+                "resource": resource,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"permissions": permissions},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
 
 class ProjectsAssetsResourceWithStreamingResponse:
     """``projects.assets`` methods that return the open response."""
 
     def __init__(self, resource: ProjectsAssetsResource) -> None:
+        self.copy = to_streamed_response_wrapper(resource.copy)
+        self.create = to_streamed_response_wrapper(resource.create)
+        self.delete = to_streamed_response_wrapper(resource.delete)
         self.get = to_streamed_response_wrapper(resource.get)
+        self.get_iam_policy = to_streamed_response_wrapper(resource.get_iam_policy)
         self.get_pixels = to_streamed_response_wrapper(resource.get_pixels)
+        self.move = to_streamed_response_wrapper(resource.move)
+        self.patch = to_streamed_response_wrapper(resource.patch)
+        self.set_iam_policy = to_streamed_response_wrapper(resource.set_iam_policy)
+        self.test_iam_permissions = to_streamed_response_wrapper(
+            resource.test_iam_permissions
+        )
 
 
 class AsyncProjectsAssetsResourceWithStreamingResponse:
     """``projects.assets`` methods that return the open response (async)."""
 
     def __init__(self, resource: AsyncProjectsAssetsResource) -> None:
+        self.copy = async_to_streamed_response_wrapper(resource.copy)
+        self.create = async_to_streamed_response_wrapper(resource.create)
+        self.delete = async_to_streamed_response_wrapper(resource.delete)
         self.get = async_to_streamed_response_wrapper(resource.get)
+        self.get_iam_policy = async_to_streamed_response_wrapper(
+            resource.get_iam_policy
+        )
+        self.get_pixels = async_to_streamed_response_wrapper(resource.get_pixels)
+        self.move = async_to_streamed_response_wrapper(resource.move)
+        self.patch = async_to_streamed_response_wrapper(resource.patch)
+        self.set_iam_policy = async_to_streamed_response_wrapper(
+            resource.set_iam_policy
+        )
+        self.test_iam_permissions = async_to_streamed_response_wrapper(
+            resource.test_iam_permissions
+        )
+
+
+class ProjectsClassifierResource(SyncResource):
+    """Methods of ``projects.classifier``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsClassifierResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsClassifierResourceWithStreamingResponse(self)
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.ClassifierAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a classifier and saves it as an Earth
+        Engine asset.
+
+        Args:
+            project: Required. The project id or project number of the Google Cloud
+                Platform project that should be treated as the service consumer for
+                this request. Format is `projects/{project-id}`. Defaults to the
+                client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: Required. Configures the export as an Earth Engine
+                asset.
+            description: Optional. An optional human-readable name of the task.
+            expression: Required. An expression that evaluates to an Earth Engine
+                Classifier to compute and export.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: Optional. A unique string used to detect duplicated
+                requests. If more than one request is made by the same user with the
+                same non-empty `requestId`, only one of those requests may
+                successfully start a long-running operation. `requestId` may contain
+                the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most
+                60 characters long.
+            workload_tag: Optional. User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_CLASSIFIER_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "description": description,
+                "expression": expression,
+                "priority": priority,
+                "requestId": request_id,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsClassifierResource(AsyncResource):
+    """Methods of ``projects.classifier`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsClassifierResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsClassifierResourceWithStreamingResponse(self)
+
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.ClassifierAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a classifier and saves it as an Earth
+        Engine asset.
+
+        Args:
+            project: Required. The project id or project number of the Google Cloud
+                Platform project that should be treated as the service consumer for
+                this request. Format is `projects/{project-id}`. Defaults to the
+                client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: Required. Configures the export as an Earth Engine
+                asset.
+            description: Optional. An optional human-readable name of the task.
+            expression: Required. An expression that evaluates to an Earth Engine
+                Classifier to compute and export.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: Optional. A unique string used to detect duplicated
+                requests. If more than one request is made by the same user with the
+                same non-empty `requestId`, only one of those requests may
+                successfully start a long-running operation. `requestId` may contain
+                the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most
+                60 characters long.
+            workload_tag: Optional. User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_CLASSIFIER_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "description": description,
+                "expression": expression,
+                "priority": priority,
+                "requestId": request_id,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsClassifierResourceWithStreamingResponse:
+    """``projects.classifier`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsClassifierResource) -> None:
+        self.export = to_streamed_response_wrapper(resource.export)
+
+
+class AsyncProjectsClassifierResourceWithStreamingResponse:
+    """``projects.classifier`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsClassifierResource) -> None:
+        self.export = async_to_streamed_response_wrapper(resource.export)
+
+
+class ProjectsFeatureViewResource(SyncResource):
+    """Methods of ``projects.featureView``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsFeatureViewResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsFeatureViewResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset: str | None = None,
+        name: str | None = None,
+        visualization_expression: types.Expression | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.FeatureView:
+        """Create a FeatureView.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+                Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset: Earth Engine asset name for which to create a FeatureView.
+            name: The resource name representing the map, of the form
+                "projects/*/featureViews/**" (e.g. "projects/earthengine-
+                legacy/featureViews/").
+            visualization_expression: A set of FeatureView visualization options to
+                apply to the tiles at serving-time. Based on the
+                google.earthengine.datamaps.v1.MapOptions proto.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_FEATUREVIEW_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "asset": asset,
+                "name": name,
+                "visualizationExpression": visualization_expression,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsFeatureViewResource(AsyncResource):
+    """Methods of ``projects.featureView`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsFeatureViewResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsFeatureViewResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset: str | None = None,
+        name: str | None = None,
+        visualization_expression: types.Expression | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.FeatureView:
+        """Create a FeatureView.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+                Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset: Earth Engine asset name for which to create a FeatureView.
+            name: The resource name representing the map, of the form
+                "projects/*/featureViews/**" (e.g. "projects/earthengine-
+                legacy/featureViews/").
+            visualization_expression: A set of FeatureView visualization options to
+                apply to the tiles at serving-time. Based on the
+                google.earthengine.datamaps.v1.MapOptions proto.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_FEATUREVIEW_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "asset": asset,
+                "name": name,
+                "visualizationExpression": visualization_expression,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsFeatureViewResourceWithStreamingResponse:
+    """``projects.featureView`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsFeatureViewResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsFeatureViewResourceWithStreamingResponse:
+    """``projects.featureView`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsFeatureViewResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsFeatureViewsResource(SyncResource):
+    """Methods of ``projects.featureViews``."""
+
+    @cached_property
+    def tiles(self) -> ProjectsFeatureViewsTilesResource:
+        return ProjectsFeatureViewsTilesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsFeatureViewsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsFeatureViewsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset: str | None = None,
+        name: str | None = None,
+        visualization_expression: types.Expression | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.FeatureView:
+        """Create a FeatureView.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+                Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset: Earth Engine asset name for which to create a FeatureView.
+            name: The resource name representing the map, of the form
+                "projects/*/featureViews/**" (e.g. "projects/earthengine-
+                legacy/featureViews/").
+            visualization_expression: A set of FeatureView visualization options to
+                apply to the tiles at serving-time. Based on the
+                google.earthengine.datamaps.v1.MapOptions proto.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_FEATUREVIEWS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "asset": asset,
+                "name": name,
+                "visualizationExpression": visualization_expression,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsFeatureViewsResource(AsyncResource):
+    """Methods of ``projects.featureViews`` (async)."""
+
+    @cached_property
+    def tiles(self) -> AsyncProjectsFeatureViewsTilesResource:
+        return AsyncProjectsFeatureViewsTilesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsFeatureViewsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsFeatureViewsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset: str | None = None,
+        name: str | None = None,
+        visualization_expression: types.Expression | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.FeatureView:
+        """Create a FeatureView.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+                Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset: Earth Engine asset name for which to create a FeatureView.
+            name: The resource name representing the map, of the form
+                "projects/*/featureViews/**" (e.g. "projects/earthengine-
+                legacy/featureViews/").
+            visualization_expression: A set of FeatureView visualization options to
+                apply to the tiles at serving-time. Based on the
+                google.earthengine.datamaps.v1.MapOptions proto.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_FEATUREVIEWS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "asset": asset,
+                "name": name,
+                "visualizationExpression": visualization_expression,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsFeatureViewsResourceWithStreamingResponse:
+    """``projects.featureViews`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsFeatureViewsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsFeatureViewsResourceWithStreamingResponse:
+    """``projects.featureViews`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsFeatureViewsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsFeatureViewsTilesResource(SyncResource):
+    """Methods of ``projects.featureViews.tiles``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsFeatureViewsTilesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsFeatureViewsTilesResourceWithStreamingResponse(self)
+
+    def get(
+        self,
+        *,
+        parent: str,
+        zoom: int,
+        x: int,
+        y: int,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes a map tile image showing a portion of a FeatureView. The request
+        includes values from a previous `CreateFeatureView` request.
+
+        Args:
+            parent: A map name from `FeatureView.name`.
+            zoom: The [zoom level][https://developers.google.com/maps/documentation/
+                javascript/coordinates] of the requested map tile.
+            x: The [x coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            y: The [y coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_FEATUREVIEWS_TILES_GET,
+            {
+                "parent": parent,
+                "zoom": zoom,
+                "x": x,
+                "y": y,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsFeatureViewsTilesResource(AsyncResource):
+    """Methods of ``projects.featureViews.tiles`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsFeatureViewsTilesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsFeatureViewsTilesResourceWithStreamingResponse(self)
+
+    async def get(
+        self,
+        *,
+        parent: str,
+        zoom: int,
+        x: int,
+        y: int,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes a map tile image showing a portion of a FeatureView. The request
+        includes values from a previous `CreateFeatureView` request.
+
+        Args:
+            parent: A map name from `FeatureView.name`.
+            zoom: The [zoom level][https://developers.google.com/maps/documentation/
+                javascript/coordinates] of the requested map tile.
+            x: The [x coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            y: The [y coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_FEATUREVIEWS_TILES_GET,
+            {
+                "parent": parent,
+                "zoom": zoom,
+                "x": x,
+                "y": y,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsFeatureViewsTilesResourceWithStreamingResponse:
+    """``projects.featureViews.tiles`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsFeatureViewsTilesResource) -> None:
+        self.get = to_streamed_response_wrapper(resource.get)
+
+
+class AsyncProjectsFeatureViewsTilesResourceWithStreamingResponse:
+    """``projects.featureViews.tiles`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsFeatureViewsTilesResource) -> None:
+        self.get = async_to_streamed_response_wrapper(resource.get)
+
+
+class ProjectsFilmstripThumbnailsResource(SyncResource):
+    """Methods of ``projects.filmstripThumbnails``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsFilmstripThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsFilmstripThumbnailsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.FilmstripThumbnail:
+        """Creates an ID that can be used to render an image containing multiple images
+        from a collection. This is used in conjunction with
+        `filmstripThumbnails.getPixels`. A call to `filmstripThumbnails.create` provides
+        an expression and some output options. The result of
+        `filmstripThumbnails.create` is an ID that represents an image that is the
+        result of evaluating that expression and applying those options. Subsequently,
+        calls to `filmstripThumbnails.getPixels` can be made to get an image showing all
+        of the elements of an ImageCollection, concatenated top-to-bottom or side-to-
+        side. The ID will be valid for a moderate period (a few hours). The request is
+        limited to 512*512*100 pixels in total, across all Images in the
+        ImageCollection. Requests exceeding these limits will result in an error code of
+        400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the location where the filmstrip
+                thumbnail will be created (e.g., "projects/*"). Defaults to the
+                client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to an
+                ImageCollection.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            grid: An optional pixel grid describing how the images computed by
+                `expression` are reprojected and clipped.
+            name: The resource name representing the filmstrip thumbnail, of the
+                form "projects/*/filmstripThumbnails/**" (e.g.
+                "projects/earthengine-legacy/filmstripThumbnails/").
+            orientation: How the images should be placed to form the filmstrip
+                thumbnail.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_FILMSTRIPTHUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "grid": grid,
+                "name": name,
+                "orientation": orientation,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def get_pixels(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes an image showing the result of a computation. The request includes
+        values (an ID and authorisation token) from a previous
+        `filmstripThumbnails.create` request.
+
+        Args:
+            name: Required. A filmstrip thumbnail name from
+                `FilmstripThumbnail.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_FILMSTRIPTHUMBNAILS_GETPIXELS,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsFilmstripThumbnailsResource(AsyncResource):
+    """Methods of ``projects.filmstripThumbnails`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsFilmstripThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsFilmstripThumbnailsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.FilmstripThumbnail:
+        """Creates an ID that can be used to render an image containing multiple images
+        from a collection. This is used in conjunction with
+        `filmstripThumbnails.getPixels`. A call to `filmstripThumbnails.create` provides
+        an expression and some output options. The result of
+        `filmstripThumbnails.create` is an ID that represents an image that is the
+        result of evaluating that expression and applying those options. Subsequently,
+        calls to `filmstripThumbnails.getPixels` can be made to get an image showing all
+        of the elements of an ImageCollection, concatenated top-to-bottom or side-to-
+        side. The ID will be valid for a moderate period (a few hours). The request is
+        limited to 512*512*100 pixels in total, across all Images in the
+        ImageCollection. Requests exceeding these limits will result in an error code of
+        400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the location where the filmstrip
+                thumbnail will be created (e.g., "projects/*"). Defaults to the
+                client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to an
+                ImageCollection.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            grid: An optional pixel grid describing how the images computed by
+                `expression` are reprojected and clipped.
+            name: The resource name representing the filmstrip thumbnail, of the
+                form "projects/*/filmstripThumbnails/**" (e.g.
+                "projects/earthengine-legacy/filmstripThumbnails/").
+            orientation: How the images should be placed to form the filmstrip
+                thumbnail.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_FILMSTRIPTHUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "grid": grid,
+                "name": name,
+                "orientation": orientation,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def get_pixels(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes an image showing the result of a computation. The request includes
+        values (an ID and authorisation token) from a previous
+        `filmstripThumbnails.create` request.
+
+        Args:
+            name: Required. A filmstrip thumbnail name from
+                `FilmstripThumbnail.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_FILMSTRIPTHUMBNAILS_GETPIXELS,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsFilmstripThumbnailsResourceWithStreamingResponse:
+    """``projects.filmstripThumbnails`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsFilmstripThumbnailsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+        self.get_pixels = to_streamed_response_wrapper(resource.get_pixels)
+
+
+class AsyncProjectsFilmstripThumbnailsResourceWithStreamingResponse:
+    """``projects.filmstripThumbnails`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsFilmstripThumbnailsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
         self.get_pixels = async_to_streamed_response_wrapper(resource.get_pixels)
 
 
@@ -542,6 +4672,202 @@ class ProjectsImageResource(SyncResource):
             extra_query=extra_query,
             extra_body=extra_body,
             extras={"band_dtypes": band_dtypes},
+        )
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.ImageAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_export_options: types.ImageFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        max_pixels: int | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes an image and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: If specified, configures export as an Earth Engine
+                asset.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the image to compute and
+                export.
+            file_export_options: If specified, configures export as a file.
+            grid: Parameters describing how the image computed by `expression`
+                should be reprojected and clipped. If not present, the full computed
+                image is returned in its native projection.
+            max_pixels: The maximum number of pixels to compute and export. This is
+                a safety guard to prevent you from accidentally starting a larger
+                export than you had intended. The default value is 1e8 pixels, but
+                you can set the value explicitly to raise or lower this limit.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_IMAGE_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "description": description,
+                "expression": expression,
+                "fileExportOptions": file_export_options,
+                "grid": grid,
+                "maxPixels": max_pixels,
+                "priority": priority,
+                "requestId": request_id,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def import_(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        image_manifest: types.ImageManifest | Mapping[str, Any] | None = None,
+        overwrite: bool | None = None,
+        request_id: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Imports an image.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            image_manifest: The image manifest.
+            overwrite: Whether to allow overwriting an existing asset.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_IMAGE_IMPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "imageManifest": image_manifest,
+                "overwrite": overwrite,
+                "requestId": request_id,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def import_external(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        image_manifest: types.ImageManifest | Mapping[str, Any] | None = None,
+        overwrite: bool | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Imports an external image.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            image_manifest: The image manifest.
+            overwrite: Whether to allow overwriting an existing asset.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_IMAGE_IMPORTEXTERNAL,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"imageManifest": image_manifest, "overwrite": overwrite},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
 
@@ -636,12 +4962,211 @@ class AsyncProjectsImageResource(AsyncResource):
             extras={"band_dtypes": band_dtypes},
         )
 
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.ImageAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_export_options: types.ImageFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        max_pixels: int | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes an image and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: If specified, configures export as an Earth Engine
+                asset.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the image to compute and
+                export.
+            file_export_options: If specified, configures export as a file.
+            grid: Parameters describing how the image computed by `expression`
+                should be reprojected and clipped. If not present, the full computed
+                image is returned in its native projection.
+            max_pixels: The maximum number of pixels to compute and export. This is
+                a safety guard to prevent you from accidentally starting a larger
+                export than you had intended. The default value is 1e8 pixels, but
+                you can set the value explicitly to raise or lower this limit.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_IMAGE_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "description": description,
+                "expression": expression,
+                "fileExportOptions": file_export_options,
+                "grid": grid,
+                "maxPixels": max_pixels,
+                "priority": priority,
+                "requestId": request_id,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def import_(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        image_manifest: types.ImageManifest | Mapping[str, Any] | None = None,
+        overwrite: bool | None = None,
+        request_id: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Imports an image.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            image_manifest: The image manifest.
+            overwrite: Whether to allow overwriting an existing asset.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_IMAGE_IMPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "imageManifest": image_manifest,
+                "overwrite": overwrite,
+                "requestId": request_id,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def import_external(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        image_manifest: types.ImageManifest | Mapping[str, Any] | None = None,
+        overwrite: bool | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Imports an external image.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            image_manifest: The image manifest.
+            overwrite: Whether to allow overwriting an existing asset.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_IMAGE_IMPORTEXTERNAL,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"imageManifest": image_manifest, "overwrite": overwrite},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
 
 class ProjectsImageResourceWithStreamingResponse:
     """``projects.image`` methods that return the open response."""
 
     def __init__(self, resource: ProjectsImageResource) -> None:
         self.compute_pixels = to_streamed_response_wrapper(resource.compute_pixels)
+        self.export = to_streamed_response_wrapper(resource.export)
+        self.import_ = to_streamed_response_wrapper(resource.import_)
+        self.import_external = to_streamed_response_wrapper(resource.import_external)
 
 
 class AsyncProjectsImageResourceWithStreamingResponse:
@@ -650,6 +5175,11 @@ class AsyncProjectsImageResourceWithStreamingResponse:
     def __init__(self, resource: AsyncProjectsImageResource) -> None:
         self.compute_pixels = async_to_streamed_response_wrapper(
             resource.compute_pixels
+        )
+        self.export = async_to_streamed_response_wrapper(resource.export)
+        self.import_ = async_to_streamed_response_wrapper(resource.import_)
+        self.import_external = async_to_streamed_response_wrapper(
+            resource.import_external
         )
 
 
@@ -785,3 +5315,4101 @@ class AsyncProjectsImageCollectionResource(AsyncResource):
             extra_query=extra_query,
             extra_body=extra_body,
         )
+
+
+class ProjectsLocationsResource(SyncResource):
+    """Methods of ``projects.locations``."""
+
+    @cached_property
+    def assets(self) -> ProjectsLocationsAssetsResource:
+        return ProjectsLocationsAssetsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def filmstrip_thumbnails(self) -> ProjectsLocationsFilmstripThumbnailsResource:
+        return ProjectsLocationsFilmstripThumbnailsResource(
+            self._client, stream=self._stream
+        )
+
+    @cached_property
+    def maps(self) -> ProjectsLocationsMapsResource:
+        return ProjectsLocationsMapsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def tables(self) -> ProjectsLocationsTablesResource:
+        return ProjectsLocationsTablesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def thumbnails(self) -> ProjectsLocationsThumbnailsResource:
+        return ProjectsLocationsThumbnailsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def video_thumbnails(self) -> ProjectsLocationsVideoThumbnailsResource:
+        return ProjectsLocationsVideoThumbnailsResource(
+            self._client, stream=self._stream
+        )
+
+
+class AsyncProjectsLocationsResource(AsyncResource):
+    """Methods of ``projects.locations`` (async)."""
+
+    @cached_property
+    def assets(self) -> AsyncProjectsLocationsAssetsResource:
+        return AsyncProjectsLocationsAssetsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def filmstrip_thumbnails(self) -> AsyncProjectsLocationsFilmstripThumbnailsResource:
+        return AsyncProjectsLocationsFilmstripThumbnailsResource(
+            self._client, stream=self._stream
+        )
+
+    @cached_property
+    def maps(self) -> AsyncProjectsLocationsMapsResource:
+        return AsyncProjectsLocationsMapsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def tables(self) -> AsyncProjectsLocationsTablesResource:
+        return AsyncProjectsLocationsTablesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def thumbnails(self) -> AsyncProjectsLocationsThumbnailsResource:
+        return AsyncProjectsLocationsThumbnailsResource(
+            self._client, stream=self._stream
+        )
+
+    @cached_property
+    def video_thumbnails(self) -> AsyncProjectsLocationsVideoThumbnailsResource:
+        return AsyncProjectsLocationsVideoThumbnailsResource(
+            self._client, stream=self._stream
+        )
+
+
+class ProjectsLocationsAssetsResource(SyncResource):
+    """Methods of ``projects.locations.assets``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsLocationsAssetsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsLocationsAssetsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str,
+        asset_id: str | None = None,
+        overwrite: bool | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        bands: Sequence[types.ImageBand | Mapping[str, Any]] | None = None,
+        cloud_storage_location: types.CloudStorageLocation
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        end_time: datetime.datetime | str | None = None,
+        feature_count: int | None = None,
+        feature_view_asset_location: types.FeatureViewLocation
+        | Mapping[str, Any]
+        | None = None,
+        gcs_location: types.GcsLocation | Mapping[str, Any] | None = None,
+        geometry: Mapping[str, Any] | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        quota: types.FolderQuota | Mapping[str, Any] | None = None,
+        size_bytes: int | None = None,
+        start_time: datetime.datetime | str | None = None,
+        tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        type: types.EarthEngineAssetType | str | None = None,
+        update_time: datetime.datetime | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Creates an asset. The following asset types are createable: * `FOLDER`: No
+        fields in `asset` may be specified. * `IMAGE`: To create a COG-backed asset, use
+        `image.importExternal` instead. See https://developers.google.com/earth-
+        engine/Earth_Engine_asset_from_cloud_geotiff for more details. *
+        `IMAGE_COLLECTION`: Only the fields `startTime`, `endTime`, and `properties` may
+        be specified.
+
+        Args:
+            parent: Required. The parent of the asset collection (e.g.,
+                "projects/*").
+            asset_id: The ID of the asset to create. Equivalent to name but without
+                the "projects/*/assets" (e.g., users/[USER]/[ASSET]).
+            overwrite: Whether to allow overwriting an image asset.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            bands: Information about the data bands of the image asset. Omitted for
+                non-image assets.
+            cloud_storage_location: Deprecated. Use `image.importExternal` instead.
+                See https://developers.google.com/earth-
+                engine/Earth_Engine_asset_from_cloud_geotiff for more details.
+            description: The description of the asset.
+            end_time: For assets that correspond to an interval of time, such as
+                average values over a month or year, this timestamp corresponds to
+                the end of that interval (exclusive).
+            feature_count: The number of features in the asset, if applicable.
+            feature_view_asset_location: The location of this FeatureView in EE.
+            gcs_location: Deprecated. Use `image.importExternal` instead. See
+                https://developers.google.com/earth-
+                engine/Earth_Engine_asset_from_cloud_geotiff for more details.
+            geometry: The spatial footprint associated with the asset, if any, as a
+                GeoJSON geometry object (see RFC 7946).
+            id: The ID of the asset. Equivalent to `name` without the
+                "projects/*/assets/" prefix (e.g. "users//"). Note that this is
+                intended for display purposes only. It should not be used as an
+                input to another operation. Use `name` instead.
+            name: The name of the asset. `name` is of the format
+                "projects/*/assets/**" (e.g. "projects/earthengine-
+                legacy/assets/users//").
+            properties: Key/value properties associated with the asset.
+            quota: The quota information associated with the folder asset, if any.
+                Returned for top-level user-owned folder assets (e.g. "users/*" or
+                "projects/*").
+            size_bytes: The size of a leaf asset (e.g. an image) in bytes.
+            start_time: The timestamp associated with the asset, if any, e.g. the
+                time at which a satellite image was taken. For assets that
+                correspond to an interval of time, such as average values over a
+                month or year, this timestamp corresponds to the start of that
+                interval.
+            tilesets: The tilesets backing this image. Only present for external
+                images, whose pixels are retrieved from storage not owned by Earth
+                Engine.
+            title: The title of the asset.
+            type: The type of the asset.
+            update_time: The last-modified time of the asset.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_ASSETS_CREATE,
+            {
+                "parent": parent,
+                "assetId": asset_id,
+                "overwrite": overwrite,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bands": bands,
+                "cloudStorageLocation": cloud_storage_location,
+                "description": description,
+                "endTime": end_time,
+                "featureCount": feature_count,
+                "featureViewAssetLocation": feature_view_asset_location,
+                "gcsLocation": gcs_location,
+                "geometry": geometry,
+                "id": id,
+                "name": name,
+                "properties": properties,
+                "quota": quota,
+                "sizeBytes": size_bytes,
+                "startTime": start_time,
+                "tilesets": tilesets,
+                "title": title,
+                "type": type,
+                "updateTime": update_time,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsLocationsAssetsResource(AsyncResource):
+    """Methods of ``projects.locations.assets`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsLocationsAssetsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsLocationsAssetsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str,
+        asset_id: str | None = None,
+        overwrite: bool | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        bands: Sequence[types.ImageBand | Mapping[str, Any]] | None = None,
+        cloud_storage_location: types.CloudStorageLocation
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        end_time: datetime.datetime | str | None = None,
+        feature_count: int | None = None,
+        feature_view_asset_location: types.FeatureViewLocation
+        | Mapping[str, Any]
+        | None = None,
+        gcs_location: types.GcsLocation | Mapping[str, Any] | None = None,
+        geometry: Mapping[str, Any] | None = None,
+        id: str | None = None,
+        name: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        quota: types.FolderQuota | Mapping[str, Any] | None = None,
+        size_bytes: int | None = None,
+        start_time: datetime.datetime | str | None = None,
+        tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
+        title: str | None = None,
+        type: types.EarthEngineAssetType | str | None = None,
+        update_time: datetime.datetime | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineAsset:
+        """Creates an asset. The following asset types are createable: * `FOLDER`: No
+        fields in `asset` may be specified. * `IMAGE`: To create a COG-backed asset, use
+        `image.importExternal` instead. See https://developers.google.com/earth-
+        engine/Earth_Engine_asset_from_cloud_geotiff for more details. *
+        `IMAGE_COLLECTION`: Only the fields `startTime`, `endTime`, and `properties` may
+        be specified.
+
+        Args:
+            parent: Required. The parent of the asset collection (e.g.,
+                "projects/*").
+            asset_id: The ID of the asset to create. Equivalent to name but without
+                the "projects/*/assets" (e.g., users/[USER]/[ASSET]).
+            overwrite: Whether to allow overwriting an image asset.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            bands: Information about the data bands of the image asset. Omitted for
+                non-image assets.
+            cloud_storage_location: Deprecated. Use `image.importExternal` instead.
+                See https://developers.google.com/earth-
+                engine/Earth_Engine_asset_from_cloud_geotiff for more details.
+            description: The description of the asset.
+            end_time: For assets that correspond to an interval of time, such as
+                average values over a month or year, this timestamp corresponds to
+                the end of that interval (exclusive).
+            feature_count: The number of features in the asset, if applicable.
+            feature_view_asset_location: The location of this FeatureView in EE.
+            gcs_location: Deprecated. Use `image.importExternal` instead. See
+                https://developers.google.com/earth-
+                engine/Earth_Engine_asset_from_cloud_geotiff for more details.
+            geometry: The spatial footprint associated with the asset, if any, as a
+                GeoJSON geometry object (see RFC 7946).
+            id: The ID of the asset. Equivalent to `name` without the
+                "projects/*/assets/" prefix (e.g. "users//"). Note that this is
+                intended for display purposes only. It should not be used as an
+                input to another operation. Use `name` instead.
+            name: The name of the asset. `name` is of the format
+                "projects/*/assets/**" (e.g. "projects/earthengine-
+                legacy/assets/users//").
+            properties: Key/value properties associated with the asset.
+            quota: The quota information associated with the folder asset, if any.
+                Returned for top-level user-owned folder assets (e.g. "users/*" or
+                "projects/*").
+            size_bytes: The size of a leaf asset (e.g. an image) in bytes.
+            start_time: The timestamp associated with the asset, if any, e.g. the
+                time at which a satellite image was taken. For assets that
+                correspond to an interval of time, such as average values over a
+                month or year, this timestamp corresponds to the start of that
+                interval.
+            tilesets: The tilesets backing this image. Only present for external
+                images, whose pixels are retrieved from storage not owned by Earth
+                Engine.
+            title: The title of the asset.
+            type: The type of the asset.
+            update_time: The last-modified time of the asset.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_ASSETS_CREATE,
+            {
+                "parent": parent,
+                "assetId": asset_id,
+                "overwrite": overwrite,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bands": bands,
+                "cloudStorageLocation": cloud_storage_location,
+                "description": description,
+                "endTime": end_time,
+                "featureCount": feature_count,
+                "featureViewAssetLocation": feature_view_asset_location,
+                "gcsLocation": gcs_location,
+                "geometry": geometry,
+                "id": id,
+                "name": name,
+                "properties": properties,
+                "quota": quota,
+                "sizeBytes": size_bytes,
+                "startTime": start_time,
+                "tilesets": tilesets,
+                "title": title,
+                "type": type,
+                "updateTime": update_time,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsLocationsAssetsResourceWithStreamingResponse:
+    """``projects.locations.assets`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsLocationsAssetsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsLocationsAssetsResourceWithStreamingResponse:
+    """``projects.locations.assets`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsLocationsAssetsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsLocationsFilmstripThumbnailsResource(SyncResource):
+    """Methods of ``projects.locations.filmstripThumbnails``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsLocationsFilmstripThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsLocationsFilmstripThumbnailsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.FilmstripThumbnail:
+        """Creates an ID that can be used to render an image containing multiple images
+        from a collection. This is used in conjunction with
+        `GetFilmstripThumbnailPixels`. A call to `filmstripThumbnails.create` provides
+        an expression and some output options. The result of
+        `filmstripThumbnails.create` is an ID that represents an image that is the
+        result of evaluating that expression and applying those options. Subsequently,
+        calls to `GetFilmstripThumbnailPixels` can be made to get an image showing all
+        of the elements of an ImageCollection, concatenated top-to-bottom or side-to-
+        side. The ID will be valid for a moderate period (a few hours). The request is
+        limited to 512*512*100 pixels in total, across all Images in the
+        ImageCollection. Requests exceeding these limits will result in an error code of
+        400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the location where the filmstrip
+                thumbnail will be created (e.g., "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to an
+                ImageCollection.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            grid: An optional pixel grid describing how the images computed by
+                `expression` are reprojected and clipped.
+            name: The resource name representing the filmstrip thumbnail, of the
+                form "projects/*/filmstripThumbnails/**" (e.g.
+                "projects/earthengine-legacy/filmstripThumbnails/").
+            orientation: How the images should be placed to form the filmstrip
+                thumbnail.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_FILMSTRIPTHUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "grid": grid,
+                "name": name,
+                "orientation": orientation,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsLocationsFilmstripThumbnailsResource(AsyncResource):
+    """Methods of ``projects.locations.filmstripThumbnails`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsLocationsFilmstripThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsLocationsFilmstripThumbnailsResourceWithStreamingResponse(
+            self
+        )
+
+    async def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.FilmstripThumbnail:
+        """Creates an ID that can be used to render an image containing multiple images
+        from a collection. This is used in conjunction with
+        `GetFilmstripThumbnailPixels`. A call to `filmstripThumbnails.create` provides
+        an expression and some output options. The result of
+        `filmstripThumbnails.create` is an ID that represents an image that is the
+        result of evaluating that expression and applying those options. Subsequently,
+        calls to `GetFilmstripThumbnailPixels` can be made to get an image showing all
+        of the elements of an ImageCollection, concatenated top-to-bottom or side-to-
+        side. The ID will be valid for a moderate period (a few hours). The request is
+        limited to 512*512*100 pixels in total, across all Images in the
+        ImageCollection. Requests exceeding these limits will result in an error code of
+        400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the location where the filmstrip
+                thumbnail will be created (e.g., "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to an
+                ImageCollection.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            grid: An optional pixel grid describing how the images computed by
+                `expression` are reprojected and clipped.
+            name: The resource name representing the filmstrip thumbnail, of the
+                form "projects/*/filmstripThumbnails/**" (e.g.
+                "projects/earthengine-legacy/filmstripThumbnails/").
+            orientation: How the images should be placed to form the filmstrip
+                thumbnail.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_FILMSTRIPTHUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "grid": grid,
+                "name": name,
+                "orientation": orientation,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsLocationsFilmstripThumbnailsResourceWithStreamingResponse:
+    """``projects.locations.filmstripThumbnails`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsLocationsFilmstripThumbnailsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsLocationsFilmstripThumbnailsResourceWithStreamingResponse:
+    """``projects.locations.filmstripThumbnails`` methods that return the open response (async)."""
+
+    def __init__(
+        self, resource: AsyncProjectsLocationsFilmstripThumbnailsResource
+    ) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsLocationsMapsResource(SyncResource):
+    """Methods of ``projects.locations.maps``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsLocationsMapsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsLocationsMapsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineMap:
+        """Creates an ID that can be used to render map tiles showing the results of a
+        computation. The resulting ID should be used as part of `GetTile` requests. This
+        is used in conjunction with `GetTile`. A call to `maps.create` provides an
+        expression and some output options. The result of `maps.create` is a map ID that
+        represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetTile` can be made to get
+        image data for a tile of the resulting image, at any desired location and zoom.
+        The map ID will be valid for a moderate period (a few hours). The most common
+        use case for this pair of endpoints is to populate a map viewport with a
+        visualization of the output of some computation. In order for that to be
+        possible, the computation output has to meet some reasonable requirements for
+        the requested image format. In particular, JPEG or PNG format requires that
+        there be one or three output bands, and clips values that are outside the 0-255
+        range.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating the given expression. If not
+                present, all bands resulting from the expression will be selected.
+            expression: The expression to compute.
+            file_format: The output file format in which to generate the map tiles.
+            name: The resource name representing the map, of the form
+                "projects/*/maps/**" (e.g. "projects/earthengine-legacy/maps/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_MAPS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsLocationsMapsResource(AsyncResource):
+    """Methods of ``projects.locations.maps`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsLocationsMapsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsLocationsMapsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineMap:
+        """Creates an ID that can be used to render map tiles showing the results of a
+        computation. The resulting ID should be used as part of `GetTile` requests. This
+        is used in conjunction with `GetTile`. A call to `maps.create` provides an
+        expression and some output options. The result of `maps.create` is a map ID that
+        represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetTile` can be made to get
+        image data for a tile of the resulting image, at any desired location and zoom.
+        The map ID will be valid for a moderate period (a few hours). The most common
+        use case for this pair of endpoints is to populate a map viewport with a
+        visualization of the output of some computation. In order for that to be
+        possible, the computation output has to meet some reasonable requirements for
+        the requested image format. In particular, JPEG or PNG format requires that
+        there be one or three output bands, and clips values that are outside the 0-255
+        range.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating the given expression. If not
+                present, all bands resulting from the expression will be selected.
+            expression: The expression to compute.
+            file_format: The output file format in which to generate the map tiles.
+            name: The resource name representing the map, of the form
+                "projects/*/maps/**" (e.g. "projects/earthengine-legacy/maps/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_MAPS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsLocationsMapsResourceWithStreamingResponse:
+    """``projects.locations.maps`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsLocationsMapsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsLocationsMapsResourceWithStreamingResponse:
+    """``projects.locations.maps`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsLocationsMapsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsLocationsTablesResource(SyncResource):
+    """Methods of ``projects.locations.tables``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsLocationsTablesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsLocationsTablesResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.TableFileFormat | str | None = None,
+        filename: str | None = None,
+        name: str | None = None,
+        selectors: Sequence[str] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Table:
+        """Creates an ID that can be used to render "table" data. This is used in
+        conjunction with `GetTableFeatures`. A call to `tables.create` provides an
+        expression and some output options. The result of `tables.create` is an ID that
+        represents a table that is the result of evaluating that expression and applying
+        those options. Subsequently, calls to `GetTableFeatures` can be made to get the
+        table data for the entire resulting table. The ID will be valid for a moderate
+        period (a few hours). The most common use case for this pair of endpoints is to
+        provide a complex expression via a POST to `tables.create`, and then fetch the
+        computed table via a GET to `GetTableFeatures`. This two-part process allows for
+        use in more situations than `ComputeFeatures`. In particular: - the result of
+        `ComputeFeatures` requires pagination to get the entirety of the features.
+        Additionally only individual `Feature`s are returned. - `ComputeFeatures` can
+        only be called by an authorized user, using a properly-scoped OAuth token.
+        `tables.create` has the same restriction, but `GetTableData` can be invoked with
+        a URL containing an API key, so URLs invoking it can be used more broadly.
+
+        Args:
+            parent: Required. The parent of the location where the table will be
+                created (e.g., "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to a
+                FeatureCollection.
+            file_format: The output encoding in which to generate the resulting
+                table.
+            filename: Optional filename of the resulting table.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/tables/**" (e.g. "projects/earthengine-legacy/tables/").
+            selectors: Optional property fields to select from the specified table.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_TABLES_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "filename": filename,
+                "name": name,
+                "selectors": selectors,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsLocationsTablesResource(AsyncResource):
+    """Methods of ``projects.locations.tables`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsLocationsTablesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsLocationsTablesResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.TableFileFormat | str | None = None,
+        filename: str | None = None,
+        name: str | None = None,
+        selectors: Sequence[str] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Table:
+        """Creates an ID that can be used to render "table" data. This is used in
+        conjunction with `GetTableFeatures`. A call to `tables.create` provides an
+        expression and some output options. The result of `tables.create` is an ID that
+        represents a table that is the result of evaluating that expression and applying
+        those options. Subsequently, calls to `GetTableFeatures` can be made to get the
+        table data for the entire resulting table. The ID will be valid for a moderate
+        period (a few hours). The most common use case for this pair of endpoints is to
+        provide a complex expression via a POST to `tables.create`, and then fetch the
+        computed table via a GET to `GetTableFeatures`. This two-part process allows for
+        use in more situations than `ComputeFeatures`. In particular: - the result of
+        `ComputeFeatures` requires pagination to get the entirety of the features.
+        Additionally only individual `Feature`s are returned. - `ComputeFeatures` can
+        only be called by an authorized user, using a properly-scoped OAuth token.
+        `tables.create` has the same restriction, but `GetTableData` can be invoked with
+        a URL containing an API key, so URLs invoking it can be used more broadly.
+
+        Args:
+            parent: Required. The parent of the location where the table will be
+                created (e.g., "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to a
+                FeatureCollection.
+            file_format: The output encoding in which to generate the resulting
+                table.
+            filename: Optional filename of the resulting table.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/tables/**" (e.g. "projects/earthengine-legacy/tables/").
+            selectors: Optional property fields to select from the specified table.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_TABLES_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "filename": filename,
+                "name": name,
+                "selectors": selectors,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsLocationsTablesResourceWithStreamingResponse:
+    """``projects.locations.tables`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsLocationsTablesResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsLocationsTablesResourceWithStreamingResponse:
+    """``projects.locations.tables`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsLocationsTablesResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsLocationsThumbnailsResource(SyncResource):
+    """Methods of ``projects.locations.thumbnails``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsLocationsThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsLocationsThumbnailsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        filename_prefix: str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Thumbnail:
+        """Creates an ID that can be used to render a "thumbnail" image. This is used in
+        conjunction with `GetThumbnailPixels`. A call to `thumbnails.create` provides an
+        expression and some output options. The result of `thumbnails.create` is an ID
+        that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetThumbnailPixels` can be made
+        to get the image data for the entire resulting image. The ID will be valid for a
+        moderate period (a few hours). The most common use case for this pair of
+        endpoints is to provide a complex expression via a POST to `thumbnails.create`,
+        and then fetch the computed image via a GET to `GetThumbnailPixels`. This two-
+        part process allows for use in more situations than `ComputePixels`. In
+        particular: - the result of `ComputePixels` needs to be unwrapped to get the
+        encoded image bytes. The result of `GetThumbnailPixels` can be displayed
+        directly by a browser. - `ComputePixels` can only be called by an authorised
+        user, using a properly-scoped OAuth token. `thumbnails.create` has the same
+        restriction, but `GetThumbnailPixels` can be invoked with a URL containing an
+        API key, so URLs invoking it can be used more broadly. The result of evaluating
+        the expression has to meet some reasonable requirements for the requested image
+        format. In particular, JPEG or PNG format requires that there be one or three
+        output bands, and clips values that are outside the 0-255 range. The description
+        "thumbnail" does not imply a restriction on the size of the computed image: the
+        same restrictions as `ComputePixels` apply to
+        `thumbnails.create`/`GetThumbnailPixels`. Requests are limited to 48MB in
+        uncompressed data per request, computed as the product of the request dimensions
+        in pixels, the number of image bands requested, and the number of bytes per
+        pixel for each band. Requests are also limited to at most 32K pixels in either
+        dimension and at most 1024 bands. Requests exceeding these limits will result in
+        an error code of 400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the thumbnail collection (e.g.,
+                "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating `expression`. If not present,
+                all bands resulting from `expression` will be selected.
+            expression: The expression to compute. Must evaluate to an Image.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            filename_prefix: Only used when fileFormat is ZIPPED_GEO_TIFF or
+                ZIPPED_GEO_TIFF_PER_BAND.
+            grid: An optional pixel grid describing how the image computed by
+                `expression` is reprojected and clipped.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/thumbnails/**" (e.g. "projects/earthengine-
+                legacy/thumbnails/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_THUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "filenamePrefix": filename_prefix,
+                "grid": grid,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsLocationsThumbnailsResource(AsyncResource):
+    """Methods of ``projects.locations.thumbnails`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsLocationsThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsLocationsThumbnailsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        filename_prefix: str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Thumbnail:
+        """Creates an ID that can be used to render a "thumbnail" image. This is used in
+        conjunction with `GetThumbnailPixels`. A call to `thumbnails.create` provides an
+        expression and some output options. The result of `thumbnails.create` is an ID
+        that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetThumbnailPixels` can be made
+        to get the image data for the entire resulting image. The ID will be valid for a
+        moderate period (a few hours). The most common use case for this pair of
+        endpoints is to provide a complex expression via a POST to `thumbnails.create`,
+        and then fetch the computed image via a GET to `GetThumbnailPixels`. This two-
+        part process allows for use in more situations than `ComputePixels`. In
+        particular: - the result of `ComputePixels` needs to be unwrapped to get the
+        encoded image bytes. The result of `GetThumbnailPixels` can be displayed
+        directly by a browser. - `ComputePixels` can only be called by an authorised
+        user, using a properly-scoped OAuth token. `thumbnails.create` has the same
+        restriction, but `GetThumbnailPixels` can be invoked with a URL containing an
+        API key, so URLs invoking it can be used more broadly. The result of evaluating
+        the expression has to meet some reasonable requirements for the requested image
+        format. In particular, JPEG or PNG format requires that there be one or three
+        output bands, and clips values that are outside the 0-255 range. The description
+        "thumbnail" does not imply a restriction on the size of the computed image: the
+        same restrictions as `ComputePixels` apply to
+        `thumbnails.create`/`GetThumbnailPixels`. Requests are limited to 48MB in
+        uncompressed data per request, computed as the product of the request dimensions
+        in pixels, the number of image bands requested, and the number of bytes per
+        pixel for each band. Requests are also limited to at most 32K pixels in either
+        dimension and at most 1024 bands. Requests exceeding these limits will result in
+        an error code of 400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the thumbnail collection (e.g.,
+                "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating `expression`. If not present,
+                all bands resulting from `expression` will be selected.
+            expression: The expression to compute. Must evaluate to an Image.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            filename_prefix: Only used when fileFormat is ZIPPED_GEO_TIFF or
+                ZIPPED_GEO_TIFF_PER_BAND.
+            grid: An optional pixel grid describing how the image computed by
+                `expression` is reprojected and clipped.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/thumbnails/**" (e.g. "projects/earthengine-
+                legacy/thumbnails/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_THUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "filenamePrefix": filename_prefix,
+                "grid": grid,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsLocationsThumbnailsResourceWithStreamingResponse:
+    """``projects.locations.thumbnails`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsLocationsThumbnailsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsLocationsThumbnailsResourceWithStreamingResponse:
+    """``projects.locations.thumbnails`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsLocationsThumbnailsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsLocationsVideoThumbnailsResource(SyncResource):
+    """Methods of ``projects.locations.videoThumbnails``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsLocationsVideoThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsLocationsVideoThumbnailsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        video_options: types.VideoOptions | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.VideoThumbnail:
+        """Creates an ID that can be used to render an image containing an animation of
+        multiple images from a collection. This is used in conjunction with
+        `GetVideoThumbnailPixels`. A call to `videoThumbnails.create` provides an
+        expression and some output options. The result of `videoThumbnails.create` is an
+        ID that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetVideoThumbnailPixels` can be
+        made to get an image showing all of the elements of an ImageCollection, animated
+        from first to last. The ID will be valid for a moderate period (a few hours).
+        The request is limited to 512*512*100 pixels in total, across all Images in the
+        ImageCollection. Requests exceeding these limits will result in an error code of
+        400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the location where the video thumbnail
+                will be created (e.g., "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to an
+                ImageCollection.
+            file_format: The output encoding in which to generate the resulting
+                video thumbnail. Currently only GIF is supported.
+            grid: An optional pixel grid describing how the images computed by
+                `expression` are reprojected and clipped.
+            name: The resource name representing the video thumbnail, of the form
+                "projects/*/videoThumbnails/**" (e.g. "projects/earthengine-
+                legacy/videoThumbnails/").
+            video_options: Options for the animation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_VIDEOTHUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "grid": grid,
+                "name": name,
+                "videoOptions": video_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsLocationsVideoThumbnailsResource(AsyncResource):
+    """Methods of ``projects.locations.videoThumbnails`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsLocationsVideoThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsLocationsVideoThumbnailsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        video_options: types.VideoOptions | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.VideoThumbnail:
+        """Creates an ID that can be used to render an image containing an animation of
+        multiple images from a collection. This is used in conjunction with
+        `GetVideoThumbnailPixels`. A call to `videoThumbnails.create` provides an
+        expression and some output options. The result of `videoThumbnails.create` is an
+        ID that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetVideoThumbnailPixels` can be
+        made to get an image showing all of the elements of an ImageCollection, animated
+        from first to last. The ID will be valid for a moderate period (a few hours).
+        The request is limited to 512*512*100 pixels in total, across all Images in the
+        ImageCollection. Requests exceeding these limits will result in an error code of
+        400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the location where the video thumbnail
+                will be created (e.g., "projects/*").
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to an
+                ImageCollection.
+            file_format: The output encoding in which to generate the resulting
+                video thumbnail. Currently only GIF is supported.
+            grid: An optional pixel grid describing how the images computed by
+                `expression` are reprojected and clipped.
+            name: The resource name representing the video thumbnail, of the form
+                "projects/*/videoThumbnails/**" (e.g. "projects/earthengine-
+                legacy/videoThumbnails/").
+            video_options: Options for the animation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_LOCATIONS_VIDEOTHUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "grid": grid,
+                "name": name,
+                "videoOptions": video_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsLocationsVideoThumbnailsResourceWithStreamingResponse:
+    """``projects.locations.videoThumbnails`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsLocationsVideoThumbnailsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsLocationsVideoThumbnailsResourceWithStreamingResponse:
+    """``projects.locations.videoThumbnails`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsLocationsVideoThumbnailsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsMapResource(SyncResource):
+    """Methods of ``projects.map``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsMapResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsMapResourceWithStreamingResponse(self)
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        tile_export_options: types.ImageFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        tile_options: types.TileOptions | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a tiled map and writes the result to
+        Google Cloud Storage.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the image to compute and
+                export. The bounds of the image will be used to determine the set of
+                map tiles to render. To control the exported region, clip the image
+                prior to exporting.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            tile_export_options: Options for where and in what form to export the
+                map tiles. Cloud Storage is currently the only supported destination
+                for map exports.
+            tile_options: Options describing the map tiles to generate.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_MAP_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "expression": expression,
+                "priority": priority,
+                "requestId": request_id,
+                "tileExportOptions": tile_export_options,
+                "tileOptions": tile_options,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsMapResource(AsyncResource):
+    """Methods of ``projects.map`` (async)."""
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncProjectsMapResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsMapResourceWithStreamingResponse(self)
+
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        tile_export_options: types.ImageFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        tile_options: types.TileOptions | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a tiled map and writes the result to
+        Google Cloud Storage.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the image to compute and
+                export. The bounds of the image will be used to determine the set of
+                map tiles to render. To control the exported region, clip the image
+                prior to exporting.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            tile_export_options: Options for where and in what form to export the
+                map tiles. Cloud Storage is currently the only supported destination
+                for map exports.
+            tile_options: Options describing the map tiles to generate.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_MAP_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "expression": expression,
+                "priority": priority,
+                "requestId": request_id,
+                "tileExportOptions": tile_export_options,
+                "tileOptions": tile_options,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsMapResourceWithStreamingResponse:
+    """``projects.map`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsMapResource) -> None:
+        self.export = to_streamed_response_wrapper(resource.export)
+
+
+class AsyncProjectsMapResourceWithStreamingResponse:
+    """``projects.map`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsMapResource) -> None:
+        self.export = async_to_streamed_response_wrapper(resource.export)
+
+
+class ProjectsMapsResource(SyncResource):
+    """Methods of ``projects.maps``."""
+
+    @cached_property
+    def tiles(self) -> ProjectsMapsTilesResource:
+        return ProjectsMapsTilesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsMapsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsMapsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineMap:
+        """Creates an ID that can be used to render map tiles showing the results of a
+        computation. The resulting ID should be used as part of `GetTile` requests. This
+        is used in conjunction with `GetTile`. A call to `maps.create` provides an
+        expression and some output options. The result of `maps.create` is a map ID that
+        represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetTile` can be made to get
+        image data for a tile of the resulting image, at any desired location and zoom.
+        The map ID will be valid for a moderate period (a few hours). The most common
+        use case for this pair of endpoints is to populate a map viewport with a
+        visualization of the output of some computation. In order for that to be
+        possible, the computation output has to meet some reasonable requirements for
+        the requested image format. In particular, JPEG or PNG format requires that
+        there be one or three output bands, and clips values that are outside the 0-255
+        range.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+                Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating the given expression. If not
+                present, all bands resulting from the expression will be selected.
+            expression: The expression to compute.
+            file_format: The output file format in which to generate the map tiles.
+            name: The resource name representing the map, of the form
+                "projects/*/maps/**" (e.g. "projects/earthengine-legacy/maps/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_MAPS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsMapsResource(AsyncResource):
+    """Methods of ``projects.maps`` (async)."""
+
+    @cached_property
+    def tiles(self) -> AsyncProjectsMapsTilesResource:
+        return AsyncProjectsMapsTilesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncProjectsMapsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsMapsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineMap:
+        """Creates an ID that can be used to render map tiles showing the results of a
+        computation. The resulting ID should be used as part of `GetTile` requests. This
+        is used in conjunction with `GetTile`. A call to `maps.create` provides an
+        expression and some output options. The result of `maps.create` is a map ID that
+        represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetTile` can be made to get
+        image data for a tile of the resulting image, at any desired location and zoom.
+        The map ID will be valid for a moderate period (a few hours). The most common
+        use case for this pair of endpoints is to populate a map viewport with a
+        visualization of the output of some computation. In order for that to be
+        possible, the computation output has to meet some reasonable requirements for
+        the requested image format. In particular, JPEG or PNG format requires that
+        there be one or three output bands, and clips values that are outside the 0-255
+        range.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+                Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating the given expression. If not
+                present, all bands resulting from the expression will be selected.
+            expression: The expression to compute.
+            file_format: The output file format in which to generate the map tiles.
+            name: The resource name representing the map, of the form
+                "projects/*/maps/**" (e.g. "projects/earthengine-legacy/maps/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_MAPS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsMapsResourceWithStreamingResponse:
+    """``projects.maps`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsMapsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsMapsResourceWithStreamingResponse:
+    """``projects.maps`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsMapsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsMapsTilesResource(SyncResource):
+    """Methods of ``projects.maps.tiles``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsMapsTilesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsMapsTilesResourceWithStreamingResponse(self)
+
+    def get(
+        self,
+        *,
+        parent: str,
+        zoom: int,
+        x: int,
+        y: int,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes a map tile image showing a portion of a computation. The request
+        includes values (a map ID and authorisation token) from a previous `CreateMap`
+        request.
+
+        Args:
+            parent: A map name from `EarthEngineMap.name`.
+            zoom: The [zoom level][https://developers.google.com/maps/documentation/
+                javascript/coordinates] of the requested map tile.
+            x: The [x coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            y: The [y coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_MAPS_TILES_GET,
+            {
+                "parent": parent,
+                "zoom": zoom,
+                "x": x,
+                "y": y,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsMapsTilesResource(AsyncResource):
+    """Methods of ``projects.maps.tiles`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsMapsTilesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsMapsTilesResourceWithStreamingResponse(self)
+
+    async def get(
+        self,
+        *,
+        parent: str,
+        zoom: int,
+        x: int,
+        y: int,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes a map tile image showing a portion of a computation. The request
+        includes values (a map ID and authorisation token) from a previous `CreateMap`
+        request.
+
+        Args:
+            parent: A map name from `EarthEngineMap.name`.
+            zoom: The [zoom level][https://developers.google.com/maps/documentation/
+                javascript/coordinates] of the requested map tile.
+            x: The [x coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            y: The [y coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_MAPS_TILES_GET,
+            {
+                "parent": parent,
+                "zoom": zoom,
+                "x": x,
+                "y": y,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsMapsTilesResourceWithStreamingResponse:
+    """``projects.maps.tiles`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsMapsTilesResource) -> None:
+        self.get = to_streamed_response_wrapper(resource.get)
+
+
+class AsyncProjectsMapsTilesResourceWithStreamingResponse:
+    """``projects.maps.tiles`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsMapsTilesResource) -> None:
+        self.get = async_to_streamed_response_wrapper(resource.get)
+
+
+class ProjectsOperationsResource(SyncResource):
+    """Methods of ``projects.operations``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsOperationsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsOperationsResourceWithStreamingResponse(self)
+
+    def cancel(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Starts asynchronous cancellation on a long-running operation. The server makes a
+        best effort to cancel the operation, but success is not guaranteed. If the
+        server doesn't support this method, it returns `google.rpc.Code.UNIMPLEMENTED`.
+        Clients can use `Operations.GetOperation` or other methods to check whether the
+        cancellation succeeded or whether the operation completed despite cancellation.
+        On successful cancellation, the operation is not deleted; instead, it becomes an
+        operation with an `Operation.error` value with a `google.rpc.Status.code` of
+        `1`, corresponding to `Code.CANCELLED`.
+
+        Args:
+            name: The name of the operation resource to be cancelled.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_CANCEL,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def delete(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Deletes a long-running operation. This method indicates that the client is no
+        longer interested in the operation result. It does not cancel the operation. If
+        the server doesn't support this method, it returns
+        `google.rpc.Code.UNIMPLEMENTED`.
+
+        Args:
+            name: The name of the operation resource to be deleted.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_DELETE,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def get(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Gets the latest state of a long-running operation. Clients can use this method
+        to poll the operation result at intervals as recommended by the API service.
+
+        Args:
+            name: The name of the operation resource.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_GET,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list(
+        self,
+        *,
+        name: str | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> SyncPager[types.ListOperationsResponse, types.Operation]:
+        """Lists operations that match the specified filter in the request. If the server
+        doesn't support this method, it returns `UNIMPLEMENTED`.
+
+        Args:
+            name: The name of the operation's parent resource. Defaults to the
+                client's project.
+            filter: The standard list filter.
+            page_size: The standard list page size.
+            page_token: The standard list page token.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_OPERATIONS_LIST,
+            _EARTHENGINE_PROJECTS_OPERATIONS_LIST_PAGES,
+            {
+                "name": name,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def wait(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        body_timeout: datetime.timedelta | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Waits until the specified long-running operation is done or reaches at most a
+        specified timeout, returning the latest state. If the operation is already done,
+        the latest state is immediately returned. If the timeout specified is greater
+        than the default HTTP/RPC timeout, the HTTP/RPC timeout is used. If the server
+        does not support this method, it returns `google.rpc.Code.UNIMPLEMENTED`. Note
+        that this method is on a best-effort basis. It may return the latest state
+        before the specified timeout (including immediately), meaning even an immediate
+        response is no guarantee that the operation is done.
+
+        Args:
+            name: The name of the operation resource to wait on.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            body_timeout: The request body's ``timeout`` (prefixed: a parameter or
+                option has that name). The maximum duration to wait before timing
+                out. If left blank, the wait will be at most the time permitted by
+                the underlying HTTP/RPC protocol. If RPC context deadline is also
+                specified, the shorter one will be used.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_WAIT,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"timeout": body_timeout},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsOperationsResource(AsyncResource):
+    """Methods of ``projects.operations`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsOperationsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsOperationsResourceWithStreamingResponse(self)
+
+    async def cancel(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Starts asynchronous cancellation on a long-running operation. The server makes a
+        best effort to cancel the operation, but success is not guaranteed. If the
+        server doesn't support this method, it returns `google.rpc.Code.UNIMPLEMENTED`.
+        Clients can use `Operations.GetOperation` or other methods to check whether the
+        cancellation succeeded or whether the operation completed despite cancellation.
+        On successful cancellation, the operation is not deleted; instead, it becomes an
+        operation with an `Operation.error` value with a `google.rpc.Status.code` of
+        `1`, corresponding to `Code.CANCELLED`.
+
+        Args:
+            name: The name of the operation resource to be cancelled.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_CANCEL,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def delete(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Deletes a long-running operation. This method indicates that the client is no
+        longer interested in the operation result. It does not cancel the operation. If
+        the server doesn't support this method, it returns
+        `google.rpc.Code.UNIMPLEMENTED`.
+
+        Args:
+            name: The name of the operation resource to be deleted.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_DELETE,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def get(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Gets the latest state of a long-running operation. Clients can use this method
+        to poll the operation result at intervals as recommended by the API service.
+
+        Args:
+            name: The name of the operation resource.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_GET,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list(
+        self,
+        *,
+        name: str | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[types.ListOperationsResponse, types.Operation]:
+        """Lists operations that match the specified filter in the request. If the server
+        doesn't support this method, it returns `UNIMPLEMENTED`.
+
+        Args:
+            name: The name of the operation's parent resource. Defaults to the
+                client's project.
+            filter: The standard list filter.
+            page_size: The standard list page size.
+            page_token: The standard list page token.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_OPERATIONS_LIST,
+            _EARTHENGINE_PROJECTS_OPERATIONS_LIST_PAGES,
+            {
+                "name": name,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def wait(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        body_timeout: datetime.timedelta | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Waits until the specified long-running operation is done or reaches at most a
+        specified timeout, returning the latest state. If the operation is already done,
+        the latest state is immediately returned. If the timeout specified is greater
+        than the default HTTP/RPC timeout, the HTTP/RPC timeout is used. If the server
+        does not support this method, it returns `google.rpc.Code.UNIMPLEMENTED`. Note
+        that this method is on a best-effort basis. It may return the latest state
+        before the specified timeout (including immediately), meaning even an immediate
+        response is no guarantee that the operation is done.
+
+        Args:
+            name: The name of the operation resource to wait on.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            body_timeout: The request body's ``timeout`` (prefixed: a parameter or
+                option has that name). The maximum duration to wait before timing
+                out. If left blank, the wait will be at most the time permitted by
+                the underlying HTTP/RPC protocol. If RPC context deadline is also
+                specified, the shorter one will be used.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_WAIT,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"timeout": body_timeout},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsOperationsResourceWithStreamingResponse:
+    """``projects.operations`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsOperationsResource) -> None:
+        self.cancel = to_streamed_response_wrapper(resource.cancel)
+        self.delete = to_streamed_response_wrapper(resource.delete)
+        self.get = to_streamed_response_wrapper(resource.get)
+        self.wait = to_streamed_response_wrapper(resource.wait)
+
+
+class AsyncProjectsOperationsResourceWithStreamingResponse:
+    """``projects.operations`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsOperationsResource) -> None:
+        self.cancel = async_to_streamed_response_wrapper(resource.cancel)
+        self.delete = async_to_streamed_response_wrapper(resource.delete)
+        self.get = async_to_streamed_response_wrapper(resource.get)
+        self.wait = async_to_streamed_response_wrapper(resource.wait)
+
+
+class ProjectsTableResource(SyncResource):
+    """Methods of ``projects.table``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsTableResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsTableResourceWithStreamingResponse(self)
+
+    def compute_features(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> SyncPager[types.ComputeFeaturesResponse, types.Feature]:
+        """Computes a set of features by applying an arbitrary computation to features in
+        one or more tables. Results are returned as a list of GeoJSON feature objects.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute.
+            page_size: The maximum number of results per page. The server may return
+                fewer features than requested. If unspecified, the page size default
+                is 1000 results per page.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ComputeFeaturesResponse.next_page_token` returned from the previous
+                call to the `table.computeFeatures` method.
+            workload_tag: User supplied tag to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES,
+            _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES_PAGES,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.TableAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        bigquery_export_options: types.BigQueryExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        feature_view_export_options: types.FeatureViewAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        file_export_options: types.TableFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        max_error_meters: float | None = None,
+        max_vertices: int | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        selectors: Sequence[str] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a table and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: If specified, configures export as an Earth Engine
+                asset.
+            bigquery_export_options: If specified, configures export of tabular data
+                to BigQuery.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the table to compute and
+                export.
+            feature_view_export_options: If specified, configures export as a
+                FeatureView map.
+            file_export_options: If specified, configures export as a file.
+            max_error_meters: The max allowed error in meters when transforming
+                geometry between coordinate systems. If empty, the max error is 1
+                meter by default.
+            max_vertices: Max number of uncut vertices per geometry; geometries with
+                more vertices will be cut into pieces smaller than this size.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            selectors: An explicit list of columns to include in the result.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_TABLE_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "bigqueryExportOptions": bigquery_export_options,
+                "description": description,
+                "expression": expression,
+                "featureViewExportOptions": feature_view_export_options,
+                "fileExportOptions": file_export_options,
+                "maxErrorMeters": max_error_meters,
+                "maxVertices": max_vertices,
+                "priority": priority,
+                "requestId": request_id,
+                "selectors": selectors,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def import_(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        overwrite: bool | None = None,
+        request_id: str | None = None,
+        table_manifest: types.TableManifest | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Imports a table.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            overwrite: Whether to allow overwriting an existing asset.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            table_manifest: The table manifest.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_TABLE_IMPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "overwrite": overwrite,
+                "requestId": request_id,
+                "tableManifest": table_manifest,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsTableResource(AsyncResource):
+    """Methods of ``projects.table`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsTableResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsTableResourceWithStreamingResponse(self)
+
+    def compute_features(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[types.ComputeFeaturesResponse, types.Feature]:
+        """Computes a set of features by applying an arbitrary computation to features in
+        one or more tables. Results are returned as a list of GeoJSON feature objects.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute.
+            page_size: The maximum number of results per page. The server may return
+                fewer features than requested. If unspecified, the page size default
+                is 1000 results per page.
+            page_token: A token identifying a page of results the server should
+                return. Typically, this is the value of
+                `ComputeFeaturesResponse.next_page_token` returned from the previous
+                call to the `table.computeFeatures` method.
+            workload_tag: User supplied tag to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES,
+            _EARTHENGINE_PROJECTS_TABLE_COMPUTEFEATURES_PAGES,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.TableAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        bigquery_export_options: types.BigQueryExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        feature_view_export_options: types.FeatureViewAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        file_export_options: types.TableFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        max_error_meters: float | None = None,
+        max_vertices: int | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        selectors: Sequence[str] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a table and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: If specified, configures export as an Earth Engine
+                asset.
+            bigquery_export_options: If specified, configures export of tabular data
+                to BigQuery.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the table to compute and
+                export.
+            feature_view_export_options: If specified, configures export as a
+                FeatureView map.
+            file_export_options: If specified, configures export as a file.
+            max_error_meters: The max allowed error in meters when transforming
+                geometry between coordinate systems. If empty, the max error is 1
+                meter by default.
+            max_vertices: Max number of uncut vertices per geometry; geometries with
+                more vertices will be cut into pieces smaller than this size.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            selectors: An explicit list of columns to include in the result.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_TABLE_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "bigqueryExportOptions": bigquery_export_options,
+                "description": description,
+                "expression": expression,
+                "featureViewExportOptions": feature_view_export_options,
+                "fileExportOptions": file_export_options,
+                "maxErrorMeters": max_error_meters,
+                "maxVertices": max_vertices,
+                "priority": priority,
+                "requestId": request_id,
+                "selectors": selectors,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def import_(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        overwrite: bool | None = None,
+        request_id: str | None = None,
+        table_manifest: types.TableManifest | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Imports a table.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            overwrite: Whether to allow overwriting an existing asset.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            table_manifest: The table manifest.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_TABLE_IMPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "overwrite": overwrite,
+                "requestId": request_id,
+                "tableManifest": table_manifest,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsTableResourceWithStreamingResponse:
+    """``projects.table`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsTableResource) -> None:
+        self.export = to_streamed_response_wrapper(resource.export)
+        self.import_ = to_streamed_response_wrapper(resource.import_)
+
+
+class AsyncProjectsTableResourceWithStreamingResponse:
+    """``projects.table`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsTableResource) -> None:
+        self.export = async_to_streamed_response_wrapper(resource.export)
+        self.import_ = async_to_streamed_response_wrapper(resource.import_)
+
+
+class ProjectsTablesResource(SyncResource):
+    """Methods of ``projects.tables``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsTablesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsTablesResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.TableFileFormat | str | None = None,
+        filename: str | None = None,
+        name: str | None = None,
+        selectors: Sequence[str] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Table:
+        """Creates an ID that can be used to render "table" data. This is used in
+        conjunction with `tables.getFeatures`. A call to `tables.create` provides an
+        expression and some output options. The result of `tables.create` is an ID that
+        represents a table that is the result of evaluating that expression and applying
+        those options. Subsequently, calls to `tables.getFeatures` can be made to get
+        the table data for the entire resulting table. The ID will be valid for a
+        moderate period (a few hours). The most common use case for this pair of
+        endpoints is to provide a complex expression via a POST to `tables.create`, and
+        then fetch the computed table via a GET to `tables.getFeatures`. This two-part
+        process allows for use in more situations than `ComputeFeatures`. In particular:
+        - the result of `ComputeFeatures` requires pagination to get the entirety of the
+        features. Additionally only individual `Feature`s are returned. -
+        `ComputeFeatures` can only be called by an authorized user, using a properly-
+        scoped OAuth token. `tables.create` has the same restriction, but `GetTableData`
+        can be invoked with a URL containing an API key, so URLs invoking it can be used
+        more broadly.
+
+        Args:
+            parent: Required. The parent of the location where the table will be
+                created (e.g., "projects/*"). Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to a
+                FeatureCollection.
+            file_format: The output encoding in which to generate the resulting
+                table.
+            filename: Optional filename of the resulting table.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/tables/**" (e.g. "projects/earthengine-legacy/tables/").
+            selectors: Optional property fields to select from the specified table.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_TABLES_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "filename": filename,
+                "name": name,
+                "selectors": selectors,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def get_features(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Fetches `Table` features, the request includes the name of the Table to download
+        from a previous `tables.create` request.
+
+        Args:
+            name: Required. A table name from `Table.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_TABLES_GETFEATURES,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsTablesResource(AsyncResource):
+    """Methods of ``projects.tables`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsTablesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsTablesResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.TableFileFormat | str | None = None,
+        filename: str | None = None,
+        name: str | None = None,
+        selectors: Sequence[str] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Table:
+        """Creates an ID that can be used to render "table" data. This is used in
+        conjunction with `tables.getFeatures`. A call to `tables.create` provides an
+        expression and some output options. The result of `tables.create` is an ID that
+        represents a table that is the result of evaluating that expression and applying
+        those options. Subsequently, calls to `tables.getFeatures` can be made to get
+        the table data for the entire resulting table. The ID will be valid for a
+        moderate period (a few hours). The most common use case for this pair of
+        endpoints is to provide a complex expression via a POST to `tables.create`, and
+        then fetch the computed table via a GET to `tables.getFeatures`. This two-part
+        process allows for use in more situations than `ComputeFeatures`. In particular:
+        - the result of `ComputeFeatures` requires pagination to get the entirety of the
+        features. Additionally only individual `Feature`s are returned. -
+        `ComputeFeatures` can only be called by an authorized user, using a properly-
+        scoped OAuth token. `tables.create` has the same restriction, but `GetTableData`
+        can be invoked with a URL containing an API key, so URLs invoking it can be used
+        more broadly.
+
+        Args:
+            parent: Required. The parent of the location where the table will be
+                created (e.g., "projects/*"). Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to a
+                FeatureCollection.
+            file_format: The output encoding in which to generate the resulting
+                table.
+            filename: Optional filename of the resulting table.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/tables/**" (e.g. "projects/earthengine-legacy/tables/").
+            selectors: Optional property fields to select from the specified table.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_TABLES_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "filename": filename,
+                "name": name,
+                "selectors": selectors,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def get_features(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Fetches `Table` features, the request includes the name of the Table to download
+        from a previous `tables.create` request.
+
+        Args:
+            name: Required. A table name from `Table.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_TABLES_GETFEATURES,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsTablesResourceWithStreamingResponse:
+    """``projects.tables`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsTablesResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+        self.get_features = to_streamed_response_wrapper(resource.get_features)
+
+
+class AsyncProjectsTablesResourceWithStreamingResponse:
+    """``projects.tables`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsTablesResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+        self.get_features = async_to_streamed_response_wrapper(resource.get_features)
+
+
+class ProjectsThumbnailsResource(SyncResource):
+    """Methods of ``projects.thumbnails``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsThumbnailsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        filename_prefix: str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Thumbnail:
+        """Creates an ID that can be used to render a "thumbnail" image. This is used in
+        conjunction with `thumbnails.getPixels`. A call to `thumbnails.create` provides
+        an expression and some output options. The result of `thumbnails.create` is an
+        ID that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `thumbnails.getPixels` can be
+        made to get the image data for the entire resulting image. The ID will be valid
+        for a moderate period (a few hours). The most common use case for this pair of
+        endpoints is to provide a complex expression via a POST to `thumbnails.create`,
+        and then fetch the computed image via a GET to `thumbnails.getPixels`. This two-
+        part process allows for use in more situations than `ComputePixels`. In
+        particular: - the result of `ComputePixels` needs to be unwrapped to get the
+        encoded image bytes. The result of `thumbnails.getPixels` can be displayed
+        directly by a browser. - `ComputePixels` can only be called by an authorised
+        user, using a properly-scoped OAuth token. `thumbnails.create` has the same
+        restriction, but `thumbnails.getPixels` can be invoked with a URL containing an
+        API key, so URLs invoking it can be used more broadly. The result of evaluating
+        the expression has to meet some reasonable requirements for the requested image
+        format. In particular, JPEG or PNG format requires that there be one or three
+        output bands, and clips values that are outside the 0-255 range. The description
+        "thumbnail" does not imply a restriction on the size of the computed image: the
+        same restrictions as `ComputePixels` apply to
+        `thumbnails.create`/`thumbnails.getPixels`. Requests are limited to 48MB in
+        uncompressed data per request, computed as the product of the request dimensions
+        in pixels, the number of image bands requested, and the number of bytes per
+        pixel for each band. Requests are also limited to at most 32K pixels in either
+        dimension and at most 1024 bands. Requests exceeding these limits will result in
+        an error code of 400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the thumbnail collection (e.g.,
+                "projects/*"). Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating `expression`. If not present,
+                all bands resulting from `expression` will be selected.
+            expression: The expression to compute. Must evaluate to an Image.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            filename_prefix: Only used when fileFormat is ZIPPED_GEO_TIFF or
+                ZIPPED_GEO_TIFF_PER_BAND.
+            grid: An optional pixel grid describing how the image computed by
+                `expression` is reprojected and clipped.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/thumbnails/**" (e.g. "projects/earthengine-
+                legacy/thumbnails/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_THUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "filenamePrefix": filename_prefix,
+                "grid": grid,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def get_pixels(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes an image showing the result of a computation. The request includes
+        values (an ID and authorisation token) from a previous `thumbnails.create`
+        request.
+
+        Args:
+            name: Required. A thumbnail name from `Thumbnail.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_THUMBNAILS_GETPIXELS,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsThumbnailsResource(AsyncResource):
+    """Methods of ``projects.thumbnails`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsThumbnailsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        filename_prefix: str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Thumbnail:
+        """Creates an ID that can be used to render a "thumbnail" image. This is used in
+        conjunction with `thumbnails.getPixels`. A call to `thumbnails.create` provides
+        an expression and some output options. The result of `thumbnails.create` is an
+        ID that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `thumbnails.getPixels` can be
+        made to get the image data for the entire resulting image. The ID will be valid
+        for a moderate period (a few hours). The most common use case for this pair of
+        endpoints is to provide a complex expression via a POST to `thumbnails.create`,
+        and then fetch the computed image via a GET to `thumbnails.getPixels`. This two-
+        part process allows for use in more situations than `ComputePixels`. In
+        particular: - the result of `ComputePixels` needs to be unwrapped to get the
+        encoded image bytes. The result of `thumbnails.getPixels` can be displayed
+        directly by a browser. - `ComputePixels` can only be called by an authorised
+        user, using a properly-scoped OAuth token. `thumbnails.create` has the same
+        restriction, but `thumbnails.getPixels` can be invoked with a URL containing an
+        API key, so URLs invoking it can be used more broadly. The result of evaluating
+        the expression has to meet some reasonable requirements for the requested image
+        format. In particular, JPEG or PNG format requires that there be one or three
+        output bands, and clips values that are outside the 0-255 range. The description
+        "thumbnail" does not imply a restriction on the size of the computed image: the
+        same restrictions as `ComputePixels` apply to
+        `thumbnails.create`/`thumbnails.getPixels`. Requests are limited to 48MB in
+        uncompressed data per request, computed as the product of the request dimensions
+        in pixels, the number of image bands requested, and the number of bytes per
+        pixel for each band. Requests are also limited to at most 32K pixels in either
+        dimension and at most 1024 bands. Requests exceeding these limits will result in
+        an error code of 400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the thumbnail collection (e.g.,
+                "projects/*"). Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating `expression`. If not present,
+                all bands resulting from `expression` will be selected.
+            expression: The expression to compute. Must evaluate to an Image.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            filename_prefix: Only used when fileFormat is ZIPPED_GEO_TIFF or
+                ZIPPED_GEO_TIFF_PER_BAND.
+            grid: An optional pixel grid describing how the image computed by
+                `expression` is reprojected and clipped.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/thumbnails/**" (e.g. "projects/earthengine-
+                legacy/thumbnails/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_THUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "filenamePrefix": filename_prefix,
+                "grid": grid,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def get_pixels(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes an image showing the result of a computation. The request includes
+        values (an ID and authorisation token) from a previous `thumbnails.create`
+        request.
+
+        Args:
+            name: Required. A thumbnail name from `Thumbnail.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_THUMBNAILS_GETPIXELS,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsThumbnailsResourceWithStreamingResponse:
+    """``projects.thumbnails`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsThumbnailsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+        self.get_pixels = to_streamed_response_wrapper(resource.get_pixels)
+
+
+class AsyncProjectsThumbnailsResourceWithStreamingResponse:
+    """``projects.thumbnails`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsThumbnailsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+        self.get_pixels = async_to_streamed_response_wrapper(resource.get_pixels)
+
+
+class ProjectsValueResource(SyncResource):
+    """Methods of ``projects.value``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsValueResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsValueResourceWithStreamingResponse(self)
+
+    def compute(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ComputeValueResponse:
+        """Computes an arbitrary value. This will fail if the result of the Expression is
+        not something that is expressible as a Value, or if its evaluation requires too
+        many resources. While it is possible (and not an error) to compute any type of
+        object here, in general any Expression producing results that are better suited
+        to one of the other Compute* endpoints should use that endpoint instead (e.g.,
+        an Expression whose result is a set of features should use ComputeFeatures).
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute.
+            workload_tag: User supplied tag to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_VALUE_COMPUTE,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"expression": expression, "workloadTag": workload_tag},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsValueResource(AsyncResource):
+    """Methods of ``projects.value`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsValueResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsValueResourceWithStreamingResponse(self)
+
+    async def compute(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ComputeValueResponse:
+        """Computes an arbitrary value. This will fail if the result of the Expression is
+        not something that is expressible as a Value, or if its evaluation requires too
+        many resources. While it is possible (and not an error) to compute any type of
+        object here, in general any Expression producing results that are better suited
+        to one of the other Compute* endpoints should use that endpoint instead (e.g.,
+        an Expression whose result is a set of features should use ComputeFeatures).
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute.
+            workload_tag: User supplied tag to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_VALUE_COMPUTE,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"expression": expression, "workloadTag": workload_tag},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsValueResourceWithStreamingResponse:
+    """``projects.value`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsValueResource) -> None:
+        self.compute = to_streamed_response_wrapper(resource.compute)
+
+
+class AsyncProjectsValueResourceWithStreamingResponse:
+    """``projects.value`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsValueResource) -> None:
+        self.compute = async_to_streamed_response_wrapper(resource.compute)
+
+
+class ProjectsVideoResource(SyncResource):
+    """Methods of ``projects.video``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsVideoResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsVideoResourceWithStreamingResponse(self)
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_export_options: types.VideoFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        video_options: types.VideoOptions | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a video and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the video to compute and
+                export, represented as an image collection.
+            file_export_options: Options for where and in what form to export the
+                video.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            video_options: Basic options describing the video to generate.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_VIDEO_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "expression": expression,
+                "fileExportOptions": file_export_options,
+                "priority": priority,
+                "requestId": request_id,
+                "videoOptions": video_options,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsVideoResource(AsyncResource):
+    """Methods of ``projects.video`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsVideoResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsVideoResourceWithStreamingResponse(self)
+
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_export_options: types.VideoFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        video_options: types.VideoOptions | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a video and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the video to compute and
+                export, represented as an image collection.
+            file_export_options: Options for where and in what form to export the
+                video.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            video_options: Basic options describing the video to generate.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_VIDEO_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "expression": expression,
+                "fileExportOptions": file_export_options,
+                "priority": priority,
+                "requestId": request_id,
+                "videoOptions": video_options,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsVideoResourceWithStreamingResponse:
+    """``projects.video`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsVideoResource) -> None:
+        self.export = to_streamed_response_wrapper(resource.export)
+
+
+class AsyncProjectsVideoResourceWithStreamingResponse:
+    """``projects.video`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsVideoResource) -> None:
+        self.export = async_to_streamed_response_wrapper(resource.export)
+
+
+class ProjectsVideoThumbnailsResource(SyncResource):
+    """Methods of ``projects.videoThumbnails``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsVideoThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsVideoThumbnailsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        video_options: types.VideoOptions | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.VideoThumbnail:
+        """Creates an ID that can be used to render an image containing an animation of
+        multiple images from a collection. This is used in conjunction with
+        `videoThumbnails.getPixels`. A call to `videoThumbnails.create` provides an
+        expression and some output options. The result of `videoThumbnails.create` is an
+        ID that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `videoThumbnails.getPixels` can
+        be made to get an image showing all of the elements of an ImageCollection,
+        animated from first to last. The ID will be valid for a moderate period (a few
+        hours). The request is limited to 512*512*100 pixels in total, across all Images
+        in the ImageCollection. Requests exceeding these limits will result in an error
+        code of 400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the location where the video thumbnail
+                will be created (e.g., "projects/*"). Defaults to the client's
+                project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to an
+                ImageCollection.
+            file_format: The output encoding in which to generate the resulting
+                video thumbnail. Currently only GIF is supported.
+            grid: An optional pixel grid describing how the images computed by
+                `expression` are reprojected and clipped.
+            name: The resource name representing the video thumbnail, of the form
+                "projects/*/videoThumbnails/**" (e.g. "projects/earthengine-
+                legacy/videoThumbnails/").
+            video_options: Options for the animation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_VIDEOTHUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "grid": grid,
+                "name": name,
+                "videoOptions": video_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def get_pixels(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes an image showing the result of a computation. The request includes
+        values (an ID and authorisation token) from a previous `videoThumbnails.create`
+        request.
+
+        Args:
+            name: Required. A video thumbnail name from `VideoThumbnail.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_VIDEOTHUMBNAILS_GETPIXELS,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsVideoThumbnailsResource(AsyncResource):
+    """Methods of ``projects.videoThumbnails`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsVideoThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsVideoThumbnailsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        video_options: types.VideoOptions | Mapping[str, Any] | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.VideoThumbnail:
+        """Creates an ID that can be used to render an image containing an animation of
+        multiple images from a collection. This is used in conjunction with
+        `videoThumbnails.getPixels`. A call to `videoThumbnails.create` provides an
+        expression and some output options. The result of `videoThumbnails.create` is an
+        ID that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `videoThumbnails.getPixels` can
+        be made to get an image showing all of the elements of an ImageCollection,
+        animated from first to last. The ID will be valid for a moderate period (a few
+        hours). The request is limited to 512*512*100 pixels in total, across all Images
+        in the ImageCollection. Requests exceeding these limits will result in an error
+        code of 400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the location where the video thumbnail
+                will be created (e.g., "projects/*"). Defaults to the client's
+                project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute. Must evaluate to an
+                ImageCollection.
+            file_format: The output encoding in which to generate the resulting
+                video thumbnail. Currently only GIF is supported.
+            grid: An optional pixel grid describing how the images computed by
+                `expression` are reprojected and clipped.
+            name: The resource name representing the video thumbnail, of the form
+                "projects/*/videoThumbnails/**" (e.g. "projects/earthengine-
+                legacy/videoThumbnails/").
+            video_options: Options for the animation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_VIDEOTHUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "expression": expression,
+                "fileFormat": file_format,
+                "grid": grid,
+                "name": name,
+                "videoOptions": video_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def get_pixels(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes an image showing the result of a computation. The request includes
+        values (an ID and authorisation token) from a previous `videoThumbnails.create`
+        request.
+
+        Args:
+            name: Required. A video thumbnail name from `VideoThumbnail.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_VIDEOTHUMBNAILS_GETPIXELS,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsVideoThumbnailsResourceWithStreamingResponse:
+    """``projects.videoThumbnails`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsVideoThumbnailsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+        self.get_pixels = to_streamed_response_wrapper(resource.get_pixels)
+
+
+class AsyncProjectsVideoThumbnailsResourceWithStreamingResponse:
+    """``projects.videoThumbnails`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsVideoThumbnailsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+        self.get_pixels = async_to_streamed_response_wrapper(resource.get_pixels)

@@ -39,9 +39,11 @@ class Client(SyncReadAreaMixin, SyncClientBase):
         project: Default project for methods that take one, ``"my-project"`` or
             ``"projects/my-project"``; else ``GOOGLE_CLOUD_PROJECT`` or the project of
             ``google.auth.default()``.
-        credentials: Any ``google.auth.credentials.Credentials``; default
-            ``google.auth.default()`` with the API's scopes.
-        base_url: Root URL of the service, e.g. a regional, high-volume or local endpoint.
+        credentials: Any ``google.auth.credentials.Credentials``; default a bearer token
+            in ``EEREST_ACCESS_TOKEN`` if set, else ``google.auth.default()`` with the
+            API's scopes.
+        base_url: Root URL of the service, e.g. a regional, high-volume or local endpoint;
+            default ``EEREST_BASE_URL`` if set, else Google's.
         timeout: Seconds (or an ``httpx.Timeout``) for each request.
         max_retries: Retries of 429, 5xx and connection errors, with backoff.
         quota_project: Project billed for quota (``x-goog-user-project``).

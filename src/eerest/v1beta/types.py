@@ -8,17 +8,34 @@ from typing import Any
 
 from pydantic import Field
 
-from eerest._core.fields import Base64Bytes, Double, Int64, Timestamp
+from eerest._core.fields import (
+    Base64Bytes,
+    Double,
+    Duration,
+    FieldMask,
+    Int64,
+    Timestamp,
+)
 from eerest._core.message import Message
 from eerest.v1beta._enums import (
+    AuditLogConfigLogType,
+    CloudStorageDestinationPermissions,
     EarthEngineAssetType,
     FeatureViewAttributeType,
+    FilmstripThumbnailOrientation,
     ImageFileFormat,
     PixelDataTypePrecision,
+    ProjectConfigRegistrationState,
     PyramidingPolicy,
     RankByOneThingRuleDirection,
+    TableFileExportOptionsFileFormat,
+    TableFileFormat,
+    TableManifestColumnDataTypeOverridesValue,
+    TableManifestCsvColumnDataTypeOverridesValue,
     ThinningOptionsThinningStrategy,
     TilesetDataType,
+    VideoFileExportOptionsFileFormat,
+    VideoThumbnailFileFormat,
 )
 
 
@@ -39,11 +56,88 @@ class AffineTransform(Message):
     """The vertical offset."""
 
 
+class AlgorithmArgument(Message):
+    """The description of an argument to an algorithm."""
+
+    argument_name: str | None = Field(None, alias="argumentName")
+    """The name of the argument."""
+    default_value: Any | None = Field(None, alias="defaultValue")
+    """The default value the argument takes if a value is not provided."""
+    description: str | None = None
+    """A human-readable description of the argument."""
+    optional: bool | None = None
+    """Whether the argument is optional."""
+    type: str | None = None
+    """The name of the type of the argument."""
+
+
+class AuditLogConfig(Message):
+    """Provides the configuration for logging a type of permissions. Example: { "audit_log_configs": [ { "log_type": "DATA_READ", "exempted_members": [ "user:jose@example.com" ] }, { "log_type": "DATA_WRITE" } ] } This enables 'DATA_READ' and 'DATA_WRITE' logging, while exempting jose@example.com from DATA_READ logging."""
+
+    exempted_members: list[str] | None = Field(None, alias="exemptedMembers")
+    """Specifies the identities that do not cause logging for this type of permission. Follows the same format of Binding.members."""
+    log_type: AuditLogConfigLogType | None = Field(None, alias="logType")
+    """The log type that this config enables."""
+
+
+class BigQueryDestination(Message):
+    """Configuration for a destination in BigQuery."""
+
+    append: bool | None = None
+    """Specifies if the table data should be appended if the table already exists and has a compatible schema. The `overwrite` and `append` parameters cannot be `true` simultaneously."""
+    overwrite: bool | None = None
+    """Specifies if the table data should be overwritten if the table already exists and has a compatible schema. The `overwrite` and `append` parameters cannot be `true` simultaneously."""
+    table: str | None = None
+    """Required. The BigQuery destination table reference in the following format: "projectId.dataset_id.table_id". If the referenced resource does not exist, new table will be created. This applies if "append" and "overwrite" parameters are both false as well. If the referenced resource does exist and has compatible schema, one of the "overwrite" and "append" parameters has to be true, otherwise the task will fail. If referenced resource exists and schema is not compatible with the existing one, task will also fail."""
+
+
+class BigQueryExportOptions(Message):
+    """Options for exporting tabular data to BigQuery."""
+
+    bigquery_destination: BigQueryDestination | None = Field(
+        None, alias="bigqueryDestination"
+    )
+    """If specified, configures export to BigQuery."""
+
+
+class CancelOperationRequest(Message):
+    """The request message for Operations.CancelOperation."""
+
+
+class CloudStorageDestination(Message):
+    """Configuration for a destination in Google Cloud Storage."""
+
+    bucket: str | None = None
+    """The Google Cloud Storage destination bucket."""
+    bucket_cors_uris: list[str] | None = Field(None, alias="bucketCorsUris")
+    """Optional list of URIs to whitelist for the CORS settings on the bucket. Used to enable websites to access exported files via JavaScript."""
+    filename_prefix: str | None = Field(None, alias="filenamePrefix")
+    """The string used as the prefix for each output file. A trailing "/" indicates a path. The filenames of the exported files will be constructed from this prefix, the coordinates of each file in a mosaic (if any), and a file extension corresponding to the file format."""
+    permissions: CloudStorageDestinationPermissions | None = None
+    """Specifies the permissions to set on the exported tiles. If unspecified, defaults to DEFAULT_OBJECT_ACL."""
+
+
 class CloudStorageLocation(Message):
     """The location of an asset on Cloud Storage."""
 
     uris: list[str] | None = None
     """The URIs of the data. Only Google Cloud Storage URIs are supported. Each URI must be specified in the following format: "gs://bucket-id/object-id". Only one URI is currently supported. If more than one URI is specified an `INALID_ARGUMENT` error is returned."""
+
+
+class ComputeValueResponse(Message):
+    """The results of an arbitrary computation."""
+
+    result: Any | None = None
+    """The results of computing the value of the expression."""
+
+
+class CopyAssetRequest(Message):
+    """Request message for EarthEngineService.CopyAsset."""
+
+    destination_name: str | None = Field(None, alias="destinationName")
+    """The destination name to which to copy the asset. `name` is of the format "projects/*/assets/**" (e.g., "projects/earthengine-legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are under the project "earthengine-legacy" (e.g., "projects/earthengine-legacy/assets/users/foo/bar"). All other assets are under the project "earthengine-public" (e.g., "projects/earthengine-public/assets/LANDSAT")."""
+    overwrite: bool | None = None
+    """Whether to allow overwriting an existing asset."""
 
 
 class DoubleRange(Message):
@@ -55,6 +149,50 @@ class DoubleRange(Message):
     """The minimum data value, i.e. the lower bound of the range."""
 
 
+class DriveDestination(Message):
+    """Configuration for a destination in Google Drive."""
+
+    filename_prefix: str | None = Field(None, alias="filenamePrefix")
+    """The string used as the prefix for each output filename. The filenames of the exported files will be constructed from this prefix, the coordinates of each file in a mosaic (if any), and a file extension corresponding to the file format."""
+    folder: str | None = None
+    """The Google Drive destination folder."""
+
+
+class EarthEngineDestination(Message):
+    """Configuration for a destination in Earth Engine."""
+
+    name: str | None = None
+    """The name of the asset to be created. `name` is of the format "projects/*/assets/**" (e.g. "projects/earthengine-legacy/assets/users//")."""
+
+
+class Empty(Message):
+    """A generic empty message that you can re-use to avoid defining duplicated empty messages in your APIs. A typical example is to use it as the request or the response type of an API method. For instance: service Foo { rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty); }"""
+
+
+class Expr(Message):
+    """Represents a textual expression in the Common Expression Language (CEL) syntax. CEL is a C-like expression language. The syntax and semantics of CEL are documented at https://github.com/google/cel-spec. Example (Comparison): title: "Summary size limit" description: "Determines if a summary is less than 100 chars" expression: "document.summary.size() < 100" Example (Equality): title: "Requestor is owner" description: "Determines if requestor is the document owner" expression: "document.owner == request.auth.claims.email" Example (Logic): title: "Public documents" description: "Determine whether the document should be publicly visible" expression: "document.type != 'private' && document.type != 'internal'" Example (Data Manipulation): title: "Notification string" description: "Create a notification string with a timestamp." expression: "'New message received at ' + string(document.create_time)" The exact variables and functions that may be referenced within an expression are determined by the service that evaluates it. See the service documentation for additional information."""
+
+    description: str | None = None
+    """Optional. Description of the expression. This is a longer text which describes the expression, e.g. when hovered over it in a UI."""
+    expression: str | None = None
+    """Textual representation of an expression in Common Expression Language syntax."""
+    location: str | None = None
+    """Optional. String indicating the location of the expression for error reporting, e.g. a file name and a position in the file."""
+    title: str | None = None
+    """Optional. Title for the expression, i.e. a short string describing its purpose. This can be used e.g. in UIs which allow to enter the expression."""
+
+
+class Feature(Message):
+    """A GeoJSON feature object (see RFC 7946) containing the string "Feature" in a field named "type", the geometry in a field named "geometry", and key/value properties in a field named "properties"."""
+
+    geometry: Any | None = None
+    """The geometry of the feature. This will contain a `google.protobuf.Struct` if geometry is present for this feature. Otherwise, it will hold a `google.protobuf.NullValue`."""
+    properties: Any | None = None
+    """The properties of the feature. This will contain a `google.protobuf.Struct` if properties are present for this feature. Otherwise, it will hold a `google.protobuf.NullValue`."""
+    type: str | None = None
+    """This string is always present and equal to "Feature"."""
+
+
 class FeatureViewAttribute(Message):
     """A FeatureView attribute and its type."""
 
@@ -62,6 +200,15 @@ class FeatureViewAttribute(Message):
     """Name of the attribute."""
     type: FeatureViewAttributeType | None = None
     """Type of the attribute."""
+
+
+class FeatureViewDestination(Message):
+    """Configuration for an Earth Engine FeatureView destination."""
+
+    asset_version: int | None = Field(None, alias="assetVersion")
+    """The FeatureView asset version to create. Used for aliasing versions with assets. If not set, 0 will be used."""
+    name: str | None = None
+    """Required. The FeatureView asset ID. The server generates a map name from the ID."""
 
 
 class FolderQuota(Message):
@@ -86,6 +233,13 @@ class FunctionDefinition(Message):
     """The key of the entry of the expression's `values` that is the function's body."""
 
 
+class GetPolicyOptions(Message):
+    """Encapsulates settings provided to GetIamPolicy."""
+
+    requested_policy_version: int | None = Field(None, alias="requestedPolicyVersion")
+    """Optional. The maximum policy version that will be used to format the policy. Valid values are 0, 1, and 3. Requests specifying an invalid value will be rejected. Requests for policies with any conditional role bindings must specify version 3. Policies with no conditional role bindings may specify any valid value or leave the field unset. The policy in the response might use the policy version that you specified, or it might use a lower policy version. For example, if you specify version 3, but the policy has no conditional role bindings, the response uses version 1. To learn which resources support conditions in their IAM policies, see the [IAM documentation](https://cloud.google.com/iam/help/conditions/resource-policies)."""
+
+
 class GridDimensions(Message):
     """Specifies the dimensions of a pixel grid."""
 
@@ -93,6 +247,15 @@ class GridDimensions(Message):
     """The height of the grid, in pixels."""
     width: int | None = None
     """The width of the grid, in pixels."""
+
+
+class GridPoint(Message):
+    """A two-dimensional point or vector."""
+
+    x: Double | None = None
+    """The x coordinate value."""
+    y: Double | None = None
+    """The y coordinate value."""
 
 
 class HttpBody(Message):
@@ -106,6 +269,21 @@ class HttpBody(Message):
     """Application specific response metadata. Must be set in the first response for streaming APIs."""
 
 
+class ImageAssetExportOptions(Message):
+    """Options for saving images as Earth Engine assets."""
+
+    earth_engine_destination: EarthEngineDestination | None = Field(
+        None, alias="earthEngineDestination"
+    )
+    """If specified, configures export to Earth Engine."""
+    pyramiding_policy: PyramidingPolicy | None = Field(None, alias="pyramidingPolicy")
+    """The pyramiding policy to apply by default to all bands."""
+    pyramiding_policy_overrides: dict[str, PyramidingPolicy] | None = Field(
+        None, alias="pyramidingPolicyOverrides"
+    )
+    """Specific per-band pyramid policy overrides."""
+
+
 class ImageSource(Message):
     """An image file and its sidecars."""
 
@@ -117,11 +295,38 @@ class ImageSource(Message):
     """The URIs of the data to import. Currently, only Google Cloud Storage URIs are supported. Each URI must be specified in the following format: "gs://bucket-id/object-id". The primary object should be the first element of the list, and sidecars listed afterwards. Each URI is prefixed with `ImageManifest.uri_prefix` if set."""
 
 
+class ListFeaturesResponse(Message):
+    """Response message for EarthEngineService.ListFeatures."""
+
+    features: list[Feature] | None = None
+    """The list of features matching the query, as a list of GeoJSON feature objects (see RFC 7946) containing the string "Feature" in a field named "type", the geometry in a field named "geometry", and key/value properties in a field named "properties"."""
+    next_page_token: str | None = Field(None, alias="nextPageToken")
+    """A token to retrieve the next page of results. Pass this value in the `ListFeaturesRequest.page_token` field in the subsequent call to the `assets.listFeatures` method to retrieve the next page of results."""
+    type: str | None = None
+    """Always contains the constant string "FeatureCollection", marking this as a GeoJSON FeatureCollection object."""
+
+
 class MissingData(Message):
     """A list of values which represent no data."""
 
     values: list[Double] | None = None
     """Values which represent no data."""
+
+
+class MoveAssetRequest(Message):
+    """Request message for EarthEngineService.MoveAsset."""
+
+    destination_name: str | None = Field(None, alias="destinationName")
+    """The destination name to which to move the asset. `name` is of the format "projects/*/assets/**" (e.g., "projects/earthengine-legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are under the project "earthengine-legacy" (e.g., "projects/earthengine-legacy/assets/users/foo/bar"). All other assets are under the project "earthengine-public" (e.g., "projects/earthengine-public/assets/LANDSAT")."""
+
+
+class Number(Message):
+    """A number."""
+
+    float_value: Double | None = Field(None, alias="floatValue")
+    """A double-precision floating point value."""
+    integer_value: Int64 | None = Field(None, alias="integerValue")
+    """An 64-bit integer value."""
 
 
 class PixelDataType(Message):
@@ -135,6 +340,15 @@ class PixelDataType(Message):
     """The range of the numeric type, if any. Typically absent for floating-point types."""
 
 
+class PixelFootprint(Message):
+    """A footprint of all valid pixels in an image."""
+
+    band_id: str | None = Field(None, alias="bandId")
+    """The ID of the band whose CRS defines the coordinates of the footprint. If empty, the first band is used."""
+    points: list[GridPoint] | None = None
+    """A ring which forms the exterior of a simple polygon that must contain the centers of all valid pixels of the image. This must be a linear ring: the last point must be equal to the first. Coordinates are in the projection of the band specified by `bandId`. Note: Use non-integer coordinates such as the center of each pixel because footprint is taken to include a pixel iff the pixel (a 1x1 rectangle) intersects the footprint. To avoid accidentally selecting neighboring pixels, don't use integer-valued coordinates, because those are the boundaries between pixels. Drawing the footprint along the pixel centers prevents including unintended pixels, which can cause errors when intended pixels are abutting a map boundary such as the antimeridian or a pole. For example, for a 2x2 image with all 4 valid pixels the following is one possible ring: [{"x": 0.5, "y": 0.5}, {"x": 0.5, "y": 1.5}, {"x": 1.5, "y": 1.5}, {"x": 1.5, "y": 0.5}, {"x": 0.5, "y": 0.5}]"""
+
+
 class PixelGrid(Message):
     """Defines a pixel grid on the surface of the Earth, via a map projection. If the projection has a standard code, then `crsCode` will be set (non-empty). If the projection is non-standard, then `crsWkt` will be set. If the post-projection transformation is affine, then `affineTransform` will be set."""
 
@@ -146,6 +360,17 @@ class PixelGrid(Message):
     """A coordinate reference system in WKT format ("Well-Known Text")."""
     dimensions: GridDimensions | None = None
     """The dimensions of the pixel grid."""
+
+
+class ProjectConfig(Message):
+    """Information about a Cloud-based Earth Engine project. https://developers.google.com/earth-engine/cloud/projects."""
+
+    name: str | None = None
+    """Required. The project config name, of the format "projects/*/config"."""
+    registration_state: ProjectConfigRegistrationState | None = Field(
+        None, alias="registrationState"
+    )
+    """Output only. The project registration state."""
 
 
 class RankByAttributeRule(Message):
@@ -199,6 +424,107 @@ class RankingRule(Message):
     """An ordered list of zero or more rank-by-one-thing (such as an attr) rules, which are used as primary, secondary, ... ranking keys for setting thinning_rank in each RankedFeature."""
 
 
+class Status(Message):
+    """The `Status` type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by [gRPC](https://github.com/grpc). Each `Status` message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the [API Design Guide](https://cloud.google.com/apis/design/errors)."""
+
+    code: int | None = None
+    """The status code, which should be an enum value of google.rpc.Code."""
+    details: list[dict[str, Any]] | None = None
+    """A list of messages that carry the error details. There is a common set of message types for APIs to use."""
+    message: str | None = None
+    """A developer-facing error message, which should be in English. Any user-facing error message should be localized and sent in the google.rpc.Status.details field, or localized by the client."""
+
+
+class TableAssetExportOptions(Message):
+    """Options for saving tables as Earth Engine assets."""
+
+    earth_engine_destination: EarthEngineDestination | None = Field(
+        None, alias="earthEngineDestination"
+    )
+    """If specified, configures export to Earth Engine."""
+
+
+class TableFileExportOptions(Message):
+    """Options for exporting tables as files outside Earth Engine."""
+
+    cloud_storage_destination: CloudStorageDestination | None = Field(
+        None, alias="cloudStorageDestination"
+    )
+    """If specified, configures export to Google Cloud Storage."""
+    drive_destination: DriveDestination | None = Field(None, alias="driveDestination")
+    """If specified, configures export to Google Drive."""
+    file_format: TableFileExportOptionsFileFormat | None = Field(
+        None, alias="fileFormat"
+    )
+    """The file format in which to export the table(s)."""
+
+
+class TableSource(Message):
+    """A table file."""
+
+    charset: str | None = None
+    """The name of the default charset to use for decoding strings. If empty, the charset "utf-8" is assumed by default."""
+    crs: str | None = None
+    """The default CRS code or WKT string specifying the coordinate reference system of any geometry that does not have one specified. If left blank, the default will be EPSG:4326: https://epsg.io/4326. For CSV/TFRecord sources only."""
+    csv_delimiter: str | None = Field(None, alias="csvDelimiter")
+    """When ingesting CSV files, a single character used as a delimiter between column values in a row. If left blank, defaults to ','. For CSV sources only."""
+    csv_qualifier: str | None = Field(None, alias="csvQualifier")
+    """When ingesting CSV files, a character that surrounds column values (a.k.a. "quote character"). If left blank, defaults to '"'. For CSV sources only. If a column value is not surrounded by qualifiers, leading and tailing whitespace is trimmed. For example: ..., test,... <== this value is not qualified becomes the string value: "test" <== whitespace is stripped where: ...," test",... <== this value IS qualified with quotes becomes the string value: " test" <== whitespace remains!"""
+    date_format: str | None = Field(None, alias="dateFormat")
+    """A format with which to parse fields encoding dates. The format pattern must be as described at http://joda-time.sourceforge.net/apidocs/org/joda/time/format/DateTimeFormat.html. If left blank, dates will be imported as strings. For CSV/TFRecord sources only."""
+    geodesic: bool | None = None
+    """The default strategy for interpreting edges in geometry that do not have one otherwise specified. If false, edges are straight in the projection. If true, edges are curved to follow the shortest path on the surface of the Earth. When blank, defaults to false if 'crs' is a projected coordinate system. For CSV/TFRecord sources only."""
+    max_error_meters: Double | None = Field(None, alias="maxErrorMeters")
+    """The max allowed error in meters when transforming geometry between coordinate systems. If empty, the max error is 1 meter by default."""
+    max_vertices: int | None = Field(None, alias="maxVertices")
+    """The max number of vertices. If not zero, geometry will be subdivided into spatially disjoint pieces which are each under this limit."""
+    primary_geometry_column: str | None = Field(None, alias="primaryGeometryColumn")
+    """The geometry column to use as a row's primary geometry when there is more than one geometry column. If left blank and more than one geometry column exists, the first geometry column encountered is used. For CSV/TFRecord sources only."""
+    uris: list[str] | None = None
+    """The URIs of the data to import. Currently only Google Cloud Storage URIs are supported. Each URI must be specified in the following format: "gs://bucket-id/object-id". The primary object should be the first element of the list, sidecar files are inferred from the filepath of the primary object. Only one URI is currently supported. If more than one URI is specified an `INALID_ARGUMENT` error is returned."""
+    x_column: str | None = Field(None, alias="xColumn")
+    """The name of the numeric x coordinate column for deducing point geometry. If the yColumn is also specified, and both columns contain number values, then a point geometry column will be constructed with x,y values in the coordinate system given in 'crs'. If left blank and 'crs' does _not_ specify a projected coordinate system, defaults to "longitude". If left blank and 'crs' _does_ specify a projected coordinate system, defaults to "" and no point geometry is generated. A generated point geometry column will be named {xColumn}_{yColumn}_N where N is appended such that {xColumn}_{yColumn}_N is unique if a column named {xColumn}_{yColumn} already exists. For CSV/TFRecord sources only."""
+    y_column: str | None = Field(None, alias="yColumn")
+    """The name of the numeric y coordinate column for deducing point geometry. If the xColumn is also specified, and both columns contain number values, then a point geometry column will be constructed with x,y values in the coordinate system given in 'crs'. If left blank and 'crs' does _not_ specify a projected coordinate system, defaults to "latitude". If left blank and 'crs' _does_ specify a projected coordinate system, defaults to "" and no point geometry is generated. A generated point geometry column will be named {xColumn}_{yColumn}_N where N is appended such that {xColumn}_{yColumn}_N is unique if a column named {xColumn}_{yColumn} already exists. For CSV/TFRecord sources only."""
+
+
+class TestIamPermissionsRequest(Message):
+    """Request message for `TestIamPermissions` method."""
+
+    permissions: list[str] | None = None
+    """The set of permissions to check for the `resource`. Permissions with wildcards (such as `*` or `storage.*`) are not allowed. For more information see [IAM Overview](https://cloud.google.com/iam/docs/overview#permissions)."""
+
+
+class TestIamPermissionsResponse(Message):
+    """Response message for `TestIamPermissions` method."""
+
+    permissions: list[str] | None = None
+    """A subset of `TestPermissionsRequest.permissions` that the caller is allowed."""
+
+
+class TfRecordImageExportOptions(Message):
+    """Options for encoding images as TFRecord files."""
+
+    collapse_bands: bool | None = Field(None, alias="collapseBands")
+    """If true, all bands will be combined into a single 3D tensor, taking on the name of the first band in the image. All bands are promoted to bytes, int64s, then floats in that order depending on the type furthest in that sequence within all bands. Array bands are allowed as long as tensorDepths is specified."""
+    compress: bool | None = None
+    """If true, compresses the .tfrecord files with gzip and appends the ".gz" suffix."""
+    default_value: Double | None = Field(None, alias="defaultValue")
+    """The value set in each band of a pixel that is partially or completely masked, and, the value set at each value in an output 3D feature made from an array band where the array length at the source pixel was less than the depth of the feature value. The fractional part is dropped for integer type bands, and clamped to the range of the band type. Defaults to 0."""
+    margin_dimensions: GridDimensions | None = Field(None, alias="marginDimensions")
+    """If specified, tiles will be buffered by the margin dimensions both positively and negatively, resulting in overlap between neighboring patches."""
+    max_masked_ratio: Double | None = Field(None, alias="maxMaskedRatio")
+    """Maximum allowed proportion of masked pixels in a patch. Patches which exceed this allowance will be dropped rather than written to files. If this field is set to anything but 1, the JSON sidecar will not be produced. Defaults to 1."""
+    max_size_bytes: Int64 | None = Field(None, alias="maxSizeBytes")
+    """Maximum size, in bytes, for an exported .tfrecord (before compression). A smaller file size will result in greater sharding (and, thus, more output files). Defaults to 1GiB."""
+    sequence_data: bool | None = Field(None, alias="sequenceData")
+    """If true, each pixel is output as a SequenceExample mapping scalar bands to the context and array bands to the example’s sequences. The SequenceExamples are output in row-major order of pixels in each patch, and then by row-major order of area patches in the file sequence."""
+    tensor_depths: dict[str, int] | None = Field(None, alias="tensorDepths")
+    """Mapping from the names of input array bands to the depth of the 3D tensors they create. Arrays will be truncated, or padded with default values to fit the shape specified. For each array band, this must have a corresponding entry."""
+    tile_dimensions: GridDimensions | None = Field(None, alias="tileDimensions")
+    """Dimensions tiled over the export area, covering every pixel in the bounding box exactly once (except when the patch dimensions do not evenly divide the bounding box in which case border tiles along the greatest x/y edges will be dropped). Dimensions must be > 0."""
+
+
 class ThinningOptions(Message):
     """Thinning options that control the density at which features are displayed per tile."""
 
@@ -223,6 +549,56 @@ class Tileset(Message):
     """The sources which comprise this tileset."""
 
 
+class TilesetBand(Message):
+    """Represents a single band sourced from a tileset."""
+
+    id: str | None = None
+    """The ID of the band."""
+    missing_data: MissingData | None = Field(None, alias="missingData")
+    """The values which represent no data in the band. If `MissingData` is set with no `values`, then any nodata value present for the files corresponding to this `TilesetBand` will be ignored."""
+    pyramiding_policy: PyramidingPolicy | None = Field(None, alias="pyramidingPolicy")
+    """The pyramiding policy."""
+    tileset_band_index: int | None = Field(None, alias="tilesetBandIndex")
+    """The zero-based band index from the tileset corresponding to the band. E.g. if 1, then the pixels of the band are are the pixels of the band at index 1 of the tileset (in `ImageManifest.tilesets`) with ID `tilesetId`."""
+    tileset_id: str | None = Field(None, alias="tilesetId")
+    """The ID of the tileset corresponding to the band."""
+
+
+class TilesetMaskBand(Message):
+    """Represents a single mask band sourced from a tileset."""
+
+    band_ids: list[str] | None = Field(None, alias="bandIds")
+    """The IDs of bands that the mask band applies to. If empty, the mask band is applied to all bands in the asset. Each band may only have one corresponding mask band. If any of these bands have an internal mask, the internal mask is ignored in favor of this mask band."""
+    tileset_id: str | None = Field(None, alias="tilesetId")
+    """The ID of the Tileset corresponding to the mask band. The last band of the Tileset is always used as the mask band."""
+
+
+class VideoFileExportOptions(Message):
+    """Options for exporting videos as files outside Earth Engine."""
+
+    cloud_storage_destination: CloudStorageDestination | None = Field(
+        None, alias="cloudStorageDestination"
+    )
+    """If specified, configures export to Google Cloud Storage."""
+    drive_destination: DriveDestination | None = Field(None, alias="driveDestination")
+    """If specified, configures export to Google Drive."""
+    file_format: VideoFileExportOptionsFileFormat | None = Field(
+        None, alias="fileFormat"
+    )
+    """The file format in which to export the video(s). Currently only MP4 is supported."""
+
+
+class VideoOptions(Message):
+    """Basic options for generating videos."""
+
+    frames_per_second: Double | None = Field(None, alias="framesPerSecond")
+    """The frame rate of the exported video. Must be a value between 0.1 and 120. Defaults to 5.0."""
+    max_frames: int | None = Field(None, alias="maxFrames")
+    """The maximum number of video frames to compute and export. This is a safety guard to prevent you from accidentally starting a larger export than you had intended. The default value is 1000 frames, but you can set the value explicitly to raise or lower this limit."""
+    max_pixels_per_frame: Int64 | None = Field(None, alias="maxPixelsPerFrame")
+    """The maximum number of pixels to compute and export per frame. This is a safety guard to prevent you from accidentally starting a larger export than you had intended. The default value is 1e8 pixels, but you can set the value explicitly to raise or lower this limit."""
+
+
 class VisualizationOptions(Message):
     """Describes how to produce an 8-bit RGB visualization of the requested data."""
 
@@ -234,6 +610,109 @@ class VisualizationOptions(Message):
     """If present, specifies sequence of CSS-style RGB color identifiers to apply as a color palette. Only allowed when visualizing a single data band."""
     ranges: list[DoubleRange] | None = None
     """If present, specifies the range of data values to visualize. This range of values will be mapped to 0-255 (black to white) in the resulting image, and values outside this range will be clamped. May specify as one range for each band being visualized or else a single range to be applied to all bands."""
+
+
+class WaitOperationRequest(Message):
+    """Request message for EarthEngineService.WaitOperation."""
+
+    timeout: Duration | None = None
+    """The maximum duration to wait before timing out. If left blank, the wait will be at most the time permitted by the underlying HTTP/RPC protocol. If RPC context deadline is also specified, the shorter one will be used."""
+
+
+class ZoomSubset(Message):
+    """A subset of zoom levels for which to generate tiles (ExportVideoMap), Start and end subsets are double precision values, allowing you to render a zoom level or levels incrementally. To render a whole pyramid with a start zoom of 12: startZoom=0, endZoom=12, don't set this message. To render levels 0-11 and the first 10% of level 12: startZoom=0, endZoom=12, subset = {min=0, max=12.1 } To render the next 10% of level 12: startZoom=0, endZoom=12, subset = {min=12.1, max=12.2 } To render the remaining 80% of level 12: startZoom=0, endZoom=12, subset = {min=12.2, max=13 } Also note that all export shards must have the same (full) pyramid size in start/endZoom."""
+
+    end: Double | None = None
+    """Ending zoom level subset for which to generate tiles (ExportVideoMap), allowing you to render a zoom level incrementally, up to but not including the maximum subset (if provided) in some unspecified but deterministic order."""
+    start: Double | None = None
+    """Starting zoom level subset for which to generate tiles (ExportVideoMap) Here, subset is a double precision value, allowing you to render a zoom level incrementally, so 12.1 for example is the first 10% of the tiles in zoom 12 in some unspecified but deterministic order."""
+
+
+class Algorithm(Message):
+    """The description of an algorithm available for Expressions."""
+
+    arguments: list[AlgorithmArgument] | None = None
+    """Descriptions of the arguments the algorithm takes."""
+    deprecated: bool | None = None
+    """Whether the algorithm is deprecated."""
+    deprecation_reason: str | None = Field(None, alias="deprecationReason")
+    """If this algorithm is deprecated, the reason for the deprecation."""
+    description: str | None = None
+    """A human-readable description of the algorithm."""
+    hidden: bool | None = None
+    """Whether this algorithm should be hidden in client applications and not shown by default."""
+    name: str | None = None
+    """The name of the algorithm, in the form "algorithms/..."."""
+    preview: bool | None = None
+    """Whether this algorithm is a preview feature and not yet widely available for a general audience."""
+    return_type: str | None = Field(None, alias="returnType")
+    """The name of the type the algorithm returns."""
+    source_code_uri: str | None = Field(None, alias="sourceCodeUri")
+    """URI of a resource containing the source code of the algorithm. Empty if the user does not have permission or a specific URI could not be determined."""
+
+
+class AuditConfig(Message):
+    """Specifies the audit configuration for a service. The configuration determines which permission types are logged, and what identities, if any, are exempted from logging. An AuditConfig must have one or more AuditLogConfigs. If there are AuditConfigs for both `allServices` and a specific service, the union of the two AuditConfigs is used for that service: the log_types specified in each AuditConfig are enabled, and the exempted_members in each AuditLogConfig are exempted. Example Policy with multiple AuditConfigs: { "audit_configs": [ { "service": "allServices", "audit_log_configs": [ { "log_type": "DATA_READ", "exempted_members": [ "user:jose@example.com" ] }, { "log_type": "DATA_WRITE" }, { "log_type": "ADMIN_READ" } ] }, { "service": "sampleservice.googleapis.com", "audit_log_configs": [ { "log_type": "DATA_READ" }, { "log_type": "DATA_WRITE", "exempted_members": [ "user:aliya@example.com" ] } ] } ] } For sampleservice, this policy enables DATA_READ, DATA_WRITE and ADMIN_READ logging. It also exempts `jose@example.com` from DATA_READ logging, and `aliya@example.com` from DATA_WRITE logging."""
+
+    audit_log_configs: list[AuditLogConfig] | None = Field(
+        None, alias="auditLogConfigs"
+    )
+    """The configuration for logging of each type of permission."""
+    service: str | None = None
+    """Specifies a service that will be enabled for audit logging. For example, `storage.googleapis.com`, `cloudsql.googleapis.com`. `allServices` is a special value that covers all services."""
+
+
+class Binding(Message):
+    """Associates `members`, or principals, with a `role`."""
+
+    condition: Expr | None = None
+    """The condition that is associated with this binding. If the condition evaluates to `true`, then this binding applies to the current request. If the condition evaluates to `false`, then this binding does not apply to the current request. However, a different role binding might grant the same role to one or more of the principals in this binding. To learn which resources support conditions in their IAM policies, see the [IAM documentation](https://cloud.google.com/iam/help/conditions/resource-policies)."""
+    members: list[str] | None = None
+    """Specifies the principals requesting access for a Google Cloud resource. `members` can have the following values: * `allUsers`: A special identifier that represents anyone who is on the internet; with or without a Google account. * `allAuthenticatedUsers`: A special identifier that represents anyone who is authenticated with a Google account or a service account. Does not include identities that come from external identity providers (IdPs) through identity federation. * `user:{emailid}`: An email address that represents a specific Google account. For example, `alice@example.com` . * `serviceAccount:{emailid}`: An email address that represents a Google service account. For example, `my-other-app@appspot.gserviceaccount.com`. * `serviceAccount:{projectid}.svc.id.goog[{namespace}/{kubernetes-sa}]`: An identifier for a [Kubernetes service account](https://cloud.google.com/kubernetes-engine/docs/how-to/kubernetes-service-accounts). For example, `my-project.svc.id.goog[my-namespace/my-kubernetes-sa]`. * `group:{emailid}`: An email address that represents a Google group. For example, `admins@example.com`. * `domain:{domain}`: The G Suite domain (primary) that represents all the users of that domain. For example, `google.com` or `example.com`. * `principal://iam.googleapis.com/locations/global/workforcePools/{pool_id}/subject/{subject_attribute_value}`: A single identity in a workforce identity pool. * `principalSet://iam.googleapis.com/locations/global/workforcePools/{pool_id}/group/{group_id}`: All workforce identities in a group. * `principalSet://iam.googleapis.com/locations/global/workforcePools/{pool_id}/attribute.{attribute_name}/{attribute_value}`: All workforce identities with a specific attribute value. * `principalSet://iam.googleapis.com/locations/global/workforcePools/{pool_id}/*`: All identities in a workforce identity pool. * `principal://iam.googleapis.com/projects/{project_number}/locations/global/workloadIdentityPools/{pool_id}/subject/{subject_attribute_value}`: A single identity in a workload identity pool. * `principalSet://iam.googleapis.com/projects/{project_number}/locations/global/workloadIdentityPools/{pool_id}/group/{group_id}`: A workload identity pool group. * `principalSet://iam.googleapis.com/projects/{project_number}/locations/global/workloadIdentityPools/{pool_id}/attribute.{attribute_name}/{attribute_value}`: All identities in a workload identity pool with a certain attribute. * `principalSet://iam.googleapis.com/projects/{project_number}/locations/global/workloadIdentityPools/{pool_id}/*`: All identities in a workload identity pool. * `deleted:user:{emailid}?uid={uniqueid}`: An email address (plus unique identifier) representing a user that has been recently deleted. For example, `alice@example.com?uid=123456789012345678901`. If the user is recovered, this value reverts to `user:{emailid}` and the recovered user retains the role in the binding. * `deleted:serviceAccount:{emailid}?uid={uniqueid}`: An email address (plus unique identifier) representing a service account that has been recently deleted. For example, `my-other-app@appspot.gserviceaccount.com?uid=123456789012345678901`. If the service account is undeleted, this value reverts to `serviceAccount:{emailid}` and the undeleted service account retains the role in the binding. * `deleted:group:{emailid}?uid={uniqueid}`: An email address (plus unique identifier) representing a Google group that has been recently deleted. For example, `admins@example.com?uid=123456789012345678901`. If the group is recovered, this value reverts to `group:{emailid}` and the recovered group retains the role in the binding. * `deleted:principal://iam.googleapis.com/locations/global/workforcePools/{pool_id}/subject/{subject_attribute_value}`: Deleted single identity in a workforce identity pool. For example, `deleted:principal://iam.googleapis.com/locations/global/workforcePools/my-pool-id/subject/my-subject-attribute-value`."""
+    role: str | None = None
+    """Role that is assigned to the list of `members`, or principals. For example, `roles/viewer`, `roles/editor`, or `roles/owner`. For an overview of the IAM roles and permissions, see the [IAM documentation](https://cloud.google.com/iam/docs/roles-overview). For a list of the available pre-defined roles, see [here](https://cloud.google.com/iam/docs/understanding-roles)."""
+
+
+class ClassifierAssetExportOptions(Message):
+    """Options for saving tables as Earth Engine assets."""
+
+    earth_engine_destination: EarthEngineDestination | None = Field(
+        None, alias="earthEngineDestination"
+    )
+    """If specified, configures export to Earth Engine."""
+
+
+class ComputeFeaturesResponse(Message):
+    """Response message for EarthEngineService.ComputeFeatures."""
+
+    features: list[Feature] | None = None
+    """The list of features matching the query, as a list of GeoJSON feature objects (see RFC 7946) containing the string "Feature" in a field named "type", the geometry in a field named "geometry", and key/value properties in a field named "properties"."""
+    next_page_token: str | None = Field(None, alias="nextPageToken")
+    """A token to retrieve the next page of results. Pass this value in the `ComputeFeaturesRequest.page_token` field in the subsequent call to the `table.computeFeatures` method to retrieve the next page of results."""
+    type: str | None = None
+    """Always contains the constant string "FeatureCollection", marking this as a GeoJSON FeatureCollection object."""
+
+
+class GeoTiffImageExportOptions(Message):
+    """Options for encoding images as GeoTIFF files."""
+
+    cloud_optimized: bool | None = Field(None, alias="cloudOptimized")
+    """If true, generates 'cloud optimized' GeoTIFF files for more efficient access in cloud environments (see www.cogeo.org)."""
+    no_data: Number | None = Field(None, alias="noData")
+    """Optional. Optional no data value. Only `noData.float_value` is currently supported."""
+    skip_empty_files: bool | None = Field(None, alias="skipEmptyFiles")
+    """If true, skip writing empty (i.e. fully-masked) image files."""
+    tile_dimensions: GridDimensions | None = Field(None, alias="tileDimensions")
+    """Optional explicit dimensions in pixels into which to split the image if it is too large to fit in a single file. This must be set to a multiple of the tile size, by default is 256."""
+    tile_size: int | None = Field(None, alias="tileSize")
+    """Optional. Optional parameter setting the output tile size. This parameter is the side dimension in pixels of intermediate output tiles. The default tile size is 256, which corresponds to a 256x256 tile."""
+
+
+class GetIamPolicyRequest(Message):
+    """Request message for `GetIamPolicy` method."""
+
+    options: GetPolicyOptions | None = None
+    """OPTIONAL: A `GetPolicyOptions` object for specifying options to `GetIamPolicy`."""
 
 
 class GetPixelsRequest(Message):
@@ -270,6 +749,106 @@ class ImageBand(Message):
     """The pyramiding policy of the band."""
 
 
+class ImageFileExportOptions(Message):
+    """Options for exporting images as files outside Earth Engine."""
+
+    cloud_storage_destination: CloudStorageDestination | None = Field(
+        None, alias="cloudStorageDestination"
+    )
+    """If specified, configures export to Google Cloud Storage."""
+    drive_destination: DriveDestination | None = Field(None, alias="driveDestination")
+    """If specified, configures export to Google Drive."""
+    file_format: ImageFileFormat | None = Field(None, alias="fileFormat")
+    """The file format in which to export the image(s)."""
+    geo_tiff_options: GeoTiffImageExportOptions | None = Field(
+        None, alias="geoTiffOptions"
+    )
+    """File-format-specific options for `GEO_TIFF` exports."""
+    tf_record_options: TfRecordImageExportOptions | None = Field(
+        None, alias="tfRecordOptions"
+    )
+    """File-format-specific options for `TF_RECORD_IMAGE` exports."""
+
+
+class ImageManifest(Message):
+    """Describes how the EarthEngine service should compose an image from a set of files."""
+
+    bands: list[TilesetBand] | None = None
+    """The bands. The band order of the asset is the same as the order of `bands`."""
+    end_time: Timestamp | None = Field(None, alias="endTime")
+    """For assets that correspond to an interval of time, such as average values over a month or year, this timestamp corresponds to the end of that interval (exclusive)."""
+    footprint: PixelFootprint | None = None
+    """The footprint in pixel coordinates (not in lat/lng coordinates). If empty, the footprint is by default the entire image. See `PixelGrid` for a more detailed description of pixel coordinates."""
+    mask_bands: list[TilesetMaskBand] | None = Field(None, alias="maskBands")
+    """The mask bands."""
+    memo: str | None = None
+    """Freeform field to store user notes. Not used in ingestion."""
+    missing_data: MissingData | None = Field(None, alias="missingData")
+    """The values which represent no data in all bands of the image. Applies to all bands which do not specify their own `missingData`."""
+    name: str | None = None
+    """The name of the asset to be created. `name` is of the format "projects/*/assets/**" (e.g. "projects/earthengine-legacy/assets/users//"). All user-owned assets are under the project "earthengine-legacy" (e.g. "projects/earthengine-legacy/assets/users/foo/bar"). All other assets are under the project "earthengine-public" (e.g. "projects/earthengine-public/assets/LANDSAT")."""
+    properties: dict[str, Any] | None = None
+    """Additional properties of the asset. The property names "system:time_start" and "system:time_end" are deprecated. Use the fields `startTime` and `endTime` instead."""
+    pyramiding_policy: PyramidingPolicy | None = Field(None, alias="pyramidingPolicy")
+    """The pyramiding policy. If unspecified, the policy MEAN is applied by default. Applies to all bands which do not specify their own `pyramidingPolicy`."""
+    skip_metadata_read: bool | None = Field(None, alias="skipMetadataRead")
+    """Whether to skip reading metadata from files using GDAL. When this field is true, tilesets should contain complete GDAL metadata: data type, crs, transform, file dimensions, and no data value."""
+    start_time: Timestamp | None = Field(None, alias="startTime")
+    """The timestamp associated with the asset, if any, e.g. the time at which a satellite image was taken. For assets that correspond to an interval of time, such as average values over a month or year, this timestamp corresponds to the start of that interval."""
+    tilesets: list[Tileset] | None = None
+    """The tilesets. Each tileset must have a unique ID."""
+    uri_prefix: str | None = Field(None, alias="uriPrefix")
+    """The optional prefix prepended to all `uri`s defined in this manifest."""
+
+
+class ImportImageRequest(Message):
+    """Request message for EarthEngineService.ImportImage."""
+
+    description: str | None = None
+    """A human-readable name of the task."""
+    image_manifest: ImageManifest | None = Field(None, alias="imageManifest")
+    """The image manifest."""
+    overwrite: bool | None = None
+    """Whether to allow overwriting an existing asset."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+
+
+class ListAlgorithmsResponse(Message):
+    """All the algorithms available for use in Expressions."""
+
+    algorithms: list[Algorithm] | None = None
+    """A list of the available algorithms."""
+
+
+class Operation(Message):
+    """This resource represents a long-running operation that is the result of a network API call."""
+
+    done: bool | None = None
+    """If the value is `false`, it means the operation is still in progress. If `true`, the operation is completed, and either `error` or `response` is available."""
+    error: Status | None = None
+    """The error result of the operation in case of failure or cancellation."""
+    metadata: dict[str, Any] | None = None
+    """Service-specific metadata associated with the operation. It typically contains progress information and common metadata such as create time. Some services might not provide such metadata. Any method that returns a long-running operation should document the metadata type, if any."""
+    name: str | None = None
+    """The server-assigned name, which is only unique within the same service that originally returns it. If you use the default HTTP mapping, the `name` should be a resource name ending with `operations/{unique_id}`."""
+    response: dict[str, Any] | None = None
+    """The normal, successful response of the operation. If the original method returns no data on success, such as `Delete`, the response is `google.protobuf.Empty`. If the original method is standard `Get`/`Create`/`Update`, the response should be the resource. For other methods, the response should have the type `XxxResponse`, where `Xxx` is the original method name. For example, if the original method name is `TakeSnapshot()`, the inferred response type is `TakeSnapshotResponse`."""
+
+
+class Policy(Message):
+    """An Identity and Access Management (IAM) policy, which specifies access controls for Google Cloud resources. A `Policy` is a collection of `bindings`. A `binding` binds one or more `members`, or principals, to a single `role`. Principals can be user accounts, service accounts, Google groups, and domains (such as G Suite). A `role` is a named list of permissions; each `role` can be an IAM predefined role or a user-created custom role. For some types of Google Cloud resources, a `binding` can also specify a `condition`, which is a logical expression that allows access to a resource only if the expression evaluates to `true`. A condition can add constraints based on attributes of the request, the resource, or both. To learn which resources support conditions in their IAM policies, see the [IAM documentation](https://cloud.google.com/iam/help/conditions/resource-policies). **JSON example:** ``` { "bindings": [ { "role": "roles/resourcemanager.organizationAdmin", "members": [ "user:mike@example.com", "group:admins@example.com", "domain:google.com", "serviceAccount:my-project-id@appspot.gserviceaccount.com" ] }, { "role": "roles/resourcemanager.organizationViewer", "members": [ "user:eve@example.com" ], "condition": { "title": "expirable access", "description": "Does not grant access after Sep 2020", "expression": "request.time < timestamp('2020-10-01T00:00:00.000Z')", } } ], "etag": "BwWWja0YfJA=", "version": 3 } ``` **YAML example:** ``` bindings: - members: - user:mike@example.com - group:admins@example.com - domain:google.com - serviceAccount:my-project-id@appspot.gserviceaccount.com role: roles/resourcemanager.organizationAdmin - members: - user:eve@example.com role: roles/resourcemanager.organizationViewer condition: title: expirable access description: Does not grant access after Sep 2020 expression: request.time < timestamp('2020-10-01T00:00:00.000Z') etag: BwWWja0YfJA= version: 3 ``` For a description of IAM and its features, see the [IAM documentation](https://cloud.google.com/iam/docs/)."""
+
+    audit_configs: list[AuditConfig] | None = Field(None, alias="auditConfigs")
+    """Specifies cloud audit logging configuration for this policy."""
+    bindings: list[Binding] | None = None
+    """Associates a list of `members`, or principals, with a `role`. Optionally, may specify a `condition` that determines how and when the `bindings` are applied. Each of the `bindings` must contain at least one principal. The `bindings` in a `Policy` can refer to up to 1,500 principals; up to 250 of these principals can be Google groups. Each occurrence of a principal counts towards these limits. For example, if the `bindings` grant 50 different roles to `user:alice@example.com`, and not to any other principal, then you can add another 1,450 principals to the `bindings` in the `Policy`."""
+    etag: Base64Bytes | None = None
+    """`etag` is used for optimistic concurrency control as a way to help prevent simultaneous updates of a policy from overwriting each other. It is strongly suggested that systems make use of the `etag` in the read-modify-write cycle to perform policy updates in order to avoid race conditions: An `etag` is returned in the response to `getIamPolicy`, and systems are expected to put that etag in the request to `setIamPolicy` to ensure that their change will be applied to the same version of the policy. **Important:** If you use IAM Conditions, you must include the `etag` field whenever you call `setIamPolicy`. If you omit this field, then IAM allows you to overwrite a version `3` policy with a version `1` policy, and all of the conditions in the version `3` policy are lost."""
+    version: int | None = None
+    """Specifies the format of the policy. Valid values are `0`, `1`, and `3`. Requests that specify an invalid value are rejected. Any operation that affects conditional role bindings must specify version `3`. This requirement applies to the following operations: * Getting a policy that includes a conditional role binding * Adding a conditional role binding to a policy * Changing a conditional role binding in a policy * Removing any role binding, with or without a condition, from a policy that includes conditions **Important:** If you use IAM Conditions, you must include the `etag` field whenever you call `setIamPolicy`. If you omit this field, then IAM allows you to overwrite a version `3` policy with a version `1` policy, and all of the conditions in the version `3` policy are lost. If a policy does not include any conditions, operations on that policy may specify any valid version or leave the field unset. To learn which resources support conditions in their IAM policies, see the [IAM documentation](https://cloud.google.com/iam/help/conditions/resource-policies)."""
+
+
 class RankingOptions(Message):
     """Ranking options for z-order and thinning."""
 
@@ -277,6 +856,63 @@ class RankingOptions(Message):
     """Ranking rule for assigning thinning ranks to features."""
     z_order_ranking_rule: RankingRule | None = Field(None, alias="zOrderRankingRule")
     """Ranking rule for assigning z-order ranks to features."""
+
+
+class SetIamPolicyRequest(Message):
+    """Request message for `SetIamPolicy` method."""
+
+    policy: Policy | None = None
+    """REQUIRED: The complete policy to be applied to the `resource`. The size of the policy is limited to a few 10s of KB. An empty policy is a valid policy but certain Google Cloud services (such as Projects) might reject them."""
+    update_mask: FieldMask | None = Field(None, alias="updateMask")
+    """OPTIONAL: A FieldMask specifying which fields of the policy to modify. Only the fields in the mask will be modified. If no mask is provided, the following default mask is used: `paths: "bindings, etag"`"""
+
+
+class TableManifest(Message):
+    """Describes how the EarthEngine service should compose a table from a set of files."""
+
+    column_data_type_overrides: (
+        dict[str, TableManifestColumnDataTypeOverridesValue] | None
+    ) = Field(None, alias="columnDataTypeOverrides")
+    """A map from column name to the type to use for that column. Columns not specified here will have their type inferred, such that number columns become numbers, WKT columns become geometry, etc."""
+    csv_column_data_type_overrides: (
+        dict[str, TableManifestCsvColumnDataTypeOverridesValue] | None
+    ) = Field(None, alias="csvColumnDataTypeOverrides")
+    """Use columnDataTypeOverrides instead."""
+    end_time: Timestamp | None = Field(None, alias="endTime")
+    """For assets that correspond to an interval of time, such as average values over a month or year, this timestamp corresponds to the end of that interval (exclusive)."""
+    memo: str | None = None
+    """Freeform field to store user notes. Not used in ingestion."""
+    name: str | None = None
+    """The name of the asset to be created. `name` is of the format "projects/*/assets/**" (e.g. "projects/earthengine-legacy/assets/users//"). All user-owned assets are under the project "earthengine-legacy" (e.g. "projects/earthengine-legacy/assets/users/foo/bar"). All other assets are under the project "earthengine-public" (e.g. "projects/earthengine-public/assets/LANDSAT")."""
+    properties: dict[str, Any] | None = None
+    """Additional properties of the asset. The property names "system:time_start" and "system:time_end" are deprecated. Use the fields `startTime` and `endTime` instead."""
+    sources: list[TableSource] | None = None
+    """The sources which comprise this table."""
+    start_time: Timestamp | None = Field(None, alias="startTime")
+    """The timestamp associated with the asset, if any, e.g. the time at which a satellite image was taken. For assets that correspond to an interval of time, such as average values over a month or year, this timestamp corresponds to the start of that interval."""
+    uri_prefix: str | None = Field(None, alias="uriPrefix")
+    """The optional prefix prepended to all `uri`s defined in this manifest."""
+
+
+class TileOptions(Message):
+    """Options describing image or video map tiles to export."""
+
+    dimensions: GridDimensions | None = None
+    """The width and height of output video tiles, used only for exporting tiled video pyramids (ExportVideoMap)."""
+    end_zoom: int | None = Field(None, alias="endZoom")
+    """The zoom level to stop generating map tiles for."""
+    maps_api_key: str | None = Field(None, alias="mapsApiKey")
+    """Optional Google Maps Platform API Key for generated map tile viewer."""
+    scale: Double | None = None
+    """The max image resolution in meters per pixel. The scale will be converted to the most appropriate maximum zoom level at the equator."""
+    skip_empty: bool | None = Field(None, alias="skipEmpty")
+    """If true, skip writing empty (i.e. fully-transparent) map tiles."""
+    start_zoom: int | None = Field(None, alias="startZoom")
+    """The zoom level to start generating map tiles for export. Defaults to zero."""
+    stride: int | None = None
+    """Tile row and column stride. (ExportVideoMap) Set to 4 for sparse tiles (WebGL-only) or 1 (default) for maximum compatibility."""
+    zoom_subset: ZoomSubset | None = Field(None, alias="zoomSubset")
+    """A subset of zoom levels for which to generate tiles. May only be specified in a call to `ExportVideoMap`."""
 
 
 class FeatureViewIngestionTimeParameters(Message):
@@ -299,6 +935,43 @@ class FeatureViewOptions(Message):
         None, alias="ingestionTimeParameters"
     )
     """FeatureView ingestion time parameters."""
+
+
+class ImportTableRequest(Message):
+    """Request message for EarthEngineService.ImportTable."""
+
+    description: str | None = None
+    """A human-readable name of the task."""
+    overwrite: bool | None = None
+    """Whether to allow overwriting an existing asset."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    table_manifest: TableManifest | None = Field(None, alias="tableManifest")
+    """The table manifest."""
+
+
+class ListOperationsResponse(Message):
+    """The response message for Operations.ListOperations."""
+
+    next_page_token: str | None = Field(None, alias="nextPageToken")
+    """The standard List next-page token."""
+    operations: list[Operation] | None = None
+    """A list of operations that matches the specified filter in the request."""
+    unreachable: list[str] | None = None
+    """Unordered list. Unreachable resources. Populated when the request sets `ListOperationsRequest.return_partial_success` and reads across collections. For example, when attempting to list all resources across all supported locations."""
+
+
+class FeatureViewAssetExportOptions(Message):
+    """Options for saving tables or FeatureCollections as FeatureView maps."""
+
+    feature_view_destination: FeatureViewDestination | None = Field(
+        None, alias="featureViewDestination"
+    )
+    """If specified, configures export to FeatureViews."""
+    ingestion_time_parameters: FeatureViewIngestionTimeParameters | None = Field(
+        None, alias="ingestionTimeParameters"
+    )
+    """The FeatureView ingestion time parameters. These parameters must be specified at ingestion time and cannot be updated on the fly."""
 
 
 class FeatureViewLocation(Message):
@@ -347,6 +1020,23 @@ class EarthEngineAsset(Message):
     """The last-modified time of the asset."""
 
 
+class ListAssetsResponse(Message):
+    """Response message for EarthEngineService.ListAssets."""
+
+    assets: list[EarthEngineAsset] | None = None
+    """The list of assets."""
+    next_page_token: str | None = Field(None, alias="nextPageToken")
+    """A token to retrieve the next page of results. Pass this value in the `ListAssetsRequest.page_token` field in the subsequent call to the `ListAssets` method to retrieve the next page of results."""
+
+
+class UpdateAssetRequest(Message):
+    """Request message for EarthEngineService.UpdateAsset."""
+
+    asset: EarthEngineAsset | None = None
+    update_mask: FieldMask | None = Field(None, alias="updateMask")
+    """The update mask specifying which fields of the asset to update."""
+
+
 class ComputeImagesResponse(Message):
     """Response message for EarthEngineService.ComputeImages."""
 
@@ -361,6 +1051,19 @@ class ArrayValue(Message):
 
     values: list[ValueNode] | None = None
     """The elements of the array."""
+
+
+class ComputeFeaturesRequest(Message):
+    """Request message for EarthEngineService.ComputeFeatures."""
+
+    expression: Expression | None = None
+    """The expression to compute."""
+    page_size: int | None = Field(None, alias="pageSize")
+    """The maximum number of results per page. The server may return fewer features than requested. If unspecified, the page size default is 1000 results per page."""
+    page_token: str | None = Field(None, alias="pageToken")
+    """A token identifying a page of results the server should return. Typically, this is the value of `ComputeFeaturesResponse.next_page_token` returned from the previous call to the `table.computeFeatures` method."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied tag to track this computation."""
 
 
 class ComputeImagesRequest(Message):
@@ -395,11 +1098,162 @@ class ComputePixelsRequest(Message):
     """User supplied tag to track this computation."""
 
 
+class ComputeValueRequest(Message):
+    """Request message for EarthEngineService.ComputeValue."""
+
+    expression: Expression | None = None
+    """The expression to compute."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied tag to track this computation."""
+
+
 class DictionaryValue(Message):
     """A dictionary of values."""
 
     values: dict[str, ValueNode] | None = None
     """The entries of the dictionary, by key."""
+
+
+class EarthEngineMap(Message):
+    """Information about a map."""
+
+    band_ids: list[str] | None = Field(None, alias="bandIds")
+    """If present, specifies a specific set of bands that will be selected from the result of evaluating the given expression. If not present, all bands resulting from the expression will be selected."""
+    expression: Expression | None = None
+    """The expression to compute."""
+    file_format: ImageFileFormat | None = Field(None, alias="fileFormat")
+    """The output file format in which to generate the map tiles."""
+    name: str | None = None
+    """The resource name representing the map, of the form "projects/*/maps/**" (e.g. "projects/earthengine-legacy/maps/")."""
+    visualization_options: VisualizationOptions | None = Field(
+        None, alias="visualizationOptions"
+    )
+    """If present, a set of visualization options to apply to produce an 8-bit RGB visualization of the data."""
+
+
+class ExportClassifierRequest(Message):
+    """Request message for EarthEngineService.ExportClassifier."""
+
+    asset_export_options: ClassifierAssetExportOptions | None = Field(
+        None, alias="assetExportOptions"
+    )
+    """Required. Configures the export as an Earth Engine asset."""
+    description: str | None = None
+    """Optional. An optional human-readable name of the task."""
+    expression: Expression | None = None
+    """Required. An expression that evaluates to an Earth Engine Classifier to compute and export."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """Optional. A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """Optional. User supplied label to track this computation."""
+
+
+class ExportImageRequest(Message):
+    """Request message for EarthEngineService.ExportImage."""
+
+    asset_export_options: ImageAssetExportOptions | None = Field(
+        None, alias="assetExportOptions"
+    )
+    """If specified, configures export as an Earth Engine asset."""
+    description: str | None = None
+    """A human-readable name of the task."""
+    expression: Expression | None = None
+    """An expression that evaluates to the image to compute and export."""
+    file_export_options: ImageFileExportOptions | None = Field(
+        None, alias="fileExportOptions"
+    )
+    """If specified, configures export as a file."""
+    grid: PixelGrid | None = None
+    """Parameters describing how the image computed by `expression` should be reprojected and clipped. If not present, the full computed image is returned in its native projection."""
+    max_pixels: Int64 | None = Field(None, alias="maxPixels")
+    """The maximum number of pixels to compute and export. This is a safety guard to prevent you from accidentally starting a larger export than you had intended. The default value is 1e8 pixels, but you can set the value explicitly to raise or lower this limit."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied label to track this computation."""
+
+
+class ExportMapRequest(Message):
+    """Request message for EarthEngineService.ExportMap."""
+
+    description: str | None = None
+    """A human-readable name of the task."""
+    expression: Expression | None = None
+    """An expression that evaluates to the image to compute and export. The bounds of the image will be used to determine the set of map tiles to render. To control the exported region, clip the image prior to exporting."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    tile_export_options: ImageFileExportOptions | None = Field(
+        None, alias="tileExportOptions"
+    )
+    """Options for where and in what form to export the map tiles. Cloud Storage is currently the only supported destination for map exports."""
+    tile_options: TileOptions | None = Field(None, alias="tileOptions")
+    """Options describing the map tiles to generate."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied label to track this computation."""
+
+
+class ExportTableRequest(Message):
+    """Request message for EarthEngineService.ExportTable."""
+
+    asset_export_options: TableAssetExportOptions | None = Field(
+        None, alias="assetExportOptions"
+    )
+    """If specified, configures export as an Earth Engine asset."""
+    bigquery_export_options: BigQueryExportOptions | None = Field(
+        None, alias="bigqueryExportOptions"
+    )
+    """If specified, configures export of tabular data to BigQuery."""
+    description: str | None = None
+    """A human-readable name of the task."""
+    expression: Expression | None = None
+    """An expression that evaluates to the table to compute and export."""
+    feature_view_export_options: FeatureViewAssetExportOptions | None = Field(
+        None, alias="featureViewExportOptions"
+    )
+    """If specified, configures export as a FeatureView map."""
+    file_export_options: TableFileExportOptions | None = Field(
+        None, alias="fileExportOptions"
+    )
+    """If specified, configures export as a file."""
+    max_error_meters: Double | None = Field(None, alias="maxErrorMeters")
+    """The max allowed error in meters when transforming geometry between coordinate systems. If empty, the max error is 1 meter by default."""
+    max_vertices: int | None = Field(None, alias="maxVertices")
+    """Max number of uncut vertices per geometry; geometries with more vertices will be cut into pieces smaller than this size."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    selectors: list[str] | None = None
+    """An explicit list of columns to include in the result."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied label to track this computation."""
+
+
+class ExportVideoRequest(Message):
+    """Request message for EarthEngineService.ExportVideo."""
+
+    description: str | None = None
+    """A human-readable name of the task."""
+    expression: Expression | None = None
+    """An expression that evaluates to the video to compute and export, represented as an image collection."""
+    file_export_options: VideoFileExportOptions | None = Field(
+        None, alias="fileExportOptions"
+    )
+    """Options for where and in what form to export the video."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    video_options: VideoOptions | None = Field(None, alias="videoOptions")
+    """Basic options describing the video to generate."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied label to track this computation."""
 
 
 class Expression(Message):
@@ -411,6 +1265,34 @@ class Expression(Message):
     """All intermediate values in the computation. The directed graph these form must be acyclic."""
 
 
+class FeatureView(Message):
+    """Information about a FeatureView map."""
+
+    asset: str | None = None
+    """Earth Engine asset name for which to create a FeatureView."""
+    name: str | None = None
+    """The resource name representing the map, of the form "projects/*/featureViews/**" (e.g. "projects/earthengine-legacy/featureViews/")."""
+    visualization_expression: Expression | None = Field(
+        None, alias="visualizationExpression"
+    )
+    """A set of FeatureView visualization options to apply to the tiles at serving-time. Based on the google.earthengine.datamaps.v1.MapOptions proto."""
+
+
+class FilmstripThumbnail(Message):
+    """Information about a filmstrip thumbnail."""
+
+    expression: Expression | None = None
+    """The expression to compute. Must evaluate to an ImageCollection."""
+    file_format: ImageFileFormat | None = Field(None, alias="fileFormat")
+    """The output encoding in which to generate the resulting image."""
+    grid: PixelGrid | None = None
+    """An optional pixel grid describing how the images computed by `expression` are reprojected and clipped."""
+    name: str | None = None
+    """The resource name representing the filmstrip thumbnail, of the form "projects/*/filmstripThumbnails/**" (e.g. "projects/earthengine-legacy/filmstripThumbnails/")."""
+    orientation: FilmstripThumbnailOrientation | None = None
+    """How the images should be placed to form the filmstrip thumbnail."""
+
+
 class FunctionInvocation(Message):
     """The invocation of a function: a named algorithm or a function value of the expression."""
 
@@ -420,6 +1302,42 @@ class FunctionInvocation(Message):
     """The name of the algorithm to call, such as `Image.load`."""
     function_reference: str | None = Field(None, alias="functionReference")
     """The key of the entry of the expression's `values` that holds the function to call."""
+
+
+class Table(Message):
+    """Information about a table."""
+
+    expression: Expression | None = None
+    """The expression to compute. Must evaluate to a FeatureCollection."""
+    file_format: TableFileFormat | None = Field(None, alias="fileFormat")
+    """The output encoding in which to generate the resulting table."""
+    filename: str | None = None
+    """Optional filename of the resulting table."""
+    name: str | None = None
+    """The resource name representing the thumbnail, of the form "projects/*/tables/**" (e.g. "projects/earthengine-legacy/tables/")."""
+    selectors: list[str] | None = None
+    """Optional property fields to select from the specified table."""
+
+
+class Thumbnail(Message):
+    """Information about a thumbnail."""
+
+    band_ids: list[str] | None = Field(None, alias="bandIds")
+    """If present, specifies a specific set of bands that will be selected from the result of evaluating `expression`. If not present, all bands resulting from `expression` will be selected."""
+    expression: Expression | None = None
+    """The expression to compute. Must evaluate to an Image."""
+    file_format: ImageFileFormat | None = Field(None, alias="fileFormat")
+    """The output encoding in which to generate the resulting image."""
+    filename_prefix: str | None = Field(None, alias="filenamePrefix")
+    """Only used when fileFormat is ZIPPED_GEO_TIFF or ZIPPED_GEO_TIFF_PER_BAND."""
+    grid: PixelGrid | None = None
+    """An optional pixel grid describing how the image computed by `expression` is reprojected and clipped."""
+    name: str | None = None
+    """The resource name representing the thumbnail, of the form "projects/*/thumbnails/**" (e.g. "projects/earthengine-legacy/thumbnails/")."""
+    visualization_options: VisualizationOptions | None = Field(
+        None, alias="visualizationOptions"
+    )
+    """If present, a set of visualization options to apply to produce an 8-bit RGB visualization of the data."""
 
 
 class ValueNode(Message):
@@ -449,36 +1367,104 @@ class ValueNode(Message):
     """A reference to another entry of the expression's `values`, by key."""
 
 
+class VideoThumbnail(Message):
+    """Information about a video thumbnail."""
+
+    expression: Expression | None = None
+    """The expression to compute. Must evaluate to an ImageCollection."""
+    file_format: VideoThumbnailFileFormat | None = Field(None, alias="fileFormat")
+    """The output encoding in which to generate the resulting video thumbnail. Currently only GIF is supported."""
+    grid: PixelGrid | None = None
+    """An optional pixel grid describing how the images computed by `expression` are reprojected and clipped."""
+    name: str | None = None
+    """The resource name representing the video thumbnail, of the form "projects/*/videoThumbnails/**" (e.g. "projects/earthengine-legacy/videoThumbnails/")."""
+    video_options: VideoOptions | None = Field(None, alias="videoOptions")
+    """Options for the animation."""
+
+
 __all__ = [
     "AffineTransform",
+    "Algorithm",
+    "AlgorithmArgument",
     "ArrayValue",
+    "AuditConfig",
+    "AuditLogConfig",
+    "AuditLogConfigLogType",
+    "BigQueryDestination",
+    "BigQueryExportOptions",
+    "Binding",
+    "CancelOperationRequest",
+    "ClassifierAssetExportOptions",
+    "CloudStorageDestination",
+    "CloudStorageDestinationPermissions",
     "CloudStorageLocation",
+    "ComputeFeaturesRequest",
+    "ComputeFeaturesResponse",
     "ComputeImagesRequest",
     "ComputeImagesResponse",
     "ComputePixelsRequest",
+    "ComputeValueRequest",
+    "ComputeValueResponse",
+    "CopyAssetRequest",
     "DictionaryValue",
     "DoubleRange",
+    "DriveDestination",
     "EarthEngineAsset",
     "EarthEngineAssetType",
+    "EarthEngineDestination",
+    "EarthEngineMap",
+    "Empty",
+    "ExportClassifierRequest",
+    "ExportImageRequest",
+    "ExportMapRequest",
+    "ExportTableRequest",
+    "ExportVideoRequest",
+    "Expr",
     "Expression",
+    "Feature",
+    "FeatureView",
+    "FeatureViewAssetExportOptions",
     "FeatureViewAttribute",
     "FeatureViewAttributeType",
+    "FeatureViewDestination",
     "FeatureViewIngestionTimeParameters",
     "FeatureViewLocation",
     "FeatureViewOptions",
+    "FilmstripThumbnail",
+    "FilmstripThumbnailOrientation",
     "FolderQuota",
     "FunctionDefinition",
     "FunctionInvocation",
+    "GeoTiffImageExportOptions",
+    "GetIamPolicyRequest",
     "GetPixelsRequest",
+    "GetPolicyOptions",
     "GridDimensions",
+    "GridPoint",
     "HttpBody",
+    "ImageAssetExportOptions",
     "ImageBand",
+    "ImageFileExportOptions",
     "ImageFileFormat",
+    "ImageManifest",
     "ImageSource",
+    "ImportImageRequest",
+    "ImportTableRequest",
+    "ListAlgorithmsResponse",
+    "ListAssetsResponse",
+    "ListFeaturesResponse",
+    "ListOperationsResponse",
     "MissingData",
+    "MoveAssetRequest",
+    "Number",
+    "Operation",
     "PixelDataType",
     "PixelDataTypePrecision",
+    "PixelFootprint",
     "PixelGrid",
+    "Policy",
+    "ProjectConfig",
+    "ProjectConfigRegistrationState",
     "PyramidingPolicy",
     "RankByAttributeRule",
     "RankByGeometryTypeRule",
@@ -488,10 +1474,36 @@ __all__ = [
     "RankByOneThingRuleDirection",
     "RankingOptions",
     "RankingRule",
+    "SetIamPolicyRequest",
+    "Status",
+    "Table",
+    "TableAssetExportOptions",
+    "TableFileExportOptions",
+    "TableFileExportOptionsFileFormat",
+    "TableFileFormat",
+    "TableManifest",
+    "TableManifestColumnDataTypeOverridesValue",
+    "TableManifestCsvColumnDataTypeOverridesValue",
+    "TableSource",
+    "TestIamPermissionsRequest",
+    "TestIamPermissionsResponse",
+    "TfRecordImageExportOptions",
     "ThinningOptions",
     "ThinningOptionsThinningStrategy",
+    "Thumbnail",
+    "TileOptions",
     "Tileset",
+    "TilesetBand",
     "TilesetDataType",
+    "TilesetMaskBand",
+    "UpdateAssetRequest",
     "ValueNode",
+    "VideoFileExportOptions",
+    "VideoFileExportOptionsFileFormat",
+    "VideoOptions",
+    "VideoThumbnail",
+    "VideoThumbnailFileFormat",
     "VisualizationOptions",
+    "WaitOperationRequest",
+    "ZoomSubset",
 ]

@@ -102,6 +102,71 @@ def _resolve_grid(grid: Any, info_grid: PixelGrid | None) -> PixelGrid:
     return info_grid
 
 
+#: Keywords of Xee's ``engine="ee"`` that eerest spells differently: what to pass instead.
+_XEE_RENAMED = {
+    "projection": "crs= and scale= (with geometry=), or grid=PixelGrid(...)",
+    "ee_mask_value": "fill_value=",
+    "request_byte_limit": "max_tile_bytes=",
+    "io_chunks": "chunks=",
+    "n_images": "a limited collection, e.g. ee.ImageCollection(...).limit(n)",
+}
+
+
+def xee_grid(
+    grid: Any,
+    *,
+    crs: str | None = None,
+    scale: float | None = None,
+    geometry: Any = None,
+    crs_transform: Sequence[float] | None = None,
+    shape_2d: Sequence[int] | None = None,
+) -> Any:
+    """``grid``, or the grid Xee's keywords describe: ``crs`` + ``crs_transform`` +
+    ``shape_2d`` (width, height), as Xee 0.1 takes them, or ``crs`` + ``scale`` + ``geometry``
+    (the region's bounds), as earlier Xee did."""
+    given = {
+        name: value
+        for name, value in (
+            ("crs", crs),
+            ("scale", scale),
+            ("geometry", geometry),
+            ("crs_transform", crs_transform),
+            ("shape_2d", shape_2d),
+        )
+        if value is not None
+    }
+    if not given:
+        return grid
+    names = ", ".join(f"{n}=" for n in given)
+    if grid is not None:
+        raise InvalidRequestError(f"give grid= or Xee's grid keywords ({names}), not both")
+    if crs is None:
+        raise InvalidRequestError(f"{names} need crs= too (e.g. crs='EPSG:4326'), or pass grid=")
+    if crs_transform is not None or shape_2d is not None:
+        if crs_transform is None or shape_2d is None or scale is not None or geometry is not None:
+            raise InvalidRequestError(
+                f"Xee's grid is crs=, crs_transform= and shape_2d= together (not {names}); or pass grid="
+            )
+        if len(shape_2d) != 2:
+            raise InvalidRequestError(f"shape_2d must be (width, height), not {shape_2d!r}")
+        width, height = shape_2d
+        return PixelGrid(width, height, tuple(crs_transform), crs)  # type: ignore[arg-type]
+    if scale is None or geometry is None:
+        raise InvalidRequestError(
+            "crs= and scale= need geometry= (the region, GeoJSON, shapely or ee.Geometry) to make a grid; "
+            "or pass grid=PixelGrid.from_bbox(crs, scale, bbox)"
+        )
+    return PixelGrid.from_geometry(geometry, crs=crs, scale=scale)
+
+
+def refuse_xee_keywords(given: Mapping[str, Any]) -> None:
+    """A clear error for Xee keywords eerest names differently (instead of a TypeError)."""
+    used = [name for name, value in given.items() if value is not None]
+    if used:
+        mapping = "; ".join(f"{name}= -> {_XEE_RENAMED[name]}" for name in used)
+        raise InvalidRequestError(f"these are Xee's keywords, which eerest spells differently: {mapping}")
+
+
 def default_chunks(grid: PixelGrid, dtypes: Sequence[np.dtype[Any]], max_tile_bytes: int) -> dict[str, int]:
     """Chunks of one request each: the tile planner's tile for one band of the widest type."""
     widest = max(dtypes, key=lambda d: d.itemsize)
@@ -252,6 +317,13 @@ class EeRestBackendEntrypoint(BackendEntrypoint):
         "api_version",
         "max_concurrency",
         "max_tile_bytes",
+        # Xee's names for the grid, so that engine="ee" code runs with engine="eerest"
+        "crs",
+        "scale",
+        "geometry",
+        "crs_transform",
+        "shape_2d",
+        *_XEE_RENAMED,
     )
 
     def open_dataset(
@@ -271,9 +343,31 @@ class EeRestBackendEntrypoint(BackendEntrypoint):
         api_version: ApiVersion = "v1",
         max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
         max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES,
+        crs: str | None = None,
+        scale: float | None = None,
+        geometry: Any = None,
+        crs_transform: Sequence[float] | None = None,
+        shape_2d: Sequence[int] | None = None,
+        projection: Any = None,
+        ee_mask_value: Any = None,
+        request_byte_limit: Any = None,
+        io_chunks: Any = None,
+        n_images: Any = None,
     ) -> xr.Dataset:
         if isinstance(filename_or_obj, _AssetName):
             filename_or_obj = filename_or_obj.name
+        refuse_xee_keywords(
+            {
+                "projection": projection,
+                "ee_mask_value": ee_mask_value,
+                "request_byte_limit": request_byte_limit,
+                "io_chunks": io_chunks,
+                "n_images": n_images,
+            }
+        )
+        grid = xee_grid(
+            grid, crs=crs, scale=scale, geometry=geometry, crs_transform=crs_transform, shape_2d=shape_2d
+        )
         return open_eerest(
             filename_or_obj,
             client=client,
@@ -348,7 +442,7 @@ def open_dataset(
     with warnings.catch_warnings():
         # any chunk reads fine (a window is a request); the preferred chunks are only the cheapest
         warnings.filterwarnings("ignore", "The specified chunks separate the stored chunks", UserWarning)
-        return xr.open_dataset(
+        ds: xr.Dataset = xr.open_dataset(
             source,
             engine=EeRestBackendEntrypoint,
             chunks=chunks,
@@ -365,3 +459,7 @@ def open_dataset(
             max_concurrency=max_concurrency,
             max_tile_bytes=max_tile_bytes,
         )
+    # Image properties and ids are metadata already fetched: numpy, not dask (xarray chunks
+    # every non-index coordinate), so that ds.where(ds.CLOUD_COVER < 10, drop=True) works.
+    loaded = {name: ds[name].variable.compute() for name in ds.coords if name not in ds.indexes}
+    return ds.assign_coords(loaded)  # type: ignore[no-any-return]
