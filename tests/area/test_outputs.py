@@ -258,3 +258,34 @@ def test_zarr_resumes(ee_emulator: Any, tmp_path: Path) -> None:
     with xr.open_zarr(path) as ds:
         assert all((ds[b].values == arr[b]).all() for b in BANDS)
     assert os.listdir(tmp_path) == ["a.zarr"]
+
+
+@pytest.mark.parametrize("bigtiff", [False, True])
+def test_cog_writer_classic_and_bigtiff(tmp_path: Path, bigtiff: bool) -> None:
+    from eerest._formats.cog_write import CogSpec, TileStore, overview_levels, write_cog
+    from eerest._formats.geotiff_write import gdal_tags, geotiff_tags
+
+    width, height, tile = 700, 500, 256
+    grid = PixelGrid(width, height, (10.0, 0.0, 500000.0, 0.0, -10.0, 5300000.0), "EPSG:32633")
+    data = np.random.default_rng(0).normal(size=(2, height, width)).astype("<f4")
+    tags = tuple(geotiff_tags(grid) + gdal_tags(None, ["a", "b"]))
+    spec = CogSpec(
+        width, height, 2, np.dtype("<f4"), tile, "deflate", overview_levels(width, height, tile), False, tags
+    )
+    store = TileStore(str(tmp_path / "staging"), spec)
+    down, across = spec.grid(0)
+    for band in range(2):
+        for ty in range(down):
+            for tx in range(across):
+                block = np.zeros((tile, tile), "<f4")
+                part = data[band, ty * tile : (ty + 1) * tile, tx * tile : (tx + 1) * tile]
+                block[: part.shape[0], : part.shape[1]] = part
+                store.put((0, band, ty, tx), block)
+    store.build_overviews()
+    write_cog(str(tmp_path / "a.tif"), store, bigtiff=bigtiff)
+    store.close()
+    with open(tmp_path / "a.tif", "rb") as f:
+        assert f.read(4) == (b"II+\0" if bigtiff else b"II*\0")
+    with rio(str(tmp_path / "a.tif")) as ds:
+        assert (ds.read() == data).all() and ds.overviews(1) == [2, 4] and ds.descriptions == ("a", "b")
+    assert cog_valid(str(tmp_path / "a.tif"))

@@ -435,12 +435,13 @@ def _tile_keys(spec: CogSpec, level: int, mask: bool) -> Iterator[tuple[int, int
                 yield (level, plane, ty, tx)
 
 
-def write_cog(path: str, store: TileStore) -> None:
-    """Assemble the file at ``path`` from the staged tiles (see the module's docstring)."""
+def write_cog(path: str, store: TileStore, bigtiff: bool | None = None) -> None:
+    """Assemble the file at ``path`` from the staged tiles (see the module's docstring);
+    BigTIFF when it passes 4 GiB (``bigtiff=None``) or when asked to."""
     spec = store.spec
     ifds = _order(spec)
     data_size = sum(store.index[key][1] for lvl, m in _order(spec) for key in _tile_keys(spec, lvl, m))
-    for big in (False, True):
+    for big in (False, True) if bigtiff is None else (bigtiff,):
         tag_sets = [_ifd_tags(spec, lvl, m, sum(1 for _ in _tile_keys(spec, lvl, m)), big) for lvl, m in ifds]
         header = 16 if big else 8
         sizes = [_ifd_size(tags, big) for tags in tag_sets]
