@@ -11,7 +11,12 @@ Arms (each round runs every arm once, each in a fresh process, in a rotated orde
 
 - ``eerest``       ``client.read_area(expr, grid=..., band_dtypes=...)`` into numpy;
 - ``eerest-async`` the same with ``eerest.AsyncClient`` (``await client.read_area(...)``);
-- ``eerest-tif``   the same into a tiled GeoTIFF file (written as tiles arrive);
+- ``eerest-tif``   the same into a GeoTIFF file: the default, a COG (deflate with predictor, tiles
+                   compressed as they arrive, overviews and the COG layout at the end);
+- ``eerest-tif-none`` / ``eerest-tif-zstd``  the same with ``compress="none"`` (the uncompressed,
+                   tiled GeoTIFF written in place as tiles arrive) / ``compress="zstd"``;
+- ``main-tif``     ``eerest-tif`` run by another eerest (``--main-src``: its ``src`` folder, e.g. a
+                   ``git archive main src`` export): today's uncompressed GeoTIFF, for comparison;
 - ``httpx``        raw ``httpx.AsyncClient``, an ``asyncio.Semaphore`` of the same size, each
                    body streamed into a buffer of its Content-Length, then copied once into its
                    window of a preallocated structured array: about the practical ceiling for
@@ -69,6 +74,7 @@ PROJECT = "bench"
 EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
     "functionName": "Image.constant", "arguments": {"value": {"constantValue": [1, 2, 3, 4]}}}}}}
 ARMS = ("eerest", "eerest-async", "eerest-tif", "httpx", "ee")
+MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main-tif")
 SAMPLE = (slice(None, None, 97), slice(None, None, 89))  # the pixels the checksum covers
 #: Pixels as opaque records: assigning a structured window field by field is ~10x slower than
 #: this byte copy, so the hand-written arms assemble through it (their fastest path).
@@ -293,17 +299,25 @@ def arm_eerest_async(url: str, side: int, concurrency: int, tile_bytes: int | No
     return lambda: asyncio.run(read_async())
 
 
-def arm_eerest_tif(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+def arm_eerest_tif(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path,
+                   **options: Any) -> Callable[[], Any]:
     client = _eerest_client(url, concurrency)
     dtypes = [DTYPE[b] for b in BANDS]
 
     def read() -> Any:
         client.read_area(EXPRESSION, grid=grid_for(side), band_ids=list(BANDS), band_dtypes=dtypes,
-                         max_concurrency=concurrency, max_tile_bytes=tile_bytes, out=str(target))
+                         max_concurrency=concurrency, max_tile_bytes=tile_bytes, out=str(target), **options)
         return target
 
     return read
 
+
+def arm_eerest_tif_none(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    return arm_eerest_tif(url, side, concurrency, tile_bytes, target, compress="none")
+
+
+def arm_eerest_tif_zstd(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    return arm_eerest_tif(url, side, concurrency, tile_bytes, target, compress="zstd")
 
 def arm_httpx(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
     import httpx
@@ -381,13 +395,20 @@ def arm_touch(url: str, side: int, concurrency: int, tile_bytes: int | None, tar
 
 
 ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-async": arm_eerest_async, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
-                 "touch": arm_touch}
+                 "touch": arm_touch, "eerest-tif-none": arm_eerest_tif_none,
+                 "eerest-tif-zstd": arm_eerest_tif_zstd, "main-tif": arm_eerest_tif}
 
 
 def _checksum_of_file(path: Path) -> str:
-    import tifffile
+    try:  # GDAL reads every compression (tifffile needs imagecodecs for zstd)
+        import rasterio
 
-    data = tifffile.imread(path)
+        with rasterio.open(path) as ds:
+            data = ds.read()
+    except ImportError:
+        import tifffile
+
+        data = tifffile.imread(path)
     if data.ndim == 2:
         data = data[None]
     if data.shape[0] != len(BANDS):  # (height, width, bands) → (bands, height, width)
@@ -438,6 +459,8 @@ def main() -> None:
                         help="requests in flight for every arm (default: eerest's default)")
     parser.add_argument("--tile-bytes", default=None, help="eerest's max_tile_bytes, e.g. 16MiB (default: eerest's)")
     parser.add_argument("--only", default=",".join(ARMS), help=f"arms to run (default {','.join(ARMS)})")
+    parser.add_argument("--main-src", default=None,
+                        help="the src folder of another eerest, for the main-tif arm (e.g. git archive main src)")
     parser.add_argument("--serve", action="store_true",
                         help="only serve the area (prints its URL and --side; for profiling a --child by hand)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -454,9 +477,11 @@ def main() -> None:
         return
 
     arms = [a for a in args.only.split(",") if a]
-    unknown = set(arms) - set(ARMS)
+    unknown = set(arms) - set(ARMS) - set(MORE_ARMS)
     if unknown:
-        parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(ARMS)}")
+        parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(ARMS + MORE_ARMS)}")
+    if "main-tif" in arms and not args.main_src:
+        parser.error("the main-tif arm needs --main-src")
     side = side_for(args.size)
     output = side * side * DTYPE.itemsize
     tiles = plan(side, tile_bytes)
@@ -485,7 +510,10 @@ def main() -> None:
                 proc = subprocess.run(
                     [sys.executable, __file__, "--child", arm, "--url", server.url, "--side", str(side),
                      "--concurrency", str(concurrency), *(["--tile-bytes", args.tile_bytes] if args.tile_bytes else [])],
-                    capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+                    capture_output=True, text=True, env={
+                        **os.environ, "PYTHONWARNINGS": "ignore",
+                        **({"PYTHONPATH": os.path.abspath(args.main_src)} if arm == "main-tif" else {}),
+                    },
                 )
                 if proc.returncode != 0:
                     print(f"{arm}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
@@ -520,7 +548,10 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
     labels = {
         "eerest": "eerest `read_area` → numpy",
         "eerest-async": "eerest `AsyncClient.read_area` → numpy",
-        "eerest-tif": "eerest `read_area` → GeoTIFF file",
+        "eerest-tif": "eerest `read_area` → GeoTIFF file (default: deflate COG with overviews)",
+        "eerest-tif-none": "eerest `read_area` → GeoTIFF file, `compress=\"none\"`",
+        "eerest-tif-zstd": "eerest `read_area` → GeoTIFF file, `compress=\"zstd\"` (COG)",
+        "main-tif": "main's `read_area` → GeoTIFF file (uncompressed, today)",
         "httpx": "raw `httpx.AsyncClient` → preallocated array",
         "ee": "earthengine-api `computePixels` + `ThreadPoolExecutor` + `np.load`",
     }

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     GridLike: TypeAlias = PixelGrid | Mapping[str, Any] | Message
     ProgressArg: TypeAlias = bool | Callable[[int, int, int], object]
+    FillArg: TypeAlias = int | float | Mapping[str, int | float] | None
 
 __all__ = ["SyncReadAreaMixin", "AsyncReadAreaMixin"]
 
@@ -44,10 +45,44 @@ _READ_AREA_DOC = """Read ``grid`` (or its ``window``) of ``source`` in as many r
                 of one request over the same grid gives (structured (height, width), one
                 field per band). A numpy array: written into and returned; structured
                 (height, width) with the bands as fields, or plain (height, width, bands).
-                ``"x.tif"``: a tiled, georeferenced GeoTIFF (BigTIFF past 4 GiB; bands of
-                different types in their common type, e.g. uint16 and float32 as float32).
-                ``"x.npy"``: an NPY file of the numpy result. Files are written as
-                ``x.tif.partial`` and renamed when complete; the path is returned.
+                ``"x.tif"``: a tiled GeoTIFF, by default a Cloud Optimized GeoTIFF (see
+                ``compress``), georeferenced in any CRS GDAL reads (EPSG codes as GeoKeys;
+                other CRSs, e.g. EPSG:900913 or ESRI:54009, as an ESRI PE String citation,
+                which needs pyproj), the band ids as band descriptions; bands of different
+                types in their common type (uint16 and float32 as float32); BigTIFF past 4 GiB.
+                ``"x.npy"``: an NPY file of the numpy result. ``"x.zarr"``: a Zarr v3 store
+                as xarray and rioxarray write it (one (y, x) array per band, chunked like
+                the tiles; ``x``/``y`` and a ``spatial_ref`` coordinate with ``crs_wkt`` and
+                ``GeoTransform``); needs ``pip install 'eerest[zarr,xarray]'``. Files are
+                written as ``x.tif.partial`` and renamed when complete; the path is returned.
+            fill_value: What masked pixels become: a number for all bands or a mapping
+                band id -> number, exactly representable in each band's type. Applied on the
+                server (``Image.unmask``, also outside the image's footprint), so the tiles
+                are computePixels requests (an asset is read as ``Image.load``). Recorded
+                as the GeoTIFF's nodata (GDAL_NODATA: one value for all bands) and the Zarr
+                arrays' ``_FillValue``; an array or NPY file holds it as plain values.
+            mask: ``True``: fetch each band's own mask in the same tiles (one uint8
+                validity band per band, 1 more byte per pixel and band as the server
+                counts) and return a ``numpy.ma.MaskedArray`` (its mask a structured bool
+                array, True where masked; for a plain ``out``, a (height, width, bands)
+                bool array). A GeoTIFF gets GDAL's internal mask (one for all bands: a pixel
+                is valid where every band holds data; ``rasterio``'s ``read(masked=True)``
+                and ``read_masks`` use it); ``x.npy`` gets ``x.mask.npy`` beside it (the
+                structured bool mask); a Zarr store a bool ``<band>_mask`` array per band.
+                Without ``fill_value`` and ``mask``, a masked pixel is 0, as the service
+                sends it, indistinguishable from a 0 in the data, and no file records it.
+            compress: A GeoTIFF's compression: ``"deflate"`` (default: read by every GIS
+                tool), ``"zstd"`` (smaller and several times faster to write; GDAL >= 2.3
+                reads it; ``pip install 'eerest[zstd]'``) or ``"none"``. Compressed tiles use
+                predictor 2 (integers) or 3 (floats). A compressed file is a COG: its IFDs
+                first, internal overviews, the smallest overview's tiles first (``rio cogeo
+                validate`` accepts it). ``"none"`` writes every tile in its final place as it
+                arrives (no overviews unless asked for).
+            overviews: A compressed GeoTIFF's internal overviews (nearest neighbour, each
+                half the one before, until one tile holds the image): ``None`` (default) /
+                ``True``: when the image is larger than one tile; ``False``: none. They are
+                built after the tiles in one pass over the stored tiles, a row of tiles at
+                a time.
             window: Read only this :class:`eerest.tiling.Window` of ``grid``.
             max_concurrency: Tiles in flight at once for this read.
             max_tile_bytes: Size of each request as the server counts it.
@@ -57,7 +92,8 @@ _READ_AREA_DOC = """Read ``grid`` (or its ``window``) of ``source`` in as many r
             workload_tag: Sent with every request.
             resume: For a file ``out``: keep the partial file and a record of finished
                 tiles if the read fails, and on a rerun of the same read fetch only the
-                tiles still missing. The finished file is the same, byte for byte.
+                tiles still missing. The finished file is the same, byte for byte (a
+                compressed GeoTIFF and a Zarr store too).
 
         Requests that fail are retried as the client's other calls are (429, 5xx,
         broken connections); a tile the server runs out of memory or time on ("User
@@ -89,6 +125,10 @@ class SyncReadAreaMixin:
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
+        fill_value: FillArg = ...,
+        mask: bool = ...,
+        compress: str | None = ...,
+        overviews: bool | None = ...,
     ) -> np.ndarray[Any, Any]: ...
 
     @overload
@@ -107,6 +147,10 @@ class SyncReadAreaMixin:
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
+        fill_value: FillArg = ...,
+        mask: bool = ...,
+        compress: str | None = ...,
+        overviews: bool | None = ...,
     ) -> str: ...
 
     def read_area(
@@ -124,6 +168,10 @@ class SyncReadAreaMixin:
         progress: ProgressArg = False,
         workload_tag: str | None = None,
         resume: bool = False,
+        fill_value: FillArg = None,
+        mask: bool = False,
+        compress: str | None = None,
+        overviews: bool | None = None,
     ) -> np.ndarray[Any, Any] | str:
         from eerest._area.engine import read_area_sync
         from eerest._core.port import ClientPort
@@ -142,6 +190,10 @@ class SyncReadAreaMixin:
             progress=progress,
             workload_tag=workload_tag,
             resume=resume,
+            fill_value=fill_value,
+            mask=mask,
+            compress=compress,
+            overviews=overviews,
         )
 
     read_area.__doc__ = _READ_AREA_DOC
@@ -196,6 +248,10 @@ class AsyncReadAreaMixin:
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
+        fill_value: FillArg = ...,
+        mask: bool = ...,
+        compress: str | None = ...,
+        overviews: bool | None = ...,
     ) -> np.ndarray[Any, Any]: ...
 
     @overload
@@ -214,6 +270,10 @@ class AsyncReadAreaMixin:
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
         resume: bool = ...,
+        fill_value: FillArg = ...,
+        mask: bool = ...,
+        compress: str | None = ...,
+        overviews: bool | None = ...,
     ) -> str: ...
 
     async def read_area(
@@ -231,6 +291,10 @@ class AsyncReadAreaMixin:
         progress: ProgressArg = False,
         workload_tag: str | None = None,
         resume: bool = False,
+        fill_value: FillArg = None,
+        mask: bool = False,
+        compress: str | None = None,
+        overviews: bool | None = None,
     ) -> np.ndarray[Any, Any] | str:
         from eerest._area.engine import read_area_async
         from eerest._core.port import AsyncClientPort
@@ -249,6 +313,10 @@ class AsyncReadAreaMixin:
             progress=progress,
             workload_tag=workload_tag,
             resume=resume,
+            fill_value=fill_value,
+            mask=mask,
+            compress=compress,
+            overviews=overviews,
         )
 
     read_area.__doc__ = _READ_AREA_DOC

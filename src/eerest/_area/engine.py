@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from eerest._area.direct import BodyCut, Scratch, receive_direct
+from eerest._area.files import check_output, file_options
 from eerest._area.job import AreaJob, Probe, parse_source, prepare
 from eerest._area.output import AreaOutput, open_output
 from eerest._area.receive import TileReceiver
@@ -70,9 +71,16 @@ class _Read:
     failure, and the first tile error raised."""
 
     def __init__(
-        self, job: AreaJob, out: Any, resume: bool, progress: Any, max_concurrency: int | None, limiter: Limiter
+        self,
+        job: AreaJob,
+        out: Any,
+        resume: bool,
+        progress: Any,
+        max_concurrency: int | None,
+        limiter: Limiter,
+        options: dict[str, Any] | None = None,
     ) -> None:
-        self.output = open_output(job, out, resume)
+        self.output = open_output(job, out, resume, options)
         try:
             tiles = [t for t in job.plan.tiles if not self.output.is_done(t)]
             self.workers = _workers(max_concurrency, limiter, len(tiles))
@@ -107,6 +115,8 @@ def _steps(
     max_tile_bytes: int | None,
     block_size: int | None,
     workload_tag: str | None,
+    fill_value: Any = None,
+    mask: bool = False,
 ) -> Generator[Fetch | Probe, Any, AreaJob]:
     """A read's preparation, without I/O: the metadata it asks for, then its job."""
     return prepare(
@@ -117,6 +127,8 @@ def _steps(
         window=window,
         max_tile_bytes=max_tile_bytes,
         block_size=DEFAULT_BLOCK_SIZE if block_size is None else block_size,
+        fill_value=fill_value,
+        mask=mask,
     )
 
 
@@ -128,16 +140,28 @@ def read_area_sync(
     max_concurrency: int | None,
     progress: Any,
     resume: bool,
+    compress: str | None = None,
+    overviews: bool | None = None,
     stop: CancelScope | None = None,
     **plan: Any,
 ) -> Any:
     """``read_area`` of the sync clients (see :mod:`eerest._area.client`); ``plan``: the
     keyword arguments of :func:`_steps`; cancelling ``stop`` (from another thread) ends
     the read as a failed tile would."""
+    options = _file_options(out, compress, overviews, resume, plan)
     job = _prepare_sync(port, _steps(source, **plan))
-    with _Read(job, out, resume, progress, max_concurrency, port.limiter) as read:
+    with _Read(job, out, resume, progress, max_concurrency, port.limiter, options) as read:
         _run_sync(port, job, read.output, read.queue, read.workers, stop or CancelScope())
     return read.result
+
+
+def _file_options(
+    out: Any, compress: str | None, overviews: bool | None, resume: bool, plan: dict[str, Any]
+) -> dict[str, Any]:
+    """The file output's options, and what is wrong with it that can be known before any request."""
+    options = file_options(compress, overviews, resume)
+    check_output(out, plan.get("grid"), options, bool(plan.get("mask")))
+    return options
 
 
 def plan_area_sync(port: ClientPort, source: object, **plan: Any) -> AreaPlan:
@@ -272,6 +296,8 @@ async def read_area_async(
     max_concurrency: int | None,
     progress: Any,
     resume: bool,
+    compress: str | None = None,
+    overviews: bool | None = None,
     **plan: Any,
 ) -> Any:
     """``read_area`` of the async clients (see :mod:`eerest._area.client`); ``plan``: the
@@ -282,6 +308,7 @@ async def read_area_async(
     with the sync receiver (straight from the socket), on a sync twin of the client sharing
     its credentials and limiter, while the caller's task awaits it; cancelling the task
     stops the threads. A client given its own ``http_client`` reads on the event loop."""
+    options = _file_options(out, compress, overviews, resume, plan)
     blocking = port.blocking()
     if blocking is not None:
         stop = CancelScope()
@@ -293,6 +320,8 @@ async def read_area_async(
             max_concurrency=max_concurrency,
             progress=progress,
             resume=resume,
+            compress=compress,
+            overviews=overviews,
             stop=stop,
             **plan,
         )
@@ -305,7 +334,7 @@ async def read_area_async(
                 await done
             raise
     job = await _prepare_async(port, _steps(source, **plan))
-    with _Read(job, out, resume, progress, max_concurrency, port.limiter) as read:
+    with _Read(job, out, resume, progress, max_concurrency, port.limiter, options) as read:
         await _run_async(port, job, read.output, read.queue, read.workers)
     return read.result
 

@@ -21,6 +21,7 @@ from numpy.typing import DTypeLike
 from eerest import _regions, limits
 from eerest._core.overlay import Fetch
 from eerest._ee import to_expression
+from eerest._fill import FillValue, band_fill_values, load, masked_expression
 from eerest._overlays.pixel_checks import band_dtype
 from eerest.errors import GridWarning, InvalidRequestError
 from eerest.tiling import DEFAULT_MAX_TILE_BYTES, PixelGrid, Tile, TilePlan, Window, plan_tiles
@@ -97,6 +98,28 @@ class AreaJob:
     plan: TilePlan
     dtype: np.dtype[Any]  # the output's: one field per band, as one request returns it
     tile_dtypes: Mapping[tuple[int, ...], np.dtype[Any]] = field(default_factory=dict)
+    #: Each band's fill value for masked pixels (applied on the server), when one was asked for.
+    fills: Mapping[str, FillValue] | None = None
+    #: With ``mask=True``: the first ``data_bands`` fields of ``dtype`` are the bands, the
+    #: rest one uint8 validity band each (1: data, 0: masked), fetched in the same tiles.
+    data_bands: int | None = None
+
+    @property
+    def masked(self) -> bool:
+        return self.data_bands is not None
+
+    @property
+    def band_names(self) -> tuple[str, ...]:
+        """The bands of the output (without the mask bands)."""
+        return self.names if self.data_bands is None else self.names[: self.data_bands]
+
+    @property
+    def data_dtype(self) -> np.dtype[Any]:
+        """The output's dtype: one field per band, packed, as one request returns it."""
+        if self.data_bands is None:
+            return self.dtype
+        names = self.band_names
+        return structured_dtype(names, [self.dtype.fields[n][0] for n in names])  # type: ignore[index]
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -184,8 +207,12 @@ def prepare(
     window: Window | None,
     max_tile_bytes: int | None,
     block_size: int,
+    fill_value: FillValue | Mapping[str, FillValue] | None = None,
+    mask: bool = False,
 ) -> Generator[Fetch | Probe, Any, AreaJob]:
     """Decide the bands, their types and the tiles; yields what it must fetch."""
+    if not isinstance(mask, bool):
+        raise InvalidRequestError(f"mask must be True or False, not {mask!r}")
     if band_ids is not None:
         if isinstance(band_ids, str) or not isinstance(band_ids, Sequence) or not band_ids:
             raise InvalidRequestError(f"band_ids must be a non-empty list of band ids, not {band_ids!r}")
@@ -247,6 +274,23 @@ def prepare(
         else:
             exact = None
     assert names is not None and dtypes is not None
+    fills: dict[str, FillValue] | None = None
+    data_bands: int | None = None
+    if fill_value is not None or mask:
+        # One computePixels expression: the bands, masked pixels filled on the server, and
+        # with mask=True one validity band per band, in the same requests.
+        if fill_value is not None:
+            fills = band_fill_values(names, dtypes, fill_value)
+        image = source.body["expression"] if source.asset is None else load("Image.load", source.asset)
+        mask_ids = _mask_ids(names) if mask else None
+        expression = masked_expression(image, names, None if fills is None else [fills[n] for n in names], mask_ids)
+        rest = {k: v for k, v in source.body.items() if k != "expression"}
+        source = Source(COMPUTE_PIXELS, {"project": None}, {"expression": expression, **rest})
+        exact = None
+        if mask_ids is not None:
+            data_bands = len(names)
+            names = [*names, *mask_ids]
+            dtypes = [*dtypes, *[np.dtype(np.uint8)] * len(mask_ids)]
     plan = plan_tiles(
         pixel_grid,
         dtypes,
@@ -259,4 +303,12 @@ def prepare(
     if exact is not None:
         dtype = exact  # exactly as the server sends it (byte order, offsets, padding)
         tile_dtypes = {tuple(range(len(names))): exact}
-    return AreaJob(source, plan, dtype, tile_dtypes)
+    return AreaJob(source, plan, dtype, tile_dtypes, fills, data_bands)
+
+
+def _mask_ids(names: Sequence[str]) -> list[str]:
+    """Names for the validity bands that clash with no band."""
+    prefix = "eerest_valid_"
+    while any(n.startswith(prefix) for n in names):
+        prefix = "_" + prefix
+    return [f"{prefix}{i}" for i in range(len(names))]

@@ -87,10 +87,39 @@ def _pixels(tif: Any, content: bytes | bytearray) -> np.ndarray[Any, Any]:
     return cast("np.ndarray[Any, Any]", series.asarray())
 
 
+def _floatpred_decode(data: Any, axis: int = -2, out: Any = None) -> Any:
+    """TIFF predictor 3 (floating point) undone with numpy, as tifffile calls it on a
+    (..., length, width, samples) segment: each row's bytes are differenced, then grouped
+    most significant first."""
+    shape, dtype = data.shape, data.dtype
+    rows = np.ascontiguousarray(data).view(np.uint8).reshape(*shape[:-2], -1)
+    rows = np.cumsum(rows, axis=-1, dtype=np.uint8)
+    grouped = np.moveaxis(rows.reshape(*shape[:-2], dtype.itemsize, -1), -2, -1)
+    values = np.ascontiguousarray(grouped).view(dtype.newbyteorder(">")).reshape(shape).astype(dtype)
+    if out is None or not out.flags.writeable:
+        return values
+    out[...] = values
+    return out
+
+
+def _tifffile() -> Any:
+    """tifffile, able to read floating-point predictors (what eerest's GeoTIFFs use) also
+    without imagecodecs."""
+    import tifffile
+
+    try:
+        import imagecodecs  # noqa: F401
+    except ImportError:
+        codecs = getattr(tifffile.TIFF.UNPREDICTORS, "_codecs", None)
+        if isinstance(codecs, dict):
+            codecs.setdefault(3, _floatpred_decode)
+    return tifffile
+
+
 def decode_geotiff(content: bytes | bytearray) -> tuple[np.ndarray[Any, Any], Transform | None, str | None]:
     """(pixels as (height, width, bands), affine transform or None, CRS code or None)."""
     try:
-        import tifffile
+        tifffile = _tifffile()
     except ImportError:
         raise missing_extra("Decoding GEO_TIFF", "tifffile", "geotiff") from None
     try:
