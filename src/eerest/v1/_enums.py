@@ -6,15 +6,33 @@ responses may hold values newer than this list (see ``eerest._core.message.OpenE
 from eerest._core.message import OpenEnum
 
 __all__ = [
+    "CloudStorageDestinationPermissions",
     "EarthEngineAssetType",
     "FeatureViewAttributeType",
     "ImageFileFormat",
     "PixelDataTypePrecision",
     "PyramidingPolicy",
     "RankByOneThingRuleDirection",
+    "TableFileExportOptionsFileFormat",
     "ThinningOptionsThinningStrategy",
     "TilesetDataType",
+    "VideoFileExportOptionsFileFormat",
 ]
+
+
+class CloudStorageDestinationPermissions(OpenEnum):
+    """Specifies the permissions to set on the exported tiles. If unspecified, defaults to
+    DEFAULT_OBJECT_ACL.
+    """
+
+    TILE_PERMISSIONS_UNSPECIFIED = "TILE_PERMISSIONS_UNSPECIFIED"
+    """Unspecified."""
+
+    PUBLIC = "PUBLIC"
+    """Write public tiles. Requires the caller to be an OWNER of the bucket."""
+
+    DEFAULT_OBJECT_ACL = "DEFAULT_OBJECT_ACL"
+    """Write tiles using the bucket's default object ACL."""
 
 
 class EarthEngineAssetType(OpenEnum):
@@ -169,6 +187,31 @@ class RankByOneThingRuleDirection(OpenEnum):
     """Descending order."""
 
 
+class TableFileExportOptionsFileFormat(OpenEnum):
+    """The file format in which to export the table(s)."""
+
+    TABLE_FILE_FORMAT_UNSPECIFIED = "TABLE_FILE_FORMAT_UNSPECIFIED"
+    """Unspecified."""
+
+    CSV = "CSV"
+    """Comma-separated value format."""
+
+    GEO_JSON = "GEO_JSON"
+    """GeoJSON FeatureCollection format. See http://geojson.org/."""
+
+    KML = "KML"
+    """Keyhole Markup Language format."""
+
+    KMZ = "KMZ"
+    """Zip-compressed Keyhole Markup Language format."""
+
+    SHP = "SHP"
+    """Shapefile format."""
+
+    TF_RECORD_TABLE = "TF_RECORD_TABLE"
+    """TFRecord format."""
+
+
 class ThinningOptionsThinningStrategy(OpenEnum):
     """The feature thinning strategy that should be used."""
 
@@ -224,3 +267,19 @@ class TilesetDataType(OpenEnum):
 
     DOUBLE = "DOUBLE"
     """64-bit float."""
+
+
+class VideoFileExportOptionsFileFormat(OpenEnum):
+    """The file format in which to export the video(s). Currently only MP4 is supported."""
+
+    VIDEO_FILE_FORMAT_UNSPECIFIED = "VIDEO_FILE_FORMAT_UNSPECIFIED"
+    """Unspecified."""
+
+    MP4 = "MP4"
+    """MPEG-4 Part 14 format."""
+
+    GIF = "GIF"
+    """Animated GIF."""
+
+    VP9 = "VP9"
+    """WEBM/VP9"""

@@ -32,10 +32,22 @@ __all__ = [
     "AsyncProjectsResource",
     "ProjectsAssetsResource",
     "AsyncProjectsAssetsResource",
+    "ProjectsClassifierResource",
+    "AsyncProjectsClassifierResource",
     "ProjectsImageResource",
     "AsyncProjectsImageResource",
     "ProjectsImageCollectionResource",
     "AsyncProjectsImageCollectionResource",
+    "ProjectsMapResource",
+    "AsyncProjectsMapResource",
+    "ProjectsOperationsResource",
+    "AsyncProjectsOperationsResource",
+    "ProjectsTableResource",
+    "AsyncProjectsTableResource",
+    "ProjectsValueResource",
+    "AsyncProjectsValueResource",
+    "ProjectsVideoResource",
+    "AsyncProjectsVideoResource",
     "SPECS",
 ]
 
@@ -67,6 +79,26 @@ _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS: MethodSpec[Pixels] = MethodSpec(
     overlay=_overlay_get_pixels,
 )
 
+_EARTHENGINE_PROJECTS_CLASSIFIER_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.classifier.export",
+    http_method="POST",
+    path="v1/{+project}/classifier:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportClassifierRequest,
+    response=types.Operation,
+)
+
 _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS: MethodSpec[Pixels] = MethodSpec(
     id="earthengine.projects.image.computePixels",
     http_method="POST",
@@ -86,6 +118,26 @@ _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS: MethodSpec[Pixels] = MethodSpec(
     request=types.ComputePixelsRequest,
     binary_response=True,
     overlay=_overlay_compute_pixels,
+)
+
+_EARTHENGINE_PROJECTS_IMAGE_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.image.export",
+    http_method="POST",
+    path="v1/{+project}/image:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportImageRequest,
+    response=types.Operation,
 )
 
 _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES: PageSpec[
@@ -115,11 +167,195 @@ _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES: MethodSpec[
     pagination=_EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES_PAGES,
 )
 
+_EARTHENGINE_PROJECTS_MAP_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.map.export",
+    http_method="POST",
+    path="v1/{+project}/map:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportMapRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_CANCEL: MethodSpec[types.Empty] = MethodSpec(
+    id="earthengine.projects.operations.cancel",
+    http_method="POST",
+    path="v1/{+name}:cancel",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/operations/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.CancelOperationRequest,
+    response=types.Empty,
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_DELETE: MethodSpec[types.Empty] = MethodSpec(
+    id="earthengine.projects.operations.delete",
+    http_method="DELETE",
+    path="v1/{+name}",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/operations/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    response=types.Empty,
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_GET: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.operations.get",
+    http_method="GET",
+    path="v1/{+name}",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/operations/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_LIST_PAGES: PageSpec[types.Operation] = PageSpec(
+    "query", "operations"
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_LIST: MethodSpec[types.ListOperationsResponse] = (
+    MethodSpec(
+        id="earthengine.projects.operations.list",
+        http_method="GET",
+        path="v1/{+name}/operations",
+        params=(
+            ParamSpec(
+                "name",
+                "path",
+                required=True,
+                pattern="^projects/[^/]+$",
+                defaults_to_project=True,
+            ),
+            ParamSpec("filter", "query"),
+            ParamSpec("pageSize", "query", format="int32"),
+            ParamSpec("pageToken", "query"),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        response=types.ListOperationsResponse,
+        pagination=_EARTHENGINE_PROJECTS_OPERATIONS_LIST_PAGES,
+    )
+)
+
+_EARTHENGINE_PROJECTS_OPERATIONS_WAIT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.operations.wait",
+    http_method="POST",
+    path="v1/{+name}:wait",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/operations/.*$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.WaitOperationRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_TABLE_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.table.export",
+    http_method="POST",
+    path="v1/{+project}/table:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportTableRequest,
+    response=types.Operation,
+)
+
+_EARTHENGINE_PROJECTS_VALUE_COMPUTE: MethodSpec[types.ComputeValueResponse] = (
+    MethodSpec(
+        id="earthengine.projects.value.compute",
+        http_method="POST",
+        path="v1/{+project}/value:compute",
+        params=(
+            ParamSpec(
+                "project",
+                "path",
+                required=True,
+                pattern="^projects/[^/]+$",
+                defaults_to_project=True,
+            ),
+            ParamSpec("fields", "query"),
+            ParamSpec("prettyPrint", "query"),
+            ParamSpec("quotaUser", "query"),
+        ),
+        request=types.ComputeValueRequest,
+        response=types.ComputeValueResponse,
+    )
+)
+
+_EARTHENGINE_PROJECTS_VIDEO_EXPORT: MethodSpec[types.Operation] = MethodSpec(
+    id="earthengine.projects.video.export",
+    http_method="POST",
+    path="v1/{+project}/video:export",
+    params=(
+        ParamSpec(
+            "project",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.ExportVideoRequest,
+    response=types.Operation,
+)
+
 SPECS: Mapping[str, MethodSpec[Any]] = {
     "projects.assets.get": _EARTHENGINE_PROJECTS_ASSETS_GET,
     "projects.assets.getPixels": _EARTHENGINE_PROJECTS_ASSETS_GETPIXELS,
+    "projects.classifier.export": _EARTHENGINE_PROJECTS_CLASSIFIER_EXPORT,
     "projects.image.computePixels": _EARTHENGINE_PROJECTS_IMAGE_COMPUTEPIXELS,
+    "projects.image.export": _EARTHENGINE_PROJECTS_IMAGE_EXPORT,
     "projects.imageCollection.computeImages": _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES,
+    "projects.map.export": _EARTHENGINE_PROJECTS_MAP_EXPORT,
+    "projects.operations.cancel": _EARTHENGINE_PROJECTS_OPERATIONS_CANCEL,
+    "projects.operations.delete": _EARTHENGINE_PROJECTS_OPERATIONS_DELETE,
+    "projects.operations.get": _EARTHENGINE_PROJECTS_OPERATIONS_GET,
+    "projects.operations.list": _EARTHENGINE_PROJECTS_OPERATIONS_LIST,
+    "projects.operations.wait": _EARTHENGINE_PROJECTS_OPERATIONS_WAIT,
+    "projects.table.export": _EARTHENGINE_PROJECTS_TABLE_EXPORT,
+    "projects.value.compute": _EARTHENGINE_PROJECTS_VALUE_COMPUTE,
+    "projects.video.export": _EARTHENGINE_PROJECTS_VIDEO_EXPORT,
 }
 
 
@@ -131,12 +367,36 @@ class ProjectsResource(SyncResource):
         return ProjectsAssetsResource(self._client, stream=self._stream)
 
     @cached_property
+    def classifier(self) -> ProjectsClassifierResource:
+        return ProjectsClassifierResource(self._client, stream=self._stream)
+
+    @cached_property
     def image(self) -> ProjectsImageResource:
         return ProjectsImageResource(self._client, stream=self._stream)
 
     @cached_property
     def image_collection(self) -> ProjectsImageCollectionResource:
         return ProjectsImageCollectionResource(self._client, stream=self._stream)
+
+    @cached_property
+    def map(self) -> ProjectsMapResource:
+        return ProjectsMapResource(self._client, stream=self._stream)
+
+    @cached_property
+    def operations(self) -> ProjectsOperationsResource:
+        return ProjectsOperationsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def table(self) -> ProjectsTableResource:
+        return ProjectsTableResource(self._client, stream=self._stream)
+
+    @cached_property
+    def value(self) -> ProjectsValueResource:
+        return ProjectsValueResource(self._client, stream=self._stream)
+
+    @cached_property
+    def video(self) -> ProjectsVideoResource:
+        return ProjectsVideoResource(self._client, stream=self._stream)
 
 
 class AsyncProjectsResource(AsyncResource):
@@ -147,12 +407,36 @@ class AsyncProjectsResource(AsyncResource):
         return AsyncProjectsAssetsResource(self._client, stream=self._stream)
 
     @cached_property
+    def classifier(self) -> AsyncProjectsClassifierResource:
+        return AsyncProjectsClassifierResource(self._client, stream=self._stream)
+
+    @cached_property
     def image(self) -> AsyncProjectsImageResource:
         return AsyncProjectsImageResource(self._client, stream=self._stream)
 
     @cached_property
     def image_collection(self) -> AsyncProjectsImageCollectionResource:
         return AsyncProjectsImageCollectionResource(self._client, stream=self._stream)
+
+    @cached_property
+    def map(self) -> AsyncProjectsMapResource:
+        return AsyncProjectsMapResource(self._client, stream=self._stream)
+
+    @cached_property
+    def operations(self) -> AsyncProjectsOperationsResource:
+        return AsyncProjectsOperationsResource(self._client, stream=self._stream)
+
+    @cached_property
+    def table(self) -> AsyncProjectsTableResource:
+        return AsyncProjectsTableResource(self._client, stream=self._stream)
+
+    @cached_property
+    def value(self) -> AsyncProjectsValueResource:
+        return AsyncProjectsValueResource(self._client, stream=self._stream)
+
+    @cached_property
+    def video(self) -> AsyncProjectsVideoResource:
+        return AsyncProjectsVideoResource(self._client, stream=self._stream)
 
 
 class ProjectsAssetsResource(SyncResource):
@@ -455,6 +739,190 @@ class AsyncProjectsAssetsResourceWithStreamingResponse:
         self.get_pixels = async_to_streamed_response_wrapper(resource.get_pixels)
 
 
+class ProjectsClassifierResource(SyncResource):
+    """Methods of ``projects.classifier``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsClassifierResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsClassifierResourceWithStreamingResponse(self)
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.ClassifierAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a classifier and saves it as an Earth
+        Engine asset.
+
+        Args:
+            project: Required. The project id or project number of the Google Cloud
+                Platform project that should be treated as the service consumer for
+                this request. Format is `projects/{project-id}`. Defaults to the
+                client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: Required. Configures the export as an Earth Engine
+                asset.
+            description: Optional. An optional human-readable name of the task.
+            expression: Required. An expression that evaluates to an Earth Engine
+                Classifier to compute and export.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: Optional. A unique string used to detect duplicated
+                requests. If more than one request is made by the same user with the
+                same non-empty `requestId`, only one of those requests may
+                successfully start a long-running operation. `requestId` may contain
+                the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most
+                60 characters long.
+            workload_tag: Optional. User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_CLASSIFIER_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "description": description,
+                "expression": expression,
+                "priority": priority,
+                "requestId": request_id,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsClassifierResource(AsyncResource):
+    """Methods of ``projects.classifier`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsClassifierResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsClassifierResourceWithStreamingResponse(self)
+
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.ClassifierAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a classifier and saves it as an Earth
+        Engine asset.
+
+        Args:
+            project: Required. The project id or project number of the Google Cloud
+                Platform project that should be treated as the service consumer for
+                this request. Format is `projects/{project-id}`. Defaults to the
+                client's project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: Required. Configures the export as an Earth Engine
+                asset.
+            description: Optional. An optional human-readable name of the task.
+            expression: Required. An expression that evaluates to an Earth Engine
+                Classifier to compute and export.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: Optional. A unique string used to detect duplicated
+                requests. If more than one request is made by the same user with the
+                same non-empty `requestId`, only one of those requests may
+                successfully start a long-running operation. `requestId` may contain
+                the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most
+                60 characters long.
+            workload_tag: Optional. User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_CLASSIFIER_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "description": description,
+                "expression": expression,
+                "priority": priority,
+                "requestId": request_id,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsClassifierResourceWithStreamingResponse:
+    """``projects.classifier`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsClassifierResource) -> None:
+        self.export = to_streamed_response_wrapper(resource.export)
+
+
+class AsyncProjectsClassifierResourceWithStreamingResponse:
+    """``projects.classifier`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsClassifierResource) -> None:
+        self.export = async_to_streamed_response_wrapper(resource.export)
+
+
 class ProjectsImageResource(SyncResource):
     """Methods of ``projects.image``."""
 
@@ -542,6 +1010,95 @@ class ProjectsImageResource(SyncResource):
             extra_query=extra_query,
             extra_body=extra_body,
             extras={"band_dtypes": band_dtypes},
+        )
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.ImageAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_export_options: types.ImageFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        max_pixels: int | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes an image and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: If specified, configures export as an Earth Engine
+                asset.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the image to compute and
+                export.
+            file_export_options: If specified, configures export as a file.
+            grid: Parameters describing how the image computed by `expression`
+                should be reprojected and clipped. If not present, the full computed
+                image is returned in its native projection.
+            max_pixels: The maximum number of pixels to compute and export. This is
+                a safety guard to prevent you from accidentally starting a larger
+                export than you had intended. The default value is 1e8 pixels, but
+                you can set the value explicitly to raise or lower this limit.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_IMAGE_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "description": description,
+                "expression": expression,
+                "fileExportOptions": file_export_options,
+                "grid": grid,
+                "maxPixels": max_pixels,
+                "priority": priority,
+                "requestId": request_id,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         )
 
 
@@ -636,12 +1193,102 @@ class AsyncProjectsImageResource(AsyncResource):
             extras={"band_dtypes": band_dtypes},
         )
 
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.ImageAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_export_options: types.ImageFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        max_pixels: int | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes an image and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: If specified, configures export as an Earth Engine
+                asset.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the image to compute and
+                export.
+            file_export_options: If specified, configures export as a file.
+            grid: Parameters describing how the image computed by `expression`
+                should be reprojected and clipped. If not present, the full computed
+                image is returned in its native projection.
+            max_pixels: The maximum number of pixels to compute and export. This is
+                a safety guard to prevent you from accidentally starting a larger
+                export than you had intended. The default value is 1e8 pixels, but
+                you can set the value explicitly to raise or lower this limit.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_IMAGE_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "description": description,
+                "expression": expression,
+                "fileExportOptions": file_export_options,
+                "grid": grid,
+                "maxPixels": max_pixels,
+                "priority": priority,
+                "requestId": request_id,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
 
 class ProjectsImageResourceWithStreamingResponse:
     """``projects.image`` methods that return the open response."""
 
     def __init__(self, resource: ProjectsImageResource) -> None:
         self.compute_pixels = to_streamed_response_wrapper(resource.compute_pixels)
+        self.export = to_streamed_response_wrapper(resource.export)
 
 
 class AsyncProjectsImageResourceWithStreamingResponse:
@@ -651,6 +1298,7 @@ class AsyncProjectsImageResourceWithStreamingResponse:
         self.compute_pixels = async_to_streamed_response_wrapper(
             resource.compute_pixels
         )
+        self.export = async_to_streamed_response_wrapper(resource.export)
 
 
 class ProjectsImageCollectionResource(SyncResource):
@@ -785,3 +1433,1267 @@ class AsyncProjectsImageCollectionResource(AsyncResource):
             extra_query=extra_query,
             extra_body=extra_body,
         )
+
+
+class ProjectsMapResource(SyncResource):
+    """Methods of ``projects.map``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsMapResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsMapResourceWithStreamingResponse(self)
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        tile_export_options: types.ImageFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        tile_options: types.TileOptions | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a tiled map and writes the result to
+        Google Cloud Storage.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the image to compute and
+                export. The bounds of the image will be used to determine the set of
+                map tiles to render. To control the exported region, clip the image
+                prior to exporting.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            tile_export_options: Options for where and in what form to export the
+                map tiles. Cloud Storage is currently the only supported destination
+                for map exports.
+            tile_options: Options describing the map tiles to generate.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_MAP_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "expression": expression,
+                "priority": priority,
+                "requestId": request_id,
+                "tileExportOptions": tile_export_options,
+                "tileOptions": tile_options,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsMapResource(AsyncResource):
+    """Methods of ``projects.map`` (async)."""
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncProjectsMapResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsMapResourceWithStreamingResponse(self)
+
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        tile_export_options: types.ImageFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        tile_options: types.TileOptions | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a tiled map and writes the result to
+        Google Cloud Storage.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the image to compute and
+                export. The bounds of the image will be used to determine the set of
+                map tiles to render. To control the exported region, clip the image
+                prior to exporting.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            tile_export_options: Options for where and in what form to export the
+                map tiles. Cloud Storage is currently the only supported destination
+                for map exports.
+            tile_options: Options describing the map tiles to generate.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_MAP_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "expression": expression,
+                "priority": priority,
+                "requestId": request_id,
+                "tileExportOptions": tile_export_options,
+                "tileOptions": tile_options,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsMapResourceWithStreamingResponse:
+    """``projects.map`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsMapResource) -> None:
+        self.export = to_streamed_response_wrapper(resource.export)
+
+
+class AsyncProjectsMapResourceWithStreamingResponse:
+    """``projects.map`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsMapResource) -> None:
+        self.export = async_to_streamed_response_wrapper(resource.export)
+
+
+class ProjectsOperationsResource(SyncResource):
+    """Methods of ``projects.operations``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsOperationsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsOperationsResourceWithStreamingResponse(self)
+
+    def cancel(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Empty:
+        """Starts asynchronous cancellation on a long-running operation. The server makes a
+        best effort to cancel the operation, but success is not guaranteed. If the
+        server doesn't support this method, it returns `google.rpc.Code.UNIMPLEMENTED`.
+        Clients can use `Operations.GetOperation` or other methods to check whether the
+        cancellation succeeded or whether the operation completed despite cancellation.
+        On successful cancellation, the operation is not deleted; instead, it becomes an
+        operation with an `Operation.error` value with a `google.rpc.Status.code` of
+        `1`, corresponding to `Code.CANCELLED`.
+
+        Args:
+            name: The name of the operation resource to be cancelled.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_CANCEL,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def delete(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Empty:
+        """Deletes a long-running operation. This method indicates that the client is no
+        longer interested in the operation result. It does not cancel the operation. If
+        the server doesn't support this method, it returns
+        `google.rpc.Code.UNIMPLEMENTED`.
+
+        Args:
+            name: The name of the operation resource to be deleted.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_DELETE,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def get(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Gets the latest state of a long-running operation. Clients can use this method
+        to poll the operation result at intervals as recommended by the API service.
+
+        Args:
+            name: The name of the operation resource.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_GET,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list(
+        self,
+        *,
+        name: str | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> SyncPager[types.ListOperationsResponse, types.Operation]:
+        """Lists operations that match the specified filter in the request. If the server
+        doesn't support this method, it returns `UNIMPLEMENTED`.
+
+        Args:
+            name: The name of the operation's parent resource. Defaults to the
+                client's project.
+            filter: The standard list filter.
+            page_size: The standard list page size.
+            page_token: The standard list page token.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_OPERATIONS_LIST,
+            _EARTHENGINE_PROJECTS_OPERATIONS_LIST_PAGES,
+            {
+                "name": name,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def wait(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout_: datetime.timedelta | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Waits until the specified long-running operation is done or reaches at most a
+        specified timeout, returning the latest state. If the operation is already done,
+        the latest state is immediately returned. If the timeout specified is greater
+        than the default HTTP/RPC timeout, the HTTP/RPC timeout is used. If the server
+        does not support this method, it returns `google.rpc.Code.UNIMPLEMENTED`. Note
+        that this method is on a best-effort basis. It may return the latest state
+        before the specified timeout (including immediately), meaning even an immediate
+        response is no guarantee that the operation is done.
+
+        Args:
+            name: The name of the operation resource to wait on.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout_: The maximum duration to wait before timing out. If left blank,
+                the wait will be at most the time permitted by the underlying
+                HTTP/RPC protocol. If RPC context deadline is also specified, the
+                shorter one will be used.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_WAIT,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"timeout": timeout_},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsOperationsResource(AsyncResource):
+    """Methods of ``projects.operations`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsOperationsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsOperationsResourceWithStreamingResponse(self)
+
+    async def cancel(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Empty:
+        """Starts asynchronous cancellation on a long-running operation. The server makes a
+        best effort to cancel the operation, but success is not guaranteed. If the
+        server doesn't support this method, it returns `google.rpc.Code.UNIMPLEMENTED`.
+        Clients can use `Operations.GetOperation` or other methods to check whether the
+        cancellation succeeded or whether the operation completed despite cancellation.
+        On successful cancellation, the operation is not deleted; instead, it becomes an
+        operation with an `Operation.error` value with a `google.rpc.Status.code` of
+        `1`, corresponding to `Code.CANCELLED`.
+
+        Args:
+            name: The name of the operation resource to be cancelled.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_CANCEL,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def delete(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Empty:
+        """Deletes a long-running operation. This method indicates that the client is no
+        longer interested in the operation result. It does not cancel the operation. If
+        the server doesn't support this method, it returns
+        `google.rpc.Code.UNIMPLEMENTED`.
+
+        Args:
+            name: The name of the operation resource to be deleted.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_DELETE,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def get(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Gets the latest state of a long-running operation. Clients can use this method
+        to poll the operation result at intervals as recommended by the API service.
+
+        Args:
+            name: The name of the operation resource.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_GET,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def list(
+        self,
+        *,
+        name: str | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPager[types.ListOperationsResponse, types.Operation]:
+        """Lists operations that match the specified filter in the request. If the server
+        doesn't support this method, it returns `UNIMPLEMENTED`.
+
+        Args:
+            name: The name of the operation's parent resource. Defaults to the
+                client's project.
+            filter: The standard list filter.
+            page_size: The standard list page size.
+            page_token: The standard list page token.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._paged(
+            _EARTHENGINE_PROJECTS_OPERATIONS_LIST,
+            _EARTHENGINE_PROJECTS_OPERATIONS_LIST_PAGES,
+            {
+                "name": name,
+                "filter": filter,
+                "pageSize": page_size,
+                "pageToken": page_token,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def wait(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout_: datetime.timedelta | str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Waits until the specified long-running operation is done or reaches at most a
+        specified timeout, returning the latest state. If the operation is already done,
+        the latest state is immediately returned. If the timeout specified is greater
+        than the default HTTP/RPC timeout, the HTTP/RPC timeout is used. If the server
+        does not support this method, it returns `google.rpc.Code.UNIMPLEMENTED`. Note
+        that this method is on a best-effort basis. It may return the latest state
+        before the specified timeout (including immediately), meaning even an immediate
+        response is no guarantee that the operation is done.
+
+        Args:
+            name: The name of the operation resource to wait on.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout_: The maximum duration to wait before timing out. If left blank,
+                the wait will be at most the time permitted by the underlying
+                HTTP/RPC protocol. If RPC context deadline is also specified, the
+                shorter one will be used.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_OPERATIONS_WAIT,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"timeout": timeout_},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsOperationsResourceWithStreamingResponse:
+    """``projects.operations`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsOperationsResource) -> None:
+        self.cancel = to_streamed_response_wrapper(resource.cancel)
+        self.delete = to_streamed_response_wrapper(resource.delete)
+        self.get = to_streamed_response_wrapper(resource.get)
+        self.wait = to_streamed_response_wrapper(resource.wait)
+
+
+class AsyncProjectsOperationsResourceWithStreamingResponse:
+    """``projects.operations`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsOperationsResource) -> None:
+        self.cancel = async_to_streamed_response_wrapper(resource.cancel)
+        self.delete = async_to_streamed_response_wrapper(resource.delete)
+        self.get = async_to_streamed_response_wrapper(resource.get)
+        self.wait = async_to_streamed_response_wrapper(resource.wait)
+
+
+class ProjectsTableResource(SyncResource):
+    """Methods of ``projects.table``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsTableResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsTableResourceWithStreamingResponse(self)
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.TableAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        bigquery_export_options: types.BigQueryExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        feature_view_export_options: types.FeatureViewAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        file_export_options: types.TableFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        max_error_meters: float | None = None,
+        max_vertices: int | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        selectors: Sequence[str] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a table and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: If specified, configures export as an Earth Engine
+                asset.
+            bigquery_export_options: If specified, configures export of tabular data
+                to BigQuery.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the table to compute and
+                export.
+            feature_view_export_options: If specified, configures export as a
+                FeatureView map.
+            file_export_options: If specified, configures export as a file.
+            max_error_meters: The max allowed error in meters when transforming
+                geometry between coordinate systems. If empty, the max error is 1
+                meter by default.
+            max_vertices: Max number of uncut vertices per geometry; geometries with
+                more vertices will be cut into pieces smaller than this size.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            selectors: An explicit list of columns to include in the result.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_TABLE_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "bigqueryExportOptions": bigquery_export_options,
+                "description": description,
+                "expression": expression,
+                "featureViewExportOptions": feature_view_export_options,
+                "fileExportOptions": file_export_options,
+                "maxErrorMeters": max_error_meters,
+                "maxVertices": max_vertices,
+                "priority": priority,
+                "requestId": request_id,
+                "selectors": selectors,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsTableResource(AsyncResource):
+    """Methods of ``projects.table`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsTableResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsTableResourceWithStreamingResponse(self)
+
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        asset_export_options: types.TableAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        bigquery_export_options: types.BigQueryExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        feature_view_export_options: types.FeatureViewAssetExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        file_export_options: types.TableFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        max_error_meters: float | None = None,
+        max_vertices: int | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        selectors: Sequence[str] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a table and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            asset_export_options: If specified, configures export as an Earth Engine
+                asset.
+            bigquery_export_options: If specified, configures export of tabular data
+                to BigQuery.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the table to compute and
+                export.
+            feature_view_export_options: If specified, configures export as a
+                FeatureView map.
+            file_export_options: If specified, configures export as a file.
+            max_error_meters: The max allowed error in meters when transforming
+                geometry between coordinate systems. If empty, the max error is 1
+                meter by default.
+            max_vertices: Max number of uncut vertices per geometry; geometries with
+                more vertices will be cut into pieces smaller than this size.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            selectors: An explicit list of columns to include in the result.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_TABLE_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "assetExportOptions": asset_export_options,
+                "bigqueryExportOptions": bigquery_export_options,
+                "description": description,
+                "expression": expression,
+                "featureViewExportOptions": feature_view_export_options,
+                "fileExportOptions": file_export_options,
+                "maxErrorMeters": max_error_meters,
+                "maxVertices": max_vertices,
+                "priority": priority,
+                "requestId": request_id,
+                "selectors": selectors,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsTableResourceWithStreamingResponse:
+    """``projects.table`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsTableResource) -> None:
+        self.export = to_streamed_response_wrapper(resource.export)
+
+
+class AsyncProjectsTableResourceWithStreamingResponse:
+    """``projects.table`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsTableResource) -> None:
+        self.export = async_to_streamed_response_wrapper(resource.export)
+
+
+class ProjectsValueResource(SyncResource):
+    """Methods of ``projects.value``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsValueResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsValueResourceWithStreamingResponse(self)
+
+    def compute(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ComputeValueResponse:
+        """Computes an arbitrary value. This will fail if the result of the Expression is
+        not something that is expressible as a Value, or if its evaluation requires too
+        many resources. While it is possible (and not an error) to compute any type of
+        object here, in general any Expression producing results that are better suited
+        to one of the other Compute* endpoints should use that endpoint instead (e.g.,
+        an Expression whose result is a set of features should use ComputeFeatures).
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute.
+            workload_tag: User supplied tag to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_VALUE_COMPUTE,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"expression": expression, "workloadTag": workload_tag},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsValueResource(AsyncResource):
+    """Methods of ``projects.value`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsValueResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsValueResourceWithStreamingResponse(self)
+
+    async def compute(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.ComputeValueResponse:
+        """Computes an arbitrary value. This will fail if the result of the Expression is
+        not something that is expressible as a Value, or if its evaluation requires too
+        many resources. While it is possible (and not an error) to compute any type of
+        object here, in general any Expression producing results that are better suited
+        to one of the other Compute* endpoints should use that endpoint instead (e.g.,
+        an Expression whose result is a set of features should use ComputeFeatures).
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            expression: The expression to compute.
+            workload_tag: User supplied tag to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_VALUE_COMPUTE,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {"expression": expression, "workloadTag": workload_tag},
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsValueResourceWithStreamingResponse:
+    """``projects.value`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsValueResource) -> None:
+        self.compute = to_streamed_response_wrapper(resource.compute)
+
+
+class AsyncProjectsValueResourceWithStreamingResponse:
+    """``projects.value`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsValueResource) -> None:
+        self.compute = async_to_streamed_response_wrapper(resource.compute)
+
+
+class ProjectsVideoResource(SyncResource):
+    """Methods of ``projects.video``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsVideoResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsVideoResourceWithStreamingResponse(self)
+
+    def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_export_options: types.VideoFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        video_options: types.VideoOptions | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a video and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the video to compute and
+                export, represented as an image collection.
+            file_export_options: Options for where and in what form to export the
+                video.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            video_options: Basic options describing the video to generate.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_VIDEO_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "expression": expression,
+                "fileExportOptions": file_export_options,
+                "priority": priority,
+                "requestId": request_id,
+                "videoOptions": video_options,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsVideoResource(AsyncResource):
+    """Methods of ``projects.video`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsVideoResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsVideoResourceWithStreamingResponse(self)
+
+    async def export(
+        self,
+        *,
+        project: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        description: str | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_export_options: types.VideoFileExportOptions
+        | Mapping[str, Any]
+        | None = None,
+        priority: int | None = None,
+        request_id: str | None = None,
+        video_options: types.VideoOptions | Mapping[str, Any] | None = None,
+        workload_tag: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Operation:
+        """Initiates a batch process that computes a video and writes the result to one of
+        several destinations.
+
+        Args:
+            project: The project id or project number of the Google Cloud Platform
+                project that should be treated as the service consumer for this
+                request. Format is `projects/{project-id}`. Defaults to the client's
+                project.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            description: A human-readable name of the task.
+            expression: An expression that evaluates to the video to compute and
+                export, represented as an image collection.
+            file_export_options: Options for where and in what form to export the
+                video.
+            priority: Optional. The priority of the export task within the project.
+                Higher priority tasks are scheduled sooner. Must be an integer
+                between 0 and 9999. Defaults to 100 if not set.
+            request_id: A unique string used to detect duplicated requests. If more
+                than one request is made by the same user with the same non-empty
+                `requestId`, only one of those requests may successfully start a
+                long-running operation. `requestId` may contain the characters a..z,
+                A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long.
+            video_options: Basic options describing the video to generate.
+            workload_tag: User supplied label to track this computation.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_VIDEO_EXPORT,
+            {
+                "project": project,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "description": description,
+                "expression": expression,
+                "fileExportOptions": file_export_options,
+                "priority": priority,
+                "requestId": request_id,
+                "videoOptions": video_options,
+                "workloadTag": workload_tag,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsVideoResourceWithStreamingResponse:
+    """``projects.video`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsVideoResource) -> None:
+        self.export = to_streamed_response_wrapper(resource.export)
+
+
+class AsyncProjectsVideoResourceWithStreamingResponse:
+    """``projects.video`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsVideoResource) -> None:
+        self.export = async_to_streamed_response_wrapper(resource.export)

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from eerest._area.client import AsyncReadAreaMixin, SyncReadAreaMixin
+from eerest._tasks.client import AsyncTasksMixin, SyncTasksMixin
 from eerest._core.client import AsyncClientBase, SyncClientBase
 from eerest._core.spec import ApiInfo
 
@@ -32,7 +33,7 @@ API = ApiInfo(
 )
 
 
-class Client(SyncReadAreaMixin, SyncClientBase):
+class Client(SyncReadAreaMixin, SyncTasksMixin, SyncClientBase):
     """Synchronous client of Google Earth Engine API v1alpha.
 
     Args:
@@ -63,7 +64,7 @@ class Client(SyncReadAreaMixin, SyncClientBase):
         return self
 
 
-class AsyncClient(AsyncReadAreaMixin, AsyncClientBase):
+class AsyncClient(AsyncReadAreaMixin, AsyncTasksMixin, AsyncClientBase):
     """Asynchronous client of Google Earth Engine API v1alpha; arguments as :class:`Client`
     (``http_client`` is an ``httpx.AsyncClient``)."""
 

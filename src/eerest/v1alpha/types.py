@@ -8,17 +8,21 @@ from typing import Any
 
 from pydantic import Field
 
-from eerest._core.fields import Base64Bytes, Double, Int64, Timestamp
+from eerest._core.fields import Base64Bytes, Double, Duration, Int64, Timestamp
 from eerest._core.message import Message
 from eerest.v1alpha._enums import (
+    CloudStorageDestinationPermissions,
     EarthEngineAssetType,
     FeatureViewAttributeType,
+    GcsDestinationPermissions,
     ImageFileFormat,
     PixelDataTypePrecision,
     PyramidingPolicy,
     RankByOneThingRuleDirection,
+    TableFileExportOptionsFileFormat,
     ThinningOptionsThinningStrategy,
     TilesetDataType,
+    VideoFileExportOptionsFileFormat,
 )
 
 
@@ -39,11 +43,55 @@ class AffineTransform(Message):
     """The vertical offset."""
 
 
+class BigQueryDestination(Message):
+    """Configuration for a destination in BigQuery."""
+
+    append: bool | None = None
+    """Specifies if the table data should be appended if the table already exists and has a compatible schema. The `overwrite` and `append` parameters cannot be `true` simultaneously."""
+    overwrite: bool | None = None
+    """Specifies if the table data should be overwritten if the table already exists and has a compatible schema. The `overwrite` and `append` parameters cannot be `true` simultaneously."""
+    table: str | None = None
+    """Required. The BigQuery destination table reference in the following format: "projectId.dataset_id.table_id". If the referenced resource does not exist, new table will be created. This applies if "append" and "overwrite" parameters are both false as well. If the referenced resource does exist and has compatible schema, one of the "overwrite" and "append" parameters has to be true, otherwise the task will fail. If referenced resource exists and schema is not compatible with the existing one, task will also fail."""
+
+
+class BigQueryExportOptions(Message):
+    """Options for exporting tabular data to BigQuery."""
+
+    bigquery_destination: BigQueryDestination | None = Field(
+        None, alias="bigqueryDestination"
+    )
+    """If specified, configures export to BigQuery."""
+
+
+class CancelOperationRequest(Message):
+    """The request message for Operations.CancelOperation."""
+
+
+class CloudStorageDestination(Message):
+    """Configuration for a destination in Google Cloud Storage."""
+
+    bucket: str | None = None
+    """The Google Cloud Storage destination bucket."""
+    bucket_cors_uris: list[str] | None = Field(None, alias="bucketCorsUris")
+    """Optional list of URIs to whitelist for the CORS settings on the bucket. Used to enable websites to access exported files via JavaScript."""
+    filename_prefix: str | None = Field(None, alias="filenamePrefix")
+    """The string used as the prefix for each output file. A trailing "/" indicates a path. The filenames of the exported files will be constructed from this prefix, the coordinates of each file in a mosaic (if any), and a file extension corresponding to the file format."""
+    permissions: CloudStorageDestinationPermissions | None = None
+    """Specifies the permissions to set on the exported tiles. If unspecified, defaults to DEFAULT_OBJECT_ACL."""
+
+
 class CloudStorageLocation(Message):
     """The location of an asset on Cloud Storage."""
 
     uris: list[str] | None = None
     """The URIs of the data. Only Google Cloud Storage URIs are supported. Each URI must be specified in the following format: "gs://bucket-id/object-id". Only one URI is currently supported. If more than one URI is specified an `INALID_ARGUMENT` error is returned."""
+
+
+class ComputeValueResponse(Message):
+    """The results of an arbitrary computation."""
+
+    result: Any | None = None
+    """The results of computing the value of the expression."""
 
 
 class DoubleRange(Message):
@@ -55,6 +103,26 @@ class DoubleRange(Message):
     """The minimum data value, i.e. the lower bound of the range."""
 
 
+class DriveDestination(Message):
+    """Configuration for a destination in Google Drive."""
+
+    filename_prefix: str | None = Field(None, alias="filenamePrefix")
+    """The string used as the prefix for each output filename. The filenames of the exported files will be constructed from this prefix, the coordinates of each file in a mosaic (if any), and a file extension corresponding to the file format."""
+    folder: str | None = None
+    """The Google Drive destination folder."""
+
+
+class EarthEngineDestination(Message):
+    """Configuration for a destination in Earth Engine."""
+
+    name: str | None = None
+    """The name of the asset to be created. `name` is of the format "projects/*/assets/**" (e.g. "projects/earthengine-legacy/assets/users//")."""
+
+
+class Empty(Message):
+    """A generic empty message that you can re-use to avoid defining duplicated empty messages in your APIs. A typical example is to use it as the request or the response type of an API method. For instance: service Foo { rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty); }"""
+
+
 class FeatureViewAttribute(Message):
     """A FeatureView attribute and its type."""
 
@@ -62,6 +130,15 @@ class FeatureViewAttribute(Message):
     """Name of the attribute."""
     type: FeatureViewAttributeType | None = None
     """Type of the attribute."""
+
+
+class FeatureViewDestination(Message):
+    """Configuration for an Earth Engine FeatureView destination."""
+
+    asset_version: int | None = Field(None, alias="assetVersion")
+    """The FeatureView asset version to create. Used for aliasing versions with assets. If not set, 0 will be used."""
+    name: str | None = None
+    """Required. The FeatureView asset ID. The server generates a map name from the ID."""
 
 
 class FolderQuota(Message):
@@ -86,6 +163,19 @@ class FunctionDefinition(Message):
     """The names of the function's arguments."""
     body: str | None = None
     """The key of the entry of the expression's `values` that is the function's body."""
+
+
+class GcsDestination(Message):
+    """Configuration for a destination in Google Cloud Storage."""
+
+    bucket: str | None = None
+    """The Google Cloud Storage destination bucket."""
+    bucket_cors_uris: list[str] | None = Field(None, alias="bucketCorsUris")
+    """Optional list of URIs to whitelist for the CORS settings on the bucket. Used to enable websites to access exported files via JavaScript."""
+    filename_prefix: str | None = Field(None, alias="filenamePrefix")
+    """The string used as the prefix for each output file. A trailing "/" indicates a path. The filenames of the exported files will be constructed from this prefix, the coordinates of each file in a mosaic (if any), and a file extension corresponding to the file format."""
+    permissions: GcsDestinationPermissions | None = None
+    """Specifies the permissions to set on the exported tiles. If unspecified, defaults to DEFAULT_OBJECT_ACL."""
 
 
 class GcsLocation(Message):
@@ -115,6 +205,21 @@ class HttpBody(Message):
     """Application specific response metadata. Must be set in the first response for streaming APIs."""
 
 
+class ImageAssetExportOptions(Message):
+    """Options for saving images as Earth Engine assets."""
+
+    earth_engine_destination: EarthEngineDestination | None = Field(
+        None, alias="earthEngineDestination"
+    )
+    """If specified, configures export to Earth Engine."""
+    pyramiding_policy: PyramidingPolicy | None = Field(None, alias="pyramidingPolicy")
+    """The pyramiding policy to apply by default to all bands."""
+    pyramiding_policy_overrides: dict[str, PyramidingPolicy] | None = Field(
+        None, alias="pyramidingPolicyOverrides"
+    )
+    """Specific per-band pyramid policy overrides."""
+
+
 class ImageSource(Message):
     """An image file and its sidecars."""
 
@@ -131,6 +236,15 @@ class MissingData(Message):
 
     values: list[Double] | None = None
     """Values which represent no data."""
+
+
+class Number(Message):
+    """A number."""
+
+    float_value: Double | None = Field(None, alias="floatValue")
+    """A double-precision floating point value."""
+    integer_value: Int64 | None = Field(None, alias="integerValue")
+    """An 64-bit integer value."""
 
 
 class PixelDataType(Message):
@@ -208,6 +322,66 @@ class RankingRule(Message):
     """An ordered list of zero or more rank-by-one-thing (such as an attr) rules, which are used as primary, secondary, ... ranking keys for setting thinning_rank in each RankedFeature."""
 
 
+class Status(Message):
+    """The `Status` type defines a logical error model that is suitable for different programming environments, including REST APIs and RPC APIs. It is used by [gRPC](https://github.com/grpc). Each `Status` message contains three pieces of data: error code, error message, and error details. You can find out more about this error model and how to work with it in the [API Design Guide](https://cloud.google.com/apis/design/errors)."""
+
+    code: int | None = None
+    """The status code, which should be an enum value of google.rpc.Code."""
+    details: list[dict[str, Any]] | None = None
+    """A list of messages that carry the error details. There is a common set of message types for APIs to use."""
+    message: str | None = None
+    """A developer-facing error message, which should be in English. Any user-facing error message should be localized and sent in the google.rpc.Status.details field, or localized by the client."""
+
+
+class TableAssetExportOptions(Message):
+    """Options for saving tables as Earth Engine assets."""
+
+    earth_engine_destination: EarthEngineDestination | None = Field(
+        None, alias="earthEngineDestination"
+    )
+    """If specified, configures export to Earth Engine."""
+
+
+class TableFileExportOptions(Message):
+    """Options for exporting tables as files outside Earth Engine."""
+
+    cloud_storage_destination: CloudStorageDestination | None = Field(
+        None, alias="cloudStorageDestination"
+    )
+    """If specified, configures export to Google Cloud Storage."""
+    drive_destination: DriveDestination | None = Field(None, alias="driveDestination")
+    """If specified, configures export to Google Drive."""
+    file_format: TableFileExportOptionsFileFormat | None = Field(
+        None, alias="fileFormat"
+    )
+    """The file format in which to export the table(s)."""
+    gcs_destination: GcsDestination | None = Field(None, alias="gcsDestination")
+    """If specified, configures export to Google Cloud Storage."""
+
+
+class TfRecordImageExportOptions(Message):
+    """Options for encoding images as TFRecord files."""
+
+    collapse_bands: bool | None = Field(None, alias="collapseBands")
+    """If true, all bands will be combined into a single 3D tensor, taking on the name of the first band in the image. All bands are promoted to bytes, int64s, then floats in that order depending on the type furthest in that sequence within all bands. Array bands are allowed as long as tensorDepths is specified."""
+    compress: bool | None = None
+    """If true, compresses the .tfrecord files with gzip and appends the ".gz" suffix."""
+    default_value: Double | None = Field(None, alias="defaultValue")
+    """The value set in each band of a pixel that is partially or completely masked, and, the value set at each value in an output 3D feature made from an array band where the array length at the source pixel was less than the depth of the feature value. The fractional part is dropped for integer type bands, and clamped to the range of the band type. Defaults to 0."""
+    margin_dimensions: GridDimensions | None = Field(None, alias="marginDimensions")
+    """If specified, tiles will be buffered by the margin dimensions both positively and negatively, resulting in overlap between neighboring patches."""
+    max_masked_ratio: Double | None = Field(None, alias="maxMaskedRatio")
+    """Maximum allowed proportion of masked pixels in a patch. Patches which exceed this allowance will be dropped rather than written to files. If this field is set to anything but 1, the JSON sidecar will not be produced. Defaults to 1."""
+    max_size_bytes: Int64 | None = Field(None, alias="maxSizeBytes")
+    """Maximum size, in bytes, for an exported .tfrecord (before compression). A smaller file size will result in greater sharding (and, thus, more output files). Defaults to 1GiB."""
+    sequence_data: bool | None = Field(None, alias="sequenceData")
+    """If true, each pixel is output as a SequenceExample mapping scalar bands to the context and array bands to the example’s sequences. The SequenceExamples are output in row-major order of pixels in each patch, and then by row-major order of area patches in the file sequence."""
+    tensor_depths: dict[str, int] | None = Field(None, alias="tensorDepths")
+    """Mapping from the names of input array bands to the depth of the 3D tensors they create. Arrays will be truncated, or padded with default values to fit the shape specified. For each array band, this must have a corresponding entry."""
+    tile_dimensions: GridDimensions | None = Field(None, alias="tileDimensions")
+    """Dimensions tiled over the export area, covering every pixel in the bounding box exactly once (except when the patch dimensions do not evenly divide the bounding box in which case border tiles along the greatest x/y edges will be dropped). Dimensions must be > 0."""
+
+
 class ThinningOptions(Message):
     """Thinning options that control the density at which features are displayed per tile."""
 
@@ -232,6 +406,34 @@ class Tileset(Message):
     """The sources which comprise this tileset."""
 
 
+class VideoFileExportOptions(Message):
+    """Options for exporting videos as files outside Earth Engine."""
+
+    cloud_storage_destination: CloudStorageDestination | None = Field(
+        None, alias="cloudStorageDestination"
+    )
+    """If specified, configures export to Google Cloud Storage."""
+    drive_destination: DriveDestination | None = Field(None, alias="driveDestination")
+    """If specified, configures export to Google Drive."""
+    file_format: VideoFileExportOptionsFileFormat | None = Field(
+        None, alias="fileFormat"
+    )
+    """The file format in which to export the video(s). Currently only MP4 is supported."""
+    gcs_destination: GcsDestination | None = Field(None, alias="gcsDestination")
+    """If specified, configures export to Google Cloud Storage."""
+
+
+class VideoOptions(Message):
+    """Basic options for generating videos."""
+
+    frames_per_second: Double | None = Field(None, alias="framesPerSecond")
+    """The frame rate of the exported video. Must be a value between 0.1 and 120. Defaults to 5.0."""
+    max_frames: int | None = Field(None, alias="maxFrames")
+    """The maximum number of video frames to compute and export. This is a safety guard to prevent you from accidentally starting a larger export than you had intended. The default value is 1000 frames, but you can set the value explicitly to raise or lower this limit."""
+    max_pixels_per_frame: Int64 | None = Field(None, alias="maxPixelsPerFrame")
+    """The maximum number of pixels to compute and export per frame. This is a safety guard to prevent you from accidentally starting a larger export than you had intended. The default value is 1e8 pixels, but you can set the value explicitly to raise or lower this limit."""
+
+
 class VisualizationOptions(Message):
     """Describes how to produce an 8-bit RGB visualization of the requested data."""
 
@@ -243,6 +445,50 @@ class VisualizationOptions(Message):
     """If present, specifies sequence of CSS-style RGB color identifiers to apply as a color palette. Only allowed when visualizing a single data band."""
     ranges: list[DoubleRange] | None = None
     """If present, specifies the range of data values to visualize. This range of values will be mapped to 0-255 (black to white) in the resulting image, and values outside this range will be clamped. May specify as one range for each band being visualized or else a single range to be applied to all bands."""
+
+
+class WaitOperationRequest(Message):
+    """Request message for EarthEngineService.WaitOperation."""
+
+    timeout: Duration | None = None
+    """The maximum duration to wait before timing out. If left blank, the wait will be at most the time permitted by the underlying HTTP/RPC protocol. If RPC context deadline is also specified, the shorter one will be used."""
+
+
+class ZoomSubset(Message):
+    """A subset of zoom levels for which to generate tiles (ExportVideoMap), Start and end subsets are double precision values, allowing you to render a zoom level or levels incrementally. To render a whole pyramid with a start zoom of 12: startZoom=0, endZoom=12, don't set this message. To render levels 0-11 and the first 10% of level 12: startZoom=0, endZoom=12, subset = {min=0, max=12.1 } To render the next 10% of level 12: startZoom=0, endZoom=12, subset = {min=12.1, max=12.2 } To render the remaining 80% of level 12: startZoom=0, endZoom=12, subset = {min=12.2, max=13 } Also note that all export shards must have the same (full) pyramid size in start/endZoom."""
+
+    end: Double | None = None
+    """Ending zoom level subset for which to generate tiles (ExportVideoMap), allowing you to render a zoom level incrementally, up to but not including the maximum subset (if provided) in some unspecified but deterministic order."""
+    max: Double | None = None
+    """Ending zoom level subset for which to generate tiles (ExportVideoMap), allowing you to render a zoom level incrementally, up to but not including the maximum subset (if provided) in some unspecified but deterministic order."""
+    min: Double | None = None
+    """Starting zoom level subset for which to generate tiles (ExportVideoMap) Here, subset is a double precision value, allowing you to render a zoom level incrementally, so 12.1 for example is the first 10% of the tiles in zoom 12 in some unspecified but deterministic order."""
+    start: Double | None = None
+    """Starting zoom level subset for which to generate tiles (ExportVideoMap) Here, subset is a double precision value, allowing you to render a zoom level incrementally, so 12.1 for example is the first 10% of the tiles in zoom 12 in some unspecified but deterministic order."""
+
+
+class ClassifierAssetExportOptions(Message):
+    """Options for saving tables as Earth Engine assets."""
+
+    earth_engine_destination: EarthEngineDestination | None = Field(
+        None, alias="earthEngineDestination"
+    )
+    """If specified, configures export to Earth Engine."""
+
+
+class GeoTiffImageExportOptions(Message):
+    """Options for encoding images as GeoTIFF files."""
+
+    cloud_optimized: bool | None = Field(None, alias="cloudOptimized")
+    """If true, generates 'cloud optimized' GeoTIFF files for more efficient access in cloud environments (see www.cogeo.org)."""
+    no_data: Number | None = Field(None, alias="noData")
+    """Optional. Optional no data value. Only `noData.float_value` is currently supported."""
+    skip_empty_files: bool | None = Field(None, alias="skipEmptyFiles")
+    """If true, skip writing empty (i.e. fully-masked) image files."""
+    tile_dimensions: GridDimensions | None = Field(None, alias="tileDimensions")
+    """Optional explicit dimensions in pixels into which to split the image if it is too large to fit in a single file. This must be set to a multiple of the tile size, by default is 256."""
+    tile_size: int | None = Field(None, alias="tileSize")
+    """Optional. Optional parameter setting the output tile size. This parameter is the side dimension in pixels of intermediate output tiles. The default tile size is 256, which corresponds to a 256x256 tile."""
 
 
 class GetPixelsRequest(Message):
@@ -279,6 +525,44 @@ class ImageBand(Message):
     """The pyramiding policy of the band."""
 
 
+class ImageFileExportOptions(Message):
+    """Options for exporting images as files outside Earth Engine."""
+
+    cloud_storage_destination: CloudStorageDestination | None = Field(
+        None, alias="cloudStorageDestination"
+    )
+    """If specified, configures export to Google Cloud Storage."""
+    drive_destination: DriveDestination | None = Field(None, alias="driveDestination")
+    """If specified, configures export to Google Drive."""
+    file_format: ImageFileFormat | None = Field(None, alias="fileFormat")
+    """The file format in which to export the image(s)."""
+    gcs_destination: GcsDestination | None = Field(None, alias="gcsDestination")
+    """If specified, configures export to Google Cloud Storage."""
+    geo_tiff_options: GeoTiffImageExportOptions | None = Field(
+        None, alias="geoTiffOptions"
+    )
+    """File-format-specific options for `GEO_TIFF` exports."""
+    tf_record_options: TfRecordImageExportOptions | None = Field(
+        None, alias="tfRecordOptions"
+    )
+    """File-format-specific options for `TF_RECORD_IMAGE` exports."""
+
+
+class Operation(Message):
+    """This resource represents a long-running operation that is the result of a network API call."""
+
+    done: bool | None = None
+    """If the value is `false`, it means the operation is still in progress. If `true`, the operation is completed, and either `error` or `response` is available."""
+    error: Status | None = None
+    """The error result of the operation in case of failure or cancellation."""
+    metadata: dict[str, Any] | None = None
+    """Service-specific metadata associated with the operation. It typically contains progress information and common metadata such as create time. Some services might not provide such metadata. Any method that returns a long-running operation should document the metadata type, if any."""
+    name: str | None = None
+    """The server-assigned name, which is only unique within the same service that originally returns it. If you use the default HTTP mapping, the `name` should be a resource name ending with `operations/{unique_id}`."""
+    response: dict[str, Any] | None = None
+    """The normal, successful response of the operation. If the original method returns no data on success, such as `Delete`, the response is `google.protobuf.Empty`. If the original method is standard `Get`/`Create`/`Update`, the response should be the resource. For other methods, the response should have the type `XxxResponse`, where `Xxx` is the original method name. For example, if the original method name is `TakeSnapshot()`, the inferred response type is `TakeSnapshotResponse`."""
+
+
 class RankingOptions(Message):
     """Ranking options for z-order and thinning."""
 
@@ -286,6 +570,35 @@ class RankingOptions(Message):
     """Ranking rule for assigning thinning ranks to features."""
     z_order_ranking_rule: RankingRule | None = Field(None, alias="zOrderRankingRule")
     """Ranking rule for assigning z-order ranks to features."""
+
+
+class TileOptions(Message):
+    """Options describing image or video map tiles to export."""
+
+    dimensions: GridDimensions | None = None
+    """The width and height of output video tiles, used only for exporting tiled video pyramids (ExportVideoMap)."""
+    end_zoom: int | None = Field(None, alias="endZoom")
+    """The zoom level to stop generating map tiles for."""
+    maps_api_key: str | None = Field(None, alias="mapsApiKey")
+    """Optional Google Maps Platform API Key for generated map tile viewer."""
+    max_zoom: int | None = Field(None, alias="maxZoom")
+    """The zoom level to stop generating map tiles for."""
+    min_zoom: int | None = Field(None, alias="minZoom")
+    """The zoom level to start generating map tiles for export. Defaults to zero."""
+    scale: Double | None = None
+    """The max image resolution in meters per pixel. The scale will be converted to the most appropriate maximum zoom level at the equator."""
+    skip_empty: bool | None = Field(None, alias="skipEmpty")
+    """If true, skip writing empty (i.e. fully-transparent) map tiles."""
+    skip_empty_tiles: bool | None = Field(None, alias="skipEmptyTiles")
+    """If true, skip writing empty (i.e. fully-transparent) map tiles."""
+    start_zoom: int | None = Field(None, alias="startZoom")
+    """The zoom level to start generating map tiles for export. Defaults to zero."""
+    stride: int | None = None
+    """Tile row and column stride. (ExportVideoMap) Set to 4 for sparse tiles (WebGL-only) or 1 (default) for maximum compatibility."""
+    tile_dimensions: GridDimensions | None = Field(None, alias="tileDimensions")
+    """The width and height of output video tiles, used only for exporting tiled video pyramids (ExportVideoMap)."""
+    zoom_subset: ZoomSubset | None = Field(None, alias="zoomSubset")
+    """A subset of zoom levels for which to generate tiles. May only be specified in a call to `ExportVideoMap`."""
 
 
 class FeatureViewIngestionTimeParameters(Message):
@@ -308,6 +621,30 @@ class FeatureViewOptions(Message):
         None, alias="ingestionTimeParameters"
     )
     """FeatureView ingestion time parameters."""
+
+
+class ListOperationsResponse(Message):
+    """The response message for Operations.ListOperations."""
+
+    next_page_token: str | None = Field(None, alias="nextPageToken")
+    """The standard List next-page token."""
+    operations: list[Operation] | None = None
+    """A list of operations that matches the specified filter in the request."""
+    unreachable: list[str] | None = None
+    """Unordered list. Unreachable resources. Populated when the request sets `ListOperationsRequest.return_partial_success` and reads across collections. For example, when attempting to list all resources across all supported locations."""
+
+
+class FeatureViewAssetExportOptions(Message):
+    """Options for saving tables or FeatureCollections as FeatureView maps."""
+
+    feature_view_destination: FeatureViewDestination | None = Field(
+        None, alias="featureViewDestination"
+    )
+    """If specified, configures export to FeatureViews."""
+    ingestion_time_parameters: FeatureViewIngestionTimeParameters | None = Field(
+        None, alias="ingestionTimeParameters"
+    )
+    """The FeatureView ingestion time parameters. These parameters must be specified at ingestion time and cannot be updated on the fly."""
 
 
 class FeatureViewLocation(Message):
@@ -410,11 +747,145 @@ class ComputePixelsRequest(Message):
     """User supplied tag to track this computation."""
 
 
+class ComputeValueRequest(Message):
+    """Request message for EarthEngineService.ComputeValue."""
+
+    expression: Expression | None = None
+    """The expression to compute."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied tag to track this computation."""
+
+
 class DictionaryValue(Message):
     """A dictionary of values."""
 
     values: dict[str, ValueNode] | None = None
     """The entries of the dictionary, by key."""
+
+
+class ExportClassifierRequest(Message):
+    """Request message for EarthEngineService.ExportClassifier."""
+
+    asset_export_options: ClassifierAssetExportOptions | None = Field(
+        None, alias="assetExportOptions"
+    )
+    """Required. Configures the export as an Earth Engine asset."""
+    description: str | None = None
+    """Optional. An optional human-readable name of the task."""
+    expression: Expression | None = None
+    """Required. An expression that evaluates to an Earth Engine Classifier to compute and export."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """Optional. A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """Optional. User supplied label to track this computation."""
+
+
+class ExportImageRequest(Message):
+    """Request message for EarthEngineService.ExportImage."""
+
+    asset_export_options: ImageAssetExportOptions | None = Field(
+        None, alias="assetExportOptions"
+    )
+    """If specified, configures export as an Earth Engine asset."""
+    description: str | None = None
+    """A human-readable name of the task."""
+    expression: Expression | None = None
+    """An expression that evaluates to the image to compute and export."""
+    file_export_options: ImageFileExportOptions | None = Field(
+        None, alias="fileExportOptions"
+    )
+    """If specified, configures export as a file."""
+    grid: PixelGrid | None = None
+    """Parameters describing how the image computed by `expression` should be reprojected and clipped. If not present, the full computed image is returned in its native projection."""
+    max_pixels: Int64 | None = Field(None, alias="maxPixels")
+    """The maximum number of pixels to compute and export. This is a safety guard to prevent you from accidentally starting a larger export than you had intended. The default value is 1e8 pixels, but you can set the value explicitly to raise or lower this limit."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied label to track this computation."""
+
+
+class ExportMapRequest(Message):
+    """Request message for EarthEngineService.ExportMap."""
+
+    description: str | None = None
+    """A human-readable name of the task."""
+    expression: Expression | None = None
+    """An expression that evaluates to the image to compute and export. The bounds of the image will be used to determine the set of map tiles to render. To control the exported region, clip the image prior to exporting."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    tile_export_options: ImageFileExportOptions | None = Field(
+        None, alias="tileExportOptions"
+    )
+    """Options for where and in what form to export the map tiles. Cloud Storage is currently the only supported destination for map exports."""
+    tile_options: TileOptions | None = Field(None, alias="tileOptions")
+    """Options describing the map tiles to generate."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied label to track this computation."""
+
+
+class ExportTableRequest(Message):
+    """Request message for EarthEngineService.ExportTable."""
+
+    asset_export_options: TableAssetExportOptions | None = Field(
+        None, alias="assetExportOptions"
+    )
+    """If specified, configures export as an Earth Engine asset."""
+    bigquery_export_options: BigQueryExportOptions | None = Field(
+        None, alias="bigqueryExportOptions"
+    )
+    """If specified, configures export of tabular data to BigQuery."""
+    description: str | None = None
+    """A human-readable name of the task."""
+    expression: Expression | None = None
+    """An expression that evaluates to the table to compute and export."""
+    feature_view_export_options: FeatureViewAssetExportOptions | None = Field(
+        None, alias="featureViewExportOptions"
+    )
+    """If specified, configures export as a FeatureView map."""
+    file_export_options: TableFileExportOptions | None = Field(
+        None, alias="fileExportOptions"
+    )
+    """If specified, configures export as a file."""
+    max_error_meters: Double | None = Field(None, alias="maxErrorMeters")
+    """The max allowed error in meters when transforming geometry between coordinate systems. If empty, the max error is 1 meter by default."""
+    max_vertices: int | None = Field(None, alias="maxVertices")
+    """Max number of uncut vertices per geometry; geometries with more vertices will be cut into pieces smaller than this size."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    selectors: list[str] | None = None
+    """An explicit list of columns to include in the result."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied label to track this computation."""
+
+
+class ExportVideoRequest(Message):
+    """Request message for EarthEngineService.ExportVideo."""
+
+    description: str | None = None
+    """A human-readable name of the task."""
+    expression: Expression | None = None
+    """An expression that evaluates to the video to compute and export, represented as an image collection."""
+    file_export_options: VideoFileExportOptions | None = Field(
+        None, alias="fileExportOptions"
+    )
+    """Options for where and in what form to export the video."""
+    priority: int | None = None
+    """Optional. The priority of the export task within the project. Higher priority tasks are scheduled sooner. Must be an integer between 0 and 9999. Defaults to 100 if not set."""
+    request_id: str | None = Field(None, alias="requestId")
+    """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
+    video_options: VideoOptions | None = Field(None, alias="videoOptions")
+    """Basic options describing the video to generate."""
+    workload_tag: str | None = Field(None, alias="workloadTag")
+    """User supplied label to track this computation."""
 
 
 class Expression(Message):
@@ -467,31 +938,57 @@ class ValueNode(Message):
 __all__ = [
     "AffineTransform",
     "ArrayValue",
+    "BigQueryDestination",
+    "BigQueryExportOptions",
+    "CancelOperationRequest",
+    "ClassifierAssetExportOptions",
+    "CloudStorageDestination",
+    "CloudStorageDestinationPermissions",
     "CloudStorageLocation",
     "ComputeImagesRequest",
     "ComputeImagesResponse",
     "ComputePixelsRequest",
+    "ComputeValueRequest",
+    "ComputeValueResponse",
     "DictionaryValue",
     "DoubleRange",
+    "DriveDestination",
     "EarthEngineAsset",
     "EarthEngineAssetType",
+    "EarthEngineDestination",
+    "Empty",
+    "ExportClassifierRequest",
+    "ExportImageRequest",
+    "ExportMapRequest",
+    "ExportTableRequest",
+    "ExportVideoRequest",
     "Expression",
+    "FeatureViewAssetExportOptions",
     "FeatureViewAttribute",
     "FeatureViewAttributeType",
+    "FeatureViewDestination",
     "FeatureViewIngestionTimeParameters",
     "FeatureViewLocation",
     "FeatureViewOptions",
     "FolderQuota",
     "FunctionDefinition",
     "FunctionInvocation",
+    "GcsDestination",
+    "GcsDestinationPermissions",
     "GcsLocation",
+    "GeoTiffImageExportOptions",
     "GetPixelsRequest",
     "GridDimensions",
     "HttpBody",
+    "ImageAssetExportOptions",
     "ImageBand",
+    "ImageFileExportOptions",
     "ImageFileFormat",
     "ImageSource",
+    "ListOperationsResponse",
     "MissingData",
+    "Number",
+    "Operation",
     "PixelDataType",
     "PixelDataTypePrecision",
     "PixelGrid",
@@ -504,10 +1001,21 @@ __all__ = [
     "RankByOneThingRuleDirection",
     "RankingOptions",
     "RankingRule",
+    "Status",
+    "TableAssetExportOptions",
+    "TableFileExportOptions",
+    "TableFileExportOptionsFileFormat",
+    "TfRecordImageExportOptions",
     "ThinningOptions",
     "ThinningOptionsThinningStrategy",
+    "TileOptions",
     "Tileset",
     "TilesetDataType",
     "ValueNode",
+    "VideoFileExportOptions",
+    "VideoFileExportOptionsFileFormat",
+    "VideoOptions",
     "VisualizationOptions",
+    "WaitOperationRequest",
+    "ZoomSubset",
 ]

@@ -1,0 +1,72 @@
+"""client.compute_value against the emulator: the same plain values ee's getInfo() gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from emulator_helpers import SCENE, SCENES
+
+import eerest
+
+ee = pytest.importorskip("ee")
+
+
+@pytest.fixture(scope="module")
+def ee_session(ee_emulator_session: Any) -> Any:
+    from google.oauth2.credentials import Credentials
+
+    ee.Initialize(credentials=Credentials(token="emulator"), project="eerest", opt_url=ee_emulator_session.url)
+    yield ee_emulator_session
+    ee.Reset()
+
+
+def objects() -> list[Any]:
+    return [
+        ee.Number(5).add(3).multiply(2),
+        ee.Number(2).pow(10).sqrt(),
+        ee.String("Earth").cat(" Engine").toUpperCase(),
+        ee.List([3, 1, 2]).sort(),
+        ee.Dictionary({"a": 1, "b": [2, "x"]}).set("c", 3),
+        ee.Date("2024-05-04T10:00:00Z"),
+        ee.Date("2024-05-04").advance(3, "day").format("YYYY-MM-dd"),
+        ee.Image(SCENE),
+        ee.Image(SCENE).select(["nir", "red"]).normalizedDifference(),
+        ee.ImageCollection(SCENES),
+        ee.ImageCollection(SCENES).filterDate("2024-05-20", "2024-07-01").size(),
+    ]
+
+
+def test_compute_value_equals_get_info(ee_session: Any) -> None:
+    from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
+
+    with eerest.Client(project=EMULATOR_PROJECT, base_url=ee_session.url, credentials=emulator_credentials()) as c:
+        for obj in objects():
+            expected = obj.getInfo()
+            assert c.compute_value(obj) == expected, obj
+            # the same as a dict and as a typed Expression
+            encoded = ee.serializer.encode(obj, for_cloud_api=True)
+            assert c.compute_value(encoded) == expected
+            assert c.compute_value(eerest.v1.types.Expression.model_validate(encoded)) == expected
+
+
+def test_compute_value_sends_workload_tag(ee_session: Any) -> None:
+    from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
+
+    with eerest.v1beta.Client(
+        project=EMULATOR_PROJECT, base_url=ee_session.url, credentials=emulator_credentials()
+    ) as c:
+        n = len(ee_session.requests)
+        assert c.compute_value(ee.Number(1).add(1), workload_tag="nightly") == 2
+        sent = [r for r in ee_session.requests[n:] if r.path.endswith("value:compute")]
+        assert sent and sent[-1].json()["workloadTag"] == "nightly"
+
+
+async def test_async_compute_value(ee_session: Any) -> None:
+    from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
+
+    async with eerest.v1alpha.AsyncClient(
+        project=EMULATOR_PROJECT, base_url=ee_session.url, credentials=emulator_credentials()
+    ) as c:
+        obj = ee.ImageCollection(SCENES).first()
+        assert await c.compute_value(obj) == obj.getInfo()
