@@ -242,6 +242,7 @@ def operation_error(status: Any, operation: str | None = None) -> APIError:
     message): the class the HTTP status of its code maps to (``status_error_class``), with
     ``status_code``, ``status`` and ``details`` set and no response; CANCELLED is
     :class:`OperationCancelledError`."""
+
     def get(key: str) -> Any:
         return status.get(key) if isinstance(status, dict) else getattr(status, key, None)
 

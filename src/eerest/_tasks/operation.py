@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,7 +75,7 @@ def _time(value: Any) -> datetime.datetime | None:
     text = value.replace("Z", "+00:00").replace("z", "+00:00")
     head, dot, rest = text.partition(".")
     if dot:  # fromisoformat before 3.11 takes at most 6 fraction digits
-        digits = "".join(c for c in rest if c.isdigit())
+        digits = "".join(itertools.takewhile(str.isdigit, rest))
         text = head + "." + (digits[:6] or "0") + rest[len(digits) :]
     try:
         return datetime.datetime.fromisoformat(text)
