@@ -17,6 +17,7 @@ from ._core.streaming import AsyncStreamedResponse as AsyncStreamedResponse
 from ._core.streaming import StreamedResponse as StreamedResponse
 from ._core.types import NOT_GIVEN as NOT_GIVEN
 from ._core.types import NotGiven as NotGiven
+from ._tasks.maps import MapTiles as MapTiles
 from ._tasks.operation import AsyncOperation as AsyncOperation
 from ._tasks.operation import Operation as Operation
 from ._tasks.operation import OperationMetadata as OperationMetadata

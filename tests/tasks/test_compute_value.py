@@ -70,3 +70,35 @@ async def test_async_compute_value(ee_session: Any) -> None:
     ) as c:
         obj = ee.ImageCollection(SCENES).first()
         assert await c.compute_value(obj) == obj.getInfo()
+
+
+def test_thumbnail_and_map_tiles(ee_session: Any) -> None:
+    from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
+
+    vis = {"ranges": [{"min": 0, "max": 3000}]}
+    image = ee.Image(SCENE).select(["red", "green", "blue"])
+    with eerest.Client(project=EMULATOR_PROJECT, base_url=ee_session.url, credentials=emulator_credentials()) as c:
+        png = c.thumbnail(
+            image, file_format="PNG", visualization_options=vis, grid={"dimensions": {"width": 32, "height": 32}}
+        )
+        assert png.startswith(b"\x89PNG")
+        decoded = eerest.Pixels(png).to_numpy()
+        assert decoded.shape[:2] == (32, 32)
+        tiles = c.map_tiles(image, visualization_options=vis)
+        assert tiles.name.startswith("projects/eerest/maps/")
+        assert tiles.url_template == f"{ee_session.url}/v1/{tiles.name}/tiles/{{z}}/{{x}}/{{y}}"
+        tile = c.map_tile(tiles, 0, 0, 0)
+        assert tile[:4] in (b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb") or tile[:3] == b"\xff\xd8\xff"
+
+
+async def test_async_thumbnail(ee_session: Any) -> None:
+    from eerest_emulator.testing import EMULATOR_PROJECT, emulator_credentials
+
+    async with eerest.AsyncClient(
+        project=EMULATOR_PROJECT, base_url=ee_session.url, credentials=emulator_credentials()
+    ) as c:
+        image = ee.Image(SCENE).select("nir")
+        png = await c.thumbnail(image, visualization_options={"ranges": [{"min": 0, "max": 5000}]})
+        assert png.startswith(b"\x89PNG")
+        tiles = await c.map_tiles(image, visualization_options={"ranges": [{"min": 0, "max": 5000}]})
+        assert len(await c.map_tile(tiles.name, 0, 0, 0)) > 0

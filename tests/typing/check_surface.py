@@ -80,6 +80,11 @@ def tasks(client: eerest.Client) -> None:
         assert_type(listed, eerest.Operation)
     ops = client.submit_exports([("image", {"expression": EXPR})], max_queued=100, policy=eerest.SubmitPolicy(poll=5))
     assert_type(ops, list[eerest.Operation])
+    assert_type(client.thumbnail(EXPR, file_format="PNG"), bytes)
+    tiles = client.map_tiles(EXPR, visualization_options={"ranges": [{"min": 0, "max": 1}]})
+    assert_type(tiles, eerest.MapTiles)
+    assert_type(tiles.url_template, str)
+    assert_type(client.map_tile(tiles, 0, 0, 0), bytes)
 
 
 async def async_tasks(client: eerest.AsyncClient) -> None:

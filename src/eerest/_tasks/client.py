@@ -4,11 +4,12 @@ in :mod:`eerest._tasks.submit` and :mod:`eerest._tasks.operation`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from eerest._core.types import RequestOptions
 from eerest._ee import to_expression
+from eerest._tasks.maps import MapTiles, map_body, thumbnail_body
 from eerest._tasks.operation import AsyncOperation, Operation
 from eerest._tasks.submit import ExportRequest, SubmitPolicy, export_call, run_async, run_sync
 
@@ -101,6 +102,47 @@ class SyncTasksMixin:
         client = cast("SyncClientBase", self)
         return run_sync(client, list(requests), max_queued=max_queued, project=project, policy=policy or SubmitPolicy())
 
+    def thumbnail(
+        self,
+        expression: object,
+        *,
+        file_format: str = "PNG",
+        grid: Mapping[str, Any] | None = None,
+        band_ids: Sequence[str] | None = None,
+        visualization_options: Mapping[str, Any] | None = None,
+        project: str | None = None,
+    ) -> bytes:
+        """The bytes of a thumbnail of ``expression`` (an image or collection; ``thumbnails.create``
+        then ``thumbnails.getPixels``), e.g. a PNG; ``eerest.Pixels(data)`` decodes it."""
+        client = cast("SyncClientBase", self)
+        body = thumbnail_body(expression, file_format, grid, band_ids, visualization_options)
+        thumb = client._invoke(_spec(client, "projects.thumbnails.create"), {"parent": project}, body, _NO_OPTS)
+        data = client._invoke(_spec(client, "projects.thumbnails.getPixels"), {"name": thumb.name}, None, _NO_OPTS)
+        return bytes(data)
+
+    def map_tiles(
+        self,
+        expression: object,
+        *,
+        visualization_options: Mapping[str, Any] | None = None,
+        band_ids: Sequence[str] | None = None,
+        file_format: str | None = None,
+        project: str | None = None,
+    ) -> MapTiles:
+        """A map of ``expression`` (``maps.create``): its name and tile URL template
+        (``{z}/{x}/{y}``, for web maps that send the client's credentials); :meth:`map_tile` fetches one."""
+        client = cast("SyncClientBase", self)
+        body = map_body(expression, visualization_options, band_ids, file_format)
+        made = client._invoke(_spec(client, "projects.maps.create"), {"parent": project}, body, _NO_OPTS)
+        return MapTiles.of(client, made.name)
+
+    def map_tile(self, tiles: MapTiles | str, z: int, x: int, y: int) -> bytes:
+        """The bytes of one tile of a map (``maps.tiles.get``)."""
+        client = cast("SyncClientBase", self)
+        name = tiles.name if isinstance(tiles, MapTiles) else tiles
+        params = {"parent": name, "zoom": z, "x": x, "y": y}
+        return bytes(client._invoke(_spec(client, "projects.maps.tiles.get"), params, None, _NO_OPTS))
+
 
 class AsyncTasksMixin:
     """As :class:`SyncTasksMixin`, for the async clients."""
@@ -154,3 +196,44 @@ class AsyncTasksMixin:
         return await run_async(
             client, list(requests), max_queued=max_queued, project=project, policy=policy or SubmitPolicy()
         )
+
+    async def thumbnail(
+        self,
+        expression: object,
+        *,
+        file_format: str = "PNG",
+        grid: Mapping[str, Any] | None = None,
+        band_ids: Sequence[str] | None = None,
+        visualization_options: Mapping[str, Any] | None = None,
+        project: str | None = None,
+    ) -> bytes:
+        """As ``Client.thumbnail``."""
+        client = cast("AsyncClientBase", self)
+        body = thumbnail_body(expression, file_format, grid, band_ids, visualization_options)
+        thumb = await client._invoke(_spec(client, "projects.thumbnails.create"), {"parent": project}, body, _NO_OPTS)
+        data = await client._invoke(
+            _spec(client, "projects.thumbnails.getPixels"), {"name": thumb.name}, None, _NO_OPTS
+        )
+        return bytes(data)
+
+    async def map_tiles(
+        self,
+        expression: object,
+        *,
+        visualization_options: Mapping[str, Any] | None = None,
+        band_ids: Sequence[str] | None = None,
+        file_format: str | None = None,
+        project: str | None = None,
+    ) -> MapTiles:
+        """As ``Client.map_tiles``."""
+        client = cast("AsyncClientBase", self)
+        body = map_body(expression, visualization_options, band_ids, file_format)
+        made = await client._invoke(_spec(client, "projects.maps.create"), {"parent": project}, body, _NO_OPTS)
+        return MapTiles.of(client, made.name)
+
+    async def map_tile(self, tiles: MapTiles | str, z: int, x: int, y: int) -> bytes:
+        """As ``Client.map_tile``."""
+        client = cast("AsyncClientBase", self)
+        name = tiles.name if isinstance(tiles, MapTiles) else tiles
+        params = {"parent": name, "zoom": z, "x": x, "y": y}
+        return bytes(await client._invoke(_spec(client, "projects.maps.tiles.get"), params, None, _NO_OPTS))

@@ -716,6 +716,23 @@ class DictionaryValue(Message):
     """The entries of the dictionary, by key."""
 
 
+class EarthEngineMap(Message):
+    """Information about a map."""
+
+    band_ids: list[str] | None = Field(None, alias="bandIds")
+    """If present, specifies a specific set of bands that will be selected from the result of evaluating the given expression. If not present, all bands resulting from the expression will be selected."""
+    expression: Expression | None = None
+    """The expression to compute."""
+    file_format: ImageFileFormat | None = Field(None, alias="fileFormat")
+    """The output file format in which to generate the map tiles."""
+    name: str | None = None
+    """The resource name representing the map, of the form "projects/*/maps/**" (e.g. "projects/earthengine-legacy/maps/")."""
+    visualization_options: VisualizationOptions | None = Field(
+        None, alias="visualizationOptions"
+    )
+    """If present, a set of visualization options to apply to produce an 8-bit RGB visualization of the data."""
+
+
 class ExportClassifierRequest(Message):
     """Request message for EarthEngineService.ExportClassifier."""
 
@@ -861,6 +878,27 @@ class FunctionInvocation(Message):
     """The key of the entry of the expression's `values` that holds the function to call."""
 
 
+class Thumbnail(Message):
+    """Information about a thumbnail."""
+
+    band_ids: list[str] | None = Field(None, alias="bandIds")
+    """If present, specifies a specific set of bands that will be selected from the result of evaluating `expression`. If not present, all bands resulting from `expression` will be selected."""
+    expression: Expression | None = None
+    """The expression to compute. Must evaluate to an Image."""
+    file_format: ImageFileFormat | None = Field(None, alias="fileFormat")
+    """The output encoding in which to generate the resulting image."""
+    filename_prefix: str | None = Field(None, alias="filenamePrefix")
+    """Only used when fileFormat is ZIPPED_GEO_TIFF or ZIPPED_GEO_TIFF_PER_BAND."""
+    grid: PixelGrid | None = None
+    """An optional pixel grid describing how the image computed by `expression` is reprojected and clipped."""
+    name: str | None = None
+    """The resource name representing the thumbnail, of the form "projects/*/thumbnails/**" (e.g. "projects/earthengine-legacy/thumbnails/")."""
+    visualization_options: VisualizationOptions | None = Field(
+        None, alias="visualizationOptions"
+    )
+    """If present, a set of visualization options to apply to produce an 8-bit RGB visualization of the data."""
+
+
 class ValueNode(Message):
     """A node of an expression graph (the `values` of an `Expression`): exactly one of its fields is set."""
 
@@ -909,6 +947,7 @@ __all__ = [
     "EarthEngineAsset",
     "EarthEngineAssetType",
     "EarthEngineDestination",
+    "EarthEngineMap",
     "Empty",
     "ExportClassifierRequest",
     "ExportImageRequest",
@@ -958,6 +997,7 @@ __all__ = [
     "TfRecordImageExportOptions",
     "ThinningOptions",
     "ThinningOptionsThinningStrategy",
+    "Thumbnail",
     "TileOptions",
     "Tileset",
     "TilesetDataType",

@@ -40,10 +40,16 @@ __all__ = [
     "AsyncProjectsImageCollectionResource",
     "ProjectsMapResource",
     "AsyncProjectsMapResource",
+    "ProjectsMapsResource",
+    "AsyncProjectsMapsResource",
+    "ProjectsMapsTilesResource",
+    "AsyncProjectsMapsTilesResource",
     "ProjectsOperationsResource",
     "AsyncProjectsOperationsResource",
     "ProjectsTableResource",
     "AsyncProjectsTableResource",
+    "ProjectsThumbnailsResource",
+    "AsyncProjectsThumbnailsResource",
     "ProjectsValueResource",
     "AsyncProjectsValueResource",
     "ProjectsVideoResource",
@@ -187,6 +193,45 @@ _EARTHENGINE_PROJECTS_MAP_EXPORT: MethodSpec[types.Operation] = MethodSpec(
     response=types.Operation,
 )
 
+_EARTHENGINE_PROJECTS_MAPS_CREATE: MethodSpec[types.EarthEngineMap] = MethodSpec(
+    id="earthengine.projects.maps.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/maps",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.EarthEngineMap,
+    response=types.EarthEngineMap,
+)
+
+_EARTHENGINE_PROJECTS_MAPS_TILES_GET: MethodSpec[bytes] = MethodSpec(
+    id="earthengine.projects.maps.tiles.get",
+    http_method="GET",
+    path="v1alpha/{+parent}/tiles/{zoom}/{x}/{y}",
+    params=(
+        ParamSpec(
+            "parent", "path", required=True, pattern="^projects/[^/]+/maps/[^/]+$"
+        ),
+        ParamSpec("zoom", "path", required=True, format="int32"),
+        ParamSpec("x", "path", required=True, format="int32"),
+        ParamSpec("y", "path", required=True, format="int32"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    binary_response=True,
+)
+
 _EARTHENGINE_PROJECTS_OPERATIONS_CANCEL: MethodSpec[types.Empty] = MethodSpec(
     id="earthengine.projects.operations.cancel",
     http_method="POST",
@@ -298,6 +343,42 @@ _EARTHENGINE_PROJECTS_TABLE_EXPORT: MethodSpec[types.Operation] = MethodSpec(
     response=types.Operation,
 )
 
+_EARTHENGINE_PROJECTS_THUMBNAILS_CREATE: MethodSpec[types.Thumbnail] = MethodSpec(
+    id="earthengine.projects.thumbnails.create",
+    http_method="POST",
+    path="v1alpha/{+parent}/thumbnails",
+    params=(
+        ParamSpec(
+            "parent",
+            "path",
+            required=True,
+            pattern="^projects/[^/]+$",
+            defaults_to_project=True,
+        ),
+        ParamSpec("workloadTag", "query"),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    request=types.Thumbnail,
+    response=types.Thumbnail,
+)
+
+_EARTHENGINE_PROJECTS_THUMBNAILS_GETPIXELS: MethodSpec[bytes] = MethodSpec(
+    id="earthengine.projects.thumbnails.getPixels",
+    http_method="GET",
+    path="v1alpha/{+name}:getPixels",
+    params=(
+        ParamSpec(
+            "name", "path", required=True, pattern="^projects/[^/]+/thumbnails/[^/]+$"
+        ),
+        ParamSpec("fields", "query"),
+        ParamSpec("prettyPrint", "query"),
+        ParamSpec("quotaUser", "query"),
+    ),
+    binary_response=True,
+)
+
 _EARTHENGINE_PROJECTS_VALUE_COMPUTE: MethodSpec[types.ComputeValueResponse] = (
     MethodSpec(
         id="earthengine.projects.value.compute",
@@ -348,12 +429,16 @@ SPECS: Mapping[str, MethodSpec[Any]] = {
     "projects.image.export": _EARTHENGINE_PROJECTS_IMAGE_EXPORT,
     "projects.imageCollection.computeImages": _EARTHENGINE_PROJECTS_IMAGECOLLECTION_COMPUTEIMAGES,
     "projects.map.export": _EARTHENGINE_PROJECTS_MAP_EXPORT,
+    "projects.maps.create": _EARTHENGINE_PROJECTS_MAPS_CREATE,
+    "projects.maps.tiles.get": _EARTHENGINE_PROJECTS_MAPS_TILES_GET,
     "projects.operations.cancel": _EARTHENGINE_PROJECTS_OPERATIONS_CANCEL,
     "projects.operations.delete": _EARTHENGINE_PROJECTS_OPERATIONS_DELETE,
     "projects.operations.get": _EARTHENGINE_PROJECTS_OPERATIONS_GET,
     "projects.operations.list": _EARTHENGINE_PROJECTS_OPERATIONS_LIST,
     "projects.operations.wait": _EARTHENGINE_PROJECTS_OPERATIONS_WAIT,
     "projects.table.export": _EARTHENGINE_PROJECTS_TABLE_EXPORT,
+    "projects.thumbnails.create": _EARTHENGINE_PROJECTS_THUMBNAILS_CREATE,
+    "projects.thumbnails.getPixels": _EARTHENGINE_PROJECTS_THUMBNAILS_GETPIXELS,
     "projects.value.compute": _EARTHENGINE_PROJECTS_VALUE_COMPUTE,
     "projects.video.export": _EARTHENGINE_PROJECTS_VIDEO_EXPORT,
 }
@@ -383,12 +468,20 @@ class ProjectsResource(SyncResource):
         return ProjectsMapResource(self._client, stream=self._stream)
 
     @cached_property
+    def maps(self) -> ProjectsMapsResource:
+        return ProjectsMapsResource(self._client, stream=self._stream)
+
+    @cached_property
     def operations(self) -> ProjectsOperationsResource:
         return ProjectsOperationsResource(self._client, stream=self._stream)
 
     @cached_property
     def table(self) -> ProjectsTableResource:
         return ProjectsTableResource(self._client, stream=self._stream)
+
+    @cached_property
+    def thumbnails(self) -> ProjectsThumbnailsResource:
+        return ProjectsThumbnailsResource(self._client, stream=self._stream)
 
     @cached_property
     def value(self) -> ProjectsValueResource:
@@ -423,12 +516,20 @@ class AsyncProjectsResource(AsyncResource):
         return AsyncProjectsMapResource(self._client, stream=self._stream)
 
     @cached_property
+    def maps(self) -> AsyncProjectsMapsResource:
+        return AsyncProjectsMapsResource(self._client, stream=self._stream)
+
+    @cached_property
     def operations(self) -> AsyncProjectsOperationsResource:
         return AsyncProjectsOperationsResource(self._client, stream=self._stream)
 
     @cached_property
     def table(self) -> AsyncProjectsTableResource:
         return AsyncProjectsTableResource(self._client, stream=self._stream)
+
+    @cached_property
+    def thumbnails(self) -> AsyncProjectsThumbnailsResource:
+        return AsyncProjectsThumbnailsResource(self._client, stream=self._stream)
 
     @cached_property
     def value(self) -> AsyncProjectsValueResource:
@@ -1625,6 +1726,346 @@ class AsyncProjectsMapResourceWithStreamingResponse:
         self.export = async_to_streamed_response_wrapper(resource.export)
 
 
+class ProjectsMapsResource(SyncResource):
+    """Methods of ``projects.maps``."""
+
+    @cached_property
+    def tiles(self) -> ProjectsMapsTilesResource:
+        return ProjectsMapsTilesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsMapsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsMapsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineMap:
+        """Creates an ID that can be used to render map tiles showing the results of a
+        computation. The resulting ID should be used as part of `GetTile` requests. This
+        is used in conjunction with `GetTile`. A call to `maps.create` provides an
+        expression and some output options. The result of `maps.create` is a map ID that
+        represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetTile` can be made to get
+        image data for a tile of the resulting image, at any desired location and zoom.
+        The map ID will be valid for a moderate period (a few hours). The most common
+        use case for this pair of endpoints is to populate a map viewport with a
+        visualization of the output of some computation. In order for that to be
+        possible, the computation output has to meet some reasonable requirements for
+        the requested image format. In particular, JPEG or PNG format requires that
+        there be one or three output bands, and clips values that are outside the 0-255
+        range.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+                Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating the given expression. If not
+                present, all bands resulting from the expression will be selected.
+            expression: The expression to compute.
+            file_format: The output file format in which to generate the map tiles.
+            name: The resource name representing the map, of the form
+                "projects/*/maps/**" (e.g. "projects/earthengine-legacy/maps/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_MAPS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsMapsResource(AsyncResource):
+    """Methods of ``projects.maps`` (async)."""
+
+    @cached_property
+    def tiles(self) -> AsyncProjectsMapsTilesResource:
+        return AsyncProjectsMapsTilesResource(self._client, stream=self._stream)
+
+    @cached_property
+    def with_streaming_response(self) -> AsyncProjectsMapsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsMapsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.EarthEngineMap:
+        """Creates an ID that can be used to render map tiles showing the results of a
+        computation. The resulting ID should be used as part of `GetTile` requests. This
+        is used in conjunction with `GetTile`. A call to `maps.create` provides an
+        expression and some output options. The result of `maps.create` is a map ID that
+        represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `GetTile` can be made to get
+        image data for a tile of the resulting image, at any desired location and zoom.
+        The map ID will be valid for a moderate period (a few hours). The most common
+        use case for this pair of endpoints is to populate a map viewport with a
+        visualization of the output of some computation. In order for that to be
+        possible, the computation output has to meet some reasonable requirements for
+        the requested image format. In particular, JPEG or PNG format requires that
+        there be one or three output bands, and clips values that are outside the 0-255
+        range.
+
+        Args:
+            parent: Required. The parent of the map collection (e.g., "projects/*").
+                Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating the given expression. If not
+                present, all bands resulting from the expression will be selected.
+            expression: The expression to compute.
+            file_format: The output file format in which to generate the map tiles.
+            name: The resource name representing the map, of the form
+                "projects/*/maps/**" (e.g. "projects/earthengine-legacy/maps/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_MAPS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsMapsResourceWithStreamingResponse:
+    """``projects.maps`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsMapsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+
+
+class AsyncProjectsMapsResourceWithStreamingResponse:
+    """``projects.maps`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsMapsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+
+
+class ProjectsMapsTilesResource(SyncResource):
+    """Methods of ``projects.maps.tiles``."""
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsMapsTilesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsMapsTilesResourceWithStreamingResponse(self)
+
+    def get(
+        self,
+        *,
+        parent: str,
+        zoom: int,
+        x: int,
+        y: int,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes a map tile image showing a portion of a computation. The request
+        includes values (a map ID and authorisation token) from a previous `CreateMap`
+        request.
+
+        Args:
+            parent: A map name from `EarthEngineMap.name`.
+            zoom: The [zoom level][https://developers.google.com/maps/documentation/
+                javascript/coordinates] of the requested map tile.
+            x: The [x coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            y: The [y coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_MAPS_TILES_GET,
+            {
+                "parent": parent,
+                "zoom": zoom,
+                "x": x,
+                "y": y,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsMapsTilesResource(AsyncResource):
+    """Methods of ``projects.maps.tiles`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsMapsTilesResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsMapsTilesResourceWithStreamingResponse(self)
+
+    async def get(
+        self,
+        *,
+        parent: str,
+        zoom: int,
+        x: int,
+        y: int,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes a map tile image showing a portion of a computation. The request
+        includes values (a map ID and authorisation token) from a previous `CreateMap`
+        request.
+
+        Args:
+            parent: A map name from `EarthEngineMap.name`.
+            zoom: The [zoom level][https://developers.google.com/maps/documentation/
+                javascript/coordinates] of the requested map tile.
+            x: The [x coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            y: The [y coordinate][https://developers.google.com/maps/documentation/j
+                avascript/coordinates] of the requested map tile.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_MAPS_TILES_GET,
+            {
+                "parent": parent,
+                "zoom": zoom,
+                "x": x,
+                "y": y,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsMapsTilesResourceWithStreamingResponse:
+    """``projects.maps.tiles`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsMapsTilesResource) -> None:
+        self.get = to_streamed_response_wrapper(resource.get)
+
+
+class AsyncProjectsMapsTilesResourceWithStreamingResponse:
+    """``projects.maps.tiles`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsMapsTilesResource) -> None:
+        self.get = async_to_streamed_response_wrapper(resource.get)
+
+
 class ProjectsOperationsResource(SyncResource):
     """Methods of ``projects.operations``."""
 
@@ -2373,6 +2814,332 @@ class AsyncProjectsTableResourceWithStreamingResponse:
 
     def __init__(self, resource: AsyncProjectsTableResource) -> None:
         self.export = async_to_streamed_response_wrapper(resource.export)
+
+
+class ProjectsThumbnailsResource(SyncResource):
+    """Methods of ``projects.thumbnails``."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> ProjectsThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return ProjectsThumbnailsResourceWithStreamingResponse(self)
+
+    def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        filename_prefix: str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Thumbnail:
+        """Creates an ID that can be used to render a "thumbnail" image. This is used in
+        conjunction with `thumbnails.getPixels`. A call to `thumbnails.create` provides
+        an expression and some output options. The result of `thumbnails.create` is an
+        ID that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `thumbnails.getPixels` can be
+        made to get the image data for the entire resulting image. The ID will be valid
+        for a moderate period (a few hours). The most common use case for this pair of
+        endpoints is to provide a complex expression via a POST to `thumbnails.create`,
+        and then fetch the computed image via a GET to `thumbnails.getPixels`. This two-
+        part process allows for use in more situations than `ComputePixels`. In
+        particular: - the result of `ComputePixels` needs to be unwrapped to get the
+        encoded image bytes. The result of `thumbnails.getPixels` can be displayed
+        directly by a browser. - `ComputePixels` can only be called by an authorised
+        user, using a properly-scoped OAuth token. `thumbnails.create` has the same
+        restriction, but `thumbnails.getPixels` can be invoked with a URL containing an
+        API key, so URLs invoking it can be used more broadly. The result of evaluating
+        the expression has to meet some reasonable requirements for the requested image
+        format. In particular, JPEG or PNG format requires that there be one or three
+        output bands, and clips values that are outside the 0-255 range. The description
+        "thumbnail" does not imply a restriction on the size of the computed image: the
+        same restrictions as `ComputePixels` apply to
+        `thumbnails.create`/`thumbnails.getPixels`. Requests are limited to 48MB in
+        uncompressed data per request, computed as the product of the request dimensions
+        in pixels, the number of image bands requested, and the number of bytes per
+        pixel for each band. Requests are also limited to at most 32K pixels in either
+        dimension and at most 1024 bands. Requests exceeding these limits will result in
+        an error code of 400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the thumbnail collection (e.g.,
+                "projects/*"). Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating `expression`. If not present,
+                all bands resulting from `expression` will be selected.
+            expression: The expression to compute. Must evaluate to an Image.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            filename_prefix: Only used when fileFormat is ZIPPED_GEO_TIFF or
+                ZIPPED_GEO_TIFF_PER_BAND.
+            grid: An optional pixel grid describing how the image computed by
+                `expression` is reprojected and clipped.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/thumbnails/**" (e.g. "projects/earthengine-
+                legacy/thumbnails/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_THUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "filenamePrefix": filename_prefix,
+                "grid": grid,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    def get_pixels(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes an image showing the result of a computation. The request includes
+        values (an ID and authorisation token) from a previous `thumbnails.create`
+        request.
+
+        Args:
+            name: Required. A thumbnail name from `Thumbnail.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return self._request(
+            _EARTHENGINE_PROJECTS_THUMBNAILS_GETPIXELS,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class AsyncProjectsThumbnailsResource(AsyncResource):
+    """Methods of ``projects.thumbnails`` (async)."""
+
+    @cached_property
+    def with_streaming_response(
+        self,
+    ) -> AsyncProjectsThumbnailsResourceWithStreamingResponse:
+        """The same methods, returning the open response for streaming its body."""
+        return AsyncProjectsThumbnailsResourceWithStreamingResponse(self)
+
+    async def create(
+        self,
+        *,
+        parent: str | None = None,
+        workload_tag: str | None = None,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        band_ids: Sequence[str] | None = None,
+        expression: types.Expression | Mapping[str, Any] | None = None,
+        file_format: types.ImageFileFormat | str | None = None,
+        filename_prefix: str | None = None,
+        grid: types.PixelGrid | Mapping[str, Any] | None = None,
+        name: str | None = None,
+        visualization_options: types.VisualizationOptions
+        | Mapping[str, Any]
+        | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> types.Thumbnail:
+        """Creates an ID that can be used to render a "thumbnail" image. This is used in
+        conjunction with `thumbnails.getPixels`. A call to `thumbnails.create` provides
+        an expression and some output options. The result of `thumbnails.create` is an
+        ID that represents an image that is the result of evaluating that expression and
+        applying those options. Subsequently, calls to `thumbnails.getPixels` can be
+        made to get the image data for the entire resulting image. The ID will be valid
+        for a moderate period (a few hours). The most common use case for this pair of
+        endpoints is to provide a complex expression via a POST to `thumbnails.create`,
+        and then fetch the computed image via a GET to `thumbnails.getPixels`. This two-
+        part process allows for use in more situations than `ComputePixels`. In
+        particular: - the result of `ComputePixels` needs to be unwrapped to get the
+        encoded image bytes. The result of `thumbnails.getPixels` can be displayed
+        directly by a browser. - `ComputePixels` can only be called by an authorised
+        user, using a properly-scoped OAuth token. `thumbnails.create` has the same
+        restriction, but `thumbnails.getPixels` can be invoked with a URL containing an
+        API key, so URLs invoking it can be used more broadly. The result of evaluating
+        the expression has to meet some reasonable requirements for the requested image
+        format. In particular, JPEG or PNG format requires that there be one or three
+        output bands, and clips values that are outside the 0-255 range. The description
+        "thumbnail" does not imply a restriction on the size of the computed image: the
+        same restrictions as `ComputePixels` apply to
+        `thumbnails.create`/`thumbnails.getPixels`. Requests are limited to 48MB in
+        uncompressed data per request, computed as the product of the request dimensions
+        in pixels, the number of image bands requested, and the number of bytes per
+        pixel for each band. Requests are also limited to at most 32K pixels in either
+        dimension and at most 1024 bands. Requests exceeding these limits will result in
+        an error code of 400 (BAD_REQUEST).
+
+        Args:
+            parent: Required. The parent of the thumbnail collection (e.g.,
+                "projects/*"). Defaults to the client's project.
+            workload_tag: User supplied tag to track this computation.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            band_ids: If present, specifies a specific set of bands that will be
+                selected from the result of evaluating `expression`. If not present,
+                all bands resulting from `expression` will be selected.
+            expression: The expression to compute. Must evaluate to an Image.
+            file_format: The output encoding in which to generate the resulting
+                image.
+            filename_prefix: Only used when fileFormat is ZIPPED_GEO_TIFF or
+                ZIPPED_GEO_TIFF_PER_BAND.
+            grid: An optional pixel grid describing how the image computed by
+                `expression` is reprojected and clipped.
+            name: The resource name representing the thumbnail, of the form
+                "projects/*/thumbnails/**" (e.g. "projects/earthengine-
+                legacy/thumbnails/").
+            visualization_options: If present, a set of visualization options to
+                apply to produce an 8-bit RGB visualization of the data.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_THUMBNAILS_CREATE,
+            {
+                "parent": parent,
+                "workloadTag": workload_tag,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            {
+                "bandIds": band_ids,
+                "expression": expression,
+                "fileFormat": file_format,
+                "filenamePrefix": filename_prefix,
+                "grid": grid,
+                "name": name,
+                "visualizationOptions": visualization_options,
+            },
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+    async def get_pixels(
+        self,
+        *,
+        name: str,
+        fields: str | None = None,
+        pretty_print: bool | None = None,
+        quota_user: str | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Computes an image showing the result of a computation. The request includes
+        values (an ID and authorisation token) from a previous `thumbnails.create`
+        request.
+
+        Args:
+            name: Required. A thumbnail name from `Thumbnail.name`.
+            fields: Selector specifying which fields to include in a partial
+                response.
+            pretty_print: Returns response with indentations and line breaks.
+            quota_user: Available to use for quota purposes for server-side
+                applications. Can be any arbitrary string assigned to a user, but
+                should not exceed 40 characters.
+            timeout: Overrides the client's timeout for this call.
+            extra_headers, extra_query, extra_body: Sent in addition to the above.
+        """
+        return await self._request(
+            _EARTHENGINE_PROJECTS_THUMBNAILS_GETPIXELS,
+            {
+                "name": name,
+                "fields": fields,
+                "prettyPrint": pretty_print,
+                "quotaUser": quota_user,
+            },
+            None,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
+
+
+class ProjectsThumbnailsResourceWithStreamingResponse:
+    """``projects.thumbnails`` methods that return the open response."""
+
+    def __init__(self, resource: ProjectsThumbnailsResource) -> None:
+        self.create = to_streamed_response_wrapper(resource.create)
+        self.get_pixels = to_streamed_response_wrapper(resource.get_pixels)
+
+
+class AsyncProjectsThumbnailsResourceWithStreamingResponse:
+    """``projects.thumbnails`` methods that return the open response (async)."""
+
+    def __init__(self, resource: AsyncProjectsThumbnailsResource) -> None:
+        self.create = async_to_streamed_response_wrapper(resource.create)
+        self.get_pixels = async_to_streamed_response_wrapper(resource.get_pixels)
 
 
 class ProjectsValueResource(SyncResource):
