@@ -1,4 +1,4 @@
-"""client.compute_value against the emulator: the same plain values ee's getInfo() gives."""
+"""compute_value (the same plain values ee's getInfo() gives), thumbnails, maps and exports against the emulator."""
 
 from __future__ import annotations
 
@@ -102,3 +102,34 @@ async def test_async_thumbnail(ee_session: Any) -> None:
         assert png.startswith(b"\x89PNG")
         tiles = await c.map_tiles(image, visualization_options={"ranges": [{"min": 0, "max": 5000}]})
         assert len(await c.map_tile(tiles.name, 0, 0, 0)) > 0
+
+
+def test_exports_through_the_emulator_when_it_serves_operations(ee_client: Any) -> None:
+    """Export, result(), submit_exports and list_operations end to end, on an emulator that
+    serves batch tasks (skipped on one that answers 501 for exports)."""
+    from emulator_helpers import call, const, expr, grid
+
+    body = {
+        "kind": "image",
+        "expression": expr(call("Image.load", id=const(SCENE))),
+        "grid": grid(16, 16),
+        "fileExportOptions": {
+            "fileFormat": "GEO_TIFF",
+            "cloudStorageDestination": {"bucket": "bucket", "filenamePrefix": "tasks/x"},
+        },
+    }
+    try:
+        op = ee_client.export(dict(body, description="one"))
+    except eerest.APIStatusError as exc:
+        if exc.status_code == 501:
+            pytest.skip("this emulator does not serve exports")
+        raise
+    op.result(timeout=60, poll=0.1)
+    assert op.metadata.state == "SUCCEEDED" and op.metadata.destination_uris
+    policy = eerest.SubmitPolicy(poll=0.1, initial_backoff=0.01)
+    ops = ee_client.submit_exports([dict(body, description=f"d{i}") for i in range(10)], max_queued=3, policy=policy)
+    assert len({o.name for o in ops}) == 10
+    for o in ops:
+        o.result(timeout=60, poll=0.1)
+    listed = {o.name for o in ee_client.list_operations()}
+    assert {op.name, *(o.name for o in ops)} <= listed
