@@ -26,7 +26,7 @@ ALLOWED = {
     "eerest._extras": set(),
 }
 #: Features built on the core: the core and the generated packages must not import them.
-FEATURES = {"eerest._area", "eerest._table", "eerest.xarray", "eerest._cli"}
+FEATURES = {"eerest._area", "eerest._table", "eerest._tasks", "eerest.xarray", "eerest._cli"}
 
 
 def _unit(module: str) -> str:

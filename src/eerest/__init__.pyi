@@ -17,6 +17,13 @@ from ._core.streaming import AsyncStreamedResponse as AsyncStreamedResponse
 from ._core.streaming import StreamedResponse as StreamedResponse
 from ._core.types import NOT_GIVEN as NOT_GIVEN
 from ._core.types import NotGiven as NotGiven
+from ._tasks.maps import MapTiles as MapTiles
+from ._tasks.operation import AsyncOperation as AsyncOperation
+from ._tasks.operation import Operation as Operation
+from ._tasks.operation import OperationMetadata as OperationMetadata
+from ._tasks.operation import OperationStage as OperationStage
+from ._tasks.submit import SubmitError as SubmitError
+from ._tasks.submit import SubmitPolicy as SubmitPolicy
 from ._version import __version__ as __version__
 from .errors import APIConnectionError as APIConnectionError
 from .errors import APIError as APIError
@@ -31,6 +38,7 @@ from .errors import GridWarning as GridWarning
 from .errors import InternalServerError as InternalServerError
 from .errors import InvalidRequestError as InvalidRequestError
 from .errors import NotFoundError as NotFoundError
+from .errors import OperationCancelledError as OperationCancelledError
 from .errors import PaginationError as PaginationError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError

@@ -26,7 +26,10 @@ __all__ = [
     "CredentialsError",
     "RequestLimitError",
     "GridWarning",
+    "OperationCancelledError",
     "status_error_class",
+    "rpc_code_status",
+    "operation_error",
     "redact",
 ]
 
@@ -157,6 +160,15 @@ class PaginationError(ResponseDecodeError):
     reached its ``max_pages``."""
 
 
+class OperationCancelledError(APIError):
+    """A long-running operation (an export or ingestion) was cancelled before it finished:
+    ``operation`` is its name."""
+
+    def __init__(self, message: str, *, operation: str | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
 class CredentialsError(APIError):
     """No usable credentials: ``google.auth.default()`` found none, or refreshing the
     token failed (nothing was sent to the API). ``reason`` is google-auth's own words."""
@@ -203,3 +215,56 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     if status_code >= 500:
         return InternalServerError
     return _BY_STATUS.get(status_code, APIStatusError)
+
+
+#: google.rpc.Code -> (name, the HTTP status Google's HTTP mapping gives it).
+_RPC_CODES: dict[int, tuple[str, int]] = {
+    1: ("CANCELLED", 499),
+    2: ("UNKNOWN", 500),
+    3: ("INVALID_ARGUMENT", 400),
+    4: ("DEADLINE_EXCEEDED", 504),
+    5: ("NOT_FOUND", 404),
+    6: ("ALREADY_EXISTS", 409),
+    7: ("PERMISSION_DENIED", 403),
+    8: ("RESOURCE_EXHAUSTED", 429),
+    9: ("FAILED_PRECONDITION", 400),
+    10: ("ABORTED", 409),
+    11: ("OUT_OF_RANGE", 400),
+    12: ("UNIMPLEMENTED", 501),
+    13: ("INTERNAL", 500),
+    14: ("UNAVAILABLE", 503),
+    15: ("DATA_LOSS", 500),
+    16: ("UNAUTHENTICATED", 401),
+}
+
+
+def rpc_code_status(code: int) -> tuple[str, int]:
+    """The name of a google.rpc.Code and the HTTP status it maps to (unknown codes: 500)."""
+    return _RPC_CODES.get(code, ("UNKNOWN", 500))
+
+
+def operation_error(status: Any, operation: str | None = None) -> APIError:
+    """The exception for a failed operation's ``error`` (a google.rpc.Status, as a dict or
+    message): the class the HTTP status of its code maps to (``status_error_class``), with
+    ``status_code``, ``status`` and ``details`` set and no response; CANCELLED is
+    :class:`OperationCancelledError`."""
+
+    def get(key: str) -> Any:
+        return status.get(key) if isinstance(status, dict) else getattr(status, key, None)
+
+    code = get("code")
+    code = code if isinstance(code, int) else 2
+    message = str(get("message") or "no error message")[:4000]
+    name, http = rpc_code_status(code)
+    prefix = f"operation {operation}: " if operation else ""
+    if code == 1:
+        return OperationCancelledError(f"{prefix}cancelled: {message}", operation=operation)
+    cls = status_error_class(http)
+    err = cls.__new__(cls)
+    APIError.__init__(err, prefix + message)
+    err.response = None
+    err.status_code = http
+    err.status = name
+    details = get("details")
+    err.details = list(details) if isinstance(details, list) else []
+    return err

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from typing_extensions import assert_type
 
 import eerest
@@ -59,3 +61,37 @@ def context_managers() -> None:
         assert_type(client, eerest.Client)
     with v1beta.Client(project="p") as beta:
         assert_type(beta, v1beta.Client)
+
+
+def tasks(client: eerest.Client) -> None:
+    assert_type(client.compute_value(EXPR), Any)
+    op = client.export(types.ExportImageRequest(expression=EXPR, description="x"))
+    assert_type(op, eerest.Operation)
+    assert_type(client.export({"kind": "table", "expression": EXPR}), eerest.Operation)
+    assert_type(op.refresh(), eerest.Operation)
+    assert_type(op.wait(timeout=60), eerest.Operation)
+    assert_type(op.result(), dict[str, Any])
+    assert_type(op.metadata, eerest.OperationMetadata)
+    assert_type(op.metadata.state, str | None)
+    assert_type(op.metadata.stages, tuple[eerest.OperationStage, ...])
+    assert_type(op.done, bool)
+    assert_type(client.operation("projects/p/operations/X"), eerest.Operation)
+    for listed in client.list_operations(filter="metadata.state=RUNNING"):
+        assert_type(listed, eerest.Operation)
+    ops = client.submit_exports([("image", {"expression": EXPR})], max_queued=100, policy=eerest.SubmitPolicy(poll=5))
+    assert_type(ops, list[eerest.Operation])
+    assert_type(client.thumbnail(EXPR, file_format="PNG"), bytes)
+    tiles = client.map_tiles(EXPR, visualization_options={"ranges": [{"min": 0, "max": 1}]})
+    assert_type(tiles, eerest.MapTiles)
+    assert_type(tiles.url_template, str)
+    assert_type(client.map_tile(tiles, 0, 0, 0), bytes)
+
+
+async def async_tasks(client: eerest.AsyncClient) -> None:
+    op = await client.export(types.ExportTableRequest(expression=EXPR))
+    assert_type(op, eerest.AsyncOperation)
+    assert_type(await op.result(timeout=5), dict[str, Any])
+    assert_type(await client.submit_exports([types.ExportMapRequest(expression=EXPR)]), list[eerest.AsyncOperation])
+    async for listed in client.list_operations():
+        assert_type(listed, eerest.AsyncOperation)
+    await op.cancel()

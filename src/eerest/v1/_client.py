@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from eerest._area.client import AsyncReadAreaMixin, SyncReadAreaMixin
 from eerest._table.client import AsyncReadTableMixin, SyncReadTableMixin
+from eerest._tasks.client import AsyncTasksMixin, SyncTasksMixin
 from eerest._core.client import AsyncClientBase, SyncClientBase
 from eerest._core.spec import ApiInfo
 
@@ -33,7 +34,7 @@ API = ApiInfo(
 )
 
 
-class Client(SyncReadAreaMixin, SyncReadTableMixin, SyncClientBase):
+class Client(SyncReadAreaMixin, SyncReadTableMixin, SyncTasksMixin, SyncClientBase):
     """Synchronous client of Google Earth Engine API v1.
 
     Args:
@@ -66,7 +67,9 @@ class Client(SyncReadAreaMixin, SyncReadTableMixin, SyncClientBase):
         return self
 
 
-class AsyncClient(AsyncReadAreaMixin, AsyncReadTableMixin, AsyncClientBase):
+class AsyncClient(
+    AsyncReadAreaMixin, AsyncReadTableMixin, AsyncTasksMixin, AsyncClientBase
+):
     """Asynchronous client of Google Earth Engine API v1; arguments as :class:`Client`
     (``http_client`` is an ``httpx.AsyncClient``)."""
 

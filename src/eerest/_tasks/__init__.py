@@ -1,0 +1,1 @@
+"""compute_value, operations and batch exports on the clients."""
