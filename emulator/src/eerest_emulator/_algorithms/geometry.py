@@ -16,7 +16,7 @@ from .._reproject import pyproj_crs, transform_points
 from .._values import WGS84, Feature, FeatureCollection, Geometry, Projection, in_ring
 from .coerce import as_geodesic, as_geometry, as_image, as_projection, is_number
 from .framework import AlgorithmError, ArgumentTypeError, Context, Filter, implements
-from .placement import footprint, transform_geometry
+from .placement import IDENTITY, band_projection, footprint, from_projection, to_projection, transform_geometry
 
 __all__: list[str] = []
 
@@ -26,6 +26,18 @@ __all__: list[str] = []
 # ---------------------------------------------------------------------------------------
 def _crs_of(crs: Any) -> str:
     return WGS84 if crs is None else as_projection(crs, "crs").crs
+
+
+def _placed(coords: Any, crs: Any, geodesic: Any = None) -> tuple[Any, str, bool]:
+    """Coordinates given in the projection `crs` (None: EPSG:4326) as (coordinates in its CRS,
+    the CRS, geodesic). A projection with an affine transform (`image.projection()`) gives
+    coordinates in its pixels: they are carried through the transform, and edges are planar."""
+    p = Projection(WGS84) if crs is None else as_projection(crs, "crs")
+    if tuple(p.transform) != IDENTITY:
+        if geodesic:
+            raise AlgorithmError("A geodesic geometry cannot be in a projection with an affine transform.")
+        return from_projection(coords, p.transform), p.crs, False
+    return coords, p.crs, as_geodesic(geodesic, p.crs)
 
 
 def _coords(v: Any, arg: str) -> Any:
@@ -43,47 +55,45 @@ def geometry_point(ctx: Context, coordinates: Any, crs: Any = None) -> Geometry:
     c = _coords(coordinates, "coordinates")
     if len(c) != 2 or not all(is_number(x) for x in c):
         raise AlgorithmError(f"Invalid point coordinates {c!r}: expected [x, y].")
-    return Geometry("Point", c, _crs_of(crs), _crs_of(crs) == WGS84)
+    c, code, geo = _placed(c, crs)
+    return Geometry("Point", c, code, geo)
 
 
 @implements("GeometryConstructors.MultiPoint")
 def geometry_multipoint(ctx: Context, coordinates: Any, crs: Any = None) -> Geometry:
-    return Geometry("MultiPoint", _coords(coordinates, "coordinates"), _crs_of(crs), _crs_of(crs) == WGS84)
+    c, code, geo = _placed(_coords(coordinates, "coordinates"), crs)
+    return Geometry("MultiPoint", c, code, geo)
 
 
 @implements("GeometryConstructors.LineString")
 def geometry_linestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
-    c = _crs_of(crs)
-    return Geometry("LineString", _coords(coordinates, "coordinates"), c, as_geodesic(geodesic, c))
+    return Geometry("LineString", *_placed(_coords(coordinates, "coordinates"), crs, geodesic))
 
 
 @implements("GeometryConstructors.MultiLineString")
 def geometry_multilinestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
-    c = _crs_of(crs)
-    return Geometry("MultiLineString", _coords(coordinates, "coordinates"), c, as_geodesic(geodesic, c))
+    return Geometry("MultiLineString", *_placed(_coords(coordinates, "coordinates"), crs, geodesic))
 
 
 @implements("GeometryConstructors.LinearRing")
 def geometry_linearring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
-    c = _crs_of(crs)
-    return Geometry("LinearRing", _ring(_coords(coordinates, "coordinates")), c, as_geodesic(geodesic, c))
+    return Geometry("LinearRing", *_placed(_ring(_coords(coordinates, "coordinates")), crs, geodesic))
 
 
 @implements("GeometryConstructors.Polygon")
 def geometry_polygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None,
                      evenOdd: Any = True) -> Geometry:
-    c = _crs_of(crs)
     rings = _coords(coordinates, "coordinates")
     if rings and rings[0] and is_number(rings[0][0]):
         rings = [rings]  # a single ring given as a list of points
-    return Geometry("Polygon", [_ring(r) for r in rings], c, as_geodesic(geodesic, c))
+    return Geometry("Polygon", *_placed([_ring(r) for r in rings], crs, geodesic))
 
 
 @implements("GeometryConstructors.MultiPolygon")
 def geometry_multipolygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None,
                           evenOdd: Any = True) -> Geometry:
-    c = _crs_of(crs)
-    return Geometry("MultiPolygon", [[_ring(r) for r in p] for p in _coords(coordinates, "coordinates")], c, as_geodesic(geodesic, c))
+    polys = [[_ring(r) for r in p] for p in _coords(coordinates, "coordinates")]
+    return Geometry("MultiPolygon", *_placed(polys, crs, geodesic))
 
 
 def _rectangle(xmin: float, ymin: float, xmax: float, ymax: float, crs: str, geodesic: bool) -> Geometry:
@@ -98,8 +108,9 @@ def geometry_rectangle(ctx: Context, coordinates: Any, crs: Any = None, geodesic
     if len(flat) != 4 or not all(is_number(x) for x in flat):
         raise AlgorithmError(f"Invalid rectangle coordinates {c!r}: expected [xmin, ymin, xmax, ymax].")
     x0, y0, x1, y1 = (float(x) for x in flat)
-    code = _crs_of(crs)
-    return _rectangle(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), code, bool(geodesic) if geodesic is not None else False)
+    r = _rectangle(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), WGS84, False)
+    coords, code, geo = _placed(r.coordinates, crs, bool(geodesic) if geodesic is not None else False)
+    return Geometry("Polygon", coords, code, geo)
 
 
 @implements("GeometryConstructors.BBox")
@@ -118,9 +129,14 @@ def geometry_multigeometry(ctx: Context, geometries: Any, crs: Any = None, geode
 # ---------------------------------------------------------------------------------------
 @implements("Geometry.bounds")
 def geometry_bounds(ctx: Context, geometry: Any, maxError: Any = None, proj: Any = None) -> Geometry:
-    crs = as_projection(proj, "proj").crs if proj is not None else WGS84
+    p = as_projection(proj, "proj") if proj is not None else Projection(WGS84)
     g = as_geometry(geometry, "geometry")
-    return _rectangle(*g.bounds(crs), crs, False)
+    if tuple(p.transform) == IDENTITY:
+        return _rectangle(*g.bounds(p.crs), p.crs, False)
+    # The bounding box in the projection's units (its pixels), as a polygon in its CRS.
+    pts = np.asarray(to_projection(transform_geometry(g, p.crs).points().tolist(), p.transform))
+    r = _rectangle(float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()), p.crs, False)
+    return Geometry("Polygon", from_projection(r.coordinates, p.transform), p.crs, False)
 
 
 @implements("Geometry.coordinates")
@@ -141,6 +157,8 @@ def geometry_projection(ctx: Context, geometry: Any) -> Projection:
 @implements("Geometry.transform")
 def geometry_transform(ctx: Context, geometry: Any, proj: Any = None, maxError: Any = None, geodesic: Any = None) -> Geometry:
     g = as_geometry(geometry, "geometry")
+    # The emulator keeps every geometry in its CRS's units; a projection's affine transform
+    # only changes the units its coordinates are given in, not the points.
     return transform_geometry(g, as_projection(proj, "proj").crs if proj is not None else WGS84, geodesic)
 
 
@@ -294,8 +312,8 @@ implements("Feature.geometry")(image_geometry)
 @implements("Image.projection")
 def image_projection(ctx: Context, image: Any) -> Projection:
     img = as_image(image, "image")
-    g = next((b.grid for b in img.bands if b.grid is not None), None)
-    return Projection.of_grid(g) if g is not None else Projection(WGS84)
+    p = next((band_projection(b) for b in img.bands if b.grid is not None), None)
+    return p if p is not None else Projection(WGS84)
 
 
 @implements("Geometry.area")
