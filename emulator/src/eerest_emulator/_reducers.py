@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Reducer", "SIMPLE", "combine", "repeat", "set_outputs", "simple"]
+__all__ = ["GroupReducer", "Reducer", "SIMPLE", "combine", "group", "parametric", "repeat", "set_outputs", "simple"]
 
 
 def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -211,3 +211,58 @@ def set_outputs(r: Reducer, names: list[str]) -> Reducer:
         raise ValueError(f"expected {len(r.outputs)} output names, got {len(names)}")
     it = iter(names)
     return Reducer(tuple((k, tuple(next(it) for _ in outs)) for k, outs in r.parts), r.shared, r.repeat)
+
+
+def parametric(kind: str, outputs: tuple[str, ...], scalar: Callable[[list], list],
+               pixel: Callable[[np.ndarray], list[Any]] | None = None) -> Reducer:
+    """A reducer with arguments (percentile, histograms): `kind` names it with its arguments
+    (e.g. "percentile[10, 50]"), and is registered beside the simple kinds on first use."""
+    SIMPLE.setdefault(kind, _Simple(outputs, scalar, pixel))
+    return Reducer(((kind, outputs),))
+
+
+@dataclass(frozen=True)
+class GroupReducer(Reducer):
+    """`Reducer.group`: the inner reducer applied to the inputs per distinct value of the
+    group field (one more input, at `group_field`); output `groups`, a list of dictionaries
+    {groupName: value, outputs...} in ascending order of the value."""
+
+    inner: Reducer | None = None
+    group_field: int = 0
+    group_name: str = "group"
+
+    @property
+    def kind(self) -> str:
+        return ""
+
+    @property
+    def outputs(self) -> list[str]:
+        return ["groups"]
+
+    @property
+    def inputs(self) -> int:
+        assert self.inner is not None
+        return self.inner.inputs + 1
+
+    def reduce(self, columns: list[list]) -> dict[str, Any]:
+        assert self.inner is not None
+        if len({len(c) for c in columns}) > 1:
+            raise ValueError("Reducer.group needs its inputs from the same pixels or rows")
+        keys = np.asarray(_list(columns[self.group_field]), dtype=object)
+        rest = [c for i, c in enumerate(columns) if i != self.group_field]
+        out = []
+        ok = np.array([k is not None for k in keys], dtype=bool)
+        for key in sorted({_num(k) for k in keys[ok]}):
+            sel = ok & (keys == key)
+            cols = [np.asarray(c)[sel] if isinstance(c, np.ndarray) else [v for v, s in zip(c, sel, strict=True) if s] for c in rest]
+            out.append({self.group_name: key, **self.inner.reduce(cols)})
+        return {"groups": out}
+
+    def pixelwise(self, stack: np.ndarray) -> dict[str, Any] | None:
+        return None
+
+
+def group(inner: Reducer, group_field: int, group_name: str) -> Reducer:
+    if not 0 <= group_field <= inner.inputs:
+        raise ValueError(f"groupField {group_field} is not one of the {inner.inputs + 1} inputs")
+    return GroupReducer(inner.parts, inner.shared, inner.repeat, inner=inner, group_field=group_field, group_name=group_name)

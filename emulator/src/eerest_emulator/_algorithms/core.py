@@ -548,6 +548,8 @@ def date(ctx: Context, value: Any, timeZone: Any = None) -> Date:
     "Creates a DateRange with the given start (inclusive) and end (exclusive).",
 )
 def date_range(ctx: Context, start: Any, end: Any = None, timeZone: Any = None) -> DateRange:
+    if isinstance(start, DateRange) and end is None:  # filterDate(ee.DateRange(...)): the range itself
+        return start
     s = to_ms(start, "start")
     return DateRange(s, s + 1 if end is None else to_ms(end, "end"))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._grid import same_crs
 from .._reproject import pyproj_crs, transform_points
 from .._values import WGS84, Feature, FeatureCollection, Geometry, Projection, in_ring
 from .coerce import as_geodesic, as_geometry, as_image, as_projection, is_number
@@ -341,3 +342,135 @@ def geometry_area(ctx: Context, geometry: Any, maxError: Any = None, proj: Any =
 def error_margin(ctx: Context, value: Any = None, unit: Any = "meters") -> dict[str, Any]:
     """An error margin; the emulator's geometry operations are exact, so it is only carried along."""
     return {"type": "ErrorMargin", "unit": unit, "value": value}
+
+
+# ---------------------------------------------------------------------------------------
+# Buffers, centroids and tests between geometries
+# ---------------------------------------------------------------------------------------
+def _local_crs(g: Geometry) -> str:
+    """An azimuthal equidistant CRS (metres) centred on the geometry, for geodesic measures."""
+    x0, y0, x1, y1 = g.bounds(WGS84)
+    return f"+proj=aeqd +lat_0={(y0 + y1) / 2} +lon_0={(x0 + x1) / 2} +datum=WGS84 +units=m +no_defs"
+
+
+def _work_crs(g: Geometry, proj: Any) -> tuple[str, float]:
+    """The CRS a buffer or centroid is computed in and its metres per unit: `proj`'s, else a
+    local equidistant one for a geodesic geometry, else the geometry's own."""
+    if proj is not None:
+        p = as_projection(proj, "proj")
+        return p.crs, 1.0  # distances in the units of `proj`'s coordinate system
+    if g.geodesic or g.crs == WGS84:
+        return _local_crs(g), 1.0
+    return g.crs, 1.0
+
+
+def _in(g: Geometry, crs: str) -> Geometry:
+    if same_crs(g.crs, crs):
+        return g
+    return Geometry(g.type, _walk_transform(g.coordinates, g.crs, crs), crs, False,
+                    tuple(_in(p, crs) for p in g.geometries))
+
+
+def _walk_transform(c: Any, src: str, dst: str) -> Any:
+    if c is None:
+        return None
+    if c and is_number(c[0]):
+        x, y = transform_points(np.array([c[0]], dtype=float), np.array([c[1]], dtype=float), src, dst)
+        return [float(x[0]), float(y[0])]
+    return [_walk_transform(p, src, dst) for p in c]
+
+
+def _circle(x: float, y: float, r: float, n: int = 64) -> list:
+    t = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
+    ring = [[float(x + r * np.cos(a)), float(y + r * np.sin(a))] for a in t]
+    return [*ring, ring[0]]
+
+
+@implements("Geometry.buffer")
+def geometry_buffer(ctx: Context, geometry: Any, distance: Any, maxError: Any = None, proj: Any = None) -> Geometry:
+    """The geometry grown (shrunk, for a negative distance) by `distance` metres: computed in a
+    local azimuthal equidistant projection for geodesic geometries, in the CRS otherwise (in the
+    units of `proj` when given). Points are buffered to 64-vertex circles; other geometries need
+    shapely (`pip install shapely`)."""
+    g = as_geometry(geometry, "geometry")
+    if not is_number(distance):
+        raise ArgumentTypeError("distance", "Float", distance)
+    d = float(distance)
+    crs, _ = _work_crs(g, proj)
+    local = _in(g, crs)
+    if g.type in ("Point", "MultiPoint"):
+        if d <= 0:
+            raise AlgorithmError("The buffer of a point by a distance that is not positive is empty.")
+        pts = local.points()
+        polys = [[_circle(float(x), float(y), d)] for x, y in pts]
+        out = Geometry("Polygon", polys[0], crs, False) if len(polys) == 1 else Geometry("MultiPolygon", polys, crs, False)
+    else:
+        try:
+            import shapely.geometry
+        except ImportError:
+            raise AlgorithmError("The eerest emulator buffers lines and polygons with shapely: pip install shapely.") from None
+        shp = shapely.geometry.shape({"type": local.type if local.type != "LinearRing" else "LineString",
+                                      "coordinates": local.coordinates}).buffer(d, quad_segs=16)
+        if shp.is_empty:
+            raise AlgorithmError("The buffer is empty.")
+        info = shapely.geometry.mapping(shp)
+        out = Geometry(info["type"], _lists(info["coordinates"]), crs, False)
+    back = g.crs if proj is None else crs
+    res = _in(out, back)
+    return Geometry(res.type, res.coordinates, back, back == WGS84 and g.geodesic)
+
+
+def _lists(c: Any) -> Any:
+    if isinstance(c, (list, tuple)) and c and is_number(c[0]):
+        return [float(c[0]), float(c[1])]
+    return [_lists(p) for p in c]
+
+
+@implements("Geometry.centroid")
+def geometry_centroid(ctx: Context, geometry: Any, maxError: Any = None, proj: Any = None) -> Geometry:
+    """The centroid of the highest-dimension parts (area-weighted for polygons, length-weighted
+    for lines, the mean of points), in `proj`'s CRS if given, else EPSG:4326."""
+    g = as_geometry(geometry, "geometry")
+    crs, _ = _work_crs(g, proj)
+    local = _in(g, crs)
+    polys = local.rings()
+    if polys:
+        total, cx, cy = 0.0, 0.0, 0.0
+        for poly in polys:
+            for k, ring in enumerate(poly):
+                x, y = ring[:, 0], ring[:, 1]
+                x1, y1 = np.roll(x, -1), np.roll(y, -1)
+                cross = x * y1 - x1 * y
+                a = cross.sum() / 2
+                if a == 0:
+                    continue
+                sign = 1.0 if k == 0 else -1.0
+                sa = sign * abs(a)
+                cx += sa * ((x + x1) * cross).sum() / (6 * a)
+                cy += sa * ((y + y1) * cross).sum() / (6 * a)
+                total += sa
+        if total == 0:
+            raise AlgorithmError("The polygon has no area: no centroid.")
+        px, py = cx / total, cy / total
+    else:
+        pts = local.points()
+        if pts.size == 0:
+            raise AlgorithmError("The geometry is empty: no centroid.")
+        if local.type in ("LineString", "MultiLineString"):
+            lines = [np.asarray(local.coordinates, dtype=float)] if local.type == "LineString" else [np.asarray(c, dtype=float) for c in local.coordinates]
+            seg_len = [np.hypot(*np.diff(ln, axis=0).T) for ln in lines]
+            mids = [(ln[1:] + ln[:-1]) / 2 for ln in lines]
+            lens = np.concatenate(seg_len)
+            m = np.concatenate(mids)
+            px, py = (m * lens[:, None]).sum(axis=0) / lens.sum() if lens.sum() > 0 else pts.mean(axis=0)
+        else:
+            px, py = pts.mean(axis=0)
+    out_crs = as_projection(proj, "proj").crs if proj is not None else WGS84
+    x, y = transform_points(np.array([px]), np.array([py]), crs, out_crs)
+    return Geometry("Point", [float(x[0]), float(y[0])], out_crs, out_crs == WGS84)
+
+
+@implements("Geometry.intersects")
+def geometry_intersects(ctx: Context, left: Any, right: Any, maxError: Any = None, proj: Any = None) -> bool:
+    """Whether the geometries share a point (vertices inside the other, or crossing edges)."""
+    return _intersects(as_geometry(left, "left"), as_geometry(right, "right"))

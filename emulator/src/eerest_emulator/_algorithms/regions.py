@@ -59,10 +59,13 @@ def image_reduce_region(ctx: Context, image: Any, reducer: Any, geometry: Any = 
         raise AlgorithmError(f"Too many pixels in the region. Found {count}, but maxPixels allows only {limit}. "
                              "Ensure that you are not aggregating at a higher resolution than you intended.")
     columns = []
-    for b in img.bands:
-        x, ok = b.render(g)
-        sel = ok & region
-        columns.append(x[sel])
+    rendered = [b.render(g) for b in img.bands]
+    joint = region
+    if reducer.inputs > 1:  # a reducer of several inputs reads the pixels where all of them are valid
+        for _, ok in rendered:
+            joint = joint & ok
+    for x, ok in rendered:
+        columns.append(x[ok & joint])
     if reducer.inputs == 1:
         out: dict[str, Any] = {}
         multi = len(reducer.outputs) > 1
