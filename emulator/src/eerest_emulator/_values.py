@@ -225,8 +225,11 @@ class Feature:
 
     def to_info(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "Feature", "geometry": self.geometry.to_info() if self.geometry else None}
-        if self.properties:
-            out["properties"] = self.properties
+        if "system:index" in self.properties:
+            out["id"] = str(self.properties["system:index"])
+        props = {k: v for k, v in self.properties.items() if not k.startswith("system:")}
+        if props:
+            out["properties"] = props
         return out
 
 

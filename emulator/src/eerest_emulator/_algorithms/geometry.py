@@ -7,6 +7,7 @@ edges. Each implements the real algorithm of the same name (signature from the c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from .._grid import same_crs
 from .._reproject import pyproj_crs, transform_points
+from .._store import normalize_asset_name
 from .._values import WGS84, Feature, FeatureCollection, Geometry, Projection, in_ring
 from .coerce import as_geodesic, as_geometry, as_image, as_projection, is_number
 from .framework import AlgorithmError, ArgumentTypeError, Context, Filter, implements
@@ -474,3 +476,29 @@ def geometry_centroid(ctx: Context, geometry: Any, maxError: Any = None, proj: A
 def geometry_intersects(ctx: Context, left: Any, right: Any, maxError: Any = None, proj: Any = None) -> bool:
     """Whether the geometries share a point (vertices inside the other, or crossing edges)."""
     return _intersects(as_geometry(left, "left"), as_geometry(right, "right"))
+
+
+@implements("Collection.loadTable")
+def load_table(ctx: Context, tableId: Any, geometryColumn: Any = None, version: Any = -1) -> FeatureCollection:
+    """A table asset (type TABLE): its features are in a GeoJSON FeatureCollection beside its
+    metadata, `<name>.geojson` (EPSG:4326 coordinates; a feature's `id` is its system:index)."""
+    if not isinstance(tableId, str):
+        raise ArgumentTypeError("tableId", "String", tableId)
+    rec = ctx.store.find(normalize_asset_name(tableId))
+    if rec is None:
+        raise AlgorithmError(f"Table asset '{tableId}' not found (does not exist or caller does not have access).")
+    if rec.type != "TABLE":
+        raise AlgorithmError(f"Asset '{tableId}' is of type {rec.type}, not a table (FeatureCollection).")
+    path = rec.meta_path.with_suffix(".geojson")
+    try:
+        data = json.loads(path.read_text())
+        rows = data["features"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise AlgorithmError(f"The table '{tableId}' has no readable features file {path.name}: {e}.") from None
+    features = []
+    for i, f in enumerate(rows):
+        geom = Geometry.from_geojson(f["geometry"]) if f.get("geometry") else None
+        props = {**(f.get("properties") or {}), "system:index": str(f.get("id", i))}
+        features.append(Feature(geom, props))
+    props = {k: v for k, v in (rec.meta.get("properties") or {}).items()}
+    return FeatureCollection(features, {**props, "system:id": rec.meta.get("id")}, {"id": rec.meta.get("id"), "name": rec.name})  # type: ignore[arg-type]
