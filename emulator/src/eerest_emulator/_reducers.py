@@ -124,8 +124,10 @@ SIMPLE: dict[str, _Simple] = {
     "last": _Simple(("last",), _last),
     "toList": _Simple(("list",), lambda v: [_list(v)]),
     "countDistinct": _Simple(("count",), lambda v: [len({_key(x) for x in _list(v) if x is not None})]),
-    "anyNonZero": _Simple(("any",), lambda v: [int(any(bool(x) for x in _list(v) if x is not None))]),
-    "allNonZero": _Simple(("all",), lambda v: [int(all(bool(x) for x in _list(v) if x is not None))]),
+    "anyNonZero": _Simple(("any",), lambda v: [int(any(bool(x) for x in _list(v) if x is not None))],
+                          lambda s: [np.where(np.isnan(s), 0, s != 0).any(axis=0).astype(np.float64)]),
+    "allNonZero": _Simple(("all",), lambda v: [int(all(bool(x) for x in _list(v) if x is not None))],
+                          lambda s: [np.where(np.isnan(s), 1, s != 0).all(axis=0).astype(np.float64)]),
 }
 
 
