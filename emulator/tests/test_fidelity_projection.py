@@ -175,3 +175,34 @@ def test_zero_sized_requests_fail_at_once_with_a_400(ee_session):
     body = {"expression": ee.serializer.encode(img, for_cloud_api=True), "fileFormat": "NPY", "grid": g}
     r = httpx.post(f"{ee_session.url}/v1/projects/eerest/thumbnails", json=body, headers={"Authorization": "Bearer t"})
     assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:3857", "EPSG:32633"])
+def test_download_with_crs_region_and_dimensions_or_scale(ee_session, crs):
+    """`crs` without a transform: the image takes that CRS as its default projection, and the
+    region's bounding box in that CRS is divided into the pixels asked for (or of `scale` m)."""
+    red = scene()["red"]
+    lon0, lat0, lon1, lat1 = 15.446, 47.950, 15.452, 47.955
+    region = ee.Geometry.Rectangle([lon0, lat0, lon1, lat1], None, False)
+    tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    xs, ys = tr.transform([lon0, lon1, lon1, lon0], [lat0, lat0, lat1, lat1])
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    for params, (w, h) in (({"dimensions": [30, 20]}, (30, 20)),
+                           ({"scale": 20}, (None, None))):
+        url = ee.Image(SCENE).select("red").getDownloadURL({"format": "NPY", "crs": crs, "region": region, **params})
+        got = npy(url)["red"]
+        if w is None:
+            unit = 111319.49079327357 if crs == "EPSG:4326" else 1.0
+            s = 20 / unit
+            w, h = int(np.ceil(round((x1 - x0) / s, 6))), int(np.ceil(round((y1 - y0) / s, 6)))
+            sx = sy = s
+        else:
+            sx, sy = (x1 - x0) / w, (y1 - y0) / h
+        assert got.shape == (h, w)
+        want, inside = oracle(red, [sx, 0, x0, 0, -sy, y1], w, h, crs)
+        # The region is planar in EPSG:4326: pixels whose centre (in lon/lat) is inside it.
+        u, v = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
+        lon, lat = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(x0 + sx * u, y1 - sy * v)
+        keep = inside & (lon > lon0) & (lon < lon1) & (lat > lat0) & (lat < lat1)
+        assert keep.mean() > 0.8
+        np.testing.assert_array_equal(got[keep], want[keep])
