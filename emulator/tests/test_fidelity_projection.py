@@ -137,6 +137,23 @@ def test_geometries_in_a_projection_with_a_transform(ee_session):
     pix = ee.Geometry.Rectangle([X0 + 100, Y0 - 400, X0 + 300, Y0 - 200], "EPSG:32633", False)
     px = pix.bounds(proj=proj).transform("EPSG:32633").coordinates().getInfo()[0]
     assert sorted({round(p[0]) for p in px}) == [X0 + 100, X0 + 300]
+    assert sorted({tuple(p) for p in pix.bounds(proj=proj).coordinates().getInfo()[0]}) == [
+        (10, 20), (10, 40), (30, 20), (30, 40)]
+    # Coordinates in a projection with a transform are in its pixels, as the service gives them.
+    assert rect.coordinates().getInfo()[0][0] == [10, 20]
+    lon, lat = 15.45, 47.95
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32633", always_xy=True).transform(lon, lat)
+    got = ee.Geometry.Point([lon, lat]).transform(proj).coordinates().getInfo()
+    assert got == pytest.approx([(x - X0) / 10, (Y0 - y) / 10])
+    info = ee.Geometry.Point([lon, lat]).transform(proj).getInfo()
+    assert info["coordinates"] == pytest.approx(got)
+    # Clipping to such a geometry clips to the same pixels.
+    a = ee.data.computePixels({"expression": img.clip(rect).mask(), "fileFormat": "NUMPY_NDARRAY", "grid": {
+        "crsCode": "EPSG:32633", "dimensions": {"width": 224, "height": 224},
+        "affineTransform": {"scaleX": 10, "translateX": X0, "scaleY": -10, "translateY": Y0}}})
+    want = np.zeros((224, 224), bool)
+    want[20:40, 10:30] = True
+    np.testing.assert_array_equal(a["red"] != 0, want)
 
 
 def test_reduce_region_in_a_given_grid(ee_session):

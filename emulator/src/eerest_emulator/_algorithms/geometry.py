@@ -31,16 +31,22 @@ def _crs_of(crs: Any) -> str:
     return WGS84 if crs is None else as_projection(crs, "crs").crs
 
 
-def _placed(coords: Any, crs: Any, geodesic: Any = None) -> tuple[Any, str, bool]:
+def _placed(coords: Any, crs: Any, geodesic: Any = None) -> tuple[Any, str, bool, tuple[float, ...] | None]:
     """Coordinates given in the projection `crs` (None: EPSG:4326) as (coordinates in its CRS,
-    the CRS, geodesic). A projection with an affine transform (`image.projection()`) gives
-    coordinates in its pixels: they are carried through the transform, and edges are planar."""
+    the CRS, geodesic, the projection's transform or None): the arguments of `Geometry`. A
+    projection with an affine transform (`image.projection()`) gives coordinates in its pixels:
+    they are carried through the transform (kept as the geometry's units), and edges are planar."""
     p = Projection(WGS84) if crs is None else as_projection(crs, "crs")
     if tuple(p.transform) != IDENTITY:
         if geodesic:
             raise AlgorithmError("A geodesic geometry cannot be in a projection with an affine transform.")
-        return from_projection(coords, p.transform), p.crs, False
-    return coords, p.crs, as_geodesic(geodesic, p.crs)
+        return from_projection(coords, p.transform), p.crs, False, tuple(p.transform)
+    return coords, p.crs, as_geodesic(geodesic, p.crs), None
+
+
+def _geometry(kind: str, placed: tuple[Any, str, bool, tuple[float, ...] | None]) -> Geometry:
+    coords, crs, geodesic, units = placed
+    return Geometry(kind, coords, crs, geodesic, units=units)
 
 
 def _coords(v: Any, arg: str) -> Any:
@@ -58,29 +64,27 @@ def geometry_point(ctx: Context, coordinates: Any, crs: Any = None) -> Geometry:
     c = _coords(coordinates, "coordinates")
     if len(c) != 2 or not all(is_number(x) for x in c):
         raise AlgorithmError(f"Invalid point coordinates {c!r}: expected [x, y].")
-    c, code, geo = _placed(c, crs)
-    return Geometry("Point", c, code, geo)
+    return _geometry("Point", _placed(c, crs))
 
 
 @implements("GeometryConstructors.MultiPoint")
 def geometry_multipoint(ctx: Context, coordinates: Any, crs: Any = None) -> Geometry:
-    c, code, geo = _placed(_coords(coordinates, "coordinates"), crs)
-    return Geometry("MultiPoint", c, code, geo)
+    return _geometry("MultiPoint", _placed(_coords(coordinates, "coordinates"), crs))
 
 
 @implements("GeometryConstructors.LineString")
 def geometry_linestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
-    return Geometry("LineString", *_placed(_coords(coordinates, "coordinates"), crs, geodesic))
+    return _geometry("LineString", _placed(_coords(coordinates, "coordinates"), crs, geodesic))
 
 
 @implements("GeometryConstructors.MultiLineString")
 def geometry_multilinestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
-    return Geometry("MultiLineString", *_placed(_coords(coordinates, "coordinates"), crs, geodesic))
+    return _geometry("MultiLineString", _placed(_coords(coordinates, "coordinates"), crs, geodesic))
 
 
 @implements("GeometryConstructors.LinearRing")
 def geometry_linearring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
-    return Geometry("LinearRing", *_placed(_ring(_coords(coordinates, "coordinates")), crs, geodesic))
+    return _geometry("LinearRing", _placed(_ring(_coords(coordinates, "coordinates")), crs, geodesic))
 
 
 @implements("GeometryConstructors.Polygon")
@@ -89,14 +93,14 @@ def geometry_polygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: 
     rings = _coords(coordinates, "coordinates")
     if rings and rings[0] and is_number(rings[0][0]):
         rings = [rings]  # a single ring given as a list of points
-    return Geometry("Polygon", *_placed([_ring(r) for r in rings], crs, geodesic))
+    return _geometry("Polygon", _placed([_ring(r) for r in rings], crs, geodesic))
 
 
 @implements("GeometryConstructors.MultiPolygon")
 def geometry_multipolygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None,
                           evenOdd: Any = True) -> Geometry:
     polys = [[_ring(r) for r in p] for p in _coords(coordinates, "coordinates")]
-    return Geometry("MultiPolygon", *_placed(polys, crs, geodesic))
+    return _geometry("MultiPolygon", _placed(polys, crs, geodesic))
 
 
 def _rectangle(xmin: float, ymin: float, xmax: float, ymax: float, crs: str, geodesic: bool) -> Geometry:
@@ -112,8 +116,7 @@ def geometry_rectangle(ctx: Context, coordinates: Any, crs: Any = None, geodesic
         raise AlgorithmError(f"Invalid rectangle coordinates {c!r}: expected [xmin, ymin, xmax, ymax].")
     x0, y0, x1, y1 = (float(x) for x in flat)
     r = _rectangle(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), WGS84, False)
-    coords, code, geo = _placed(r.coordinates, crs, bool(geodesic) if geodesic is not None else False)
-    return Geometry("Polygon", coords, code, geo)
+    return _geometry("Polygon", _placed(r.coordinates, crs, bool(geodesic) if geodesic is not None else False))
 
 
 @implements("GeometryConstructors.BBox")
@@ -139,12 +142,12 @@ def geometry_bounds(ctx: Context, geometry: Any, maxError: Any = None, proj: Any
     # The bounding box in the projection's units (its pixels), as a polygon in its CRS.
     pts = np.asarray(to_projection(transform_geometry(g, p.crs).points().tolist(), p.transform))
     r = _rectangle(float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()), p.crs, False)
-    return Geometry("Polygon", from_projection(r.coordinates, p.transform), p.crs, False)
+    return Geometry("Polygon", from_projection(r.coordinates, p.transform), p.crs, False, units=tuple(p.transform))
 
 
 @implements("Geometry.coordinates")
 def geometry_coordinates(ctx: Context, geometry: Any) -> Any:
-    return as_geometry(geometry, "geometry").coordinates
+    return as_geometry(geometry, "geometry").projected()
 
 
 @implements("Geometry.type")
@@ -161,8 +164,12 @@ def geometry_projection(ctx: Context, geometry: Any) -> Projection:
 def geometry_transform(ctx: Context, geometry: Any, proj: Any = None, maxError: Any = None, geodesic: Any = None) -> Geometry:
     g = as_geometry(geometry, "geometry")
     # The emulator keeps every geometry in its CRS's units; a projection's affine transform
-    # only changes the units its coordinates are given in, not the points.
-    return transform_geometry(g, as_projection(proj, "proj").crs if proj is not None else WGS84, geodesic)
+    # only changes the units its coordinates are given in (`units`), not the points.
+    p = as_projection(proj, "proj") if proj is not None else Projection(WGS84)
+    out = transform_geometry(g, p.crs, geodesic)
+    if tuple(p.transform) == IDENTITY:
+        return out
+    return Geometry(out.type, out.coordinates, out.crs, False, units=tuple(p.transform))
 
 
 @implements("Projection")

@@ -39,7 +39,7 @@ def image_clip(ctx: Context, input: Any, geometry: Any) -> Image:
         return Band(b.name, b.ptype, b.grid, render, dict(b.extra))
 
     out = img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-    out.meta["geometry"] = geom.to_info() if geom.crs == WGS84 else transform_geometry(geom, WGS84).to_info()
+    out.meta["geometry"] = geom.to_info() if geom.crs == WGS84 and geom.units is None else transform_geometry(geom, WGS84).to_info()
     return out
 
 
