@@ -316,3 +316,47 @@ def test_table_and_zonal_statistics(ee_session):
     assert stats == pytest.approx([red[r0:r1, c0:c1].mean() for c0, r0, c1, r1 in windows], rel=1e-6)
     first = fc.first().getInfo()
     assert first["id"] == "0" and first["properties"]["name"] == "north-west" and "system:index" not in first["properties"]
+
+
+def test_linear_fit_trend_per_pixel_and_over_a_table(ee_session):
+    """The trend tutorial: a time band and a value band per image, reduced with linearFit."""
+    ids, arrays = monthly()
+    col = ee.ImageCollection(MONTHLY).select(["red", "nir"])
+    with_t = col.map(lambda i: ee.Image.constant(ee.Number(i.get("system:time_start")).divide(1e11)).toFloat()
+                     .rename("t").addBands(i.select("nir")))
+    fit = pixels(with_t.reduce(ee.Reducer.linearFit()), MONTHLY_GRID)
+    assert fit.dtype.names == ("scale", "offset")
+    import datetime as dt
+
+    t = np.array([dt.datetime(int(i[:4]), int(i[4:6]), 15, 10, tzinfo=dt.timezone.utc).timestamp() * 1000 / 1e11 for i in ids],
+                 dtype=np.float32).astype(np.float64)
+    y = np.stack([a["nir"].astype(np.float64) for a in arrays])
+    slope, offset = np.polyfit(t, y.reshape(len(t), -1), 1)
+    np.testing.assert_allclose(fit["scale"].ravel(), slope, rtol=1e-6)
+    np.testing.assert_allclose(fit["offset"].ravel(), offset, rtol=1e-6, atol=1e-6)
+    fc = ee.FeatureCollection(FIELDS)
+    got = fc.reduceColumns(ee.Reducer.linearFit(), ["area_ha", "field_pixels"]).getInfo()
+    area = np.array([8.96, 12.96, 12.0, 17.5, 14.0, 6.0, 14.44, 18.85])
+    px = np.array(fc.aggregate_array("field_pixels").getInfo(), dtype=float)
+    s, o = np.polyfit(area, px, 1)
+    assert got == pytest.approx({"scale": s, "offset": o})
+
+
+def test_sample_rectangle_random_column_and_unweighted(ee_session):
+    s = scene()
+    reg = ee.Geometry.Rectangle([X0 + 20, Y0 - 70, X0 + 60, Y0 - 10], UTM, False)
+    f = ee.Image(SCENE).select(["red", "nir"]).sampleRectangle(reg)
+    assert np.array_equal(np.array(f.get("red").getInfo()), s["red"][1:7, 2:6])
+    assert np.array_equal(np.array(f.get("nir").getInfo()), s["nir"][1:7, 2:6])
+    masked = ee.Image(SCENE).select("red").updateMask(ee.Image(SCENE).select("red").gt(1500))
+    with pytest.raises(ee.EEException, match="masked"):
+        masked.sampleRectangle(reg).get("red").getInfo()
+    filled = np.array(masked.sampleRectangle(reg, None, -1).get("red").getInfo())
+    np.testing.assert_array_equal(filled, np.where(s["red"][1:7, 2:6] > 1500, s["red"][1:7, 2:6], -1))
+    fc = ee.FeatureCollection(FIELDS).randomColumn("r", 7)
+    r = fc.aggregate_array("r").getInfo()
+    assert len(r) == 8 and all(0 <= v < 1 for v in r) and len(set(r)) == 8
+    assert fc.aggregate_array("r").getInfo() == r  # the same numbers every time for a seed
+    assert ee.FeatureCollection(FIELDS).randomColumn("r", 8).aggregate_array("r").getInfo() != r
+    got = ee.Image(SCENE).select("red").reduceRegion(ee.Reducer.mean().unweighted(), region(), 10).getInfo()
+    assert got == {"red": pytest.approx(region_values().mean())}

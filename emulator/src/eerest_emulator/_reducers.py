@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["GroupReducer", "Reducer", "SIMPLE", "combine", "group", "parametric", "repeat", "set_outputs", "simple"]
+__all__ = ["GroupReducer", "LinearFitReducer", "Reducer", "SIMPLE", "combine", "group", "linear_fit", "parametric", "repeat", "set_outputs", "simple"]
 
 
 def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -268,3 +268,52 @@ def group(inner: Reducer, group_field: int, group_name: str) -> Reducer:
     if not 0 <= group_field <= inner.inputs:
         raise ValueError(f"groupField {group_field} is not one of the {inner.inputs + 1} inputs")
     return GroupReducer(inner.parts, inner.shared, inner.repeat, inner=inner, group_field=group_field, group_name=group_name)
+
+
+@dataclass(frozen=True)
+class LinearFitReducer(Reducer):
+    """`Reducer.linearFit`: least squares y = scale x + offset over 2 inputs (x, y); outputs
+    `scale` and `offset`. Per pixel (ImageCollection.reduce) each image gives x and y as its
+    two bands."""
+
+    @property
+    def kind(self) -> str:
+        return ""
+
+    @property
+    def outputs(self) -> list[str]:
+        return ["scale", "offset"]
+
+    @property
+    def inputs(self) -> int:
+        return 2
+
+    def reduce(self, columns: list[list]) -> dict[str, Any]:
+        if len({len(c) for c in columns}) > 1:
+            raise ValueError("linearFit needs its two inputs from the same pixels or rows")
+        x, y = (np.asarray(_list(c), dtype=np.float64) for c in columns)
+        scale, offset = _fit(x[None], y[None])
+        return {"scale": _num(scale[0]), "offset": _num(offset[0])}
+
+    def pixelwise(self, stack: np.ndarray) -> dict[str, Any] | None:
+        return None
+
+    def pixelwise_pairs(self, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+        """Per pixel fit over (N, H, W) stacks of x and y, NaN where masked."""
+        return dict(zip(("scale", "offset"), _fit(x, y, axis=0), strict=True))
+
+
+@_quiet
+def _fit(x: np.ndarray, y: np.ndarray, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    ok = ~(np.isnan(x) | np.isnan(y))
+    n = ok.sum(axis=axis)
+    xm = np.where(ok, x, 0).sum(axis=axis) / n
+    ym = np.where(ok, y, 0).sum(axis=axis) / n
+    dx = np.where(ok, x - np.expand_dims(xm, axis), 0)
+    dy = np.where(ok, y - np.expand_dims(ym, axis), 0)
+    scale = (dx * dy).sum(axis=axis) / (dx * dx).sum(axis=axis)
+    return scale, ym - scale * xm
+
+
+def linear_fit() -> Reducer:
+    return LinearFitReducer((("linearFit", ("scale", "offset")),))

@@ -5,6 +5,7 @@ Each implements the real algorithm of the same name (signature from the catalogu
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from .. import _reducers
 from .._grid import Grid
 from .._image import Band, Image, ImageCollection, Rendered
 from .._reducers import Reducer
+from .._values import Feature
 from .bands import bands_by_name, reduced_type, render_stack
 from .coerce import as_collection, as_image, as_image_collection, as_str_list, is_number
 from .framework import AlgorithmError, ArgumentTypeError, Context, implements
@@ -138,6 +140,42 @@ def reducer_fixed_histogram(ctx: Context, min: Any, max: Any, steps: Any, cumula
 @_checked
 def reducer_group(ctx: Context, reducer: Any, groupField: Any = 0, groupName: Any = "group") -> Reducer:
     return _reducers.group(_reducer(reducer, "reducer"), int(groupField), str(groupName))
+
+
+@implements("Reducer.linearFit")
+def reducer_linear_fit(ctx: Context) -> Reducer:
+    return _reducers.linear_fit()
+
+
+@implements("Reducer.unweighted")
+def reducer_unweighted(ctx: Context, reducer: Any) -> Reducer:
+    """The reducer itself: the emulator weights every pixel 1 (a pixel is in a region or not)."""
+    return _reducer(reducer, "reducer")
+
+
+@implements("Collection.randomColumn")
+def collection_random_column(ctx: Context, collection: Any, columnName: Any = "random", seed: Any = 0,
+                             distribution: Any = "uniform", rowKeys: Any = None) -> ImageCollection:
+    """A column of pseudo-random numbers, a function of the seed and each row's keys (so the
+    same on every call; not the service's numbers): uniform in [0, 1) or standard normal."""
+    c = as_collection(collection, "collection")
+    if distribution not in ("uniform", "normal"):
+        raise AlgorithmError(f"Unknown distribution '{distribution}': expected 'uniform' or 'normal'.")
+    keys = as_str_list(rowKeys, "rowKeys") if rowKeys is not None else ["system:index"]
+    out = []
+    for i, el in enumerate(c.images):
+        props = el.properties
+        key = repr([int(seed or 0), *(props.get(k, i) for k in keys)]).encode()
+        rng = np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
+        value = float(rng.random() if distribution == "uniform" else rng.standard_normal())
+        out.append(_with_property(el, str(columnName), value))
+    return c.derived(out)
+
+
+def _with_property(el: Any, name: str, value: Any) -> Any:
+    if isinstance(el, Feature):
+        return Feature(el.geometry, {**el.properties, name: value})
+    return Image(el.bands, {**el.properties, name: value}, dict(el.meta))
 
 
 @implements("Reducer.combine")

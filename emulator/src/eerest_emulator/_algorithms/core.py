@@ -8,6 +8,7 @@ algorithms return `Image`s whose bands render on demand into the requested grid.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -527,9 +528,29 @@ def collection_reduce(ctx: Context, collection: Any, reducer: Any, parallelScale
     c = as_image_collection(collection, "collection")
     if not isinstance(reducer, Reducer):
         raise ArgumentTypeError("reducer", "Reducer", reducer)
+    if hasattr(reducer, "pixelwise_pairs"):
+        return _reduce_pairs(c, reducer)
     if reducer.pixelwise(np.zeros((1, 1, 1))) is None:
         raise AlgorithmError(f"The eerest emulator cannot apply the reducer [{', '.join(reducer.outputs)}] per pixel.")
     return _reduce(c, reducer, suffix=True)
+
+
+def _reduce_pairs(c: ImageCollection, reducer: Any) -> Image:
+    """A 2-input reducer (linearFit) per pixel: each image's first band is x, its second y;
+    output bands are the reducer's outputs."""
+    if not c.images or any(len(img.bands) != 2 for img in c.images):
+        raise AlgorithmError(f"The reducer [{', '.join(reducer.outputs)}] needs images of 2 bands (x, y).")
+    xs, ys = [img.bands[0] for img in c.images], [img.bands[1] for img in c.images]
+
+    def render(g: Grid, name: str) -> Rendered:
+        (xv, xok), (yv, yok) = render_stack(xs, g), render_stack(ys, g)
+        ok = xok & yok
+        got = reducer.pixelwise_pairs(np.where(ok, xv, np.nan), np.where(ok, yv, np.nan))[name]
+        valid = ok.sum(axis=0) >= 2
+        return np.where(valid & np.isfinite(got), got, 0.0), valid & np.isfinite(got)
+
+    grid = next((b.grid for b in ys + xs if b.grid is not None), None)
+    return Image([Band(name, PixelType("DOUBLE"), grid, functools.partial(render, name=name)) for name in reducer.outputs])
 
 
 # ---------------------------------------------------------------------------------------
