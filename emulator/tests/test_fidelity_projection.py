@@ -99,8 +99,11 @@ def test_download_and_reproject_in_any_affine_grid(ee_session, transform, w, h, 
         ("scaleX", "shearX", "translateX", "shearY", "scaleY", "translateY"), transform, strict=True))}
     a = ee.data.computePixels({"expression": img.reproject(crs, transform), "fileFormat": "NUMPY_NDARRAY", "grid": g})
     np.testing.assert_array_equal(np.where(inside, a["red"], 0), want)
-    # The reprojected image's projection is the one asked for (not the window computed).
+    # The reprojected image's projection is the one asked for (not the window computed),
+    # also after band maths.
     assert img.reproject(crs, transform).projection().getInfo()["transform"] == pytest.approx(transform)
+    derived = img.reproject(crs, transform).multiply(2).add(img.reproject(crs, transform)).toFloat()
+    assert derived.projection().getInfo()["transform"] == pytest.approx(transform)
 
 
 def test_thumbnail_with_crs_transform_and_dimensions(ee_session):

@@ -21,7 +21,7 @@ from .._pixeltype import PixelType
 from .._reducers import Reducer, simple
 from .._store import normalize_asset_name, parse_time_ms
 from .._values import Date, DateRange, Feature
-from .bands import bands_by_name, pair_bands, reduced_type, render_stack
+from .bands import bands_by_name, pair_bands, proj_extra, reduced_type, render_stack
 from .coerce import (
     as_collection,
     as_image,
@@ -166,7 +166,7 @@ def _binary(op: str, image1: Any, image2: Any) -> Image:
             (x, vx), (y, vy) = ba.render(g), bb.render(g)
             return _compute(op, ba.ptype, bb.ptype, x, y), vx & vy
 
-        bands.append(Band(name, ptype, ba.grid or bb.grid, render))
+        bands.append(Band(name, ptype, ba.grid or bb.grid, render, proj_extra(ba, bb)))
     return a.with_bands(bands)
 
 
@@ -222,7 +222,7 @@ def image_normalized_difference(ctx: Context, input: Any, bandNames: Any = None)
         valid = vx & vy & (x >= 0) & (y >= 0) & (s != 0)
         return np.where(valid, nd, 0.0), valid
 
-    return img.with_bands([Band("nd", PixelType("FLOAT"), b1.grid or b2.grid, render)])
+    return img.with_bands([Band("nd", PixelType("FLOAT"), b1.grid or b2.grid, render, proj_extra(b1, b2))])
 
 
 def _masked(img: Image, mask: Image, combine: bool) -> Image:
@@ -266,7 +266,7 @@ def image_mask(ctx: Context, image: Any, mask: Any = None) -> Image:
             def render(g: Grid) -> Rendered:
                 return b.render(g)[1].astype(np.uint8), np.ones(g.shape, dtype=bool)
 
-            return Band(b.name, PixelType.int_range(0, 1), b.grid, render)
+            return Band(b.name, PixelType.int_range(0, 1), b.grid, render, proj_extra(b))
         return img.with_bands([mk(b) for b in img.bands])
     m = as_image(mask, "mask")
     if len(m.bands) not in (1, len(img.bands)):

@@ -22,7 +22,7 @@ from .._pixeltype import PixelType
 from .._reducers import Reducer
 from .._reproject import source_coords
 from .._values import Date
-from .bands import pair_bands, reduced_type
+from .bands import pair_bands, proj_extra, reduced_type
 from .coerce import as_image, as_str_list, is_number
 from .framework import REGISTRY, AlgorithmError, ArgumentTypeError, Context, implements
 from .placement import window
@@ -98,7 +98,7 @@ def _unary(img: Image, fn: Callable[[np.ndarray], np.ndarray], typer: Callable[[
                     y = np.where(bad, 0.0, y)
             return y, ok
 
-        return Band(b.name, ptype, b.grid, render)
+        return Band(b.name, ptype, b.grid, render, proj_extra(b))
 
     return img.with_bands([mk(b) for b in img.bands])
 
@@ -196,7 +196,7 @@ def binary_image(op: str, image1: Any, image2: Any) -> Image:
                     ok, out = ok & ~bad, np.where(bad, 0.0, out)
             return out, ok
 
-        bands.append(Band(name, ptype, ba.grid or bb.grid, render))
+        bands.append(Band(name, ptype, ba.grid or bb.grid, render, proj_extra(ba, bb)))
     return a.with_bands(bands)
 
 
@@ -226,7 +226,7 @@ def image_clamp(ctx: Context, input: Any, low: Any, high: Any) -> Image:
             x, ok = b.render(g)
             return np.clip(x, low, high), ok
 
-        return Band(b.name, ptype, b.grid, render)
+        return Band(b.name, ptype, b.grid, render, proj_extra(b))
 
     return img.with_bands([mk(b) for b in img.bands])
 
@@ -268,7 +268,7 @@ def image_remap(ctx: Context, image: Any, defaultValue: Any = None, bandName: An
             hit |= m
         return out, ok & (hit if defaultValue is None else True)
 
-    return img.with_bands([Band(band.name, ptype, band.grid, render)])
+    return img.with_bands([Band(band.name, ptype, band.grid, render, proj_extra(band))])
 
 
 @implements("Image.selfMask")

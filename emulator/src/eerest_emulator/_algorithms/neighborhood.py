@@ -23,7 +23,7 @@ from .._pixeltype import PixelType
 from .._reducers import Reducer
 from .._reducers import simple as simple_reducer
 from .._values import nominal_unit
-from .bands import pair_bands
+from .bands import pair_bands, proj_extra
 from .coerce import as_image
 from .framework import AlgorithmError, ArgumentTypeError, Context, implements
 
@@ -143,7 +143,7 @@ def _neighbourhood(img: Image, kernel: Kernel, combine: Callable[[np.ndarray, np
             vals, valid = combine(win, vwin, w)
             return vals, valid & ok[my : my + g.shape[0], mx : mx + g.shape[1]]
 
-        return Band(b.name, typer(b.ptype), b.grid, render)
+        return Band(b.name, typer(b.ptype), b.grid, render, proj_extra(b))
 
     return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
 
@@ -263,7 +263,7 @@ def _terrain_band(name: str, dem: Band, ptype: PixelType, fn: Callable[[np.ndarr
         dzdx, dzdy, valid = _gradient(dem, g, what)
         return np.where(valid, fn(dzdx, dzdy), 0.0).astype(ptype.dtype), valid
 
-    return Band(name, ptype, dem.grid, render)
+    return Band(name, ptype, dem.grid, render, proj_extra(dem))
 
 
 @implements("Terrain.slope")
@@ -310,5 +310,5 @@ def image_blend(ctx: Context, bottom: Any, top: Any) -> Image:
             (x, vx), (y, vy) = bb.render(g), bt.render(g)
             return np.where(vy, y, x), vx | vy
 
-        bands.append(Band(name, bb.ptype.union(bt.ptype), bb.grid or bt.grid, render))
+        bands.append(Band(name, bb.ptype.union(bt.ptype), bb.grid or bt.grid, render, proj_extra(bb, bt)))
     return lo.with_bands(bands, keep_meta=True)
