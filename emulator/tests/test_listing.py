@@ -31,7 +31,9 @@ def test_project_root_lists_its_folders(http):
 
 def test_folder_lists_its_children_in_full(http):
     assets = http.get("/v1/projects/eerest/assets/sample:listAssets").json()["assets"]
-    assert [(a["name"], a["type"]) for a in assets] == [(ELEVATION, "IMAGE"), (PLACES, "TABLE"), (SCENES, "IMAGE_COLLECTION")]
+    assert [(a["name"], a["type"]) for a in assets] == [
+        (ELEVATION, "IMAGE"), ("projects/eerest/assets/sample/fields", "TABLE"),
+        ("projects/eerest/assets/sample/monthly", "IMAGE_COLLECTION"), (PLACES, "TABLE"), (SCENES, "IMAGE_COLLECTION")]
     assert assets[0]["bands"][0]["id"] == "elevation" and assets[0] == http.get(f"/v1/{ELEVATION}").json()
 
 
@@ -181,7 +183,8 @@ def ee_init(ee_emulator):
 def test_ee_list_assets(ee_init):
     ee = ee_init
     listed = ee.data.listAssets({"parent": "projects/eerest/assets/sample"})
-    assert [a["id"] for a in listed["assets"]] == ["sample/elevation", "sample/places", "sample/scenes"]
+    assert [a["id"] for a in listed["assets"]] == [
+        "sample/elevation", "sample/fields", "sample/monthly", "sample/places", "sample/scenes"]
     assert [a["name"] for a in ee.data.listAssets("projects/eerest/assets/")["assets"]] == ["projects/eerest/assets/sample"]
     page = ee.data.listAssets({"parent": SCENES, "pageSize": 2})
     assert _names(page["assets"]) == DATES[:2] and page["nextPageToken"]

@@ -11,6 +11,12 @@ a town with a street grid, a forest, and clouds that differ between dates. It ho
 - `projects/eerest/assets/sample/places`: a table of 12 features (points, polygons, one
   with a hole, a multipolygon and a road) with typed properties: strings, integers (some
   null), floats, dates (some null) and booleans.
+- `projects/eerest/assets/sample/monthly`: an image collection of 24 monthly images
+  (2023-01 to 2024-12) at 40 m, bands blue, green, red, nir and QA_PIXEL (Landsat-style
+  bits: 1 dilated cloud, 3 cloud, 4 cloud shadow, 5 snow, 6 clear, 7 water), snow in winter,
+  for bitmask cloud masking, seasonal composites and `calendarRange` filters;
+- `projects/eerest/assets/sample/fields`: a table (type TABLE, features in `fields.geojson`)
+  of 8 field and lake polygons with properties, for `ee.FeatureCollection(id)`.
 
 Running it twice gives byte-identical files (fixed seeds, no timestamps taken from the
 clock). Usage: `python emulator/tools/make_sample_data.py [OUT_DIR]`.
@@ -247,6 +253,8 @@ def main(out: Path = ROOT) -> None:
         },
     )
     write_places(base)
+    monthly(base, cover, geom)
+    fields(base, cover)
     total = sum(p.stat().st_size for p in base.rglob("*") if p.is_file())
     print(f"wrote {base} ({total / 1e6:.2f} MB)")
 
@@ -306,6 +314,105 @@ def write_places(base: Path) -> None:
             "properties": {"title": "eerest sample places: points, polygons and a road with typed properties"},
         },
     )
+MONTHLY_SIZE = 56  # 40 m pixels: the 10 m scene averaged 4 x 4
+SNOW = (0.80, 0.78, 0.75, 0.62)
+QA_DILATED, QA_CLOUD, QA_SHADOW, QA_SNOW, QA_CLEAR, QA_WATER = 1 << 1, 1 << 3, 1 << 4, 1 << 5, 1 << 6, 1 << 7
+
+
+def monthly(base: Path, cover: np.ndarray, geom: dict) -> None:
+    """24 monthly images at 40 m with a Landsat-style QA_PIXEL band (own seed: the files
+    written before it do not change)."""
+    rng = np.random.default_rng(20230115)
+    (base / "monthly").mkdir()
+    write_json(base / "monthly.json", {
+        "type": "IMAGE_COLLECTION",
+        "updateTime": "2025-01-15T00:00:00Z",
+        "properties": {"title": "eerest synthetic monthly sample with a QA band",
+                       "description": "Synthetic monthly 16-bit reflectance (x 10000) at 40 m with QA_PIXEL bits.",
+                       "scale_factor": 0.0001},
+    })
+    n = MONTHLY_SIZE
+    c = cover.reshape(n, 4, n, 4)
+    water = (c == 0).mean(axis=(1, 3)) > 0.5
+    forest = (c == 1).mean(axis=(1, 3)) > 0.5
+    town = np.isin(c, (3, 4)).mean(axis=(1, 3)) > 0.5
+    names = ["blue", "green", "red", "nir", "QA_PIXEL"]
+    dtype = np.dtype([(b, "<u2") for b in names])
+    for k in range(24):
+        year, month = 2023 + k // 12, k % 12 + 1
+        growth = max(0.0, math.sin(math.pi * (month - 3.5) / 6.0)) if 4 <= month <= 9 else 0.0
+        texture = 0.9 + 0.2 * smooth_noise(rng, 7, n)
+        refl = np.zeros((4, n, n))
+        for b in range(4):
+            field = SOIL[b] + (CROP[b] - SOIL[b]) * growth
+            r = np.where(water, WATER[b], np.where(forest, FOREST[b], np.where(town, ROOF[b], field)))
+            refl[b] = r * np.where(water, 1.0, texture)
+        snow = np.zeros((n, n), dtype=bool)
+        if month in (12, 1, 2):
+            snow = (smooth_noise(rng, 4, n) > (0.25 if month == 1 else 0.5)) & ~water
+        target = float(rng.choice([0.0, 0.05, 0.15, 0.3, 0.6]))
+        noise = smooth_noise(rng, 5, n)
+        cloud = noise > np.quantile(noise, 1 - target) if target > 0 else np.zeros((n, n), dtype=bool)
+        shadow = np.roll(np.roll(cloud, 3, axis=0), 2, axis=1) & ~cloud
+        dilated = ~cloud & (np.roll(cloud, 1, 0) | np.roll(cloud, -1, 0) | np.roll(cloud, 1, 1) | np.roll(cloud, -1, 1))
+        for b in range(4):
+            refl[b] = np.where(snow, SNOW[b], refl[b])
+            refl[b] = np.where(shadow, refl[b] * 0.45, refl[b])
+            refl[b] = np.where(cloud, CLOUD[b], refl[b])
+        dn = np.clip(np.round(refl * 10000.0), 1, 65535).astype(np.uint16)
+        qa = np.where(cloud, QA_CLOUD, 0) | np.where(dilated, QA_DILATED, 0) | np.where(shadow, QA_SHADOW, 0)
+        qa |= np.where(snow & ~cloud, QA_SNOW, 0) | np.where(water & ~cloud, QA_WATER, 0)
+        qa |= np.where(~cloud & ~shadow & ~dilated, QA_CLEAR, 0)
+        arr = np.empty((n, n), dtype=dtype)
+        for b, name in enumerate(names[:4]):
+            arr[name] = dn[b]
+        arr["QA_PIXEL"] = qa.astype(np.uint16)
+        sid = f"{year}{month:02d}15"
+        write_npy(base / "monthly" / f"{sid}.npy", arr)
+        write_json(base / "monthly" / f"{sid}.json", {
+            "type": "IMAGE",
+            "updateTime": "2025-01-15T00:00:00Z",
+            "properties": {"CLOUD_COVER": round(float(cloud.mean() * 100.0), 2), "SNOW_COVER": round(float(snow.mean() * 100.0), 2),
+                           "SPACECRAFT": "EERESTSAT-C", "scale_factor": 0.0001},
+            "startTime": f"{year}-{month:02d}-15T10:00:00Z",
+            "endTime": f"{year}-{month:02d}-15T10:00:00Z",
+            "geometry": geom,
+            "bands": [{"id": name, "dataType": {"precision": "INT", "range": {"min": 0, "max": 65535}},
+                       "grid": grid(4 * SCALE, n), "pyramidingPolicy": "SAMPLE" if name == "QA_PIXEL" else "MEAN"}
+                      for name in names],
+        })
+
+
+#: The table's polygons: (name, crop, column0, row0, column1, row1) in 10 m pixels of the scene.
+FIELDS = [
+    ("north-west", "wheat", 8, 8, 40, 36), ("west", "maize", 8, 44, 44, 80), ("centre", "barley", 90, 110, 130, 140),
+    ("south", "grass", 120, 180, 170, 215), ("east", "maize", 180, 120, 215, 160), ("river-bend", "wheat", 60, 95, 84, 120),
+    ("south-east", "rapeseed", 178, 178, 216, 216),
+]
+
+
+def fields(base: Path, cover: np.ndarray) -> None:
+    """A table of polygons (lon/lat) with properties; a lake outline among the fields."""
+    feats = []
+    for i, (name, crop, c0, r0, c1, r1) in enumerate(FIELDS):
+        xs, ys = (X0 + c0 * SCALE, X0 + c1 * SCALE), (Y0 - r0 * SCALE, Y0 - r1 * SCALE)
+        ring = [utm_to_lonlat(x, y) for x, y in [(xs[0], ys[0]), (xs[0], ys[1]), (xs[1], ys[1]), (xs[1], ys[0]), (xs[0], ys[0])]]
+        feats.append({"type": "Feature", "id": str(i),
+                      "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in ring]]},
+                      "properties": {"name": name, "crop": crop, "area_ha": round((c1 - c0) * (r1 - r0) * SCALE * SCALE / 1e4, 2),
+                                     "field_pixels": int((cover[r0:r1, c0:c1] == 2).sum())}})
+    lake = [utm_to_lonlat(X0 + (52 + 30 * math.cos(t)) * SCALE, Y0 - (170 + 20 * math.sin(t)) * SCALE)
+            for t in np.linspace(0, 2 * math.pi, 17)]
+    lake[-1] = lake[0]
+    feats.append({"type": "Feature", "id": str(len(feats)),
+                  "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in lake]]},
+                  "properties": {"name": "lake", "crop": "water", "area_ha": round(math.pi * 300 * 200 / 1e4, 2), "field_pixels": 0}})
+    write_json(base / "fields.json", {
+        "type": "TABLE", "updateTime": "2025-01-15T00:00:00Z",
+        "properties": {"title": "eerest synthetic field parcels"},
+        "geometry": footprint(),
+    })
+    (base / "fields.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -217,8 +217,11 @@ class ApiRoutes(FeaturesApi):
         """Check a thumbnail's or map's expression now and keep the request; its name."""
         if "expression" not in body:
             raise invalid_argument("Request is missing required field 'expression'.")
-        if not isinstance(evaluate(body["expression"], Context(self.store)), Image):
+        image = evaluate(body["expression"], Context(self.store))
+        if not isinstance(image, Image):
             raise invalid_argument(f"{kind.capitalize()}: the expression must evaluate to an Image.")
+        if body.get("grid"):  # a bad grid (0x0...) fails the create call, not each fetch of the URL (retried by some)
+            resolve_grid(body["grid"], image.native_grid)
         key = hashlib.sha256(json.dumps([version, body], sort_keys=True).encode()).hexdigest()[:32]
         name = f"{project}/{kind}/{key}"
         with self._saved_lock:

@@ -62,7 +62,8 @@ class Band:
         else:
             out["grid"] = {"crsCode": "EPSG:4326", "affineTransform": {"scaleX": 1, "scaleY": 1}}
         for k, v in self.extra.items():
-            out.setdefault(k, v)
+            if not k.startswith("_"):  # "_"-keys are the emulator's own (e.g. "_projection")
+                out.setdefault(k, v)
         return out
 
 

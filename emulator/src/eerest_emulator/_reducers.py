@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Reducer", "SIMPLE", "combine", "repeat", "set_outputs", "simple"]
+__all__ = ["GroupReducer", "LinearFitReducer", "Reducer", "SIMPLE", "combine", "group", "linear_fit", "parametric", "repeat", "set_outputs", "simple"]
 
 
 def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -124,8 +124,10 @@ SIMPLE: dict[str, _Simple] = {
     "last": _Simple(("last",), _last),
     "toList": _Simple(("list",), lambda v: [_list(v)]),
     "countDistinct": _Simple(("count",), lambda v: [len({_key(x) for x in _list(v) if x is not None})]),
-    "anyNonZero": _Simple(("any",), lambda v: [int(any(bool(x) for x in _list(v) if x is not None))]),
-    "allNonZero": _Simple(("all",), lambda v: [int(all(bool(x) for x in _list(v) if x is not None))]),
+    "anyNonZero": _Simple(("any",), lambda v: [int(any(bool(x) for x in _list(v) if x is not None))],
+                          lambda s: [np.where(np.isnan(s), 0, s != 0).any(axis=0).astype(np.float64)]),
+    "allNonZero": _Simple(("all",), lambda v: [int(all(bool(x) for x in _list(v) if x is not None))],
+                          lambda s: [np.where(np.isnan(s), 1, s != 0).all(axis=0).astype(np.float64)]),
 }
 
 
@@ -211,3 +213,107 @@ def set_outputs(r: Reducer, names: list[str]) -> Reducer:
         raise ValueError(f"expected {len(r.outputs)} output names, got {len(names)}")
     it = iter(names)
     return Reducer(tuple((k, tuple(next(it) for _ in outs)) for k, outs in r.parts), r.shared, r.repeat)
+
+
+def parametric(kind: str, outputs: tuple[str, ...], scalar: Callable[[list], list],
+               pixel: Callable[[np.ndarray], list[Any]] | None = None) -> Reducer:
+    """A reducer with arguments (percentile, histograms): `kind` names it with its arguments
+    (e.g. "percentile[10, 50]"), and is registered beside the simple kinds on first use."""
+    SIMPLE.setdefault(kind, _Simple(outputs, scalar, pixel))
+    return Reducer(((kind, outputs),))
+
+
+@dataclass(frozen=True)
+class GroupReducer(Reducer):
+    """`Reducer.group`: the inner reducer applied to the inputs per distinct value of the
+    group field (one more input, at `group_field`); output `groups`, a list of dictionaries
+    {groupName: value, outputs...} in ascending order of the value."""
+
+    inner: Reducer | None = None
+    group_field: int = 0
+    group_name: str = "group"
+
+    @property
+    def kind(self) -> str:
+        return ""
+
+    @property
+    def outputs(self) -> list[str]:
+        return ["groups"]
+
+    @property
+    def inputs(self) -> int:
+        assert self.inner is not None
+        return self.inner.inputs + 1
+
+    def reduce(self, columns: list[list]) -> dict[str, Any]:
+        assert self.inner is not None
+        if len({len(c) for c in columns}) > 1:
+            raise ValueError("Reducer.group needs its inputs from the same pixels or rows")
+        keys = np.asarray(_list(columns[self.group_field]), dtype=object)
+        rest = [c for i, c in enumerate(columns) if i != self.group_field]
+        out = []
+        ok = np.array([k is not None for k in keys], dtype=bool)
+        for key in sorted({_num(k) for k in keys[ok]}):
+            sel = ok & (keys == key)
+            cols = [np.asarray(c)[sel] if isinstance(c, np.ndarray) else [v for v, s in zip(c, sel, strict=True) if s] for c in rest]
+            out.append({self.group_name: key, **self.inner.reduce(cols)})
+        return {"groups": out}
+
+    def pixelwise(self, stack: np.ndarray) -> dict[str, Any] | None:
+        return None
+
+
+def group(inner: Reducer, group_field: int, group_name: str) -> Reducer:
+    if not 0 <= group_field <= inner.inputs:
+        raise ValueError(f"groupField {group_field} is not one of the {inner.inputs + 1} inputs")
+    return GroupReducer(inner.parts, inner.shared, inner.repeat, inner=inner, group_field=group_field, group_name=group_name)
+
+
+@dataclass(frozen=True)
+class LinearFitReducer(Reducer):
+    """`Reducer.linearFit`: least squares y = scale x + offset over 2 inputs (x, y); outputs
+    `scale` and `offset`. Per pixel (ImageCollection.reduce) each image gives x and y as its
+    two bands."""
+
+    @property
+    def kind(self) -> str:
+        return ""
+
+    @property
+    def outputs(self) -> list[str]:
+        return ["scale", "offset"]
+
+    @property
+    def inputs(self) -> int:
+        return 2
+
+    def reduce(self, columns: list[list]) -> dict[str, Any]:
+        if len({len(c) for c in columns}) > 1:
+            raise ValueError("linearFit needs its two inputs from the same pixels or rows")
+        x, y = (np.asarray(_list(c), dtype=np.float64) for c in columns)
+        scale, offset = _fit(x[None], y[None])
+        return {"scale": _num(scale[0]), "offset": _num(offset[0])}
+
+    def pixelwise(self, stack: np.ndarray) -> dict[str, Any] | None:
+        return None
+
+    def pixelwise_pairs(self, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+        """Per pixel fit over (N, H, W) stacks of x and y, NaN where masked."""
+        return dict(zip(("scale", "offset"), _fit(x, y, axis=0), strict=True))
+
+
+@_quiet
+def _fit(x: np.ndarray, y: np.ndarray, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    ok = ~(np.isnan(x) | np.isnan(y))
+    n = ok.sum(axis=axis)
+    xm = np.where(ok, x, 0).sum(axis=axis) / n
+    ym = np.where(ok, y, 0).sum(axis=axis) / n
+    dx = np.where(ok, x - np.expand_dims(xm, axis), 0)
+    dy = np.where(ok, y - np.expand_dims(ym, axis), 0)
+    scale = (dx * dy).sum(axis=axis) / (dx * dx).sum(axis=axis)
+    return scale, ym - scale * xm
+
+
+def linear_fit() -> Reducer:
+    return LinearFitReducer((("linearFit", ("scale", "offset")),))

@@ -102,6 +102,25 @@ class Geometry:
     crs: str = WGS84
     geodesic: bool = True
     geometries: tuple[Geometry, ...] = field(default=())
+    #: The affine transform of the projection the geometry was given in or transformed to
+    #: (its units: pixels), or None. `coordinates` stay in the CRS's units; `projected`
+    #: gives them in the projection's, as `coordinates()` and `getInfo()` answer them.
+    units: tuple[float, ...] | None = None
+
+    def projected(self) -> Any:
+        """The coordinates in the projection's units (see `units`)."""
+        if self.units is None or self.coordinates is None:
+            return self.coordinates
+        a, b, c, d, e, f = self.units
+        det = a * e - b * d
+
+        def walk(v: Any) -> Any:
+            if v and isinstance(v[0], (int, float)):
+                x, y = float(v[0]) - c, float(v[1]) - f
+                return [(e * x - b * y) / det, (-d * x + a * y) / det]
+            return [walk(p) for p in v]
+
+        return walk(self.coordinates)
 
     @classmethod
     def from_geojson(cls, d: Any) -> Geometry:
@@ -122,7 +141,7 @@ class Geometry:
         if self.type == "GeometryCollection":
             out["geometries"] = [g.to_info() for g in self.geometries]
         else:
-            out["coordinates"] = self.coordinates
+            out["coordinates"] = self.projected()
         if self.crs != WGS84:
             out["crs"] = {"type": "name", "properties": {"name": self.crs}}
         elif not self.geodesic and self.type not in ("Point", "MultiPoint"):
@@ -225,8 +244,11 @@ class Feature:
 
     def to_info(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "Feature", "geometry": self.geometry.to_info() if self.geometry else None}
-        if self.properties:
-            out["properties"] = self.properties
+        if "system:index" in self.properties:
+            out["id"] = str(self.properties["system:index"])
+        props = {k: v for k, v in self.properties.items() if not k.startswith("system:")}
+        if props:
+            out["properties"] = props
         return out
 
 

@@ -11,7 +11,7 @@ from .._image import Band, Image, ImageCollection
 from .._pixeltype import PixelType
 from .framework import AlgorithmError
 
-__all__ = ["bands_by_name", "pair_bands", "reduced_type", "render_stack"]
+__all__ = ["bands_by_name", "pair_bands", "proj_extra", "reduced_type", "render_stack"]
 
 
 def pair_bands(op: str, a: Image, b: Image) -> list[tuple[str, Band, Band]]:
@@ -53,3 +53,12 @@ def reduced_type(kind: str, t: PixelType, n: int) -> PixelType:
     if kind in ("anyNonZero", "allNonZero", "and", "or"):
         return PixelType.int_range(0, 1)
     return PixelType("DOUBLE")
+
+
+def proj_extra(*bands: Band | None) -> dict:
+    """The emulator's own band fields a derived band keeps from its inputs (the projection
+    `reproject` gave them: `image.projection()` of a computed band is its input's)."""
+    for b in bands:
+        if b is not None and "_projection" in b.extra:
+            return {"_projection": b.extra["_projection"]}
+    return {}

@@ -5,6 +5,9 @@ Each implements the real algorithm of the same name (signature from the catalogu
 
 from __future__ import annotations
 
+import hashlib
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +17,7 @@ from .. import _reducers
 from .._grid import Grid
 from .._image import Band, Image, ImageCollection, Rendered
 from .._reducers import Reducer
+from .._values import Feature
 from .bands import bands_by_name, reduced_type, render_stack
 from .coerce import as_collection, as_image, as_image_collection, as_str_list, is_number
 from .framework import AlgorithmError, ArgumentTypeError, Context, implements
@@ -44,6 +48,134 @@ def _checked(fn: Callable[..., Reducer]) -> Callable[..., Reducer]:
 # ---------------------------------------------------------------------------------------
 for _kind in _reducers.SIMPLE:
     implements(f"Reducer.{_kind}")(lambda ctx, _kind=_kind, **kw: _reducers.simple(_kind))
+
+
+def _values(values: Any) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values.astype(np.float64)
+    return np.asarray([v for v in values if v is not None and is_number(v)], dtype=np.float64)
+
+
+def _pct_names(percentiles: list, outputNames: Any) -> tuple[str, ...]:
+    if outputNames is not None:
+        names = as_str_list(outputNames, "outputNames")
+        if len(names) != len(percentiles):
+            raise AlgorithmError(f"Got {len(names)} output names for {len(percentiles)} percentiles.")
+        return tuple(names)
+    return tuple(f"p{int(p) if float(p).is_integer() else p}" for p in percentiles)
+
+
+@implements("Reducer.percentile")
+def reducer_percentile(ctx: Context, percentiles: Any, outputNames: Any = None, maxBuckets: Any = None,
+                       minBucketWidth: Any = None, maxRaw: Any = None) -> Reducer:
+    """Exact percentiles (linear interpolation between the sorted values), whatever the number
+    of inputs; the service derives them from a histogram above `maxRaw` inputs."""
+    if not isinstance(percentiles, list) or not percentiles or not all(is_number(p) and 0 <= p <= 100 for p in percentiles):
+        raise AlgorithmError(f"percentiles must be a list of numbers between 0 and 100, got {percentiles!r}.")
+    ps = [float(p) for p in percentiles]
+    names = _pct_names(percentiles, outputNames)
+
+    def scalar(values: Any) -> list:
+        a = _values(values)
+        return [None] * len(ps) if a.size == 0 else [float(v) for v in np.percentile(a, ps)]
+
+    def pixel(stack: np.ndarray) -> list:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return list(np.nanpercentile(stack, ps, axis=0))
+
+    return _reducers.parametric(f"percentile{ps}", names, scalar, pixel)
+
+
+def _auto_histogram(a: np.ndarray, max_buckets: int, min_width: float | None) -> dict | None:
+    if a.size == 0:
+        return None
+    lo, hi = float(a.min()), float(a.max())
+    k = math.floor(math.log2(min_width)) if min_width else -20
+    while True:
+        w = 2.0**k
+        if (min_width is None or w >= min_width) and math.floor(hi / w) - math.floor(lo / w) + 1 <= max_buckets:
+            break
+        k += 1
+    start = math.floor(lo / w) * w
+    n = math.floor(hi / w) - math.floor(lo / w) + 1
+    counts = np.bincount(np.clip(np.floor((a - start) / w).astype(np.int64), 0, n - 1), minlength=n)
+    return {"bucketMeans": [start + (i + 0.5) * w for i in range(n)], "bucketMin": start, "bucketWidth": w,
+            "histogram": [int(c) for c in counts]}
+
+
+@implements("Reducer.histogram")
+def reducer_histogram(ctx: Context, maxBuckets: Any = None, minBucketWidth: Any = None, maxRaw: Any = None) -> Reducer:
+    """A histogram of power-of-2 bucket width (the smallest that fits `maxBuckets`, default 255,
+    rounded up to a power of 2), as a dictionary {bucketMeans, bucketMin, bucketWidth, histogram}."""
+    mb = int(maxBuckets) if maxBuckets is not None else 255
+    if mb <= 0:
+        raise AlgorithmError("maxBuckets must be positive.")
+    mb = 1 << (mb - 1).bit_length()
+    mw = float(minBucketWidth) if minBucketWidth is not None else None
+    return _reducers.parametric(f"histogram[{mb}, {mw}]", ("histogram",), lambda v: [_auto_histogram(_values(v), mb, mw)])
+
+
+@implements("Reducer.fixedHistogram")
+def reducer_fixed_histogram(ctx: Context, min: Any, max: Any, steps: Any, cumulative: Any = False) -> Reducer:
+    """Counts in `steps` equal buckets over [min, max) (values outside are left out), as a list
+    of [bucket start, count] rows; running totals when `cumulative`."""
+    lo, hi, n = float(min), float(max), int(steps)
+    if n <= 0 or not hi > lo:
+        raise AlgorithmError("fixedHistogram needs max > min and a positive number of steps.")
+    width = (hi - lo) / n
+
+    def scalar(values: Any) -> list:
+        a = _values(values)
+        a = a[(a >= lo) & (a < hi)]
+        counts = np.bincount(np.clip(np.floor((a - lo) / width).astype(np.int64), 0, n - 1), minlength=n)
+        if cumulative:
+            counts = np.cumsum(counts)
+        return [[[lo + i * width, int(c)] for i, c in enumerate(counts)]]
+
+    return _reducers.parametric(f"fixedHistogram[{lo}, {hi}, {n}, {bool(cumulative)}]", ("histogram",), scalar)
+
+
+@implements("Reducer.group")
+@_checked
+def reducer_group(ctx: Context, reducer: Any, groupField: Any = 0, groupName: Any = "group") -> Reducer:
+    return _reducers.group(_reducer(reducer, "reducer"), int(groupField), str(groupName))
+
+
+@implements("Reducer.linearFit")
+def reducer_linear_fit(ctx: Context) -> Reducer:
+    return _reducers.linear_fit()
+
+
+@implements("Reducer.unweighted")
+def reducer_unweighted(ctx: Context, reducer: Any) -> Reducer:
+    """The reducer itself: the emulator weights every pixel 1 (a pixel is in a region or not)."""
+    return _reducer(reducer, "reducer")
+
+
+@implements("Collection.randomColumn")
+def collection_random_column(ctx: Context, collection: Any, columnName: Any = "random", seed: Any = 0,
+                             distribution: Any = "uniform", rowKeys: Any = None) -> ImageCollection:
+    """A column of pseudo-random numbers, a function of the seed and each row's keys (so the
+    same on every call; not the service's numbers): uniform in [0, 1) or standard normal."""
+    c = as_collection(collection, "collection")
+    if distribution not in ("uniform", "normal"):
+        raise AlgorithmError(f"Unknown distribution '{distribution}': expected 'uniform' or 'normal'.")
+    keys = as_str_list(rowKeys, "rowKeys") if rowKeys is not None else ["system:index"]
+    out = []
+    for i, el in enumerate(c.images):
+        props = el.properties
+        key = repr([int(seed or 0), *(props.get(k, i) for k in keys)]).encode()
+        rng = np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "little"))
+        value = float(rng.random() if distribution == "uniform" else rng.standard_normal())
+        out.append(_with_property(el, str(columnName), value))
+    return c.derived(out)
+
+
+def _with_property(el: Any, name: str, value: Any) -> Any:
+    if isinstance(el, Feature):
+        return Feature(el.geometry, {**el.properties, name: value})
+    return Image(el.bands, {**el.properties, name: value}, dict(el.meta))
 
 
 @implements("Reducer.combine")

@@ -8,6 +8,7 @@ algorithms return `Image`s whose bands render on demand into the requested grid.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,7 @@ from .._pixeltype import PixelType
 from .._reducers import Reducer, simple
 from .._store import normalize_asset_name, parse_time_ms
 from .._values import Date, DateRange, Feature
-from .bands import bands_by_name, pair_bands, reduced_type, render_stack
+from .bands import bands_by_name, pair_bands, proj_extra, reduced_type, render_stack
 from .coerce import (
     as_collection,
     as_image,
@@ -165,7 +166,7 @@ def _binary(op: str, image1: Any, image2: Any) -> Image:
             (x, vx), (y, vy) = ba.render(g), bb.render(g)
             return _compute(op, ba.ptype, bb.ptype, x, y), vx & vy
 
-        bands.append(Band(name, ptype, ba.grid or bb.grid, render))
+        bands.append(Band(name, ptype, ba.grid or bb.grid, render, proj_extra(ba, bb)))
     return a.with_bands(bands)
 
 
@@ -221,7 +222,7 @@ def image_normalized_difference(ctx: Context, input: Any, bandNames: Any = None)
         valid = vx & vy & (x >= 0) & (y >= 0) & (s != 0)
         return np.where(valid, nd, 0.0), valid
 
-    return img.with_bands([Band("nd", PixelType("FLOAT"), b1.grid or b2.grid, render)])
+    return img.with_bands([Band("nd", PixelType("FLOAT"), b1.grid or b2.grid, render, proj_extra(b1, b2))])
 
 
 def _masked(img: Image, mask: Image, combine: bool) -> Image:
@@ -265,7 +266,7 @@ def image_mask(ctx: Context, image: Any, mask: Any = None) -> Image:
             def render(g: Grid) -> Rendered:
                 return b.render(g)[1].astype(np.uint8), np.ones(g.shape, dtype=bool)
 
-            return Band(b.name, PixelType.int_range(0, 1), b.grid, render)
+            return Band(b.name, PixelType.int_range(0, 1), b.grid, render, proj_extra(b))
         return img.with_bands([mk(b) for b in img.bands])
     m = as_image(mask, "mask")
     if len(m.bands) not in (1, len(img.bands)):
@@ -527,9 +528,29 @@ def collection_reduce(ctx: Context, collection: Any, reducer: Any, parallelScale
     c = as_image_collection(collection, "collection")
     if not isinstance(reducer, Reducer):
         raise ArgumentTypeError("reducer", "Reducer", reducer)
+    if hasattr(reducer, "pixelwise_pairs"):
+        return _reduce_pairs(c, reducer)
     if reducer.pixelwise(np.zeros((1, 1, 1))) is None:
         raise AlgorithmError(f"The eerest emulator cannot apply the reducer [{', '.join(reducer.outputs)}] per pixel.")
     return _reduce(c, reducer, suffix=True)
+
+
+def _reduce_pairs(c: ImageCollection, reducer: Any) -> Image:
+    """A 2-input reducer (linearFit) per pixel: each image's first band is x, its second y;
+    output bands are the reducer's outputs."""
+    if not c.images or any(len(img.bands) != 2 for img in c.images):
+        raise AlgorithmError(f"The reducer [{', '.join(reducer.outputs)}] needs images of 2 bands (x, y).")
+    xs, ys = [img.bands[0] for img in c.images], [img.bands[1] for img in c.images]
+
+    def render(g: Grid, name: str) -> Rendered:
+        (xv, xok), (yv, yok) = render_stack(xs, g), render_stack(ys, g)
+        ok = xok & yok
+        got = reducer.pixelwise_pairs(np.where(ok, xv, np.nan), np.where(ok, yv, np.nan))[name]
+        valid = ok.sum(axis=0) >= 2
+        return np.where(valid & np.isfinite(got), got, 0.0), valid & np.isfinite(got)
+
+    grid = next((b.grid for b in ys + xs if b.grid is not None), None)
+    return Image([Band(name, PixelType("DOUBLE"), grid, functools.partial(render, name=name)) for name in reducer.outputs])
 
 
 # ---------------------------------------------------------------------------------------
@@ -548,6 +569,8 @@ def date(ctx: Context, value: Any, timeZone: Any = None) -> Date:
     "Creates a DateRange with the given start (inclusive) and end (exclusive).",
 )
 def date_range(ctx: Context, start: Any, end: Any = None, timeZone: Any = None) -> DateRange:
+    if isinstance(start, DateRange) and end is None:  # filterDate(ee.DateRange(...)): the range itself
+        return start
     s = to_ms(start, "start")
     return DateRange(s, s + 1 if end is None else to_ms(end, "end"))
 

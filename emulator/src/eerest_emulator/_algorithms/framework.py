@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .._catalogue import signature
+from .._errors import ApiError
 from .._image import Image, ImageCollection
 from .._reducers import Reducer
 from .._values import Date, DateRange, Geometry, Projection
@@ -35,8 +36,14 @@ __all__ = [
 ]
 
 
-class AlgorithmError(Exception):
-    """A user error inside an algorithm; reported as `"<Algorithm>: <message>"` (HTTP 400)."""
+class AlgorithmError(ApiError):
+    """A user error inside an algorithm; reported as `"<Algorithm>: <message>"` (HTTP 400).
+
+    An ApiError of its own (400 INVALID_ARGUMENT): one raised while pixels are computed, after
+    the expression was evaluated, is still the user's 400, never a 500 that clients retry."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, str(message), "INVALID_ARGUMENT")
 
 
 class ArgumentTypeError(Exception):

@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from .._grid import same_crs
 from .._reproject import pyproj_crs, transform_points
 from .._values import WGS84, Feature, FeatureCollection, Geometry, Projection, in_ring
 from .coerce import as_geodesic, as_geometry, as_image, as_projection, is_number
 from .framework import AlgorithmError, ArgumentTypeError, Context, Filter, implements
-from .placement import footprint, transform_geometry
+from .placement import IDENTITY, band_projection, footprint, from_projection, to_projection, transform_geometry
 
 __all__: list[str] = []
 
@@ -26,6 +27,24 @@ __all__: list[str] = []
 # ---------------------------------------------------------------------------------------
 def _crs_of(crs: Any) -> str:
     return WGS84 if crs is None else as_projection(crs, "crs").crs
+
+
+def _placed(coords: Any, crs: Any, geodesic: Any = None) -> tuple[Any, str, bool, tuple[float, ...] | None]:
+    """Coordinates given in the projection `crs` (None: EPSG:4326) as (coordinates in its CRS,
+    the CRS, geodesic, the projection's transform or None): the arguments of `Geometry`. A
+    projection with an affine transform (`image.projection()`) gives coordinates in its pixels:
+    they are carried through the transform (kept as the geometry's units), and edges are planar."""
+    p = Projection(WGS84) if crs is None else as_projection(crs, "crs")
+    if tuple(p.transform) != IDENTITY:
+        if geodesic:
+            raise AlgorithmError("A geodesic geometry cannot be in a projection with an affine transform.")
+        return from_projection(coords, p.transform), p.crs, False, tuple(p.transform)
+    return coords, p.crs, as_geodesic(geodesic, p.crs), None
+
+
+def _geometry(kind: str, placed: tuple[Any, str, bool, tuple[float, ...] | None]) -> Geometry:
+    coords, crs, geodesic, units = placed
+    return Geometry(kind, coords, crs, geodesic, units=units)
 
 
 def _coords(v: Any, arg: str) -> Any:
@@ -43,47 +62,43 @@ def geometry_point(ctx: Context, coordinates: Any, crs: Any = None) -> Geometry:
     c = _coords(coordinates, "coordinates")
     if len(c) != 2 or not all(is_number(x) for x in c):
         raise AlgorithmError(f"Invalid point coordinates {c!r}: expected [x, y].")
-    return Geometry("Point", c, _crs_of(crs), _crs_of(crs) == WGS84)
+    return _geometry("Point", _placed(c, crs))
 
 
 @implements("GeometryConstructors.MultiPoint")
 def geometry_multipoint(ctx: Context, coordinates: Any, crs: Any = None) -> Geometry:
-    return Geometry("MultiPoint", _coords(coordinates, "coordinates"), _crs_of(crs), _crs_of(crs) == WGS84)
+    return _geometry("MultiPoint", _placed(_coords(coordinates, "coordinates"), crs))
 
 
 @implements("GeometryConstructors.LineString")
 def geometry_linestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
-    c = _crs_of(crs)
-    return Geometry("LineString", _coords(coordinates, "coordinates"), c, as_geodesic(geodesic, c))
+    return _geometry("LineString", _placed(_coords(coordinates, "coordinates"), crs, geodesic))
 
 
 @implements("GeometryConstructors.MultiLineString")
 def geometry_multilinestring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
-    c = _crs_of(crs)
-    return Geometry("MultiLineString", _coords(coordinates, "coordinates"), c, as_geodesic(geodesic, c))
+    return _geometry("MultiLineString", _placed(_coords(coordinates, "coordinates"), crs, geodesic))
 
 
 @implements("GeometryConstructors.LinearRing")
 def geometry_linearring(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None) -> Geometry:
-    c = _crs_of(crs)
-    return Geometry("LinearRing", _ring(_coords(coordinates, "coordinates")), c, as_geodesic(geodesic, c))
+    return _geometry("LinearRing", _placed(_ring(_coords(coordinates, "coordinates")), crs, geodesic))
 
 
 @implements("GeometryConstructors.Polygon")
 def geometry_polygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None,
                      evenOdd: Any = True) -> Geometry:
-    c = _crs_of(crs)
     rings = _coords(coordinates, "coordinates")
     if rings and rings[0] and is_number(rings[0][0]):
         rings = [rings]  # a single ring given as a list of points
-    return Geometry("Polygon", [_ring(r) for r in rings], c, as_geodesic(geodesic, c))
+    return _geometry("Polygon", _placed([_ring(r) for r in rings], crs, geodesic))
 
 
 @implements("GeometryConstructors.MultiPolygon")
 def geometry_multipolygon(ctx: Context, coordinates: Any, crs: Any = None, geodesic: Any = None, maxError: Any = None,
                           evenOdd: Any = True) -> Geometry:
-    c = _crs_of(crs)
-    return Geometry("MultiPolygon", [[_ring(r) for r in p] for p in _coords(coordinates, "coordinates")], c, as_geodesic(geodesic, c))
+    polys = [[_ring(r) for r in p] for p in _coords(coordinates, "coordinates")]
+    return _geometry("MultiPolygon", _placed(polys, crs, geodesic))
 
 
 def _rectangle(xmin: float, ymin: float, xmax: float, ymax: float, crs: str, geodesic: bool) -> Geometry:
@@ -98,8 +113,8 @@ def geometry_rectangle(ctx: Context, coordinates: Any, crs: Any = None, geodesic
     if len(flat) != 4 or not all(is_number(x) for x in flat):
         raise AlgorithmError(f"Invalid rectangle coordinates {c!r}: expected [xmin, ymin, xmax, ymax].")
     x0, y0, x1, y1 = (float(x) for x in flat)
-    code = _crs_of(crs)
-    return _rectangle(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), code, bool(geodesic) if geodesic is not None else False)
+    r = _rectangle(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), WGS84, False)
+    return _geometry("Polygon", _placed(r.coordinates, crs, bool(geodesic) if geodesic is not None else False))
 
 
 @implements("GeometryConstructors.BBox")
@@ -118,14 +133,19 @@ def geometry_multigeometry(ctx: Context, geometries: Any, crs: Any = None, geode
 # ---------------------------------------------------------------------------------------
 @implements("Geometry.bounds")
 def geometry_bounds(ctx: Context, geometry: Any, maxError: Any = None, proj: Any = None) -> Geometry:
-    crs = as_projection(proj, "proj").crs if proj is not None else WGS84
+    p = as_projection(proj, "proj") if proj is not None else Projection(WGS84)
     g = as_geometry(geometry, "geometry")
-    return _rectangle(*g.bounds(crs), crs, False)
+    if tuple(p.transform) == IDENTITY:
+        return _rectangle(*g.bounds(p.crs), p.crs, False)
+    # The bounding box in the projection's units (its pixels), as a polygon in its CRS.
+    pts = np.asarray(to_projection(transform_geometry(g, p.crs).points().tolist(), p.transform))
+    r = _rectangle(float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()), p.crs, False)
+    return Geometry("Polygon", from_projection(r.coordinates, p.transform), p.crs, False, units=tuple(p.transform))
 
 
 @implements("Geometry.coordinates")
 def geometry_coordinates(ctx: Context, geometry: Any) -> Any:
-    return as_geometry(geometry, "geometry").coordinates
+    return as_geometry(geometry, "geometry").projected()
 
 
 @implements("Geometry.type")
@@ -141,7 +161,13 @@ def geometry_projection(ctx: Context, geometry: Any) -> Projection:
 @implements("Geometry.transform")
 def geometry_transform(ctx: Context, geometry: Any, proj: Any = None, maxError: Any = None, geodesic: Any = None) -> Geometry:
     g = as_geometry(geometry, "geometry")
-    return transform_geometry(g, as_projection(proj, "proj").crs if proj is not None else WGS84, geodesic)
+    # The emulator keeps every geometry in its CRS's units; a projection's affine transform
+    # only changes the units its coordinates are given in (`units`), not the points.
+    p = as_projection(proj, "proj") if proj is not None else Projection(WGS84)
+    out = transform_geometry(g, p.crs, geodesic)
+    if tuple(p.transform) == IDENTITY:
+        return out
+    return Geometry(out.type, out.coordinates, out.crs, False, units=tuple(p.transform))
 
 
 @implements("Projection")
@@ -294,8 +320,8 @@ implements("Feature.geometry")(image_geometry)
 @implements("Image.projection")
 def image_projection(ctx: Context, image: Any) -> Projection:
     img = as_image(image, "image")
-    g = next((b.grid for b in img.bands if b.grid is not None), None)
-    return Projection.of_grid(g) if g is not None else Projection(WGS84)
+    p = next((band_projection(b) for b in img.bands if b.grid is not None), None)
+    return p if p is not None else Projection(WGS84)
 
 
 @implements("Geometry.area")
@@ -323,3 +349,135 @@ def geometry_area(ctx: Context, geometry: Any, maxError: Any = None, proj: Any =
 def error_margin(ctx: Context, value: Any = None, unit: Any = "meters") -> dict[str, Any]:
     """An error margin; the emulator's geometry operations are exact, so it is only carried along."""
     return {"type": "ErrorMargin", "unit": unit, "value": value}
+
+
+# ---------------------------------------------------------------------------------------
+# Buffers, centroids and tests between geometries
+# ---------------------------------------------------------------------------------------
+def _local_crs(g: Geometry) -> str:
+    """An azimuthal equidistant CRS (metres) centred on the geometry, for geodesic measures."""
+    x0, y0, x1, y1 = g.bounds(WGS84)
+    return f"+proj=aeqd +lat_0={(y0 + y1) / 2} +lon_0={(x0 + x1) / 2} +datum=WGS84 +units=m +no_defs"
+
+
+def _work_crs(g: Geometry, proj: Any) -> tuple[str, float]:
+    """The CRS a buffer or centroid is computed in and its metres per unit: `proj`'s, else a
+    local equidistant one for a geodesic geometry, else the geometry's own."""
+    if proj is not None:
+        p = as_projection(proj, "proj")
+        return p.crs, 1.0  # distances in the units of `proj`'s coordinate system
+    if g.geodesic or g.crs == WGS84:
+        return _local_crs(g), 1.0
+    return g.crs, 1.0
+
+
+def _in(g: Geometry, crs: str) -> Geometry:
+    if same_crs(g.crs, crs):
+        return g
+    return Geometry(g.type, _walk_transform(g.coordinates, g.crs, crs), crs, False,
+                    tuple(_in(p, crs) for p in g.geometries))
+
+
+def _walk_transform(c: Any, src: str, dst: str) -> Any:
+    if c is None:
+        return None
+    if c and is_number(c[0]):
+        x, y = transform_points(np.array([c[0]], dtype=float), np.array([c[1]], dtype=float), src, dst)
+        return [float(x[0]), float(y[0])]
+    return [_walk_transform(p, src, dst) for p in c]
+
+
+def _circle(x: float, y: float, r: float, n: int = 64) -> list:
+    t = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
+    ring = [[float(x + r * np.cos(a)), float(y + r * np.sin(a))] for a in t]
+    return [*ring, ring[0]]
+
+
+@implements("Geometry.buffer")
+def geometry_buffer(ctx: Context, geometry: Any, distance: Any, maxError: Any = None, proj: Any = None) -> Geometry:
+    """The geometry grown (shrunk, for a negative distance) by `distance` metres: computed in a
+    local azimuthal equidistant projection for geodesic geometries, in the CRS otherwise (in the
+    units of `proj` when given). Points are buffered to 64-vertex circles; other geometries need
+    shapely (`pip install shapely`)."""
+    g = as_geometry(geometry, "geometry")
+    if not is_number(distance):
+        raise ArgumentTypeError("distance", "Float", distance)
+    d = float(distance)
+    crs, _ = _work_crs(g, proj)
+    local = _in(g, crs)
+    if g.type in ("Point", "MultiPoint"):
+        if d <= 0:
+            raise AlgorithmError("The buffer of a point by a distance that is not positive is empty.")
+        pts = local.points()
+        polys = [[_circle(float(x), float(y), d)] for x, y in pts]
+        out = Geometry("Polygon", polys[0], crs, False) if len(polys) == 1 else Geometry("MultiPolygon", polys, crs, False)
+    else:
+        try:
+            import shapely.geometry
+        except ImportError:
+            raise AlgorithmError("The eerest emulator buffers lines and polygons with shapely: pip install shapely.") from None
+        shp = shapely.geometry.shape({"type": local.type if local.type != "LinearRing" else "LineString",
+                                      "coordinates": local.coordinates}).buffer(d, quad_segs=16)
+        if shp.is_empty:
+            raise AlgorithmError("The buffer is empty.")
+        info = shapely.geometry.mapping(shp)
+        out = Geometry(info["type"], _lists(info["coordinates"]), crs, False)
+    back = g.crs if proj is None else crs
+    res = _in(out, back)
+    return Geometry(res.type, res.coordinates, back, back == WGS84 and g.geodesic)
+
+
+def _lists(c: Any) -> Any:
+    if isinstance(c, (list, tuple)) and c and is_number(c[0]):
+        return [float(c[0]), float(c[1])]
+    return [_lists(p) for p in c]
+
+
+@implements("Geometry.centroid")
+def geometry_centroid(ctx: Context, geometry: Any, maxError: Any = None, proj: Any = None) -> Geometry:
+    """The centroid of the highest-dimension parts (area-weighted for polygons, length-weighted
+    for lines, the mean of points), in `proj`'s CRS if given, else EPSG:4326."""
+    g = as_geometry(geometry, "geometry")
+    crs, _ = _work_crs(g, proj)
+    local = _in(g, crs)
+    polys = local.rings()
+    if polys:
+        total, cx, cy = 0.0, 0.0, 0.0
+        for poly in polys:
+            for k, ring in enumerate(poly):
+                x, y = ring[:, 0], ring[:, 1]
+                x1, y1 = np.roll(x, -1), np.roll(y, -1)
+                cross = x * y1 - x1 * y
+                a = cross.sum() / 2
+                if a == 0:
+                    continue
+                sign = 1.0 if k == 0 else -1.0
+                sa = sign * abs(a)
+                cx += sa * ((x + x1) * cross).sum() / (6 * a)
+                cy += sa * ((y + y1) * cross).sum() / (6 * a)
+                total += sa
+        if total == 0:
+            raise AlgorithmError("The polygon has no area: no centroid.")
+        px, py = cx / total, cy / total
+    else:
+        pts = local.points()
+        if pts.size == 0:
+            raise AlgorithmError("The geometry is empty: no centroid.")
+        if local.type in ("LineString", "MultiLineString"):
+            lines = [np.asarray(local.coordinates, dtype=float)] if local.type == "LineString" else [np.asarray(c, dtype=float) for c in local.coordinates]
+            seg_len = [np.hypot(*np.diff(ln, axis=0).T) for ln in lines]
+            mids = [(ln[1:] + ln[:-1]) / 2 for ln in lines]
+            lens = np.concatenate(seg_len)
+            m = np.concatenate(mids)
+            px, py = (m * lens[:, None]).sum(axis=0) / lens.sum() if lens.sum() > 0 else pts.mean(axis=0)
+        else:
+            px, py = pts.mean(axis=0)
+    out_crs = as_projection(proj, "proj").crs if proj is not None else WGS84
+    x, y = transform_points(np.array([px]), np.array([py]), crs, out_crs)
+    return Geometry("Point", [float(x[0]), float(y[0])], out_crs, out_crs == WGS84)
+
+
+@implements("Geometry.intersects")
+def geometry_intersects(ctx: Context, left: Any, right: Any, maxError: Any = None, proj: Any = None) -> bool:
+    """Whether the geometries share a point (vertices inside the other, or crossing edges)."""
+    return _intersects(as_geometry(left, "left"), as_geometry(right, "right"))

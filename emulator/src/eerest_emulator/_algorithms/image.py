@@ -7,6 +7,7 @@ integers, floating maths DOUBLE (FLOAT for FLOAT inputs), min/max the union of t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -14,14 +15,17 @@ import numpy as np
 
 from .._catalogue import catalogue
 from .._encode import visualize as _visualize
-from .._grid import Grid
+from .._grid import Grid, bounds_in, same_crs
 from .._image import Band, Image, Rendered
 from .._info import band_info
 from .._pixeltype import PixelType
+from .._reducers import Reducer
+from .._reproject import source_coords
 from .._values import Date
-from .bands import pair_bands
+from .bands import pair_bands, proj_extra, reduced_type
 from .coerce import as_image, as_str_list, is_number
-from .framework import AlgorithmError, ArgumentTypeError, Context, implements
+from .framework import REGISTRY, AlgorithmError, ArgumentTypeError, Context, implements
+from .placement import window
 
 __all__ = ["CASTS", "cast_image"]
 
@@ -94,7 +98,7 @@ def _unary(img: Image, fn: Callable[[np.ndarray], np.ndarray], typer: Callable[[
                     y = np.where(bad, 0.0, y)
             return y, ok
 
-        return Band(b.name, ptype, b.grid, render)
+        return Band(b.name, ptype, b.grid, render, proj_extra(b))
 
     return img.with_bands([mk(b) for b in img.bands])
 
@@ -192,7 +196,7 @@ def binary_image(op: str, image1: Any, image2: Any) -> Image:
                     ok, out = ok & ~bad, np.where(bad, 0.0, out)
             return out, ok
 
-        bands.append(Band(name, ptype, ba.grid or bb.grid, render))
+        bands.append(Band(name, ptype, ba.grid or bb.grid, render, proj_extra(ba, bb)))
     return a.with_bands(bands)
 
 
@@ -222,7 +226,7 @@ def image_clamp(ctx: Context, input: Any, low: Any, high: Any) -> Image:
             x, ok = b.render(g)
             return np.clip(x, low, high), ok
 
-        return Band(b.name, ptype, b.grid, render)
+        return Band(b.name, ptype, b.grid, render, proj_extra(b))
 
     return img.with_bands([mk(b) for b in img.bands])
 
@@ -264,7 +268,7 @@ def image_remap(ctx: Context, image: Any, defaultValue: Any = None, bandName: An
             hit |= m
         return out, ok & (hit if defaultValue is None else True)
 
-    return img.with_bands([Band(band.name, ptype, band.grid, render)])
+    return img.with_bands([Band(band.name, ptype, band.grid, render, proj_extra(band))])
 
 
 @implements("Image.selfMask")
@@ -397,3 +401,94 @@ def image_visualize(ctx: Context, image: Any, bands: Any = None, gain: Any = Non
     grid = chosen[0].grid
     out = [Band(name, u8, grid, channel(i)) for i, name in enumerate(("vis-red", "vis-green", "vis-blue"))]
     return img.with_bands(out)
+
+
+@implements("Image.slice")
+def image_slice(ctx: Context, image: Any, start: Any, end: Any = None) -> Image:
+    """Bands start..end-1 (negative indices count from the end), properties kept."""
+    img = as_image(image, "image")
+    n = len(img.bands)
+    if not is_number(start) or (end is not None and not is_number(end)):
+        raise AlgorithmError("Image.slice: start and end must be integers.")
+    sl = img.bands[slice(int(start), int(end) if end is not None else None)]
+    if not sl:
+        raise AlgorithmError(f"Image.slice: no bands in [{start}, {end if end is not None else n}) of an image of {n} bands.")
+    return img.with_bands(list(sl), keep_meta=True)
+
+
+@implements("Image.copyProperties")
+def image_copy_properties(ctx: Context, destination: Any = None, source: Any = None, properties: Any = None,
+                          exclude: Any = None) -> Any:
+    """As Element.copyProperties (every non-system property of `source` unless `properties` names them)."""
+    return REGISTRY["Element.copyProperties"].fn(ctx, destination, source, properties, exclude)
+
+
+@implements("Image.reduceResolution")
+def image_reduce_resolution(ctx: Context, image: Any, reducer: Any, bestEffort: Any = False, maxPixels: Any = 64) -> Image:
+    """Each output pixel combines the input pixels (at their native resolution) whose centres
+    fall inside it, with the reducer (mean, min, max, median, sum, count, mode...); the service
+    weights the input pixels by the fraction of them inside, the emulator counts a pixel in
+    the output pixel that holds its centre. Bands without a native grid pass unchanged."""
+    img = as_image(image, "image")
+    if not isinstance(reducer, Reducer) or reducer.pixelwise(np.zeros((1, 1, 1))) is None or len(reducer.outputs) != 1:
+        raise AlgorithmError("Image.reduceResolution: the emulator applies single-output per-pixel reducers (mean, min, max, median, sum, count, mode...).")
+    limit = int(maxPixels) if maxPixels is not None else 64
+
+    def mk(b: Band) -> Band:
+        src = b.grid
+        if src is None or src.width is None:
+            return b
+
+        def render(g: Grid, b: Band = b) -> Rendered:
+            if g.has_shear or src.has_shear or not same_crs(g.crs or g.crs_wkt, src.crs or src.crs_wkt):
+                return _reduce_resolution_general(b, g, reducer)
+            fx, fy = abs(g.scale_x / src.scale_x), abs(g.scale_y / src.scale_y)
+            if fx <= 1 + 1e-9 and fy <= 1 + 1e-9:
+                return b.render(g)  # not coarser: nothing to combine
+            if math.ceil(fx) * math.ceil(fy) > limit and not bestEffort:
+                raise AlgorithmError(f"Image.reduceResolution: too many input pixels per output pixel "
+                                     f"({math.ceil(fx) * math.ceil(fy)} > maxPixels {limit}).")
+            return _reduce_resolution_general(b, g, reducer)
+
+        return Band(b.name, reduced_type(reducer.kind, b.ptype, limit), b.grid, render, dict(b.extra))
+
+    return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+
+
+def _reduce_resolution_general(b: Band, g: Grid, reducer: Reducer) -> Rendered:
+    """Render `b` on its native grid over the output's extent, put each native pixel in the
+    output pixel holding its centre, and reduce the values of each output pixel."""
+    src = b.grid
+    assert src is not None
+    native = window(src, bounds_in(g, src.crs or src.crs_wkt or "EPSG:4326"), margin=1)
+    x, ok = b.render(native)
+    # Centres of the native pixels, as continuous (col, row) in the output grid.
+    col, row = source_coords_of(native, g)
+    ci, ri = np.floor(col).astype(np.int64), np.floor(row).astype(np.int64)
+    inside = ok & (ci >= 0) & (ci < g.width) & (ri >= 0) & (ri < g.height)
+    idx = ri[inside] * g.width + ci[inside]
+    vals = x[inside].astype(np.float64)
+    h, w = g.shape
+    order = np.argsort(idx, kind="stable")
+    idx, vals = idx[order], vals[order]
+    counts = np.bincount(idx, minlength=h * w)
+    k = int(counts.max()) if counts.size else 0
+    stack = np.full((max(k, 1), h * w), np.nan)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pos = np.arange(idx.size) - starts[idx]
+    stack[pos, idx] = vals
+    out = reducer.pixelwise(stack.reshape(-1, h, w))
+    assert out is not None
+    r = np.asarray(out[reducer.outputs[0]]).reshape(h, w)
+    valid = counts.reshape(h, w) > 0
+    if reducer.kind == "count":
+        return np.where(valid, r, 0), np.ones((h, w), dtype=bool)
+    return np.where(valid, np.nan_to_num(r), 0), valid
+
+
+def source_coords_of(src: Grid, dst: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """(col, row) in `dst` pixel space of the centre of every pixel of `src` ((H, W) arrays)."""
+    col, row = source_coords(src, dst)
+    if col.ndim == 1:
+        col, row = np.broadcast_to(col[None, :], src.shape), np.broadcast_to(row[:, None], src.shape)
+    return np.nan_to_num(col, nan=-1.0), np.nan_to_num(row, nan=-1.0)

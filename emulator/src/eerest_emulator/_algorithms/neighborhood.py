@@ -23,7 +23,7 @@ from .._pixeltype import PixelType
 from .._reducers import Reducer
 from .._reducers import simple as simple_reducer
 from .._values import nominal_unit
-from .bands import pair_bands
+from .bands import pair_bands, proj_extra
 from .coerce import as_image
 from .framework import AlgorithmError, ArgumentTypeError, Context, implements
 
@@ -43,6 +43,7 @@ class Kernel:
     normalize: bool = True
     magnitude: float = 1.0
     fixed: tuple[tuple[float, ...], ...] = ()
+    sigma: float = 1.0  # a gaussian kernel's standard deviation, in `units`
 
     def weights(self, grid: Grid) -> np.ndarray:
         """The (odd, odd) weight array in `grid`'s pixels."""
@@ -57,7 +58,12 @@ class Kernel:
             if 2 * max(nx, ny) + 1 > _MAX_SIDE:
                 raise AlgorithmError(f"The kernel is {2 * max(nx, ny) + 1} pixels wide in this grid; the emulator computes kernels up to {_MAX_SIDE}.")
             yy, xx = np.mgrid[-ny : ny + 1, -nx : nx + 1].astype(np.float64)
-            if self.shape == "circle":
+            if self.shape == "gaussian":
+                sig = self.sigma
+                if self.units == "meters":
+                    sig = sig / (abs(grid.scale_x) * nominal_unit(grid.crs or grid.crs_wkt or "EPSG:4326"))
+                w = np.exp(-(xx**2 + yy**2) / (2 * sig**2))
+            elif self.shape == "circle":
                 w = ((xx / max(rx, 1e-12)) ** 2 + (yy / max(ry, 1e-12)) ** 2 <= 1.0 + 1e-9).astype(np.float64)
             elif self.shape == "plus":
                 w = ((xx == 0) | (yy == 0)).astype(np.float64)
@@ -87,6 +93,13 @@ for _shape in ("square", "circle", "plus"):
         lambda ctx, radius, units="pixels", normalize=True, magnitude=1.0, _s=_shape: Kernel(
             _s, float(radius), float(radius), _units(units), bool(normalize), float(magnitude))
     )
+
+
+@implements("Kernel.gaussian")
+def kernel_gaussian(ctx: Context, radius: Any, sigma: Any = 1.0, units: Any = "pixels", normalize: Any = True,
+                    magnitude: Any = 1.0) -> Kernel:
+    """exp(-d^2 / (2 sigma^2)) over the square of `radius`, `sigma` in the kernel's units."""
+    return Kernel("gaussian", float(radius), float(radius), _units(units), bool(normalize), float(magnitude), sigma=float(sigma))
 
 
 @implements("Kernel.rectangle")
@@ -130,7 +143,7 @@ def _neighbourhood(img: Image, kernel: Kernel, combine: Callable[[np.ndarray, np
             vals, valid = combine(win, vwin, w)
             return vals, valid & ok[my : my + g.shape[0], mx : mx + g.shape[1]]
 
-        return Band(b.name, typer(b.ptype), b.grid, render)
+        return Band(b.name, typer(b.ptype), b.grid, render, proj_extra(b))
 
     return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
 
@@ -198,36 +211,92 @@ def image_convolve(ctx: Context, image: Any, kernel: Any) -> Image:
     return _neighbourhood(as_image(image, "image"), _kernel(kernel, "kernel"), combine, float_type)
 
 
-@implements("Terrain.slope")
-def terrain_slope(ctx: Context, input: Any) -> Image:
-    """Band 'slope', degrees, from the first band's 4-connected neighbours in the output grid
-    (pixel sizes in metres; in a geographic grid, east-west ones shrink with the latitude)."""
+def _gradient(dem: Band, g: Grid, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dz/dx east, dz/dy north, valid) in metres per metre from the 4-connected neighbours of
+    every pixel of `g` (pixel sizes in metres; in a geographic grid, east-west ones shrink with
+    the latitude). A pixel needs itself and its 4 neighbours valid."""
+    if g.has_shear:
+        raise AlgorithmError(f"Terrain.{what}: the emulator computes terrain in grids without shear only.")
+    h, w = g.shape
+    wide = replace(g, translate_x=g.translate_x - g.scale_x, translate_y=g.translate_y - g.scale_y,
+                   width=w + 2, height=h + 2)
+    z, ok = dem.render(wide)
+    z = z.astype(np.float64)
+    unit = nominal_unit(g.crs or g.crs_wkt or "EPSG:4326")
+    dx = np.full((h, w), g.scale_x * unit)
+    dy = g.scale_y * unit
+    if unit != 1.0:  # degrees: metres per degree of longitude shrink with the latitude
+        lat = g.translate_y + g.scale_y * (np.arange(h) + 0.5)
+        dx = dx * np.cos(np.radians(lat))[:, None]
+    dzdx = (z[1:-1, 2:] - z[1:-1, :-2]) / (2 * dx)
+    dzdy = (z[2:, 1:-1] - z[:-2, 1:-1]) / (2 * dy)
+    valid = ok[1:-1, 2:] & ok[1:-1, :-2] & ok[2:, 1:-1] & ok[:-2, 1:-1] & ok[1:-1, 1:-1]
+    return dzdx, dzdy, valid
+
+
+def _dem(input: Any, what: str) -> tuple[Image, Band]:
     img = as_image(input, "input")
     if not img.bands:
-        raise AlgorithmError("Terrain.slope: the image has no bands.")
-    dem = img.bands[0]
+        raise AlgorithmError(f"Terrain.{what}: the image has no bands.")
+    return img, img.bands[0]
 
+
+def _slope_deg(dzdx: np.ndarray, dzdy: np.ndarray) -> np.ndarray:
+    return np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
+
+
+def _aspect_deg(dzdx: np.ndarray, dzdy: np.ndarray) -> np.ndarray:
+    """The direction the slope faces (downhill), degrees clockwise from north, in [0, 360)."""
+    return np.mod(np.degrees(np.arctan2(-dzdx, -dzdy)), 360.0)
+
+
+def _hillshade(dzdx: np.ndarray, dzdy: np.ndarray, azimuth: float, elevation: float) -> np.ndarray:
+    slope = np.arctan(np.hypot(dzdx, dzdy))
+    aspect = np.radians(_aspect_deg(dzdx, dzdy))
+    zenith = np.radians(90.0 - elevation)
+    shade = np.cos(zenith) * np.cos(slope) + np.sin(zenith) * np.sin(slope) * np.cos(np.radians(azimuth) - aspect)
+    return np.round(255.0 * np.clip(shade, 0.0, 1.0))
+
+
+def _terrain_band(name: str, dem: Band, ptype: PixelType, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], what: str) -> Band:
     def render(g: Grid) -> Rendered:
-        if g.has_shear:
-            raise AlgorithmError("Terrain.slope: the emulator computes slopes in grids without shear only.")
-        h, w = g.shape
-        wide = replace(g, translate_x=g.translate_x - g.scale_x, translate_y=g.translate_y - g.scale_y,
-                       width=w + 2, height=h + 2)
-        z, ok = dem.render(wide)
-        z = z.astype(np.float64)
-        unit = nominal_unit(g.crs or g.crs_wkt or "EPSG:4326")
-        dx = np.full((h, w), abs(g.scale_x) * unit)
-        dy = abs(g.scale_y) * unit
-        if unit != 1.0:  # degrees: metres per degree of longitude shrink with the latitude
-            lat = g.translate_y + g.scale_y * (np.arange(h) + 0.5)
-            dx = dx * np.cos(np.radians(lat))[:, None]
-        dzdx = (z[1:-1, 2:] - z[1:-1, :-2]) / (2 * dx)
-        dzdy = (z[2:, 1:-1] - z[:-2, 1:-1]) / (2 * dy)
-        valid = ok[1:-1, 2:] & ok[1:-1, :-2] & ok[2:, 1:-1] & ok[:-2, 1:-1] & ok[1:-1, 1:-1]
-        slope = np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
-        return np.where(valid, slope, 0.0), valid
+        dzdx, dzdy, valid = _gradient(dem, g, what)
+        return np.where(valid, fn(dzdx, dzdy), 0.0).astype(ptype.dtype), valid
 
-    return img.with_bands([Band("slope", PixelType("FLOAT"), dem.grid, render)])
+    return Band(name, ptype, dem.grid, render, proj_extra(dem))
+
+
+@implements("Terrain.slope")
+def terrain_slope(ctx: Context, input: Any) -> Image:
+    """Band 'slope', degrees, from the first band's 4-connected neighbours in the output grid."""
+    img, dem = _dem(input, "slope")
+    return img.with_bands([_terrain_band("slope", dem, PixelType("FLOAT"), _slope_deg, "slope")])
+
+
+@implements("Terrain.aspect")
+def terrain_aspect(ctx: Context, input: Any) -> Image:
+    """Band 'aspect', degrees clockwise from north of the downhill direction (90: facing east)."""
+    img, dem = _dem(input, "aspect")
+    return img.with_bands([_terrain_band("aspect", dem, PixelType("FLOAT"), _aspect_deg, "aspect")])
+
+
+@implements("Terrain.hillshade")
+def terrain_hillshade(ctx: Context, input: Any, azimuth: Any = 270.0, elevation: Any = 45.0) -> Image:
+    """Band 'hillshade', 0-255: 255 (cos(zenith) cos(slope) + sin(zenith) sin(slope) cos(azimuth - aspect)), clamped at 0."""
+    img, dem = _dem(input, "hillshade")
+    az, el = float(azimuth), float(elevation)
+    return img.with_bands([_terrain_band("hillshade", dem, PixelType.int_range(0, 255),
+                                         lambda a, b: _hillshade(a, b, az, el), "hillshade")])
+
+
+@implements("Terrain.products")
+def terrain_products(ctx: Context, input: Any) -> Image:
+    """The input's bands plus 'slope', 'aspect' and 'hillshade' (azimuth 270, elevation 45)."""
+    img, dem = _dem(input, "products")
+    extra = [_terrain_band("slope", dem, PixelType("FLOAT"), _slope_deg, "products"),
+             _terrain_band("aspect", dem, PixelType("FLOAT"), _aspect_deg, "products"),
+             _terrain_band("hillshade", dem, PixelType.int_range(0, 255), lambda a, b: _hillshade(a, b, 270.0, 45.0), "products")]
+    return img.with_bands([*img.bands, *extra], keep_meta=True)
 
 
 @implements("Image.blend")
@@ -241,5 +310,5 @@ def image_blend(ctx: Context, bottom: Any, top: Any) -> Image:
             (x, vx), (y, vy) = bb.render(g), bt.render(g)
             return np.where(vy, y, x), vx | vy
 
-        bands.append(Band(name, bb.ptype.union(bt.ptype), bb.grid or bt.grid, render))
+        bands.append(Band(name, bb.ptype.union(bt.ptype), bb.grid or bt.grid, render, proj_extra(bb, bt)))
     return lo.with_bands(bands, keep_meta=True)

@@ -18,7 +18,17 @@ from .._values import WGS84, Geometry, Projection
 from .coerce import as_geodesic, as_projection, is_number
 from .framework import AlgorithmError
 
-__all__ = ["MAX_PIXELS", "footprint", "target_projection", "transform_geometry", "window"]
+__all__ = [
+    "IDENTITY",
+    "MAX_PIXELS",
+    "band_projection",
+    "footprint",
+    "from_projection",
+    "target_projection",
+    "to_projection",
+    "transform_geometry",
+    "window",
+]
 
 #: Largest intermediate grid `reproject` and `reduceRegion` compute (pixels).
 MAX_PIXELS = 50_000_000
@@ -77,6 +87,46 @@ def footprint(img: Image) -> Geometry | None:
     corners = [(0, 0), (w, 0), (w, h), (0, h), (0, 0)]
     ring = [[g.translate_x + g.scale_x * u + g.shear_x * v, g.translate_y + g.shear_y * u + g.scale_y * v] for u, v in corners]
     return Geometry("Polygon", [ring], g.crs or WGS84, False)
+
+
+#: The identity affine transform (a projection whose units are its CRS's).
+IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def _map_coords(c: Any, fn: Any) -> Any:
+    if c and is_number(c[0]):
+        x, y = fn(float(c[0]), float(c[1]))
+        return [x, y, *c[2:]]
+    return [_map_coords(p, fn) for p in c]
+
+
+def from_projection(coords: Any, transform: tuple[float, ...]) -> Any:
+    """GeoJSON-nested coordinates given in a projection's units (its pixels, for a projection
+    with an affine transform) as coordinates in its CRS: x' = a x + b y + c, y' = d x + e y + f.
+    An affine map keeps straight edges straight, so the geometry is the same set of points."""
+    if tuple(transform) == IDENTITY:
+        return coords
+    a, b, c, d, e, f = transform
+    return _map_coords(coords, lambda x, y: (a * x + b * y + c, d * x + e * y + f))
+
+
+def to_projection(coords: Any, transform: tuple[float, ...]) -> Any:
+    """The inverse of `from_projection`: CRS coordinates in the projection's units."""
+    if tuple(transform) == IDENTITY:
+        return coords
+    a, b, c, d, e, f = transform
+    det = a * e - b * d
+    if det == 0:
+        raise AlgorithmError("The projection's transform is not invertible.")
+    return _map_coords(coords, lambda x, y: ((e * (x - c) - b * (y - f)) / det, (-d * (x - c) + a * (y - f)) / det))
+
+
+def band_projection(b: Any) -> Projection | None:
+    """A band's projection: the one `reproject` gave it, else its grid's; None without a grid."""
+    p = b.extra.get("_projection")
+    if p is not None:
+        return Projection(p[0], tuple(p[1]))
+    return Projection.of_grid(b.grid) if b.grid is not None else None
 
 
 def transform_geometry(g: Geometry, crs: str, geodesic: Any = None) -> Geometry:

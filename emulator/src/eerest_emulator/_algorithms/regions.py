@@ -59,10 +59,13 @@ def image_reduce_region(ctx: Context, image: Any, reducer: Any, geometry: Any = 
         raise AlgorithmError(f"Too many pixels in the region. Found {count}, but maxPixels allows only {limit}. "
                              "Ensure that you are not aggregating at a higher resolution than you intended.")
     columns = []
-    for b in img.bands:
-        x, ok = b.render(g)
-        sel = ok & region
-        columns.append(x[sel])
+    rendered = [b.render(g) for b in img.bands]
+    joint = region
+    if reducer.inputs > 1:  # a reducer of several inputs reads the pixels where all of them are valid
+        for _, ok in rendered:
+            joint = joint & ok
+    for x, ok in rendered:
+        columns.append(x[ok & joint])
     if reducer.inputs == 1:
         out: dict[str, Any] = {}
         multi = len(reducer.outputs) > 1
@@ -176,3 +179,32 @@ def image_sample_regions(ctx: Context, image: Any, collection: Any, properties: 
         keep = {k: v for k, v in keep.items() if k != "system:index"}
         out += _pixel_features(img, g, mask, proj.crs, keep, bool(geometries), True, len(out))
     return FeatureCollection(out)  # type: ignore[arg-type]
+
+
+#: The most pixels `sampleRectangle` returns, as on the service.
+_SAMPLE_RECTANGLE_MAX = 262_144
+
+
+@implements("Image.sampleRectangle")
+def image_sample_rectangle(ctx: Context, image: Any, region: Any = None, properties: Any = None, defaultValue: Any = None,
+                           defaultArrayValue: Any = None) -> Feature:
+    """A feature whose properties are the bands as 2-D lists (rows north to south) over the
+    pixels of the image's projection that cover the region's bounding box; masked pixels take
+    `defaultValue` (without it, a masked pixel is an error)."""
+    img = as_image(image, "image")
+    g, _, _ = region_pixels(img, region, None, None, None)
+    h, w = g.shape
+    if h * w > _SAMPLE_RECTANGLE_MAX:
+        raise AlgorithmError(f"Image.sampleRectangle: Too many pixels in sample; must be <= {_SAMPLE_RECTANGLE_MAX}. Got {h * w}.")
+    out: dict[str, Any] = {}
+    for b in img.bands:
+        x, ok = b.render(g)
+        if not ok.all():
+            if defaultValue is None:
+                raise AlgorithmError("Image.sampleRectangle: Array band has masked pixels; give defaultValue to fill them.")
+            x = np.where(ok, x, defaultValue)
+        out[b.name] = x.tolist()
+    if properties is not None:
+        out.update({k: img.properties[k] for k in properties if k in img.properties})
+    geom = as_geometry(region, "region") if region is not None else None
+    return Feature(geom, out)

@@ -16,9 +16,9 @@ from .._image import Band, Image, Rendered
 from .._pixeltype import PixelType
 from .._reproject import MODES, sample, source_coords, transform_points
 from .._values import WGS84, Projection
-from .coerce import as_geometry, as_image, as_projection
+from .coerce import as_geometry, as_image, as_projection, is_number
 from .framework import AlgorithmError, Context, implements
-from .placement import footprint, target_projection, transform_geometry, window
+from .placement import band_projection, footprint, target_projection, to_projection, transform_geometry, window
 
 __all__: list[str] = []
 
@@ -39,7 +39,7 @@ def image_clip(ctx: Context, input: Any, geometry: Any) -> Image:
         return Band(b.name, b.ptype, b.grid, render, dict(b.extra))
 
     out = img.with_bands([mk(b) for b in img.bands], keep_meta=True)
-    out.meta["geometry"] = geom.to_info() if geom.crs == WGS84 else transform_geometry(geom, WGS84).to_info()
+    out.meta["geometry"] = geom.to_info() if geom.crs == WGS84 and geom.units is None else transform_geometry(geom, WGS84).to_info()
     return out
 
 
@@ -66,7 +66,8 @@ def image_reproject(ctx: Context, image: Any, crs: Any, crsTransform: Any = None
             col, row = source_coords(g, inter)
             return sample(x, ok, col, row)
 
-        return Band(b.name, b.ptype, native or proj, render, dict(b.extra))
+        extra = {**b.extra, "_projection": (proj.crs, (proj.scale_x, proj.shear_x, proj.translate_x, proj.shear_y, proj.scale_y, proj.translate_y))}
+        return Band(b.name, b.ptype, native or proj, render, extra)
 
     return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
 
@@ -120,38 +121,54 @@ def image_set_default_projection(ctx: Context, image: Any, crs: Any, crsTransfor
 def image_clip_to_bounds_and_scale(ctx: Context, input: Any, geometry: Any = None, width: Any = None, height: Any = None,
                                    maxDimension: Any = None, scale: Any = None) -> Image:
     """The image clipped to the geometry, with a native grid over its bounding box of the
-    requested size (width x height, longest side maxDimension, or pixels of `scale` metres)."""
+    requested size (width x height, longest side maxDimension, or pixels of `scale` metres).
+
+    The box is taken in the image's projection, in its pixel units: a projection with an
+    affine transform (`reproject(crs, crsTransform)`, flipped or sheared) gives a grid of
+    that transform, so a rectangle of its pixels is served as exactly those pixels."""
     img = as_image(input, "input")
     geom = as_geometry(geometry, "geometry") if geometry is not None else None
-    base = next((b.grid for b in img.bands if b.grid is not None), None)
-    if base is None:
+    for arg, v in (("width", width), ("height", height), ("maxDimension", maxDimension), ("scale", scale)):
+        if v is not None and (not is_number(v) or v <= 0):
+            raise AlgorithmError(f"Invalid {arg} {v!r}: it must be a positive number (a grid of 0 pixels has no pixels to compute).")
+    band = next((b for b in img.bands if b.grid is not None), None)
+    if band is None:
         if geom is None:
             raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
-        base = Projection(geom.crs).grid()
-    crs = base.crs or WGS84
-    fp = footprint(img)
-    if geom is not None:
-        xmin, ymin, xmax, ymax = geom.bounds(crs)
-    elif base.width is not None:
-        xmin, ymin, xmax, ymax = bounds_in(base, crs)
-    elif fp is not None:
-        xmin, ymin, xmax, ymax = fp.bounds(crs)
+        proj = Projection(geom.crs, (1.0, 0.0, 0.0, 0.0, -1.0, 0.0))
+        crs_wkt = None
     else:
-        raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
-    ex, ey = xmax - xmin, ymax - ymin
+        proj = band_projection(band)  # type: ignore[assignment]
+        crs_wkt = band.grid.crs_wkt if band.grid is not None else None
+    crs = proj.crs
+    if geom is not None:
+        pts = transform_geometry(geom, crs).points() if geom.crs != crs else geom.points()
+        if geom.rings() and np.ptp(pts[:, 0]) <= 0 and np.ptp(pts[:, 1]) <= 0:
+            raise AlgorithmError("The region is empty (its bounds have no width and no height): no pixel grid covers it.")
+    elif band is not None and band.grid is not None and band.grid.width is not None:
+        pts = _grid_corners(band.grid, crs)
+    else:
+        fp = footprint(img)
+        if fp is None:
+            raise AlgorithmError("Provide a 'geometry' to frame an unbounded image.")
+        pts = transform_geometry(fp, crs).points()
+    uv = np.asarray(to_projection(pts.tolist(), proj.transform), dtype=np.float64).reshape(-1, 2)
+    u0, v0 = float(uv[:, 0].min()), float(uv[:, 1].min())
+    eu, ev = float(uv[:, 0].max()) - u0, float(uv[:, 1].max()) - v0
     if width is not None and height is not None:
         w, h = int(width), int(height)
-        sx, sy = ex / w, ey / h
+        su, sv = (eu or 1.0) / w, (ev or 1.0) / h
     else:
         if scale is not None:
-            s = float(scale) / Projection(crs).metres_per_unit()
+            k = float(scale) / (proj.nominal_scale or 1.0)
         elif maxDimension is not None:
-            s = max(ex, ey) / int(maxDimension)
+            k = (max(eu, ev) or 1.0) / int(maxDimension)
         else:
-            s = abs(base.scale_x)
-        sx = sy = s
-        w, h = max(1, math.ceil(round(ex / s, 6))), max(1, math.ceil(round(ey / s, 6)))
-    target = Grid(crs, sx, 0.0, xmin, 0.0, -sy, ymax, w, h, base.crs_wkt)
+            k = 1.0
+        su = sv = k
+        w, h = max(1, math.ceil(round(eu / k, 6))), max(1, math.ceil(round(ev / k, 6)))
+    a, b, c, d, e, f = proj.transform
+    target = Grid(crs, a * su, b * sv, a * u0 + b * v0 + c, d * su, e * sv, d * u0 + e * v0 + f, w, h, crs_wkt)
 
     def mk(b: Band) -> Band:
         def render(g: Grid, b: Band = b) -> Rendered:
@@ -161,6 +178,19 @@ def image_clip_to_bounds_and_scale(ctx: Context, input: Any, geometry: Any = Non
         return Band(b.name, b.ptype, target, render, dict(b.extra))
 
     return img.with_bands([mk(b) for b in img.bands], keep_meta=True)
+
+
+def _grid_corners(g: Grid, crs: str) -> np.ndarray:
+    """The corners of a bounded grid, in `crs` (an (4, 2) array)."""
+    w, h = g.width or 0, g.height or 0
+    u = np.array([0.0, w, w, 0.0])
+    v = np.array([0.0, 0.0, h, h])
+    x = g.translate_x + g.scale_x * u + g.shear_x * v
+    y = g.translate_y + g.shear_y * u + g.scale_y * v
+    code = g.crs or g.crs_wkt
+    if code and code != crs:
+        x, y = transform_points(x, y, code, crs)
+    return np.column_stack([x, y])
 
 
 def _centres_in(g: Grid, crs: str) -> tuple[np.ndarray, np.ndarray]:

@@ -509,7 +509,31 @@ def _from_ymd(ctx: Context, year: Any, month: Any, day: Any, timeZone: Any = Non
     return Date(round(t.timestamp() * 1000))
 
 
+_ORDER = ("second", "minute", "hour", "day", "week", "month", "year")
+
+
+def _get_relative(ctx: Context, date: Any, unit: Any, inUnit: Any, timeZone: Any = None) -> int:
+    """The 0-based `unit` of the date within its `inUnit` (e.g. day of the year: 0-365).
+    Weeks start on Monday (ISO); a week in a month or year counts from the period's start."""
+    u, big = _unit(unit), _unit(inUnit)
+    if _ORDER.index(u) >= _ORDER.index(big) or (u == "month" and big == "week"):
+        raise AlgorithmError(f"Cannot get the {u} relative to the {big}.")
+    t = _as_datetime(_date(date, "date"), timeZone)
+    if u == "month":
+        return t.month - 1
+    if big == "year":
+        start = t.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif big == "month":
+        start = t.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif big == "week":
+        start = (t - dt.timedelta(days=t.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    else:
+        start = t.replace(**{k: 0 for k in ("microsecond", "second", "minute", "hour")[: ("second", "minute", "hour", "day").index(big) + 1]})  # type: ignore[arg-type]
+    return int((t - start).total_seconds() * 1000 // _UNITS_MS[u])
+
+
 _DATE: dict[str, Callable[..., Any]] = {
+    "getRelative": _get_relative,
     "millis": lambda ctx, date: _date(date, "date").millis,
     "advance": _advance,
     "difference": _difference,
