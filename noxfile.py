@@ -1,7 +1,10 @@
 """Developer and CI tasks. Every session installs what it needs into its own venv.
 
     nox -s demo           # the main job: emulator + a user's script, results in out/
-    nox -s tests          # the whole test suite (drift check included); what CI runs
+    nox -s tests          # the whole test suite (drift check included), then the default tier on
+                          # the oldest and newest supported Python (tests_pythons) and the docs build; what CI runs
+    nox -s tests_pythons  # the default tier on Python 3.10 and 3.13 (an interpreter the machine lacks is skipped)
+    nox -s docs           # the documentation site (mkdocs build --strict) into site/; -- serve to preview
     nox -s generate       # regenerate the API packages (src/eerest/v1alpha, v1beta, v1) from schema/ + codegen/
     nox -s check          # fail if the generated API packages are stale or hand-edited
     nox -s lint typecheck build
@@ -13,29 +16,73 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
+# A supported Python this machine lacks is skipped with nox's "Missing interpreters" message,
+# on CI too (nox's default there is to fail).
+nox.options.error_on_missing_interpreters = False
+
+#: The oldest and newest Python eerest supports (pyproject.toml's classifiers): `tests_pythons`
+#: runs the default tier on each.
+SUPPORTED_PYTHONS = ["3.10", "3.13"]
 
 CODEGEN = ("-r", "requirements/codegen.txt")
 #: The SDK and the emulator (its own distribution, emulator/), both editable from this checkout.
 SDK_AND_EMULATOR = ("-e", ".[all]", "-e", "./emulator")
 TESTS = ("-r", "requirements/test.txt")
+DOCS = ("-r", "requirements/docs.txt")
+
+#: What every install in this file is made from: when none of these changed, a reused
+#: environment already holds what the session asks for (the two projects are editable installs,
+#: so edits to their sources need no reinstall).
+INSTALL_INPUTS = (
+    "pyproject.toml",
+    "emulator/pyproject.toml",
+    "src/eerest/_version.py",
+    "emulator/src/eerest_emulator/_version.py",
+    *sorted(str(path) for path in Path("requirements").glob("*.txt")),
+)
+
+
+def install(session: nox.Session, *args: str) -> None:
+    """``session.install(*args)``, skipped when the session reuses an environment this same
+    install (the same arguments, and the same INSTALL_INPUTS) already went into.
+
+    pip would resolve everything again and rebuild both editable projects: about 5 s of a 1 s demo.
+    A changed pyproject.toml or requirements file, or a new environment (``nox -N`` / a first
+    run), installs again.
+    """
+    location = getattr(session.virtualenv, "location", None)
+    digest = hashlib.sha256("\0".join(args).encode())
+    for name in INSTALL_INPUTS:
+        path = Path(name)
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
+    stamp = Path(location, ".eerest-install") if location else None
+    if stamp is not None and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        session.log("requirements unchanged since this environment was installed: skipping pip (nox -N to rebuild)")
+        return
+    session.install(*args)
+    if stamp is not None:
+        stamp.write_text(digest.hexdigest())
 
 
 @nox.session
 def generate(session: nox.Session) -> None:
     """Regenerate the API packages (src/eerest/v1alpha, v1beta, v1) from schema/ + codegen/."""
-    session.install(*CODEGEN)
+    install(session, *CODEGEN)
     session.run("python", "-m", "codegen", "generate")
 
 
 @nox.session
 def check(session: nox.Session) -> None:
     """Fail when the generated API packages differ from what the generator would write."""
-    session.install(*CODEGEN)
+    install(session, *CODEGEN)
     session.run("python", "-m", "codegen", "check")
 
 
@@ -43,28 +90,50 @@ def check(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite: the drift check, then pytest with every tier (``-m ""`` undoes the
     default ``-m "not slow"`` of the inner loop: codegen, packaging and typing tests run too)."""
-    session.install(*SDK_AND_EMULATOR, *CODEGEN, *TESTS)
+    install(session, *SDK_AND_EMULATOR, *CODEGEN, *TESTS)
     session.run("python", "-m", "codegen", "check")
     session.run("python", "-m", "pytest", "-q", "-m", "", *session.posargs)
+    if not session.posargs:  # the whole suite: then every supported Python, and the docs
+        session.notify("tests_pythons")
+        session.notify("docs")
+
+
+@nox.session(python=SUPPORTED_PYTHONS)
+def tests_pythons(session: nox.Session) -> None:
+    """The default tier (``-m "not slow"``) on the oldest and newest supported Python;
+    `nox -s tests` runs these after the whole suite. A Python this machine lacks is skipped."""
+    install(session, *SDK_AND_EMULATOR, *CODEGEN, *TESTS)
+    session.run("python", "-m", "pytest", "-q", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (mkdocs-material, API reference by mkdocstrings) into site/,
+    with ``--strict``: any warning fails. ``nox -s docs -- serve`` previews it."""
+    install(session, *DOCS)
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:])
+    else:
+        session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: start the emulator on the bundled sample and run the demo against it."""
-    session.install(*SDK_AND_EMULATOR)
+    install(session, *SDK_AND_EMULATOR)
     session.run("python", "examples/demo.py", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install("ruff==0.17.6")
+    install(session, "ruff==0.17.6")
     session.run("ruff", "check", "src", "codegen", "tests", "benchmarks", "examples", "emulator", "noxfile.py")
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy (strict, warn_unused_ignores) on src/eerest (generated packages included), the emulator, codegen/ and the test helpers."""
-    session.install(*SDK_AND_EMULATOR, *CODEGEN, *TESTS, "types-PyYAML")
+    install(session, *SDK_AND_EMULATOR, *CODEGEN, *TESTS, "types-PyYAML")
     session.run("mypy")
 
 
@@ -77,7 +146,7 @@ def corpus(session: nox.Session) -> None:
         nox -s corpus                              # every document
         nox -s corpus -- --only storage.v1 drive.v3 --keep out/corpus
     """
-    session.install("-e", ".", *CODEGEN, *TESTS)
+    install(session, "-e", ".", *CODEGEN, *TESTS)
     session.run("python", "-m", "codegen.corpus", *session.posargs)
 
 
@@ -95,7 +164,7 @@ def build(session: nox.Session) -> None:
     import subprocess
     from pathlib import Path
 
-    session.install("build>=1.2", "twine>=5")
+    install(session, "build>=1.2", "twine>=5")
     env = {}
     if "SOURCE_DATE_EPOCH" not in os.environ and shutil.which("git") and Path(".git").exists():
         last_commit = subprocess.run(["git", "log", "-1", "--format=%ct"], capture_output=True, text=True, check=False)
@@ -112,7 +181,7 @@ def build(session: nox.Session) -> None:
 def build_schema(session: nox.Session) -> None:
     """Rebuild schema/earthengine.*.json from the sources vendored in schema/sources/ (schema/README.md),
     and the emulator's copies. ``-- --check`` only fails if a file is stale."""
-    session.install(*CODEGEN)
+    install(session, *CODEGEN)
     session.run("python", "-m", "codegen.build_schema", *session.posargs)
     if "--check" not in session.posargs:
         import shutil
@@ -125,11 +194,11 @@ def build_schema(session: nox.Session) -> None:
 @nox.session
 def update_schema(session: nox.Session) -> None:
     """Take a new discovery document: normalise it into schema/, regenerate, report changes."""
-    session.install("-e", ".", *CODEGEN)
+    install(session, "-e", ".", *CODEGEN)
     session.run("python", "-m", "codegen.update_schema", *session.posargs)
 
 
-#: benchmarks/ scripts `nox -s benchmarks` runs, in this order (README "Benchmarks").
+#: benchmarks/ scripts `nox -s benchmarks` runs, in this order (docs/performance.md).
 BENCHMARKS = (
     "bench_import.py", "bench_small.py", "bench_listing.py", "bench_npy.py", "bench_geotiff.py", "bench_tiles.py",
     "bench_area.py",
@@ -141,6 +210,6 @@ def benchmarks(session: nox.Session) -> None:
     """eerest vs raw httpx vs earthengine-api, side by side in fresh processes: import time,
     small calls, a 10,000-image listing, NPY and GeoTIFF tiles, many concurrent tiles.
     `nox -s benchmarks -- --quick` for a smoke run; other arguments go to every script."""
-    session.install(*SDK_AND_EMULATOR)
+    install(session, *SDK_AND_EMULATOR)
     for script in BENCHMARKS:
         session.run("python", f"benchmarks/{script}", *session.posargs)
