@@ -17,6 +17,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -31,6 +34,36 @@ nox.options.error_on_missing_interpreters = False
 #: The oldest and newest Python eerest supports (pyproject.toml's classifiers): `tests_pythons`
 #: runs the default tier on each.
 SUPPORTED_PYTHONS = ["3.10", "3.13"]
+
+
+def _runs(python: str) -> bool:
+    try:
+        return subprocess.run([python, "-c", ""], capture_output=True, timeout=30, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _expose_pyenv_pythons() -> None:
+    """Make pyenv's installed Pythons findable when its shims cannot run them (a version
+    installed but not selected with `pyenv global`): a folder of links to them goes first
+    on PATH, nothing else of theirs does."""
+    links = Path(".nox", "pythons").resolve()
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"), "versions")
+    for version in SUPPORTED_PYTHONS:
+        name = f"python{version}"
+        found = shutil.which(name)
+        if found and (Path(found).parent == links or _runs(found)):
+            continue
+        installs = sorted(root.glob(f"{version}.*/bin/{name}"), key=lambda p: [int(x) for x in p.parts[-3].split(".") if x.isdigit()])
+        if installs and _runs(str(installs[-1])):
+            links.mkdir(parents=True, exist_ok=True)
+            (links / name).unlink(missing_ok=True)
+            (links / name).symlink_to(installs[-1])
+    if links.is_dir() and str(links) not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = str(links) + os.pathsep + os.environ.get("PATH", "")
+
+
+_expose_pyenv_pythons()
 
 CODEGEN = ("-r", "requirements/codegen.txt")
 #: The SDK and the emulator (its own distribution, emulator/), both editable from this checkout.
