@@ -4,7 +4,7 @@
     nox -s tests          # the whole test suite (drift check included), then the default tier on
                           # the oldest and newest supported Python (tests_pythons) and the docs build; what CI runs
     nox -s tests_pythons  # the default tier on Python 3.10 and 3.13 (an interpreter the machine lacks is skipped)
-    nox -s docs           # the documentation site (mkdocs build --strict) into site/; -- serve to preview
+    nox -s docs           # the documentation site (mkdocs build --strict) into build/site/; -- serve to preview
     nox -s generate       # regenerate the API packages (src/eerest/v1alpha, v1beta, v1) from schema/ + codegen/
     nox -s check          # fail if the generated API packages are stale or hand-edited
     nox -s lint typecheck build
@@ -142,7 +142,7 @@ def tests_pythons(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """The documentation site (mkdocs-material, API reference by mkdocstrings) into site/,
+    """The documentation site (mkdocs-material, API reference by mkdocstrings) into build/site/,
     with ``--strict``: any warning fails. ``nox -s docs -- serve`` previews it."""
     install(session, *DOCS)
     if session.posargs[:1] == ["serve"]:
