@@ -123,13 +123,13 @@ def check(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite: the drift check, then pytest with every tier (``-m ""`` undoes the
     default ``-m "not slow"`` of the inner loop: codegen, packaging and typing tests run too)."""
-    install(session, *SDK_AND_EMULATOR, *CODEGEN, *TESTS)
-    session.run("python", "-m", "codegen", "check")
-    session.run("python", "-m", "pytest", "-q", "-m", "", *session.posargs)
-    if not session.posargs:  # the whole suite: then every supported Python, and the docs
+    if not session.posargs:  # the whole suite: then every supported Python, and the docs (even if it fails)
         for version in SUPPORTED_PYTHONS:  # notify("tests_pythons") would queue only the first
             session.notify(f"tests_pythons-{version}")
         session.notify("docs")
+    install(session, *SDK_AND_EMULATOR, *CODEGEN, *TESTS)
+    session.run("python", "-m", "codegen", "check")
+    session.run("python", "-m", "pytest", "-q", "-m", "", *session.posargs)
 
 
 @nox.session(python=SUPPORTED_PYTHONS)
