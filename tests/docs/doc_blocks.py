@@ -34,6 +34,7 @@ ASSETS = {
     "projects/earthengine-public/assets/LANDSAT/LC09/C02/T1_L2": f"{SAMPLE}/scenes",
     "projects/my-project/assets/scenes": f"{SAMPLE}/scenes",
     "projects/my-project/assets/scene": f"{SAMPLE}/scenes/20240613",
+    "projects/my-project/assets/places": f"{SAMPLE}/places",
 }
 _ENDPOINT = "base_url=_DOCS_URL, credentials=_DOCS_CREDENTIALS"
 SUBSTITUTIONS = {
