@@ -99,10 +99,6 @@ class Pixels:
         """A copy of the body (``content`` is the body itself, without copying)."""
         return bytes(self.content)
 
-    def __buffer__(self, flags: int) -> memoryview:
-        """The body through the buffer protocol (Python 3.12+): ``memoryview(pixels)``."""
-        return memoryview(self.content)
-
     def __repr__(self) -> str:
         return f"Pixels(file_format={self.file_format!r}, {len(self.content)} bytes, band_ids={self.band_ids!r})"
 

@@ -36,3 +36,12 @@ def test_dtype_conversion_needs_a_copy() -> None:
     assert converted.dtype == np.float64 and not np.shares_memory(converted, _body(px))
     with pytest.raises(ValueError, match="needs a copy"):
         np.array(px, dtype=np.float64, copy=False)
+
+
+def test_numpy_sees_the_pixels_not_the_body_bytes() -> None:
+    """On Python 3.12+, numpy takes an object's buffer protocol before ``__array__``: Pixels
+    must not offer its body bytes that way, or ``np.asarray(px)`` would be raw uint8 bytes."""
+    px = Pixels(npy_bytes(ARRAY), file_format="NPY")
+    assert not hasattr(px, "__buffer__")
+    assert np.asarray(px).dtype == ARRAY.dtype and np.asarray(px).shape == ARRAY.shape
+    assert memoryview(px.content).nbytes == len(px)  # the body itself stays reachable
