@@ -233,6 +233,7 @@ def test_queue_cap_is_429_and_request_ids_deduplicate(http, manual):
     assert first["name"] == again["name"] and get(http, ops[0])["done"]
 
 
+@pytest.mark.slow  # 5 s: the default tier keeps the smaller cap test
 def test_ten_thousand_exports_against_a_cap_of_three_thousand_none_lost_none_duplicated(ee_emulator):
     """A client loop that backs off on 429 (by moving the clock: no sleeping) submits 10,000
     table exports; every one completes, once, with its own file. The loop calls the app the

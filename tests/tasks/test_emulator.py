@@ -104,10 +104,12 @@ async def test_async_thumbnail(ee_session: Any) -> None:
         assert len(await c.map_tile(tiles.name, 0, 0, 0)) > 0
 
 
-def test_exports_through_the_emulator_when_it_serves_operations(ee_client: Any) -> None:
+def test_exports_through_the_emulator_when_it_serves_operations(ee_client: Any, ee_emulator: Any) -> None:
     """Export, result(), submit_exports and list_operations end to end, on an emulator that
     serves batch tasks (skipped on one that answers 501 for exports)."""
     from emulator_helpers import call, const, expr, grid
+
+    ee_emulator.operations.configure(run_seconds=0.05)  # the fixture restores the default after
 
     body = {
         "kind": "image",
