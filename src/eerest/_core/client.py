@@ -44,7 +44,8 @@ __all__ = [
 ]
 
 
-DEFAULT_MAX_RETRIES = 3
+# See eerest._core.retry for why (a server restart of a few seconds rides through).
+DEFAULT_MAX_RETRIES = 5
 # The whole call (every attempt, backoff and body read) ends within this many seconds.
 DEFAULT_DEADLINE = 1800.0
 
