@@ -94,7 +94,7 @@ def test_read_area_rides_out_a_server_restart(restartable: Restartable, kind: st
                         return await c.read_area(SCENE, grid=GRID, max_tile_bytes=20000)
 
                 done.append(asyncio.run(main()))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             done.append(exc)
 
     thread = threading.Thread(target=read)
