@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
+    "PROJECT_CONCURRENCY_QUOTA",
     "DEFAULT_MAX_REQUESTS_PER_SECOND",
     "Limiter",
     "LimiterState",
@@ -45,6 +46,8 @@ __all__ = [
 #: emulator serving at memory speed 16 connections already saturate two cores, and on the
 #: real service (seconds per request) 16 requests of 16 MiB move ~50-100 MiB/s.
 DEFAULT_MAX_CONCURRENCY = 16
+#: Earth Engine's documented quota of concurrent requests per Cloud project (beyond it: 429).
+PROJECT_CONCURRENCY_QUOTA = 40
 #: Half of the 100 requests/s the service allows per project and account, for the same
 #: reason; it only binds for small, fast requests (16 in flight at 50/s is 0.32 s each).
 DEFAULT_MAX_REQUESTS_PER_SECOND = 50.0
