@@ -56,8 +56,12 @@ _READ_AREA_DOC = """Read ``grid`` (or its ``window``) of ``source`` in as many r
                 or a callable receiving (tiles done, tiles total, bytes).
             workload_tag: Sent with every request.
             resume: For a file ``out``: keep the partial file and a record of finished
-                tiles if the read fails, and on a rerun of the same read fetch only the
-                tiles still missing. The finished file is the same, byte for byte.
+                tiles (with a checksum of each) if the read fails, and on a rerun of the
+                same read fetch only the tiles still missing. The rerun checks the partial
+                file's size and header (changed: :class:`eerest.ResumeError`, before
+                anything is fetched) and every kept tile's checksum, fetching again those
+                that differ; a number in (0, 1] instead of ``True`` checks that share of
+                the kept tiles, at random. The finished file is the same, byte for byte.
 
         Requests that fail are retried as the client's other calls are (429, 5xx,
         broken connections); a tile the server runs out of memory or time on ("User
@@ -88,7 +92,7 @@ class SyncReadAreaMixin:
         block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
-        resume: bool = ...,
+        resume: bool | float = ...,
     ) -> np.ndarray[Any, Any]: ...
 
     @overload
@@ -106,7 +110,7 @@ class SyncReadAreaMixin:
         block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
-        resume: bool = ...,
+        resume: bool | float = ...,
     ) -> str: ...
 
     def read_area(
@@ -123,7 +127,7 @@ class SyncReadAreaMixin:
         block_size: int | None = None,
         progress: ProgressArg = False,
         workload_tag: str | None = None,
-        resume: bool = False,
+        resume: bool | float = False,
     ) -> np.ndarray[Any, Any] | str:
         from eerest._area.engine import read_area_sync
         from eerest._core.port import ClientPort
@@ -165,7 +169,7 @@ class AsyncReadAreaMixin:
         block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
-        resume: bool = ...,
+        resume: bool | float = ...,
     ) -> np.ndarray[Any, Any]: ...
 
     @overload
@@ -183,7 +187,7 @@ class AsyncReadAreaMixin:
         block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
-        resume: bool = ...,
+        resume: bool | float = ...,
     ) -> str: ...
 
     async def read_area(
@@ -200,7 +204,7 @@ class AsyncReadAreaMixin:
         block_size: int | None = None,
         progress: ProgressArg = False,
         workload_tag: str | None = None,
-        resume: bool = False,
+        resume: bool | float = False,
     ) -> np.ndarray[Any, Any] | str:
         from eerest._area.engine import read_area_async
         from eerest._core.port import AsyncClientPort

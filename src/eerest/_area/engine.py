@@ -68,7 +68,7 @@ class _Read:
     failure, and the first tile error raised."""
 
     def __init__(
-        self, job: AreaJob, out: Any, resume: bool, progress: Any, max_concurrency: int | None, limiter: Limiter
+        self, job: AreaJob, out: Any, resume: bool | float, progress: Any, max_concurrency: int | None, limiter: Limiter
     ) -> None:
         self.output = open_output(job, out, resume)
         try:
@@ -125,7 +125,7 @@ def read_area_sync(
     out: Any,
     max_concurrency: int | None,
     progress: Any,
-    resume: bool,
+    resume: bool | float,
     **plan: Any,
 ) -> Any:
     """``read_area`` of the sync clients (see :mod:`eerest._area.client`); ``plan``: the
@@ -258,7 +258,7 @@ async def read_area_async(
     out: Any,
     max_concurrency: int | None,
     progress: Any,
-    resume: bool,
+    resume: bool | float,
     **plan: Any,
 ) -> Any:
     """``read_area`` of the async clients (see :mod:`eerest._area.client`); ``plan``: the
