@@ -54,6 +54,8 @@ class Auth:
         return not self.credentials.valid
 
     def _refresh_if_needed(self) -> None:
+        import google.auth.exceptions
+
         with self._lock:
             credentials = self.credentials
             if credentials.valid:  # another caller refreshed while this one waited
@@ -62,7 +64,16 @@ class Auth:
 
             if self._token_http is None:
                 self._token_http = token_http()
-            credentials.refresh(HttpxAuthRequest(self._token_http))
+            try:
+                credentials.refresh(HttpxAuthRequest(self._token_http))
+            except google.auth.exceptions.GoogleAuthError:
+                raise
+            except Exception as exc:  # google-auth on an answer it cannot parse: KeyError, ValueError, ...
+                reason = f"the token endpoint's answer cannot be used ({type(exc).__name__}: {str(exc)[:200]})"
+                failure = google.auth.exceptions.RefreshError(reason)
+            else:
+                return
+        raise failure
 
     def _apply(self) -> dict[str, str]:
         headers: dict[str, str] = {}

@@ -522,7 +522,10 @@ def _closed_error(call: Call, exc: RuntimeError) -> InvalidRequestError:
 
 
 def _credentials_error(exc: Exception) -> CredentialsError:
-    reason = f"{type(exc).__name__}: {exc}"
+    text = str(exc)
+    if len(text) > 500:  # google-auth quotes the token endpoint's whole answer (an HTML page, say)
+        text = text[:500] + f"... ({len(text) - 500} more characters)"
+    reason = f"{type(exc).__name__}: {text}"
     return CredentialsError(
         f"could not get credentials ({reason}); pass credentials= or run `gcloud auth application-default login`",
         reason=reason,
