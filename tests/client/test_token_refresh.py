@@ -101,3 +101,13 @@ def test_a_good_token_still_works(server: ScriptedServer) -> None:
         assert c.projects.assets.get(name=ASSET).name == ASSET
     sent: Any = next(r for r in server.requests if r.path.endswith("/a"))
     assert sent.headers["authorization"] == "Bearer good"
+
+
+def test_a_token_refresh_ends_with_the_calls_deadline(server: ScriptedServer) -> None:
+    server.routes["/token"] = Reply(json.dumps({"access_token": "a", "expires_in": 3600}).encode(),
+                                    trickle_headers=0.05)
+    with client("v1", server.url, credentials=credentials(server.url), deadline=1.0) as c:
+        start = time.monotonic()
+        with pytest.raises((eerest.CredentialsError, eerest.APITimeoutError)):
+            c.projects.assets.get(name=ASSET)
+        assert time.monotonic() - start < 2.0

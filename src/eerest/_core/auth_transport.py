@@ -50,8 +50,11 @@ class _AuthResponse(google.auth.transport.Response):
 class HttpxAuthRequest(google.auth.transport.Request):
     """The transport google-auth uses to fetch tokens, over httpx."""
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, deadline: Deadline | None = None) -> None:
+        """``deadline``: of the API call that needed the token; every token request
+        (google-auth may retry one) ends by it, and by :data:`TOKEN_DEADLINE`."""
         self._client = client
+        self._deadline = deadline
 
     def __call__(
         self,
@@ -63,6 +66,11 @@ class HttpxAuthRequest(google.auth.transport.Request):
         **kwargs: Any,
     ) -> google.auth.transport.Response:
         seconds = min(timeout or TOKEN_DEADLINE, TOKEN_DEADLINE)
+        left = self._deadline.remaining() if self._deadline is not None else None
+        if left is not None:
+            if left <= 0:
+                raise google.auth.exceptions.TransportError("token request not sent: the call's deadline passed")
+            seconds = min(seconds, left)
         deadline = Deadline.after(seconds)
         failure: Exception | None = None
         guard: SocketGuard | None = None

@@ -214,7 +214,7 @@ class Exchange(_ExchangeBase):
         # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
         failure: Exception | None = None
         try:
-            auth = self.auth.headers()
+            auth = self.auth.headers(deadline)
         except google.auth.exceptions.GoogleAuthError as exc:
             failure = _credentials_error(exc)
         if failure is not None:
