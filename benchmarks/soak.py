@@ -62,8 +62,9 @@ class _Retries(logging.Handler):
 
 
 def child(url: str, out: str, pixels: int, tile_bytes: int, stats: str) -> int:
-    import eerest
     from eerest_emulator.testing import emulator_credentials
+
+    import eerest
 
     retries = _Retries()
     log = logging.getLogger("eerest")
@@ -130,9 +131,10 @@ def _sha256(path: Path) -> str:
 
 
 def drive(pixels: int, tile_bytes: int, kills: int, kill_after: float, workdir: Path) -> int:
-    import eerest
     from eerest_emulator import Emulator
     from eerest_emulator.testing import emulator_credentials
+
+    import eerest
 
     with Emulator() as emu:
         reference = workdir / "reference.tif"
