@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import os
 import socket
 import threading
 import time
@@ -97,6 +98,16 @@ class Watchdog:
 
 
 WATCHDOG = Watchdog()
+
+
+def _after_fork() -> None:
+    """A forked child has no watchdog thread, and its lock may have been held by another
+    thread of the parent: start over."""
+    WATCHDOG.__init__()  # type: ignore[misc]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 class SocketGuard:
