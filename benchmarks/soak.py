@@ -61,6 +61,19 @@ class _Retries(logging.Handler):
             self.causes[str(record.args[1])] += 1  # type: ignore[index]
 
 
+def _peak_rss() -> int:
+    """This process's peak RSS in bytes: VmHWM on Linux (ru_maxrss there is inherited from
+    the parent across fork and exec, so it would count the driver's memory too)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+
 def child(url: str, out: str, pixels: int, tile_bytes: int, stats: str) -> int:
     from eerest_emulator.testing import emulator_credentials
 
@@ -80,7 +93,7 @@ def child(url: str, out: str, pixels: int, tile_bytes: int, stats: str) -> int:
                 peak[0] = max(peak[0], c.limiter.in_flight)
 
         def report() -> None:
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+            rss = _peak_rss()
             Path(stats).write_text(json.dumps({"retries": dict(retries.causes), "in_flight": peak[0], "rss": rss}))
 
         threading.Thread(target=watch, daemon=True).start()
