@@ -77,7 +77,6 @@ class HttpxAuthRequest(google.auth.transport.Request):
         try:
             request = self._client.build_request(method, url, content=body, headers=headers, timeout=seconds)
             guard = SocketGuard(self._client, request, seconds)
-            request.extensions["trace"] = guard.trace
             response = self._client.send(request, stream=True)
             try:
                 if response.is_success:

@@ -220,13 +220,10 @@ class Exchange(_ExchangeBase):
         if failure is not None:
             raise failure
         request = self.http_request(call, auth, deadline)
-        trace = stop.trace(self.sender.http, request) if stop is not None else None
+        if stop is not None:
+            request.extensions["trace"] = stop.trace(self.sender.http, request)
         left = deadline.remaining()
-        guard = None if left is None else SocketGuard(self.sender.http, request, left, trace)
-        if guard is not None:
-            trace = guard.trace
-        if trace is not None:
-            request.extensions["trace"] = trace
+        guard = None if left is None else SocketGuard(self.sender.http, request, left)
         handed_over = False
         try:
             response = self._open(call, request, deadline, guard)

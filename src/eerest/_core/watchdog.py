@@ -4,10 +4,9 @@ httpx's timeouts bound each socket operation, not their sum: a server that trick
 headers or body one byte at a time resets the read timeout with every byte and keeps a call
 alive indefinitely. A thread blocked in a socket read cannot be interrupted, but the socket
 can be shut down, which ends the read at once (as :class:`~eerest._core.cancel.CancelScope`
-does for a cancelled ``read_area``). A :class:`SocketGuard` learns its attempt's socket from
-httpcore's ``trace`` events (when the request is about to be written on its connection) and
-one process-wide timer thread (:class:`Watchdog`) shuts it down when the call's deadline
-passes. The guard is disarmed before the response is closed, so a
+does for a cancelled ``read_area``). A :class:`SocketGuard` arms one process-wide timer
+thread (:class:`Watchdog`); when the call's deadline passes, it finds the attempt's
+connection in httpx's pool and shuts its socket down. The guard is disarmed before the response is closed, so a
 connection going back to the pool is never touched.
 
 Only httpx's own transport over HTTP/1.1 exposes its socket; elsewhere (mock transports,
@@ -27,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from eerest._core.cancel import _shutdown, _socket_of
+from eerest._core.cancel import _shutdown
 
 __all__ = ["SocketGuard", "Watchdog", "WATCHDOG"]
 
@@ -113,47 +112,52 @@ if hasattr(os, "register_at_fork"):
 class SocketGuard:
     """Shuts one attempt's connection down when its deadline passes (see the module).
 
-    ``trace`` is an httpx ``trace`` extension for the attempt's request (it calls ``inner``,
-    another trace, too); :meth:`close` disarms the guard and must run before the response is
-    closed; :attr:`fired` tells whether the deadline ended the attempt."""
+    Nothing happens per request but arming a timer: only when the deadline passes is the
+    attempt's connection looked up in its pool (httpcore keeps the request, with the very
+    ``extensions`` dict httpx gave it, until the response is closed). :meth:`close` disarms
+    the guard and must run before the response is closed; :attr:`fired` tells whether the
+    deadline ended the attempt."""
 
-    def __init__(self, http: Any, request: Any, seconds_left: float, inner: Callable[..., Any] | None = None) -> None:
+    def __init__(self, http: Any, request: Any, seconds_left: float) -> None:
         self.fired = False
         self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
         self._done = False
-        self._inner = inner
+        self._http = http
         self._request = request
-        self._pool = getattr(getattr(http, "_transport_for_url", lambda url: None)(request.url), "_pool", None)
         self._entry = WATCHDOG.schedule(time.monotonic() + seconds_left, self._fire)
 
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        if event == "http11.send_request_headers.started":
-            self._watch(_socket_of(self._pool, info.get("request")))
-        if self._inner is not None:
-            self._inner(event, info)
-
-    def _watch(self, sock: object) -> None:
-        if not isinstance(sock, socket.socket):
-            return
+    def _fire(self) -> None:
         with self._lock:  # shut down under the lock: once close() returns, never again
             if self._done:
                 return
-            self._sock = sock
-            if self.fired:
-                _shutdown(sock)
-
-    def _fire(self) -> None:
-        with self._lock:
-            if self._done:
-                return
             self.fired = True
-            if self._sock is not None:
-                _shutdown(self._sock)
+            sock = _socket_for(self._http, self._request)
+            if sock is not None:
+                _shutdown(sock)
 
     def close(self) -> None:
         """Disarm: from here the connection is the pool's again."""
         with self._lock:
             self._done = True
-            self._sock = None
+            self._http = self._request = None
         WATCHDOG.cancel(self._entry)
+
+
+def _socket_for(http: Any, request: Any) -> socket.socket | None:
+    """The socket of the HTTP/1.1 connection httpx's pool assigned to ``request`` (an httpx
+    request: httpcore's own copy shares its ``extensions``), if any."""
+    try:
+        from httpcore._backends.sync import SyncStream
+        from httpcore._sync.http11 import HTTP11Connection
+
+        pool = http._transport_for_url(request.url)._pool
+        for queued in list(pool._requests):
+            if queued.request.extensions is request.extensions and queued.connection is not None:
+                conn = queued.connection._connection
+                network = conn._network_stream
+                if type(conn) is HTTP11Connection and type(network) is SyncStream:
+                    sock = network._sock
+                    return sock if isinstance(sock, socket.socket) else None
+    except (ImportError, AttributeError):
+        pass
+    return None
