@@ -49,7 +49,8 @@ class Reply:
     ``headers`` are sent with a ``Content-Length`` of ``content_length`` (``None``: the
     body's length; ``False``: none, the body ends when the connection closes). Hostile
     variants: ``cut_after`` sends that many body bytes and resets the connection;
-    ``trickle`` waits that many seconds before each body byte; ``raw`` is sent verbatim
+    ``trickle`` waits that many seconds before each body byte, ``trickle_headers`` before
+    each byte of the status line and headers; ``raw`` is sent verbatim
     instead of any status line, headers and body, and the connection closed.
     """
 
@@ -61,6 +62,7 @@ class Reply:
     content_length: int | bool | None = None
     cut_after: int | None = None
     trickle: float = 0.0
+    trickle_headers: float = 0.0
     raw: bytes | None = None
 
     @property
@@ -171,7 +173,16 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             if reply.closes:
                 self.send_header("Connection", "close")
                 self.close_connection = True
-            self.end_headers()
+            if reply.trickle_headers:
+                buffered: list[bytes] = getattr(self, "_headers_buffer", [])
+                head = b"".join(buffered) + b"\r\n"
+                buffered.clear()
+                for i in range(len(head)):
+                    self.wfile.write(head[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(reply.trickle_headers)
+            else:
+                self.end_headers()
             data = reply.body if reply.cut_after is None else reply.body[: reply.cut_after]
             if reply.trickle:
                 self.wfile.flush()

@@ -44,6 +44,7 @@ from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
 from .errors import RequestLimitError as RequestLimitError
 from .errors import ResponseDecodeError as ResponseDecodeError
+from .errors import ResumeError as ResumeError
 from .pixels import GeoArray as GeoArray
 from .pixels import Pixels as Pixels
 from .v1 import AsyncClient as AsyncClient

@@ -27,6 +27,7 @@ __all__ = [
     "RequestLimitError",
     "GridWarning",
     "OperationCancelledError",
+    "ResumeError",
     "status_error_class",
     "rpc_code_status",
     "operation_error",
@@ -64,6 +65,17 @@ def _unpickle(cls: type[EERestError], args: tuple[Any, ...], state: dict[str, An
 
 class InvalidRequestError(EERestError, ValueError):
     """An argument is invalid; raised before anything is sent."""
+
+
+class ResumeError(InvalidRequestError):
+    """A partial file left by an interrupted ``read_area(..., resume=True)`` cannot be
+    trusted (truncated, extended, its header changed, unreadable); raised before anything is
+    fetched. ``path`` is the partial file; delete it (and ``path + ".resume"``) or pass
+    ``resume=False`` to read afresh."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class RequestLimitError(InvalidRequestError):

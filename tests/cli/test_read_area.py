@@ -253,3 +253,19 @@ def test_dry_run_and_max_size_read_nothing(ee_emulator: Any, tmp_path: Path) -> 
     assert result.exit_code == 1 and "more than --max-size 512000 bytes" in result.stderr
     assert not [r for r in ee_emulator.requests if r.path.endswith(":getPixels")]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("n", [24, 48])
+def test_max_concurrency_sets_the_clients_limit(ee_emulator: Any, tmp_path: Path, n: int) -> None:
+    """--max-concurrency is the client's limit, not only the read's workers: above the
+    default of 16 more requests are in flight, and above the quota of 40 it warns."""
+    ee_emulator.inject("slow", delay=0.3, count=1000, path=":getPixels")
+    out = tmp_path / "a.tif"
+    args = [SCENE, "--grid", "-", "--bands", "red", "--max-tile-bytes", "2KiB", "--max-concurrency", str(n),
+            "--no-progress", "-o", str(out)]
+    result = read_area(ee_emulator, *args, stdin=json.dumps(grid(10)))
+    assert result.exit_code == 0, result.output
+    peak = max(ee_emulator.faults.peak_concurrent.values())
+    assert 16 < peak <= n
+    warned = "above Earth Engine's quota of 40" in result.stderr
+    assert warned == (n > 40)

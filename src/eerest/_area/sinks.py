@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -203,6 +204,23 @@ def _pwrite(fd: int, data: Any, offset: int) -> None:
         view, offset = view[n:], offset + n
 
 
+def _pread(fd: int, length: int, offset: int) -> bytes:
+    """``length`` bytes at ``offset`` (fewer only at the end of the file)."""
+    if not hasattr(os, "pread"):
+        with _SEEK_LOCK:
+            os.lseek(fd, offset, os.SEEK_SET)
+            return os.read(fd, length)
+    parts = []
+    while length > 0:
+        data = os.pread(fd, length, offset)
+        if not data:
+            break
+        parts.append(data)
+        length -= len(data)
+        offset += len(data)
+    return b"".join(parts)
+
+
 def _pwritev(fd: int, rows: list[np.ndarray], offset: int) -> None:
     """Write ``rows`` (each contiguous) one after another from ``offset``."""
     if not hasattr(os, "pwritev"):
@@ -239,6 +257,23 @@ class _FileSink(Sink):
             os.close(self.fd)
             self.fd = -1
 
+    def frame(self) -> list[tuple[int, int]]:
+        """The (offset, length) of the file's bytes that are not pixels (its header)."""
+        raise NotImplementedError
+
+    def size(self) -> int:
+        return os.fstat(self.fd).st_size
+
+    def frame_digest(self) -> int:
+        crc = 0
+        for offset, length in self.frame():
+            crc = zlib.crc32(_pread(self.fd, length, offset), crc)
+        return crc
+
+    def digest(self, window: Window, bands: Sequence[int]) -> int:
+        """A CRC-32 of the pixels of ``bands`` in ``window`` as the file holds them."""
+        raise NotImplementedError
+
     def finish(self) -> str:
         os.fsync(self.fd)
         self.close()
@@ -264,6 +299,26 @@ class NpyFileSink(_FileSink):
 
     def _offset(self, row: int, col: int) -> int:
         return self.data_offset + (row * self.width + col) * self.dtype.itemsize
+
+    def frame(self) -> list[tuple[int, int]]:
+        return [(0, self.data_offset)]
+
+    def digest(self, window: Window, bands: Sequence[int]) -> int:
+        item = self.dtype.itemsize
+        row = window.width * item
+        buf = bytearray(window.height * row)
+        if window.width == self.width:
+            buf[:] = _pread(self.fd, len(buf), self._offset(window.row_off, 0))
+        else:
+            for r in range(window.height):
+                buf[r * row : (r + 1) * row] = _pread(self.fd, row, self._offset(window.row_off + r, window.col_off))
+        if len(bands) == len(self.names):
+            return zlib.crc32(buf)
+        records = np.frombuffer(buf, self.dtype)
+        crc = 0
+        for b in bands:
+            crc = zlib.crc32(np.ascontiguousarray(records[self.names[b]]).data, crc)
+        return crc
 
     def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
         if tile_dtype == self.dtype:
@@ -331,6 +386,27 @@ class TiffFileSink(_FileSink):
                 self._write_plane(band, window, staging[i])
 
         return _RowsWriter(tile_dtype, window.width, put_rows, flush)
+
+    def frame(self) -> list[tuple[int, int]]:
+        lay = self.layout
+        tile_bytes = lay.tile * lay.tile * lay.dtype.itemsize
+        first, end = min(lay.offsets), max(lay.offsets) + tile_bytes
+        return [(0, first), (end, max(0, self.size() - end))]
+
+    def digest(self, window: Window, bands: Sequence[int]) -> int:
+        lay = self.layout
+        item = lay.dtype.itemsize
+        crc = 0
+        for band in bands:
+            for ty in range(window.row_off // lay.tile, (window.row_end - 1) // lay.tile + 1):
+                for tx in range(window.col_off // lay.tile, (window.col_end - 1) // lay.tile + 1):
+                    y0, x0 = ty * lay.tile, tx * lay.tile
+                    r0, r1 = max(y0, window.row_off), min(y0 + lay.tile, window.row_end)
+                    c0, c1 = max(x0, window.col_off), min(x0 + lay.tile, window.col_end)
+                    first = lay.offset(band, ty, tx) + ((r0 - y0) * lay.tile + (c0 - x0)) * item
+                    for k in range(r1 - r0):
+                        crc = zlib.crc32(_pread(self.fd, (c1 - c0) * item, first + k * lay.tile * item), crc)
+        return crc
 
     def _write_plane(self, band: int, window: Window, plane: np.ndarray) -> None:
         lay = self.layout

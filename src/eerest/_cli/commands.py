@@ -14,7 +14,7 @@ from typing import IO, Any, NoReturn
 
 import click
 
-from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, PROJECT_CONCURRENCY_QUOTA
 from eerest.tiling import DEFAULT_MAX_TILE_BYTES
 
 from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, parse_bands, read_grid, resolve_source
@@ -92,8 +92,9 @@ def cli() -> None:
               help="API endpoint, e.g. https://earthengine-highvolume.googleapis.com or an emulator's URL.")
 @click.option("--api-version", type=click.Choice(_API_VERSIONS), default="v1", show_default=True)
 @click.option("--max-concurrency", type=click.IntRange(min=1), metavar="N",
-              help=f"Requests in flight at most (default {DEFAULT_MAX_CONCURRENCY}, "
-              "well under the project's quota of 40).")
+              help=f"Requests in flight at most, tiles and every other request (default "
+              f"{DEFAULT_MAX_CONCURRENCY}, well under the project's quota of {PROJECT_CONCURRENCY_QUOTA}; "
+              "more than the quota is allowed, with a warning).")
 @click.option("--max-tile-bytes", type=ByteSize(), metavar="SIZE",
               help=f"Size of each request as the server counts it (default {DEFAULT_MAX_TILE_BYTES // 2**20}MiB, "
               "at most 48MiB).")
@@ -150,11 +151,18 @@ def read_area(
     if progress is None:
         progress = sys.stderr.isatty()
 
+    if max_concurrency is not None and max_concurrency > PROJECT_CONCURRENCY_QUOTA:
+        click.echo(
+            f"warning: --max-concurrency {max_concurrency} is above Earth Engine's quota of "
+            f"{PROJECT_CONCURRENCY_QUOTA} concurrent requests per project: expect 429 answers (retried, and the "
+            "client then lowers its concurrency for a while)",
+            err=True,
+        )
     started = time.perf_counter()
     hint = "rerun the same command to fetch only the missing tiles" if resume else (
         "add --resume to keep the finished tiles of a rerun that fails again"
     )
-    with _errors_as_one_line(hint=hint), _client(api_version, project, base_url) as client:
+    with _errors_as_one_line(hint=hint), _client(api_version, project, base_url, max_concurrency) as client:
         plan = client.plan_area(what, grid=grid, band_ids=band_ids, max_tile_bytes=max_tile_bytes)
         if dry_run:
             click.echo(f"would read {plan} into {output}")
@@ -185,11 +193,13 @@ def read_area(
     click.echo(f"wrote {output}: {pixels}{size} in {elapsed:.1f} s")
 
 
-def _client(api_version: str, project: str | None, base_url: str | None) -> Any:
+def _client(api_version: str, project: str | None, base_url: str | None, max_concurrency: int | None = None) -> Any:
     """A client of ``api_version``; like every client, it takes a static bearer token from
-    ``EEREST_ACCESS_TOKEN`` when set, otherwise google.auth.default()."""
+    ``EEREST_ACCESS_TOKEN`` when set, otherwise google.auth.default(); ``max_concurrency``
+    (when given) is its limiter's, which every request of the command passes through."""
     module = importlib.import_module(f"eerest.{api_version}")
-    return module.Client(project=project, base_url=base_url)
+    limits = {} if max_concurrency is None else {"max_concurrency": max_concurrency}
+    return module.Client(project=project, base_url=base_url, **limits)
 
 
 #: Reads at least this large say their size and number of requests before they start.

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import google.auth.credentials
     import httpx
 
+    from eerest._core.deadline import Deadline
+
 __all__ = ["Auth", "forget_credentials"]
 
 #: Headers that carry a credential (the bearer token; an API key if a caller adds one).
@@ -53,7 +55,9 @@ class Auth:
     def _needs_refresh(self) -> bool:
         return not self.credentials.valid
 
-    def _refresh_if_needed(self) -> None:
+    def _refresh_if_needed(self, deadline: Deadline | None = None) -> None:
+        import google.auth.exceptions
+
         with self._lock:
             credentials = self.credentials
             if credentials.valid:  # another caller refreshed while this one waited
@@ -62,7 +66,16 @@ class Auth:
 
             if self._token_http is None:
                 self._token_http = token_http()
-            credentials.refresh(HttpxAuthRequest(self._token_http))
+            try:
+                credentials.refresh(HttpxAuthRequest(self._token_http, deadline))
+            except google.auth.exceptions.GoogleAuthError:
+                raise
+            except Exception as exc:  # google-auth on an answer it cannot parse: KeyError, ValueError, ...
+                reason = f"the token endpoint's answer cannot be used ({type(exc).__name__}: {str(exc)[:200]})"
+                failure = google.auth.exceptions.RefreshError(reason)
+            else:
+                return
+        raise failure
 
     def _apply(self) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -71,10 +84,11 @@ class Auth:
             headers["x-goog-user-project"] = self._quota_project
         return headers
 
-    def headers(self) -> dict[str, str]:
-        """Headers to send now, refreshing the token first if it is about to expire."""
+    def headers(self, deadline: Deadline | None = None) -> dict[str, str]:
+        """Headers to send now, refreshing the token first if it is about to expire (within
+        ``deadline``, the call's)."""
         if self._needs_refresh():
-            self._refresh_if_needed()
+            self._refresh_if_needed(deadline)
         return self._apply()
 
     async def aheaders(self) -> dict[str, str]:

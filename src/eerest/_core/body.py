@@ -205,7 +205,14 @@ class _Decoder:
         return b""
 
 
-def _cut(exc: Exception, reader: BodyReader, request: httpx.Request) -> TruncatedBody:
+def _cut(exc: Exception, reader: BodyReader, request: httpx.Request) -> TruncatedBody | APITimeoutError:
+    deadline = reader._deadline
+    if deadline is not None and deadline.expired:  # the deadline's watchdog shut the connection down
+        return APITimeoutError(
+            f"the call's deadline ({deadline.seconds} s) passed while reading the response body "
+            f"({reader.size} bytes so far); pass a larger deadline= or retry later",
+            request=request,
+        )
     return TruncatedBody(
         f"the connection broke after {reader.size} bytes of the response body "
         f"({type(exc).__name__}); the data is incomplete, retry the request",

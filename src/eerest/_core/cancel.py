@@ -66,8 +66,10 @@ class CancelScope:
 
 
 def _shutdown(sock: socket.socket) -> None:
+    """End every read and write on ``sock`` now; on a TLS socket, the socket under it (the
+    TLS object stays, so a read in progress in another thread ends with an EOF error)."""
     with contextlib.suppress(OSError):  # closed meanwhile
-        sock.shutdown(socket.SHUT_RDWR)
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _socket_of(pool: Any, request: object) -> socket.socket | None:

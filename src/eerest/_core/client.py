@@ -48,7 +48,8 @@ __all__ = [
 ]
 
 
-DEFAULT_MAX_RETRIES = 3
+# See eerest._core.retry for why (a server restart of a few seconds rides through).
+DEFAULT_MAX_RETRIES = 5
 # The whole call (every attempt, backoff and body read) ends within this many seconds.
 DEFAULT_DEADLINE = 1800.0
 
@@ -141,6 +142,9 @@ class _ClientBase(Generic[HttpT]):
         self._retry = RetryPolicy(max_retries=max_retries)
         self._auth = Auth(credentials, scopes=self._api.scopes, quota_project=quota_project)
         self._cache: dict[tuple[str, str], Any] = {}
+        # metadata requests in flight, by cache key: concurrent lookups of the same asset share one
+        self._flights: dict[tuple[str, str], Any] = {}
+        self._flight_lock = threading.Lock()
         self._owns_http = http_client is None
         self._http_client: HttpT | None = http_client  # one passed in; eerest's own is its sender's
         self._sender_made: Sender | None = None
@@ -356,12 +360,36 @@ class SyncClientBase(_ClientBase["httpx.Client"]):
         return SyncPager(fetch, spec.pagination.items_field, first)
 
     def _perform(self, fetch: Fetch, deadline: Deadline) -> Any:
+        """A metadata request's result; cached ones are sent once however many threads ask
+        at the same time (single flight: the others wait for the first one's answer)."""
         key, call = self._fetch_call(fetch)
-        if fetch.cache and key in self._cache:
+        if not fetch.cache:
+            return self._exchange.send(call, deadline)
+        if key in self._cache:
             return self._cache[key]
-        result = self._exchange.send(call, deadline)
-        if fetch.cache:
+        with self._flight_lock:
+            if key in self._cache:
+                return self._cache[key]
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                import concurrent.futures
+
+                flight = self._flights[key] = concurrent.futures.Future()
+        assert flight is not None
+        if not leader:
+            return _await_flight(flight, call, deadline)
+        try:
+            result = self._exchange.send(call, deadline)
+        except BaseException as exc:
+            with self._flight_lock:
+                self._flights.pop(key, None)
+            flight.set_exception(exc)
+            raise
+        with self._flight_lock:
             self._cache[key] = result
+            self._flights.pop(key, None)
+        flight.set_result(result)
         return result
 
 
@@ -478,12 +506,33 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         return await self._exchange.send(call, deadline, stream=stream, consume=consume)
 
     async def _perform(self, fetch: Fetch, deadline: Deadline) -> Any:
+        """As the sync client's: concurrent tasks (of one event loop) share one request."""
         key, call = self._fetch_call(fetch)
-        if fetch.cache and key in self._cache:
+        if not fetch.cache:
+            return await self._exchange.send(call, deadline)
+        if key in self._cache:
             return self._cache[key]
-        result = await self._exchange.send(call, deadline)
-        if fetch.cache:
-            self._cache[key] = result
+        from asyncio import get_running_loop
+
+        loop = get_running_loop()
+        found = self._flights.get(key)
+        if found is not None and found[0] is loop:
+            return await _await_async_flight(found[1], call, deadline)
+        flight = loop.create_future()
+        self._flights[key] = (loop, flight)
+        try:
+            result = await self._exchange.send(call, deadline)
+        except BaseException as exc:
+            if self._flights.get(key, (None, None))[1] is flight:
+                del self._flights[key]
+            if not flight.done():
+                flight.set_exception(exc)
+                flight.exception()  # retrieved: no "never retrieved" warning when nobody waited
+            raise
+        self._cache[key] = result
+        if self._flights.get(key, (None, None))[1] is flight:
+            del self._flights[key]
+        flight.set_result(result)
         return result
 
 
@@ -491,6 +540,34 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
 def _sync_twin_class(api: ApiInfo) -> type[SyncClientBase]:
     """A sync client class of ``api`` (for :meth:`AsyncClientBase._blocking_twin`)."""
     return type("BlockingClient", (SyncClientBase,), {"_api": api, "__module__": __name__})
+
+
+def _flight_timeout(call: Call, deadline: Deadline) -> Exception:
+    from eerest.errors import APITimeoutError
+
+    return APITimeoutError(
+        f"{call.spec.id}: the call's deadline ({deadline.seconds} s) passed while waiting for the same request "
+        "made by another thread or task; pass a larger deadline= or retry later"
+    )
+
+
+def _await_flight(flight: Any, call: Call, deadline: Deadline) -> Any:
+    """The result of another thread's identical metadata request, within ``deadline``."""
+    import concurrent.futures
+
+    try:
+        return flight.result(timeout=deadline.remaining())
+    except concurrent.futures.TimeoutError:
+        raise _flight_timeout(call, deadline) from None
+
+
+async def _await_async_flight(flight: Any, call: Call, deadline: Deadline) -> Any:
+    import asyncio
+
+    try:
+        return await asyncio.wait_for(asyncio.shield(flight), deadline.remaining())
+    except asyncio.TimeoutError:
+        raise _flight_timeout(call, deadline) from None
 
 
 ClientT = TypeVar("ClientT", SyncClientBase, AsyncClientBase)

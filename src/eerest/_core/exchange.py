@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import time
+from asyncio import TimeoutError as _AsyncTimeoutError
+from asyncio import wait_for as _wait_for
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -34,14 +37,19 @@ from eerest._core.status import status_error
 from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
 from eerest._core.transport import USE_CLIENT_DEFAULT, Sender
 from eerest._core.types import NotGiven, Timeout
+from eerest._core.watchdog import SocketGuard
 from eerest.errors import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     CredentialsError,
     InvalidRequestError,
     ResponseDecodeError,
 )
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as _timeout
 
 if TYPE_CHECKING:
     from eerest._core.auth import Auth
@@ -189,6 +197,7 @@ class Exchange(_ExchangeBase):
             except (APIStatusError, APIConnectionError, TruncatedBody) as error:
                 delay = self.backoff(call, attempt, error, deadline)
                 if delay is None:
+                    _raise_deadline_passed(call, error, deadline)
                     raise
                 if stop is None:
                     time.sleep(delay)
@@ -205,7 +214,7 @@ class Exchange(_ExchangeBase):
         # (tblib, as dask's distributed installs it, pickles __cause__ and __context__).
         failure: Exception | None = None
         try:
-            auth = self.auth.headers()
+            auth = self.auth.headers(deadline)
         except google.auth.exceptions.GoogleAuthError as exc:
             failure = _credentials_error(exc)
         if failure is not None:
@@ -213,19 +222,25 @@ class Exchange(_ExchangeBase):
         request = self.http_request(call, auth, deadline)
         if stop is not None:
             request.extensions["trace"] = stop.trace(self.sender.http, request)
+        left = deadline.remaining()
+        guard = None if left is None else SocketGuard(self.sender.http, request, left)
+        handed_over = False
         try:
-            response = self._open(call, request, deadline)
+            response = self._open(call, request, deadline, guard)
             if not stream:
                 return self.finish(call, response, deadline)
             streamed: StreamedResponse[Any] = StreamedResponse(self, call, response, deadline)
             if consume is None:
+                handed_over = True  # the guard is disarmed when the caller closes the response
                 return streamed
             with streamed:
                 return consume(streamed)
         finally:
             forget_credentials(request)  # the request outlives the call in errors and responses
+            if guard is not None and not handed_over:
+                guard.close()
 
-    def _open(self, call: Call, request: httpx.Request, deadline: Deadline) -> httpx.Response:
+    def _open(self, call: Call, request: httpx.Request, deadline: Deadline, guard: SocketGuard | None) -> httpx.Response:
         """Send ``request``: its successful response with the body unread, or a typed error."""
         failure: Exception | None = None
         try:
@@ -236,6 +251,8 @@ class Exchange(_ExchangeBase):
             failure = _closed_error(call, exc)
         if failure is not None:
             raise failure
+        if guard is not None:
+            _disarm_on_close(response, guard)
         if not response.is_success:
             try:
                 content = read_error_body(response)
@@ -260,6 +277,20 @@ class AsyncExchange(_ExchangeBase):
         self, call: Call, deadline: Deadline, *, stream: bool = False, consume: AsyncConsume[R] | None = None
     ) -> Any:
         """As :meth:`Exchange.send`."""
+        left = deadline.remaining()
+        if left is None:
+            return await self._send(call, deadline, stream, consume)
+        try:
+            return await bounded(left, self._send(call, deadline, stream, consume))
+        except TimeoutError:
+            if not deadline.expired:
+                raise
+        raise APITimeoutError(
+            f"{call.spec.id}: the call's deadline ({deadline.seconds} s) passed; pass a larger deadline= "
+            "(Client(deadline=...) or client.with_options(deadline=...)) or retry later"
+        )
+
+    async def _send(self, call: Call, deadline: Deadline, stream: bool, consume: AsyncConsume[R] | None) -> Any:
         attempt = 0
         while True:
             try:
@@ -267,6 +298,7 @@ class AsyncExchange(_ExchangeBase):
             except (APIStatusError, APIConnectionError, TruncatedBody) as error:
                 delay = self.backoff(call, attempt, error, deadline)
                 if delay is None:
+                    _raise_deadline_passed(call, error, deadline)
                     raise
                 await asyncio.sleep(delay)
             attempt += 1
@@ -319,6 +351,22 @@ class AsyncExchange(_ExchangeBase):
         finally:
             await response.aclose()
         return self.result(call, response, content)
+
+    async def finish_within(self, call: Call, response: httpx.Response, deadline: Deadline) -> Any:
+        """:meth:`finish` of a streamed response the caller reads, within the call's deadline."""
+        left = deadline.remaining()
+        if left is None:
+            return await self.finish(call, response, deadline)
+        try:
+            return await bounded(left, self.finish(call, response, deadline))
+        except TimeoutError:
+            if not deadline.expired:
+                raise
+        raise APITimeoutError(
+            f"{call.spec.id}: the call's deadline ({deadline.seconds} s) passed while reading the response body; "
+            "pass a larger deadline= or retry later",
+            request=response.request,
+        )
 
 
 def result(call: Call, response: httpx.Response, content: bytearray, *, data_wrapper: bool = False) -> Any:
@@ -382,6 +430,43 @@ def result(call: Call, response: httpx.Response, content: bytearray, *, data_wra
 
 
 
+async def bounded(seconds: float, awaitable: Awaitable[R]) -> R:
+    """``await awaitable``, cancelled after ``seconds`` (then :class:`TimeoutError`): the
+    whole of it, however the server trickles its bytes."""
+    if sys.version_info >= (3, 11):
+        async with _timeout(seconds):
+            return await awaitable
+    try:  # pragma: no cover - Python 3.10
+        return await _wait_for(awaitable, seconds)
+    except _AsyncTimeoutError:  # pragma: no cover - Python 3.10 (not the builtin there)
+        raise TimeoutError from None
+
+
+def _raise_deadline_passed(call: Call, error: APIError, deadline: Deadline) -> None:
+    """An error that ends a call once its deadline has passed (a connection shut down by the
+    watchdog, a body cut off with it) is reported as the deadline, not as its symptom."""
+    if isinstance(error, (APIStatusError, APITimeoutError)) or not deadline.expired:
+        return
+    raise APITimeoutError(
+        f"{call.spec.id}: the call's deadline ({deadline.seconds} s) passed ({error.message}); "
+        "pass a larger deadline= (Client(deadline=...) or client.with_options(deadline=...)) or retry later",
+        request=error.request,
+    ) from None
+
+
+def _disarm_on_close(response: httpx.Response, guard: SocketGuard) -> None:
+    """Make closing ``response`` disarm ``guard`` first: a closed response's connection goes
+    back to the pool and may carry another call's request."""
+    stream = response.stream
+    closer = stream.close  # type: ignore[union-attr]
+
+    def close() -> None:
+        guard.close()
+        closer()
+
+    stream.close = close  # type: ignore[method-assign,union-attr]
+
+
 def _loads(content: bytearray) -> Any:
     """Decoded JSON, by pydantic-core's parser (jiter, caching the keys every item of a page
     repeats): a page of assets in about three quarters of ``json.loads``'s time, and fewer
@@ -434,7 +519,10 @@ def _closed_error(call: Call, exc: RuntimeError) -> InvalidRequestError:
 
 
 def _credentials_error(exc: Exception) -> CredentialsError:
-    reason = f"{type(exc).__name__}: {exc}"
+    text = str(exc)
+    if len(text) > 500:  # google-auth quotes the token endpoint's whole answer (an HTML page, say)
+        text = text[:500] + f"... ({len(text) - 500} more characters)"
+    reason = f"{type(exc).__name__}: {text}"
     return CredentialsError(
         f"could not get credentials ({reason}); pass credentials= or run `gcloud auth application-default login`",
         reason=reason,

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from eerest.errors import InvalidRequestError
 
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
+    "Gate",
+    "PROJECT_CONCURRENCY_QUOTA",
     "DEFAULT_MAX_REQUESTS_PER_SECOND",
     "Limiter",
     "LimiterState",
@@ -45,6 +47,8 @@ __all__ = [
 #: emulator serving at memory speed 16 connections already saturate two cores, and on the
 #: real service (seconds per request) 16 requests of 16 MiB move ~50-100 MiB/s.
 DEFAULT_MAX_CONCURRENCY = 16
+#: Earth Engine's documented quota of concurrent requests per Cloud project (beyond it: 429).
+PROJECT_CONCURRENCY_QUOTA = 40
 #: Half of the 100 requests/s the service allows per project and account, for the same
 #: reason; it only binds for small, fast requests (16 in flight at 50/s is 0.32 s each).
 DEFAULT_MAX_REQUESTS_PER_SECOND = 50.0
@@ -152,6 +156,7 @@ class Limiter:
         self._clock = clock
         self._cond = threading.Condition(threading.Lock())
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self.gate: Gate | None = None
 
     def __repr__(self) -> str:
         return (
@@ -267,21 +272,42 @@ class Limiter:
     def send(self, open_: Callable[[httpx.Request], httpx.Response], request: httpx.Request) -> httpx.Response:
         """``open_(request)`` (the response, its body unread) in a slot, held until the response is closed.
         The wait for the slot is bounded by the request's ``pool`` timeout (which the clients
-        clip to the call's deadline), as httpx bounds its wait for a pooled connection."""
+        clip to the call's deadline), as httpx bounds its wait for a pooled connection.
+        With a :attr:`gate` (a limit shared by several processes), a lease of it is taken
+        after the slot, within the same timeout, and given back with it."""
         timeout = _slot_timeout(request)
+        started = time.monotonic()
         if not self.acquire(timeout):
             raise _no_slot(request, timeout)
+        gate = self.gate
+        if gate is not None:
+            left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+            try:
+                leased = gate.acquire(left)
+            except BaseException:
+                self.release()
+                raise
+            if not leased:
+                self.release()
+                raise _no_slot(request, timeout, "the limit shared with other processes (cluster_max_concurrency)")
         try:
             response = open_(request)
         except BaseException:
-            self.release()
+            self._release_both(gate)
             raise
         self.feedback(response.status_code)
         if response.is_closed:  # already read and closed (an httpx.MockTransport reply)
-            self.release()
+            self._release_both(gate)
         else:
-            _release_on_close(response.stream, self, "close")
+            _release_on_close(response.stream, self, "close", gate)
         return response
+
+    def _release_both(self, gate: Gate | None) -> None:
+        try:
+            if gate is not None:
+                gate.release()
+        finally:
+            self.release()
 
     async def asend(
         self, open_: Callable[[httpx.Request], Awaitable[httpx.Response]], request: httpx.Request
@@ -313,14 +339,23 @@ def _slot_timeout(request: httpx.Request) -> float | None:
     return timeout.get("pool") if isinstance(timeout, dict) else None
 
 
-def _no_slot(request: httpx.Request, timeout: float | None) -> Exception:
+def _no_slot(request: httpx.Request, timeout: float | None, what: str = "the client's limiter") -> Exception:
     import httpx
 
     return httpx.PoolTimeout(
-        f"no request slot of the client's limiter came free within {timeout} s (the pool timeout, clipped to the "
-        "call's deadline)",
+        f"no request slot of {what} came free within {timeout} s (the pool timeout, clipped to the call's deadline)",
         request=request,
     )
+
+
+class Gate(Protocol):
+    """A limit on requests in flight shared beyond one limiter (e.g. a ``distributed.Semaphore``
+    for a whole dask cluster): ``acquire(timeout)`` takes a lease (False: none within
+    ``timeout`` seconds, ``None``: no limit), ``release()`` gives it back."""
+
+    def acquire(self, timeout: float | None = None) -> bool: ...
+
+    def release(self) -> Any: ...
 
 
 def _wake(future: asyncio.Future[None]) -> None:
@@ -328,16 +363,17 @@ def _wake(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-def _release_on_close(stream: object, limiter: Limiter, name: str) -> None:
-    """Make ``stream.<name>()`` (close or aclose) give the limiter's slot back, once. The
-    stream object itself stays httpx's, so nothing that inspects it is disturbed."""
+def _release_on_close(stream: object, limiter: Limiter, name: str, gate: Gate | None = None) -> None:
+    """Make ``stream.<name>()`` (close or aclose) give the limiter's slot (and the gate's
+    lease) back, once. The stream object itself stays httpx's, so nothing that inspects it
+    is disturbed."""
     closer = getattr(stream, name)
     released: list[bool] = []
 
     def give_back() -> None:
         if not released:
             released.append(True)
-            limiter.release()
+            limiter._release_both(gate)
 
     if name == "aclose":
 

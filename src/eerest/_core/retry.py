@@ -1,8 +1,17 @@
 """Pure retry decisions: whether to retry, and how long to wait.
 
-Defaults follow google-api-core (exponential backoff from 1 s, doubling, capped at
-60 s; retry 429 and 5xx) with the full jitter Stainless clients (openai-python) use, and
-honour ``Retry-After`` up to the cap.
+Defaults: 5 retries, exponential backoff from 1 s, doubling, capped at 60 s (google-api-core's
+``exponential_sleep_generator(1.0, 60.0, 2.0)``), each wait 75-100 % of its nominal value
+(openai-python's jitter), ``Retry-After`` honoured up to the cap; retry 429 and 5xx.
+
+Why these: eerest's calls are mostly parts of long reads (``read_area`` tiles, dask chunks)
+where a failure costs far more than a wait, and every call has a deadline (30 min by default)
+bounding the sum. google-api-core retries until its deadline; openai-python makes 2 retries
+(interactive latency first). Full jitter (uniform in [0, nominal]) could spend all of a call's
+retries within a fraction of a second; with 75-100 % the waits add up to at least
+0.75 + 1.5 + 3 + 6 + 12 = 23.25 s (at most 31 s), so a server restart (a few seconds) or
+a load-balancer failover rides through, while a persistent failure still surfaces within
+about half a minute.
 """
 
 from __future__ import annotations
@@ -26,10 +35,11 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_retries: int = 3
+    max_retries: int = 5
     initial_delay: float = 1.0
     max_delay: float = 60.0
     multiplier: float = 2.0
+    jitter: float = 0.25  # each wait is (1 - jitter) to 1 times its nominal value
 
     def should_retry_status(self, status_code: int, attempt: int) -> bool:
         """``attempt`` counts retries already made (0 for the first request)."""
@@ -46,8 +56,8 @@ class RetryPolicy:
         retry_after = parse_retry_after(headers or {})
         if retry_after is not None and 0 <= retry_after <= self.max_delay:
             return retry_after
-        ceiling = min(self.max_delay, self.initial_delay * self.multiplier**attempt)
-        return (rand or random).uniform(0, ceiling)
+        nominal = min(self.max_delay, self.initial_delay * self.multiplier**attempt)
+        return nominal * (1.0 - self.jitter * (rand or random).random())
 
 
 def is_read(spec: MethodSpec[Any]) -> bool:

@@ -79,7 +79,13 @@ class _StreamBase:
                 request=self._response.request,
             )
 
-    def _cut(self, exc: Exception) -> ResponseDecodeError:
+    def _cut(self, exc: Exception) -> ResponseDecodeError | APITimeoutError:
+        if self._deadline.expired:  # the deadline's watchdog shut the connection down
+            return APITimeoutError(
+                f"the call's deadline ({self._deadline.seconds} s) passed after {self._received} bytes of the "
+                "streamed body; pass a larger deadline= (or None) to the client",
+                request=self._response.request,
+            )
         if isinstance(exc, httpx.DecodingError):
             return ResponseDecodeError(
                 f"the response body cannot be decoded ({exc}); retry the request", request=self._response.request
@@ -142,13 +148,30 @@ class AsyncStreamedResponse(_StreamBase, Generic[R]):
         self._exchange = exchange
 
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """As :meth:`StreamedResponse.iter_bytes`; each wait for a chunk ends with the
+        call's deadline, however slowly the server sends."""
+        from eerest._core.exchange import bounded
+
         failure = None
+        chunks = self._response.aiter_bytes(chunk_size)
         try:
-            async for chunk in self._response.aiter_bytes(chunk_size):
+            while True:
+                left = self._deadline.remaining()
+                try:
+                    chunk = await (chunks.__anext__() if left is None else bounded(left, chunks.__anext__()))
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    if not self._deadline.expired:
+                        raise
+                    self._count(b"")  # raises the deadline's APITimeoutError
+                    raise
                 self._count(chunk)
                 yield chunk
         except (httpx.TransportError, httpx.DecodingError) as exc:
             failure = self._cut(exc)
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
         if failure is not None:  # unchained: httpx's exception holds the request and its credentials
             raise failure
         self._check_complete()
@@ -162,7 +185,7 @@ class AsyncStreamedResponse(_StreamBase, Generic[R]):
         return self._received
 
     async def read(self) -> R:
-        return cast(R, await self._exchange.finish(self._call, self._response, self._deadline))
+        return cast(R, await self._exchange.finish_within(self._call, self._response, self._deadline))
 
     async def close(self) -> None:
         await self._response.aclose()

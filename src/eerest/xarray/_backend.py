@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import os
 import warnings
@@ -18,7 +20,7 @@ from xarray.core import indexing
 
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._ee import is_ee_object
-from eerest.errors import InvalidRequestError
+from eerest.errors import EERestError, InvalidRequestError
 from eerest.tiling import DEFAULT_MAX_TILE_BYTES, PixelGrid, Window, plan_tiles
 
 from ._config import ApiVersion, ClientConfig, CredentialsFactory, client_for
@@ -58,6 +60,25 @@ class EeRestBackendArray(BackendArray):
         full = key if self._has_time else (0, *key)
         shape = self.shape if self._has_time else (1, *self.shape)
         times, rows, cols = (_range(k, n) for k, n in zip(full, shape, strict=True))
+        try:
+            return self._read_ranges(full, times, rows, cols)
+        except EERestError as exc:  # on a dask worker: say which chunk, in the same error class
+            raise _naming_the_chunk(exc, self._chunk_name(times, rows, cols)) from None
+
+    def _chunk_name(self, times: range, rows: range, cols: range) -> str:
+        images = self.reader.images
+        when = ""
+        if self._has_time and len(times):
+            first, last = images[times[0]].label, images[times[-1]].label
+            when = f", time {times[0]}" + (f" ({first})" if len(times) == 1 else f"-{times[-1]} ({first} .. {last})")
+        span = (
+            f"x {cols.start}:{cols.stop}, y {rows.start}:{rows.stop}" if len(rows) and len(cols) else "empty window"
+        )
+        return f"chunk of variable {self.band!r}{when}, window {span}"
+
+    def _read_ranges(
+        self, full: tuple[int | slice, ...], times: range, rows: range, cols: range
+    ) -> np.ndarray[Any, Any]:
         if len(times) == 1 and rows.step == 1 and cols.step == 1 and len(rows) and len(cols):
             # one chunk of dask's: the response's own buffer, no copy
             window = Window(cols.start, rows.start, len(cols), len(rows))
@@ -80,6 +101,16 @@ class EeRestBackendArray(BackendArray):
             else:
                 self.reader.read_into(t, self.band, window, buffer)
                 out[i] = buffer[np.ix_(np.asarray(rows) - r0, np.asarray(cols) - c0)]
+
+
+def _naming_the_chunk(exc: EERestError, chunk: str) -> EERestError:
+    """``exc`` (same class, status and details) with the chunk's name before its message."""
+    named = copy.copy(exc)
+    message = f"{chunk}: {getattr(exc, 'message', None) or (exc.args[0] if exc.args else '')}"
+    named.args = (message, *exc.args[1:])
+    if hasattr(named, "message"):
+        named.message = message
+    return named
 
 
 def _range(key: int | slice, size: int) -> range:
@@ -240,17 +271,24 @@ def _config_and_client(
     base_url: str | None,
     api_version: ApiVersion,
     max_concurrency: int | None,
+    cluster_max_concurrency: int | None = None,
 ) -> tuple[ClientConfig, Any]:
     if isinstance(client, ClientConfig):
+        if cluster_max_concurrency is not None:
+            client = dataclasses.replace(client, cluster_max_concurrency=cluster_max_concurrency)
         return client, client_for(client)
     if client is not None:
-        return ClientConfig.from_client(client, credentials_factory), client
+        config = ClientConfig.from_client(client, credentials_factory)
+        if cluster_max_concurrency is not None:
+            config = dataclasses.replace(config, cluster_max_concurrency=cluster_max_concurrency)
+        return config, client
     config = ClientConfig(
         project=project,
         base_url=base_url,
         api_version=api_version,
         credentials=credentials_factory,
         max_concurrency=max_concurrency,
+        cluster_max_concurrency=cluster_max_concurrency,
     )
     return config, client_for(config)
 
@@ -269,6 +307,7 @@ def open_eerest(
     base_url: str | None = None,
     api_version: ApiVersion = "v1",
     max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+    cluster_max_concurrency: int | None = None,
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES,
     drop_variables: Iterable[str] | None = None,
 ) -> xr.Dataset:
@@ -280,6 +319,7 @@ def open_eerest(
         base_url=base_url,
         api_version=api_version,
         max_concurrency=max_concurrency,
+        cluster_max_concurrency=cluster_max_concurrency,
     )
     wanted = PixelGrid.from_api(grid) if grid is not None else None
     info = describe_source(
@@ -316,6 +356,7 @@ class EeRestBackendEntrypoint(BackendEntrypoint):
         "base_url",
         "api_version",
         "max_concurrency",
+        "cluster_max_concurrency",
         "max_tile_bytes",
         # Xee's names for the grid, so that engine="ee" code runs with engine="eerest"
         "crs",
@@ -342,6 +383,7 @@ class EeRestBackendEntrypoint(BackendEntrypoint):
         base_url: str | None = None,
         api_version: ApiVersion = "v1",
         max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+        cluster_max_concurrency: int | None = None,
         max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES,
         crs: str | None = None,
         scale: float | None = None,
@@ -381,6 +423,7 @@ class EeRestBackendEntrypoint(BackendEntrypoint):
             base_url=base_url,
             api_version=api_version,
             max_concurrency=max_concurrency,
+            cluster_max_concurrency=cluster_max_concurrency,
             max_tile_bytes=max_tile_bytes,
             drop_variables=drop_variables,
         )
@@ -411,6 +454,7 @@ def open_dataset(
     base_url: str | None = None,
     api_version: ApiVersion = "v1",
     max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY,
+    cluster_max_concurrency: int | None = None,
     max_tile_bytes: int = DEFAULT_MAX_TILE_BYTES,
 ) -> xr.Dataset:
     """An Earth Engine image or image collection as a lazy xarray Dataset.
@@ -429,7 +473,9 @@ def open_dataset(
     without one, a client is built from ``project``, ``base_url``, ``api_version``,
     ``max_concurrency`` and ``credentials_factory``. Dask workers in other processes build
     their own client from the configuration, one per process: the client's concurrency
-    limit applies per process (``workers x max_concurrency`` in flight in total).
+    limit applies per process (``workers x max_concurrency`` in flight in total);
+    ``cluster_max_concurrency=N`` (opt-in) caps the requests in flight across a whole
+    dask.distributed cluster at N (a ``distributed.Semaphore``; see :class:`ClientConfig`).
     """
     if isinstance(source, str):
         source = _AssetName(source)  # not a path: xarray < 2025.7 stats str sources when chunking
@@ -457,6 +503,7 @@ def open_dataset(
             base_url=base_url,
             api_version=api_version,
             max_concurrency=max_concurrency,
+            cluster_max_concurrency=cluster_max_concurrency,
             max_tile_bytes=max_tile_bytes,
         )
     # Image properties and ids are metadata already fetched: numpy, not dask (xarray chunks

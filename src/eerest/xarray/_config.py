@@ -36,6 +36,10 @@ class ClientConfig:
     client, or ``None`` for Application Default Credentials resolved there. The limits
     (``max_concurrency``, ``max_requests_per_second``; ``None``: no cap) apply per process:
     with dask, ``workers x max_concurrency`` requests can be in flight in total.
+    ``cluster_max_concurrency`` (opt-in) caps the requests in flight across a whole
+    dask.distributed cluster, with a ``distributed.Semaphore`` every worker's client takes a
+    lease of for each request (one scheduler round trip each); without a distributed client
+    it lowers this process's own limit to it.
     """
 
     project: str | None = None
@@ -47,9 +51,13 @@ class ClientConfig:
     max_concurrency: int | None = DEFAULT_MAX_CONCURRENCY
     max_requests_per_second: float | None = DEFAULT_MAX_REQUESTS_PER_SECOND
     quota_project: str | None = None
+    cluster_max_concurrency: int | None = None
     _portable: bool = field(default=True, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        n = self.cluster_max_concurrency
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise InvalidRequestError(f"cluster_max_concurrency must be a positive integer or None, not {n!r}")
         if self.api_version not in _VERSIONS:
             raise InvalidRequestError(f"api_version must be one of {', '.join(_VERSIONS)}, not {self.api_version!r}")
         if self.credentials is not None and not callable(self.credentials):
@@ -92,12 +100,32 @@ class ClientConfig:
             kwargs["timeout"] = self.timeout
         if self.max_retries is not None:
             kwargs["max_retries"] = self.max_retries
-        return module.Client(
+        gate = self._cluster_gate()
+        local = self.max_concurrency
+        if self.cluster_max_concurrency is not None and gate is None:
+            local = min(local or self.cluster_max_concurrency, self.cluster_max_concurrency)
+        client = module.Client(
             **kwargs,
             quota_project=self.quota_project,
-            max_concurrency=self.max_concurrency,
+            max_concurrency=local,
             max_requests_per_second=self.max_requests_per_second,
         )
+        client.limiter.gate = gate
+        return client
+
+    def _cluster_gate(self) -> Any:
+        """The cluster-wide semaphore for ``cluster_max_concurrency``, when this process is
+        part of (or drives) a dask.distributed cluster; ``None`` otherwise."""
+        if self.cluster_max_concurrency is None:
+            return None
+        try:
+            from distributed import Semaphore, get_client
+
+            get_client()
+        except (ImportError, ValueError):  # no distributed, or no cluster here
+            return None
+        name = f"eerest:{self.project}:{self.base_url}:{self.cluster_max_concurrency}"
+        return Semaphore(max_leases=self.cluster_max_concurrency, name=name)  # type: ignore[no-untyped-call]
 
     def __reduce__(self) -> Any:
         if not self._portable:
