@@ -69,7 +69,7 @@ def test_wheel_holds_exactly_the_emulator_package(emulator_build: Build) -> None
     assert meta == {"METADATA", "WHEEL", "RECORD", "entry_points.txt", "licenses/LICENSE"}
     # the server, the pytest plugin, the sample data and the discovery documents it checks against
     assert {f"{PACKAGE}/__init__.py", f"{PACKAGE}/__main__.py", f"{PACKAGE}/testing.py", f"{PACKAGE}/py.typed"} <= package
-    assert sum(n.startswith(f"{PACKAGE}/data/") and n.endswith(".npy") for n in package) == 6
+    assert sum(n.startswith(f"{PACKAGE}/data/") and n.endswith(".npy") for n in package) == 30  # 5 scenes, elevation, 24 monthly
     assert {f"{PACKAGE}/discovery/earthengine.{v}.json" for v in ("v1alpha", "v1beta", "v1")} <= package
     assert not [n for n in package if n.startswith("eerest/")], "the emulator wheel must not ship the SDK"
 
