@@ -201,7 +201,7 @@ def test_failure_removes_the_partial_file(ee_emulator: Any, ee_client: Any, tmp_
 
 @pytest.mark.parametrize("masked", [False, True])
 def test_zarr_opens_with_xarray_and_rioxarray(ee_client: Any, tmp_path: Path, masked: bool) -> None:
-    pytest.importorskip("zarr")
+    pytest.importorskip("zarr", minversion="3")
     xr = pytest.importorskip("xarray")
     pytest.importorskip("rioxarray")
     grid = GRIDS["EPSG:32633"]
@@ -225,7 +225,7 @@ def test_zarr_opens_with_xarray_and_rioxarray(ee_client: Any, tmp_path: Path, ma
 
 
 def test_zarr_resumes(ee_emulator: Any, tmp_path: Path) -> None:
-    pytest.importorskip("zarr")
+    pytest.importorskip("zarr", minversion="3")
     xr = pytest.importorskip("xarray")
     from eerest_emulator.testing import emulator_credentials
 

@@ -38,6 +38,11 @@ def _modules() -> tuple[Any, Any, Any]:
         import zarr
     except ImportError:
         raise missing_extra("Writing Zarr", "zarr, xarray and dask", "zarr,xarray") from None
+    if int(zarr.__version__.split(".")[0]) < 3:
+        raise ImportError(
+            f"Writing Zarr needs zarr 3 (Python 3.11 or newer), not zarr {zarr.__version__}: "
+            "pip install 'eerest[zarr,xarray]' on Python 3.11+"
+        )
     return zarr, xarray, dask.array
 
 
