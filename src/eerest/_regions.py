@@ -180,34 +180,21 @@ def outside_footprint(crs: str, bounds: Bounds, footprint: Any) -> bool | None:
     return gx1 < fx0 or gx0 > fx1 or gy1 < fy0 or gy0 > fy1
 
 
-_PIXEL_SCALE, _TIEPOINT, _TRANSFORMATION, _GEOKEYS = 33550, 33922, 34264, 34735
-
-
 def read_tiff_grid(path: str | os.PathLike[str]) -> tuple[int, int, tuple[float, ...], str]:
     """(width, height, transform, CRS code) of a GeoTIFF, from its header alone."""
     try:
         import tifffile
     except ImportError:
         raise missing_extra("Reading a GeoTIFF's grid", "tifffile", "geotiff") from None
-    from eerest._formats.geotiff_read import crs_from_geokeys, geokeys, transform_from_tags
+    from eerest._formats.geotiff_read import georeference
 
     try:
         with tifffile.TiffFile(os.fspath(path)) as tif:
             page = tif.pages[0]
-            tags = page.tags
-
-            def tag(code: int) -> Any:
-                found = tags.get(code)
-                return None if found is None else found.value
-
-            keys = geokeys(tag(_GEOKEYS))
-            transform = transform_from_tags(
-                tag(_PIXEL_SCALE), tag(_TIEPOINT), tag(_TRANSFORMATION), keys.get(1025) == 2
-            )
+            transform, crs = georeference(page)
             width, height = int(page.imagewidth), int(page.imagelength)
     except (OSError, tifffile.TiffFileError) as exc:
         raise InvalidRequestError(f"cannot read the grid of {os.fspath(path)!r}: {exc}") from None
-    crs = crs_from_geokeys(keys)
     if transform is None or crs is None:
         missing = (
             "georeferencing (no ModelTransformation or ModelPixelScale/Tiepoint)"

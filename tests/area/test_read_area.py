@@ -559,3 +559,12 @@ async def test_the_blocking_twin_shares_the_limiter_and_closes_with_its_client(e
     assert twin is not None and twin.limiter is c.limiter and twin._auth is c._auth
     await c.close()
     assert c._twin is None and twin._http.is_closed
+
+
+async def test_the_blocking_twin_has_its_own_flights_and_shares_the_cache(ee_emulator: Any) -> None:
+    """The async client's in-flight lookups hold asyncio futures, the twin's thread futures:
+    they must not meet, while finished lookups (the cache) are shared."""
+    c = client(ee_emulator, eerest.AsyncClient)
+    twin = c._blocking_twin()
+    assert twin is not None and twin._flights is not c._flights and twin._cache is c._cache
+    await c.close()

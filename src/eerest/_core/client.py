@@ -444,6 +444,7 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
                     made._sender_made = None
                     made._exchange_made = None
                     made._http_lock = threading.Lock()
+                    made._flights, made._flight_lock = {}, threading.Lock()  # sync futures only; the cache is shared
                     made.__dict__.pop("_twin", None)
                     made.__dict__.pop("_http_loop", None)
                     self._twin = twin = made

@@ -10,7 +10,7 @@ import numpy as np
 from eerest._extras import missing_extra
 from eerest._formats.buffer_file import BufferFile
 
-__all__ = ["MAX_DECODED_BYTES", "decode_geotiff", "transform_from_tags", "crs_from_geokeys"]
+__all__ = ["MAX_DECODED_BYTES", "decode_geotiff", "georeference", "transform_from_tags", "crs_from_geokeys"]
 
 Transform = tuple[float, float, float, float, float, float]
 
@@ -116,6 +116,21 @@ def _tifffile() -> Any:
     return tifffile
 
 
+def georeference(page: Any) -> tuple[Transform | None, str | None]:
+    """(affine transform or None, CRS code or None) of a tifffile page, from its GeoTIFF tags."""
+    tags = page.tags
+
+    def tag(code: int) -> Any:
+        t = tags.get(code)
+        return None if t is None else t.value
+
+    keys = geokeys(tag(_GEOKEYS))
+    transform = transform_from_tags(
+        tag(_PIXEL_SCALE), tag(_TIEPOINT), tag(_TRANSFORMATION), keys.get(_RASTER_TYPE) == 2
+    )
+    return transform, crs_from_geokeys(keys)
+
+
 def decode_geotiff(content: bytes | bytearray) -> tuple[np.ndarray[Any, Any], Transform | None, str | None]:
     """(pixels as (height, width, bands), affine transform or None, CRS code or None)."""
     try:
@@ -125,17 +140,7 @@ def decode_geotiff(content: bytes | bytearray) -> tuple[np.ndarray[Any, Any], Tr
     try:
         with tifffile.TiffFile(cast(IO[bytes], BufferFile(content))) as tif:
             array = _to_hwc(_pixels(tif, content), tif.series[0].axes)
-            tags = tif.pages[0].tags
-
-            def tag(code: int) -> Any:
-                t = tags.get(code)
-                return None if t is None else t.value
-
-            keys = geokeys(tag(_GEOKEYS))
-            transform = transform_from_tags(
-                tag(_PIXEL_SCALE), tag(_TIEPOINT), tag(_TRANSFORMATION), keys.get(_RASTER_TYPE) == 2
-            )
-            return array, transform, crs_from_geokeys(keys)
+            return (array, *georeference(tif.pages[0]))
     except ImportError:
         raise
     except Exception as exc:  # tifffile raises many types for malformed files
