@@ -26,13 +26,19 @@ def pascal_case(name: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in parts if p)
 
 
+#: Soft keywords escaped as keywords are, fixed here rather than read from the running Python
+#: (3.12 added ``type``), so that every Python generates the same code; ``type`` stays a plain
+#: name (``assets.create(type="FOLDER")``), which it legally is.
+_SOFT_KEYWORDS = frozenset({"_", "case", "match"})
+
+
 def safe_identifier(name: str, reserved: frozenset[str] = frozenset()) -> str:
     """A valid, non-keyword identifier: a trailing ``_`` resolves clashes, a leading one digits."""
     if not name:
         name = "_"
     if name[0].isdigit():
         name = "_" + name
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in reserved:
+    if keyword.iskeyword(name) or name in _SOFT_KEYWORDS or name in reserved:
         name += "_"
     return name
 

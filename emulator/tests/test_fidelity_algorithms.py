@@ -352,7 +352,7 @@ def test_sample_rectangle_random_column_and_unweighted(ee_session):
     with pytest.raises(ee.EEException, match="masked"):
         masked.sampleRectangle(reg).get("red").getInfo()
     filled = np.array(masked.sampleRectangle(reg, None, -1).get("red").getInfo())
-    np.testing.assert_array_equal(filled, np.where(s["red"][1:7, 2:6] > 1500, s["red"][1:7, 2:6], -1))
+    np.testing.assert_array_equal(filled, np.where(s["red"][1:7, 2:6] > 1500, s["red"][1:7, 2:6].astype(np.int64), -1))
     fc = ee.FeatureCollection(FIELDS).randomColumn("r", 7)
     r = fc.aggregate_array("r").getInfo()
     assert len(r) == 8 and all(0 <= v < 1 for v in r) and len(set(r)) == 8

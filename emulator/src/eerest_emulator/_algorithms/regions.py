@@ -202,7 +202,7 @@ def image_sample_rectangle(ctx: Context, image: Any, region: Any = None, propert
         if not ok.all():
             if defaultValue is None:
                 raise AlgorithmError("Image.sampleRectangle: Array band has masked pixels; give defaultValue to fill them.")
-            x = np.where(ok, x, defaultValue)
+            x = np.where(ok, x.astype(object), defaultValue)  # any default, whatever the band type (numpy 2.5 refuses -1 in uint16)
         out[b.name] = x.tolist()
     if properties is not None:
         out.update({k: img.properties[k] for k in properties if k in img.properties})
