@@ -63,7 +63,7 @@ def test_filmstrip_lays_out_every_image(ee_session, orientation):
         )
         body = {"expression": ee.serializer.encode(prepared, for_cloud_api=True), "fileFormat": "PNG",
                 "orientation": "HORIZONTAL"}
-        name = ee.data._get_cloud_projects().filmstripThumbnails().create(  # noqa: SLF001
+        name = ee.data._get_cloud_projects().filmstripThumbnails().create(
             parent="projects/eerest", body=body).execute()["name"]
         r = fetch(f"{ee_session.url}/v1/{name}:getPixels")
     assert r.headers["content-type"] == "image/png"
@@ -97,10 +97,10 @@ def test_video_thumbnail_is_an_animated_gif_with_a_frame_per_image(ee_session):
 
 
 def test_video_and_filmstrip_refusals(ee_session):
-    projects = ee.data._get_cloud_projects()  # noqa: SLF001
+    projects = ee.data._get_cloud_projects()
     visual = collection().map(lambda img: img.visualize(bands=["red"], min=0, max=3000))
     expression = ee.serializer.encode(visual, for_cloud_api=True)
-    call = ee.data._execute_cloud_call  # noqa: SLF001
+    call = ee.data._execute_cloud_call
     name = call(projects.videoThumbnails().create(
         parent="projects/eerest", body={"expression": expression, "fileFormat": "MP4"}))["name"]
     r = requests.get(f"{ee_session.url}/v1/{name}:getPixels", timeout=60)
@@ -147,7 +147,7 @@ def test_table_download_geojson_equals_compute_features(ee_session):
 
 
 def test_table_download_refusals(ee_session):
-    with pytest.raises(ee.EEException, match="SHP .*not implemented in the eerest emulator"):
+    with pytest.raises(ee.EEException, match=r"SHP .*not implemented in the eerest emulator"):
         ee.FeatureCollection(PLACES).getDownloadURL(filetype="shp")
     with pytest.raises(ee.EEException, match="must evaluate to a FeatureCollection, got Image"):
         ee.data.getTableDownloadId({"table": ee.Image(1)})
