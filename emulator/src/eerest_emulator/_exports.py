@@ -89,6 +89,23 @@ def _destination(storage: Storage, opts: dict[str, Any], description: str, suffi
     raise invalid_argument("The export has no destination: set cloudStorageDestination or driveDestination.")
 
 
+def _asset_destination(body: dict[str, Any], writer: AssetWriter) -> tuple[str, bool]:
+    """(name, overwrite) of an export to an asset, checked now: a name that exists without
+    ``earthEngineDestination.overwrite`` is refused, as the service does."""
+    destination = body["assetExportOptions"].get("earthEngineDestination") or {}
+    name = destination.get("name") or ""
+    if not name:
+        raise invalid_argument("assetExportOptions.earthEngineDestination.name is required.")
+    writer.check_new_name(name)
+    writer._check_writable()
+    overwrite = bool(destination.get("overwrite"))
+    if not overwrite and writer.store.find(name) is not None:
+        from ._asset_writes import already_exists
+
+        raise already_exists(f"Cannot overwrite asset '{name}': set earthEngineDestination.overwrite.")
+    return name, overwrite
+
+
 # -- images ------------------------------------------------------------------------------
 def _export_grid(image: Image, body: dict[str, Any]) -> tuple[list[Band], Grid]:
     bands = image.bands
@@ -119,11 +136,7 @@ def image_export_work(
     max_pixels = float(body.get("maxPixels") or _DEFAULT_MAX_PIXELS)
     description = body.get("description") or "myExportImageTask"
     if "assetExportOptions" in body:
-        name = ((body["assetExportOptions"].get("earthEngineDestination") or {}).get("name")) or ""
-        if not name:
-            raise invalid_argument("assetExportOptions.earthEngineDestination.name is required.")
-        writer.check_new_name(name)
-        writer._check_writable()
+        name, overwrite = _asset_destination(body, writer)
 
         def to_asset() -> list[str]:
             values, valid = _render(bands, grid, max_pixels)
@@ -141,7 +154,7 @@ def image_export_work(
                 arrays.append(arr)
             props = dict(image.properties)
             props = {k: v for k, v in props.items() if not k.startswith("system:") and _json_scalar(v)}
-            writer.write_image(name, band_json, arrays, overwrite=True, properties=props or None,
+            writer.write_image(name, band_json, arrays, overwrite=overwrite, properties=props or None,
                                start_time=image.meta.get("startTime"), end_time=image.meta.get("endTime"))
             return [name]
 
@@ -281,17 +294,13 @@ def table_export_work(
         if other in body:
             raise unimplemented(f"Exporting tables with {other}")
     if "assetExportOptions" in body:
-        name = ((body["assetExportOptions"].get("earthEngineDestination") or {}).get("name")) or ""
-        if not name:
-            raise invalid_argument("assetExportOptions.earthEngineDestination.name is required.")
-        writer.check_new_name(name)
-        writer._check_writable()
+        name, overwrite = _asset_destination(body, writer)
 
         def to_asset() -> list[str]:
             _, feats = feature_rows(fc, selectors)
             features = [{"type": "Feature", "id": f["id"], "geometry": f["geometry"], "properties": f["properties"]}
                         for f in feats]
-            writer.write_table(name, features, overwrite=True)
+            writer.write_table(name, features, overwrite=overwrite)
             return [name]
 
         return to_asset, [name]

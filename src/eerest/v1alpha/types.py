@@ -164,6 +164,8 @@ class EarthEngineDestination(Message):
 
     name: str | None = None
     """The name of the asset to be created. `name` is of the format "projects/*/assets/**" (e.g. "projects/earthengine-legacy/assets/users//")."""
+    overwrite: bool | None = None
+    """Whether an existing asset of the same name may be replaced by the export (not in the reference pages of 2025-08-01; earthengine-api sends it)."""
 
 
 class Empty(Message):
@@ -305,6 +307,8 @@ class ImageAssetExportOptions(Message):
         None, alias="pyramidingPolicyOverrides"
     )
     """Specific per-band pyramid policy overrides."""
+    tile_size: int | None = Field(None, alias="tileSize")
+    """The side, in pixels, of the tiles the exported asset is stored in (not in the reference pages of 2025-08-01; earthengine-api sends it, wrapped: {"value": n})."""
 
 
 class ImageSource(Message):
