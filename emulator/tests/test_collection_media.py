@@ -151,3 +151,13 @@ def test_table_download_refusals(ee_session):
         ee.FeatureCollection(PLACES).getDownloadURL(filetype="shp")
     with pytest.raises(ee.EEException, match="must evaluate to a FeatureCollection, got Image"):
         ee.data.getTableDownloadId({"table": ee.Image(1)})
+
+
+def test_thumbnail_gamma_as_earthengine_api_wraps_it(ee_session):
+    # earthengine-api sends visualizationOptions.gamma as {"value": 1.5} (a DoubleValue).
+    url = ee.Image(f"{SCENES}/{DATES[0]}").getThumbURL({"bands": ["red"], "min": 0, "max": 3000, "gamma": 1.5,
+                                                       "format": "png", **REGION})
+    px = np.asarray(PIL.open(io.BytesIO(fetch(url).content)))
+    red = scene(DATES[0])["red"][:30, :40].astype(np.float64)
+    want = np.round(np.clip(red / 3000, 0, 1) ** (1 / 1.5) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(px if px.ndim == 2 else px[..., 0], want)

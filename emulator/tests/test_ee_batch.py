@@ -158,8 +158,8 @@ def test_map_export_to_cloud_storage(ee_ops):
 
 
 def test_export_options_earthengine_api_sends_wrapped(ee_ops):
-    """maxPixels (Int64Value), priority, tileSize and shardSize (Int32Value) as earthengine-api
-    sends them ({"value": ...}); maxPixels is applied."""
+    """maxPixels (Int64Value), priority, tileSize, shardSize and maxVertices (Int32Value) as
+    earthengine-api sends them ({"value": ...}); maxPixels is applied."""
     t = uuid.uuid4().hex[:8]
     region = ee.Geometry.Rectangle([X0, Y0 - 400, X0 + 400, Y0], "EPSG:32633", False)
     image = ee.Image(ELEVATION)
@@ -172,6 +172,10 @@ def test_export_options_earthengine_api_sends_wrapped(ee_ops):
                                           scale=40, maxPixels=1e9, tileSize=256)
     asset.start()
     assert wait(asset.name)["metadata"]["state"] == "SUCCEEDED"
+    table = ee.batch.Export.table.toDrive(ee.FeatureCollection([ee.Feature(region, {"n": 1})]), description=f"k_{t}",
+                                          fileFormat="KML", maxVertices=1000, priority=3)
+    table.start()
+    assert wait(table.name)["metadata"]["state"] == "SUCCEEDED"
     small = ee.batch.Export.image.toDrive(image, description=f"s_{t}", folder="wrapped", region=region, scale=40,
                                           maxPixels=50)
     small.start()

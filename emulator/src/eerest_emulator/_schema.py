@@ -25,12 +25,15 @@ _INT = re.compile(r"^-?\d+$")
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _SCALAR_TYPES = {"integer": "TYPE_INT32", "number": "TYPE_DOUBLE", "boolean": "TYPE_BOOL", "string": "TYPE_STRING"}
 _INT64_FORMATS = {"int64": "TYPE_INT64", "uint64": "TYPE_UINT64"}
-#: Fields that are protobuf wrappers (Int64Value, Int32Value) in Earth Engine's messages: the
-#: reference pages say so of the first three ("string (Int64Value format)"), earthengine-api's
-#: batch.py of the others, and it sends all of them wrapped ({"value": "1e13"} for maxPixels,
-#: {"value": 10} for priority). Discovery documents keep only the inner type, so the
-#: front end's acceptance of the wrapped form is listed here: the bare value or {"value": v}.
-WRAPPER_FIELDS = frozenset({"maxPixels", "maxPixelsPerFrame", "maxSizeBytes", "priority", "tileSize"})
+#: Fields that are protobuf wrappers (Int64Value, Int32Value, DoubleValue) in Earth Engine's
+#: messages: the reference pages say so of the first three ("string (Int64Value format)"),
+#: earthengine-api of the others, and it sends them wrapped ({"value": "10000000000000"} for
+#: maxPixels, {"value": 10} for priority, {"value": 1.5} for a visualization's gamma).
+#: Discovery documents keep only the inner type, so the front end's acceptance of the wrapped
+#: form is listed here: the bare value or {"value": v}.
+WRAPPER_FIELDS = frozenset(
+    {"maxPixels", "maxPixelsPerFrame", "maxSizeBytes", "priority", "tileSize", "maxVertices", "gamma"}
+)
 
 
 class FieldViolation(ValueError):
