@@ -141,6 +141,9 @@ def open_output(job: AreaJob, out: Any, resume: bool | float, options: Mapping[s
         chunks = (job.plan.tile_height, job.plan.tile_width)
         output.update(chunks=list(chunks), mask=job.masked, fills=dict(job.fills or {}))
     journal = Journal(tmp + RESUME, job.fingerprint(output)) if share else None
+    if journal is None:  # the journal of an earlier resumable run would describe a partial this read replaces
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp + RESUME)
     kept = journal.load() if journal is not None and os.path.lexists(tmp) else None
     fresh = kept is None
     if not fresh and kind in ("npy", "tif"):
