@@ -176,7 +176,8 @@ class Checker:
         """The keys of the kept tiles that match their checksums (all, or a random ``share``
         of them checked); a warning says how many are fetched again."""
         mine = [t for t in tiles if tile_key(t) in kept]
-        checked = mine if share >= 1.0 else random.sample(mine, max(1, round(len(mine) * share)) if mine else 0)
+        pick = random.Random()  # its own generator: the process's random state is the caller's
+        checked = mine if share >= 1.0 else pick.sample(mine, max(1, round(len(mine) * share)) if mine else 0)
         bad = {tile_key(t) for t in checked if not self._matches(t, kept[tile_key(t)])}
         if bad:
             log.warning(
