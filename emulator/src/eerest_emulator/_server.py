@@ -348,7 +348,7 @@ class Emulator:
 
     def inject(self, kind: str = "error", **kwargs: Any) -> Fault:
         """Arm a fault (see `Fault`): e.g. `inject("error", status=429, count=2, retry_after=1)`,
-        `inject("slow", delay=0.5)`, `inject("truncate", fraction=0.5)`."""
+        `inject("slow", delay=0.5)`, `inject("truncate", fraction=0.5)`, `inject("reset")`."""
         return self.faults.add(Fault(kind=kind, **kwargs))
 
     def reset(self) -> None:
