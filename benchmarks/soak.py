@@ -1,7 +1,7 @@
 """Soak test (on demand, not part of the test suite): a big ``read_area`` at 40 requests in
 flight against the emulator with ~10 % of requests failing in every way the emulator can
-(429, 500, 502, 503, 504, slow answers, bodies cut short), the client process SIGKILLed
-part-way (more than once) and resumed until done. Prints the checksum of the result against
+(429, 500, 502, 503, 504, slow answers, bodies cut short, connections reset before an answer
+or mid-body), the client process SIGKILLed part-way (more than once) and resumed until done. Prints the checksum of the result against
 a fault-free read, each client run's peak RSS, the most requests in flight at the server,
 and the retries by cause.
 
@@ -33,7 +33,7 @@ from typing import Any
 
 SCENE = "projects/eerest/assets/sample/scenes/20240524"
 X0, Y1, SIDE = 533120.0, 5311840.0, 2240.0  # the sample scene's footprint (EPSG:32633), metres
-FAULTS = ("429", "500", "502", "503", "504", "slow", "truncate")
+FAULTS = ("429", "500", "502", "503", "504", "slow", "truncate", "reset", "reset-mid-body")
 
 
 def grid(pixels: int) -> dict[str, Any]:
@@ -129,6 +129,10 @@ def _fault_arming(emu: Any, share: float, stop: threading.Event, fired: Counter[
                 emu.faults.slow(rng.uniform(0.2, 2.0), count=1, path=":getPixels")
             elif kind == "truncate":
                 emu.faults.truncate(count=1, fraction=rng.uniform(0.0, 0.95), path=":getPixels")
+            elif kind == "reset":  # a TCP RST before any answer
+                emu.faults.reset(count=1, fraction=0.0, path=":getPixels")
+            elif kind == "reset-mid-body":  # headers and part of the body, then a TCP RST
+                emu.faults.reset(count=1, fraction=rng.uniform(0.05, 0.95), path=":getPixels")
             else:
                 emu.faults.fail(int(kind), count=1, path=":getPixels")
             fired[kind] += 1

@@ -62,3 +62,25 @@ def test_faults_are_cleared_between_tests_part1(ee_emulator):
 
 def test_faults_are_cleared_between_tests_part2(ee_emulator, http):
     assert http.post(URL, json=BODY).status_code == 200
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.5])
+def test_reset_connection(ee_emulator, http, fraction):
+    """A reset before any answer, or mid-body: the client's read fails with a reset (RST,
+    not a clean close), and the next request is answered."""
+    ee_emulator.faults.reset(fraction=fraction, path=":getPixels")
+    with pytest.raises(httpx.ReadError) as info:
+        http.post(URL, json=BODY)
+    assert "reset" in str(info.value).lower() or isinstance(info.value.__cause__, ConnectionResetError)
+    assert http.post(URL, json=BODY).status_code == 200
+    statuses = [r.status for r in ee_emulator.requests]
+    assert statuses == [None if fraction == 0 else 200, 200]
+
+
+def test_reset_through_the_admin_endpoint(ee_emulator, http):
+    r = httpx.post(f"{ee_emulator.url}/_emulator/faults", json={"kind": "reset", "fraction": 0.25, "count": 2})
+    assert r.status_code == 200 and r.json()["faults"][0]["kind"] == "reset"
+    for _ in range(2):
+        with pytest.raises(httpx.ReadError):
+            http.post(URL, json=BODY)
+    assert http.post(URL, json=BODY).status_code == 200

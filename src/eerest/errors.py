@@ -69,13 +69,14 @@ class InvalidRequestError(EERestError, ValueError):
 
 class ResumeError(InvalidRequestError):
     """A partial file left by an interrupted ``read_area(..., resume=True)`` cannot be
-    trusted (truncated, extended, its header changed, unreadable); raised before anything is
-    fetched. ``path`` is the partial file; delete it (and ``path + ".resume"``) or pass
+    trusted (truncated, extended, its header changed, missing, unreadable); raised before
+    anything is fetched. ``path`` is the partial file; delete it (and ``path + ".resume"``) or pass
     ``resume=False`` to read afresh."""
 
-    def __init__(self, message: str, *, path: str) -> None:
+    def __init__(self, message: str, *, path: str, reason: str = "") -> None:
         super().__init__(message)
         self.path = path
+        self.reason = reason  # what is wrong with it, e.g. "is 100 bytes where the journal expects 200 ..."
 
 
 class RequestLimitError(InvalidRequestError):

@@ -184,6 +184,25 @@ def test_resume_after_a_failure_fetches_only_what_is_missing(ee_emulator: Any, t
     assert out.read_bytes() == whole.read_bytes()
 
 
+def test_a_partial_that_cannot_be_trusted_says_so_and_how_to_start_afresh(ee_emulator: Any, tmp_path: Path) -> None:
+    args = [SCENE, "--grid", "-", "--bands", "red", "--max-tile-bytes", "16KiB", "--max-concurrency", "1",
+            "--no-progress", "--resume", "-o", str(tmp_path / "a.npy")]
+    ee_emulator.faults.slow(0.01, count=3, path="Pixels")
+    ee_emulator.faults.fail(403, count=1, path="Pixels")
+    assert read_area(ee_emulator, *args, stdin=json.dumps(grid(10))).exit_code == 1
+    ee_emulator.faults.clear()
+    partial = tmp_path / "a.npy.partial"
+    partial.write_bytes(partial.read_bytes()[:-10])  # truncated, e.g. by a full disk
+    failed = read_area(ee_emulator, *args, stdin=json.dumps(grid(10)))
+    assert failed.exit_code == 1 and len(failed.stderr.splitlines()) == 1, failed.output
+    assert failed.stderr.startswith(f"Error: cannot resume: the partial file {partial} is ")
+    assert "(it was truncated)" in failed.stderr and "resume=False" not in failed.stderr
+    assert failed.stderr.rstrip().endswith("or rerun without --resume to read the area afresh")
+    again = read_area(ee_emulator, *[a for a in args if a != "--resume"], stdin=json.dumps(grid(10)))
+    assert again.exit_code == 0, again.output  # the advice works
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy"]  # the stale journal too is gone
+
+
 def test_ctrl_c_stops_the_read_and_leaves_no_file(ee_emulator: Any, tmp_path: Path) -> None:
     ee_emulator.faults.slow(1.0, count=1000, path=":getPixels")
     out = tmp_path / "area" / "scene.tif"

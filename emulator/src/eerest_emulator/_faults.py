@@ -1,4 +1,5 @@
-"""Fault injection: make the next N matching requests fail, answer slowly, or cut their body short."""
+"""Fault injection: make the next N matching requests fail, answer slowly, cut their body
+short, or reset their connection."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from ._errors import STATUS_NAMES
 
 __all__ = [
+    "KINDS",
     "Fault",
     "FaultInjector",
     "DEFAULT_MESSAGES",
@@ -38,8 +40,11 @@ class Fault:
     """One armed fault.
 
     kind: "error" (answer `status` with a google.rpc.Status body, and `Retry-After:
-    retry_after` when set), "slow" (wait `delay` seconds, then answer normally) or
-    "truncate" (send the full Content-Length, then only `fraction` of the body, and close).
+    retry_after` when set), "slow" (wait `delay` seconds, then answer normally),
+    "truncate" (send the full Content-Length, then only `fraction` of the body, and close)
+    or "reset" (abort the connection with a TCP RST, as a crashed server or a middlebox
+    does: with `fraction` 0 before any answer, otherwise after the headers and `fraction`
+    of the body).
     It fires for the next `count` API requests whose path contains `path` (any when None).
     """
 
@@ -55,8 +60,8 @@ class Fault:
 
     def __post_init__(self) -> None:
         _check_types(self)
-        if self.kind not in ("error", "slow", "truncate"):
-            raise ValueError(f"unknown fault kind {self.kind!r} (error, slow, truncate)")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r} ({', '.join(KINDS)})")
         if self.kind == "error" and not 400 <= int(self.status) <= 599:
             raise ValueError("status must be an HTTP error status (400-599)")
         if self.count < 1:
@@ -95,6 +100,7 @@ class Fault:
         return cls(**kw)
 
 
+KINDS = ("error", "slow", "truncate", "reset")
 MAX_DELAY = 3600.0
 MAX_COUNT = 1_000_000
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -208,6 +214,11 @@ class FaultInjector:
     def truncate(self, count: int = 1, fraction: float = 0.5, path: str | None = None) -> Fault:
         """The next `count` requests send their Content-Length but only `fraction` of the body."""
         return self.add(Fault("truncate", count=count, fraction=fraction, path=path))
+
+    def reset(self, count: int = 1, fraction: float = 0.0, path: str | None = None) -> Fault:
+        """The next `count` requests have their connection reset (TCP RST): before any answer
+        (`fraction` 0), or after the headers and `fraction` of the body."""
+        return self.add(Fault("reset", count=count, fraction=fraction, path=path))
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until no API request is in progress (e.g. slow answers to a client that went

@@ -54,7 +54,7 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
-    status: int | None = None  # the HTTP status answered (None while in progress)
+    status: int | None = None  # the HTTP status answered (None while in progress, or reset before any answer)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import socket
+import struct
 import tempfile
 import threading
 import time
@@ -141,8 +142,28 @@ class _Handler(BaseHTTPRequestHandler):
             resp, fault = self._respond(app, req)
         finally:
             app.faults.leave(project)
+        if fault is not None and fault.kind == "reset":
+            record.status = resp.status if fault.fraction else None  # None: no answer
+            self._reset(resp if fault.fraction else None, fault.fraction)
+            return
         record.status = resp.status
         self._send(resp, truncate=fault if fault is not None and fault.kind == "truncate" else None)
+
+    def _reset(self, resp: Response | None, fraction: float) -> None:
+        """Abort the connection with a TCP RST (SO_LINGER 0, then the real close), after the
+        headers and ``fraction`` of ``resp``'s body when given."""
+        self.close_connection = True
+        sock = self.connection
+        with contextlib.suppress(OSError):
+            if resp is not None:
+                body = memoryview(resp.body)
+                head = [f"HTTP/1.1 {resp.status} OK", f"Content-Type: {resp.content_type}"]
+                head += [f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in resp.headers.items())]
+                sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+                sock.sendall(body[: int(len(body) * fraction)])
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # the handler's file objects keep the socket open past its close(): close a bare socket of its descriptor now
+        socket.socket(fileno=sock.detach()).close()
 
     def _respond(self, app: App, req: Request) -> tuple[Response, Fault | None]:
         fault = app.faults.take(req.path)
@@ -327,7 +348,7 @@ class Emulator:
 
     def inject(self, kind: str = "error", **kwargs: Any) -> Fault:
         """Arm a fault (see `Fault`): e.g. `inject("error", status=429, count=2, retry_after=1)`,
-        `inject("slow", delay=0.5)`, `inject("truncate", fraction=0.5)`."""
+        `inject("slow", delay=0.5)`, `inject("truncate", fraction=0.5)`, `inject("reset")`."""
         return self.faults.add(Fault(kind=kind, **kwargs))
 
     def reset(self) -> None:

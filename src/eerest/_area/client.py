@@ -91,9 +91,14 @@ _READ_AREA_DOC = """Read ``grid`` (or its ``window``) of ``source`` in as many r
                 or a callable receiving (tiles done, tiles total, bytes).
             workload_tag: Sent with every request.
             resume: For a file ``out``: keep the partial file and a record of finished
-                tiles if the read fails, and on a rerun of the same read fetch only the
-                tiles still missing. The finished file is the same, byte for byte (a
-                compressed GeoTIFF and a Zarr store too).
+                tiles (with a checksum of each) if the read fails, and on a rerun of the
+                same read fetch only the tiles still missing. The rerun checks the partial
+                output as a whole (its size and header; a Zarr store's metadata) before
+                anything is fetched (changed: :class:`eerest.ResumeError`), then every kept
+                tile's checksum, fetching again those that differ; a number in (0, 1]
+                instead of ``True`` checks that share of the kept tiles, at random (a
+                compressed GeoTIFF checks all its staged records). The finished file is
+                the same, byte for byte (a compressed GeoTIFF and a Zarr store too).
 
         Requests that fail are retried as the client's other calls are (429, 5xx,
         broken connections); a tile the server runs out of memory or time on ("User
@@ -124,7 +129,7 @@ class SyncReadAreaMixin:
         block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
-        resume: bool = ...,
+        resume: bool | float = ...,
         fill_value: FillArg = ...,
         mask: bool = ...,
         compress: str | None = ...,
@@ -146,7 +151,7 @@ class SyncReadAreaMixin:
         block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
-        resume: bool = ...,
+        resume: bool | float = ...,
         fill_value: FillArg = ...,
         mask: bool = ...,
         compress: str | None = ...,
@@ -167,7 +172,7 @@ class SyncReadAreaMixin:
         block_size: int | None = None,
         progress: ProgressArg = False,
         workload_tag: str | None = None,
-        resume: bool = False,
+        resume: bool | float = False,
         fill_value: FillArg = None,
         mask: bool = False,
         compress: str | None = None,
@@ -247,7 +252,7 @@ class AsyncReadAreaMixin:
         block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
-        resume: bool = ...,
+        resume: bool | float = ...,
         fill_value: FillArg = ...,
         mask: bool = ...,
         compress: str | None = ...,
@@ -269,7 +274,7 @@ class AsyncReadAreaMixin:
         block_size: int | None = ...,
         progress: ProgressArg = ...,
         workload_tag: str | None = ...,
-        resume: bool = ...,
+        resume: bool | float = ...,
         fill_value: FillArg = ...,
         mask: bool = ...,
         compress: str | None = ...,
@@ -290,7 +295,7 @@ class AsyncReadAreaMixin:
         block_size: int | None = None,
         progress: ProgressArg = False,
         workload_tag: str | None = None,
-        resume: bool = False,
+        resume: bool | float = False,
         fill_value: FillArg = None,
         mask: bool = False,
         compress: str | None = None,

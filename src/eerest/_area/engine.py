@@ -74,7 +74,7 @@ class _Read:
         self,
         job: AreaJob,
         out: Any,
-        resume: bool,
+        resume: bool | float,
         progress: Any,
         max_concurrency: int | None,
         limiter: Limiter,
@@ -139,7 +139,7 @@ def read_area_sync(
     out: Any,
     max_concurrency: int | None,
     progress: Any,
-    resume: bool,
+    resume: bool | float,
     compress: str | None = None,
     overviews: bool | None = None,
     stop: CancelScope | None = None,
@@ -156,7 +156,7 @@ def read_area_sync(
 
 
 def _file_options(
-    out: Any, compress: str | None, overviews: bool | None, resume: bool, plan: dict[str, Any]
+    out: Any, compress: str | None, overviews: bool | None, resume: bool | float, plan: dict[str, Any]
 ) -> dict[str, Any]:
     """The file output's options, and what is wrong with it that can be known before any request."""
     options = file_options(compress, overviews, resume)
@@ -295,7 +295,7 @@ async def read_area_async(
     out: Any,
     max_concurrency: int | None,
     progress: Any,
-    resume: bool,
+    resume: bool | float,
     compress: str | None = None,
     overviews: bool | None = None,
     **plan: Any,

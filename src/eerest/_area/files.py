@@ -9,8 +9,9 @@ Choices (documented in ``read_area``):
   2 for integers and 3 for floats), ``"zstd"`` (smaller and faster, GDAL >= 2.3;
   ``pip install zstandard``) or ``"none"``/``None``. A compressed file is a COG: internal
   overviews (``overviews=None``: whenever the image is larger than one tile; ``False``:
-  none) and GDAL's layout. With ``resume=True`` the default is ``"none"``: only an
-  uncompressed file has every tile's place known in advance, so only it can be resumed.
+  none) and GDAL's layout. With ``resume=True`` the encoded tiles are staged in
+  ``x.tif.partial`` as records with a CRC-32 each (see :class:`~eerest._formats.cog_write.TileStore`),
+  so a rerun keeps those that still match and assembles the file at the end.
 - ``fill_value``: the GeoTIFF's nodata (GDAL_NODATA, one value for all bands).
 - ``mask=True``: a GeoTIFF gets GDAL's internal mask (one for all bands: a pixel is valid
   where every band holds data); an NPY file ``x.npy`` gets ``x.mask.npy`` beside it
@@ -37,7 +38,7 @@ from eerest.tiling import PixelGrid, Window
 __all__ = ["CogSink", "check_output", "file_options", "mask_path", "tif_nodata"]
 
 
-def file_options(compress: Any, overviews: Any, resume: bool) -> dict[str, Any]:
+def file_options(compress: Any, overviews: Any, resume: bool | float) -> dict[str, Any]:
     """``compress`` and ``overviews`` checked, with their defaults filled in."""
     if overviews is not None and not isinstance(overviews, bool):
         raise InvalidRequestError(f"overviews must be True, False or None (automatic), not {overviews!r}")
@@ -177,12 +178,15 @@ class CogSink(Sink):
         piece: np.ndarray,
     ) -> None:
         """Keep a piece of a TIFF tile until the tile is complete, then store it. A piece
-        that arrives twice (a tile fetched again) counts once."""
+        that arrives twice (a tile fetched again) counts once; one of a tile already stored
+        (a resumed read fetching again a tile its journal lost) is the same pixels, and ignored."""
         t, spec = self.spec.tile, self.spec
         _, _, ty, tx = key
         height, width = min(t, spec.height - ty * t), min(t, spec.width - tx * t)
         expected = height * width * (spec.bands if part is not None else 1)
         with self._lock:
+            if key in self.store.index:
+                return
             entry = self._partial.get(key)
             if entry is None:
                 pad = 1 if part is not None else spec.fill

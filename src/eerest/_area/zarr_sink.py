@@ -8,7 +8,8 @@ decodes it as missing), with ``mask=True`` a bool ``<band>_mask`` array each (Tr
 masked). Each tile's pixels are then written into their chunks with zarr, one lock per
 chunk where a tile covers a chunk only in part. The store is built as ``x.zarr.partial``
 and renamed when complete; ``resume=True`` keeps it after a failure and fills in only the
-tiles still missing.
+tiles still missing (the journal holds a CRC-32 of each tile's values, checked on the rerun
+by reading them back: see :mod:`eerest._area.resume`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import shutil
 import threading
 import warnings
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -119,6 +121,7 @@ class ZarrSink(Sink):
         self._arrays: dict[str, Any] = {}
         self._locks: dict[tuple[int, int], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self.digests: dict[tuple[Window, int], int] = {}  # with ``keep``: a CRC-32 of each band written
 
     def array(self, name: str) -> Any:
         found = self._arrays.get(name)
@@ -152,9 +155,25 @@ class ZarrSink(Sink):
                 for lock in locks:
                     stack.enter_context(lock)
                 for field, band in zip(fields, bands, strict=True):
-                    self.array(self.names[band])[window.slices] = staging[field]
+                    array = self.array(self.names[band])
+                    array[window.slices] = staging[field]
+                    if self._keep:  # for the resume journal: the values as the array holds them
+                        crc = zlib.crc32(np.ascontiguousarray(staging[field], dtype=array.dtype).data)
+                        with self._locks_lock:
+                            self.digests[(window, band)] = crc
 
         return _RowsWriter(tile_dtype, window.width, put_rows, flush)
+
+    def digest(self, window: Window, band: int) -> int:
+        """A CRC-32 of ``band`` over ``window`` as the store holds it now (decoded); raises
+        what zarr or its codecs raise for a chunk that cannot be read."""
+        array = self.array(self.names[band])
+        return zlib.crc32(np.ascontiguousarray(array[window.slices], dtype=array.dtype).data)
+
+    def written_digest(self, window: Window, band: int) -> int:
+        """The CRC-32 of what this run wrote of ``band`` over ``window`` (``keep`` only)."""
+        with self._locks_lock:
+            return self.digests.pop((window, band))
 
     def finish(self) -> str:
         if not self._owner:

@@ -216,7 +216,7 @@ def _errors_as_one_line(hint: str | None = None) -> Iterator[None]:
     failure of the service or the connection ends with ``hint`` (how to resume)."""
     import google.auth.exceptions
 
-    from eerest.errors import APIError, CredentialsError, EERestError, RequestLimitError
+    from eerest.errors import APIError, CredentialsError, EERestError, RequestLimitError, ResumeError
 
     try:
         yield
@@ -231,6 +231,13 @@ def _errors_as_one_line(hint: str | None = None) -> Iterator[None]:
     except (APIError, RequestLimitError) as exc:
         message = _one_line(str(exc))
         raise click.ClickException(f"{message} ({hint})" if hint else message) from None
+    except ResumeError as exc:  # the library's advice says resume=False; the command line's is without --resume
+        raise click.ClickException(
+            _one_line(
+                f"cannot resume: the partial file {exc.path} {exc.reason}, so the tiles it holds cannot be trusted; "
+                f"delete it and {exc.path}.resume, or rerun without --resume to read the area afresh"
+            )
+        ) from None
     except EERestError as exc:
         raise click.ClickException(_one_line(str(exc))) from None
     except ImportError as exc:

@@ -18,6 +18,7 @@ streamed response left open keeps its slot: close it, or use it as a context man
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import threading
 import time
@@ -157,6 +158,7 @@ class Limiter:
         self._cond = threading.Condition(threading.Lock())
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self.gate: Gate | None = None
+        self._gate_pools: dict[str, Any] = {}  # for an async client's gate: see _gate_pool
 
     def __repr__(self) -> str:
         return (
@@ -312,26 +314,91 @@ class Limiter:
     async def asend(
         self, open_: Callable[[httpx.Request], Awaitable[httpx.Response]], request: httpx.Request
     ) -> httpx.Response:
-        """As :meth:`send`, in the running event loop."""
+        """As :meth:`send`, in the running event loop. A :attr:`gate`'s calls block (a
+        ``distributed.Semaphore`` makes a scheduler round trip), so they run in the loop's
+        default executor, never in the loop itself."""
         import asyncio
 
+        timeout = _slot_timeout(request)
+        started = time.monotonic()
         if not self._take():  # else wait, without a task for wait_for when a slot is free
-            timeout = _slot_timeout(request)
             try:
                 await asyncio.wait_for(self.aacquire(), timeout)
             except asyncio.TimeoutError:
                 raise _no_slot(request, timeout) from None
+        gate = self.gate
+        if gate is not None:
+            left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+            try:
+                leased = await self._gate_acquire(gate, left)
+            except BaseException:
+                self.release()
+                raise
+            if not leased:
+                self.release()
+                raise _no_slot(request, timeout, "the limit shared with other processes (cluster_max_concurrency)")
         try:
             response = await open_(request)
         except BaseException:
-            self.release()
+            self._arelease_both(gate)
             raise
         self.feedback(response.status_code)
         if response.is_closed:
-            self.release()
+            self._arelease_both(gate)
         else:
-            _release_on_close(response.stream, self, "aclose")
+            _release_on_close(response.stream, self, "aclose", gate)
         return response
+
+    def _arelease_both(self, gate: Gate | None) -> None:
+        """In the event loop: the slot back now, the gate's lease in the default executor."""
+        try:
+            if gate is not None:
+                self._gate_release_soon(gate)
+        finally:
+            self.release()
+
+    def _gate_pool(self, kind: str) -> Any:
+        """This limiter's threads for a gate's blocking calls: ``"acquire"`` (one per request
+        that may wait for a lease: as many as the limiter lets through) and ``"release"``
+        (apart, so that a release never waits behind acquires that wait for it)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with self._cond:
+            pool = self._gate_pools.get(kind)
+            if pool is None:
+                cap = self._state.max_concurrency
+                workers = 2 if kind == "release" else int(cap) if math.isfinite(cap) else 64
+                pool = self._gate_pools[kind] = ThreadPoolExecutor(workers, thread_name_prefix=f"eerest-gate-{kind}")
+            return pool
+
+    async def _gate_acquire(self, gate: Gate, timeout: float | None) -> bool:
+        """``gate.acquire(timeout)`` in this limiter's threads. Cancelled while it runs, the
+        lease it may still take is given back once it does (never leaked)."""
+        import asyncio
+
+        future = asyncio.get_running_loop().run_in_executor(self._gate_pool("acquire"), gate.acquire, timeout)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+
+            def give_back(done: asyncio.Future[bool]) -> None:
+                if not done.cancelled() and done.exception() is None and done.result():
+                    self._gate_release_soon(gate)
+
+            future.add_done_callback(give_back)
+            raise
+
+    def _gate_release_soon(self, gate: Gate) -> None:
+        """``gate.release()`` in this limiter's release thread; a failure is logged (the
+        lease then ends as the gate ends leases of a client that went away)."""
+
+        def release() -> None:
+            try:
+                gate.release()
+            except Exception:
+                logging.getLogger("eerest").warning("could not give back a lease of %r", gate, exc_info=True)
+
+        self._gate_pool("release").submit(release)
 
 
 def _slot_timeout(request: httpx.Request) -> float | None:
@@ -373,7 +440,10 @@ def _release_on_close(stream: object, limiter: Limiter, name: str, gate: Gate | 
     def give_back() -> None:
         if not released:
             released.append(True)
-            limiter._release_both(gate)
+            if name == "aclose":
+                limiter._arelease_both(gate)
+            else:
+                limiter._release_both(gate)
 
     if name == "aclose":
 

@@ -109,7 +109,7 @@ def _zstd() -> Any:
     return zstandard
 
 
-_RECORD = struct.Struct("<4s4IQ")  # magic, level, plane, tile row, tile column, length
+_RECORD = struct.Struct("<4s4IQI")  # magic, level, plane, tile row, tile column, length, CRC-32
 _PIECE = struct.Struct("<6I")  # a piece's rows r0, r1, columns c0, c1 in its tile, its part (first band, bands)
 _MAGIC = b"EERT"
 _PIECE_LEVEL = 0xFFFFFFFF
@@ -120,9 +120,10 @@ Piece = tuple[tuple[int, int, int, int], tuple[int, int, int, int], tuple[int, i
 
 class TileStore:
     """Encoded tiles in a staging file, by (level, plane, tile row, tile column). Each is
-    a record (a small header, then the bytes), so a staging file kept after a failure is
-    read back with ``resume=True``: its complete full-resolution tiles count, the rest of
-    it is cut off."""
+    a record (a small header with a CRC-32 of itself and of the bytes, then the bytes), so a
+    staging file kept after a failure is read back with ``resume=True``: its complete
+    full-resolution records whose CRC matches count (``dropped``: how many did not), the rest
+    of it is cut off."""
 
     def __init__(self, path: str, spec: CogSpec, *, resume: bool = False) -> None:
         self.path = path
@@ -131,20 +132,27 @@ class TileStore:
         self.index: dict[tuple[int, int, int, int], tuple[int, int]] = {}
         self.pieces: list[Piece] = []  # (key, region, part, offset, length) of pieces read back
         self.quarters: dict[tuple[int, int, int], tuple[int, int]] = {}  # (plane, ty, tx) -> raw decimated tile
+        self.dropped = 0  # records of an earlier run whose bytes no longer match their CRC
         self._end = self._scan() if resume else 0
         os.ftruncate(self.fd, self._end)
         self._lock = threading.Lock()
         self._local = threading.local()
 
     def _scan(self) -> int:
-        """Index the complete level-0 records of an earlier run; where they end."""
+        """Index the complete level-0 records of an earlier run whose CRC matches (a record
+        that does not is skipped and counted in ``dropped``); where they end."""
         size = os.fstat(self.fd).st_size
         at = 0
         while at + _RECORD.size <= size:
-            magic, level, plane, ty, tx, length = _RECORD.unpack(os.pread(self.fd, _RECORD.size, at))
+            head = os.pread(self.fd, _RECORD.size, at)
+            magic, level, plane, ty, tx, length, crc = _RECORD.unpack(head)
             start = at + _RECORD.size
             if magic != _MAGIC or level not in (0, _PIECE_LEVEL, _QUARTER_LEVEL) or start + length > size:
                 break
+            at = start + length
+            if zlib.crc32(os.pread(self.fd, length, start), zlib.crc32(head[: _RECORD.size - 4])) != crc:
+                self.dropped += 1
+                continue
             if level == _QUARTER_LEVEL:
                 self.quarters[(plane, ty, tx)] = (start, length)
             elif level == _PIECE_LEVEL:
@@ -153,7 +161,6 @@ class TileStore:
                 self.pieces.append((key, (r0, r1, c0, c1), (first, n), start + _PIECE.size, length - _PIECE.size))
             else:
                 self.index[(level, plane, ty, tx)] = (start, length)
-            at = start + length
         return at
 
     def put_piece(
@@ -168,7 +175,7 @@ class TileStore:
         with self._lock:
             offset = self._end
             self._end += _RECORD.size + len(data)
-        _pwrite_all(self.fd, _RECORD.pack(_MAGIC, _PIECE_LEVEL, *key[1:], len(data)) + data, offset)
+        _pwrite_all(self.fd, _record(_PIECE_LEVEL, *key[1:], data=data), offset)
 
     def read_piece(self, piece: Piece) -> np.ndarray:
         key, (r0, r1, c0, c1), _part, offset, length = piece
@@ -226,9 +233,9 @@ class TileStore:
         with self._lock:
             offset = self._end
             self._end += _RECORD.size + len(data) + (_RECORD.size + len(quarter) if quarter else 0)
-        record = _RECORD.pack(_MAGIC, *key, len(data)) + data
+        record = _record(*key, data=data)
         if quarter:
-            record += _RECORD.pack(_MAGIC, _QUARTER_LEVEL, *key[1:], len(quarter)) + quarter
+            record += _record(_QUARTER_LEVEL, *key[1:], data=quarter)
         _pwrite_all(self.fd, record, offset)
         with self._lock:
             self.index[key] = (offset + _RECORD.size, len(data))
@@ -305,6 +312,12 @@ class TileStore:
             strip[:, : decimated.shape[1]] = decimated[:, : across * t]
             for tx in range(across):
                 self.put((level, plane, ty, tx), np.ascontiguousarray(strip[:, tx * t : (tx + 1) * t]))
+
+
+def _record(level: int, plane: int, ty: int, tx: int, *, data: bytes) -> bytes:
+    """A staging record: its header (with a CRC-32 of the header's fields and ``data``), then ``data``."""
+    head = _RECORD.pack(_MAGIC, level, plane, ty, tx, len(data), 0)[:-4]
+    return head + struct.pack("<I", zlib.crc32(data, zlib.crc32(head))) + data
 
 
 def _pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:

@@ -38,8 +38,9 @@ class ClientConfig:
     with dask, ``workers x max_concurrency`` requests can be in flight in total.
     ``cluster_max_concurrency`` (opt-in) caps the requests in flight across a whole
     dask.distributed cluster, with a ``distributed.Semaphore`` every worker's client takes a
-    lease of for each request (one scheduler round trip each); without a distributed client
-    it lowers this process's own limit to it.
+    lease of for each request (one scheduler round trip each; an ``AsyncClient`` from
+    :meth:`create_async` takes it off the event loop); without a distributed client it lowers
+    this process's own limit to it.
     """
 
     project: str | None = None
@@ -92,6 +93,15 @@ class ClientConfig:
 
     def create(self) -> Any:
         """A new client of this configuration (its own connections and limiter)."""
+        return self._build("Client")
+
+    def create_async(self) -> Any:
+        """A new ``AsyncClient`` of this configuration: the same limits, including
+        ``cluster_max_concurrency`` (its semaphore's blocking calls run in the event loop's
+        default executor, never in the loop)."""
+        return self._build("AsyncClient")
+
+    def _build(self, kind: str) -> Any:
         module = importlib.import_module(f"eerest.{self.api_version}")
         kwargs: dict[str, Any] = {"project": self.project, "base_url": self.base_url}
         if self.credentials is not None:
@@ -104,7 +114,7 @@ class ClientConfig:
         local = self.max_concurrency
         if self.cluster_max_concurrency is not None and gate is None:
             local = min(local or self.cluster_max_concurrency, self.cluster_max_concurrency)
-        client = module.Client(
+        client = getattr(module, kind)(
             **kwargs,
             quota_project=self.quota_project,
             max_concurrency=local,
