@@ -27,6 +27,8 @@ Arms (each round runs every arm once, each in a fresh process, in a rotated orde
                    same concurrency) sending exactly the requests eerest sent (their URL, headers
                    and POST bodies, recorded by the server during an untimed eerest read before
                    the first round), bodies to ``/dev/null`` / each to its own file (no fsync);
+- ``curl-files-fsync``  ``curl-files``, then each file fsync'ed (timed): the durability eerest's
+                   file outputs have (they are fsync'ed before the rename that makes them appear);
 - ``ee``           Google's guide pattern: earthengine-api ``ee.data.computePixels`` (fileFormat
                    NPY) in a ``ThreadPoolExecutor``, ``np.load`` of each tile, assembled into a
                    preallocated array as tiles complete.
@@ -80,8 +82,8 @@ PROJECT = "bench"
 EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
     "functionName": "Image.constant", "arguments": {"value": {"constantValue": [1, 2, 3, 4]}}}}}}
 ARMS = ("eerest", "eerest-async", "eerest-npy", "eerest-tif", "curl-null", "curl-files", "httpx", "ee")
-CURL_ARMS = ("curl-null", "curl-files")
-MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main-tif")
+CURL_ARMS = ("curl-null", "curl-files", "curl-files-fsync")
+MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main-tif", "curl-files-fsync")
 SAMPLE = (slice(None, None, 97), slice(None, None, 89))  # the pixels the checksum covers
 #: Pixels as opaque records: assigning a structured window field by field is ~10x slower than
 #: this byte copy, so the hand-written arms assemble through it (their fastest path).
@@ -385,7 +387,8 @@ def write_curl_config(server: TileServer, folder: Path, files: bool) -> Path:
 def arm_curl(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
     """``curl --parallel`` over the recorded requests (``--curl-config``); not timed: reading the
     tile files back for the checksum."""
-    files = target.name == "curl-files"
+    files = target.name != "curl-null"
+    sync = target.name == "curl-files-fsync"
     config = Path(os.environ["BENCH_CURL_CONFIG"])
     text = config.read_text().replace("{OUT}", str(target.parent))
     mine = target.parent / config.name
@@ -394,6 +397,12 @@ def arm_curl(url: str, side: int, concurrency: int, tile_bytes: int | None, targ
     def read() -> Any:
         subprocess.run([CURL, "--silent", "--show-error", "--parallel", "--parallel-max", str(concurrency),
                         "--config", str(mine)], check=True)
+        for path in target.parent.glob("tile-*.npy") if sync else ():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         return CurlFiles(target.parent) if files else None
 
     return read
@@ -465,7 +474,7 @@ def arm_touch(url: str, side: int, concurrency: int, tile_bytes: int | None, tar
 
 
 ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-async": arm_eerest_async, "eerest-npy": arm_eerest_npy,
-                 "curl-null": arm_curl, "curl-files": arm_curl, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
+                 "curl-null": arm_curl, "curl-files": arm_curl, "curl-files-fsync": arm_curl, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
                  "touch": arm_touch, "eerest-tif-none": arm_eerest_tif_none,
                  "eerest-tif-zstd": arm_eerest_tif_zstd, "main-tif": arm_eerest_tif}
 
@@ -592,7 +601,7 @@ def main() -> None:
             if len(server.recorded) != len(tiles):
                 raise SystemExit(f"recorded {len(server.recorded)} of {len(tiles)} tile requests")
             for arm in CURL_ARMS:
-                configs[arm] = str(write_curl_config(server, Path(scratch.name), files=arm == "curl-files"))
+                configs[arm] = str(write_curl_config(server, Path(scratch.name), files=arm != "curl-null"))
         for round_no in range(args.rounds):
             order = arms[round_no % len(arms):] + arms[:round_no % len(arms)]
             for arm in ["touch", *order]:
@@ -646,6 +655,7 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
         "eerest-npy": "eerest `read_area` → NPY file",
         "curl-null": "`curl --parallel` → /dev/null",
         "curl-files": "`curl --parallel` → one file per tile",
+        "curl-files-fsync": "`curl --parallel` → one file per tile, each fsync'ed",
         "httpx": "raw `httpx.AsyncClient` → preallocated array",
         "ee": "earthengine-api `computePixels` + `ThreadPoolExecutor` + `np.load`",
     }
@@ -676,7 +686,7 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
               f"| {ratio(arm, 'curl-files')} | {ratio(arm, 'httpx')} | {peak / 2**20:.0f} MiB "
               f"| {peak / output:.2f} | {ok} |")
     print()
-    for arm, ref in (("eerest", "curl-null"), ("eerest-npy", "curl-files"), ("eerest-async", "eerest"),
+    for arm, ref in (("eerest", "curl-null"), ("eerest-npy", "curl-files"), ("eerest-npy", "curl-files-fsync"), ("eerest-async", "eerest"),
                      ("eerest-async", "httpx"), ("eerest", "ee")):
         if arm in median and ref in median:
             print(f"{labels[arm]}: {ratio(arm, ref)} the throughput of {labels[ref]}")
