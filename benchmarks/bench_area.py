@@ -17,6 +17,7 @@ Arms (each round runs every arm once, each in a fresh process, in a rotated orde
                    compressed as they arrive, overviews and the COG layout at the end);
 - ``eerest-tif-none`` / ``eerest-tif-zstd``  the same with ``compress="none"`` (the uncompressed,
                    tiled GeoTIFF written in place as tiles arrive) / ``compress="zstd"``;
+- ``main``         ``eerest`` run by another eerest (``--main-src``, as for ``main-tif``);
 - ``main-tif``     ``eerest-tif`` run by another eerest (``--main-src``: its ``src`` folder, e.g. a
                    ``git archive main src`` export): today's uncompressed GeoTIFF, for comparison;
 - ``httpx``        raw ``httpx.AsyncClient``, an ``asyncio.Semaphore`` of the same size, each
@@ -83,7 +84,7 @@ EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
     "functionName": "Image.constant", "arguments": {"value": {"constantValue": [1, 2, 3, 4]}}}}}}
 ARMS = ("eerest", "eerest-async", "eerest-npy", "eerest-tif", "curl-null", "curl-files", "httpx", "ee")
 CURL_ARMS = ("curl-null", "curl-files", "curl-files-fsync")
-MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main-tif", "curl-files-fsync")
+MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main", "main-tif", "curl-files-fsync")
 SAMPLE = (slice(None, None, 97), slice(None, None, 89))  # the pixels the checksum covers
 #: Pixels as opaque records: assigning a structured window field by field is ~10x slower than
 #: this byte copy, so the hand-written arms assemble through it (their fastest path).
@@ -475,7 +476,7 @@ def arm_touch(url: str, side: int, concurrency: int, tile_bytes: int | None, tar
 
 ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-async": arm_eerest_async, "eerest-npy": arm_eerest_npy,
                  "curl-null": arm_curl, "curl-files": arm_curl, "curl-files-fsync": arm_curl, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
-                 "touch": arm_touch, "eerest-tif-none": arm_eerest_tif_none,
+                 "touch": arm_touch, "main": arm_eerest, "eerest-tif-none": arm_eerest_tif_none,
                  "eerest-tif-zstd": arm_eerest_tif_zstd, "main-tif": arm_eerest_tif}
 
 
@@ -568,8 +569,8 @@ def main() -> None:
     unknown = set(arms) - set(ARMS) - set(MORE_ARMS)
     if unknown:
         parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(ARMS + MORE_ARMS)}")
-    if "main-tif" in arms and not args.main_src:
-        parser.error("the main-tif arm needs --main-src")
+    if {"main", "main-tif"} & set(arms) and not args.main_src:
+        parser.error("the main and main-tif arms need --main-src")
     side = side_for(args.size)
     output = side * side * DTYPE.itemsize
     tiles = plan(side, tile_bytes)
@@ -610,7 +611,7 @@ def main() -> None:
                      "--concurrency", str(concurrency), *(["--tile-bytes", args.tile_bytes] if args.tile_bytes else [])],
                     capture_output=True, text=True, env={
                         **os.environ, "PYTHONWARNINGS": "ignore",
-                        **({"PYTHONPATH": os.path.abspath(args.main_src)} if arm == "main-tif" else {}),
+                        **({"PYTHONPATH": os.path.abspath(args.main_src)} if arm in ("main", "main-tif") else {}),
                         **({"BENCH_CURL_CONFIG": configs[arm]} if arm in configs else {}),
                     },
                 )
@@ -651,6 +652,7 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
         "eerest-tif": "eerest `read_area` → GeoTIFF file (default: deflate COG with overviews)",
         "eerest-tif-none": "eerest `read_area` → GeoTIFF file, `compress=\"none\"`",
         "eerest-tif-zstd": "eerest `read_area` → GeoTIFF file, `compress=\"zstd\"` (COG)",
+        "main": "main's `read_area` → numpy",
         "main-tif": "main's `read_area` → GeoTIFF file (uncompressed, today)",
         "eerest-npy": "eerest `read_area` → NPY file",
         "curl-null": "`curl --parallel` → /dev/null",
