@@ -474,9 +474,22 @@ def arm_touch(url: str, side: int, concurrency: int, tile_bytes: int | None, tar
     return read
 
 
+def arm_touch_eerest(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    """``arm_touch`` with the allocation of eerest's array outputs (``eerest._area.pages``:
+    normal pages, faulted in at once)."""
+    from eerest._area.pages import new_array
+
+    def read() -> np.ndarray:
+        out = new_array((side, side), DTYPE)
+        out.view(np.uint8).reshape(-1)[::4096] = 0
+        return out
+
+    return read
+
+
 ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-async": arm_eerest_async, "eerest-npy": arm_eerest_npy,
                  "curl-null": arm_curl, "curl-files": arm_curl, "curl-files-fsync": arm_curl, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
-                 "touch": arm_touch, "main": arm_eerest, "eerest-tif-none": arm_eerest_tif_none,
+                 "touch": arm_touch, "touch-eerest": arm_touch_eerest, "main": arm_eerest, "eerest-tif-none": arm_eerest_tif_none,
                  "eerest-tif-zstd": arm_eerest_tif_zstd, "main-tif": arm_eerest_tif}
 
 
@@ -501,7 +514,7 @@ def _checksum_of_file(path: Path) -> str:
 
 
 def _digest(arm: str, result: Any, side: int) -> str:
-    if arm in ("touch", "curl-null"):
+    if arm in ("touch", "touch-eerest", "curl-null"):
         return ""
     if isinstance(result, CurlFiles):
         return result.checksum(side)
@@ -589,7 +602,7 @@ def main() -> None:
         finally:
             server.close()
     results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
-    touches: list[float] = []
+    touches: dict[str, list[float]] = {"touch": [], "touch-eerest": []}
     configs: dict[str, str] = {}
     scratch = tempfile.TemporaryDirectory(prefix="bench-area-curl-")
     try:
@@ -605,7 +618,7 @@ def main() -> None:
                 configs[arm] = str(write_curl_config(server, Path(scratch.name), files=arm != "curl-null"))
         for round_no in range(args.rounds):
             order = arms[round_no % len(arms):] + arms[:round_no % len(arms)]
-            for arm in ["touch", *order]:
+            for arm in ["touch", "touch-eerest", *order]:
                 proc = subprocess.run(
                     [sys.executable, __file__, "--child", arm, "--url", server.url, "--side", str(side),
                      "--concurrency", str(concurrency), *(["--tile-bytes", args.tile_bytes] if args.tile_bytes else [])],
@@ -619,8 +632,8 @@ def main() -> None:
                     print(f"{arm}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
                     continue
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
-                if arm == "touch":
-                    touches.append(result["seconds"])
+                if arm in touches:
+                    touches[arm].append(result["seconds"])
                     continue
                 results[arm].append({**result, "round": round_no})
                 print(f"  round {round_no + 1}: {arm:<11} {result['seconds']:6.2f} s "
@@ -630,10 +643,11 @@ def main() -> None:
         server.close()
         scratch.cleanup()
     report(results, output, expected_checksum(side), args, concurrency, len(tiles))
-    if touches:
-        touch = statistics.median(touches)
-        print(f"allocating the {output / 2**20:.0f} MiB output and touching each page once, in a fresh process: "
-              f"{touch:.2f} s (median), a ceiling of {output / 2**20 / touch:.0f} MiB/s for the arms into memory")
+    for arm, how in (("touch", "numpy.empty"), ("touch-eerest", "eerest (eerest._area.pages)")):
+        if touches[arm]:
+            touch = statistics.median(touches[arm])
+            print(f"allocating the {output / 2**20:.0f} MiB output with {how} and touching each page once, in a fresh "
+                  f"process: {touch:.2f} s (median), a ceiling of {output / 2**20 / touch:.0f} MiB/s into memory")
 
 
 def default_concurrency() -> int:
