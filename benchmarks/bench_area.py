@@ -25,9 +25,10 @@ Arms (each round runs every arm once, each in a fresh process, in a rotated orde
                    window of a preallocated structured array: about the practical ceiling for
                    Python (``.content`` would copy every body twice more);
 - ``curl-null`` / ``curl-files``  the physical reference: ``curl --parallel --parallel-max N`` (N the
-                   same concurrency) sending exactly the requests eerest sent (their URL, headers
-                   and POST bodies, recorded by the server during an untimed eerest read before
-                   the first round), bodies to ``/dev/null`` / each to its own file (no fsync);
+                   same concurrency) sending exactly the requests eerest sent (their URL, content
+                   type and POST body, recorded by the server during an untimed eerest read before
+                   the first round; a bearer token), bodies to ``/dev/null`` / each to its own
+                   file (no fsync);
 - ``curl-files-fsync``  ``curl-files``, then each file fsync'ed (timed): the durability eerest's
                    file outputs have (they are fsync'ed before the rename that makes them appear);
 - ``ee``           Google's guide pattern: earthengine-api ``ee.data.computePixels`` (fileFormat
@@ -52,6 +53,7 @@ import io
 import json
 import math
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -371,7 +373,7 @@ def arm_httpx(url: str, side: int, concurrency: int, tile_bytes: int | None, tar
 def write_curl_config(server: TileServer, folder: Path, files: bool) -> Path:
     """A curl config (``-K``) with one transfer per recorded tile request: the same URL, content
     type, authorization and POST body (from a file) eerest sent; the body to /dev/null or to
-    ``tile-COL-ROW.npy`` in the child's own folder (``$OUT``, substituted when it runs)."""
+    ``tile-COL-ROW-W-H.npy`` in the child's own folder (``{OUT}``, substituted when it runs)."""
     lines = []
     for (col, row, w, h), (target, content_type, body) in sorted(server.recorded.items()):
         request = folder / f"request-{col}-{row}-{w}-{h}.json"
@@ -386,8 +388,8 @@ def write_curl_config(server: TileServer, folder: Path, files: bool) -> Path:
 
 
 def arm_curl(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
-    """``curl --parallel`` over the recorded requests (``--curl-config``); not timed: reading the
-    tile files back for the checksum."""
+    """``curl --parallel`` over the recorded requests (the config the parent wrote, named by
+    ``BENCH_CURL_CONFIG``); not timed: reading the tile files back for the checksum."""
     files = target.name != "curl-null"
     sync = target.name == "curl-files-fsync"
     config = Path(os.environ["BENCH_CURL_CONFIG"])
@@ -409,7 +411,7 @@ def arm_curl(url: str, side: int, concurrency: int, tile_bytes: int | None, targ
     return read
 
 
-CURL = os.environ.get("CURL", "/usr/bin/curl")
+CURL = os.environ.get("CURL") or shutil.which("curl") or "/usr/bin/curl"
 
 
 class CurlFiles:
