@@ -692,17 +692,18 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
     print(f"{output / 2**20:.0f} MiB output ({n_tiles} tiles, concurrency {concurrency}), "
           f"median of {args.rounds} round(s); ratios of throughput, of the medians (paired):")
     print()
-    print("| arm | MiB/s | vs curl → /dev/null | vs curl → files | vs raw httpx | peak memory | peak / output | checksum |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    refs = [ref for ref in ("curl-null", "curl-files", "curl-files-fsync", "httpx") if ref in median]
+    print("| arm | MiB/s | " + " | ".join(f"vs {labels[ref]}" for ref in refs) + " | peak memory | peak / output | checksum |")
+    print("|---|---:|" + "---:|" * len(refs) + "---:|---:|---|")
     for arm, rs in results.items():
         if not rs:
-            print(f"| {labels[arm]} | failed | | | | | | |")
+            print(f"| {labels[arm]} | failed |" + " |" * len(refs) + " | | |")
             continue
         peak = max(r["peak"] for r in rs)
         ok = "n/a" if arm == "curl-null" else "ok" if all(r["checksum"] == expected for r in rs) else "WRONG"
-        print(f"| {labels[arm]} | {output / 2**20 / median[arm]:.0f} | {ratio(arm, 'curl-null')} "
-              f"| {ratio(arm, 'curl-files')} | {ratio(arm, 'httpx')} | {peak / 2**20:.0f} MiB "
-              f"| {peak / output:.2f} | {ok} |")
+        print(f"| {labels[arm]} | {output / 2**20 / median[arm]:.0f} | "
+              + " | ".join(ratio(arm, ref) for ref in refs)
+              + f" | {peak / 2**20:.0f} MiB | {peak / output:.2f} | {ok} |")
     print()
     for arm, ref in (("eerest", "curl-null"), ("eerest-npy", "curl-files"), ("eerest-npy", "curl-files-fsync"), ("eerest-async", "eerest"),
                      ("eerest-async", "httpx"), ("eerest", "ee")):
