@@ -2,16 +2,18 @@
 elsewhere, or where refused, an ordinary ``numpy.empty``).
 
 A fresh numpy array's memory is not there until first written: each page is faulted in, and
-zeroed, by the copy that first writes it (here the kernel's copy of a tile from its socket). numpy asks for transparent huge pages for large arrays
-(``MADV_HUGEPAGE``); where the kernel then compacts memory synchronously to find them (the
-common ``defrag=madvise``), and in virtual machines whose host backs guest memory lazily,
-those first touches took 0.3-15 s per GiB on the development machine and dominated a read
-into memory. For an array of at least :data:`PREPARE_BYTES`, :func:`new_array` asks for
-normal pages instead (``MADV_NOHUGEPAGE``) and has the kernel fault them all in at once
-(``MADV_POPULATE_WRITE``, Linux 5.14; 0.35-0.45 s per GiB there) before the first tile is
-requested: the tiles then land in memory that is already there. Both are hints about memory
-that stays numpy's own (an ordinary array, as before) and neither changes what it holds; where
-either is refused (another OS, an older kernel), the pages arrive on first touch, as before.
+zeroed, by the copy that first writes it (here the kernel's copy of a tile from its socket).
+numpy asks for transparent huge pages for large arrays (``MADV_HUGEPAGE``); where the kernel
+then compacts memory synchronously to find them (the common ``defrag=madvise``), and in
+virtual machines whose host backs guest memory lazily, those first touches took 0.1-15.8 s
+per GiB on the development machine (median 1.0 s) and dominated a read into memory. For an
+array of at least :data:`PREPARE_BYTES`, :func:`new_array` asks for normal pages instead
+(``MADV_NOHUGEPAGE``) and has the kernel fault them all in at once (``MADV_POPULATE_WRITE``,
+Linux 5.14; median 0.44 s per GiB there) before the first tile is requested: the tiles then
+land in memory that is already there. Both are hints about memory that stays numpy's own (an
+ordinary array, as before) and neither changes what it holds; where either is refused
+(another OS, an older kernel), the pages arrive on first touch, as before.
+See docs/performance.md (read_area) for the variants measured.
 """
 
 from __future__ import annotations
