@@ -11,16 +11,26 @@ Arms (each round runs every arm once, each in a fresh process, in a rotated orde
 
 - ``eerest``       ``client.read_area(expr, grid=..., band_dtypes=...)`` into numpy;
 - ``eerest-async`` the same with ``eerest.AsyncClient`` (``await client.read_area(...)``);
+- ``eerest-npy``   the same into an NPY file (``out="area.npy"``: written with ``pwrite`` as tiles
+                   arrive, fsync'ed and renamed when complete);
 - ``eerest-tif``   the same into a GeoTIFF file: the default, a COG (deflate with predictor, tiles
                    compressed as they arrive, overviews and the COG layout at the end);
 - ``eerest-tif-none`` / ``eerest-tif-zstd``  the same with ``compress="none"`` (the uncompressed,
                    tiled GeoTIFF written in place as tiles arrive) / ``compress="zstd"``;
+- ``main``         ``eerest`` run by another eerest (``--main-src``, as for ``main-tif``);
 - ``main-tif``     ``eerest-tif`` run by another eerest (``--main-src``: its ``src`` folder, e.g. a
                    ``git archive main src`` export): today's uncompressed GeoTIFF, for comparison;
 - ``httpx``        raw ``httpx.AsyncClient``, an ``asyncio.Semaphore`` of the same size, each
                    body streamed into a buffer of its Content-Length, then copied once into its
                    window of a preallocated structured array: about the practical ceiling for
                    Python (``.content`` would copy every body twice more);
+- ``curl-null`` / ``curl-files``  the physical reference: ``curl --parallel --parallel-max N`` (N the
+                   same concurrency) sending exactly the requests eerest sent (their URL, content
+                   type and POST body, recorded by the server during an untimed eerest read before
+                   the first round; a bearer token), bodies to ``/dev/null`` / each to its own
+                   file (no fsync);
+- ``curl-files-fsync``  ``curl-files``, then each file fsync'ed (timed): the durability eerest's
+                   file outputs have (they are fsync'ed before the rename that makes them appear);
 - ``ee``           Google's guide pattern: earthengine-api ``ee.data.computePixels`` (fileFormat
                    NPY) in a ``ThreadPoolExecutor``, ``np.load`` of each tile, assembled into a
                    preallocated array as tiles complete.
@@ -43,6 +53,7 @@ import io
 import json
 import math
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -73,8 +84,9 @@ ORIGIN = (500000.0, 5400000.0)  # translateX, translateY of the area's top-left 
 PROJECT = "bench"
 EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
     "functionName": "Image.constant", "arguments": {"value": {"constantValue": [1, 2, 3, 4]}}}}}}
-ARMS = ("eerest", "eerest-async", "eerest-tif", "httpx", "ee")
-MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main-tif")
+ARMS = ("eerest", "eerest-async", "eerest-npy", "eerest-tif", "curl-null", "curl-files", "httpx", "ee")
+CURL_ARMS = ("curl-null", "curl-files", "curl-files-fsync")
+MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main", "main-tif", "curl-files-fsync")
 SAMPLE = (slice(None, None, 97), slice(None, None, 89))  # the pixels the checksum covers
 #: Pixels as opaque records: assigning a structured window field by field is ~10x slower than
 #: this byte copy, so the hand-written arms assemble through it (their fastest path).
@@ -162,6 +174,8 @@ class TileServer:
     def __init__(self, bodies: dict[tuple[int, int, int, int], bytes]) -> None:
         self.bodies = bodies
         self.statics: dict[str, bytes] = {}
+        #: computePixels requests as received: tile key → (path, content type, body), for the curl arms
+        self.recorded: dict[tuple[int, int, int, int], tuple[str, str, bytes]] = {}
         self._sock = socket.create_server(("127.0.0.1", 0), backlog=256)
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         self._threads: list[threading.Thread] = []
@@ -199,7 +213,7 @@ class TileServer:
                     name, _, value = header.decode("latin-1").partition(":")
                     headers[name.strip().lower()] = value.strip()
                 body = reader.read(int(headers.get("content-length", 0) or 0))
-                status, content_type, payload = self._answer(method, target, body)
+                status, content_type, payload = self._answer(method, target, body, headers)
                 head = (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
                         f"Content-Length: {len(payload)}\r\n\r\n").encode("latin-1")
                 conn.sendall(head)
@@ -212,7 +226,7 @@ class TileServer:
             reader.close()
             conn.close()
 
-    def _answer(self, method: str, target: str, body: bytes) -> tuple[str, str, bytes]:
+    def _answer(self, method: str, target: str, body: bytes, headers: dict[str, str]) -> tuple[str, str, bytes]:
         path = target.split("?", 1)[0]
         if method == "POST" and path.endswith("/image:computePixels"):
             at = json.loads(body)["grid"]
@@ -220,6 +234,8 @@ class TileServer:
             key = (round((transform["translateX"] - ORIGIN[0]) / SCALE), round((ORIGIN[1] - transform["translateY"]) / SCALE),
                    int(dims["width"]), int(dims["height"]))
             payload = self.bodies.get(key)
+            if payload is not None:
+                self.recorded[key] = (target, headers.get("content-type", "application/json"), body)
             if payload is None:  # not a planned tile (e.g. a 1x1 probe): made now
                 payload = npy_body(values(*key))
             return "200 OK", "application/octet-stream", payload
@@ -312,6 +328,10 @@ def arm_eerest_tif(url: str, side: int, concurrency: int, tile_bytes: int | None
     return read
 
 
+def arm_eerest_npy(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    return arm_eerest_tif(url, side, concurrency, tile_bytes, target.with_suffix(".npy"))
+
+
 def arm_eerest_tif_none(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
     return arm_eerest_tif(url, side, concurrency, tile_bytes, target, compress="none")
 
@@ -348,6 +368,68 @@ def arm_httpx(url: str, side: int, concurrency: int, tile_bytes: int | None, tar
         return out
 
     return lambda: asyncio.run(fetch_all())
+
+
+def write_curl_config(server: TileServer, folder: Path, files: bool) -> Path:
+    """A curl config (``-K``) with one transfer per recorded tile request: the same URL, content
+    type, authorization and POST body (from a file) eerest sent; the body to /dev/null or to
+    ``tile-COL-ROW-W-H.npy`` in the child's own folder (``{OUT}``, substituted when it runs)."""
+    lines = []
+    for (col, row, w, h), (target, content_type, body) in sorted(server.recorded.items()):
+        request = folder / f"request-{col}-{row}-{w}-{h}.json"
+        request.write_bytes(body)
+        output = f"{{OUT}}/tile-{col}-{row}-{w}-{h}.npy" if files else "/dev/null"
+        lines += [f'url = "{server.url}{target}"', 'request = "POST"', f'data-binary = "@{request}"',
+                  f'header = "Content-Type: {content_type}"', 'header = "Authorization: Bearer bench"',
+                  "fail", f'output = "{output}"', "next"]
+    config = folder / ("curl-files.cfg" if files else "curl-null.cfg")
+    config.write_text("\n".join(lines[:-1]) + "\n")
+    return config
+
+
+def arm_curl(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    """``curl --parallel`` over the recorded requests (the config the parent wrote, named by
+    ``BENCH_CURL_CONFIG``); not timed: reading the tile files back for the checksum."""
+    files = target.name != "curl-null"
+    sync = target.name == "curl-files-fsync"
+    config = Path(os.environ["BENCH_CURL_CONFIG"])
+    text = config.read_text().replace("{OUT}", str(target.parent))
+    mine = target.parent / config.name
+    mine.write_text(text)
+
+    def read() -> Any:
+        subprocess.run([CURL, "--silent", "--show-error", "--parallel", "--parallel-max", str(concurrency),
+                        "--config", str(mine)], check=True)
+        for path in target.parent.glob("tile-*.npy") if sync else ():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return CurlFiles(target.parent) if files else None
+
+    return read
+
+
+CURL = os.environ.get("CURL") or shutil.which("curl") or "/usr/bin/curl"
+
+
+class CurlFiles:
+    """The tile files curl wrote into ``folder`` (checked after the timing)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def checksum(self, side: int) -> str:
+        rows, cols = np.arange(side)[SAMPLE[0]], np.arange(side)[SAMPLE[1]]
+        sample = np.zeros((len(rows), len(cols)), DTYPE)
+        for path in self.folder.glob("tile-*.npy"):
+            col, row, w, h = (int(v) for v in path.stem.split("-")[1:])
+            tile = np.load(path, mmap_mode="r")
+            ri = np.flatnonzero((rows >= row) & (rows < row + h))
+            ci = np.flatnonzero((cols >= col) & (cols < col + w))
+            sample[np.ix_(ri, ci)] = tile[np.ix_(rows[ri] - row, cols[ci] - col)]
+        return checksum_of_sample(sample)
 
 
 def _npy_header_length(body: bytes) -> int:
@@ -394,8 +476,22 @@ def arm_touch(url: str, side: int, concurrency: int, tile_bytes: int | None, tar
     return read
 
 
-ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-async": arm_eerest_async, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
-                 "touch": arm_touch, "eerest-tif-none": arm_eerest_tif_none,
+def arm_touch_eerest(url: str, side: int, concurrency: int, tile_bytes: int | None, target: Path) -> Callable[[], Any]:
+    """``arm_touch`` with the allocation of eerest's array outputs (``eerest._area.pages``:
+    normal pages, faulted in at once)."""
+    from eerest._area.pages import new_array
+
+    def read() -> np.ndarray:
+        out = new_array((side, side), DTYPE)
+        out.view(np.uint8).reshape(-1)[::4096] = 0
+        return out
+
+    return read
+
+
+ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-async": arm_eerest_async, "eerest-npy": arm_eerest_npy,
+                 "curl-null": arm_curl, "curl-files": arm_curl, "curl-files-fsync": arm_curl, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
+                 "touch": arm_touch, "touch-eerest": arm_touch_eerest, "main": arm_eerest, "eerest-tif-none": arm_eerest_tif_none,
                  "eerest-tif-zstd": arm_eerest_tif_zstd, "main-tif": arm_eerest_tif}
 
 
@@ -419,17 +515,21 @@ def _checksum_of_file(path: Path) -> str:
     return checksum_of_sample(sample)
 
 
-def _digest(arm: str, result: Any) -> str:
-    if arm == "touch":
+def _digest(arm: str, result: Any, side: int) -> str:
+    if arm in ("touch", "touch-eerest", "curl-null"):
         return ""
+    if isinstance(result, CurlFiles):
+        return result.checksum(side)
     if isinstance(result, Path):
+        if result.suffix == ".npy":
+            return checksum(np.load(result, mmap_mode="r"))
         return _checksum_of_file(result)
     return checksum(result)
 
 
 def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-area-") as tmp:
-        target = Path(tmp) / "area.tif"
+        target = Path(tmp) / (arm if arm in CURL_ARMS else "area.tif")
         read = ARM_FUNCTIONS[arm](url, side, concurrency, tile_bytes, target)
         _harness.reset_peak()
         before = _harness.rss()
@@ -437,8 +537,12 @@ def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | Non
         result = read()
         elapsed = time.perf_counter() - started
         peak = _harness.peak() - before
-        digest = _digest(arm, result)
+        digest = _digest(arm, result, side)
         file_size = result.stat().st_size if isinstance(result, Path) else None
+        if arm in CURL_ARMS:  # curl's own peak (the only child), not this process's
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     print(json.dumps({"arm": arm, "seconds": elapsed, "peak": peak, "checksum": digest, "file_size": file_size}))
 
 
@@ -480,8 +584,8 @@ def main() -> None:
     unknown = set(arms) - set(ARMS) - set(MORE_ARMS)
     if unknown:
         parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(ARMS + MORE_ARMS)}")
-    if "main-tif" in arms and not args.main_src:
-        parser.error("the main-tif arm needs --main-src")
+    if {"main", "main-tif"} & set(arms) and not args.main_src:
+        parser.error("the main and main-tif arms need --main-src")
     side = side_for(args.size)
     output = side * side * DTYPE.itemsize
     tiles = plan(side, tile_bytes)
@@ -500,39 +604,52 @@ def main() -> None:
         finally:
             server.close()
     results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
-    touches: list[float] = []
+    touches: dict[str, list[float]] = {"touch": [], "touch-eerest": []}
+    configs: dict[str, str] = {}
+    scratch = tempfile.TemporaryDirectory(prefix="bench-area-curl-")
     try:
         if "ee" in arms:
             add_ee_metadata(server)
+        if set(arms) & set(CURL_ARMS):  # an untimed eerest read records the requests curl repeats
+            subprocess.run([sys.executable, __file__, "--child", "eerest", "--url", server.url, "--side", str(side),
+                            "--concurrency", str(concurrency), *(["--tile-bytes", args.tile_bytes] if args.tile_bytes else [])],
+                           capture_output=True, check=True)
+            if len(server.recorded) != len(tiles):
+                raise SystemExit(f"recorded {len(server.recorded)} of {len(tiles)} tile requests")
+            for arm in CURL_ARMS:
+                configs[arm] = str(write_curl_config(server, Path(scratch.name), files=arm != "curl-null"))
         for round_no in range(args.rounds):
             order = arms[round_no % len(arms):] + arms[:round_no % len(arms)]
-            for arm in ["touch", *order]:
+            for arm in ["touch", "touch-eerest", *order]:
                 proc = subprocess.run(
                     [sys.executable, __file__, "--child", arm, "--url", server.url, "--side", str(side),
                      "--concurrency", str(concurrency), *(["--tile-bytes", args.tile_bytes] if args.tile_bytes else [])],
                     capture_output=True, text=True, env={
                         **os.environ, "PYTHONWARNINGS": "ignore",
-                        **({"PYTHONPATH": os.path.abspath(args.main_src)} if arm == "main-tif" else {}),
+                        **({"PYTHONPATH": os.path.abspath(args.main_src)} if arm in ("main", "main-tif") else {}),
+                        **({"BENCH_CURL_CONFIG": configs[arm]} if arm in configs else {}),
                     },
                 )
                 if proc.returncode != 0:
                     print(f"{arm}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
                     continue
                 result = json.loads(proc.stdout.strip().splitlines()[-1])
-                if arm == "touch":
-                    touches.append(result["seconds"])
+                if arm in touches:
+                    touches[arm].append(result["seconds"])
                     continue
-                results[arm].append(result)
+                results[arm].append({**result, "round": round_no})
                 print(f"  round {round_no + 1}: {arm:<11} {result['seconds']:6.2f} s "
                       f"{output / 2**20 / result['seconds']:7.0f} MiB/s  peak {result['peak'] / output:.2f} x output",
                       flush=True)
     finally:
         server.close()
+        scratch.cleanup()
     report(results, output, expected_checksum(side), args, concurrency, len(tiles))
-    if touches:
-        touch = statistics.median(touches)
-        print(f"allocating the {output / 2**20:.0f} MiB output and touching each page once, in a fresh process: "
-              f"{touch:.2f} s (median), a ceiling of {output / 2**20 / touch:.0f} MiB/s for the arms into memory")
+    for arm, how in (("touch", "numpy.empty"), ("touch-eerest", "eerest (eerest._area.pages)")):
+        if touches[arm]:
+            touch = statistics.median(touches[arm])
+            print(f"allocating the {output / 2**20:.0f} MiB output with {how} and touching each page once, in a fresh "
+                  f"process: {touch:.2f} s (median), a ceiling of {output / 2**20 / touch:.0f} MiB/s into memory")
 
 
 def default_concurrency() -> int:
@@ -551,30 +668,47 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
         "eerest-tif": "eerest `read_area` → GeoTIFF file (default: deflate COG with overviews)",
         "eerest-tif-none": "eerest `read_area` → GeoTIFF file, `compress=\"none\"`",
         "eerest-tif-zstd": "eerest `read_area` → GeoTIFF file, `compress=\"zstd\"` (COG)",
+        "main": "main's `read_area` → numpy",
         "main-tif": "main's `read_area` → GeoTIFF file (uncompressed, today)",
+        "eerest-npy": "eerest `read_area` → NPY file",
+        "curl-null": "`curl --parallel` → /dev/null",
+        "curl-files": "`curl --parallel` → one file per tile",
+        "curl-files-fsync": "`curl --parallel` → one file per tile, each fsync'ed",
         "httpx": "raw `httpx.AsyncClient` → preallocated array",
         "ee": "earthengine-api `computePixels` + `ThreadPoolExecutor` + `np.load`",
     }
     median = {arm: statistics.median(r["seconds"] for r in rs) for arm, rs in results.items() if rs}
+
+    def ratio(arm: str, ref: str) -> str:
+        """Throughput of ``arm`` over ``ref``'s: of the medians, and (paired) the median of the
+        rounds' own ratios (the two ran seconds apart, so passing load disturbs it less)."""
+        if ref not in median or arm not in median:
+            return ""
+        by_round = {r["round"]: r["seconds"] for r in results[ref]}
+        paired = [by_round[r["round"]] / r["seconds"] for r in results[arm] if r["round"] in by_round]
+        return f"{median[ref] / median[arm]:.2f}x ({statistics.median(paired):.2f}x)"
+
     print()
     print(f"{output / 2**20:.0f} MiB output ({n_tiles} tiles, concurrency {concurrency}), "
-          f"median of {args.rounds} round(s):")
+          f"median of {args.rounds} round(s); ratios of throughput, of the medians (paired):")
     print()
-    print("| arm | MiB/s | vs raw httpx | peak memory | peak / output | checksum |")
-    print("|---|---:|---:|---:|---:|---|")
+    refs = [ref for ref in ("curl-null", "curl-files", "curl-files-fsync", "httpx") if ref in median]
+    print("| arm | MiB/s | " + " | ".join(f"vs {labels[ref]}" for ref in refs) + " | peak memory | peak / output | checksum |")
+    print("|---|---:|" + "---:|" * len(refs) + "---:|---:|---|")
     for arm, rs in results.items():
         if not rs:
-            print(f"| {labels[arm]} | failed | | | | |")
+            print(f"| {labels[arm]} | failed |" + " |" * len(refs) + " | | |")
             continue
         peak = max(r["peak"] for r in rs)
-        ratio = f"{median['httpx'] / median[arm]:.2f}x" if "httpx" in median else ""
-        ok = "ok" if all(r["checksum"] == expected for r in rs) else "WRONG"
-        print(f"| {labels[arm]} | {output / 2**20 / median[arm]:.0f} | {ratio} | {peak / 2**20:.0f} MiB "
-              f"| {peak / output:.2f} | {ok} |")
-    if "eerest" in median and "ee" in median:
-        print()
-        print(f"eerest → numpy: {median['ee'] / median['eerest']:.2f}x the throughput of the earthengine-api pattern")
-
+        ok = "n/a" if arm == "curl-null" else "ok" if all(r["checksum"] == expected for r in rs) else "WRONG"
+        print(f"| {labels[arm]} | {output / 2**20 / median[arm]:.0f} | "
+              + " | ".join(ratio(arm, ref) for ref in refs)
+              + f" | {peak / 2**20:.0f} MiB | {peak / output:.2f} | {ok} |")
+    print()
+    for arm, ref in (("eerest", "curl-null"), ("eerest-npy", "curl-files"), ("eerest-npy", "curl-files-fsync"), ("eerest-async", "eerest"),
+                     ("eerest-async", "httpx"), ("eerest", "ee")):
+        if arm in median and ref in median:
+            print(f"{labels[arm]}: {ratio(arm, ref)} the throughput of {labels[ref]}")
 
 if __name__ == "__main__":
     main()

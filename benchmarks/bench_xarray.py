@@ -20,6 +20,17 @@ Arms (each round runs every arm once, each in a fresh process, in a rotated orde
 - ``dask-cluster-persist``  the same cluster, ``persist()``: the cube read into the workers'
                     memory, where a cluster keeps it (no gather; the checksum is computed there).
 
+With ``--emulator``, the peers instead, on the eerest emulator (``eerest_emulator.Emulator`` in the
+parent, serving a collection of the same images as NPY files it computes from), the same dask
+chunks (the tile planner's) and the same concurrency (dask threads), each ``.compute()`` into
+numpy; besides time and client CPU, the requests each made, by method, from the emulator's
+request log (``GET /_emulator/requests``), and ``assets.get`` per image per open:
+
+- ``eerest-emu``    ``eerest.xarray.open_dataset(collection)`` (getPixels of each chunk);
+- ``xee-emu``       Xee: ``xarray.open_dataset(collection, engine="ee", crs=..., crs_transform=...,
+                    shape_2d=..., io_chunks=<the same chunks>, chunks={})`` after
+                    ``ee.Initialize(opt_url=...)`` (computePixels of an expression per chunk).
+
 Every arm asks for the same requests at the same total concurrency: dask chunks are the
 tile planner's tiles, as are read_area's (one uint16 band, so both plan the same windows).
 The server (the parent process) is bench_area.py's loopback tile server answering getPixels,
@@ -39,6 +50,7 @@ import statistics
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,6 +75,7 @@ ORIGIN = (500000.0, 5400000.0)
 PROJECT = "bench"
 COLLECTION = f"projects/{PROJECT}/assets/cube"
 ARMS = ("read_area", "dask-store", "dask-compute", "dask-zarr", "dask-cluster", "dask-cluster-persist")
+EMULATOR_ARMS = ("eerest-emu", "xee-emu")
 
 
 def image_name(t: int) -> str:
@@ -148,7 +161,7 @@ class CubeServer(TileServer):
                        "grid": grid_for(self.side)}],
         }
 
-    def _answer(self, method: str, target: str, body: bytes) -> tuple[str, str, bytes]:
+    def _answer(self, method: str, target: str, body: bytes, headers: dict[str, str]) -> tuple[str, str, bytes]:
         path = target.split("?", 1)[0]
         prefix = f"/v1/{COLLECTION}"
         if method == "POST" and path.startswith(prefix + "/t") and path.endswith(":getPixels"):
@@ -171,7 +184,7 @@ class CubeServer(TileServer):
         if method == "POST" and path.endswith("/imageCollection:computeImages"):
             images = [self.image_json(t) for t in range(self.times)]
             return "200 OK", "application/json", json.dumps({"images": images}).encode()
-        return super()._answer(method, target, body)
+        return super()._answer(method, target, body, headers)
 
 
 # -- the arms (one fresh child process each) ---------------------------------------------------
@@ -375,6 +388,135 @@ class _Sampled:
         self.sample = sample
 
 
+# -- the peers on the eerest emulator (--emulator) ------------------------------------------------
+
+def write_emulator_data(folder: Path, side: int, times: int) -> None:
+    """The cube as the emulator's data: ``DATA/bench/cube.json`` and one image per time step
+    (``t000.json`` + ``t000.npy``, the same pixels as the tile server's)."""
+    cube = folder / PROJECT / "cube"
+    cube.mkdir(parents=True)
+    (folder / PROJECT / "cube.json").write_text(json.dumps({"type": "IMAGE_COLLECTION"}))
+    rows = np.arange(side, dtype=np.uint64)[:, None]
+    cols = np.arange(side, dtype=np.uint64)[None, :]
+    for t in range(times):
+        shape = types.SimpleNamespace(side=side)
+        image = {key: value for key, value in CubeServer.image_json(shape, t).items()  # type: ignore[arg-type]
+                 if key not in ("name", "id")}
+        (cube / f"t{t:03d}.json").write_text(json.dumps(image))
+        plane = ((rows * np.uint64(7919) + cols * np.uint64(104729) + np.uint64(31 * t)) % np.uint64(65521)).astype("<u2")
+        np.save(cube / f"t{t:03d}.npy", plane)
+
+
+def arm_eerest_emu(url: str, side: int, times: int, concurrency: int) -> Callable[[], Any]:
+    _warm_up()
+
+    def read() -> np.ndarray:
+        ds = _open(url, concurrency)
+        return ds[BAND].compute(scheduler="threads", num_workers=concurrency).values
+
+    return read
+
+
+def arm_xee_emu(url: str, side: int, times: int, concurrency: int) -> Callable[[], Any]:
+    import dask.array  # noqa: F401
+    import ee
+    import xarray as xr
+    import xee  # noqa: F401
+    from google.oauth2.credentials import Credentials
+
+    ee.Initialize(credentials=Credentials(token="bench"), project=PROJECT, opt_url=url)
+    _, _, width, height = tiles(side, None)[0]
+    transform = (SCALE, 0, ORIGIN[0], 0, -SCALE, ORIGIN[1])
+
+    def read() -> np.ndarray:
+        ds = xr.open_dataset(COLLECTION, engine="ee", crs=CRS, crs_transform=transform, shape_2d=(side, side),
+                             io_chunks={"index": 1, "width": width, "height": height}, chunks={})
+        return ds[BAND].compute(scheduler="threads", num_workers=concurrency).values.astype("<u2")
+
+    return read
+
+
+def count_requests(log: list[dict[str, Any]]) -> dict[str, int]:
+    """The API requests in the emulator's log, by method (``assets.get``, ``getPixels``, ...)."""
+    counts: dict[str, int] = {}
+    for request in log:
+        method, path = request["method"], request["path"].split("?", 1)[0]
+        if method == "GET" and path.startswith(f"/v1/{COLLECTION}/"):
+            name = "assets.get (image)"
+        elif method == "GET" and "/assets/" in path and ":" not in path.rsplit("/", 1)[-1]:
+            name = "assets.get"
+        elif path == "/$discovery/rest":
+            name = "discovery"
+        elif path.endswith("/value:compute"):
+            name = "value.compute"
+        elif ":" in path.rsplit("/", 1)[-1]:
+            name = path.rsplit(":", 1)[-1]
+        else:
+            name = f"{method} {path.rsplit('/', 1)[-1]}"
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def emulator_round(script: str, emu_url: str, arms: list[str], side: int, times: int, concurrency: int,
+                   results: dict[str, list[dict[str, Any]]], round_no: int, output: int) -> None:
+    import urllib.request
+
+    def admin(method: str, path: str) -> Any:
+        request = urllib.request.Request(emu_url + "/_emulator" + path, method=method)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    order = arms[round_no % len(arms):] + arms[:round_no % len(arms)]
+    for arm in order:
+        admin("DELETE", "/requests")
+        proc = subprocess.run(
+            [sys.executable, script, "--child", arm, "--url", emu_url, "--side", str(side),
+             "--times", str(times), "--concurrency", str(concurrency)],
+            capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        if proc.returncode != 0:
+            print(f"{arm}: failed\n{proc.stderr[-3000:]}", file=sys.stderr)
+            continue
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result["requests"] = count_requests(admin("GET", "/requests")["requests"])
+        results[arm].append({**result, "round": round_no})
+        print(f"  round {round_no + 1}: {arm:<13} {result['seconds']:6.2f} s ({result['cpu']:5.2f} s CPU here) "
+              f"{output / 2**20 / result['seconds']:7.0f} MiB/s  requests {result['requests']}", flush=True)
+
+
+def report_emulator(results: dict[str, list[dict[str, Any]]], output: int, expected: str, args: argparse.Namespace,
+                    concurrency: int, n_tiles: int) -> None:
+    labels = {"eerest-emu": "eerest `open_dataset` + `.compute()`",
+              "xee-emu": "Xee `open_dataset(engine=\"ee\")` + `.compute()`"}
+    median = {arm: statistics.median(r["seconds"] for r in rs) for arm, rs in results.items() if rs}
+    cpu = {arm: statistics.median(r["cpu"] for r in rs) for arm, rs in results.items() if rs}
+
+    def ratio(arm: str) -> str:
+        if "xee-emu" not in median:
+            return ""
+        by_round = {r["round"]: r["seconds"] for r in results["xee-emu"]}
+        paired = [by_round[r["round"]] / r["seconds"] for r in results[arm] if r["round"] in by_round]
+        return f"{median['xee-emu'] / median[arm]:.2f}x ({statistics.median(paired):.2f}x)"
+
+    print()
+    print(f"{output / 2**20:.0f} MiB cube on the eerest emulator ({args.times} images x {n_tiles} chunks, "
+          f"concurrency {concurrency}), median of {args.rounds} round(s); speed vs Xee of the medians (paired):")
+    print()
+    print("| arm | s | MiB/s | speed vs Xee | client CPU s | requests (last round) | assets.get per image (of an image) | checksum |")
+    print("|---|---:|---:|---:|---:|---|---:|---|")
+    for arm, rs in results.items():
+        if not rs:
+            print(f"| {labels[arm]} | failed | | | | | | |")
+            continue
+        requests = rs[-1]["requests"]
+        gets = requests.get("assets.get (image)", 0) / args.times
+        ok = "ok" if all(r["checksum"] == expected for r in rs) else "WRONG"
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(requests.items()))
+        print(f"| {labels[arm]} | {median[arm]:.2f} | {output / 2**20 / median[arm]:.0f} | {ratio(arm)} "
+              f"| {cpu[arm]:.2f} | {listed} | {gets:.2f} | {ok} |")
+
+
 ARM_FUNCTIONS = {
     "read_area": arm_read_area,
     "dask-store": arm_dask_store,
@@ -382,6 +524,8 @@ ARM_FUNCTIONS = {
     "dask-zarr": arm_dask_zarr,
     "dask-cluster": arm_dask_cluster,
     "dask-cluster-persist": arm_dask_cluster_persist,
+    "eerest-emu": arm_eerest_emu,
+    "xee-emu": arm_xee_emu,
 }
 
 
@@ -413,12 +557,14 @@ def default_concurrency() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=float, default=1024, help="cube size in MiB (default 1024: 1 GiB)")
+    parser.add_argument("--size", type=float, default=None, help="cube size in MiB (default 1024: 1 GiB)")
     parser.add_argument("--times", type=int, default=4, help="images in the cube (default 4)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; each runs every arm once (default 3)")
     parser.add_argument("--concurrency", type=int, default=None, help="requests in flight (default: eerest's)")
     parser.add_argument("--tile-bytes", default=None, help="max_tile_bytes, e.g. 16MiB (default: eerest's)")
     parser.add_argument("--only", default=",".join(ARMS), help=f"arms to run (default {','.join(ARMS)})")
+    parser.add_argument("--emulator", action="store_true",
+                        help="eerest's xarray backend vs Xee on the eerest emulator (default size 256 MiB)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--side", type=int, help=argparse.SUPPRESS)
@@ -429,10 +575,17 @@ def main() -> None:
         return
     if args.tile_bytes:
         parser.error("--tile-bytes: not supported yet (both paths use eerest's default tile size)")
+    if args.emulator:
+        args.only = ",".join(EMULATOR_ARMS) if args.only == ",".join(ARMS) else args.only
+    args.size = args.size or (256 if args.emulator else 1024)
     arms = [a for a in args.only.split(",") if a]
-    unknown = set(arms) - set(ARMS)
+    allowed = EMULATOR_ARMS if args.emulator else ARMS
+    unknown = set(arms) - set(allowed)
     if unknown:
-        parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(ARMS)}")
+        parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(allowed)}")
+    if args.emulator:
+        main_emulator(args, arms, concurrency)
+        return
     side = cube_shape(args.size, args.times)
     output = args.times * side * side * DTYPE.itemsize
     windows = tiles(side, None)
@@ -464,6 +617,25 @@ def main() -> None:
     if server.misses:
         print(f"note: {server.misses} request(s) asked for windows outside the plan (built on demand)")
     report(results, output, expected_checksum(side, args.times), args, concurrency, len(windows))
+
+
+def main_emulator(args: argparse.Namespace, arms: list[str], concurrency: int) -> None:
+    import tempfile
+
+    from eerest_emulator import Emulator
+
+    side = cube_shape(args.size, args.times)
+    output = args.times * side * side * DTYPE.itemsize
+    windows = tiles(side, None)
+    print(f"cube: {args.times} x {side} x {side} px, one uint16 band, {output / 2**20:.0f} MiB; {len(windows)} chunks "
+          f"per image; concurrency {concurrency}; {args.rounds} round(s); on the eerest emulator", flush=True)
+    results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
+    with tempfile.TemporaryDirectory(prefix="bench-xarray-emu-") as tmp:
+        write_emulator_data(Path(tmp), side, args.times)
+        with Emulator(Path(tmp), require_auth=False) as emu:
+            for round_no in range(args.rounds):
+                emulator_round(__file__, emu.url, arms, side, args.times, concurrency, results, round_no, output)
+    report_emulator(results, output, expected_checksum(side, args.times), args, concurrency, len(windows))
 
 
 def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str, args: argparse.Namespace,

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from eerest._area.pages import new_array
 from eerest._area.receive import TileWriter, views_of_runs, window_runs
 from eerest._formats.geotiff_write import TiffLayout
 from eerest.errors import InvalidRequestError
@@ -153,7 +154,7 @@ class ArraySink(Sink):
     def __init__(self, dtype: np.dtype[Any], height: int, width: int, out: np.ndarray | None = None) -> None:
         super().__init__(dtype, height, width)
         if out is None:
-            out = np.empty((height, width), dtype=dtype)
+            out = new_array((height, width), dtype)
         self.mode = check_out_array(out, dtype, height, width)
         self.out = out
         self._flat: memoryview | None = None

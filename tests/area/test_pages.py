@@ -1,0 +1,66 @@
+"""eerest._area.pages: a new output array's pages prepared (hints only: the array is an
+ordinary numpy array and holds exactly what the tiles wrote)."""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+
+from eerest._area import pages
+from eerest.tiling import PixelGrid
+
+from .test_read_area import SCENE, one_request, same
+
+
+@pytest.fixture
+def ee_client(unthrottled_client: Any) -> Any:
+    return unthrottled_client
+
+
+def test_a_small_array_is_numpys_own() -> None:
+    out = pages.new_array((3, 5), np.dtype([("a", "<u2"), ("b", "<f4")]))
+    assert out.shape == (3, 5) and out.dtype.names == ("a", "b") and out.flags.owndata and out.flags.writeable
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise hints are Linux's")
+def test_a_large_array_is_prepared_and_stays_ordinary(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, int, int]] = []
+    fn = pages._function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int])
+    if not fn:
+        pytest.skip("no madvise in this libc")
+
+    def recording(address: int, length: int, advice: int) -> int:
+        calls.append((address, length, advice))
+        return int(fn(address, length, advice))
+
+    monkeypatch.setattr(pages, "_madvise", recording)
+    monkeypatch.setattr(pages, "PREPARE_BYTES", 1 << 20)
+    out = pages.new_array((1000, 700), np.dtype("<u2, <u2"))  # 2.7 MiB, not a whole number of pages
+    assert out.flags.owndata and out.flags.c_contiguous and out.shape == (1000, 700)
+    advices = [a for _, _, a in calls]
+    assert advices[0] == pages._MADV_NOHUGEPAGE and set(advices[1:]) == {pages._MADV_POPULATE_WRITE}
+    start, length, _ = calls[0]
+    assert start % pages._PAGE == 0 and length % pages._PAGE == 0
+    assert out.ctypes.data <= start and start + length <= out.ctypes.data + out.nbytes
+    view = out.view(np.uint8).reshape(-1)
+    view[:] = 7  # every byte writable, including the partial pages at both ends
+    assert (view == 7).all()
+
+
+def test_a_refused_hint_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages, "_madvise", lambda *args: -1)
+    monkeypatch.setattr(pages, "PREPARE_BYTES", 0)
+    out = pages.new_array((64, 64), np.dtype("<f8"))
+    out[:] = 1.5
+    assert out.flags.owndata and (out == 1.5).all()
+
+
+def test_read_area_into_a_prepared_array(ee_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages, "PREPARE_BYTES", 0)
+    grid = PixelGrid(120, 90, (10.0, 0.0, 533100.0, 0.0, -10.0, 5311900.0), "EPSG:32633")
+    got = ee_client.read_area(SCENE, grid=grid, max_tile_bytes=3000, block_size=16)
+    assert got.flags.owndata and same(got, one_request(ee_client, SCENE, grid, None))
