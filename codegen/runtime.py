@@ -8,7 +8,7 @@ package as ``<package>._runtime`` with their imports of ``eerest`` rewritten, so
 imports neither eerest nor anything of Earth Engine's: it needs only httpx, pydantic and
 google-auth.
 
-The sources come from the eerest-codegen distribution (which ships them, ``runtime/``, built
+The sources come from the eerest-codegen distribution (which ships them, ``_runtime_src/``, built
 from ``src/eerest`` of the same checkout), or in a checkout from ``src/eerest`` itself. The one
 Earth Engine hook of the runtime, ``eerest._ee`` (``ee.Image`` objects as request values),
 is replaced by a pass-through: a standalone package has no earthengine-api interop. A runtime
@@ -66,11 +66,11 @@ def runtime_sources() -> Path:
     """The directory holding ``_core/``, ``errors.py`` and ``_version.py``: the distribution's
     copy, else the checkout's ``src/eerest``."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "runtime", here.parent / "src" / "eerest"):
+    for candidate in (here / "_runtime_src", here.parent / "src" / "eerest"):
         if (candidate / "_core" / "client.py").is_file():
             return candidate
     raise StandaloneError(
-        f"no runtime sources next to {here} (runtime/ or ../src/eerest): reinstall eerest-codegen, "
+        f"no runtime sources next to {here} (_runtime_src/ or ../src/eerest): reinstall eerest-codegen, "
         "or pass --runtime eerest to use the installed eerest's runtime"
     )
 

@@ -230,3 +230,19 @@ def _pip_install(python: Path, *requirements: str | Path) -> None:
     )
     names = " ".join(Path(r).name if isinstance(r, Path) else r for r in requirements)
     assert proc.returncode == 0, f"pip install {names} failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.fixture(scope="session")
+def index() -> Callable[[str], None]:
+    """``index(what)``: skip (or with EEREST_REQUIRE_NETWORK=1 fail) when the package index is unreachable."""
+    return require_index
+
+
+@pytest.fixture(scope="session")
+def codegen_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The eerest-codegen wheel, built from codegen/ (the distribution's directory) of this checkout."""
+    out = tmp_path_factory.mktemp("codegen-dist")
+    proc = _start_build(ROOT / "codegen", out, not can_build_without_isolation(), "--wheel")
+    _wait(proc, ROOT / "codegen")
+    (wheel,) = out.glob("*.whl")
+    return wheel
