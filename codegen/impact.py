@@ -26,7 +26,7 @@ from typing import Any
 
 from codegen.config import Config
 from codegen.discovery import Options, load_api
-from codegen.ir import Api
+from codegen.ir import Api, Resource
 
 __all__ = ["Breakage", "find_breakage"]
 
@@ -63,14 +63,14 @@ def _surface(api: Api) -> _Surface:
     messages = {m.name: m for m in api.messages}
     for message in api.messages:
         out.fields[message.name] = {f.name: f.py_name for f in message.fields}
-    stack = [(r, (r.py_name,)) for r in api.resources]
+    stack: list[tuple[Resource, tuple[str, ...]]] = [(r, (r.py_name,)) for r in api.resources]
     while stack:
         resource, path = stack.pop()
         stack.extend((child, (*path, child.py_name)) for child in resource.resources)
         for m in resource.methods:
             short = m.id[len(api.name) + 1 :] if m.id.startswith(api.name + ".") else m.id
             out.ids[short] = out.ids[m.id] = short
-            out.by_path[(*path, m.py_name)] = short
+            out.by_path[path + (m.py_name,)] = short
             keywords = {p.py_name for p in m.params} | {f.py_name for f in m.body_fields}
             keywords |= {extra[0] for extra in m.extra_params}
             out.keywords.setdefault(short, set()).update(keywords)

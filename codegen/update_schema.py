@@ -225,8 +225,8 @@ def _apply(
     back if generation fails."""
     changelog = root / "CHANGELOG.md"
     copy = emulator_copy(root, target)
-    written = [p for p in (target, copy, changelog) if p is not None]
-    saved = {path: path.read_bytes() if path.exists() else None for path in written}
+    outputs = [p for p in (target, copy, changelog) if p is not None]
+    saved = {path: path.read_bytes() if path.exists() else None for path in outputs}
     unchanged = not report.changes and not report.revision_changed and not report.new_version
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(dumps(doc), encoding="utf-8")
