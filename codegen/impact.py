@@ -70,7 +70,8 @@ def _surface(api: Api) -> _Surface:
         for m in resource.methods:
             short = m.id[len(api.name) + 1 :] if m.id.startswith(api.name + ".") else m.id
             out.ids[short] = out.ids[m.id] = short
-            out.by_path[path + (m.py_name,)] = short
+            key = (*path, m.py_name)
+            out.by_path[key] = short
             keywords = {p.py_name for p in m.params} | {f.py_name for f in m.body_fields}
             keywords |= {extra[0] for extra in m.extra_params}
             out.keywords.setdefault(short, set()).update(keywords)
