@@ -19,7 +19,9 @@ class RuntimeSources(BuildHookInterface):  # type: ignore[type-arg]
             if (source / "_core" / "client.py").is_file():
                 break
         else:
-            raise FileNotFoundError(f"eerest-codegen: no runtime sources at {root.parent / 'src' / 'eerest'} or {root / '_runtime_src'}")
+            raise FileNotFoundError(
+                f"eerest-codegen: no runtime sources at {root.parent / 'src' / 'eerest'} or {root / '_runtime_src'}"
+            )
         prefix = "_runtime_src"  # the wheel's sources mapping puts it under eerest_codegen/
         for name in FILES:
             path = source / name
