@@ -186,7 +186,7 @@ def corpus(session: nox.Session) -> None:
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """sdist + wheel of eerest and of eerest-emulator into a fresh dist/, then `twine check --strict`.
+    """sdist + wheel of eerest, eerest-emulator and eerest-codegen into a fresh dist/, then `twine check --strict`.
 
     The sdist is built from the working tree (what .gitignore ignores is left out), the wheel
     from the sdist. Reproducible: SOURCE_DATE_EPOCH (default: the last commit's time) fixes
@@ -206,7 +206,7 @@ def build(session: nox.Session) -> None:
             env["SOURCE_DATE_EPOCH"] = last_commit.stdout.strip()
     dist = Path("dist")
     shutil.rmtree(dist, ignore_errors=True)
-    for project in (".", "emulator"):  # eerest, then eerest-emulator
+    for project in (".", "emulator", "codegen"):  # eerest, eerest-emulator, eerest-codegen
         session.run("python", "-m", "build", "--outdir", str(dist), project, env=env)
     session.run("python", "-m", "twine", "check", "--strict", *sorted(str(p) for p in dist.iterdir()))
 

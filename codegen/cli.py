@@ -1,4 +1,4 @@
-"""``python -m codegen {generate,check,diff}``."""
+"""``python -m codegen {generate,check,diff}``; installed from ./codegen: ``eerest-codegen``."""
 
 from __future__ import annotations
 
@@ -16,13 +16,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from codegen.diff_report import main as diff_main
 
         return diff_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    prog = "python -m codegen" if __package__ == "codegen" else "eerest-codegen"
+    parser = argparse.ArgumentParser(prog=prog, description="Typed Python clients from Google API discovery documents.")
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="write the API packages (src/eerest/v*) (or a standalone package with --schema)")
     gen.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
     gen.add_argument("--schema", type=Path, help="any discovery document, for a standalone package")
-    gen.add_argument("--out", type=Path, help="with --schema: where to write the package")
-    gen.add_argument("--package", help="with --schema: the package name")
+    gen.add_argument("--out", type=Path, help="with --schema: the directory to write the package into")
+    gen.add_argument("--package", help="with --schema: the package name (default: the API's name and version, e.g. storage_v1)")
+    gen.add_argument(
+        "--runtime",
+        choices=("copy", "eerest"),
+        default="copy",
+        help="with --schema: copy the runtime into the package as <package>._runtime (default; it then needs only "
+        "httpx, pydantic and google-auth), or import it from an installed eerest",
+    )
     check = sub.add_parser("check", help="exit 1 if the generated API packages are not what generate would write")
     check.add_argument("--root", type=Path, default=Path("."))
     sub.add_parser("diff", help="API change report: diff OLD NEW [--json]")
@@ -32,9 +40,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "generate":
         if args.schema:
-            if not (args.out and args.package):
-                parser.error("--schema needs --out and --package")
-            written = pipeline.generate_standalone(args.schema, args.out, args.package)
+            if not args.out:
+                parser.error("--schema needs --out (the directory to write the package into)")
+            package = args.package or pipeline.default_package(args.schema)
+            if not all(part.isidentifier() for part in package.split(".")):
+                parser.error(f"--package {package!r} is not a Python package name (pass another with --package)")
+            written = pipeline.generate_standalone(args.schema, args.out, package, vendor_runtime=args.runtime == "copy")
+            print(f"wrote {len(written)} files: package {package} in {args.out} (put {args.out} on sys.path, then import {package})")
+            return 0
         else:
             written = pipeline.generate_project(args.root)
         print(f"wrote {len(written)} files")

@@ -10,7 +10,7 @@ from codegen.config import ApiTarget, Config, load_config
 from codegen.discovery import Options, load_api
 from codegen.render import render_package
 
-__all__ = ["CONFIG_PATH", "check_project", "expected_files", "generate_project", "generate_standalone", "owned_dirs"]
+__all__ = ["CONFIG_PATH", "check_project", "expected_files", "generate_project", "default_package", "generate_standalone", "owned_dirs"]
 
 CONFIG_PATH = Path("codegen") / "config.yaml"
 
@@ -84,11 +84,28 @@ def check_project(root: Path) -> list[str]:
     return problems
 
 
-def generate_standalone(schema: Path, out: Path, package: str, include_methods: frozenset[str] = frozenset()) -> list[Path]:
-    """A package for any discovery document (every method unless ``include_methods``)."""
+def generate_standalone(
+    schema: Path,
+    out: Path,
+    package: str,
+    include_methods: frozenset[str] = frozenset(),
+    *,
+    vendor_runtime: bool = False,
+) -> list[Path]:
+    """A package for any discovery document (every method unless ``include_methods``).
+
+    ``vendor_runtime``: the package holds its own copy of the runtime (``<package>._runtime``,
+    see ``codegen.runtime``) and imports nothing of eerest; else it imports ``eerest._core``
+    (eerest must be installed)."""
     doc = json.loads(schema.read_text(encoding="utf-8"))
     api = load_api(doc, Options(include_methods=include_methods, source=schema.name))
     files = render_package(api, package, doc)
+    if vendor_runtime:
+        from codegen.runtime import check_standalone, runtime_files, use_runtime
+
+        files = {name: use_runtime(source, package) for name, source in files.items()}
+        files.update(runtime_files(package))
+        check_standalone(files)
     base = out.joinpath(*package.split("."))
     written = []
     for name, source in files.items():
@@ -97,3 +114,12 @@ def generate_standalone(schema: Path, out: Path, package: str, include_methods: 
         path.write_text(source, encoding="utf-8", newline="\n")
         written.append(path)
     return written
+
+
+def default_package(schema: Path) -> str:
+    """A package name for a document: ``storage.v1.json`` -> ``storage_v1`` (its name and version)."""
+    doc = json.loads(schema.read_text(encoding="utf-8"))
+    from codegen.naming import snake_case
+
+    name = f"{doc.get('name') or schema.name.split('.')[0]}_{doc.get('version') or ''}".strip("_")
+    return snake_case(name.replace(".", "_").replace("-", "_"))

@@ -1,11 +1,16 @@
 """``nox -s update_schema -- SOURCE [--version V] [--fail-on-breaking] [--root DIR]``.
 
-Takes a new discovery document (path or URL), writes it normalised to
-``schema/earthengine.<version>.json``, regenerates the API packages (``src/eerest/v*``) through
+Takes a new discovery document (path or URL) of any Google API, writes it normalised to
+``schema/<name>.<version>.json`` (the file ``codegen/config.yaml`` generates from, when it
+lists one for that API and version) and to the emulator's copy of it when the emulator serves
+that API (``emulator/src/eerest_emulator/discovery/``: the emulator validates from its own copy,
+kept equal here), regenerates the API packages (``src/eerest/v*``) through
 ``codegen.pipeline.generate_project``, prints the API change report against the previous
-document and prepends it to ``CHANGELOG.md``. Exit codes: 0 done, 1 breaking changes with
-``--fail-on-breaking`` (everything is still written, for bots that open update PRs),
-2 bad input or arguments, 3 regeneration failed (schema and changelog are rolled back).
+document and what it breaks outside the generated code (``codegen.impact``: overlay bindings,
+``include_methods`` entries, hand-written call sites), and prepends the report to
+``CHANGELOG.md``. Exit codes: 0 done, 1 breaking changes with ``--fail-on-breaking``
+(everything is still written, for bots that open update PRs), 2 bad input or arguments,
+3 regeneration failed (schema, emulator copy and changelog are rolled back).
 """
 
 from __future__ import annotations
@@ -15,25 +20,31 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codegen.diff import Report, diff
 from codegen.diff_report import render_markdown, render_text
 from codegen.normalize import dumps, load, normalize
 from codegen.surface import include_methods_for, surface
 
+if TYPE_CHECKING:
+    from codegen.config import ApiTarget
+
 __all__ = [
-    "API_NAME",
     "CHANGELOG_TITLE",
+    "EMULATOR_COPIES",
     "UpdateError",
+    "emulator_copy",
     "main",
     "prepend_changelog",
+    "resolve_name",
     "resolve_version",
     "schema_path",
 ]
 
-API_NAME = "earthengine"
 CHANGELOG_TITLE = "# Changelog"
+#: The emulator's own copies of the discovery documents it serves (relative to the root).
+EMULATOR_COPIES = Path("emulator", "src", "eerest_emulator", "discovery")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]*$")
 
 Generate = Callable[[Path], Sequence[Path]]
@@ -43,16 +54,48 @@ class UpdateError(Exception):
     """A problem with the input that the user must fix (reported, exit code 2)."""
 
 
-def schema_path(root: Path, version: str) -> Path:
-    """Where the document for ``version`` lives: ``<root>/schema/earthengine.<version>.json``."""
-    return root / "schema" / f"{API_NAME}.{version}.json"
+def schema_path(root: Path, name: str, version: str) -> Path:
+    """Where the document of API ``name``, ``version`` lives: the schema ``codegen/config.yaml``
+    generates from for them, else ``<root>/schema/<name>.<version>.json``."""
+    for target in _config_targets(root):
+        path = root / target.schema
+        if path.exists():
+            doc = load(path)
+            if (doc.get("name"), doc.get("version")) == (name, version):
+                return path
+    return root / "schema" / f"{name}.{version}.json"
+
+
+def emulator_copy(root: Path, target: Path) -> Path | None:
+    """The emulator's copy of ``target`` (``schema/<name>.<version>.json``), if the emulator
+    serves that API: it ships a document of the same name already."""
+    copies = root / EMULATOR_COPIES
+    api = target.name.split(".")[0]
+    if not copies.is_dir() or not any(copies.glob(f"{api}.*.json")):
+        return None
+    return copies / target.name
+
+
+def _config_targets(root: Path) -> tuple[ApiTarget, ...]:
+    from codegen.config import load_config
+    from codegen.pipeline import CONFIG_PATH
+
+    path = root / CONFIG_PATH
+    return load_config(path).apis if path.exists() else ()
+
+
+def resolve_name(doc: dict[str, Any]) -> str:
+    """The document's API name (``storage``, ``earthengine``...)."""
+    name = doc.get("name")
+    if not name:
+        raise UpdateError("the document has no 'name' field: is it a Google API discovery document?")
+    if not _VERSION_RE.match(str(name)) or "." in str(name):
+        raise UpdateError(f"unusable API name {name!r} (letters, digits and '_' only)")
+    return str(name)
 
 
 def resolve_version(doc: dict[str, Any], requested: str | None) -> str:
     """The version to file the document under; ``--version`` must agree with the document."""
-    name = doc.get("name")
-    if name is not None and name != API_NAME:
-        raise UpdateError(f"the document describes API {name!r}, not {API_NAME!r}")
     declared = doc.get("version")
     if requested and declared and requested != declared:
         raise UpdateError(
@@ -121,9 +164,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = (args.root or Path.cwd()).resolve()
     try:
         new_doc = normalize(load(args.source))
+        if new_doc.get("kind") != "discovery#restDescription":
+            raise UpdateError("not a Google API discovery document: its 'kind' is not 'discovery#restDescription'")
+        name = resolve_name(new_doc)
         version = resolve_version(new_doc, args.version)
         generate = None if args.no_generate else _load_generate()
-        target = schema_path(root, version)
+        target = schema_path(root, name, version)
         old_doc = normalize(load(target)) if target.exists() else None
     except UpdateError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -135,22 +181,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     selected = include_methods_for(new_doc, root)  # judge only what the generator emits
     report = diff(None if old_doc is None else surface(old_doc, selected), surface(new_doc, selected))
     sys.stdout.write(render_text(report))
+    breakage = _report_breakage(root, target, old_doc, new_doc)
     status = _apply(root, target, new_doc, report, generate)
     if status:
         return status
-    return 1 if args.fail_on_breaking and report.has_breaking else 0
+    return 1 if args.fail_on_breaking and (report.has_breaking or breakage) else 0
+
+
+def _report_breakage(root: Path, target: Path, old_doc: dict[str, Any] | None, new_doc: dict[str, Any]) -> int:
+    """Print what the new document breaks outside the generated code; how many places."""
+    from codegen.config import load_config
+    from codegen.pipeline import CONFIG_PATH
+
+    generated = [t for t in _config_targets(root) if (root / t.schema).resolve() == target.resolve()]
+    if not generated:
+        print(
+            f"note: {target.relative_to(root)} is not one of codegen/config.yaml's apis: nothing is generated "
+            f"from it (add it there, with a package name, to generate it)",
+            file=sys.stderr,
+        )
+        return 0
+    if old_doc is None:
+        return 0
+    from codegen.discovery import DiscoveryError
+    from codegen.impact import find_breakage
+
+    try:
+        found = find_breakage(root, load_config(root / CONFIG_PATH), old_doc, new_doc)
+    except DiscoveryError as exc:
+        print(f"warning: cannot scan the hand-written code against the new document: {exc}", file=sys.stderr)
+        return 0
+    if found:
+        print(f"\nbreaks outside the generated code ({len(found)}; fix these before committing):")
+        for item in found:
+            print(f"  BREAKS {item}")
+    return len(found)
 
 
 def _apply(
     root: Path, target: Path, doc: dict[str, Any], report: Report, generate: Generate | None
 ) -> int:
-    """Write the schema and changelog, then regenerate; roll both back if generation fails."""
+    """Write the schema (and the emulator's copy) and changelog, then regenerate; roll all
+    back if generation fails."""
     changelog = root / "CHANGELOG.md"
-    saved = {path: path.read_bytes() if path.exists() else None for path in (target, changelog)}
+    copy = emulator_copy(root, target)
+    outputs = [p for p in (target, copy, changelog) if p is not None]
+    saved = {path: path.read_bytes() if path.exists() else None for path in outputs}
     unchanged = not report.changes and not report.revision_changed and not report.new_version
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(dumps(doc), encoding="utf-8")
     print(f"wrote {target.relative_to(root)}", file=sys.stderr)
+    if copy is not None:
+        copy.write_bytes(target.read_bytes())
+        print(f"wrote {copy.relative_to(root)} (the emulator's copy)", file=sys.stderr)
     if unchanged:
         print("schema unchanged: CHANGELOG.md left as is", file=sys.stderr)
     else:
@@ -168,7 +251,7 @@ def _apply(
             else:
                 path.write_bytes(content)
         print(
-            f"error: regeneration failed, schema and changelog restored: {exc!r}", file=sys.stderr
+            f"error: regeneration failed, schema, emulator copy and changelog restored: {exc!r}", file=sys.stderr
         )
         return 3
     print(f"regenerated the API packages ({len(list(written))} files)", file=sys.stderr)

@@ -47,9 +47,17 @@ def _method_ids(resource: dict[str, Any]) -> list[str]:
 
 # -- drift ----------------------------------------------------------------------------------------
 def test_schema_files_are_what_the_builder_writes(built: dict[Path, str]) -> None:
+    """A document of the pages' revision is the builder's; one of another revision was taken
+    from Google (``nox -s update_schema``) and is no longer built."""
     assert sorted(p.name for p in built) == [f"earthengine.{v}.json" for v in sorted(sources.VERSIONS)]
+    taken = []
     for path, text in built.items():
+        if json.loads(path.read_text(encoding="utf-8"))["revision"] != revision():
+            taken.append(path.name)
+            continue
         assert path.read_text(encoding="utf-8") == text, f"{path.name}: run `python -m codegen.build_schema`"
+    if taken:
+        pytest.skip(f"{', '.join(taken)}: taken from Google (not revision {revision()} of the pages), not built")
 
 
 def test_the_build_is_deterministic(built: dict[Path, str]) -> None:

@@ -17,17 +17,20 @@ import pytest
 
 from codegen import update_schema
 from codegen.normalize import dumps, load, normalize
-from codegen.update_schema import CHANGELOG_TITLE, main, prepend_changelog
+from codegen.update_schema import CHANGELOG_TITLE, EMULATOR_COPIES, main, prepend_changelog
 
 ROOT = Path(__file__).resolve().parents[2]
-NEW_REVISION = "20261201"
 
 
 def schema_revision(version: str = "v1") -> str:
     """The revision of the repository's document for ``version`` (no test hard-codes one)."""
     revision: str = load(ROOT / "schema" / f"earthengine.{version}.json")["revision"]
-    assert revision < NEW_REVISION  # the updates below must be newer
     return revision
+
+
+#: Newer than the repository's document, whatever revision it is at (two updates in a row).
+NEW_REVISION = str(int(schema_revision()) + 1)
+NEWER_REVISION = str(int(schema_revision()) + 2)
 
 
 def _pipeline_available() -> bool:
@@ -41,7 +44,7 @@ def _pipeline_available() -> bool:
 def repo(tmp_path: Path) -> Path:
     """A scratch copy of the parts of the repository the update touches."""
     root = tmp_path / "repo"
-    for name in ("schema", "codegen", "src"):
+    for name in ("schema", "codegen", "src", "emulator/src/eerest_emulator/discovery"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     return root
 
@@ -120,11 +123,11 @@ def test_changelog_created_then_prepended_newest_first(
     assert "- added field `ComputePixelsRequest.sampleCount` (integer:int32)\n" in text
 
     remove_method(v1)
-    v1["revision"] = "20270101"
+    v1["revision"] = NEWER_REVISION
     assert run(repo, source(v1)) == 0
     text = changelog.read_text(encoding="utf-8")
     assert text.count(CHANGELOG_TITLE) == 1
-    newest = text.index("## earthengine v1 — revision 20270101")
+    newest = text.index(f"## earthengine v1 — revision {NEWER_REVISION}")
     older = text.index(f"## earthengine v1 — revision {NEW_REVISION}")
     assert newest < older
     assert "- **BREAKING** removed method `projects.image.computePixels`" in text[newest:older]
@@ -134,12 +137,12 @@ def test_changelog_keeps_existing_title_and_intro(
     repo: Path, v1: dict[str, Any], source: Callable[[dict[str, Any]], str]
 ) -> None:
     shutil.copy(ROOT / "CHANGELOG.md", repo / "CHANGELOG.md")
-    intro = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    existing = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    intro, heading, older = existing.partition("\n## ")  # the title and intro, then older entries
     assert run(repo, source(add_field(v1))) == 0
     text = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert text.startswith(
-        intro.rstrip("\n") + f"\n\n## earthengine v1 — revision {NEW_REVISION}\n"
-    )
+    assert text.startswith(intro.rstrip("\n") + f"\n\n## earthengine v1 — revision {NEW_REVISION}\n")
+    assert text.endswith(heading + older)
 
 
 def test_prepend_changelog() -> None:
@@ -243,7 +246,8 @@ def test_version_mismatch_is_an_error(
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d.update(name="storage"), "describes API 'storage', not 'earthengine'"),
+        (lambda d: d.pop("kind"), "not a Google API discovery document"),
+        (lambda d: d.update(name="../x"), "unusable API name '../x'"),
         (lambda d: d.pop("version"), "no 'version' field; pass --version"),
         (lambda d: d.update(version="../v1"), "unusable version '../v1'"),
     ],
@@ -259,6 +263,111 @@ def test_bad_documents_are_errors(
     mutate(v1)
     assert run(repo, source(v1)) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_emulators_copy_is_written_with_the_schema(
+    repo: Path, v1: dict[str, Any], source: Callable[[dict[str, Any]], str]
+) -> None:
+    assert run(repo, source(add_field(v1))) == 0
+    for version in ("v1alpha", "v1beta", "v1"):
+        name = f"earthengine.{version}.json"
+        assert (repo / EMULATOR_COPIES / name).read_bytes() == (repo / "schema" / name).read_bytes(), name
+    assert load(repo / EMULATOR_COPIES / "earthengine.v1.json")["revision"] == NEW_REVISION
+
+
+def test_any_google_document_is_taken(
+    repo: Path, source: Callable[[dict[str, Any]], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import googleapiclient
+
+    documents = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
+    storage = json.loads((documents / "storage.v1.json").read_text(encoding="utf-8"))
+    emulator = {p.name: p.read_bytes() for p in (repo / EMULATOR_COPIES).iterdir()}
+    assert run(repo, source(storage)) == 0
+    assert load(repo / "schema" / "storage.v1.json") == normalize(storage)
+    assert {p.name: p.read_bytes() for p in (repo / EMULATOR_COPIES).iterdir()} == emulator  # not Earth Engine's
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0] == f"storage v1: new API version, revision {storage['revision']}"
+    assert "schema/storage.v1.json is not one of codegen/config.yaml's apis" in captured.err
+
+
+def test_a_harmless_revision_breaks_nothing(
+    repo: Path, v1: dict[str, Any], source: Callable[[dict[str, Any]], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(repo, source(add_field(v1)), "--fail-on-breaking") == 0
+    assert "BREAKS" not in capsys.readouterr().out
+
+
+def break_what_the_sdk_uses(doc: dict[str, Any]) -> dict[str, Any]:
+    """Remove the method an overlay is bound to, rename a keyword a hand-written feature passes."""
+    doc["revision"] = NEW_REVISION
+    del doc["resources"]["projects"]["resources"]["assets"]["methods"]["getPixels"]
+    request = doc["schemas"]["ComputeImagesRequest"]["properties"]
+    request["maxResults"] = request.pop("pageSize")
+    return doc
+
+
+def test_a_breaking_revision_names_the_overlay_and_the_call_sites(
+    repo: Path, v1: dict[str, Any], source: Callable[[dict[str, Any]], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(repo, source(break_what_the_sdk_uses(v1)), "--fail-on-breaking") == 1
+    breaks = [line.strip() for line in capsys.readouterr().out.splitlines() if line.startswith("  BREAKS ")]
+    assert (
+        "BREAKS codegen/config.yaml overlays.projects.assets.getPixels: the overlay "
+        "eerest._overlays.pixel_requests:GET_PIXELS is bound to projects.assets.getPixels, which earthengine v1 "
+        "no longer has: the generated method would lose it (rebind or remove the overlay)"
+    ) in breaks
+    assert any(
+        line.startswith("BREAKS src/eerest/_area/job.py:")
+        and line.endswith("names the method projects.assets.getPixels, which earthengine v1 no longer has")
+        for line in breaks
+    ), breaks
+    assert any(
+        line.startswith("BREAKS src/eerest/xarray/_source.py:")
+        and "passes page_size= to projects.image_collection.compute_images()" in line
+        for line in breaks
+    ), breaks
+    assert not [line for line in breaks if "/v1/" in line or "/v1beta/" in line]  # generated code is not scanned
+
+
+_HAND_WRITTEN = """
+def feature(client, fetch):
+    client.projects.assets.list_assets(parent="p", view="FULL")
+    client.projects.image.with_streaming_response.compute_pixels(expression={}, file_format="NPY")
+    fetch("projects.assets.listAssets", {"parent": "p", "view": "FULL"})
+    fetch("projects.thumbnails.getPixels", {"name": "t"})
+    return client.projects.assets.get(name="b").size_bytes, {"sizeBytes": 1}
+"""
+
+
+def test_the_scan_finds_calls_keywords_ids_and_fields(repo: Path, v1: dict[str, Any]) -> None:
+    from codegen.config import load_config
+    from codegen.impact import find_breakage
+
+    (repo / "src" / "feature.py").write_text(_HAND_WRITTEN, encoding="utf-8")
+    new = copy.deepcopy(v1)
+    projects = new["resources"]["projects"]["resources"]
+    del projects["assets"]["methods"]["listAssets"]["parameters"]["view"]
+    del projects["thumbnails"]["methods"]["getPixels"]
+    projects["image"]["methods"]["computePixels"]["id"] = "earthengine.projects.image.computePixels"
+    new["schemas"]["ComputePixelsRequest"]["properties"]["format"] = new["schemas"]["ComputePixelsRequest"][
+        "properties"
+    ].pop("fileFormat")
+    for schema in ("EarthEngineAsset", "FolderQuota"):  # every message with the field
+        del new["schemas"][schema]["properties"]["sizeBytes"]
+    found = find_breakage(repo, load_config(repo / "codegen" / "config.yaml"), v1, new, repo / "src" / "feature.py")
+    assert [str(b) for b in found] == [
+        "codegen/config.yaml enum_names.ImageFileFormat: ComputePixelsRequest.fileFormat has no enum in earthengine v1: "
+        "generation fails until the entry is changed",
+        "src/feature.py:3: passes view= to projects.assets.list_assets() (projects.assets.listAssets), "
+        "which no longer takes it in earthengine v1",
+        "src/feature.py:4: passes file_format= to projects.image.compute_pixels() (projects.image.computePixels), "
+        "which no longer takes it in earthengine v1",
+        "src/feature.py:5: sends 'view' to projects.assets.listAssets, which no longer takes it in earthengine v1",
+        "src/feature.py:6: names the method projects.thumbnails.getPixels, which earthengine v1 no longer has",
+        "src/feature.py:7: reads .size_bytes, a field no message of earthengine v1 has any more",
+        "src/feature.py:7: uses the field name 'sizeBytes', which no message of earthengine v1 has any more",
+    ]
 
 
 def test_missing_source_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -299,6 +408,7 @@ def test_failed_regeneration_rolls_back(
     monkeypatch.setattr(update_schema, "_load_generate", lambda: generate)
     assert main([source(add_field(v1)), "--root", str(repo)]) == 3
     assert (repo / "schema" / "earthengine.v1.json").read_bytes() == before
+    assert (repo / EMULATOR_COPIES / "earthengine.v1.json").read_bytes() == before
     assert not (repo / "CHANGELOG.md").exists()
     assert "template exploded" in capsys.readouterr().err
 

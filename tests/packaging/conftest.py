@@ -25,25 +25,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from source_tree import source_files
 
 # No __init__.py in this directory, on purpose: tests/conftest.py puts tests/ on sys.path,
 # and a regular package named "packaging" there would shadow the real `packaging` library.
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DATE_EPOCH = "315532800"  # 1980-01-01T00:00:00Z, the earliest a zip can hold
-#: Skipped when copying a non-git tree (an unpacked sdist): caches and build output.
-_NOT_SOURCES = {
-    ".git",
-    ".nox",
-    ".venv",
-    "__pycache__",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    "dist",
-    "build",
-    "out",
-}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,26 +43,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # -- sources ------------------------------------------------------------------------------
-def source_files(root: Path = ROOT) -> list[str]:
-    """Relative paths of the project's files: tracked and untracked-but-not-ignored in a git
-    checkout, else (an unpacked sdist) everything except caches and build output."""
-    if (root / ".git").exists() and shutil.which("git"):
-        out = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            check=True,
-        ).stdout.decode()
-        names = {n for n in out.split("\0") if n}
-    else:
-        names = set()
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if d not in _NOT_SOURCES and not d.endswith(".egg-info")]
-            for f in filenames:
-                if not f.endswith((".pyc", ".pyo")):
-                    names.add(Path(dirpath, f).relative_to(root).as_posix())
-    return sorted(n for n in names if (root / n).is_file())  # drops deleted-but-tracked files
-
-
 def copy_sources(dest: Path, files: list[str], *, scramble: bool = False) -> Path:
     """Copy ``files`` from ROOT into ``dest``. ``scramble``: reverse creation order, fresh
     mtimes, group/other permission bits cleared (what must not change the build)."""
@@ -262,3 +230,19 @@ def _pip_install(python: Path, *requirements: str | Path) -> None:
     )
     names = " ".join(Path(r).name if isinstance(r, Path) else r for r in requirements)
     assert proc.returncode == 0, f"pip install {names} failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.fixture(scope="session")
+def index() -> Callable[[str], None]:
+    """``index(what)``: skip (or with EEREST_REQUIRE_NETWORK=1 fail) when the package index is unreachable."""
+    return require_index
+
+
+@pytest.fixture(scope="session")
+def codegen_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The eerest-codegen wheel, built from codegen/ (the distribution's directory) of this checkout."""
+    out = tmp_path_factory.mktemp("codegen-dist")
+    proc = _start_build(ROOT / "codegen", out, not can_build_without_isolation(), "--wheel")
+    _wait(proc, ROOT / "codegen")
+    (wheel,) = out.glob("*.whl")
+    return wheel
