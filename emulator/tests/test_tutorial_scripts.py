@@ -60,7 +60,7 @@ def test_ndvi_time_series(ee_session):
     col = ee.ImageCollection(MONTHLY).map(ndvi)
     series = col.map(lambda i: ee.Feature(None, i.reduceRegion(ee.Reducer.mean(), None, 40)).set(
         "date", i.date().format("YYYY-MM"))).aggregate_array("ndvi").getInfo()
-    metas, arrays = _months()
+    _, arrays = _months()
     np.testing.assert_allclose(series, [_ndvi(a).mean() for a in arrays], rtol=1e-6)
 
 
