@@ -184,8 +184,8 @@ def test_zero_sized_requests_fail_at_once_with_a_400(ee_session):
                    {"dimensions": [0, 0], "crs": "EPSG:32633", "crs_transform": [10, 0, X0, 0, -10, Y0]}):
         with pytest.raises(ee.EEException, match=r"positive|empty"):
             img.getDownloadURL({**params, "format": "NPY"})
-    g = {"crsCode": "EPSG:32633", "dimensions": {"width": 0, "height": 0},
-         "affineTransform": {"scaleX": 10, "translateX": X0, "scaleY": -10, "translateY": Y0}}
+    at = {"scaleX": 10, "translateX": X0, "scaleY": -10, "translateY": Y0}
+    g = {"crsCode": "EPSG:32633", "dimensions": {"width": -1, "height": 5}, "affineTransform": at}
     with pytest.raises(ee.EEException, match="positive"):
         ee.data.computePixels({"expression": img, "fileFormat": "NUMPY_NDARRAY", "grid": g})
     # A thumbnail's grid is checked when its URL is made: a client that retries every failed
@@ -195,6 +195,19 @@ def test_zero_sized_requests_fail_at_once_with_a_400(ee_session):
     body = {"expression": ee.serializer.encode(img, for_cloud_api=True), "fileFormat": "NPY", "grid": g}
     r = httpx.post(f"{ee_session.url}/v1/projects/eerest/thumbnails", json=body, headers={"Authorization": "Bearer t"})
     assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_zero_by_zero_dimensions_are_unset_dimensions(ee_session):
+    """proto3 cannot tell a 0 int32 from an absent one: a grid of 0 x 0 is a grid without
+    dimensions (the pixels covering the image), as Xee's suite relies on."""
+    img = ee.Image(ELEVATION)
+    at = {"scaleX": 40, "translateX": X0, "scaleY": -40, "translateY": Y0}
+    zero = {"crsCode": "EPSG:32633", "dimensions": {"width": 0, "height": 0}, "affineTransform": at}
+    unset = {"crsCode": "EPSG:32633", "affineTransform": at}
+    a = ee.data.computePixels({"expression": img, "fileFormat": "NUMPY_NDARRAY", "grid": zero})
+    b = ee.data.computePixels({"expression": img, "fileFormat": "NUMPY_NDARRAY", "grid": unset})
+    assert a.shape == b.shape == (56, 56)
+    np.testing.assert_array_equal(a["elevation"], b["elevation"])
 
 
 @pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:3857", "EPSG:32633"])

@@ -1,7 +1,8 @@
 """Cases of Xee's own integration suite (xee/ext_integration_test.py), ported from the public
 datasets they name (Landsat, ERA5, SRTM: not in the emulator) to the bundled sample, with
-the same calls and the same kind of assertion; expected values from numpy/pyproj. Run as
-is against the emulator, that suite passes 2 of its 33 cases: the rest load public assets."""
+the same calls and the same kind of assertion; expected values from numpy/pyproj (default
+tier). The published suite itself runs, vendored verbatim, against stand-ins of the public
+datasets it opens in tests/emulator/third_party (slow tier; 33 of 33 pass)."""
 
 from __future__ import annotations
 

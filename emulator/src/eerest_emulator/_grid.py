@@ -161,6 +161,10 @@ def resolve_grid(requested: dict | None, native: Grid | None, *, what: str = "im
                 "grid.affineTransform."
             )
         return native
+    if _zero_dimensions(requested.get("dimensions")):
+        # proto3: a zero int32 is the same as an absent one on the wire, so dimensions of
+        # 0 x 0 are no dimensions (Xee asks for such a grid and gets the covering one)
+        requested = {k: v for k, v in requested.items() if k != "dimensions"}
     g = Grid.from_json(requested)
     has_at = bool(requested.get("affineTransform"))
     has_dims = bool(requested.get("dimensions"))
@@ -202,6 +206,13 @@ def resolve_grid(requested: dict | None, native: Grid | None, *, what: str = "im
             h = _cover(g.translate_y, g.scale_y, ymin, ymax)
             g = replace(g, width=w, height=h)
     return _checked(g)
+
+
+def _zero_dimensions(dims: object) -> bool:
+    """Whether a GridDimensions JSON object holds only zeros (0 or "0"), proto3's unset."""
+    if not isinstance(dims, dict) or not dims or set(dims) - {"width", "height"}:
+        return False
+    return all(not isinstance(v, bool) and isinstance(v, (int, str)) and str(v).strip() == "0" for v in dims.values())
 
 
 def _checked(g: Grid) -> Grid:

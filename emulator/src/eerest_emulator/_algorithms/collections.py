@@ -136,6 +136,33 @@ def reducer_fixed_histogram(ctx: Context, min: Any, max: Any, steps: Any, cumula
     return _reducers.parametric(f"fixedHistogram[{lo}, {hi}, {n}, {bool(cumulative)}]", ("histogram",), scalar)
 
 
+def _frequency_key(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if is_number(v) and float(v).is_integer():
+        return str(int(v))
+    raise AlgorithmError("Reducer.frequencyHistogram of non-integer numbers is not implemented in the eerest emulator "
+                         "(the service's key format for them is not known here); cast to integers first, e.g. .int().")
+
+
+@implements("Reducer.frequencyHistogram")
+def reducer_frequency_histogram(ctx: Context) -> Reducer:
+    """The number of times each value occurs, as a dictionary {value: count}: integers (keys
+    "0", "17"...) and strings; other numbers are refused."""
+
+    def scalar(values: Any) -> list:
+        items = values.tolist() if isinstance(values, np.ndarray) else [v for v in values if v is not None]
+        counts: dict[str, int] = {}
+        for v in items:
+            if isinstance(v, float) and math.isnan(v):
+                continue
+            k = _frequency_key(v)
+            counts[k] = counts.get(k, 0) + 1
+        return [dict(sorted(counts.items(), key=lambda kv: (not kv[0].lstrip("-").isdigit(), int(kv[0]) if kv[0].lstrip("-").isdigit() else 0, kv[0])))]
+
+    return _reducers.parametric("frequencyHistogram", ("histogram",), scalar)
+
+
 @implements("Reducer.group")
 @_checked
 def reducer_group(ctx: Context, reducer: Any, groupField: Any = 0, groupName: Any = "group") -> Reducer:

@@ -20,7 +20,7 @@ from .._image import Band, Image, ImageCollection, Rendered
 from .._pixeltype import PixelType
 from .._reducers import Reducer, simple
 from .._store import normalize_asset_name, parse_time_ms
-from .._values import Date, DateRange, Feature
+from .._values import Date, DateRange, Feature, FeatureCollection
 from .bands import bands_by_name, pair_bands, proj_extra, reduced_type, render_stack
 from .coerce import (
     as_collection,
@@ -418,9 +418,14 @@ def collection_map(ctx: Context, collection: Any, baseAlgorithm: Any, dropNulls:
         r = baseAlgorithm(img)
         if r is None and dropNulls:
             continue
-        if not isinstance(r, kind):
+        if not isinstance(r, kind) and not (kind is Image and isinstance(r, Feature)):
             raise AlgorithmError(f"The mapped function must return a {kind.__name__}, got {type_name(r)}.")
         out.append(r)
+    if kind is Image and out and all(isinstance(r, Feature) for r in out):
+        # an image collection mapped to features (a time series: one feature per image)
+        return FeatureCollection(out, dict(c.properties))  # type: ignore[arg-type]
+    if kind is Image and any(isinstance(r, Feature) for r in out):
+        raise AlgorithmError("The mapped function must return an Image for every image, or a Feature for every one.")
     return c.derived(out)
 
 

@@ -1,19 +1,26 @@
-"""`Image.parseExpression`: Earth Engine's band-maths language, parsed into calls of the image algorithms.
+"""Earth Engine's expression language: `Image.parseExpression` (band maths, parsed into calls of
+the image algorithms) and `Number.expression` (the same grammar over numbers).
 
 Grammar (as documented for `ee.Image.expression`): numbers; variables naming images;
 `b(0)`, `b('name')`, `img.band`, `img['band']`; function calls such as `sqrt(x)`,
 `min(a, b)`; unary `-` and `!`; `**`, `* / %`, `+ -`, `< <= > >=`, `== !=`, `&&`, `||`
 and `cond ? a : b` (lowest), with the usual precedence. Nothing is evaluated by Python.
+
+In `Number.expression` each operator and function is the `Number` algorithm of that name
+(`+` is `Number.add`, `sqrt(x)` is `Number.sqrt`: any `Number` function of one or two
+arguments), variables come from `vars`, `a.b` and `a['b']` read a child of a dictionary
+variable, and `Math.PI`, `Math.E` are the constants.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
 from .._image import Image
-from .coerce import as_image
+from .coerce import as_image, is_number
 from .framework import REGISTRY, AlgorithmError, Context, implements
 
 __all__ = ["parse_expression"]
@@ -213,3 +220,56 @@ def image_parse_expression(ctx: Context, expression: Any, argName: Any, vars: An
     if not isinstance(expression, str):
         raise AlgorithmError("expression must be a string.")
     return parse_expression(ctx, expression, str(argName), [str(v) for v in vars or []], bool(mapFreeVarsToDefaultImageBands))
+
+
+# ---------------------------------------------------------------------------------------
+# Number.expression
+# ---------------------------------------------------------------------------------------
+_CONSTANTS = {"PI": math.pi, "E": math.e}
+
+
+def _number_call(ctx: Context, name: str, args: list[Any]) -> Any:
+    alg = REGISTRY.get(f"Number.{name}")
+    names = [a.name for a in alg.args] if alg is not None else []
+    if alg is None or len(names) < len(args) or len(args) not in (1, 2):
+        raise AlgorithmError(f"Number.expression: unknown function '{name}' with {len(args)} arguments.")
+    for a in args:
+        if not is_number(a):
+            raise AlgorithmError(f"Number.expression: '{name}' needs numbers, got {type(a).__name__}.")
+    return alg.fn(ctx, **dict(zip(names, args, strict=False)))
+
+
+def _evaluate(ctx: Context, node: Node, env: dict[str, Any]) -> Any:
+    kind = node[0]
+    if kind == "num":
+        return node[1]
+    if kind == "str":
+        return node[1]
+    if kind == "var":
+        if node[1] not in env:
+            raise AlgorithmError(f"Number.expression: '{node[1]}' is not one of its variables ({', '.join(env)}).")
+        return env[node[1]]
+    if kind == "band":
+        if node[1] == ("var", "Math") and "Math" not in env and node[2][0] == "str" and node[2][1] in _CONSTANTS:
+            return _CONSTANTS[node[2][1]]
+        parent, key = _evaluate(ctx, node[1], env), _evaluate(ctx, node[2], env)
+        if not isinstance(parent, dict) or key not in parent:
+            raise AlgorithmError(f"Number.expression: no element '{key}' to extract.")
+        return parent[key]
+    if kind == "op":
+        return _number_call(ctx, node[1].split(".", 1)[1], [_evaluate(ctx, node[2], env), _evaluate(ctx, node[3], env)])
+    if kind == "cond":
+        test = _evaluate(ctx, node[1], env)
+        return _evaluate(ctx, node[2] if test else node[3], env)
+    return _number_call(ctx, node[1], [_evaluate(ctx, a, env) for a in node[2]])
+
+
+@implements("Number.expression")
+def number_expression(ctx: Context, expression: Any, vars: Any = None) -> Any:
+    if not isinstance(expression, str):
+        raise AlgorithmError("Number.expression: expression must be a string.")
+    env = dict(vars or {})
+    out = _evaluate(ctx, _Parser(expression).parse(), env)
+    if not is_number(out):
+        raise AlgorithmError("Number.expression: the expression does not evaluate to a number.")
+    return out

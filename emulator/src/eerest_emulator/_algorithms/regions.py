@@ -113,7 +113,8 @@ def collection_get_region(ctx: Context, collection: Any, geometry: Any, scale: A
 def image_reduce_regions(ctx: Context, image: Any, collection: Any, reducer: Any, scale: Any = None, crs: Any = None,
                          crsTransform: Any = None, tileScale: Any = 1.0, maxPixelsPerRegion: Any = None) -> FeatureCollection:
     """Each feature with the reduction of the image over its geometry added as properties (named
-    for the reducer's output with a 1-band image and 1 output, else as reduceRegion names them)."""
+    for the reducer's outputs with a 1-band image, e.g. `mean` and `stdDev` of a combined
+    reducer, else as reduceRegion names them)."""
     img = as_image(image, "image")
     if not isinstance(collection, FeatureCollection):
         raise ArgumentTypeError("collection", "FeatureCollection", collection)
@@ -123,8 +124,10 @@ def image_reduce_regions(ctx: Context, image: Any, collection: Any, reducer: Any
             raise AlgorithmError("A feature of the collection has no geometry.")
         got = image_reduce_region(ctx, img, reducer, f.geometry, scale, crs, crsTransform,
                                   maxPixels=maxPixelsPerRegion or 10_000_000)
-        if len(img.bands) == 1 and len(reducer.outputs) == 1 and reducer.inputs == 1:
-            got = {reducer.outputs[0]: got[img.bands[0].name]}
+        if len(img.bands) == 1 and reducer.inputs == 1:  # named for the reducer's outputs only
+            band = img.bands[0].name
+            outs = reducer.outputs
+            got = {outs[0]: got[band]} if len(outs) == 1 else {o: got[f"{band}_{o}"] for o in outs}
         out.append(Feature(f.geometry, {**f.properties, **got}))
     return collection.derived(out)  # type: ignore[return-value]
 
