@@ -7,7 +7,22 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("httpx", "pydantic", "google", "numpy", "eerest.v1.types", "eerest.v1._resources", "eerest.v1beta")
+HEAVY = (
+    "httpx",
+    "pydantic",
+    "google",
+    "numpy",
+    "eerest.v1.types",
+    "eerest.v1._resources",
+    "eerest.v1._resources.projects",
+    "eerest.v1._resources.projects_assets",
+    "eerest.v1._resources.projects_operations",
+    "eerest.v1._types.earth_engine_asset",
+    "eerest.v1._types.operation",
+    "eerest.v1._types.expression",
+    "eerest.v1.beta",
+    "eerest.v1beta",
+)
 
 
 def _loaded_after(code: str) -> list[str]:
@@ -21,17 +36,38 @@ def test_client_with_a_project_loads_nothing_heavy() -> None:
     assert _loaded_after("import eerest\nc = eerest.AsyncClient('p')\nrepr(c)") == []
 
 
-def test_first_resource_loads_the_version_s_methods_and_messages() -> None:
+def test_a_resource_loads_its_own_methods_and_messages_only() -> None:
+    loaded = _loaded_after("import eerest\nc = eerest.Client('p')\nc.projects")
+    assert {"eerest.v1._resources.projects", "eerest.v1.types", "pydantic"} <= set(loaded)
+    assert "eerest.v1._resources.projects_assets" not in loaded  # a child resource: on its first access
+    assert "eerest.v1._types.operation" not in loaded  # a message none of its methods uses
     loaded = _loaded_after("import eerest\nc = eerest.Client('p')\nc.projects.assets")
-    assert {"eerest.v1._resources", "eerest.v1.types", "pydantic"} <= set(loaded)
-    assert "eerest.v1beta" not in loaded
+    assert {"eerest.v1._resources.projects_assets", "eerest.v1._types.earth_engine_asset"} <= set(loaded)
+    assert not {"eerest.v1._resources.projects_operations", "eerest.v1._types.operation", "eerest.v1beta"} & set(loaded)
+    loaded = _loaded_after("import eerest\nc = eerest.Client('p')\nc.projects.operations")
+    assert "eerest.v1._types.operation" in loaded
+
+
+def test_a_method_looked_up_by_id_loads_its_resource_only() -> None:
+    code = "import eerest.v1._resources as r\nassert len(r.SPECS) > 50\nr.SPECS['projects.operations.get']"
+    loaded = _loaded_after(code)
+    assert "eerest.v1._resources.projects_operations" in loaded
+    assert "eerest.v1._resources.projects_assets" not in loaded
 
 
 def test_version_types_load_on_first_use() -> None:
-    import eerest.v1
+    import pickle
 
-    assert eerest.v1.types.PixelGrid.__module__ == "eerest.v1.types"
+    import eerest.v1
     from eerest.v1 import types
 
     assert types is eerest.v1.types
-    assert _loaded_after("from eerest.v1 import types") == ["eerest.v1.types", "pydantic"]
+    assert eerest.v1.types.PixelGrid is types.PixelGrid
+    assert "PixelGrid" in types.__all__ and "PixelGrid" in dir(types)
+    grid = types.PixelGrid(crs_code="EPSG:4326", dimensions={"width": 2, "height": 1})
+    assert pickle.loads(pickle.dumps(grid)) == grid
+    assert _loaded_after("from eerest.v1 import types") == ["eerest.v1.types"]  # no message, not even pydantic
+    loaded = _loaded_after("from eerest.v1.types import Expression")
+    assert {"eerest.v1._types.expression", "pydantic"} <= set(loaded)
+    assert "eerest.v1._types.earth_engine_asset" not in loaded
+    assert _loaded_after("from eerest.v1 import types\nhasattr(types, 'Nope')") == ["eerest.v1.types"]
