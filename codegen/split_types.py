@@ -15,6 +15,23 @@ __all__ = ["MessageModule", "split_messages"]
 
 _CLASS = re.compile(r"^class (\w+)\(", re.MULTILINE)
 _ALIAS = re.compile(r"^(\w+) = (\w+)$")
+_FIELD = re.compile(r"^    (\w+): (.+?) = (.*)$")
+_WIRE_ALIAS = re.compile(r'\balias="([^"\\]+)"')
+_OPTIONAL = ("None", "Field(None", "Field(default=None")
+
+# What a constructor argument accepts for a discovery string format (as method arguments do).
+_STRING_ARGUMENTS = {
+    "int64": "int | str",
+    "uint64": "int | str",
+    "byte": "bytes | str",
+    "google-datetime": "datetime.datetime | str",
+    "date-time": "datetime.datetime | str",
+    "date": "datetime.date | str",
+    "google-duration": "datetime.timedelta | str",
+}
+_SCALAR_ARGUMENTS = {"integer": "int", "number": "float", "boolean": "bool", "any": "Any"}
+#: Imports the constructors' annotations may need (unused ones are dropped when formatting).
+_INIT_IMPORTS = "import datetime\nfrom collections.abc import Mapping, Sequence\nfrom typing import TYPE_CHECKING, Any\n"
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,43 @@ def _refs(t: TypeRef) -> Iterable[str]:
         yield t.name
     elif t.item is not None:
         yield from _refs(t.item)
+
+
+def _argument(t: TypeRef, class_of: Mapping[str, str]) -> str:
+    """What validation accepts for a field of type ``t``: a message or its dict form, an enum
+    member or its string, ..."""
+    if t.kind == "message":
+        return f"{class_of.get(t.name, 'Any')} | Mapping[str, Any]"
+    if t.kind == "enum":
+        return f"{t.name} | str"
+    if t.kind == "array":
+        assert t.item is not None
+        return f"Sequence[{_argument(t.item, class_of)}]"
+    if t.kind == "map":
+        assert t.item is not None
+        return f"Mapping[str, {_argument(t.item, class_of)}]"
+    if t.kind == "string":
+        return _STRING_ARGUMENTS.get(t.format or "", "str")
+    return _SCALAR_ARGUMENTS.get(t.kind, "Any")
+
+
+def _with_init(block: str, types_of: Mapping[str, TypeRef], class_of: Mapping[str, str]) -> str:
+    """The class with a keyword-only ``__init__`` for type checkers only (``TYPE_CHECKING``):
+    its fields by Python name, as mypy's pydantic plugin reads them. Without it, pyright takes a
+    field's alias (its camelCase wire name) for the argument's name, and ``Field(None, ...)``
+    for no default."""
+    params = []
+    for line in block.split("\n"):
+        field = _FIELD.match(line)
+        if field is None:
+            continue
+        name, _, rest = field.groups()
+        alias = _WIRE_ALIAS.search(rest)
+        t = types_of.get(alias.group(1) if alias else name)
+        annotation = _argument(t, class_of) if t is not None else "Any"
+        params.append(f"{name}: {annotation} | None = None" if rest.startswith(_OPTIONAL) else f"{name}: {annotation}")
+    args = ", ".join(["self", *(["*", *params] if params else []), "**extra: Any"])
+    return block + f"\n\n    if TYPE_CHECKING:\n\n        def __init__({args}) -> None: ...\n"
 
 
 def _components(nodes: Sequence[str], edges: Mapping[str, Sequence[str]]) -> list[list[str]]:
@@ -73,6 +127,13 @@ def _components(nodes: Sequence[str], edges: Mapping[str, Sequence[str]]) -> lis
     return out
 
 
+def _head(preamble: str) -> str:
+    """The module's imports: datamodel-code-generator's, then what the constructors need."""
+    future = "from __future__ import annotations\n"
+    rest = preamble.replace(future, "", 1).strip("\n")
+    return future + _INIT_IMPORTS + rest + "\n"
+
+
 def split_messages(api: Api, body: str, types_package: str) -> list[MessageModule]:
     """``body`` (the single module datamodel-code-generator wrote for ``api``'s messages) as
     modules of ``types_package``, one per component, each importing the ones it refers to."""
@@ -100,6 +161,9 @@ def split_messages(api: Api, body: str, types_package: str) -> list[MessageModul
     unknown = sorted(set(class_of.values()) - set(blocks)) + sorted(set(blocks) - set(class_of.values()))
     if unknown:
         raise RuntimeError(f"datamodel-code-generator's classes and the schema's messages differ: {unknown}")
+    for message in api.messages:
+        types_of = {f.name: f.type for f in message.fields}
+        blocks[class_of[message.name]] = _with_init(blocks[class_of[message.name]], types_of, class_of)
     edges: dict[str, list[str]] = {}
     for message in api.messages:
         targets = {class_of[r] for f in message.fields for r in _refs(f.type) if r in class_of}
@@ -138,7 +202,7 @@ def split_messages(api: Api, body: str, types_package: str) -> list[MessageModul
             for alias in aliases.get(cls, ()):
                 parts.append(alias)
                 defined.append(alias.partition(" = ")[0])
-        source = preamble.rstrip("\n") + "\n" + "\n".join(lines) + "\n\n\n" + "\n\n\n".join(parts) + "\n"
+        source = _head(preamble) + "\n".join(lines) + "\n\n\n" + "\n\n\n".join(parts) + "\n"
         source += f"\n__all__ = {sorted(defined)!r}\n"
         modules.append(MessageModule(module, tuple(defined), source))
     return modules

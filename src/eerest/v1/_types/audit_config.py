@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -19,6 +22,17 @@ class AuditConfig(Message):
     """The configuration for logging of each type of permission."""
     service: str | None = None
     """Specifies a service that will be enabled for audit logging. For example, `storage.googleapis.com`, `cloudsql.googleapis.com`. `allServices` is a special value that covers all services."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            audit_log_configs: Sequence[AuditLogConfig | Mapping[str, Any]]
+            | None = None,
+            service: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["AuditConfig"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -17,6 +20,15 @@ class BigQueryExportOptions(Message):
         None, alias="bigqueryDestination"
     )
     """If specified, configures export to BigQuery."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            bigquery_destination: BigQueryDestination | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["BigQueryExportOptions"]

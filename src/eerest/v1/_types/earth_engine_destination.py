@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 
 
@@ -12,6 +14,10 @@ class EarthEngineDestination(Message):
 
     name: str | None = None
     """The name of the asset to be created. `name` is of the format "projects/*/assets/**" (e.g. "projects/earthengine-legacy/assets/users//")."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, *, name: str | None = None, **extra: Any) -> None: ...
 
 
 __all__ = ["EarthEngineDestination"]

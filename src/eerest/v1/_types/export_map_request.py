@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -31,6 +34,23 @@ class ExportMapRequest(Message):
     """Options describing the map tiles to generate."""
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied label to track this computation."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            description: str | None = None,
+            expression: Expression | Mapping[str, Any] | None = None,
+            priority: int | None = None,
+            request_id: str | None = None,
+            tile_export_options: ImageFileExportOptions
+            | Mapping[str, Any]
+            | None = None,
+            tile_options: TileOptions | Mapping[str, Any] | None = None,
+            workload_tag: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ExportMapRequest"]

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 
 
@@ -18,6 +20,18 @@ class Expr(Message):
     """Optional. String indicating the location of the expression for error reporting, e.g. a file name and a position in the file."""
     title: str | None = None
     """Optional. Title for the expression, i.e. a short string describing its purpose. This can be used e.g. in UIs which allow to enter the expression."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            description: str | None = None,
+            expression: str | None = None,
+            location: str | None = None,
+            title: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Expr"]

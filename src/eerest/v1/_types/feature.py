@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eerest._core.message import Message
 
@@ -18,6 +18,17 @@ class Feature(Message):
     """The properties of the feature. This will contain a `google.protobuf.Struct` if properties are present for this feature. Otherwise, it will hold a `google.protobuf.NullValue`."""
     type: str | None = None
     """This string is always present and equal to "Feature"."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            geometry: Any | None = None,
+            properties: Any | None = None,
+            type: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Feature"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -24,6 +27,20 @@ class FeatureViewAssetExportOptions(Message):
         None, alias="ingestionTimeParameters"
     )
     """The FeatureView ingestion time parameters. These parameters must be specified at ingestion time and cannot be updated on the fly."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            feature_view_destination: FeatureViewDestination
+            | Mapping[str, Any]
+            | None = None,
+            ingestion_time_parameters: FeatureViewIngestionTimeParameters
+            | Mapping[str, Any]
+            | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FeatureViewAssetExportOptions"]

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -16,6 +18,16 @@ class FeatureViewDestination(Message):
     """The FeatureView asset version to create. Used for aliasing versions with assets. If not set, 0 will be used."""
     name: str | None = None
     """Required. The FeatureView asset ID. The server generates a map name from the ID."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            asset_version: int | None = None,
+            name: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FeatureViewDestination"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -28,6 +31,19 @@ class FilmstripThumbnail(Message):
     """The resource name representing the filmstrip thumbnail, of the form "projects/*/filmstripThumbnails/**" (e.g. "projects/earthengine-legacy/filmstripThumbnails/")."""
     orientation: FilmstripThumbnailOrientation | None = None
     """How the images should be placed to form the filmstrip thumbnail."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            expression: Expression | Mapping[str, Any] | None = None,
+            file_format: ImageFileFormat | str | None = None,
+            grid: PixelGrid | Mapping[str, Any] | None = None,
+            name: str | None = None,
+            orientation: FilmstripThumbnailOrientation | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FilmstripThumbnail"]

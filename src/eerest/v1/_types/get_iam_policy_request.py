@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 from eerest.v1._types.get_policy_options import GetPolicyOptions
 
@@ -13,6 +16,15 @@ class GetIamPolicyRequest(Message):
 
     options: GetPolicyOptions | None = None
     """OPTIONAL: A `GetPolicyOptions` object for specifying options to `GetIamPolicy`."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            options: GetPolicyOptions | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["GetIamPolicyRequest"]

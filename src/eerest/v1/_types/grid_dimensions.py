@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 
 
@@ -14,6 +16,12 @@ class GridDimensions(Message):
     """The height of the grid, in pixels."""
     width: int | None = None
     """The width of the grid, in pixels."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, height: int | None = None, width: int | None = None, **extra: Any
+        ) -> None: ...
 
 
 __all__ = ["GridDimensions"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -26,6 +29,20 @@ class ImageAssetExportOptions(Message):
         None, alias="pyramidingPolicyOverrides"
     )
     """Specific per-band pyramid policy overrides."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            earth_engine_destination: EarthEngineDestination
+            | Mapping[str, Any]
+            | None = None,
+            pyramiding_policy: PyramidingPolicy | str | None = None,
+            pyramiding_policy_overrides: Mapping[str, PyramidingPolicy | str]
+            | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ImageAssetExportOptions"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -20,6 +23,17 @@ class ImageSource(Message):
     """Raster dimensions in pixels. Used only when 'skipMetadataRead' is set."""
     uris: list[str] | None = None
     """The URIs of the data to import. Currently, only Google Cloud Storage URIs are supported. Each URI must be specified in the following format: "gs://bucket-id/object-id". The primary object should be the first element of the list, and sidecars listed afterwards. Each URI is prefixed with `ImageManifest.uri_prefix` if set."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            affine_transform: AffineTransform | Mapping[str, Any] | None = None,
+            dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            uris: Sequence[str] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ImageSource"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -19,6 +22,17 @@ class ListOperationsResponse(Message):
     """A list of operations that matches the specified filter in the request."""
     unreachable: list[str] | None = None
     """Unordered list. Unreachable resources. Populated when the request sets `ListOperationsRequest.return_partial_success` and reads across collections. For example, when attempting to list all resources across all supported locations."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            next_page_token: str | None = None,
+            operations: Sequence[Operation | Mapping[str, Any]] | None = None,
+            unreachable: Sequence[str] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ListOperationsResponse"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.fields import (
     Double,
 )
@@ -15,6 +18,12 @@ class MissingData(Message):
 
     values: list[Double] | None = None
     """Values which represent no data."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, values: Sequence[float] | None = None, **extra: Any
+        ) -> None: ...
 
 
 __all__ = ["MissingData"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -22,6 +25,18 @@ class PixelGrid(Message):
     """A coordinate reference system in WKT format ("Well-Known Text")."""
     dimensions: GridDimensions | None = None
     """The dimensions of the pixel grid."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            affine_transform: AffineTransform | Mapping[str, Any] | None = None,
+            crs_code: str | None = None,
+            crs_wkt: str | None = None,
+            dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["PixelGrid"]

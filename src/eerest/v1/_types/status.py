@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from eerest._core.message import Message
 
@@ -18,6 +19,17 @@ class Status(Message):
     """A list of messages that carry the error details. There is a common set of message types for APIs to use."""
     message: str | None = None
     """A developer-facing error message, which should be in English. Any user-facing error message should be localized and sent in the google.rpc.Status.details field, or localized by the client."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            code: int | None = None,
+            details: Sequence[Mapping[str, Any]] | None = None,
+            message: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Status"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -27,6 +30,19 @@ class TableFileExportOptions(Message):
         None, alias="fileFormat"
     )
     """The file format in which to export the table(s)."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            cloud_storage_destination: CloudStorageDestination
+            | Mapping[str, Any]
+            | None = None,
+            drive_destination: DriveDestination | Mapping[str, Any] | None = None,
+            file_format: TableFileExportOptionsFileFormat | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["TableFileExportOptions"]

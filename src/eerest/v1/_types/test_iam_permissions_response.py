@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 
 
@@ -12,6 +15,12 @@ class TestIamPermissionsResponse(Message):
 
     permissions: list[str] | None = None
     """A subset of `TestPermissionsRequest.permissions` that the caller is allowed."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, permissions: Sequence[str] | None = None, **extra: Any
+        ) -> None: ...
 
 
 __all__ = ["TestIamPermissionsResponse"]

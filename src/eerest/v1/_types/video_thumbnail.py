@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -28,6 +31,19 @@ class VideoThumbnail(Message):
     """The resource name representing the video thumbnail, of the form "projects/*/videoThumbnails/**" (e.g. "projects/earthengine-legacy/videoThumbnails/")."""
     video_options: VideoOptions | None = Field(None, alias="videoOptions")
     """Options for the animation."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            expression: Expression | Mapping[str, Any] | None = None,
+            file_format: VideoThumbnailFileFormat | str | None = None,
+            grid: PixelGrid | Mapping[str, Any] | None = None,
+            name: str | None = None,
+            video_options: VideoOptions | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["VideoThumbnail"]

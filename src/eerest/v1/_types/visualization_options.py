@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -24,6 +27,18 @@ class VisualizationOptions(Message):
     """If present, specifies sequence of CSS-style RGB color identifiers to apply as a color palette. Only allowed when visualizing a single data band."""
     ranges: list[DoubleRange] | None = None
     """If present, specifies the range of data values to visualize. This range of values will be mapped to 0-255 (black to white) in the resulting image, and values outside this range will be clamped. May specify as one range for each band being visualized or else a single range to be applied to all bands."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            gamma: float | None = None,
+            opacity: float | None = None,
+            palette_colors: Sequence[str] | None = None,
+            ranges: Sequence[DoubleRange | Mapping[str, Any]] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["VisualizationOptions"]

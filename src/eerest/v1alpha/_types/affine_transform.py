@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -27,6 +29,20 @@ class AffineTransform(Message):
     """The horizontal offset."""
     translate_y: Double | None = Field(None, alias="translateY")
     """The vertical offset."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            scale_x: float | None = None,
+            scale_y: float | None = None,
+            shear_x: float | None = None,
+            shear_y: float | None = None,
+            translate_x: float | None = None,
+            translate_y: float | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["AffineTransform"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -31,6 +34,23 @@ class Algorithm(Message):
     """The name of the type the algorithm returns."""
     source_code_uri: str | None = Field(None, alias="sourceCodeUri")
     """URI of a resource containing the source code of the algorithm. Empty if the user does not have permission or a specific URI could not be determined."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            arguments: Sequence[AlgorithmArgument | Mapping[str, Any]] | None = None,
+            deprecated: bool | None = None,
+            deprecation_reason: str | None = None,
+            description: str | None = None,
+            hidden: bool | None = None,
+            name: str | None = None,
+            preview: bool | None = None,
+            return_type: str | None = None,
+            source_code_uri: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Algorithm"]

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eerest._core.message import Message
 
@@ -14,6 +14,10 @@ class ComputeValueResponse(Message):
 
     result: Any | None = None
     """The results of computing the value of the expression."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, *, result: Any | None = None, **extra: Any) -> None: ...
 
 
 __all__ = ["ComputeValueResponse"]

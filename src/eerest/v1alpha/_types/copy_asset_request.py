@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -16,6 +18,16 @@ class CopyAssetRequest(Message):
     """The destination name to which to copy the asset. `name` is of the format "projects/*/assets/**" (e.g., "projects/earthengine-legacy/assets/users/[USER]/[ASSET]"). All user-owned assets are under the project "earthengine-legacy" (e.g., "projects/earthengine-legacy/assets/users/foo/bar"). All other assets are under the project "earthengine-public" (e.g., "projects/earthengine-public/assets/LANDSAT")."""
     overwrite: bool | None = None
     """Whether to allow overwriting an existing asset."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            destination_name: str | None = None,
+            overwrite: bool | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["CopyAssetRequest"]

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.fields import (
     Double,
 )
@@ -17,6 +19,12 @@ class DoubleRange(Message):
     """The maximum data value, i.e. the upper bound of the range."""
     min: Double | None = None
     """The minimum data value, i.e. the lower bound of the range."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, max: float | None = None, min: float | None = None, **extra: Any
+        ) -> None: ...
 
 
 __all__ = ["DoubleRange"]

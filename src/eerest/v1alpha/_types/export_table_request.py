@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -54,6 +57,34 @@ class ExportTableRequest(Message):
     """An explicit list of columns to include in the result."""
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied label to track this computation."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            asset_export_options: TableAssetExportOptions
+            | Mapping[str, Any]
+            | None = None,
+            bigquery_export_options: BigQueryExportOptions
+            | Mapping[str, Any]
+            | None = None,
+            description: str | None = None,
+            expression: Expression | Mapping[str, Any] | None = None,
+            feature_view_export_options: FeatureViewAssetExportOptions
+            | Mapping[str, Any]
+            | None = None,
+            file_export_options: TableFileExportOptions
+            | Mapping[str, Any]
+            | None = None,
+            max_error_meters: float | None = None,
+            max_vertices: int | None = None,
+            priority: int | None = None,
+            request_id: str | None = None,
+            selectors: Sequence[str] | None = None,
+            workload_tag: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ExportTableRequest"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -15,6 +18,15 @@ class FeatureViewLocation(Message):
 
     asset_options: FeatureViewOptions | None = Field(None, alias="assetOptions")
     """Ingest-time options for FeatureView assets."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            asset_options: FeatureViewOptions | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FeatureViewLocation"]

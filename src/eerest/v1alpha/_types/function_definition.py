@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -16,6 +19,16 @@ class FunctionDefinition(Message):
     """The names of the function's arguments."""
     body: str | None = None
     """The key of the entry of the expression's `values` that is the function's body."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            argument_names: Sequence[str] | None = None,
+            body: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FunctionDefinition"]

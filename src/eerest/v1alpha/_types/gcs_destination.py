@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -23,6 +26,18 @@ class GcsDestination(Message):
     """The string used as the prefix for each output file. A trailing "/" indicates a path. The filenames of the exported files will be constructed from this prefix, the coordinates of each file in a mosaic (if any), and a file extension corresponding to the file format."""
     permissions: GcsDestinationPermissions | None = None
     """Specifies the permissions to set on the exported tiles. If unspecified, defaults to DEFAULT_OBJECT_ACL."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            bucket: str | None = None,
+            bucket_cors_uris: Sequence[str] | None = None,
+            filename_prefix: str | None = None,
+            permissions: GcsDestinationPermissions | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["GcsDestination"]

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -23,6 +24,17 @@ class HttpBody(Message):
     """The HTTP request/response body as raw binary."""
     extensions: list[dict[str, Any]] | None = None
     """Application specific response metadata. Must be set in the first response for streaming APIs."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            content_type: str | None = None,
+            data: bytes | str | None = None,
+            extensions: Sequence[Mapping[str, Any]] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["HttpBody"]

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -41,6 +43,25 @@ class Image(Message):
     """The title of the asset."""
     update_time: Timestamp | None = Field(None, alias="updateTime")
     """The last-modified time of the image."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            bands: Sequence[ImageBand | Mapping[str, Any]] | None = None,
+            description: str | None = None,
+            end_time: datetime.datetime | str | None = None,
+            geometry: Mapping[str, Any] | None = None,
+            id: str | None = None,
+            name: str | None = None,
+            properties: Mapping[str, Any] | None = None,
+            size_bytes: int | str | None = None,
+            start_time: datetime.datetime | str | None = None,
+            title: str | None = None,
+            update_time: datetime.datetime | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Image"]

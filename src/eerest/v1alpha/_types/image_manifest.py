@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -51,6 +53,27 @@ class ImageManifest(Message):
     """The tilesets. Each tileset must have a unique ID."""
     uri_prefix: str | None = Field(None, alias="uriPrefix")
     """The optional prefix prepended to all `uri`s defined in this manifest."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            bands: Sequence[TilesetBand | Mapping[str, Any]] | None = None,
+            end_time: datetime.datetime | str | None = None,
+            footprint: PixelFootprint | Mapping[str, Any] | None = None,
+            mask_bands: Sequence[TilesetMaskBand | Mapping[str, Any]] | None = None,
+            memo: str | None = None,
+            missing_data: MissingData | Mapping[str, Any] | None = None,
+            name: str | None = None,
+            properties: Mapping[str, Any] | None = None,
+            pyramiding_policy: PyramidingPolicy | str | None = None,
+            skip_metadata_read: bool | None = None,
+            start_time: datetime.datetime | str | None = None,
+            tilesets: Sequence[Tileset | Mapping[str, Any]] | None = None,
+            uri_prefix: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ImageManifest"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -17,6 +20,16 @@ class ImportExternalImageRequest(Message):
     """The image manifest."""
     overwrite: bool | None = None
     """Whether to allow overwriting an existing asset."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            image_manifest: ImageManifest | Mapping[str, Any] | None = None,
+            overwrite: bool | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ImportExternalImageRequest"]

@@ -4,11 +4,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 
 
 class ImportExternalImageResponse(Message):
     """Response message for EarthEngineService.ImportExternalImage."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **extra: Any) -> None: ...
 
 
 __all__ = ["ImportExternalImageResponse"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 from eerest.v1alpha._types.algorithm import Algorithm
 
@@ -13,6 +16,15 @@ class ListAlgorithmsResponse(Message):
 
     algorithms: list[Algorithm] | None = None
     """A list of the available algorithms."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            algorithms: Sequence[Algorithm | Mapping[str, Any]] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ListAlgorithmsResponse"]

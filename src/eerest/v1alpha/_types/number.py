@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -20,6 +22,16 @@ class Number(Message):
     """A double-precision floating point value."""
     integer_value: Int64 | None = Field(None, alias="integerValue")
     """An 64-bit integer value."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            float_value: float | None = None,
+            integer_value: int | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Number"]

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from eerest._core.message import Message
 from eerest.v1alpha._types.status import Status
@@ -23,6 +24,19 @@ class Operation(Message):
     """The server-assigned name, which is only unique within the same service that originally returns it. If you use the default HTTP mapping, the `name` should be a resource name ending with `operations/{unique_id}`."""
     response: dict[str, Any] | None = None
     """The normal, successful response of the operation. If the original method returns no data on success, such as `Delete`, the response is `google.protobuf.Empty`. If the original method is standard `Get`/`Create`/`Update`, the response should be the resource. For other methods, the response should have the type `XxxResponse`, where `Xxx` is the original method name. For example, if the original method name is `TakeSnapshot()`, the inferred response type is `TakeSnapshotResponse`."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            done: bool | None = None,
+            error: Status | Mapping[str, Any] | None = None,
+            metadata: Mapping[str, Any] | None = None,
+            name: str | None = None,
+            response: Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Operation"]

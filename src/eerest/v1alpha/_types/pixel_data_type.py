@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -22,6 +25,17 @@ class PixelDataType(Message):
     """The numeric precision of the type."""
     range: DoubleRange | None = None
     """The range of the numeric type, if any. Typically absent for floating-point types."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            dimensions_count: int | None = None,
+            precision: PixelDataTypePrecision | str | None = None,
+            range: DoubleRange | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["PixelDataType"]

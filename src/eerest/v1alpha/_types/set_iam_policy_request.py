@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -20,6 +23,16 @@ class SetIamPolicyRequest(Message):
     """REQUIRED: The complete policy to be applied to the `resource`. The size of the policy is limited to a few 10s of KB. An empty policy is a valid policy but certain Google Cloud services (such as Projects) might reject them."""
     update_mask: FieldMask | None = Field(None, alias="updateMask")
     """OPTIONAL: A FieldMask specifying which fields of the policy to modify. Only the fields in the mask will be modified. If no mask is provided, the following default mask is used: `paths: "bindings, etag"`"""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            policy: Policy | Mapping[str, Any] | None = None,
+            update_mask: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["SetIamPolicyRequest"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -26,6 +29,19 @@ class Table(Message):
     """The resource name representing the thumbnail, of the form "projects/*/tables/**" (e.g. "projects/earthengine-legacy/tables/")."""
     selectors: list[str] | None = None
     """Optional property fields to select from the specified table."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            expression: Expression | Mapping[str, Any] | None = None,
+            file_format: TableFileFormat | str | None = None,
+            filename: str | None = None,
+            name: str | None = None,
+            selectors: Sequence[str] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Table"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -39,6 +42,26 @@ class TableSource(Message):
     """The name of the numeric x coordinate column for deducing point geometry. If the yColumn is also specified, and both columns contain number values, then a point geometry column will be constructed with x,y values in the coordinate system given in 'crs'. If left blank and 'crs' does _not_ specify a projected coordinate system, defaults to "longitude". If left blank and 'crs' _does_ specify a projected coordinate system, defaults to "" and no point geometry is generated. A generated point geometry column will be named {xColumn}_{yColumn}_N where N is appended such that {xColumn}_{yColumn}_N is unique if a column named {xColumn}_{yColumn} already exists. For CSV/TFRecord sources only."""
     y_column: str | None = Field(None, alias="yColumn")
     """The name of the numeric y coordinate column for deducing point geometry. If the xColumn is also specified, and both columns contain number values, then a point geometry column will be constructed with x,y values in the coordinate system given in 'crs'. If left blank and 'crs' does _not_ specify a projected coordinate system, defaults to "latitude". If left blank and 'crs' _does_ specify a projected coordinate system, defaults to "" and no point geometry is generated. A generated point geometry column will be named {xColumn}_{yColumn}_N where N is appended such that {xColumn}_{yColumn}_N is unique if a column named {xColumn}_{yColumn} already exists. For CSV/TFRecord sources only."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            charset: str | None = None,
+            crs: str | None = None,
+            csv_delimiter: str | None = None,
+            csv_qualifier: str | None = None,
+            date_format: str | None = None,
+            geodesic: bool | None = None,
+            max_error_meters: float | None = None,
+            max_vertices: int | None = None,
+            primary_geometry_column: str | None = None,
+            uris: Sequence[str] | None = None,
+            x_column: str | None = None,
+            y_column: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["TableSource"]

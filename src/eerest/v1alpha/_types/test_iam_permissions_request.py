@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 
 
@@ -12,6 +15,12 @@ class TestIamPermissionsRequest(Message):
 
     permissions: list[str] | None = None
     """The set of permissions to check for the `resource`. Permissions with wildcards (such as `*` or `storage.*`) are not allowed. For more information see [IAM Overview](https://cloud.google.com/iam/docs/overview#permissions)."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, permissions: Sequence[str] | None = None, **extra: Any
+        ) -> None: ...
 
 
 __all__ = ["TestIamPermissionsRequest"]

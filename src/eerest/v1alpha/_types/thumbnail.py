@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -34,6 +37,23 @@ class Thumbnail(Message):
         None, alias="visualizationOptions"
     )
     """If present, a set of visualization options to apply to produce an 8-bit RGB visualization of the data."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            band_ids: Sequence[str] | None = None,
+            expression: Expression | Mapping[str, Any] | None = None,
+            file_format: ImageFileFormat | str | None = None,
+            filename_prefix: str | None = None,
+            grid: PixelGrid | Mapping[str, Any] | None = None,
+            name: str | None = None,
+            visualization_options: VisualizationOptions
+            | Mapping[str, Any]
+            | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Thumbnail"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -41,6 +44,26 @@ class TileOptions(Message):
     """The width and height of output video tiles, used only for exporting tiled video pyramids (ExportVideoMap)."""
     zoom_subset: ZoomSubset | None = Field(None, alias="zoomSubset")
     """A subset of zoom levels for which to generate tiles. May only be specified in a call to `ExportVideoMap`."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            end_zoom: int | None = None,
+            maps_api_key: str | None = None,
+            max_zoom: int | None = None,
+            min_zoom: int | None = None,
+            scale: float | None = None,
+            skip_empty: bool | None = None,
+            skip_empty_tiles: bool | None = None,
+            start_zoom: int | None = None,
+            stride: int | None = None,
+            tile_dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            zoom_subset: ZoomSubset | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["TileOptions"]

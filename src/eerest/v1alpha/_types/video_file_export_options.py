@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -30,6 +33,20 @@ class VideoFileExportOptions(Message):
     """The file format in which to export the video(s). Currently only MP4 is supported."""
     gcs_destination: GcsDestination | None = Field(None, alias="gcsDestination")
     """If specified, configures export to Google Cloud Storage."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            cloud_storage_destination: CloudStorageDestination
+            | Mapping[str, Any]
+            | None = None,
+            drive_destination: DriveDestination | Mapping[str, Any] | None = None,
+            file_format: VideoFileExportOptionsFileFormat | str | None = None,
+            gcs_destination: GcsDestination | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["VideoFileExportOptions"]

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -22,6 +24,17 @@ class VideoOptions(Message):
     """The maximum number of video frames to compute and export. This is a safety guard to prevent you from accidentally starting a larger export than you had intended. The default value is 1000 frames, but you can set the value explicitly to raise or lower this limit."""
     max_pixels_per_frame: Int64 | None = Field(None, alias="maxPixelsPerFrame")
     """The maximum number of pixels to compute and export per frame. This is a safety guard to prevent you from accidentally starting a larger export than you had intended. The default value is 1e8 pixels, but you can set the value explicitly to raise or lower this limit."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            frames_per_second: float | None = None,
+            max_frames: int | None = None,
+            max_pixels_per_frame: int | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["VideoOptions"]

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -24,6 +24,19 @@ class AlgorithmArgument(Message):
     """Whether the argument is optional."""
     type: str | None = None
     """The name of the type of the argument."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            argument_name: str | None = None,
+            default_value: Any | None = None,
+            description: str | None = None,
+            optional: bool | None = None,
+            type: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["AlgorithmArgument"]

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -22,12 +23,30 @@ class ArrayValue(Message):
     values: list[ValueNode] | None = None
     """The elements of the array."""
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            values: Sequence[ValueNode | Mapping[str, Any]] | None = None,
+            **extra: Any,
+        ) -> None: ...
+
 
 class DictionaryValue(Message):
     """A dictionary of values."""
 
     values: dict[str, ValueNode] | None = None
     """The entries of the dictionary, by key."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            values: Mapping[str, ValueNode | Mapping[str, Any]] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 class FunctionInvocation(Message):
@@ -39,6 +58,17 @@ class FunctionInvocation(Message):
     """The name of the algorithm to call, such as `Image.load`."""
     function_reference: str | None = Field(None, alias="functionReference")
     """The key of the entry of the expression's `values` that holds the function to call."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            arguments: Mapping[str, ValueNode | Mapping[str, Any]] | None = None,
+            function_name: str | None = None,
+            function_reference: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 class ValueNode(Message):
@@ -66,6 +96,27 @@ class ValueNode(Message):
     """An integer value, for integers too large to be represented exactly as a double."""
     value_reference: str | None = Field(None, alias="valueReference")
     """A reference to another entry of the expression's `values`, by key."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            argument_reference: str | None = None,
+            array_value: ArrayValue | Mapping[str, Any] | None = None,
+            bytes_value: bytes | str | None = None,
+            constant_value: Any | None = None,
+            dictionary_value: DictionaryValue | Mapping[str, Any] | None = None,
+            function_definition_value: FunctionDefinition
+            | Mapping[str, Any]
+            | None = None,
+            function_invocation_value: FunctionInvocation
+            | Mapping[str, Any]
+            | None = None,
+            integer_value: int | str | None = None,
+            value_reference: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ArrayValue", "DictionaryValue", "FunctionInvocation", "ValueNode"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -19,6 +22,16 @@ class AuditLogConfig(Message):
     """Specifies the identities that do not cause logging for this type of permission. Follows the same format of Binding.members."""
     log_type: AuditLogConfigLogType | None = Field(None, alias="logType")
     """The log type that this config enables."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            exempted_members: Sequence[str] | None = None,
+            log_type: AuditLogConfigLogType | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["AuditLogConfig"]

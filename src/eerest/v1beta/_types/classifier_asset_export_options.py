@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -17,6 +20,17 @@ class ClassifierAssetExportOptions(Message):
         None, alias="earthEngineDestination"
     )
     """If specified, configures export to Earth Engine."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            earth_engine_destination: EarthEngineDestination
+            | Mapping[str, Any]
+            | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ClassifierAssetExportOptions"]

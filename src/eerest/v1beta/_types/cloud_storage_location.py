@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 
 
@@ -12,6 +15,12 @@ class CloudStorageLocation(Message):
 
     uris: list[str] | None = None
     """The URIs of the data. Only Google Cloud Storage URIs are supported. Each URI must be specified in the following format: "gs://bucket-id/object-id". Only one URI is currently supported. If more than one URI is specified an `INALID_ARGUMENT` error is returned."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, uris: Sequence[str] | None = None, **extra: Any
+        ) -> None: ...
 
 
 __all__ = ["CloudStorageLocation"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -21,6 +24,18 @@ class ComputeFeaturesRequest(Message):
     """A token identifying a page of results the server should return. Typically, this is the value of `ComputeFeaturesResponse.next_page_token` returned from the previous call to the `table.computeFeatures` method."""
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied tag to track this computation."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            expression: Expression | Mapping[str, Any] | None = None,
+            page_size: int | None = None,
+            page_token: str | None = None,
+            workload_tag: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ComputeFeaturesRequest"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -19,6 +22,17 @@ class ComputeFeaturesResponse(Message):
     """A token to retrieve the next page of results. Pass this value in the `ComputeFeaturesRequest.page_token` field in the subsequent call to the `table.computeFeatures` method to retrieve the next page of results."""
     type: str | None = None
     """Always contains the constant string "FeatureCollection", marking this as a GeoJSON FeatureCollection object."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            features: Sequence[Feature | Mapping[str, Any]] | None = None,
+            next_page_token: str | None = None,
+            type: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ComputeFeaturesResponse"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -17,6 +20,16 @@ class ComputeValueRequest(Message):
     """The expression to compute."""
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied tag to track this computation."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            expression: Expression | Mapping[str, Any] | None = None,
+            workload_tag: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ComputeValueRequest"]

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -16,6 +18,16 @@ class DriveDestination(Message):
     """The string used as the prefix for each output filename. The filenames of the exported files will be constructed from this prefix, the coordinates of each file in a mosaic (if any), and a file extension corresponding to the file format."""
     folder: str | None = None
     """The Google Drive destination folder."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            filename_prefix: str | None = None,
+            folder: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["DriveDestination"]

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -60,6 +62,33 @@ class EarthEngineAsset(Message):
     """The type of the asset."""
     update_time: Timestamp | None = Field(None, alias="updateTime")
     """The last-modified time of the asset."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            bands: Sequence[ImageBand | Mapping[str, Any]] | None = None,
+            cloud_storage_location: CloudStorageLocation
+            | Mapping[str, Any]
+            | None = None,
+            end_time: datetime.datetime | str | None = None,
+            feature_count: int | str | None = None,
+            feature_view_asset_location: FeatureViewLocation
+            | Mapping[str, Any]
+            | None = None,
+            geometry: Mapping[str, Any] | None = None,
+            id: str | None = None,
+            name: str | None = None,
+            properties: Mapping[str, Any] | None = None,
+            quota: FolderQuota | Mapping[str, Any] | None = None,
+            size_bytes: int | str | None = None,
+            start_time: datetime.datetime | str | None = None,
+            tilesets: Sequence[Tileset | Mapping[str, Any]] | None = None,
+            type: EarthEngineAssetType | str | None = None,
+            update_time: datetime.datetime | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["EarthEngineAsset"]

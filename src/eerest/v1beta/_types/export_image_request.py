@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -41,6 +44,27 @@ class ExportImageRequest(Message):
     """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied label to track this computation."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            asset_export_options: ImageAssetExportOptions
+            | Mapping[str, Any]
+            | None = None,
+            description: str | None = None,
+            expression: Expression | Mapping[str, Any] | None = None,
+            file_export_options: ImageFileExportOptions
+            | Mapping[str, Any]
+            | None = None,
+            grid: PixelGrid | Mapping[str, Any] | None = None,
+            max_pixels: int | str | None = None,
+            priority: int | None = None,
+            request_id: str | None = None,
+            workload_tag: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ExportImageRequest"]

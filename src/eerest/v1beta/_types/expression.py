@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 from eerest.v1beta._types.array_value import ValueNode
 
@@ -15,6 +18,16 @@ class Expression(Message):
     """Which of the ValueNodes in "values" is the final result of the computation."""
     values: dict[str, ValueNode] | None = None
     """All intermediate values in the computation. The directed graph these form must be acyclic."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            result: str | None = None,
+            values: Mapping[str, ValueNode | Mapping[str, Any]] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Expression"]

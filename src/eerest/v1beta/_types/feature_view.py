@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -21,6 +24,17 @@ class FeatureView(Message):
         None, alias="visualizationExpression"
     )
     """A set of FeatureView visualization options to apply to the tiles at serving-time. Based on the google.earthengine.datamaps.v1.MapOptions proto."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            asset: str | None = None,
+            name: str | None = None,
+            visualization_expression: Expression | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FeatureView"]

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 from eerest.v1beta._enums import (
     FeatureViewAttributeType,
@@ -17,6 +19,16 @@ class FeatureViewAttribute(Message):
     """Name of the attribute."""
     type: FeatureViewAttributeType | None = None
     """Type of the attribute."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            name: str | None = None,
+            type: FeatureViewAttributeType | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FeatureViewAttribute"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -18,6 +21,16 @@ class FeatureViewIngestionTimeParameters(Message):
     """Options for assigning z-order ranks and thinning ranks to features."""
     thinning_options: ThinningOptions | None = Field(None, alias="thinningOptions")
     """The maximum number of feature bounding boxes that are allowed to intersect a tile. This number must be nonnegative."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            ranking_options: RankingOptions | Mapping[str, Any] | None = None,
+            thinning_options: ThinningOptions | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FeatureViewIngestionTimeParameters"]

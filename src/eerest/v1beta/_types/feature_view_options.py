@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -24,6 +27,19 @@ class FeatureViewOptions(Message):
         None, alias="ingestionTimeParameters"
     )
     """FeatureView ingestion time parameters."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            feature_view_attributes: Sequence[FeatureViewAttribute | Mapping[str, Any]]
+            | None = None,
+            ingestion_time_parameters: FeatureViewIngestionTimeParameters
+            | Mapping[str, Any]
+            | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FeatureViewOptions"]

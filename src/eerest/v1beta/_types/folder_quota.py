@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -23,6 +25,18 @@ class FolderQuota(Message):
     """The maximum size of the folder in bytes."""
     size_bytes: Int64 | None = Field(None, alias="sizeBytes")
     """The size of the folder in bytes."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            asset_count: int | str | None = None,
+            max_assets: int | str | None = None,
+            max_size_bytes: int | str | None = None,
+            size_bytes: int | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["FolderQuota"]

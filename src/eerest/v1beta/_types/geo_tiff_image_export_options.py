@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -24,6 +27,19 @@ class GeoTiffImageExportOptions(Message):
     """Optional explicit dimensions in pixels into which to split the image if it is too large to fit in a single file. This must be set to a multiple of the tile size, by default is 256."""
     tile_size: int | None = Field(None, alias="tileSize")
     """Optional. Optional parameter setting the output tile size. This parameter is the side dimension in pixels of intermediate output tiles. The default tile size is 256, which corresponds to a 256x256 tile."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            cloud_optimized: bool | None = None,
+            no_data: Number | Mapping[str, Any] | None = None,
+            skip_empty_files: bool | None = None,
+            tile_dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            tile_size: int | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["GeoTiffImageExportOptions"]

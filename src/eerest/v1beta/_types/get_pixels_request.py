@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -33,6 +34,22 @@ class GetPixelsRequest(Message):
     """If present, a set of visualization options to apply to produce an 8-bit RGB visualization of the data, rather than returning the raw data."""
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied tag to track this computation."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            band_ids: Sequence[str] | None = None,
+            file_format: ImageFileFormat | str | None = None,
+            grid: PixelGrid | Mapping[str, Any] | None = None,
+            region: Mapping[str, Any] | None = None,
+            visualization_options: VisualizationOptions
+            | Mapping[str, Any]
+            | None = None,
+            workload_tag: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["GetPixelsRequest"]

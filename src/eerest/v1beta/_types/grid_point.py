@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.fields import (
     Double,
 )
@@ -17,6 +19,12 @@ class GridPoint(Message):
     """The x coordinate value."""
     y: Double | None = None
     """The y coordinate value."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, x: float | None = None, y: float | None = None, **extra: Any
+        ) -> None: ...
 
 
 __all__ = ["GridPoint"]

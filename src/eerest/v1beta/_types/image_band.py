@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -28,6 +31,19 @@ class ImageBand(Message):
     """The value(s) denoting missing data."""
     pyramiding_policy: PyramidingPolicy | None = Field(None, alias="pyramidingPolicy")
     """The pyramiding policy of the band."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            data_type: PixelDataType | Mapping[str, Any] | None = None,
+            grid: PixelGrid | Mapping[str, Any] | None = None,
+            id: str | None = None,
+            missing_data: MissingData | Mapping[str, Any] | None = None,
+            pyramiding_policy: PyramidingPolicy | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ImageBand"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -37,6 +40,25 @@ class ImageFileExportOptions(Message):
         None, alias="tfRecordOptions"
     )
     """File-format-specific options for `TF_RECORD_IMAGE` exports."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            cloud_storage_destination: CloudStorageDestination
+            | Mapping[str, Any]
+            | None = None,
+            drive_destination: DriveDestination | Mapping[str, Any] | None = None,
+            file_format: ImageFileFormat | str | None = None,
+            geo_tiff_options: GeoTiffImageExportOptions
+            | Mapping[str, Any]
+            | None = None,
+            tf_record_options: TfRecordImageExportOptions
+            | Mapping[str, Any]
+            | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ImageFileExportOptions"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -21,6 +24,18 @@ class ImportTableRequest(Message):
     """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
     table_manifest: TableManifest | None = Field(None, alias="tableManifest")
     """The table manifest."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            description: str | None = None,
+            overwrite: bool | None = None,
+            request_id: str | None = None,
+            table_manifest: TableManifest | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ImportTableRequest"]

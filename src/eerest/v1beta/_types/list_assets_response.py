@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -17,6 +20,16 @@ class ListAssetsResponse(Message):
     """The list of assets."""
     next_page_token: str | None = Field(None, alias="nextPageToken")
     """A token to retrieve the next page of results. Pass this value in the `ListAssetsRequest.page_token` field in the subsequent call to the `ListAssets` method to retrieve the next page of results."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            assets: Sequence[EarthEngineAsset | Mapping[str, Any]] | None = None,
+            next_page_token: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ListAssetsResponse"]

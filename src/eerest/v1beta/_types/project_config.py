@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -21,6 +23,16 @@ class ProjectConfig(Message):
         None, alias="registrationState"
     )
     """Output only. The project registration state."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            name: str | None = None,
+            registration_state: ProjectConfigRegistrationState | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ProjectConfig"]

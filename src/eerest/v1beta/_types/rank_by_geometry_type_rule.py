@@ -4,11 +4,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 
 
 class RankByGeometryTypeRule(Message):
     """Rank by geometry type. Precedence of types, high to low: polygon, polyline, point, none. In features with multiple types, the highest takes priority."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **extra: Any) -> None: ...
 
 
 __all__ = ["RankByGeometryTypeRule"]

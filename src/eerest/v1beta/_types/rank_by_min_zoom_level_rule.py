@@ -4,11 +4,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.message import Message
 
 
 class RankByMinZoomLevelRule(Message):
     """Rank by the min zoom level at which the feature geometry is first visible. A feature with any points is always visible at all LODs."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **extra: Any) -> None: ...
 
 
 __all__ = ["RankByMinZoomLevelRule"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -37,6 +40,27 @@ class RankByOneThingRule(Message):
         None, alias="rankByMinZoomLevelRule"
     )
     """Rank by the min zoom level at which the feature geometry is first visible. A feature with any points is always visible at all LODs."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            direction: RankByOneThingRuleDirection | str | None = None,
+            rank_by_attribute_rule: RankByAttributeRule
+            | Mapping[str, Any]
+            | None = None,
+            rank_by_geometry_type_rule: RankByGeometryTypeRule
+            | Mapping[str, Any]
+            | None = None,
+            rank_by_min_visible_lod_rule: RankByMinVisibleLodRule
+            | Mapping[str, Any]
+            | None = None,
+            rank_by_min_zoom_level_rule: RankByMinZoomLevelRule
+            | Mapping[str, Any]
+            | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["RankByOneThingRule"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -17,6 +20,16 @@ class RankingOptions(Message):
     """Ranking rule for assigning thinning ranks to features."""
     z_order_ranking_rule: RankingRule | None = Field(None, alias="zOrderRankingRule")
     """Ranking rule for assigning z-order ranks to features."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            thinning_ranking_rule: RankingRule | Mapping[str, Any] | None = None,
+            z_order_ranking_rule: RankingRule | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["RankingOptions"]

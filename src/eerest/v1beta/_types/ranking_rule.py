@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -17,6 +20,16 @@ class RankingRule(Message):
         None, alias="rankByOneThingRule"
     )
     """An ordered list of zero or more rank-by-one-thing (such as an attr) rules, which are used as primary, secondary, ... ranking keys for setting thinning_rank in each RankedFeature."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            rank_by_one_thing_rule: Sequence[RankByOneThingRule | Mapping[str, Any]]
+            | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["RankingRule"]

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -44,6 +46,23 @@ class TableManifest(Message):
     """The timestamp associated with the asset, if any, e.g. the time at which a satellite image was taken. For assets that correspond to an interval of time, such as average values over a month or year, this timestamp corresponds to the start of that interval."""
     uri_prefix: str | None = Field(None, alias="uriPrefix")
     """The optional prefix prepended to all `uri`s defined in this manifest."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            column_data_type_overrides: Any,
+            csv_column_data_type_overrides: Any,
+            end_time: datetime.datetime | str | None = None,
+            memo: str | None = None,
+            name: str | None = None,
+            properties: Mapping[str, Any] | None = None,
+            sources: Sequence[TableSource | Mapping[str, Any]] | None = None,
+            start_time: datetime.datetime | str | None = None,
+            uri_prefix: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["TableManifest"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -35,6 +38,23 @@ class TfRecordImageExportOptions(Message):
     """Mapping from the names of input array bands to the depth of the 3D tensors they create. Arrays will be truncated, or padded with default values to fit the shape specified. For each array band, this must have a corresponding entry."""
     tile_dimensions: GridDimensions | None = Field(None, alias="tileDimensions")
     """Dimensions tiled over the export area, covering every pixel in the bounding box exactly once (except when the patch dimensions do not evenly divide the bounding box in which case border tiles along the greatest x/y edges will be dropped). Dimensions must be > 0."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            collapse_bands: bool | None = None,
+            compress: bool | None = None,
+            default_value: float | None = None,
+            margin_dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            max_masked_ratio: float | None = None,
+            max_size_bytes: int | str | None = None,
+            sequence_data: bool | None = None,
+            tensor_depths: Mapping[str, int] | None = None,
+            tile_dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["TfRecordImageExportOptions"]

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -21,6 +23,16 @@ class ThinningOptions(Message):
         None, alias="thinningStrategy"
     )
     """The feature thinning strategy that should be used."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            max_features_per_tile: int | None = None,
+            thinning_strategy: ThinningOptionsThinningStrategy | str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["ThinningOptions"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -24,6 +27,18 @@ class Tileset(Message):
     """The ID of the tileset. Must be unique among tilesets specified in the ImageManifest. This ID is discarded during the processing step; it is only used to link a Tileset to a band. The empty string is a valid ID."""
     sources: list[ImageSource] | None = None
     """The sources which comprise this tileset."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            crs: str | None = None,
+            data_type: TilesetDataType | str | None = None,
+            id: str | None = None,
+            sources: Sequence[ImageSource | Mapping[str, Any]] | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["Tileset"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -26,6 +29,19 @@ class TilesetBand(Message):
     """The zero-based band index from the tileset corresponding to the band. E.g. if 1, then the pixels of the band are are the pixels of the band at index 1 of the tileset (in `ImageManifest.tilesets`) with ID `tilesetId`."""
     tileset_id: str | None = Field(None, alias="tilesetId")
     """The ID of the tileset corresponding to the band."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            id: str | None = None,
+            missing_data: MissingData | Mapping[str, Any] | None = None,
+            pyramiding_policy: PyramidingPolicy | str | None = None,
+            tileset_band_index: int | None = None,
+            tileset_id: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["TilesetBand"]

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.message import Message
@@ -16,6 +19,16 @@ class TilesetMaskBand(Message):
     """The IDs of bands that the mask band applies to. If empty, the mask band is applied to all bands in the asset. Each band may only have one corresponding mask band. If any of these bands have an internal mask, the internal mask is ignored in favor of this mask band."""
     tileset_id: str | None = Field(None, alias="tilesetId")
     """The ID of the Tileset corresponding to the mask band. The last band of the Tileset is always used as the mask band."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            band_ids: Sequence[str] | None = None,
+            tileset_id: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["TilesetMaskBand"]

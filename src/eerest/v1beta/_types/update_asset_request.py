@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from pydantic import Field
 
 from eerest._core.fields import (
@@ -19,6 +22,16 @@ class UpdateAssetRequest(Message):
     asset: EarthEngineAsset | None = None
     update_mask: FieldMask | None = Field(None, alias="updateMask")
     """The update mask specifying which fields of the asset to update."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            asset: EarthEngineAsset | Mapping[str, Any] | None = None,
+            update_mask: str | None = None,
+            **extra: Any,
+        ) -> None: ...
 
 
 __all__ = ["UpdateAssetRequest"]

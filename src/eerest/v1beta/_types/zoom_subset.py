@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from eerest._core.fields import (
     Double,
 )
@@ -17,6 +19,12 @@ class ZoomSubset(Message):
     """Ending zoom level subset for which to generate tiles (ExportVideoMap), allowing you to render a zoom level incrementally, up to but not including the maximum subset (if provided) in some unspecified but deterministic order."""
     start: Double | None = None
     """Starting zoom level subset for which to generate tiles (ExportVideoMap) Here, subset is a double precision value, allowing you to render a zoom level incrementally, so 12.1 for example is the first 10% of the tiles in zoom 12 in some unspecified but deterministic order."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, end: float | None = None, start: float | None = None, **extra: Any
+        ) -> None: ...
 
 
 __all__ = ["ZoomSubset"]
