@@ -1,7 +1,11 @@
 """Benchmark: a program's first ``getPixels`` of a 36.75 MiB NPY tile, imports included, in a
 fresh interpreter: eerest against raw httpx + numpy, interleaved round by round.
 
-    python benchmarks/bench_first_call.py [--rounds 9] [--quick] [--only eerest,httpx,...]
+    python benchmarks/bench_first_call.py [--rounds 9] [--quick] [--only eerest,httpx,...] [--base SRC]
+
+``--base SRC`` adds ``eerest-base``: the same script with another eerest's sources (e.g. an
+earlier commit's ``src``, from ``git archive``) first on ``sys.path``, for before/after ratios
+from one run. Every eerest's modules are byte-compiled first, as an installed wheel's are.
 
 The time runs inside the child from just before its first import to the array in hand
 (interpreter start-up excluded), so it is what a short script pays: eerest's imports (the
@@ -78,9 +82,11 @@ def asset() -> bytes:
 def child(mode: str, url: str, repeat: int) -> None:
     import time
 
+    if mode == "eerest-base":
+        sys.path.insert(0, os.environ["EEREST_BENCH_BASE"])
     t0 = time.perf_counter()
     scope = {"os": os, "URL": url, "ASSET": ASSET, "BANDS": BANDS, "GRID": GRID}
-    exec(compile(CHILDREN[mode], "<bench>", "exec"), scope)
+    exec(compile(CHILDREN[mode.removesuffix("-base")], "<bench>", "exec"), scope)
     first = scope["fetch"]()
     seconds = time.perf_counter() - t0
     import numpy as np
@@ -96,18 +102,33 @@ def child(mode: str, url: str, repeat: int) -> None:
 
 
 def main() -> None:
-    args = _harness.parser(__doc__, MODES, rounds_=9, quick_rounds=2).parse_args()
+    parser = _harness.parser(__doc__, MODES, rounds_=9, quick_rounds=2)
+    parser.add_argument("--base", help="another eerest's src directory: adds the eerest-base arm")
+    args = parser.parse_args()
     if args.child:
         child(args.child, args.url, 2 if args.quick else 3)
         return
+    import compileall
+
     from _server import start_server
     from bench_npy import payload
+
+    import eerest
+
+    modes = args.only.split(",")
+    sources = [Path(eerest.__file__).parent]
+    if args.base:
+        os.environ["EEREST_BENCH_BASE"] = str(Path(args.base).resolve())
+        sources.append(Path(args.base, "eerest"))
+        modes.append("eerest-base")
+    for source in sources:  # as pip does on install (PYTHONDONTWRITEBYTECODE would otherwise compile each time)
+        compileall.compile_dir(str(source), quiet=1)
 
     body = payload()
     server = start_server(pixels={"NPY": (body, "application/octet-stream")}, asset=asset())
     os.environ["EEREST_ACCESS_TOKEN"] = "bench-token"
     try:
-        results = _harness.rounds(__file__, args.only.split(","), _harness.n_rounds(args), ["--url", server.url])
+        results = _harness.rounds(__file__, modes, _harness.n_rounds(args), ["--url", server.url])
     finally:
         server.stop()
     print(f"first getPixels of an NPY {WIDTH}x{HEIGHT}x{len(BANDS)} float32 tile ({len(body) / 2**20:.2f} MiB), "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from codegen.ir import Api, TypeRef
 from codegen.naming import safe_identifier, snake_case
@@ -31,7 +32,9 @@ _STRING_ARGUMENTS = {
 }
 _SCALAR_ARGUMENTS = {"integer": "int", "number": "float", "boolean": "bool", "any": "Any"}
 #: Imports the constructors' annotations may need (unused ones are dropped when formatting).
-_INIT_IMPORTS = "import datetime\nfrom collections.abc import Mapping, Sequence\nfrom typing import TYPE_CHECKING, Any\n"
+_INIT_IMPORTS = (
+    "import datetime\nfrom collections.abc import Mapping, Sequence\nfrom typing import TYPE_CHECKING, Any\n"
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ def split_messages(api: Api, body: str, types_package: str) -> list[MessageModul
     starts = [m.start() for m in _CLASS.finditer(rest)] + [len(rest)]
     blocks: dict[str, str] = {}
     aliases: dict[str, list[str]] = {}
-    for start, end in zip(starts, starts[1:], strict=False):
+    for start, end in pairwise(starts):
         lines = rest[start:end].rstrip("\n").split("\n")
         name = _CLASS.match(lines[0])
         assert name is not None
@@ -192,7 +195,8 @@ def split_messages(api: Api, body: str, types_package: str) -> list[MessageModul
                 if target not in mine:
                     imports.setdefault(names[target], set()).add(target)
         lines = [
-            f"from {types_package}.{dep} import {', '.join(sorted(classes))}" for dep, classes in sorted(imports.items())
+            f"from {types_package}.{dep} import {', '.join(sorted(classes))}"
+            for dep, classes in sorted(imports.items())
         ]
         defined: list[str] = []
         parts = []

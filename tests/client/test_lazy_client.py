@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 HEAVY = (
     "httpx",
@@ -71,3 +72,30 @@ def test_version_types_load_on_first_use() -> None:
     assert {"eerest.v1._types.expression", "pydantic"} <= set(loaded)
     assert "eerest.v1._types.earth_engine_asset" not in loaded
     assert _loaded_after("from eerest.v1 import types\nhasattr(types, 'Nope')") == ["eerest.v1.types"]
+
+
+def test_a_sync_call_with_a_bearer_token_loads_neither_google_auth_nor_asyncio(server: Any) -> None:
+    """EEREST_ACCESS_TOKEN is sent without google-auth (about 50 ms with the cryptography and
+    asyncio it imports), and nothing of a sync call needs asyncio."""
+    server.reply(json_body={"name": "projects/p/assets/a", "type": "IMAGE"})
+    code = (
+        "import os, sys\nos.environ['EEREST_ACCESS_TOKEN'] = 'tok-1'\nimport eerest\n"
+        f"c = eerest.Client('p', base_url={server.url!r})\n"
+        "assert c.projects.assets.get(name='projects/p/assets/a').type == 'IMAGE'\n"
+        "assert not {'asyncio', 'google', 'cryptography'} & set(sys.modules), sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert server.requests[0].headers["authorization"] == "Bearer tok-1"
+
+
+def test_the_bearer_token_stays_out_of_reprs_and_cannot_be_refreshed() -> None:
+    import google.auth.exceptions
+    import pytest
+
+    from eerest._core.auth import Auth, BearerToken
+
+    token = BearerToken("secret-7f3a")
+    assert "secret" not in repr(token) and "secret" not in repr(Auth(token, scopes=()))  # type: ignore[arg-type]
+    assert Auth(token, scopes=()).headers() == {"authorization": "Bearer secret-7f3a"}  # type: ignore[arg-type]
+    with pytest.raises(google.auth.exceptions.RefreshError, match="EEREST_ACCESS_TOKEN"):
+        token.refresh(None)

@@ -23,15 +23,17 @@ def _tag() -> str:
 
 def _exported_tiff(client: Any, prefix: str, g: dict[str, Any]) -> str:
     """A GeoTIFF of the sample scene in the emulator's bucket (an export), as a gs:// URI."""
-    op = client.export({
-        "kind": "image",
-        "expression": expr(call("Image.load", id=const(SCENE))),
-        "grid": g,
-        "fileExportOptions": {
-            "fileFormat": "GEO_TIFF",
-            "cloudStorageDestination": {"bucket": "bucket", "filenamePrefix": prefix},
-        },
-    })
+    op = client.export(
+        {
+            "kind": "image",
+            "expression": expr(call("Image.load", id=const(SCENE))),
+            "grid": g,
+            "fileExportOptions": {
+                "fileFormat": "GEO_TIFF",
+                "cloudStorageDestination": {"bucket": "bucket", "filenamePrefix": prefix},
+            },
+        }
+    )
     op.result(timeout=60, poll=0.05)
     return f"gs://bucket/{prefix}.tif"
 
@@ -94,7 +96,9 @@ async def test_async_import_table(ee_async_client: Any, ee_emulator: Any) -> Non
     src.write_text("name,lon,lat\na,15.1,47.1\n")
     name = f"{WRITES}/async_csv_{t}"
     op = await ee_async_client.import_table(
-        types.TableManifest(name=name, sources=[{"uris": [f"gs://bucket/{t}.csv"], "x_column": "lon", "y_column": "lat"}])
+        types.TableManifest(
+            name=name, sources=[{"uris": [f"gs://bucket/{t}.csv"], "x_column": "lon", "y_column": "lat"}]
+        )
     )
     assert isinstance(op, eerest.AsyncOperation)
     await op.result(timeout=60, poll=0.05)
@@ -104,7 +108,7 @@ async def test_async_import_table(ee_async_client: Any, ee_emulator: Any) -> Non
 def test_a_missing_source_fails_the_task_not_the_call(ee_client: Any, ee_emulator: Any) -> None:
     ee_emulator.operations.configure(run_seconds=0.05)
     op = ee_client.import_image(_image_manifest(f"{WRITES}/none_{_tag()}", "gs://bucket/none.tif"))
-    with pytest.raises(eerest.NotFoundError, match="none.tif"):
+    with pytest.raises(eerest.NotFoundError, match=r"none\.tif"):
         op.result(timeout=60, poll=0.05)
 
 
@@ -118,7 +122,7 @@ def test_the_request_is_checked_before_sending() -> None:
     assert body["description"] == "d"
     with pytest.raises(eerest.InvalidRequestError, match="no 'name'"):
         import_call("table", {"sources": []})
-    with pytest.raises(eerest.InvalidRequestError, match="types.ImageManifest or a dict"):
+    with pytest.raises(eerest.InvalidRequestError, match=r"types\.ImageManifest or a dict"):
         import_call("image", types.TableManifest(name="projects/p/assets/t"))
     with pytest.raises(eerest.InvalidRequestError, match="not str"):
         import_call("image", "projects/p/assets/a")

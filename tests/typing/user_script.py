@@ -50,7 +50,9 @@ def assets(client: eerest.Client) -> None:
     name = folder.name or ""
     copied = client.projects.assets.copy(source_name=name, destination_name=name + "_copy", overwrite=True)
     moved = client.projects.assets.move(source_name=copied.name or "", destination_name=name + "_moved")
-    patched = client.projects.assets.patch(name=moved.name or "", asset={"properties": {"a": 1}}, update_mask="properties")
+    patched = client.projects.assets.patch(
+        name=moved.name or "", asset={"properties": {"a": 1}}, update_mask="properties"
+    )
     for asset in (copied, moved, patched):
         assert_type(asset, types.EarthEngineAsset)
     assert_type(client.projects.assets.delete(name=name + "_moved"), None)
