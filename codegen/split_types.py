@@ -45,7 +45,7 @@ class MessageModule:
 
 
 def _refs(t: TypeRef) -> Iterable[str]:
-    if t.kind == "message":
+    if t.kind == "message" and t.name is not None:
         yield t.name
     elif t.item is not None:
         yield from _refs(t.item)
@@ -55,7 +55,7 @@ def _argument(t: TypeRef, class_of: Mapping[str, str]) -> str:
     """What validation accepts for a field of type ``t``: a message or its dict form, an enum
     member or its string, ..."""
     if t.kind == "message":
-        return f"{class_of.get(t.name, 'Any')} | Mapping[str, Any]"
+        return f"{class_of.get(t.name or '', 'Any')} | Mapping[str, Any]"
     if t.kind == "enum":
         return f"{t.name} | str"
     if t.kind == "array":
@@ -149,8 +149,8 @@ def split_messages(api: Api, body: str, types_package: str) -> list[MessageModul
     aliases: dict[str, list[str]] = {}
     for start, end in pairwise(starts):
         lines = rest[start:end].rstrip("\n").split("\n")
-        name = _CLASS.match(lines[0])
-        assert name is not None
+        head = _CLASS.match(lines[0])
+        assert head is not None
         kept = []
         for line in lines:
             alias = _ALIAS.match(line)
@@ -158,7 +158,7 @@ def split_messages(api: Api, body: str, types_package: str) -> list[MessageModul
                 aliases.setdefault(alias.group(2), []).append(line)
             else:
                 kept.append(line)
-        blocks[name.group(1)] = "\n".join(kept).rstrip("\n")
+        blocks[head.group(1)] = "\n".join(kept).rstrip("\n")
     # datamodel-code-generator drops "_" from some class names (see models._alias_renamed).
     class_of = {m.name: m.name if m.name in blocks else m.name.replace("_", "") for m in api.messages}
     unknown = sorted(set(class_of.values()) - set(blocks)) + sorted(set(blocks) - set(class_of.values()))
@@ -178,12 +178,12 @@ def split_messages(api: Api, body: str, types_package: str) -> list[MessageModul
     taken: set[str] = set()
     for members in sorted(components, key=lambda c: c[0]):
         base = safe_identifier(snake_case(members[0]) or "message")
-        name, n = base, 1
-        while name in taken:
+        chosen, n = base, 1
+        while chosen in taken:
             n += 1
-            name = f"{base}_{n}"
-        taken.add(name)
-        names.update(dict.fromkeys(members, name))
+            chosen = f"{base}_{n}"
+        taken.add(chosen)
+        names.update(dict.fromkeys(members, chosen))
     order = list(blocks)
     modules = []
     for members in sorted(components, key=lambda c: names[c[0]]):
@@ -203,9 +203,9 @@ def split_messages(api: Api, body: str, types_package: str) -> list[MessageModul
         for cls in sorted(mine, key=order.index):
             parts.append(blocks[cls])
             defined.append(cls)
-            for alias in aliases.get(cls, ()):
-                parts.append(alias)
-                defined.append(alias.partition(" = ")[0])
+            for alias_line in aliases.get(cls, ()):
+                parts.append(alias_line)
+                defined.append(alias_line.partition(" = ")[0])
         source = _head(preamble) + "\n".join(lines) + "\n\n\n" + "\n\n\n".join(parts) + "\n"
         source += f"\n__all__ = {sorted(defined)!r}\n"
         modules.append(MessageModule(module, tuple(defined), source))
