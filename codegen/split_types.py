@@ -25,15 +25,20 @@ _STRING_ARGUMENTS = {
     "int64": "int | str",
     "uint64": "int | str",
     "byte": "bytes | str",
-    "google-datetime": "datetime.datetime | str",
-    "date-time": "datetime.datetime | str",
-    "date": "datetime.date | str",
-    "google-duration": "datetime.timedelta | str",
+    "google-datetime": "_datetime.datetime | str",
+    "date-time": "_datetime.datetime | str",
+    "date": "_datetime.date | str",
+    "google-duration": "_datetime.timedelta | str",
 }
-_SCALAR_ARGUMENTS = {"integer": "int", "number": "float", "boolean": "bool", "any": "Any"}
-#: Imports the constructors' annotations may need (unused ones are dropped when formatting).
+_SCALAR_ARGUMENTS = {"integer": "int", "number": "float", "boolean": "bool", "any": "_Any"}
+#: Imports the constructors' annotations may need (unused ones are dropped when formatting),
+#: under private names: a field of the class (``datetime``, ``any``...) cannot shadow them.
 _INIT_IMPORTS = (
-    "import datetime\nfrom collections.abc import Mapping, Sequence\nfrom typing import TYPE_CHECKING, Any\n"
+    "import datetime as _datetime\n"
+    "from collections.abc import Mapping as _Mapping\n"
+    "from collections.abc import Sequence as _Sequence\n"
+    "from typing import TYPE_CHECKING as _TYPE_CHECKING\n"
+    "from typing import Any as _Any\n"
 )
 
 
@@ -55,18 +60,18 @@ def _argument(t: TypeRef, class_of: Mapping[str, str]) -> str:
     """What validation accepts for a field of type ``t``: a message or its dict form, an enum
     member or its string, ..."""
     if t.kind == "message":
-        return f"{class_of.get(t.name or '', 'Any')} | Mapping[str, Any]"
+        return f"{class_of.get(t.name or '', '_Any')} | _Mapping[str, _Any]"
     if t.kind == "enum":
         return f"{t.name} | str"
     if t.kind == "array":
         assert t.item is not None
-        return f"Sequence[{_argument(t.item, class_of)}]"
+        return f"_Sequence[{_argument(t.item, class_of)}]"
     if t.kind == "map":
         assert t.item is not None
-        return f"Mapping[str, {_argument(t.item, class_of)}]"
+        return f"_Mapping[str, {_argument(t.item, class_of)}]"
     if t.kind == "string":
         return _STRING_ARGUMENTS.get(t.format or "", "str")
-    return _SCALAR_ARGUMENTS.get(t.kind, "Any")
+    return _SCALAR_ARGUMENTS.get(t.kind, "_Any")
 
 
 def _with_init(block: str, types_of: Mapping[str, TypeRef], class_of: Mapping[str, str]) -> str:
@@ -82,10 +87,11 @@ def _with_init(block: str, types_of: Mapping[str, TypeRef], class_of: Mapping[st
         name, _, rest = field.groups()
         alias = _WIRE_ALIAS.search(rest)
         t = types_of.get(alias.group(1) if alias else name)
-        annotation = _argument(t, class_of) if t is not None else "Any"
+        annotation = _argument(t, class_of) if t is not None else "_Any"
         params.append(f"{name}: {annotation} | None = None" if rest.startswith(_OPTIONAL) else f"{name}: {annotation}")
-    args = ", ".join(["self", *(["*", *params] if params else []), "**extra: Any"])
-    return block + f"\n\n    if TYPE_CHECKING:\n\n        def __init__({args}) -> None: ...\n"
+    # "_self" and "_extra": no field can be named so (pydantic fields never start with "_").
+    args = ", ".join(["_self", *(["*", *params] if params else []), "**_extra: _Any"])
+    return block + f"\n\n    if _TYPE_CHECKING:\n\n        def __init__({args}) -> None: ...\n"
 
 
 def _components(nodes: Sequence[str], edges: Mapping[str, Sequence[str]]) -> list[list[str]]:

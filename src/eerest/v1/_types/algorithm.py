@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -35,12 +37,12 @@ class Algorithm(Message):
     source_code_uri: str | None = Field(None, alias="sourceCodeUri")
     """URI of a resource containing the source code of the algorithm. Empty if the user does not have permission or a specific URI could not be determined."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            arguments: Sequence[AlgorithmArgument | Mapping[str, Any]] | None = None,
+            arguments: _Sequence[AlgorithmArgument | _Mapping[str, _Any]] | None = None,
             deprecated: bool | None = None,
             deprecation_reason: str | None = None,
             description: str | None = None,
@@ -49,7 +51,7 @@ class Algorithm(Message):
             preview: bool | None = None,
             return_type: str | None = None,
             source_code_uri: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -25,17 +27,17 @@ class AlgorithmArgument(Message):
     type: str | None = None
     """The name of the type of the argument."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             argument_name: str | None = None,
-            default_value: Any | None = None,
+            default_value: _Any | None = None,
             description: str | None = None,
             optional: bool | None = None,
             type: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

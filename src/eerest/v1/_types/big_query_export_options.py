@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -21,13 +22,15 @@ class BigQueryExportOptions(Message):
     )
     """If specified, configures export to BigQuery."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            bigquery_destination: BigQueryDestination | Mapping[str, Any] | None = None,
-            **extra: Any,
+            bigquery_destination: BigQueryDestination
+            | _Mapping[str, _Any]
+            | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

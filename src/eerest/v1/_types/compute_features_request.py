@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -25,16 +26,16 @@ class ComputeFeaturesRequest(Message):
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied tag to track this computation."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            expression: Expression | Mapping[str, Any] | None = None,
+            expression: Expression | _Mapping[str, _Any] | None = None,
             page_size: int | None = None,
             page_token: str | None = None,
             workload_tag: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

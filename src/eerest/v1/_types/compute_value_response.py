@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -15,9 +17,9 @@ class ComputeValueResponse(Message):
     result: Any | None = None
     """The results of computing the value of the expression."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
-        def __init__(self, *, result: Any | None = None, **extra: Any) -> None: ...
+        def __init__(_self, *, result: _Any | None = None, **_extra: _Any) -> None: ...
 
 
 __all__ = ["ComputeValueResponse"]

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -19,14 +20,14 @@ class CopyAssetRequest(Message):
     overwrite: bool | None = None
     """Whether to allow overwriting an existing asset."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             destination_name: str | None = None,
             overwrite: bool | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

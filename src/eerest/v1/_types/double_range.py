@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.fields import (
     Double,
@@ -20,10 +21,10 @@ class DoubleRange(Message):
     min: Double | None = None
     """The minimum data value, i.e. the lower bound of the range."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self, *, max: float | None = None, min: float | None = None, **extra: Any
+            _self, *, max: float | None = None, min: float | None = None, **_extra: _Any
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -45,25 +46,25 @@ class ExportImageRequest(Message):
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied label to track this computation."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             asset_export_options: ImageAssetExportOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             description: str | None = None,
-            expression: Expression | Mapping[str, Any] | None = None,
+            expression: Expression | _Mapping[str, _Any] | None = None,
             file_export_options: ImageFileExportOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            grid: PixelGrid | Mapping[str, Any] | None = None,
+            grid: PixelGrid | _Mapping[str, _Any] | None = None,
             max_pixels: int | str | None = None,
             priority: int | None = None,
             request_id: str | None = None,
             workload_tag: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -21,16 +22,16 @@ class Expr(Message):
     title: str | None = None
     """Optional. Title for the expression, i.e. a short string describing its purpose. This can be used e.g. in UIs which allow to enter the expression."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             description: str | None = None,
             expression: str | None = None,
             location: str | None = None,
             title: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

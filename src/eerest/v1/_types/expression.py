@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 from eerest.v1._types.array_value import ValueNode
@@ -19,14 +20,14 @@ class Expression(Message):
     values: dict[str, ValueNode] | None = None
     """All intermediate values in the computation. The directed graph these form must be acyclic."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             result: str | None = None,
-            values: Mapping[str, ValueNode | Mapping[str, Any]] | None = None,
-            **extra: Any,
+            values: _Mapping[str, ValueNode | _Mapping[str, _Any]] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

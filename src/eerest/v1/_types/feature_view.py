@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -25,15 +26,15 @@ class FeatureView(Message):
     )
     """A set of FeatureView visualization options to apply to the tiles at serving-time. Based on the google.earthengine.datamaps.v1.MapOptions proto."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             asset: str | None = None,
             name: str | None = None,
-            visualization_expression: Expression | Mapping[str, Any] | None = None,
-            **extra: Any,
+            visualization_expression: Expression | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 from eerest.v1._enums import (
@@ -20,14 +21,14 @@ class FeatureViewAttribute(Message):
     type: FeatureViewAttributeType | None = None
     """Type of the attribute."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             name: str | None = None,
             type: FeatureViewAttributeType | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -28,17 +30,19 @@ class FeatureViewOptions(Message):
     )
     """FeatureView ingestion time parameters."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            feature_view_attributes: Sequence[FeatureViewAttribute | Mapping[str, Any]]
+            feature_view_attributes: _Sequence[
+                FeatureViewAttribute | _Mapping[str, _Any]
+            ]
             | None = None,
             ingestion_time_parameters: FeatureViewIngestionTimeParameters
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

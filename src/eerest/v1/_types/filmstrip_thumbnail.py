@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -32,17 +33,17 @@ class FilmstripThumbnail(Message):
     orientation: FilmstripThumbnailOrientation | None = None
     """How the images should be placed to form the filmstrip thumbnail."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            expression: Expression | Mapping[str, Any] | None = None,
+            expression: Expression | _Mapping[str, _Any] | None = None,
             file_format: ImageFileFormat | str | None = None,
-            grid: PixelGrid | Mapping[str, Any] | None = None,
+            grid: PixelGrid | _Mapping[str, _Any] | None = None,
             name: str | None = None,
             orientation: FilmstripThumbnailOrientation | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

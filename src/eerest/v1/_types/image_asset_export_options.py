@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -30,18 +31,18 @@ class ImageAssetExportOptions(Message):
     )
     """Specific per-band pyramid policy overrides."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             earth_engine_destination: EarthEngineDestination
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             pyramiding_policy: PyramidingPolicy | str | None = None,
-            pyramiding_policy_overrides: Mapping[str, PyramidingPolicy | str]
+            pyramiding_policy_overrides: _Mapping[str, PyramidingPolicy | str]
             | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -24,15 +26,15 @@ class ImageSource(Message):
     uris: list[str] | None = None
     """The URIs of the data to import. Currently, only Google Cloud Storage URIs are supported. Each URI must be specified in the following format: "gs://bucket-id/object-id". The primary object should be the first element of the list, and sidecars listed afterwards. Each URI is prefixed with `ImageManifest.uri_prefix` if set."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            affine_transform: AffineTransform | Mapping[str, Any] | None = None,
-            dimensions: GridDimensions | Mapping[str, Any] | None = None,
-            uris: Sequence[str] | None = None,
-            **extra: Any,
+            affine_transform: AffineTransform | _Mapping[str, _Any] | None = None,
+            dimensions: GridDimensions | _Mapping[str, _Any] | None = None,
+            uris: _Sequence[str] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -17,10 +18,10 @@ class RankByAttributeRule(Message):
     attribute_name: str | None = Field(None, alias="attributeName")
     """Rank by the value of the attribute with the given name. This is mostly the natural ordering of the values of the given type, with some subtleties and clarifications: - for integer attrs, lower values come before higher values - for double attrs, lower values come before higher values with NaN considered to be lower than all other values including minus infinity - for boolean attrs, false is considered to come before true - for date_time attrs, earlier values come before later ones - string attrs are ranked lexicographically - an attr whose value has not been set is considered to have the default value of the given type (0 for integer, false for boolean, etc.)."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self, *, attribute_name: str | None = None, **extra: Any
+            _self, *, attribute_name: str | None = None, **_extra: _Any
         ) -> None: ...
 
 

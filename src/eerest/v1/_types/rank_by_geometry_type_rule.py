@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -12,9 +13,9 @@ from eerest._core.message import Message
 class RankByGeometryTypeRule(Message):
     """Rank by geometry type. Precedence of types, high to low: polygon, polyline, point, none. In features with multiple types, the highest takes priority."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
-        def __init__(self, **extra: Any) -> None: ...
+        def __init__(_self, **_extra: _Any) -> None: ...
 
 
 __all__ = ["RankByGeometryTypeRule"]

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -41,25 +42,25 @@ class RankByOneThingRule(Message):
     )
     """Rank by the min zoom level at which the feature geometry is first visible. A feature with any points is always visible at all LODs."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             direction: RankByOneThingRuleDirection | str | None = None,
             rank_by_attribute_rule: RankByAttributeRule
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             rank_by_geometry_type_rule: RankByGeometryTypeRule
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             rank_by_min_visible_lod_rule: RankByMinVisibleLodRule
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             rank_by_min_zoom_level_rule: RankByMinZoomLevelRule
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -21,14 +22,14 @@ class RankingOptions(Message):
     z_order_ranking_rule: RankingRule | None = Field(None, alias="zOrderRankingRule")
     """Ranking rule for assigning z-order ranks to features."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            thinning_ranking_rule: RankingRule | Mapping[str, Any] | None = None,
-            z_order_ranking_rule: RankingRule | Mapping[str, Any] | None = None,
-            **extra: Any,
+            thinning_ranking_rule: RankingRule | _Mapping[str, _Any] | None = None,
+            z_order_ranking_rule: RankingRule | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import datetime as _datetime
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -47,21 +50,21 @@ class TableManifest(Message):
     uri_prefix: str | None = Field(None, alias="uriPrefix")
     """The optional prefix prepended to all `uri`s defined in this manifest."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            column_data_type_overrides: Any,
-            csv_column_data_type_overrides: Any,
-            end_time: datetime.datetime | str | None = None,
+            column_data_type_overrides: _Any,
+            csv_column_data_type_overrides: _Any,
+            end_time: _datetime.datetime | str | None = None,
             memo: str | None = None,
             name: str | None = None,
-            properties: Mapping[str, Any] | None = None,
-            sources: Sequence[TableSource | Mapping[str, Any]] | None = None,
-            start_time: datetime.datetime | str | None = None,
+            properties: _Mapping[str, _Any] | None = None,
+            sources: _Sequence[TableSource | _Mapping[str, _Any]] | None = None,
+            start_time: _datetime.datetime | str | None = None,
             uri_prefix: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

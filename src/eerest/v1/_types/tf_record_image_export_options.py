@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -39,21 +40,21 @@ class TfRecordImageExportOptions(Message):
     tile_dimensions: GridDimensions | None = Field(None, alias="tileDimensions")
     """Dimensions tiled over the export area, covering every pixel in the bounding box exactly once (except when the patch dimensions do not evenly divide the bounding box in which case border tiles along the greatest x/y edges will be dropped). Dimensions must be > 0."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             collapse_bands: bool | None = None,
             compress: bool | None = None,
             default_value: float | None = None,
-            margin_dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            margin_dimensions: GridDimensions | _Mapping[str, _Any] | None = None,
             max_masked_ratio: float | None = None,
             max_size_bytes: int | str | None = None,
             sequence_data: bool | None = None,
-            tensor_depths: Mapping[str, int] | None = None,
-            tile_dimensions: GridDimensions | Mapping[str, Any] | None = None,
-            **extra: Any,
+            tensor_depths: _Mapping[str, int] | None = None,
+            tile_dimensions: GridDimensions | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

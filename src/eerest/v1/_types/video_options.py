@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -25,15 +26,15 @@ class VideoOptions(Message):
     max_pixels_per_frame: Int64 | None = Field(None, alias="maxPixelsPerFrame")
     """The maximum number of pixels to compute and export per frame. This is a safety guard to prevent you from accidentally starting a larger export than you had intended. The default value is 1e8 pixels, but you can set the value explicitly to raise or lower this limit."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             frames_per_second: float | None = None,
             max_frames: int | None = None,
             max_pixels_per_frame: int | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

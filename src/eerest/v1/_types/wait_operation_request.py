@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-import datetime
-from typing import TYPE_CHECKING, Any
+import datetime as _datetime
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.fields import (
     Duration,
@@ -19,10 +20,10 @@ class WaitOperationRequest(Message):
     timeout: Duration | None = None
     """The maximum duration to wait before timing out. If left blank, the wait will be at most the time permitted by the underlying HTTP/RPC protocol. If RPC context deadline is also specified, the shorter one will be used."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self, *, timeout: datetime.timedelta | str | None = None, **extra: Any
+            _self, *, timeout: _datetime.timedelta | str | None = None, **_extra: _Any
         ) -> None: ...
 
 

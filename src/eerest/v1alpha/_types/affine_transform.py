@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -30,10 +31,10 @@ class AffineTransform(Message):
     translate_y: Double | None = Field(None, alias="translateY")
     """The vertical offset."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             scale_x: float | None = None,
             scale_y: float | None = None,
@@ -41,7 +42,7 @@ class AffineTransform(Message):
             shear_y: float | None = None,
             translate_x: float | None = None,
             translate_y: float | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

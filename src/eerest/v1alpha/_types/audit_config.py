@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -23,15 +25,15 @@ class AuditConfig(Message):
     service: str | None = None
     """Specifies a service that will be enabled for audit logging. For example, `storage.googleapis.com`, `cloudsql.googleapis.com`. `allServices` is a special value that covers all services."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            audit_log_configs: Sequence[AuditLogConfig | Mapping[str, Any]]
+            audit_log_configs: _Sequence[AuditLogConfig | _Mapping[str, _Any]]
             | None = None,
             service: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

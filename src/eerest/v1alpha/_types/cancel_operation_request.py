@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -12,9 +13,9 @@ from eerest._core.message import Message
 class CancelOperationRequest(Message):
     """The request message for Operations.CancelOperation."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
-        def __init__(self, **extra: Any) -> None: ...
+        def __init__(_self, **_extra: _Any) -> None: ...
 
 
 __all__ = ["CancelOperationRequest"]

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -15,9 +16,9 @@ class EarthEngineDestination(Message):
     name: str | None = None
     """The name of the asset to be created. `name` is of the format "projects/*/assets/**" (e.g. "projects/earthengine-legacy/assets/users//")."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
-        def __init__(self, *, name: str | None = None, **extra: Any) -> None: ...
+        def __init__(_self, *, name: str | None = None, **_extra: _Any) -> None: ...
 
 
 __all__ = ["EarthEngineDestination"]

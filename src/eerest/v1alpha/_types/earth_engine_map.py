@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -33,19 +35,19 @@ class EarthEngineMap(Message):
     )
     """If present, a set of visualization options to apply to produce an 8-bit RGB visualization of the data."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            band_ids: Sequence[str] | None = None,
-            expression: Expression | Mapping[str, Any] | None = None,
+            band_ids: _Sequence[str] | None = None,
+            expression: Expression | _Mapping[str, _Any] | None = None,
             file_format: ImageFileFormat | str | None = None,
             name: str | None = None,
             visualization_options: VisualizationOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

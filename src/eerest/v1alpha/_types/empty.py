@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -12,9 +13,9 @@ from eerest._core.message import Message
 class Empty(Message):
     """A generic empty message that you can re-use to avoid defining duplicated empty messages in your APIs. A typical example is to use it as the request or the response type of an API method. For instance: service Foo { rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty); }"""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
-        def __init__(self, **extra: Any) -> None: ...
+        def __init__(_self, **_extra: _Any) -> None: ...
 
 
 __all__ = ["Empty"]

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -19,15 +21,15 @@ class Feature(Message):
     type: str | None = None
     """This string is always present and equal to "Feature"."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            geometry: Any | None = None,
-            properties: Any | None = None,
+            geometry: _Any | None = None,
+            properties: _Any | None = None,
             type: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -19,14 +20,14 @@ class FeatureViewDestination(Message):
     name: str | None = None
     """Required. The FeatureView asset ID. The server generates a map name from the ID."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             asset_version: int | None = None,
             name: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

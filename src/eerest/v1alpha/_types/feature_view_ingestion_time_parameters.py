@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -22,14 +23,14 @@ class FeatureViewIngestionTimeParameters(Message):
     thinning_options: ThinningOptions | None = Field(None, alias="thinningOptions")
     """The maximum number of feature bounding boxes that are allowed to intersect a tile. This number must be nonnegative."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            ranking_options: RankingOptions | Mapping[str, Any] | None = None,
-            thinning_options: ThinningOptions | Mapping[str, Any] | None = None,
-            **extra: Any,
+            ranking_options: RankingOptions | _Mapping[str, _Any] | None = None,
+            thinning_options: ThinningOptions | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

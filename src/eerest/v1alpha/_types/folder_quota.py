@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -28,17 +29,17 @@ class FolderQuota(Message):
     size_bytes: Int64 | None = Field(None, alias="sizeBytes")
     """The size of the folder in bytes."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             asset_count: int | str | None = None,
             max_asset_count: int | str | None = None,
             max_assets: int | str | None = None,
             max_size_bytes: int | str | None = None,
             size_bytes: int | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -20,14 +21,14 @@ class FunctionDefinition(Message):
     body: str | None = None
     """The key of the entry of the expression's `values` that is the function's body."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            argument_names: Sequence[str] | None = None,
+            argument_names: _Sequence[str] | None = None,
             body: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -27,16 +28,16 @@ class GcsDestination(Message):
     permissions: GcsDestinationPermissions | None = None
     """Specifies the permissions to set on the exported tiles. If unspecified, defaults to DEFAULT_OBJECT_ACL."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             bucket: str | None = None,
-            bucket_cors_uris: Sequence[str] | None = None,
+            bucket_cors_uris: _Sequence[str] | None = None,
             filename_prefix: str | None = None,
             permissions: GcsDestinationPermissions | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -16,10 +17,10 @@ class GcsLocation(Message):
     uris: list[str] | None = None
     """The URIs of the data. Only Google Cloud Storage URIs are supported. Each URI must be specified in the following format: "gs://bucket-id/object-id". Only one URI is currently supported. If more than one URI is specified an `INALID_ARGUMENT` error is returned."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self, *, uris: Sequence[str] | None = None, **extra: Any
+            _self, *, uris: _Sequence[str] | None = None, **_extra: _Any
         ) -> None: ...
 
 

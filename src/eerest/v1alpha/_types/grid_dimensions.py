@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -17,10 +18,14 @@ class GridDimensions(Message):
     width: int | None = None
     """The width of the grid, in pixels."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self, *, height: int | None = None, width: int | None = None, **extra: Any
+            _self,
+            *,
+            height: int | None = None,
+            width: int | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -25,15 +28,15 @@ class HttpBody(Message):
     extensions: list[dict[str, Any]] | None = None
     """Application specific response metadata. Must be set in the first response for streaming APIs."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             content_type: str | None = None,
             data: bytes | str | None = None,
-            extensions: Sequence[Mapping[str, Any]] | None = None,
-            **extra: Any,
+            extensions: _Sequence[_Mapping[str, _Any]] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import datetime as _datetime
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -44,23 +47,23 @@ class Image(Message):
     update_time: Timestamp | None = Field(None, alias="updateTime")
     """The last-modified time of the image."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            bands: Sequence[ImageBand | Mapping[str, Any]] | None = None,
+            bands: _Sequence[ImageBand | _Mapping[str, _Any]] | None = None,
             description: str | None = None,
-            end_time: datetime.datetime | str | None = None,
-            geometry: Mapping[str, Any] | None = None,
+            end_time: _datetime.datetime | str | None = None,
+            geometry: _Mapping[str, _Any] | None = None,
             id: str | None = None,
             name: str | None = None,
-            properties: Mapping[str, Any] | None = None,
+            properties: _Mapping[str, _Any] | None = None,
             size_bytes: int | str | None = None,
-            start_time: datetime.datetime | str | None = None,
+            start_time: _datetime.datetime | str | None = None,
             title: str | None = None,
-            update_time: datetime.datetime | str | None = None,
-            **extra: Any,
+            update_time: _datetime.datetime | str | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

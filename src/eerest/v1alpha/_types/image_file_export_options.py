@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -46,24 +47,24 @@ class ImageFileExportOptions(Message):
     )
     """File-format-specific options for `TF_RECORD_IMAGE` exports."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             cloud_storage_destination: CloudStorageDestination
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            drive_destination: DriveDestination | Mapping[str, Any] | None = None,
+            drive_destination: DriveDestination | _Mapping[str, _Any] | None = None,
             file_format: ImageFileFormat | str | None = None,
-            gcs_destination: GcsDestination | Mapping[str, Any] | None = None,
+            gcs_destination: GcsDestination | _Mapping[str, _Any] | None = None,
             geo_tiff_options: GeoTiffImageExportOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             tf_record_options: TfRecordImageExportOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

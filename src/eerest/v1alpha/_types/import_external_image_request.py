@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -21,14 +22,14 @@ class ImportExternalImageRequest(Message):
     overwrite: bool | None = None
     """Whether to allow overwriting an existing asset."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            image_manifest: ImageManifest | Mapping[str, Any] | None = None,
+            image_manifest: ImageManifest | _Mapping[str, _Any] | None = None,
             overwrite: bool | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 from eerest.v1alpha._types.algorithm import Algorithm
@@ -17,13 +19,13 @@ class ListAlgorithmsResponse(Message):
     algorithms: list[Algorithm] | None = None
     """A list of the available algorithms."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            algorithms: Sequence[Algorithm | Mapping[str, Any]] | None = None,
-            **extra: Any,
+            algorithms: _Sequence[Algorithm | _Mapping[str, _Any]] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

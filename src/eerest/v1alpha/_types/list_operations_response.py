@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -23,15 +25,15 @@ class ListOperationsResponse(Message):
     unreachable: list[str] | None = None
     """Unordered list. Unreachable resources. Populated when the request sets `ListOperationsRequest.return_partial_success` and reads across collections. For example, when attempting to list all resources across all supported locations."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             next_page_token: str | None = None,
-            operations: Sequence[Operation | Mapping[str, Any]] | None = None,
-            unreachable: Sequence[str] | None = None,
-            **extra: Any,
+            operations: _Sequence[Operation | _Mapping[str, _Any]] | None = None,
+            unreachable: _Sequence[str] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

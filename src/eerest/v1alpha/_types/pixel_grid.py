@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -26,16 +27,16 @@ class PixelGrid(Message):
     dimensions: GridDimensions | None = None
     """The dimensions of the pixel grid."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            affine_transform: AffineTransform | Mapping[str, Any] | None = None,
+            affine_transform: AffineTransform | _Mapping[str, _Any] | None = None,
             crs_code: str | None = None,
             crs_wkt: str | None = None,
-            dimensions: GridDimensions | Mapping[str, Any] | None = None,
-            **extra: Any,
+            dimensions: GridDimensions | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

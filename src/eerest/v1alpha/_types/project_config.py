@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -30,16 +31,16 @@ class ProjectConfig(Message):
     )
     """Output only. The project registration state."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             max_concurrent_exports: int | None = None,
             name: str | None = None,
             plan_max_concurrent_exports: int | None = None,
             registration_state: ProjectConfigRegistrationState | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -21,14 +23,14 @@ class RankingRule(Message):
     )
     """An ordered list of zero or more rank-by-one-thing (such as an attr) rules, which are used as primary, secondary, ... ranking keys for setting thinning_rank in each RankedFeature."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            rank_by_one_thing_rule: Sequence[RankByOneThingRule | Mapping[str, Any]]
+            rank_by_one_thing_rule: _Sequence[RankByOneThingRule | _Mapping[str, _Any]]
             | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

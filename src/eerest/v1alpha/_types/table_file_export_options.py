@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -34,18 +35,18 @@ class TableFileExportOptions(Message):
     gcs_destination: GcsDestination | None = Field(None, alias="gcsDestination")
     """If specified, configures export to Google Cloud Storage."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             cloud_storage_destination: CloudStorageDestination
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            drive_destination: DriveDestination | Mapping[str, Any] | None = None,
+            drive_destination: DriveDestination | _Mapping[str, _Any] | None = None,
             file_format: TableFileExportOptionsFileFormat | str | None = None,
-            gcs_destination: GcsDestination | Mapping[str, Any] | None = None,
-            **extra: Any,
+            gcs_destination: GcsDestination | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -24,14 +25,14 @@ class ThinningOptions(Message):
     )
     """The feature thinning strategy that should be used."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             max_features_per_tile: int | None = None,
             thinning_strategy: ThinningOptionsThinningStrategy | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -20,14 +21,14 @@ class TilesetMaskBand(Message):
     tileset_id: str | None = Field(None, alias="tilesetId")
     """The ID of the Tileset corresponding to the mask band. The last band of the Tileset is always used as the mask band."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            band_ids: Sequence[str] | None = None,
+            band_ids: _Sequence[str] | None = None,
             tileset_id: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

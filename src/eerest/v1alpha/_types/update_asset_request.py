@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -23,14 +24,14 @@ class UpdateAssetRequest(Message):
     update_mask: FieldMask | None = Field(None, alias="updateMask")
     """The update mask specifying which fields of the asset to update."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            asset: EarthEngineAsset | Mapping[str, Any] | None = None,
+            asset: EarthEngineAsset | _Mapping[str, _Any] | None = None,
             update_mask: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.fields import (
     Double,
@@ -24,16 +25,16 @@ class ZoomSubset(Message):
     start: Double | None = None
     """Starting zoom level subset for which to generate tiles (ExportVideoMap) Here, subset is a double precision value, allowing you to render a zoom level incrementally, so 12.1 for example is the first 10% of the tiles in zoom 12 in some unspecified but deterministic order."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             end: float | None = None,
             max: float | None = None,
             min: float | None = None,
             start: float | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -23,13 +26,13 @@ class ArrayValue(Message):
     values: list[ValueNode] | None = None
     """The elements of the array."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            values: Sequence[ValueNode | Mapping[str, Any]] | None = None,
-            **extra: Any,
+            values: _Sequence[ValueNode | _Mapping[str, _Any]] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 
@@ -39,13 +42,13 @@ class DictionaryValue(Message):
     values: dict[str, ValueNode] | None = None
     """The entries of the dictionary, by key."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            values: Mapping[str, ValueNode | Mapping[str, Any]] | None = None,
-            **extra: Any,
+            values: _Mapping[str, ValueNode | _Mapping[str, _Any]] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 
@@ -59,15 +62,15 @@ class FunctionInvocation(Message):
     function_reference: str | None = Field(None, alias="functionReference")
     """The key of the entry of the expression's `values` that holds the function to call."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            arguments: Mapping[str, ValueNode | Mapping[str, Any]] | None = None,
+            arguments: _Mapping[str, ValueNode | _Mapping[str, _Any]] | None = None,
             function_name: str | None = None,
             function_reference: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 
@@ -97,25 +100,25 @@ class ValueNode(Message):
     value_reference: str | None = Field(None, alias="valueReference")
     """A reference to another entry of the expression's `values`, by key."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             argument_reference: str | None = None,
-            array_value: ArrayValue | Mapping[str, Any] | None = None,
+            array_value: ArrayValue | _Mapping[str, _Any] | None = None,
             bytes_value: bytes | str | None = None,
-            constant_value: Any | None = None,
-            dictionary_value: DictionaryValue | Mapping[str, Any] | None = None,
+            constant_value: _Any | None = None,
+            dictionary_value: DictionaryValue | _Mapping[str, _Any] | None = None,
             function_definition_value: FunctionDefinition
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             function_invocation_value: FunctionInvocation
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             integer_value: int | str | None = None,
             value_reference: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -23,14 +24,14 @@ class AuditLogConfig(Message):
     log_type: AuditLogConfigLogType | None = Field(None, alias="logType")
     """The log type that this config enables."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            exempted_members: Sequence[str] | None = None,
+            exempted_members: _Sequence[str] | None = None,
             log_type: AuditLogConfigLogType | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

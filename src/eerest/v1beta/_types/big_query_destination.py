@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -19,15 +20,15 @@ class BigQueryDestination(Message):
     table: str | None = None
     """Required. The BigQuery destination table reference in the following format: "projectId.dataset_id.table_id". If the referenced resource does not exist, new table will be created. This applies if "append" and "overwrite" parameters are both false as well. If the referenced resource does exist and has compatible schema, one of the "overwrite" and "append" parameters has to be true, otherwise the task will fail. If referenced resource exists and schema is not compatible with the existing one, task will also fail."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             append: bool | None = None,
             overwrite: bool | None = None,
             table: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

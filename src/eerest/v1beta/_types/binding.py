@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 from eerest.v1beta._types.expr import Expr
@@ -21,15 +23,15 @@ class Binding(Message):
     role: str | None = None
     """Role that is assigned to the list of `members`, or principals. For example, `roles/viewer`, `roles/editor`, or `roles/owner`. For an overview of the IAM roles and permissions, see the [IAM documentation](https://cloud.google.com/iam/docs/roles-overview). For a list of the available pre-defined roles, see [here](https://cloud.google.com/iam/docs/understanding-roles)."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            condition: Expr | Mapping[str, Any] | None = None,
-            members: Sequence[str] | None = None,
+            condition: Expr | _Mapping[str, _Any] | None = None,
+            members: _Sequence[str] | None = None,
             role: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -21,14 +23,14 @@ class ComputeImagesResponse(Message):
     next_page_token: str | None = Field(None, alias="nextPageToken")
     """A token to retrieve the next page of results. Pass this value in the `ComputeImagesRequest.page_token` field in the subsequent call to the `imageCollection.computeImages` method to retrieve the next page of results."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            images: Sequence[EarthEngineAsset | Mapping[str, Any]] | None = None,
+            images: _Sequence[EarthEngineAsset | _Mapping[str, _Any]] | None = None,
             next_page_token: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -19,14 +20,14 @@ class DriveDestination(Message):
     folder: str | None = None
     """The Google Drive destination folder."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             filename_prefix: str | None = None,
             folder: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import datetime as _datetime
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -63,31 +66,31 @@ class EarthEngineAsset(Message):
     update_time: Timestamp | None = Field(None, alias="updateTime")
     """The last-modified time of the asset."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            bands: Sequence[ImageBand | Mapping[str, Any]] | None = None,
+            bands: _Sequence[ImageBand | _Mapping[str, _Any]] | None = None,
             cloud_storage_location: CloudStorageLocation
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            end_time: datetime.datetime | str | None = None,
+            end_time: _datetime.datetime | str | None = None,
             feature_count: int | str | None = None,
             feature_view_asset_location: FeatureViewLocation
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            geometry: Mapping[str, Any] | None = None,
+            geometry: _Mapping[str, _Any] | None = None,
             id: str | None = None,
             name: str | None = None,
-            properties: Mapping[str, Any] | None = None,
-            quota: FolderQuota | Mapping[str, Any] | None = None,
+            properties: _Mapping[str, _Any] | None = None,
+            quota: FolderQuota | _Mapping[str, _Any] | None = None,
             size_bytes: int | str | None = None,
-            start_time: datetime.datetime | str | None = None,
-            tilesets: Sequence[Tileset | Mapping[str, Any]] | None = None,
+            start_time: _datetime.datetime | str | None = None,
+            tilesets: _Sequence[Tileset | _Mapping[str, _Any]] | None = None,
             type: EarthEngineAssetType | str | None = None,
-            update_time: datetime.datetime | str | None = None,
-            **extra: Any,
+            update_time: _datetime.datetime | str | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -35,21 +36,21 @@ class ExportMapRequest(Message):
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied label to track this computation."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             description: str | None = None,
-            expression: Expression | Mapping[str, Any] | None = None,
+            expression: Expression | _Mapping[str, _Any] | None = None,
             priority: int | None = None,
             request_id: str | None = None,
             tile_export_options: ImageFileExportOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            tile_options: TileOptions | Mapping[str, Any] | None = None,
+            tile_options: TileOptions | _Mapping[str, _Any] | None = None,
             workload_tag: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -58,32 +60,32 @@ class ExportTableRequest(Message):
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied label to track this computation."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             asset_export_options: TableAssetExportOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             bigquery_export_options: BigQueryExportOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             description: str | None = None,
-            expression: Expression | Mapping[str, Any] | None = None,
+            expression: Expression | _Mapping[str, _Any] | None = None,
             feature_view_export_options: FeatureViewAssetExportOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             file_export_options: TableFileExportOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             max_error_meters: float | None = None,
             max_vertices: int | None = None,
             priority: int | None = None,
             request_id: str | None = None,
-            selectors: Sequence[str] | None = None,
+            selectors: _Sequence[str] | None = None,
             workload_tag: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

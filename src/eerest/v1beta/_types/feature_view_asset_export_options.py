@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -28,18 +29,18 @@ class FeatureViewAssetExportOptions(Message):
     )
     """The FeatureView ingestion time parameters. These parameters must be specified at ingestion time and cannot be updated on the fly."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             feature_view_destination: FeatureViewDestination
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             ingestion_time_parameters: FeatureViewIngestionTimeParameters
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -19,13 +20,13 @@ class FeatureViewLocation(Message):
     asset_options: FeatureViewOptions | None = Field(None, alias="assetOptions")
     """Ingest-time options for FeatureView assets."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            asset_options: FeatureViewOptions | Mapping[str, Any] | None = None,
-            **extra: Any,
+            asset_options: FeatureViewOptions | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

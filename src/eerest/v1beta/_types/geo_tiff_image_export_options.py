@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -28,17 +29,17 @@ class GeoTiffImageExportOptions(Message):
     tile_size: int | None = Field(None, alias="tileSize")
     """Optional. Optional parameter setting the output tile size. This parameter is the side dimension in pixels of intermediate output tiles. The default tile size is 256, which corresponds to a 256x256 tile."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             cloud_optimized: bool | None = None,
-            no_data: Number | Mapping[str, Any] | None = None,
+            no_data: Number | _Mapping[str, _Any] | None = None,
             skip_empty_files: bool | None = None,
-            tile_dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            tile_dimensions: GridDimensions | _Mapping[str, _Any] | None = None,
             tile_size: int | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.message import Message
 from eerest.v1beta._types.get_policy_options import GetPolicyOptions
@@ -17,13 +18,13 @@ class GetIamPolicyRequest(Message):
     options: GetPolicyOptions | None = None
     """OPTIONAL: A `GetPolicyOptions` object for specifying options to `GetIamPolicy`."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            options: GetPolicyOptions | Mapping[str, Any] | None = None,
-            **extra: Any,
+            options: GetPolicyOptions | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

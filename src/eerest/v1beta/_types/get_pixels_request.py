@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -35,20 +38,20 @@ class GetPixelsRequest(Message):
     workload_tag: str | None = Field(None, alias="workloadTag")
     """User supplied tag to track this computation."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            band_ids: Sequence[str] | None = None,
+            band_ids: _Sequence[str] | None = None,
             file_format: ImageFileFormat | str | None = None,
-            grid: PixelGrid | Mapping[str, Any] | None = None,
-            region: Mapping[str, Any] | None = None,
+            grid: PixelGrid | _Mapping[str, _Any] | None = None,
+            region: _Mapping[str, _Any] | None = None,
             visualization_options: VisualizationOptions
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
             workload_tag: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -32,17 +33,17 @@ class ImageBand(Message):
     pyramiding_policy: PyramidingPolicy | None = Field(None, alias="pyramidingPolicy")
     """The pyramiding policy of the band."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            data_type: PixelDataType | Mapping[str, Any] | None = None,
-            grid: PixelGrid | Mapping[str, Any] | None = None,
+            data_type: PixelDataType | _Mapping[str, _Any] | None = None,
+            grid: PixelGrid | _Mapping[str, _Any] | None = None,
             id: str | None = None,
-            missing_data: MissingData | Mapping[str, Any] | None = None,
+            missing_data: MissingData | _Mapping[str, _Any] | None = None,
             pyramiding_policy: PyramidingPolicy | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

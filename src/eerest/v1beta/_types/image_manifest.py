@@ -4,9 +4,12 @@
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import datetime as _datetime
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -54,25 +57,25 @@ class ImageManifest(Message):
     uri_prefix: str | None = Field(None, alias="uriPrefix")
     """The optional prefix prepended to all `uri`s defined in this manifest."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            bands: Sequence[TilesetBand | Mapping[str, Any]] | None = None,
-            end_time: datetime.datetime | str | None = None,
-            footprint: PixelFootprint | Mapping[str, Any] | None = None,
-            mask_bands: Sequence[TilesetMaskBand | Mapping[str, Any]] | None = None,
+            bands: _Sequence[TilesetBand | _Mapping[str, _Any]] | None = None,
+            end_time: _datetime.datetime | str | None = None,
+            footprint: PixelFootprint | _Mapping[str, _Any] | None = None,
+            mask_bands: _Sequence[TilesetMaskBand | _Mapping[str, _Any]] | None = None,
             memo: str | None = None,
-            missing_data: MissingData | Mapping[str, Any] | None = None,
+            missing_data: MissingData | _Mapping[str, _Any] | None = None,
             name: str | None = None,
-            properties: Mapping[str, Any] | None = None,
+            properties: _Mapping[str, _Any] | None = None,
             pyramiding_policy: PyramidingPolicy | str | None = None,
             skip_metadata_read: bool | None = None,
-            start_time: datetime.datetime | str | None = None,
-            tilesets: Sequence[Tileset | Mapping[str, Any]] | None = None,
+            start_time: _datetime.datetime | str | None = None,
+            tilesets: _Sequence[Tileset | _Mapping[str, _Any]] | None = None,
             uri_prefix: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

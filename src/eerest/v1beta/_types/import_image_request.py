@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -25,16 +26,16 @@ class ImportImageRequest(Message):
     request_id: str | None = Field(None, alias="requestId")
     """A unique string used to detect duplicated requests. If more than one request is made by the same user with the same non-empty `requestId`, only one of those requests may successfully start a long-running operation. `requestId` may contain the characters a..z, A..Z, 0-9, or '-'. `requestId` may be at most 60 characters long."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             description: str | None = None,
-            image_manifest: ImageManifest | Mapping[str, Any] | None = None,
+            image_manifest: ImageManifest | _Mapping[str, _Any] | None = None,
             overwrite: bool | None = None,
             request_id: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

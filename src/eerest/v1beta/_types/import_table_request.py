@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -25,16 +26,16 @@ class ImportTableRequest(Message):
     table_manifest: TableManifest | None = Field(None, alias="tableManifest")
     """The table manifest."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             description: str | None = None,
             overwrite: bool | None = None,
             request_id: str | None = None,
-            table_manifest: TableManifest | Mapping[str, Any] | None = None,
-            **extra: Any,
+            table_manifest: TableManifest | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -23,15 +25,15 @@ class ListFeaturesResponse(Message):
     type: str | None = None
     """Always contains the constant string "FeatureCollection", marking this as a GeoJSON FeatureCollection object."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            features: Sequence[Feature | Mapping[str, Any]] | None = None,
+            features: _Sequence[Feature | _Mapping[str, _Any]] | None = None,
             next_page_token: str | None = None,
             type: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

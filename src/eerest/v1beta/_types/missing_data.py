@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from eerest._core.fields import (
     Double,
@@ -19,10 +20,10 @@ class MissingData(Message):
     values: list[Double] | None = None
     """Values which represent no data."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self, *, values: Sequence[float] | None = None, **extra: Any
+            _self, *, values: _Sequence[float] | None = None, **_extra: _Any
         ) -> None: ...
 
 

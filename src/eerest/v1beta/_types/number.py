@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -23,14 +24,14 @@ class Number(Message):
     integer_value: Int64 | None = Field(None, alias="integerValue")
     """An 64-bit integer value."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             float_value: float | None = None,
             integer_value: int | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

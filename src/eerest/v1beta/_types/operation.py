@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from eerest._core.message import Message
 from eerest.v1beta._types.status import Status
@@ -25,17 +27,17 @@ class Operation(Message):
     response: dict[str, Any] | None = None
     """The normal, successful response of the operation. If the original method returns no data on success, such as `Delete`, the response is `google.protobuf.Empty`. If the original method is standard `Get`/`Create`/`Update`, the response should be the resource. For other methods, the response should have the type `XxxResponse`, where `Xxx` is the original method name. For example, if the original method name is `TakeSnapshot()`, the inferred response type is `TakeSnapshotResponse`."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             done: bool | None = None,
-            error: Status | Mapping[str, Any] | None = None,
-            metadata: Mapping[str, Any] | None = None,
+            error: Status | _Mapping[str, _Any] | None = None,
+            metadata: _Mapping[str, _Any] | None = None,
             name: str | None = None,
-            response: Mapping[str, Any] | None = None,
-            **extra: Any,
+            response: _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -26,15 +27,15 @@ class PixelDataType(Message):
     range: DoubleRange | None = None
     """The range of the numeric type, if any. Typically absent for floating-point types."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             dimensions_count: int | None = None,
             precision: PixelDataTypePrecision | str | None = None,
-            range: DoubleRange | Mapping[str, Any] | None = None,
-            **extra: Any,
+            range: DoubleRange | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -24,14 +25,14 @@ class ProjectConfig(Message):
     )
     """Output only. The project registration state."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             name: str | None = None,
             registration_state: ProjectConfigRegistrationState | str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -24,14 +25,14 @@ class SetIamPolicyRequest(Message):
     update_mask: FieldMask | None = Field(None, alias="updateMask")
     """OPTIONAL: A FieldMask specifying which fields of the policy to modify. Only the fields in the mask will be modified. If no mask is provided, the following default mask is used: `paths: "bindings, etag"`"""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            policy: Policy | Mapping[str, Any] | None = None,
+            policy: Policy | _Mapping[str, _Any] | None = None,
             update_mask: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any
+from typing import Any as _Any
 
 from eerest._core.message import Message
 
@@ -20,15 +23,15 @@ class Status(Message):
     message: str | None = None
     """A developer-facing error message, which should be in English. Any user-facing error message should be localized and sent in the google.rpc.Status.details field, or localized by the client."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             code: int | None = None,
-            details: Sequence[Mapping[str, Any]] | None = None,
+            details: _Sequence[_Mapping[str, _Any]] | None = None,
             message: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

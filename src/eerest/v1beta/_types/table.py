@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -30,17 +32,17 @@ class Table(Message):
     selectors: list[str] | None = None
     """Optional property fields to select from the specified table."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            expression: Expression | Mapping[str, Any] | None = None,
+            expression: Expression | _Mapping[str, _Any] | None = None,
             file_format: TableFileFormat | str | None = None,
             filename: str | None = None,
             name: str | None = None,
-            selectors: Sequence[str] | None = None,
-            **extra: Any,
+            selectors: _Sequence[str] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -21,15 +22,15 @@ class TableAssetExportOptions(Message):
     )
     """If specified, configures export to Earth Engine."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             earth_engine_destination: EarthEngineDestination
-            | Mapping[str, Any]
+            | _Mapping[str, _Any]
             | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -43,10 +44,10 @@ class TableSource(Message):
     y_column: str | None = Field(None, alias="yColumn")
     """The name of the numeric y coordinate column for deducing point geometry. If the xColumn is also specified, and both columns contain number values, then a point geometry column will be constructed with x,y values in the coordinate system given in 'crs'. If left blank and 'crs' does _not_ specify a projected coordinate system, defaults to "latitude". If left blank and 'crs' _does_ specify a projected coordinate system, defaults to "" and no point geometry is generated. A generated point geometry column will be named {xColumn}_{yColumn}_N where N is appended such that {xColumn}_{yColumn}_N is unique if a column named {xColumn}_{yColumn} already exists. For CSV/TFRecord sources only."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             charset: str | None = None,
             crs: str | None = None,
@@ -57,10 +58,10 @@ class TableSource(Message):
             max_error_meters: float | None = None,
             max_vertices: int | None = None,
             primary_geometry_column: str | None = None,
-            uris: Sequence[str] | None = None,
+            uris: _Sequence[str] | None = None,
             x_column: str | None = None,
             y_column: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

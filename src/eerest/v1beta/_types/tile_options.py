@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -37,20 +38,20 @@ class TileOptions(Message):
     zoom_subset: ZoomSubset | None = Field(None, alias="zoomSubset")
     """A subset of zoom levels for which to generate tiles. May only be specified in a call to `ExportVideoMap`."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
-            dimensions: GridDimensions | Mapping[str, Any] | None = None,
+            dimensions: GridDimensions | _Mapping[str, _Any] | None = None,
             end_zoom: int | None = None,
             maps_api_key: str | None = None,
             scale: float | None = None,
             skip_empty: bool | None = None,
             start_zoom: int | None = None,
             stride: int | None = None,
-            zoom_subset: ZoomSubset | Mapping[str, Any] | None = None,
-            **extra: Any,
+            zoom_subset: ZoomSubset | _Mapping[str, _Any] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -28,16 +30,16 @@ class Tileset(Message):
     sources: list[ImageSource] | None = None
     """The sources which comprise this tileset."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             crs: str | None = None,
             data_type: TilesetDataType | str | None = None,
             id: str | None = None,
-            sources: Sequence[ImageSource | Mapping[str, Any]] | None = None,
-            **extra: Any,
+            sources: _Sequence[ImageSource | _Mapping[str, _Any]] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 

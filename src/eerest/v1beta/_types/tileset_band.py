@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -30,17 +31,17 @@ class TilesetBand(Message):
     tileset_id: str | None = Field(None, alias="tilesetId")
     """The ID of the tileset corresponding to the band."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             id: str | None = None,
-            missing_data: MissingData | Mapping[str, Any] | None = None,
+            missing_data: MissingData | _Mapping[str, _Any] | None = None,
             pyramiding_policy: PyramidingPolicy | str | None = None,
             tileset_band_index: int | None = None,
             tileset_id: str | None = None,
-            **extra: Any,
+            **_extra: _Any,
         ) -> None: ...
 
 

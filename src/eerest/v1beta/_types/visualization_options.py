@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping as _Mapping
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from pydantic import Field
 
@@ -28,16 +30,16 @@ class VisualizationOptions(Message):
     ranges: list[DoubleRange] | None = None
     """If present, specifies the range of data values to visualize. This range of values will be mapped to 0-255 (black to white) in the resulting image, and values outside this range will be clamped. May specify as one range for each band being visualized or else a single range to be applied to all bands."""
 
-    if TYPE_CHECKING:
+    if _TYPE_CHECKING:
 
         def __init__(
-            self,
+            _self,
             *,
             gamma: float | None = None,
             opacity: float | None = None,
-            palette_colors: Sequence[str] | None = None,
-            ranges: Sequence[DoubleRange | Mapping[str, Any]] | None = None,
-            **extra: Any,
+            palette_colors: _Sequence[str] | None = None,
+            ranges: _Sequence[DoubleRange | _Mapping[str, _Any]] | None = None,
+            **_extra: _Any,
         ) -> None: ...
 
 
