@@ -15,11 +15,11 @@ from typing import Any
 
 from codegen.build_schema import google_types, sources
 from codegen.build_schema.assemble import build_document
-from codegen.build_schema.model import Page
+from codegen.build_schema.model import FieldDef, Page, TypeExpr
 from codegen.build_schema.pages import read_page
 from codegen.normalize import dumps, normalize
 
-__all__ = ["build", "build_all", "read_pages", "revision", "schema_file"]
+__all__ = ["build", "build_all", "read_pages", "read_supplement_fields", "revision", "schema_file"]
 
 
 def revision() -> str:
@@ -36,6 +36,27 @@ def read_pages(folder: Path) -> dict[str, Page]:
     }
 
 
+_SCALARS = ("boolean", "string", "integer", "number")
+
+
+def read_supplement_fields(path: Path) -> dict[str, tuple[FieldDef, ...]]:
+    """``supplement/fields.yaml``: by message, the fields the pages omit that Google's clients send."""
+    import yaml
+
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    out: dict[str, tuple[FieldDef, ...]] = {}
+    for message, fields in (raw or {}).items():
+        defs = []
+        for name, spec in (fields or {}).items():
+            where = f"{path.name}: {message}.{name}"
+            if not isinstance(spec, dict) or spec.get("type") not in _SCALARS or not spec.get("evidence"):
+                raise ValueError(f"{where}: needs a type ({', '.join(_SCALARS)}), a description and evidence")
+            defs.append(FieldDef(name, TypeExpr(spec["type"]), False, " ".join(str(spec.get("description", "")).split()),
+                                 False, where))
+        out[message] = tuple(defs)
+    return out
+
+
 def build(version: str, root: Path = sources.ROOT) -> dict[str, Any]:
     """The normalised discovery document of ``version``."""
     base = root / sources.SOURCES.relative_to(sources.ROOT)
@@ -47,6 +68,7 @@ def build(version: str, root: Path = sources.ROOT) -> dict[str, Any]:
         read_pages(base / sources.REFERENCE.name / version),
         read_pages(base / sources.SUPPLEMENT.name),
         google_types.load(root / sources.GOOGLE_TYPES.relative_to(sources.ROOT)),
+        read_supplement_fields(root / sources.SUPPLEMENT_FIELDS.relative_to(sources.ROOT)),
     )
     return normalize(doc)
 

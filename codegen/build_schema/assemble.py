@@ -17,6 +17,7 @@ What the pages do not say, and how it is filled in (schema/README.md, "Inferred"
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from codegen.build_schema.catalogue import Catalogue, Google
@@ -58,16 +59,26 @@ def build_document(
     pages: Mapping[str, Page],
     supplement: Mapping[str, Page],
     google: Mapping[str, dict[str, Any]],
+    extra_fields: Mapping[str, Sequence[FieldDef]] | None = None,
 ) -> dict[str, Any]:
-    """The discovery document (not yet normalised) for ``version``."""
-    return _Builder(version, Catalogue(version, pages, supplement, google), google).document(revision, service, pages)
+    """The discovery document (not yet normalised) for ``version``; ``extra_fields`` adds, by
+    message, fields the pages omit (``supplement/fields.yaml``)."""
+    builder = _Builder(version, Catalogue(version, pages, supplement, google), google, extra_fields or {})
+    return builder.document(revision, service, pages)
 
 
 class _Builder:
-    def __init__(self, version: str, catalogue: Catalogue, google: Mapping[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        version: str,
+        catalogue: Catalogue,
+        google: Mapping[str, dict[str, Any]],
+        extra_fields: Mapping[str, Sequence[FieldDef]],
+    ) -> None:
         self.version = version
         self.catalogue = catalogue
         self.google = google
+        self.extra_fields = extra_fields
         self.messages: dict[str, MessageDef] = {}  # page, supplement and inline messages by name
         self.google_used: set[str] = set()
 
@@ -80,6 +91,9 @@ class _Builder:
                 if isinstance(t, MessageDef):
                     self.add_message(t)
         resources = _nest(methods, {m.id: self.method(m) for m in methods})
+        unused = sorted(set(self.extra_fields) - set(self.messages))
+        if unused:
+            raise ValueError(f"supplement/fields.yaml adds fields to {unused}, which the {self.version} pages do not have")
         schemas = self.schemas()
         dangling = sorted({ref for ref in _refs([resources, schemas]) if ref not in schemas})
         if dangling:
@@ -228,11 +242,20 @@ class _Builder:
             return
         known = self.messages.get(message.name)
         if known is None:
+            message = self.with_extra_fields(message)
             self.messages[message.name] = message
             for f in message.fields:  # reach what it refers to
                 self.prop(f)
-        elif known is not message and self.message_schema(known) != self.message_schema(message):
+        elif known is not message and self.message_schema(known) != self.message_schema(self.with_extra_fields(message)):
             raise ValueError(f"two different definitions of {message.name}: {known.where} and {message.where}")
+
+    def with_extra_fields(self, message: MessageDef) -> MessageDef:
+        extra = tuple(self.extra_fields.get(message.name, ()))
+        shown = [f.name for f in extra if any(g.name == f.name for g in message.fields)]
+        if shown:
+            raise ValueError(f"{message.where}: the pages now show {message.name}.{shown}: delete them from "
+                             "schema/sources/supplement/fields.yaml")
+        return replace(message, fields=(*message.fields, *extra)) if extra else message
 
     def check_against_google(self, message: MessageDef) -> None:
         google = sorted(self.google[message.name].get("properties", {}))

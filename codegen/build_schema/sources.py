@@ -46,6 +46,9 @@ REFERENCE_SNAPSHOT = "2025-08-01"
 #: Types the pages link to but do not show (``Shared.Types/...``), written by this project
 #: in the pages' own layout from FACTS.md and the sources below (schema/README.md).
 SUPPLEMENT = SOURCES / "supplement"
+#: Fields of types the pages show that Google's own clients send and the pages omit (each with
+#: its type and evidence; schema/README.md).
+SUPPLEMENT_FIELDS = SUPPLEMENT / "fields.yaml"
 
 #: Google's shared types (IAM, long-running operations, HttpBody, Empty) as Google's
 #: discovery documents define them, taken from the documents google-api-python-client ships.

@@ -123,12 +123,6 @@ def test_ingestion_and_project_config(ee_ops):
     assert ee.data.getProjectConfig()["name"] == "projects/eerest/config"
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ee.EEException,
-    reason="earthengine-api 1.7 sends assetExportOptions.earthEngineDestination.overwrite, which the emulator's "
-    "copies of the discovery documents (revision 20250801) and the reference pages do not have: the strict "
-    "emulator refuses it (400 Unknown name). Passes once the documents are refreshed.",
-)
 def test_export_to_asset_then_use_it(ee_ops):
     t = uuid.uuid4().hex[:8]
     region = ee.Geometry.Rectangle([X0, Y0 - 400, X0 + 400, Y0], "EPSG:32633", False)
@@ -139,6 +133,16 @@ def test_export_to_asset_then_use_it(ee_ops):
     info = ee.data.getAsset(f"{ROOT}/exported_{t}")
     assert info["type"] == "IMAGE" and info["bands"][0]["grid"]["dimensions"] == {"width": 10, "height": 10}
     assert ee.Image(f"{ROOT}/exported_{t}").bandNames().getInfo() == ["elevation"]
+    # The name exists now: refused without overwrite (ee always sends it), replaced with it.
+    again = ee.batch.Export.image.toAsset(ee.Image(ELEVATION).multiply(2), description=f"again_{t}",
+                                          assetId=f"{ROOT}/exported_{t}", region=region, scale=40)
+    with pytest.raises(ee.EEException, match="Cannot overwrite asset"):
+        again.start()
+    replace = ee.batch.Export.image.toAsset(ee.Image(ELEVATION).multiply(2).rename("twice"), description=f"r_{t}",
+                                            assetId=f"{ROOT}/exported_{t}", region=region, scale=40, overwrite=True)
+    replace.start()
+    assert wait(replace.name)["metadata"]["state"] == "SUCCEEDED"
+    assert ee.Image(f"{ROOT}/exported_{t}").bandNames().getInfo() == ["twice"]
 
 
 def test_map_export_to_cloud_storage(ee_ops):
@@ -151,3 +155,29 @@ def test_map_export_to_cloud_storage(ee_ops):
     assert op["metadata"]["state"] == "SUCCEEDED" and task.status()["state"] == "COMPLETED", op
     root = ee_ops.store.root / "gcs" / "eemaps" / f"tiles{t}"
     assert {p.parent.parent.name for p in root.rglob("*") if p.is_file()} == {"11", "12"}
+
+
+def test_export_options_earthengine_api_sends_wrapped(ee_ops):
+    """maxPixels (Int64Value), priority, tileSize, shardSize and maxVertices (Int32Value) as
+    earthengine-api sends them ({"value": ...}); maxPixels is applied."""
+    t = uuid.uuid4().hex[:8]
+    region = ee.Geometry.Rectangle([X0, Y0 - 400, X0 + 400, Y0], "EPSG:32633", False)
+    image = ee.Image(ELEVATION)
+    drive = ee.batch.Export.image.toDrive(image, description=f"w_{t}", folder="wrapped", region=region, scale=40,
+                                          maxPixels=1e13, priority=7, shardSize=256)
+    drive.start()
+    op = wait(drive.name)
+    assert op["metadata"]["state"] == "SUCCEEDED" and op["metadata"]["priority"] == 7, op
+    asset = ee.batch.Export.image.toAsset(image, description=f"a_{t}", assetId=f"{ROOT}/wrapped_{t}", region=region,
+                                          scale=40, maxPixels=1e9, tileSize=256)
+    asset.start()
+    assert wait(asset.name)["metadata"]["state"] == "SUCCEEDED"
+    table = ee.batch.Export.table.toDrive(ee.FeatureCollection([ee.Feature(region, {"n": 1})]), description=f"k_{t}",
+                                          fileFormat="KML", maxVertices=1000, priority=3)
+    table.start()
+    assert wait(table.name)["metadata"]["state"] == "SUCCEEDED"
+    small = ee.batch.Export.image.toDrive(image, description=f"s_{t}", folder="wrapped", region=region, scale=40,
+                                          maxPixels=50)
+    small.start()
+    op = wait(small.name)
+    assert op["metadata"]["state"] == "FAILED" and "maxPixels is 50" in op["error"]["message"], op

@@ -240,8 +240,6 @@ def test_unserved_methods_answer_a_clear_error_not_an_attribute_error(ee_session
     with pytest.raises(ee.EEException, match=r"projects\.classifier\.export is not implemented"):
         ee.batch.Export.classifier.toAsset(ee.Classifier.smileCart(), description="c",
                                            assetId="projects/eerest/assets/classifier").start()
-    with pytest.raises(ee.EEException, match=r"projects\.filmstripThumbnails\.create is not implemented"):
-        ee.data.getThumbId({"image": video, "dimensions": 32}, thumbType="filmstrip")
 
 
 def test_feature_collections_and_reduce_regions(ee_session):

@@ -60,7 +60,7 @@ def test_unknown_route_is_404(http):
     [
         ("POST", "/v1/projects/eerest/video:export", "projects.video.export"),
         ("POST", "/v1beta/projects/eerest/classifier:export", "projects.classifier.export"),
-        ("GET", "/v1/projects/eerest/tables/t:getFeatures", "projects.tables.getFeatures"),
+        ("POST", "/v1/projects/eerest/featureViews", "projects.featureViews.create"),
         ("GET", "/v1/projects/eerest/featureViews/fv/tiles/3/1/2", "projects.featureViews.tiles.get"),
         ("POST", "/v1alpha/projects/eerest/image:importExternal", "projects.image.importExternal"),
     ],

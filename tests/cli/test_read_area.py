@@ -42,7 +42,9 @@ def grid(scale: float) -> dict[str, Any]:
 
 def geotiff(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
     """The bands (band, row, col) and GeoTIFF tags of a file."""
-    with tifffile.TiffFile(path) as tif:
+    from eerest._formats.geotiff_read import _tifffile
+
+    with _tifffile().TiffFile(path) as tif:  # floating-point predictors also without imagecodecs
         data = tif.asarray()
         geo = tif.geotiff_metadata
     if data.ndim == 2:

@@ -196,3 +196,35 @@ def test_every_vendored_page_reads() -> None:
         pages = read_pages(sources.REFERENCE / version)
         assert all(page.types or page.method or page.listed_methods for page in pages.values())
     assert read_pages(sources.SUPPLEMENT)
+
+
+def test_supplemented_fields_are_in_the_javascript_client(documents: dict[str, dict[str, Any]]) -> None:
+    """Every field supplement/fields.yaml adds is one the official JavaScript client knows (the
+    evidence is checkable), and lands in every version's document with its type."""
+    from codegen.build_schema import read_supplement_fields
+
+    js = json.loads(sources.JS_EXTRACT.read_text(encoding="utf-8"))["classes"]
+    extra = read_supplement_fields(sources.SUPPLEMENT_FIELDS)
+    assert extra, "supplement/fields.yaml is empty: delete it and this test"
+    for message, fields in extra.items():
+        for f in fields:
+            assert f.name in js[message]["keys"], f"{message}.{f.name} is not in {sources.JS_PACKAGE}"
+            for version, doc in documents.items():
+                assert doc["schemas"][message]["properties"][f.name]["type"] == f.type.kind, version
+
+
+def test_a_supplemented_field_the_pages_show_stops_the_build(tmp_path: Path) -> None:
+    from codegen.build_schema import build
+
+    root = tmp_path / "repo"
+    (root / "schema").mkdir(parents=True)
+    import shutil
+
+    shutil.copytree(sources.SOURCES, root / sources.SOURCES.relative_to(sources.ROOT))
+    fields = root / sources.SUPPLEMENT_FIELDS.relative_to(sources.ROOT)
+    fields.write_text("EarthEngineDestination:\n  name:\n    type: string\n    evidence: x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"the pages now show EarthEngineDestination\.\['name'\]"):
+        build("v1", root)
+    fields.write_text("NoSuchMessage:\n  x:\n    type: string\n    evidence: x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"adds fields to \['NoSuchMessage'\]"):
+        build("v1", root)

@@ -26,6 +26,7 @@ ASSETS = f"{PROJECT}/assets"
 SCENES = f"{ASSETS}/sample/scenes"
 SCENE = f"{SCENES}/20240504"
 ELEVATION = f"{ASSETS}/sample/elevation"
+PLACES = f"{ASSETS}/sample/places"
 GRID = {
     "dimensions": {"width": 8, "height": 6},
     "affineTransform": {"scaleX": 10, "shearX": 0, "translateX": 533120, "shearY": 0, "scaleY": -10,
@@ -226,6 +227,24 @@ ROWS = [
         lambda c, side: c.projects.thumbnails.create(expression=ee.Image(SCENE).select("red"), file_format="GEO_TIFF",
                                                      grid={"dimensions": {"width": 8, "height": 6}}).name,
         _both_under(f"{PROJECT}/thumbnails/")),
+    Row("getTableDownloadId", "projects.tables.create + tables.getFeatures",
+        "client.projects.tables.get_features(name=client.projects.tables.create(expression=fc, file_format='CSV').name)",
+        lambda side: _download(ee.data.makeTableDownloadUrl(ee.data.getTableDownloadId(
+            {"table": ee.FeatureCollection(PLACES), "format": "CSV", "selectors": ["name", "population"]}))),
+        lambda c, side: c.projects.tables.get_features(name=c.projects.tables.create(
+            expression=ee.FeatureCollection(PLACES), file_format="CSV", selectors=["name", "population"]).name)),
+    Row("getThumbId (filmstrip)", "projects.filmstripThumbnails.create + getPixels",
+        "client.projects.filmstrip_thumbnails.get_pixels(name=client.projects.filmstrip_thumbnails.create(...).name)",
+        lambda side: _download(ee.data.makeThumbUrl(ee.data.getThumbId(
+            {"image": _visual_scenes(), "format": "png"}, thumbType="filmstrip"))),
+        lambda c, side: c.projects.filmstrip_thumbnails.get_pixels(name=c.projects.filmstrip_thumbnails.create(
+            expression=_visual_scenes(), file_format="PNG", orientation="VERTICAL").name)),
+    Row("getThumbId (video)", "projects.videoThumbnails.create + getPixels",
+        "client.projects.video_thumbnails.get_pixels(name=client.projects.video_thumbnails.create(...).name)",
+        lambda side: _download(ee.data.makeThumbUrl(ee.data.getThumbId(
+            {"image": _visual_scenes(), "format": "gif", "framesPerSecond": 2}, thumbType="video"))),
+        lambda c, side: c.projects.video_thumbnails.get_pixels(name=c.projects.video_thumbnails.create(
+            expression=_visual_scenes(), file_format="GIF", video_options={"frames_per_second": 2}).name)),
     Row("listOperations", "projects.operations.list", "list(client.projects.operations.list(name='projects/p'))",
         lambda side: [o["metadata"]["type"] for o in ee.data.listOperations()],
         lambda c, side: [o.metadata["type"] for o in c.projects.operations.list(name=PROJECT)]),
@@ -300,6 +319,21 @@ def _eerest_ingested(client: Any, side: str, kind: str) -> Any:
     ingest = client.import_image if kind == "image" else client.import_table
     ingest(_manifest(side, kind, uri)).result(timeout=60, poll=0.05)
     return client.projects.assets.get(name=side)
+
+
+def _download(url: str) -> bytes:
+    import httpx
+
+    r = httpx.get(url, timeout=60)
+    r.raise_for_status()
+    return r.content
+
+
+def _visual_scenes() -> Any:
+    """The sample scenes as 8-bit pictures of one small grid: what filmstrips and videos draw."""
+    box = ee.Geometry.Rectangle([533120, 5311780, 533200, 5311840], "EPSG:32633", False)
+    return ee.ImageCollection(SCENES).limit(3).map(
+        lambda img: img.visualize(bands=["red"], min=0, max=3000).clipToBoundsAndScale(geometry=box, width=8, height=6))
 
 
 def _normalise(value: Any, side: str) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _asset_routes, _task_routes
+from . import _asset_routes, _media_routes, _task_routes
 from ._algorithms import REGISTRY, Context
 from ._catalogue import listing
 from ._discovery import VERSIONS, discovery_document, document
@@ -50,6 +50,7 @@ _ROUTES = [
     *FEATURE_ROUTES,
     *_task_routes.ROUTES,
     *_asset_routes.ROUTES,
+    *_media_routes.ROUTES,
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/image:computePixels$"), "compute_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+/assets/.+):getPixels$"), "get_pixels"),
     ("POST", re.compile(rf"^/{_V}/(projects/[^/]+)/imageCollection:computeImages$"), "compute_images"),
@@ -83,6 +84,7 @@ _METHOD_IDS = {
     **FEATURE_METHOD_IDS,
     **_task_routes.METHOD_IDS,
     **_asset_routes.METHOD_IDS,
+    **_media_routes.METHOD_IDS,
 }
 _DEFAULT_PAGE_SIZE = 1000
 _SAVED = 1000  # thumbnails and maps kept
@@ -91,7 +93,7 @@ _BASIC_VIEW_FIELDS = ("type", "name", "id", "updateTime")
 
 
 #: Handlers answered without a token: thumbnail and tile URLs are shareable, as on the service.
-_PUBLIC = {"thumbnail_pixels", "map_tile"}
+_PUBLIC = {"thumbnail_pixels", "map_tile", *_media_routes.PUBLIC}
 
 
 class ApiRoutes(FeaturesApi):
@@ -199,10 +201,7 @@ class ApiRoutes(FeaturesApi):
         z, x, y = (int(v) for v in zxy.split("/"))
         if not (0 <= z <= 30 and 0 <= x < 2**z and 0 <= y < 2**z):
             raise invalid_argument(f"Tile {z}/{x}/{y} does not exist: x and y must be in [0, 2^zoom).")
-        with self._saved_lock:
-            body = self._saved.get(name)
-        if body is None:
-            raise not_found(f"Map '{name}' not found (the emulator keeps the last {_SAVED} maps and thumbnails).")
+        body = self._saved_request(name, "Map")
         image = evaluate(body["expression"], Context(self.store))
         if not isinstance(image, Image):
             raise invalid_argument("Maps: the expression must evaluate to an Image.")
@@ -213,15 +212,17 @@ class ApiRoutes(FeaturesApi):
         fmt = body.get("fileFormat") or "PNG"
         return self._pixels(image, {**body, "grid": grid, "fileFormat": "PNG" if fmt == "AUTO_JPEG_PNG" else fmt})
 
-    def _save(self, version: str, project: str, kind: str, body: dict) -> str:
-        """Check a thumbnail's or map's expression now and keep the request; its name."""
+    def _save(self, version: str, project: str, kind: str, body: dict, expect: type = Image) -> str:
+        """Check a thumbnail's, map's or download's expression now and keep the request; its name."""
         if "expression" not in body:
             raise invalid_argument("Request is missing required field 'expression'.")
-        image = evaluate(body["expression"], Context(self.store))
-        if not isinstance(image, Image):
-            raise invalid_argument(f"{kind.capitalize()}: the expression must evaluate to an Image.")
-        if body.get("grid"):  # a bad grid (0x0...) fails the create call, not each fetch of the URL (retried by some)
-            resolve_grid(body["grid"], image.native_grid)
+        value = evaluate(body["expression"], Context(self.store))
+        if type(value) is not expect:  # an ImageCollection is not a FeatureCollection
+            got = type(value).__name__ if value is not None else "null"
+            article = "an" if expect.__name__[0] in "AEIOU" else "a"
+            raise invalid_argument(f"{kind[0].upper()}{kind[1:]}: the expression must evaluate to {article} {expect.__name__}, got {got}.")
+        if isinstance(value, Image) and body.get("grid"):  # a bad grid (0x0...) fails the create call, not each fetch of the URL (retried by some)
+            resolve_grid(body["grid"], value.native_grid)
         key = hashlib.sha256(json.dumps([version, body], sort_keys=True).encode()).hexdigest()[:32]
         name = f"{project}/{kind}/{key}"
         with self._saved_lock:
@@ -231,11 +232,15 @@ class ApiRoutes(FeaturesApi):
                 self._saved.popitem(last=False)
         return name
 
-    def thumbnail_pixels(self, req: Request, version: str, name: str) -> Response:
+    def _saved_request(self, name: str, what: str) -> dict:
         with self._saved_lock:
             body = self._saved.get(name)
         if body is None:
-            raise not_found(f"Thumbnail '{name}' not found (the emulator keeps the last {_SAVED} maps and thumbnails).")
+            raise not_found(f"{what} '{name}' not found (the emulator keeps the last {_SAVED} maps, thumbnails and downloads).")
+        return body
+
+    def thumbnail_pixels(self, req: Request, version: str, name: str) -> Response:
+        body = self._saved_request(name, "Thumbnail")
         image = evaluate(body["expression"], Context(self.store))
         fmt = body.get("fileFormat") or "AUTO_JPEG_PNG"
         if fmt in ZIP_FORMATS:

@@ -17,6 +17,7 @@ from ._asset_writes import AssetWriter
 from ._exports import Storage
 from ._faults import FaultInjector
 from ._http import RecordedRequest
+from ._media_routes import MediaRoutes
 from ._operations import OperationQueue
 from ._response_cache import ResponseCache
 from ._store import AssetStore
@@ -25,7 +26,7 @@ from ._task_routes import TaskRoutes
 __all__ = ["App"]
 
 
-class App(ApiRoutes, TaskRoutes, AssetRoutes, AdminApi):
+class App(ApiRoutes, TaskRoutes, AssetRoutes, MediaRoutes, AdminApi):
     """Routes requests to the Earth Engine methods (`handle`) and the admin API (`handle_admin`)."""
 
     def __init__(

@@ -13,7 +13,7 @@ import numpy as np
 from ._errors import ApiError, invalid_argument
 from ._grid import Grid
 
-__all__ = ["encode", "encode_zip", "visualize", "CONTENT_TYPES", "FORMATS", "ZIP_FORMATS"]
+__all__ = ["encode", "encode_picture", "encode_zip", "visualize", "CONTENT_TYPES", "FORMATS", "ZIP_FORMATS"]
 
 CONTENT_TYPES = {
     "NPY": "application/octet-stream",
@@ -54,7 +54,7 @@ def encode(
             return _npy(["vis-red", "vis-green", "vis-blue"], [rgba[..., i] for i in range(3)], [np.dtype("uint8")] * 3), CONTENT_TYPES["NPY"]
         if fmt == "GEO_TIFF":
             return _geotiff(grid, np.moveaxis(rgba[..., :3], -1, 0)), CONTENT_TYPES["GEO_TIFF"]
-        return _picture(fmt, rgba)
+        return encode_picture(fmt, rgba)
     data = [np.where(ok, v, 0).astype(dt, copy=False) for v, ok, dt in zip(values, valid, dtypes, strict=False)]
     if fmt == "NPY":
         return _npy(names, data, dtypes), CONTENT_TYPES["NPY"]
@@ -215,7 +215,7 @@ def visualize(
     return rgba
 
 
-def _picture(fmt: str, rgba: np.ndarray) -> tuple[bytes, str]:
+def encode_picture(fmt: str, rgba: np.ndarray) -> tuple[bytes, str]:
     try:
         from PIL import Image as PILImage
     except ImportError:  # pragma: no cover - depends on the environment

@@ -68,6 +68,13 @@ def not_found(message: str) -> ApiError:
     return ApiError(404, message, "NOT_FOUND")
 
 
+def unimplemented(what: str) -> ApiError:
+    """A part of a served method the emulator lacks (a file format, an option): HTTP 400, as for
+    an algorithm it lacks, because clients retry 5xx answers (earthengine-api for about 35 s)
+    and this one never changes. A method it does not serve at all is a 501 (`_unserved`)."""
+    return ApiError(400, f"{what} is not implemented in the eerest emulator.", "INVALID_ARGUMENT")
+
+
 def unauthenticated() -> ApiError:
     """HTTP 401 UNAUTHENTICATED, worded like Google's front end."""
     return ApiError(

@@ -26,12 +26,13 @@ import numpy as np
 
 from ._asset_writes import AssetWriter, write_atomic
 from ._encode import encode
-from ._errors import ApiError, invalid_argument
+from ._errors import invalid_argument, unimplemented
 from ._grid import Grid, resolve_grid
 from ._image import Band, Image
 from ._limits import MAX_GRID_DIMENSION
 from ._operations import TaskFailure
 from ._pixeltype import PixelType
+from ._table_files import TABLE_SUFFIX, encode_table, feature_rows
 from ._values import FeatureCollection
 
 __all__ = ["Storage", "image_export_work", "map_export_work", "table_export_work", "image_import_work",
@@ -39,11 +40,6 @@ __all__ = ["Storage", "image_export_work", "map_export_work", "table_export_work
 
 _DEFAULT_MAX_PIXELS = 1e8
 _IMAGE_SUFFIX = {"GEO_TIFF": ".tif", "NPY": ".npy", "PNG": ".png", "JPEG": ".jpg"}
-_TABLE_SUFFIX = {"CSV": ".csv", "GEO_JSON": ".geojson", "KML": ".kml"}
-
-
-def unimplemented(what: str) -> ApiError:
-    return ApiError(501, f"{what} is not implemented in the eerest emulator.", "UNIMPLEMENTED")
 
 
 @dataclass
@@ -93,6 +89,23 @@ def _destination(storage: Storage, opts: dict[str, Any], description: str, suffi
     raise invalid_argument("The export has no destination: set cloudStorageDestination or driveDestination.")
 
 
+def _asset_destination(body: dict[str, Any], writer: AssetWriter) -> tuple[str, bool]:
+    """(name, overwrite) of an export to an asset, checked now: a name that exists without
+    ``earthEngineDestination.overwrite`` is refused, as the service does."""
+    destination = body["assetExportOptions"].get("earthEngineDestination") or {}
+    name = destination.get("name") or ""
+    if not name:
+        raise invalid_argument("assetExportOptions.earthEngineDestination.name is required.")
+    writer.check_new_name(name)
+    writer._check_writable()
+    overwrite = bool(destination.get("overwrite"))
+    if not overwrite and writer.store.find(name) is not None:
+        from ._asset_writes import already_exists
+
+        raise already_exists(f"Cannot overwrite asset '{name}': set earthEngineDestination.overwrite.")
+    return name, overwrite
+
+
 # -- images ------------------------------------------------------------------------------
 def _export_grid(image: Image, body: dict[str, Any]) -> tuple[list[Band], Grid]:
     bands = image.bands
@@ -123,11 +136,7 @@ def image_export_work(
     max_pixels = float(body.get("maxPixels") or _DEFAULT_MAX_PIXELS)
     description = body.get("description") or "myExportImageTask"
     if "assetExportOptions" in body:
-        name = ((body["assetExportOptions"].get("earthEngineDestination") or {}).get("name")) or ""
-        if not name:
-            raise invalid_argument("assetExportOptions.earthEngineDestination.name is required.")
-        writer.check_new_name(name)
-        writer._check_writable()
+        name, overwrite = _asset_destination(body, writer)
 
         def to_asset() -> list[str]:
             values, valid = _render(bands, grid, max_pixels)
@@ -145,7 +154,7 @@ def image_export_work(
                 arrays.append(arr)
             props = dict(image.properties)
             props = {k: v for k, v in props.items() if not k.startswith("system:") and _json_scalar(v)}
-            writer.write_image(name, band_json, arrays, overwrite=True, properties=props or None,
+            writer.write_image(name, band_json, arrays, overwrite=overwrite, properties=props or None,
                                start_time=image.meta.get("startTime"), end_time=image.meta.get("endTime"))
             return [name]
 
@@ -275,78 +284,6 @@ def _json_scalar(v: Any) -> bool:
 
 
 # -- tables ------------------------------------------------------------------------------
-def _feature_rows(fc: FeatureCollection, selectors: list[str] | None) -> tuple[list[str], list[dict[str, Any]]]:
-    """(columns, features as {"id", "properties", "geometry"} dicts)."""
-    feats = []
-    columns: list[str] = []
-    for i, f in enumerate(fc.features):
-        props = {k: v for k, v in f.properties.items() if not k.startswith("system:")}
-        for k in props:
-            if k not in columns:
-                columns.append(k)
-        feats.append({"id": str(f.properties.get("system:index", i)), "properties": props,
-                      "geometry": f.geometry.to_info() if f.geometry is not None else None})
-    if selectors:
-        columns = [c for c in selectors if c not in ("system:index", ".geo")]
-    return columns, feats
-
-
-def _csv(columns: list[str], feats: list[dict[str, Any]], selectors: list[str] | None) -> bytes:
-    head = list(selectors) if selectors else ["system:index", *columns, ".geo"]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(head)
-    for f in feats:
-        row = []
-        for c in head:
-            if c == "system:index":
-                row.append(f["id"])
-            elif c == ".geo":
-                row.append(json.dumps(f["geometry"], separators=(",", ":")) if f["geometry"] else "")
-            else:
-                v = f["properties"].get(c)
-                row.append("" if v is None else json.dumps(v) if isinstance(v, (dict, list)) else v)
-        w.writerow(row)
-    return buf.getvalue().encode()
-
-
-def _geojson(columns: list[str], feats: list[dict[str, Any]]) -> bytes:
-    out = {"type": "FeatureCollection", "columns": {c: "" for c in columns},
-           "features": [{"type": "Feature", "id": f["id"], "geometry": f["geometry"],
-                         "properties": {c: f["properties"].get(c) for c in columns}} for f in feats]}
-    return json.dumps(out).encode()
-
-
-def _kml(columns: list[str], feats: list[dict[str, Any]]) -> bytes:
-    from xml.sax.saxutils import escape
-
-    def coords(c: Any) -> str:
-        return " ".join(f"{x},{y}" for x, y, *_ in c)
-
-    def geom(g: dict[str, Any] | None) -> str:
-        if not g:
-            return ""
-        t, c = g["type"], g.get("coordinates") or []
-        if t == "Point":
-            return f"<Point><coordinates>{c[0]},{c[1]}</coordinates></Point>"
-        if t == "LineString":
-            return f"<LineString><coordinates>{coords(c)}</coordinates></LineString>"
-        if t == "Polygon":
-            rings = [f"<outerBoundaryIs><LinearRing><coordinates>{coords(c[0])}</coordinates></LinearRing></outerBoundaryIs>"]
-            rings += [f"<innerBoundaryIs><LinearRing><coordinates>{coords(r)}</coordinates></LinearRing></innerBoundaryIs>" for r in c[1:]]
-            return f"<Polygon>{''.join(rings)}</Polygon>"
-        parts = [{"type": t.removeprefix("Multi"), "coordinates": p} for p in c or []] if t.startswith("Multi") else [
-            dict(p) for p in g.get("geometries") or []]
-        return f"<MultiGeometry>{''.join(geom(p) for p in parts)}</MultiGeometry>"
-
-    marks = []
-    for f in feats:
-        data = "".join(f'<Data name="{escape(c)}"><value>{escape(str(f["properties"].get(c, "")))}</value></Data>' for c in columns)
-        marks.append(f"<Placemark id=\"{escape(f['id'])}\"><ExtendedData>{data}</ExtendedData>{geom(f['geometry'])}</Placemark>")
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
-            + "".join(marks) + "</Document></kml>\n").encode()
-
-
 def table_export_work(
     fc: FeatureCollection, body: dict[str, Any], storage: Storage, writer: AssetWriter
 ) -> tuple[Callable[[], list[str]], list[str]]:
@@ -357,17 +294,13 @@ def table_export_work(
         if other in body:
             raise unimplemented(f"Exporting tables with {other}")
     if "assetExportOptions" in body:
-        name = ((body["assetExportOptions"].get("earthEngineDestination") or {}).get("name")) or ""
-        if not name:
-            raise invalid_argument("assetExportOptions.earthEngineDestination.name is required.")
-        writer.check_new_name(name)
-        writer._check_writable()
+        name, overwrite = _asset_destination(body, writer)
 
         def to_asset() -> list[str]:
-            _, feats = _feature_rows(fc, selectors)
+            _, feats = feature_rows(fc, selectors)
             features = [{"type": "Feature", "id": f["id"], "geometry": f["geometry"], "properties": f["properties"]}
                         for f in feats]
-            writer.write_table(name, features, overwrite=True)
+            writer.write_table(name, features, overwrite=overwrite)
             return [name]
 
         return to_asset, [name]
@@ -375,19 +308,12 @@ def table_export_work(
     fmt = opts.get("fileFormat") or "CSV"
     if fmt == "TABLE_FILE_FORMAT_UNSPECIFIED":
         fmt = "CSV"
-    if fmt not in _TABLE_SUFFIX:
+    if fmt not in TABLE_SUFFIX:
         raise unimplemented(f"Exporting tables as {fmt}")
-    path, uri = _destination(storage, opts, description, _TABLE_SUFFIX[fmt])
+    path, uri = _destination(storage, opts, description, TABLE_SUFFIX[fmt])
 
     def to_file() -> list[str]:
-        columns, feats = _feature_rows(fc, selectors)
-        if fmt == "CSV":
-            data = _csv(columns, feats, selectors)
-        elif fmt == "GEO_JSON":
-            data = _geojson(columns, feats)
-        else:
-            data = _kml(columns, feats)
-        write_atomic(path, data)
+        write_atomic(path, encode_table(fc, fmt, selectors))
         return [uri]
 
     return to_file, [uri]

@@ -25,6 +25,15 @@ _INT = re.compile(r"^-?\d+$")
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _SCALAR_TYPES = {"integer": "TYPE_INT32", "number": "TYPE_DOUBLE", "boolean": "TYPE_BOOL", "string": "TYPE_STRING"}
 _INT64_FORMATS = {"int64": "TYPE_INT64", "uint64": "TYPE_UINT64"}
+#: Fields that are protobuf wrappers (Int64Value, Int32Value, DoubleValue) in Earth Engine's
+#: messages: the reference pages say so of the first three ("string (Int64Value format)"),
+#: earthengine-api of the others, and it sends them wrapped ({"value": "10000000000000"} for
+#: maxPixels, {"value": 10} for priority, {"value": 1.5} for a visualization's gamma).
+#: Discovery documents keep only the inner type, so the front end's acceptance of the wrapped
+#: form is listed here: the bare value or {"value": v}.
+WRAPPER_FIELDS = frozenset(
+    {"maxPixels", "maxPixelsPerFrame", "maxSizeBytes", "priority", "tileSize", "maxVertices", "gamma"}
+)
 
 
 class FieldViolation(ValueError):
@@ -109,6 +118,8 @@ class _Checker:
                 raise FieldViolation(
                     f'Invalid JSON payload received. Unknown name "{key}"{at}: Cannot find field.', _join(path, key)
                 )
+            if key in WRAPPER_FIELDS and isinstance(value, dict) and set(value) == {"value"} and "$ref" not in spec:
+                value = value["value"]
             if value is not None:
                 out[key] = self.value(spec, value, _join(path, key))
         return out

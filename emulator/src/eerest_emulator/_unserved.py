@@ -72,7 +72,7 @@ def not_served(method_id: str) -> ApiError:
     return ApiError(
         501,
         f"{method_id} is not implemented in the eerest emulator: it serves computePixels, getPixels, "
-        "computeImages, value.compute, thumbnails, maps, algorithms.list, the assets methods (get, listing, "
+        "computeImages, value.compute, thumbnails (also filmstrips and GIF videos), table downloads, maps, algorithms.list, the assets methods (get, listing, "
         "create, copy, move, patch, delete, IAM policies, listFeatures), getConfig/updateConfig, image, table "
         "and map exports, image and table imports, and the operations methods.",
         "UNIMPLEMENTED",

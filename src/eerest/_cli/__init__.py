@@ -1,4 +1,5 @@
-"""The ``eerest`` command line: ``eerest read-area``, ``eerest read-table``, ``eerest emulator``.
+"""The ``eerest`` command line: ``eerest read-area``, ``read-table``, ``value``, ``tasks``,
+``assets`` and ``emulator``.
 
 It needs ``pip install 'eerest[cli]'`` (click, tqdm, tifffile). As with ``httpx[cli]``, the
 console script is always installed and says what to install when the extra is missing.
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     if importlib.util.find_spec("click") is None:
         print(f"Error: {_MISSING}", file=sys.stderr)
         return 1
-    from . import table  # noqa: F401  (registers read-table on the group)
+    from . import assets, table, tasks, value  # noqa: F401  (register their commands on the group)
     from .commands import cli
 
     try:

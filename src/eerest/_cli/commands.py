@@ -17,11 +17,11 @@ import click
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, PROJECT_CONCURRENCY_QUOTA
 from eerest.tiling import DEFAULT_MAX_TILE_BYTES
 
+from .options import API_VERSIONS as _API_VERSIONS
 from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, parse_bands, read_grid, resolve_source
 
 __all__ = ["cli", "read_area", "emulator"]
 
-_API_VERSIONS = ("v1", "v1beta", "v1alpha")
 #: What click (8.2+) raises for a bare `eerest`; its message is the whole help, not one line.
 _NO_ARGS_IS_HELP: tuple[type[click.UsageError], ...] = tuple(
     getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",) if hasattr(click.exceptions, name)

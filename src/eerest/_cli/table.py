@@ -11,7 +11,8 @@ from typing import IO
 
 import click
 
-from .commands import _API_VERSIONS, _client, _errors_as_one_line, cli
+from .commands import _client, _errors_as_one_line, cli
+from .options import connection_options
 from .params import resolve_source
 
 __all__ = ["read_table"]
@@ -27,11 +28,7 @@ _SUFFIXES = (".parquet", ".geoparquet")
               help="A FeatureCollection expression (JSON, - for stdin) to read instead of SOURCE.")
 @click.option("--columns", metavar="A,B", help="Only these properties, in this order.")
 @click.option("--page-size", type=click.IntRange(min=1), metavar="N", help="Features per page (service default 1000).")
-@click.option("--project", envvar="GOOGLE_CLOUD_PROJECT", show_envvar=True,
-              help="Google Cloud project for the requests.")
-@click.option("--base-url", envvar="EEREST_BASE_URL", show_envvar=True, metavar="URL",
-              help="API root, e.g. the emulator's http://127.0.0.1:8080.")
-@click.option("--api-version", type=click.Choice(_API_VERSIONS), default="v1", show_default=True)
+@connection_options
 @click.option("--max-concurrency", type=click.IntRange(min=1), metavar="N", help="Pages fetched ahead (default 2).")
 @click.option("--workload-tag", metavar="TAG", help="Earth Engine workload tag for billing reports.")
 @click.option("--resume", is_flag=True, help="Keep what was written if the read fails; a rerun goes on from there.")

@@ -15,10 +15,18 @@ class EarthEngineDestination(Message):
 
     name: str | None = None
     """The name of the asset to be created. `name` is of the format "projects/*/assets/**" (e.g. "projects/earthengine-legacy/assets/users//")."""
+    overwrite: bool | None = None
+    """Whether an existing asset of the same name may be replaced by the export (not in the reference pages of 2025-08-01; earthengine-api sends it)."""
 
     if _TYPE_CHECKING:
 
-        def __init__(_self, *, name: str | None = None, **_extra: _Any) -> None: ...
+        def __init__(
+            _self,
+            *,
+            name: str | None = None,
+            overwrite: bool | None = None,
+            **_extra: _Any,
+        ) -> None: ...
 
 
 __all__ = ["EarthEngineDestination"]

@@ -30,6 +30,8 @@ class ImageAssetExportOptions(Message):
         None, alias="pyramidingPolicyOverrides"
     )
     """Specific per-band pyramid policy overrides."""
+    tile_size: int | None = Field(None, alias="tileSize")
+    """The side, in pixels, of the tiles the exported asset is stored in (not in the reference pages of 2025-08-01; earthengine-api sends it, wrapped: {"value": n})."""
 
     if _TYPE_CHECKING:
 
@@ -42,6 +44,7 @@ class ImageAssetExportOptions(Message):
             pyramiding_policy: PyramidingPolicy | str | None = None,
             pyramiding_policy_overrides: _Mapping[str, PyramidingPolicy | str]
             | None = None,
+            tile_size: int | None = None,
             **_extra: _Any,
         ) -> None: ...
 
