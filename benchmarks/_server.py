@@ -28,15 +28,22 @@ def start_server(
     pages: Mapping[str | None, bytes] | None = None,
     asset: bytes | None = None,
 ) -> Any:
-    """Start a server on 127.0.0.1: ``pixels`` maps a ``fileFormat`` to (body, content type),
-    ``pages`` a ``pageToken`` (``None`` for the first) to a ``computeImages`` body, ``asset``
-    is the body of every ``assets.get``. Returns the running emulator (``.url``, ``.stop()``)."""
+    """Start a server on 127.0.0.1: ``pixels`` maps a ``fileFormat`` to (body, content type)
+    for ``computePixels`` and ``getPixels``, ``pages`` a ``pageToken`` (``None`` for the
+    first) to a ``computeImages`` body, ``asset`` is the body of every ``assets.get``.
+    Returns the running emulator (``.url``, ``.stop()``)."""
     Emulator, App, Response = _emulator()
 
     class BenchApp(App):  # type: ignore[misc, valid-type]
         def compute_pixels(self, req: Any, version: str, project: str) -> Any:
             if pixels is None:
                 return super().compute_pixels(req, version, project)
+            body, content_type = pixels[json.loads(req.body).get("fileFormat", "NPY")]
+            return Response(200, body, content_type)
+
+        def get_pixels(self, req: Any, version: str, name: str) -> Any:
+            if pixels is None:
+                return super().get_pixels(req, version, name)
             body, content_type = pixels[json.loads(req.body).get("fileFormat", "NPY")]
             return Response(200, body, content_type)
 

@@ -11,9 +11,11 @@ from typing import Any
 import jinja2
 
 from codegen.discovery import BODY_ARGUMENT, BODY_FIELD_PREFIX
-from codegen.formatting import format_source
+from codegen.formatting import format_source, format_sources
 from codegen.ir import Api, Method, Param, Resource, TypeRef
 from codegen.models import message_module_source
+from codegen.naming import safe_identifier, snake_case
+from codegen.split_types import split_messages
 
 __all__ = ["render_package"]
 
@@ -206,6 +208,8 @@ def render_package(
             resource_paths[r.class_name] = path
             stack.extend((c, f"{path}.{c.name}") for c in r.resources)
 
+    module_names = _module_names(resources)
+    method_modules = {m.id: module_names[r.class_name] for r in resources for m in r.methods}
     overlay_imports, overlay_names = [], {}
     for m in methods:
         if m.overlay:
@@ -231,6 +235,8 @@ def render_package(
         "resources": resources,
         "methods": methods,
         "resource_paths": resource_paths,
+        "module_names": module_names,
+        "method_modules": method_modules,
         "overlay_imports": overlay_imports,
         "overlay_names": overlay_names,
         "type_imports": [*return_imports, *type_imports],
@@ -261,14 +267,58 @@ def render_package(
     header = env.get_template("header.j2").render(**context).rstrip("\n")
     files = {
         name: _format(env.get_template(name + ".j2").render(**context))
-        for name in ("__init__.py", "_enums.py", "_client.py", "_resources.py", "_discovery.py")
+        for name in ("__init__.py", "_enums.py", "_client.py", "_discovery.py")
     }
-    types_doc = f'"""Messages and enums of {api.title} {api.version}, under their discovery names."""'
+    files["_resources/__init__.py"] = format_source(
+        env.get_template("_resources_init.py.j2").render(**context), sort_imports=True
+    )
+    resource_template = env.get_template("_resource.py.j2")
+    files.update(
+        format_sources(
+            {
+                f"_resources/{module_names[r.class_name]}.py": resource_template.render(
+                    **{**context, "r": r, "methods": list(r.methods)}
+                )
+                for r in resources
+            },
+            drop_unused_imports=True,
+        )
+    )
+    files.update(_types_files(api, package, header, env, context))
+    return files
+
+
+def _module_names(resources: Sequence[Resource]) -> dict[str, str]:
+    """Each resource's module in ``_resources`` (by class name): its class name in snake case."""
+    names: dict[str, str] = {}
+    taken = {"__init__"}
+    for r in resources:
+        base = safe_identifier(snake_case(r.class_name) or "resource")
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        names[r.class_name] = name
+    return names
+
+
+def _types_files(api: Api, package: str, header: str, env: jinja2.Environment, context: Mapping[str, Any]) -> dict[str, str]:
+    """``types.py``, which imports each message on first use, and the ``_types`` modules that
+    define them (one per group of messages referring to each other, see ``split_types``)."""
     body = message_module_source(api, f"{package}._enums")
-    enum_names = [e.name for e in api.enums]
-    message_names = [m.name for m in api.messages]
-    exports = sorted(enum_names + message_names)
-    if enum_names and f"from {package}._enums import" not in body:
-        body += f"\nfrom {package}._enums import {', '.join(enum_names)}\n"
-    files["types.py"] = format_source(f"{header}\n{types_doc}\n\n{body}\n__all__ = {exports!r}\n", sort_imports=True)
+    modules = split_messages(api, body, f"{package}._types")
+    doc = f'"""Messages of {api.title} {api.version}; import them from ``{package}.types``."""'
+    files = format_sources(
+        {f"_types/{m.name}.py": f"{header}\n{doc}\n\n{m.source}" for m in modules}, drop_unused_imports=True
+    )
+    if modules:
+        files["_types/__init__.py"] = format_source(
+            f'{header}\n"""The modules of ``{package}.types``: one per group of messages that refer to each other."""\n'
+        )
+    where = {name: f"._types.{m.name}" for m in modules for name in m.classes}
+    where.update({e.name: "._enums" for e in api.enums})
+    files["types.py"] = format_source(
+        env.get_template("types.py.j2").render(**context, where=dict(sorted(where.items()))), sort_imports=True
+    )
     return files

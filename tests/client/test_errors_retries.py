@@ -34,7 +34,7 @@ def sleeps(monkeypatch):
         recorded.append(seconds)
 
     monkeypatch.setattr(exchange_module, "time", SimpleNamespace(sleep=recorded.append))
-    monkeypatch.setattr(exchange_module, "asyncio", SimpleNamespace(sleep=fake_async_sleep))
+    monkeypatch.setattr(exchange_module, "_async_sleep", fake_async_sleep)
     return recorded
 
 

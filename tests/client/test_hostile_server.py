@@ -65,7 +65,7 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         slept.append(seconds)
 
     monkeypatch.setattr(exchange_module.time, "sleep", slept.append)
-    monkeypatch.setattr(exchange_module.asyncio, "sleep", asleep)
+    monkeypatch.setattr(exchange_module, "_async_sleep", asleep)
     return slept
 
 

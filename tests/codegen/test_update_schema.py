@@ -424,7 +424,7 @@ print("sample_count" in types.ComputePixelsRequest.model_fields)
 print(types.ComputePixelsRequest.model_fields["file_format"].annotation)
 print(any(
     "sample_count" in inspect.signature(cls.compute_pixels).parameters
-    for cls in vars(_resources).values()
+    for cls in (getattr(_resources, name) for name in _resources.__all__)
     if isinstance(cls, type) and hasattr(cls, "compute_pixels")
 ))
 from eerest.v1._enums import ImageFileFormat

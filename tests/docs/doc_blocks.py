@@ -35,6 +35,7 @@ ASSETS = {
     "projects/my-project/assets/scenes": f"{SAMPLE}/scenes",
     "projects/my-project/assets/scene": f"{SAMPLE}/scenes/20240613",
     "projects/my-project/assets/places": f"{SAMPLE}/places",
+    "projects/my-project/assets/scene_again": f"{SAMPLE}/scene_again",  # docs/tasks.md ingests it
 }
 _ENDPOINT = "base_url=_DOCS_URL, credentials=_DOCS_CREDENTIALS"
 SUBSTITUTIONS = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,6 +248,12 @@ ROWS = [
     Row("listOperations", "projects.operations.list", "list(client.projects.operations.list(name='projects/p'))",
         lambda side: [o["metadata"]["type"] for o in ee.data.listOperations()],
         lambda c, side: [o.metadata["type"] for o in c.projects.operations.list(name=PROJECT)]),
+    Row("startIngestion", "projects.image.import", "client.import_image(manifest).result(); or client.projects.image.import_(...)",
+        lambda side: _ee_ingested(side, "image"),
+        lambda c, side: _eerest_ingested(c, side, "image")),
+    Row("startTableIngestion", "projects.table.import", "client.import_table(manifest).result(); or client.projects.table.import_(...)",
+        lambda side: _ee_ingested(side, "table"),
+        lambda c, side: _eerest_ingested(c, side, "table")),
 ]
 
 
@@ -264,6 +271,54 @@ def _eerest_export(client: Any, side: str) -> Any:
     request = _export_request(side)
     return client.projects.image.export(expression=request["expression"], description="parity", grid=GRID,
                                         file_export_options=request["fileExportOptions"])
+
+
+def _source_export(side: str, kind: str) -> tuple[str, dict[str, Any]]:
+    """The export that writes an ingestion's source file (gs://b/<side's last part>.tif or .csv)."""
+    prefix = "src_" + side.rsplit("/", 1)[1]
+    if kind == "image":
+        return f"gs://b/{prefix}.tif", {
+            "expression": ee.Image(SCENE).select("red"), "description": "source", "grid": GRID,
+            "fileExportOptions": {"fileFormat": "GEO_TIFF", "cloudStorageDestination": {"bucket": "b", "filenamePrefix": prefix}}}
+    return f"gs://b/{prefix}.csv", {
+        "expression": ee.FeatureCollection([ee.Feature(ee.Geometry.Point([15.46, 47.95]), {"a": 1}),
+                                            ee.Feature(ee.Geometry.Point([15.47, 47.96]), {"a": 2})]),
+        "description": "source",
+        "fileExportOptions": {"fileFormat": "CSV", "cloudStorageDestination": {"bucket": "b", "filenamePrefix": prefix}}}
+
+
+def _manifest(side: str, kind: str, uri: str) -> dict[str, Any]:
+    if kind == "image":
+        return {"name": side, "tilesets": [{"id": "t", "sources": [{"uris": [uri]}]}],
+                "bands": [{"id": "red", "tilesetId": "t", "tilesetBandIndex": 0}], "properties": {"kind": "parity"}}
+    return {"name": side, "sources": [{"uris": [uri]}], "properties": {"kind": "parity"}}
+
+
+def _ee_done(name: str) -> dict[str, Any]:
+    for _ in range(1200):
+        op = ee.data.getOperation(name)
+        if op.get("done"):
+            assert "error" not in op, op
+            return op  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise AssertionError(f"{name} is not done after a minute")
+
+
+def _ee_ingested(side: str, kind: str) -> Any:
+    uri, request = _source_export(side, kind)
+    export = ee.data.exportImage if kind == "image" else ee.data.exportTable
+    _ee_done(export(ee.data.newTaskId()[0], request)["name"])
+    start = ee.data.startIngestion if kind == "image" else ee.data.startTableIngestion
+    _ee_done(start(ee.data.newTaskId()[0], _manifest(side, kind, uri))["name"])
+    return ee.data.getAsset(side)
+
+
+def _eerest_ingested(client: Any, side: str, kind: str) -> Any:
+    uri, request = _source_export(side, kind)
+    client.export(request, kind=kind).result(timeout=60, poll=0.05)
+    ingest = client.import_image if kind == "image" else client.import_table
+    ingest(_manifest(side, kind, uri)).result(timeout=60, poll=0.05)
+    return client.projects.assets.get(name=side)
 
 
 def _download(url: str) -> bytes:

@@ -87,9 +87,9 @@ def _credentials_or_env(credentials: Any) -> Any:
         token = os.environ.get(ACCESS_TOKEN_ENV, "").strip()
         if not token:
             return None
-        from google.oauth2.credentials import Credentials
+        from eerest._core.auth import BearerToken
 
-        return Credentials(token=token)
+        return BearerToken(token)
     if not (callable(getattr(credentials, "before_request", None)) and callable(getattr(credentials, "refresh", None))):
         hint = (
             "; for a bearer token pass google.oauth2.credentials.Credentials(token=...) or set "

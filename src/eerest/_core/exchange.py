@@ -10,18 +10,14 @@ does not need.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
 import time
-from asyncio import TimeoutError as _AsyncTimeoutError
-from asyncio import wait_for as _wait_for
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-import google.auth.exceptions
 import httpx
 import pydantic_core
 
@@ -47,9 +43,6 @@ from eerest.errors import (
     InvalidRequestError,
     ResponseDecodeError,
 )
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout as _timeout
 
 if TYPE_CHECKING:
     from eerest._core.auth import Auth
@@ -215,7 +208,9 @@ class Exchange(_ExchangeBase):
         failure: Exception | None = None
         try:
             auth = self.auth.headers(deadline)
-        except google.auth.exceptions.GoogleAuthError as exc:
+        except Exception as exc:
+            if not _is_google_auth_error(exc):
+                raise
             failure = _credentials_error(exc)
         if failure is not None:
             raise failure
@@ -300,14 +295,16 @@ class AsyncExchange(_ExchangeBase):
                 if delay is None:
                     _raise_deadline_passed(call, error, deadline)
                     raise
-                await asyncio.sleep(delay)
+                await _async_sleep(delay)
             attempt += 1
 
     async def _attempt(self, call: Call, deadline: Deadline, stream: bool, consume: AsyncConsume[R] | None) -> Any:
         failure: Exception | None = None
         try:
             auth = await self.auth.aheaders()
-        except google.auth.exceptions.GoogleAuthError as exc:
+        except Exception as exc:
+            if not _is_google_auth_error(exc):
+                raise
             failure = _credentials_error(exc)
         if failure is not None:
             raise failure
@@ -430,15 +427,24 @@ def result(call: Call, response: httpx.Response, content: bytearray, *, data_wra
 
 
 
+async def _async_sleep(seconds: float) -> None:
+    """``asyncio.sleep``, imported here rather than at the top: a sync program never imports asyncio."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 async def bounded(seconds: float, awaitable: Awaitable[R]) -> R:
     """``await awaitable``, cancelled after ``seconds`` (then :class:`TimeoutError`): the
     whole of it, however the server trickles its bytes."""
+    import asyncio  # here, not at the top: a sync program never imports asyncio
+
     if sys.version_info >= (3, 11):
-        async with _timeout(seconds):
+        async with asyncio.timeout(seconds):
             return await awaitable
     try:  # pragma: no cover - Python 3.10
-        return await _wait_for(awaitable, seconds)
-    except _AsyncTimeoutError:  # pragma: no cover - Python 3.10 (not the builtin there)
+        return await asyncio.wait_for(awaitable, seconds)
+    except asyncio.TimeoutError:  # pragma: no cover - Python 3.10 (not the builtin there)
         raise TimeoutError from None
 
 
@@ -516,6 +522,13 @@ def _connection_error(exc: Exception, request: httpx.Request, deadline: Deadline
 
 def _closed_error(call: Call, exc: RuntimeError) -> InvalidRequestError:
     return InvalidRequestError(f"{call.spec.id}: {exc} Use the client before closing it, or make a new one.")
+
+
+def _is_google_auth_error(exc: Exception) -> bool:
+    """Whether google-auth raised ``exc``: only possible once it is imported, which a client
+    with a fixed bearer token never does (so neither does this module)."""
+    exceptions = sys.modules.get("google.auth.exceptions")
+    return exceptions is not None and isinstance(exc, exceptions.GoogleAuthError)
 
 
 def _credentials_error(exc: Exception) -> CredentialsError:

@@ -38,7 +38,7 @@ class _PortBase:
 
     def _spec(self, method: str) -> MethodSpec[Any]:
         specs = self._client._api.specs
-        assert specs is not None, "the API's methods are loaded with its first resource"
+        assert specs is not None, "a generated client names its methods (ApiInfo.resources)"
         return specs[method]  # type: ignore[no-any-return]
 
 

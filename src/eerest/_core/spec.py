@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 if TYPE_CHECKING:
     from eerest._core.overlay import Overlay
 
-__all__ = ["ApiInfo", "MediaUploadSpec", "MethodSpec", "PageSpec", "ParamSpec"]
+__all__ = ["ApiInfo", "LazySpecs", "MediaUploadSpec", "MethodSpec", "PageSpec", "ParamSpec"]
 
 #: What a method returns: a message class, ``bytes``, ``Pixels``, ``None`` ...
 ResultT = TypeVar("ResultT")
@@ -94,3 +94,29 @@ class ApiInfo:
             return None
         specs: Mapping[str, MethodSpec[Any]] = import_module(self.resources).SPECS
         return specs
+
+
+class LazySpecs(Mapping[str, "MethodSpec[Any]"]):
+    """A generated API's methods by id, each imported with its resource's module on first
+    lookup: listing the ids loads nothing, so a call loads only its own resource."""
+
+    def __init__(self, package: str, modules: Mapping[str, str]) -> None:
+        self._package = package
+        self._modules = dict(modules)  # method id -> its module, relative to ``package``
+        self._loaded: dict[str, MethodSpec[Any]] = {}
+
+    def __getitem__(self, method: str) -> MethodSpec[Any]:
+        spec = self._loaded.get(method)
+        if spec is None:
+            module = self._modules[method]  # KeyError: no such method, as a dict would say
+            spec = self._loaded[method] = import_module(module, self._package).SPECS[method]
+        return spec
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __repr__(self) -> str:
+        return f"LazySpecs({self._package!r}, {len(self)} methods, {len(self._loaded)} loaded)"

@@ -1,5 +1,6 @@
 """What the clients inherit for values and batch tasks: ``compute_value``, ``operation``,
-``list_operations``, ``export`` and ``submit_exports`` (sync and async). The decisions are
+``list_operations``, ``export``, ``submit_exports``, ``import_image`` and ``import_table``
+(sync and async). The decisions are
 in :mod:`eerest._tasks.submit` and :mod:`eerest._tasks.operation`."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from eerest._core.types import RequestOptions
 from eerest._ee import to_expression
+from eerest._tasks.ingest import import_call
 from eerest._tasks.maps import MapTiles, map_body, thumbnail_body
 from eerest._tasks.operation import AsyncOperation, Operation
 from eerest._tasks.submit import ExportRequest, SubmitPolicy, export_call, run_async, run_sync
@@ -101,6 +103,43 @@ class SyncTasksMixin:
         so a request that timed out but was created is not created twice."""
         client = cast("SyncClientBase", self)
         return run_sync(client, list(requests), max_queued=max_queued, project=project, policy=policy or SubmitPolicy())
+
+    def import_image(
+        self,
+        manifest: Any,
+        *,
+        overwrite: bool | None = None,
+        description: str | None = None,
+        request_id: str | None = None,
+        project: str | None = None,
+    ) -> Operation:
+        """Start ingesting an image asset (``image.import``) from ``manifest`` (a
+        ``types.ImageManifest`` or its dict form: ``name``, ``tilesets`` with ``gs://`` sources,
+        ``bands``, ...) and return its :class:`eerest.Operation`. A ``requestId`` is added
+        (unless given) so that a retried request starts one task."""
+        client = cast("SyncClientBase", self)
+        method, body = import_call(
+            "image", manifest, overwrite=overwrite, description=description, request_id=request_id
+        )
+        return Operation(client, client._invoke(_spec(client, method), {"project": project}, body, _NO_OPTS))
+
+    def import_table(
+        self,
+        manifest: Any,
+        *,
+        overwrite: bool | None = None,
+        description: str | None = None,
+        request_id: str | None = None,
+        project: str | None = None,
+    ) -> Operation:
+        """Start ingesting a table asset (``table.import``) from ``manifest`` (a
+        ``types.TableManifest`` or its dict form: ``name``, ``sources`` with ``gs://`` CSV,
+        SHP, ... files) and return its :class:`eerest.Operation`; ``requestId`` as :meth:`import_image`."""
+        client = cast("SyncClientBase", self)
+        method, body = import_call(
+            "table", manifest, overwrite=overwrite, description=description, request_id=request_id
+        )
+        return Operation(client, client._invoke(_spec(client, method), {"project": project}, body, _NO_OPTS))
 
     def thumbnail(
         self,
@@ -196,6 +235,38 @@ class AsyncTasksMixin:
         return await run_async(
             client, list(requests), max_queued=max_queued, project=project, policy=policy or SubmitPolicy()
         )
+
+    async def import_image(
+        self,
+        manifest: Any,
+        *,
+        overwrite: bool | None = None,
+        description: str | None = None,
+        request_id: str | None = None,
+        project: str | None = None,
+    ) -> AsyncOperation:
+        """As ``Client.import_image``: an :class:`eerest.AsyncOperation`."""
+        client = cast("AsyncClientBase", self)
+        method, body = import_call(
+            "image", manifest, overwrite=overwrite, description=description, request_id=request_id
+        )
+        return AsyncOperation(client, await client._invoke(_spec(client, method), {"project": project}, body, _NO_OPTS))
+
+    async def import_table(
+        self,
+        manifest: Any,
+        *,
+        overwrite: bool | None = None,
+        description: str | None = None,
+        request_id: str | None = None,
+        project: str | None = None,
+    ) -> AsyncOperation:
+        """As ``Client.import_table``: an :class:`eerest.AsyncOperation`."""
+        client = cast("AsyncClientBase", self)
+        method, body = import_call(
+            "table", manifest, overwrite=overwrite, description=description, request_id=request_id
+        )
+        return AsyncOperation(client, await client._invoke(_spec(client, method), {"project": project}, body, _NO_OPTS))
 
     async def thumbnail(
         self,

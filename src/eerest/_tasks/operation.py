@@ -6,7 +6,6 @@ raises) are pure functions shared by both classes; only the calls differ."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import itertools
 import time
@@ -336,6 +335,8 @@ class AsyncOperation(_OperationBase):
         self, timeout: float | None = None, *, poll: float = 1.0, max_poll: float = 60.0, server_wait: bool = True
     ) -> AsyncOperation:
         """As :meth:`Operation.wait`."""
+        import asyncio  # here, not at the top: a sync program never imports asyncio
+
         loop = asyncio.get_running_loop()
         end = None if timeout is None else loop.time() + timeout
         interval = poll

@@ -7,7 +7,6 @@ after an error), :class:`SubmitPolicy` (backoff). The loops are :func:`run_sync`
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 import uuid
@@ -204,6 +203,8 @@ async def run_async(
     client: AsyncClientBase, requests: list[Any], *, max_queued: int, project: str | None, policy: SubmitPolicy
 ) -> list[AsyncOperation]:
     """As :func:`run_sync`, for an async client."""
+    import asyncio  # here, not at the top: a sync program never imports asyncio
+
     if max_queued < 1:
         raise InvalidRequestError("max_queued must be at least 1")
     calls = [export_call(r) for r in requests]

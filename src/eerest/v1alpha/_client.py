@@ -14,7 +14,7 @@ from eerest._core.client import AsyncClientBase, SyncClientBase
 from eerest._core.spec import ApiInfo
 
 if TYPE_CHECKING:
-    from . import _resources
+    from ._resources.projects import AsyncProjectsResource, ProjectsResource
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -29,7 +29,7 @@ API = ApiInfo(
         "https://www.googleapis.com/auth/cloud-platform",
     ),
     fully_encode_reserved_expansion=True,
-    # The methods (and the messages they use) load with the first resource, not the client.
+    # Each resource's methods (and the messages they use) load with its first access, not the client.
     resources="eerest.v1alpha._resources",
 )
 
@@ -58,10 +58,10 @@ class Client(SyncReadAreaMixin, SyncReadTableMixin, SyncTasksMixin, SyncClientBa
     _api = API
 
     @cached_property
-    def projects(self) -> _resources.ProjectsResource:
-        from . import _resources
+    def projects(self) -> ProjectsResource:
+        from ._resources.projects import ProjectsResource
 
-        return _resources.ProjectsResource(self)
+        return ProjectsResource(self)
 
     def __enter__(self) -> Client:
         return self
@@ -76,10 +76,10 @@ class AsyncClient(
     _api = API
 
     @cached_property
-    def projects(self) -> _resources.AsyncProjectsResource:
-        from . import _resources
+    def projects(self) -> AsyncProjectsResource:
+        from ._resources.projects import AsyncProjectsResource
 
-        return _resources.AsyncProjectsResource(self)
+        return AsyncProjectsResource(self)
 
     async def __aenter__(self) -> AsyncClient:
         return self
