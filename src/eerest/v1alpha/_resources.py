@@ -117,7 +117,11 @@ _EARTHENGINE_PROJECTS_LISTASSETS: MethodSpec[types.ListAssetsResponse] = MethodS
         ParamSpec("filter", "query"),
         ParamSpec("pageSize", "query", format="int32"),
         ParamSpec("pageToken", "query"),
-        ParamSpec("view", "query"),
+        ParamSpec(
+            "view",
+            "query",
+            enum=("EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"),
+        ),
         ParamSpec("fields", "query"),
         ParamSpec("prettyPrint", "query"),
         ParamSpec("quotaUser", "query"),
@@ -272,7 +276,11 @@ _EARTHENGINE_PROJECTS_ASSETS_LISTASSETS: MethodSpec[types.ListAssetsResponse] = 
             ParamSpec("filter", "query"),
             ParamSpec("pageSize", "query", format="int32"),
             ParamSpec("pageToken", "query"),
-            ParamSpec("view", "query"),
+            ParamSpec(
+                "view",
+                "query",
+                enum=("EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"),
+            ),
             ParamSpec("fields", "query"),
             ParamSpec("prettyPrint", "query"),
             ParamSpec("quotaUser", "query"),
@@ -327,7 +335,11 @@ _EARTHENGINE_PROJECTS_ASSETS_LISTIMAGES: MethodSpec[types.ListImagesResponse] = 
             ParamSpec("pageToken", "query"),
             ParamSpec("region", "query"),
             ParamSpec("startTime", "query", format="google-datetime"),
-            ParamSpec("view", "query"),
+            ParamSpec(
+                "view",
+                "query",
+                enum=("EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"),
+            ),
             ParamSpec("fields", "query"),
             ParamSpec("prettyPrint", "query"),
             ParamSpec("quotaUser", "query"),
@@ -1404,7 +1416,14 @@ class ProjectsResource(SyncResource):
         max_concurrent_exports: int | None = None,
         body_name: str | None = None,
         plan_max_concurrent_exports: int | None = None,
-        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        registration_state: types.ProjectConfigRegistrationState
+        | Literal[
+            "REGISTRATION_STATE_UNSPECIFIED",
+            "NOT_REGISTERED",
+            "REGISTERED_COMMERCIALLY",
+            "REGISTERED_NOT_COMMERCIALLY",
+        ]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1679,7 +1698,14 @@ class AsyncProjectsResource(AsyncResource):
         max_concurrent_exports: int | None = None,
         body_name: str | None = None,
         plan_max_concurrent_exports: int | None = None,
-        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        registration_state: types.ProjectConfigRegistrationState
+        | Literal[
+            "REGISTRATION_STATE_UNSPECIFIED",
+            "NOT_REGISTERED",
+            "REGISTERED_COMMERCIALLY",
+            "REGISTERED_NOT_COMMERCIALLY",
+        ]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1963,7 +1989,17 @@ class ProjectsAssetsResource(SyncResource):
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -2214,7 +2250,19 @@ class ProjectsAssetsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions
@@ -2844,7 +2892,17 @@ class AsyncProjectsAssetsResource(AsyncResource):
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -3095,7 +3153,19 @@ class AsyncProjectsAssetsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions
@@ -4327,10 +4397,24 @@ class ProjectsFilmstripThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -4459,10 +4543,24 @@ class AsyncProjectsFilmstripThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -4605,7 +4703,19 @@ class ProjectsImageResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -4893,7 +5003,19 @@ class AsyncProjectsImageResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -5425,7 +5547,17 @@ class ProjectsLocationsAssetsResource(SyncResource):
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -5569,7 +5701,17 @@ class AsyncProjectsLocationsAssetsResource(AsyncResource):
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
         title: str | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -5707,10 +5849,24 @@ class ProjectsLocationsFilmstripThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -5797,10 +5953,24 @@ class AsyncProjectsLocationsFilmstripThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -5902,7 +6072,19 @@ class ProjectsLocationsMapsResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -5991,7 +6173,19 @@ class AsyncProjectsLocationsMapsResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -6093,7 +6287,17 @@ class ProjectsLocationsTablesResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,
@@ -6181,7 +6385,17 @@ class AsyncProjectsLocationsTablesResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,
@@ -6284,7 +6498,19 @@ class ProjectsLocationsThumbnailsResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         filename_prefix: str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -6397,7 +6623,19 @@ class AsyncProjectsLocationsThumbnailsResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         filename_prefix: str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -6523,7 +6761,9 @@ class ProjectsLocationsVideoThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,
@@ -6609,7 +6849,9 @@ class AsyncProjectsLocationsVideoThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,
@@ -6902,7 +7144,19 @@ class ProjectsMapsResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -6994,7 +7248,19 @@ class AsyncProjectsMapsResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -8237,7 +8503,17 @@ class ProjectsTablesResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,
@@ -8367,7 +8643,17 @@ class AsyncProjectsTablesResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,
@@ -8514,7 +8800,19 @@ class ProjectsThumbnailsResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         filename_prefix: str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -8669,7 +8967,19 @@ class AsyncProjectsThumbnailsResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         filename_prefix: str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -9163,7 +9473,9 @@ class ProjectsVideoThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,
@@ -9292,7 +9604,9 @@ class AsyncProjectsVideoThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,

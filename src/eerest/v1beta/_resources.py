@@ -117,7 +117,11 @@ _EARTHENGINE_PROJECTS_LISTASSETS: MethodSpec[types.ListAssetsResponse] = MethodS
         ParamSpec("filter", "query"),
         ParamSpec("pageSize", "query", format="int32"),
         ParamSpec("pageToken", "query"),
-        ParamSpec("view", "query"),
+        ParamSpec(
+            "view",
+            "query",
+            enum=("EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"),
+        ),
         ParamSpec("fields", "query"),
         ParamSpec("prettyPrint", "query"),
         ParamSpec("quotaUser", "query"),
@@ -272,7 +276,11 @@ _EARTHENGINE_PROJECTS_ASSETS_LISTASSETS: MethodSpec[types.ListAssetsResponse] = 
             ParamSpec("filter", "query"),
             ParamSpec("pageSize", "query", format="int32"),
             ParamSpec("pageToken", "query"),
-            ParamSpec("view", "query"),
+            ParamSpec(
+                "view",
+                "query",
+                enum=("EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"),
+            ),
             ParamSpec("fields", "query"),
             ParamSpec("prettyPrint", "query"),
             ParamSpec("quotaUser", "query"),
@@ -1349,7 +1357,14 @@ class ProjectsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         body_name: str | None = None,
-        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        registration_state: types.ProjectConfigRegistrationState
+        | Literal[
+            "REGISTRATION_STATE_UNSPECIFIED",
+            "NOT_REGISTERED",
+            "REGISTERED_COMMERCIALLY",
+            "REGISTERED_NOT_COMMERCIALLY",
+        ]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1611,7 +1626,14 @@ class AsyncProjectsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         body_name: str | None = None,
-        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        registration_state: types.ProjectConfigRegistrationState
+        | Literal[
+            "REGISTRATION_STATE_UNSPECIFIED",
+            "NOT_REGISTERED",
+            "REGISTERED_COMMERCIALLY",
+            "REGISTERED_NOT_COMMERCIALLY",
+        ]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1881,7 +1903,17 @@ class ProjectsAssetsResource(SyncResource):
         size_bytes: int | None = None,
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -2124,7 +2156,19 @@ class ProjectsAssetsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions
@@ -2670,7 +2714,17 @@ class AsyncProjectsAssetsResource(AsyncResource):
         size_bytes: int | None = None,
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -2913,7 +2967,19 @@ class AsyncProjectsAssetsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions
@@ -4064,10 +4130,24 @@ class ProjectsFilmstripThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -4196,10 +4276,24 @@ class AsyncProjectsFilmstripThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -4342,7 +4436,19 @@ class ProjectsImageResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -4583,7 +4689,19 @@ class AsyncProjectsImageResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -5061,7 +5179,17 @@ class ProjectsLocationsAssetsResource(SyncResource):
         size_bytes: int | None = None,
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -5194,7 +5322,17 @@ class AsyncProjectsLocationsAssetsResource(AsyncResource):
         size_bytes: int | None = None,
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -5324,10 +5462,24 @@ class ProjectsLocationsFilmstripThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -5414,10 +5566,24 @@ class AsyncProjectsLocationsFilmstripThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -5519,7 +5685,19 @@ class ProjectsLocationsMapsResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -5608,7 +5786,19 @@ class AsyncProjectsLocationsMapsResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -5710,7 +5900,17 @@ class ProjectsLocationsTablesResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,
@@ -5798,7 +5998,17 @@ class AsyncProjectsLocationsTablesResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,
@@ -5901,7 +6111,19 @@ class ProjectsLocationsThumbnailsResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         filename_prefix: str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -6014,7 +6236,19 @@ class AsyncProjectsLocationsThumbnailsResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         filename_prefix: str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -6140,7 +6374,9 @@ class ProjectsLocationsVideoThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,
@@ -6226,7 +6462,9 @@ class AsyncProjectsLocationsVideoThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,
@@ -6519,7 +6757,19 @@ class ProjectsMapsResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -6611,7 +6861,19 @@ class AsyncProjectsMapsResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -7854,7 +8116,17 @@ class ProjectsTablesResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,
@@ -7984,7 +8256,17 @@ class AsyncProjectsTablesResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,
@@ -8131,7 +8413,19 @@ class ProjectsThumbnailsResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         filename_prefix: str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -8286,7 +8580,19 @@ class AsyncProjectsThumbnailsResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         filename_prefix: str | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
@@ -8780,7 +9086,9 @@ class ProjectsVideoThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,
@@ -8909,7 +9217,9 @@ class AsyncProjectsVideoThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,
