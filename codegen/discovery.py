@@ -75,16 +75,26 @@ def _typed_errors(load: Callable[..., Api]) -> Callable[..., Api]:
 
     @functools.wraps(load)
     def wrapped(doc: Mapping[str, Any], *args: Any, **kwargs: Any) -> Api:
+        options = kwargs.get("options", args[0] if args else None)
+        source = options.source if isinstance(options, Options) else ""
         if not isinstance(doc, Mapping):
-            raise DiscoveryError(f"a discovery document is a JSON object, not {type(doc).__name__}")
+            raise DiscoveryError(_one_line(source, f"a discovery document is a JSON object, not {type(doc).__name__}"))
         try:
             return load(doc, *args, **kwargs)
-        except DiscoveryError:
-            raise
+        except DiscoveryError as exc:
+            raise DiscoveryError(_one_line(source, str(exc))) from None
         except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
-            raise DiscoveryError(f"malformed discovery document ({type(exc).__name__}: {exc})") from exc
+            raise DiscoveryError(
+                _one_line(source, f"malformed discovery document ({type(exc).__name__}: {exc})")
+            ) from exc
 
     return wrapped
+
+
+def _one_line(source: str, message: str) -> str:
+    """``source: message`` on one line (the document named once)."""
+    message = "; ".join(part.strip() for part in message.splitlines() if part.strip())
+    return message if not source or message.startswith(source + ":") else f"{source}: {message}"
 
 
 @dataclass(frozen=True)
@@ -232,6 +242,8 @@ class _Schemas:
     def _read_top(self, name: str, schema: Mapping[str, Any]) -> None:
         if "enum" in schema:
             self._add_enum(name, schema)
+        elif "$ref" in schema:  # another name for a schema
+            self.aliases[name] = self.type_of(schema, name, "")
         elif schema.get("type", "object") == "object" and "additionalProperties" not in schema:
             self._add_message(name, schema)
         else:
@@ -309,7 +321,7 @@ class _Schemas:
         if kind == "array":
             items = schema.get("items")
             if items is None:
-                raise DiscoveryError(f"{owner}.{prop}: array without 'items'")
+                raise DiscoveryError(f"schemas.{owner}.properties.{prop}: an array without 'items'")
             return TypeRef("array", item=self.type_of(items, owner, prop))
         if kind == "object":
             if "properties" in schema:
@@ -321,7 +333,7 @@ class _Schemas:
             return TypeRef("map", item=item)
         if kind in ("string", "integer", "number", "boolean", "any"):
             return TypeRef(kind, format=schema.get("format"))
-        raise DiscoveryError(f"{owner}.{prop}: unknown type {kind!r}")
+        raise DiscoveryError(f"schemas.{owner}.properties.{prop}: unknown type {kind!r}")
 
     def _hoist_enum(self, schema: Mapping[str, Any], owner: str, prop: str) -> str:
         values = tuple(str(v) for v in schema["enum"])
@@ -523,6 +535,8 @@ class _Reader:
         request = self._schema_name(body, "request", base + "Request", method_id, where)
         response = self._schema_name(body, "response", base + "Response", method_id, where)
         req_type = schemas.resolve(TypeRef("message", name=request)) if request else None
+        if req_type is not None and req_type.kind == "message":
+            request = req_type.name  # a schema that is another's name: the class it names
         request_type = None
         if req_type is not None and req_type.kind == "map":  # the whole body is a map: one ``body`` argument
             used.add(BODY_ARGUMENT)
@@ -567,6 +581,8 @@ class _Reader:
         empty_response = False
         if response:
             resolved = schemas.resolve(TypeRef("message", name=response))
+            if resolved.kind == "message":
+                response = resolved.name
             if not (resolved.kind == "message" and resolved.name in schemas.messages):
                 response_type = resolved
             elif response in EMPTY_SCHEMAS and not schemas.messages[response].fields:
