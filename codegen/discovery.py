@@ -57,9 +57,30 @@ ROOT_RESOURCE = "root"
 #: ``types.MessageModel``), then a number if that is taken too.
 RESERVED_TYPE_NAMES = frozenset(
     {
-        "annotations", "Any", "AwareDatetime", "Base64Bytes", "BaseModel", "ConfigDict", "Date", "Dict", "Double",
-        "Duration", "Enum", "Field", "FieldMask", "Int64", "List", "Literal", "Message", "Model", "OpenEnum",
-        "Optional", "RootModel", "Timestamp", "UInt64", "Union",
+        "annotations",
+        "Any",
+        "AwareDatetime",
+        "Base64Bytes",
+        "BaseModel",
+        "ConfigDict",
+        "Date",
+        "Dict",
+        "Double",
+        "Duration",
+        "Enum",
+        "Field",
+        "FieldMask",
+        "Int64",
+        "List",
+        "Literal",
+        "Message",
+        "Model",
+        "OpenEnum",
+        "Optional",
+        "RootModel",
+        "Timestamp",
+        "UInt64",
+        "Union",
     }
 )
 _MEDIA_SIZE_UNITS = {"KB": 10, "MB": 20, "GB": 30, "TB": 40}
@@ -388,7 +409,14 @@ class _Schemas:
             elif t.kind == "message" and t.name and t.name not in seen_messages:
                 message = self.messages[t.name]
                 fields = tuple(
-                    Field(f.name, f.py_name, self._resolve_at(f.type, message.name, f.name), f.description, f.read_only, f.deprecated)
+                    Field(
+                        f.name,
+                        f.py_name,
+                        self._resolve_at(f.type, message.name, f.name),
+                        f.description,
+                        f.read_only,
+                        f.deprecated,
+                    )
                     for f in message.fields
                 )
                 seen_messages[t.name] = Message(message.name, fields, message.description, message.deprecated)
@@ -471,9 +499,7 @@ class _Reader:
             found.append(self._resource(name, body, (name,), used))
         return tuple(r for r in found if r is not None)
 
-    def _resource(
-        self, name: str, body: Mapping[str, Any], path: tuple[str, ...], used: set[str]
-    ) -> Resource | None:
+    def _resource(self, name: str, body: Mapping[str, Any], path: tuple[str, ...], used: set[str]) -> Resource | None:
         methods = self._methods(body.get("methods") or {}, path)
         taken = set(_RESOURCE_ATTRIBUTES)
         methods = tuple(replace(m, py_name=_unique(m.py_name, taken, "_")) for m in methods)
@@ -561,12 +587,21 @@ class _Reader:
         params = [_read_param(p, raw_params[p], used) for p in names if p in raw_params]
         own = {p.name for p in params}
         global_params = [
-            _read_param(g, self.global_params[g], used) for g in GLOBAL_PARAMS if g in self.global_params and g not in own
+            _read_param(g, self.global_params[g], used)
+            for g in GLOBAL_PARAMS
+            if g in self.global_params and g not in own
         ]
         body_fields: tuple[Field, ...] = ()
         if req_type is not None and req_type.kind == "message" and req_type.name in schemas.messages:
             body_fields = tuple(
-                Field(f.name, _body_field_name(f.py_name, used), schemas.resolve(f.type), f.description, f.read_only, f.deprecated)
+                Field(
+                    f.name,
+                    _body_field_name(f.py_name, used),
+                    schemas.resolve(f.type),
+                    f.description,
+                    f.read_only,
+                    f.deprecated,
+                )
                 for f in schemas.messages[req_type.name].fields
                 if not f.read_only
             )
@@ -633,10 +668,14 @@ class _Reader:
             if location not in ("path", "query"):
                 raise DiscoveryError(f"{where}.parameters.{p}: location {location!r} (only 'path' and 'query' exist)")
             if location == "path" and p not in placeholders:
-                raise DiscoveryError(f"{where}.parameters.{p}: a path parameter that the path {body['path']!r} does not use")
+                raise DiscoveryError(
+                    f"{where}.parameters.{p}: a path parameter that the path {body['path']!r} does not use"
+                )
             check_pattern(spec.get("pattern"), f"{where}.parameters.{p}.pattern")
 
-    def _schema_name(self, body: Mapping[str, Any], key: str, synthesised: str, method_id: str, where: str) -> str | None:
+    def _schema_name(
+        self, body: Mapping[str, Any], key: str, synthesised: str, method_id: str, where: str
+    ) -> str | None:
         """The schema name of a method's ``request`` or ``response``: its ``$ref``, or for an
         inline schema a new top-level schema named ``synthesised`` (made unique), so that
         no method loses its body or result. Anything else is refused, naming the place."""

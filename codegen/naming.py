@@ -6,7 +6,15 @@ import keyword
 import re
 from collections.abc import Collection
 
-__all__ = ["MESSAGE_ATTRIBUTES", "constant_name", "field_name", "pascal_case", "python_name", "safe_identifier", "snake_case"]
+__all__ = [
+    "MESSAGE_ATTRIBUTES",
+    "constant_name",
+    "field_name",
+    "pascal_case",
+    "python_name",
+    "safe_identifier",
+    "snake_case",
+]
 
 _WORD_BOUNDARY_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _WORD_BOUNDARY_2 = re.compile(r"([a-z0-9])([A-Z])")

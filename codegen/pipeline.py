@@ -107,7 +107,9 @@ def check_project(root: Path) -> list[str]:
     return problems
 
 
-def generate_standalone(schema: Path, out: Path, package: str, include_methods: frozenset[str] = frozenset()) -> list[Path]:
+def generate_standalone(
+    schema: Path, out: Path, package: str, include_methods: frozenset[str] = frozenset()
+) -> list[Path]:
     """A package for any discovery document (every method unless ``include_methods``)."""
     if not all(part.isidentifier() and not keyword.iskeyword(part) for part in package.split(".")):
         raise DiscoveryError(f"--package {package!r}: not a dotted Python name (such as 'myapi.v1')")

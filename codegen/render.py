@@ -74,7 +74,15 @@ def _docstring(text: str, indent: int) -> str:
         for raw in para.split("\n"):
             body = raw.lstrip()
             extra = " " * (len(raw) - len(body))
-            lines.extend(textwrap.wrap(body, width=88 - indent - len(extra), initial_indent=extra, subsequent_indent=extra + ("    " if extra else "")) or [""])
+            lines.extend(
+                textwrap.wrap(
+                    body,
+                    width=88 - indent - len(extra),
+                    initial_indent=extra,
+                    subsequent_indent=extra + ("    " if extra else ""),
+                )
+                or [""]
+            )
     if lines[-1].endswith('"'):  # would merge with the closing quotes
         lines[-1] += " "
     if len(lines) == 1 and len(lines[0]) + indent + 6 <= 88:
