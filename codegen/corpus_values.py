@@ -49,18 +49,30 @@ def example(pattern: str, tricky: bool = False) -> str:
     except ImportError:  # Python 3.10
         import sre_parse as parser
 
-    candidates = (
-        ("ü", " ", ":", "@", "+", "a", "1", "x", "Z", "-", "_", ".") if tricky else ("a", "1", "x", "Z", "-", "_", ".")
-    )
+    plain_chars = ("a", "1", "x", "Z", "-", "_", ".")
+    tricky_chars = ("ü", " ", ":", "@", "+", "&", "=", "$", ",", ";", "~", "!", "*", "'", "(", ")", "%", "/")
+    candidates = (*tricky_chars[:-1], *plain_chars) if tricky else plain_chars
+
+    def run(items: Any, high: int) -> str | None:
+        """With ``tricky``, a repeat of one character class: every tricky character it allows."""
+        if not tricky or len(items) != 1 or items[0][0] not in (parser.IN, parser.ANY, parser.NOT_LITERAL):
+            return None
+        op, av = items[0]
+        allowed = [
+            c
+            for c in tricky_chars
+            if op == parser.ANY or (op == parser.NOT_LITERAL and chr(av) != c) or (op == parser.IN and char(av, (c,)) == c)
+        ]
+        return "".join(allowed) + "a" if len(allowed) > 1 and high > len(allowed) else None
 
     def in_category(c: str, category: Any) -> bool:
         name = str(category)
         ok = c.isdigit() if "DIGIT" in name else (c.isalnum() or c == "_") if "WORD" in name else c.isspace()
         return ok != ("NOT_" in name)
 
-    def char(items: Any) -> str:
+    def char(items: Any, among: tuple[str, ...] = candidates) -> str:
         negated = any(op == parser.NEGATE for op, _ in items)
-        for candidate in candidates:
+        for candidate in among:
             allowed = False
             for op, av in items:
                 if op == parser.LITERAL:
@@ -85,8 +97,8 @@ def example(pattern: str, tricky: bool = False) -> str:
             elif op == parser.IN:
                 out.append(char(av))
             elif op in (parser.MAX_REPEAT, parser.MIN_REPEAT):
-                low, _high, sub = av
-                out.append(walk(sub) * max(low, 1))
+                low, high, sub = av
+                out.append(run(sub, high) or walk(sub) * max(low, 1))
             elif op == parser.SUBPATTERN:
                 out.append(walk(av[-1]))
             elif op == parser.BRANCH:
