@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from codegen.corpus_values import gapi_name, plain, response_value, tricky_arguments
 from codegen.ir import Api, Method
@@ -62,7 +62,11 @@ class Harness:
     """A generated package's sync and async clients on mock transports that record each
     request and answer the reply set for the call, beside google-api-python-client."""
 
-    def __init__(self, module: Any, resources: Any, api: Api, doc: Mapping[str, Any]) -> None:
+    def __init__(self, module: Any, resources: Any, api: Api, doc: Mapping[str, Any], server: Any = None) -> None:
+        """``server``: a loopback HTTP server (``url``, ``requests``, ``reply``) that both
+        clients really send to, google-api-python-client's requests executed too; without
+        one, eerest's requests go to a mock transport and google-api-python-client's are
+        only built."""
         import httpx
         from google.auth.credentials import AnonymousCredentials
         from googleapiclient.discovery import build_from_document
@@ -70,15 +74,28 @@ class Harness:
 
         self.api = api
         self.specs = resources.SPECS
+        self.server = server
         self.sent: list[httpx.Request] = []
         self.reply: tuple[bytes, str] = (b"{}", "application/json")
+        self.theirs_result: Any = None
         self.loop = asyncio.new_event_loop()
-        self._http = httpx.Client(transport=httpx.MockTransport(self._answer))
-        self._ahttp = httpx.AsyncClient(transport=httpx.MockTransport(self._answer))
         credentials = AnonymousCredentials()
-        self.client = module.Client("p", credentials=credentials, http_client=self._http, max_retries=0)
-        self.aclient = module.AsyncClient("p", credentials=credentials, http_client=self._ahttp, max_retries=0)
-        self.service = build_from_document(dict(doc), http=HttpMock())
+        if server is None:
+            self._http = httpx.Client(transport=httpx.MockTransport(self._answer))
+            self._ahttp = httpx.AsyncClient(transport=httpx.MockTransport(self._answer))
+            options: dict[str, Any] = {}
+            self.service = build_from_document(dict(doc), http=HttpMock())
+        else:
+            import httplib2
+
+            self._http, self._ahttp = httpx.Client(), httpx.AsyncClient()
+            options = {"base_url": server.url}
+            moved = {**doc, "rootUrl": server.url + "/", "baseUrl": server.url + "/" + doc.get("servicePath", "")}
+            self.service = build_from_document(moved, http=httplib2.Http())
+        self.client = module.Client("p", credentials=credentials, http_client=self._http, max_retries=0, **options)
+        self.aclient = module.AsyncClient(
+            "p", credentials=credentials, http_client=self._ahttp, max_retries=0, **options
+        )
 
     def _answer(self, request: Any) -> Any:
         import httpx
@@ -100,9 +117,25 @@ class Harness:
             resource = getattr(resource, part)()
         name = gapi_name(m.name) + ("_media" if m.media_download else "")
         request = getattr(resource, name)(**kwargs)
-        return normal(request.method, request.uri, request.body, request.headers)
+        if self.server is None:
+            return normal(request.method, request.uri, request.body, request.headers)
+        self._serve()
+        self.theirs_result = request.execute()
+        return self._last()
+
+    def _serve(self) -> None:
+        if self.server is not None:
+            body, content_type = self.reply
+            self.server.reply(body=body, content_type=content_type)
+
+    def _count(self) -> int:
+        return len(self.sent if self.server is None else self.server.requests)
 
     def _last(self) -> dict[str, Any]:
+        if self.server is not None:
+            r = self.server.requests[-1]
+            url = self.server.url + r.path + ("?" + urlencode(r.query) if r.query else "")
+            return normal(r.method, url, r.body, r.headers)
         request = self.sent[-1]
         return normal(request.method, str(request.url), request.content, request.headers)
 
@@ -144,7 +177,8 @@ class Harness:
         except Exception as exc:  # google-api-python-client refuses: eerest must still send
             theirs = None
             out["wire"] = f"uncomparable: google-api-python-client: {type(exc).__name__}: {exc}"[:300]
-        before = len(self.sent)
+        before = self._count()
+        self._serve()
         try:
             result = self._call_sync(ours_path, m, ours_kwargs)
         except Exception as exc:
@@ -153,7 +187,7 @@ class Harness:
                 "async": "not run",
                 "decode": "not run",
             }
-        if len(self.sent) == before:
+        if self._count() == before:
             return {"wire": "eerest sent nothing", "async": "not run", "decode": "not run"}
         ours = self._last()
         if theirs is not None:
@@ -164,6 +198,12 @@ class Harness:
             else:
                 out["wire"] = f"mismatch: {first_difference(ours, theirs)}"[:400]
         out["decode"] = self._decoded(m, result, expected)
+        decoded_by_both = self.server is not None and theirs is not None and out["decode"] == "ok"
+        if (
+            decoded_by_both and expected is not None and self.theirs_result != expected
+        ):  # google-api-python-client's too
+            out["decode"] = f"fail: google-api-python-client: {first_difference(self.theirs_result, expected)}"
+        self._serve()
         try:
             aresult = self._call_async(ours_path, m, ours_kwargs)
         except Exception as exc:

@@ -61,7 +61,9 @@ def example(pattern: str, tricky: bool = False) -> str:
         allowed = [
             c
             for c in tricky_chars
-            if op == parser.ANY or (op == parser.NOT_LITERAL and chr(av) != c) or (op == parser.IN and char(av, (c,)) == c)
+            if op == parser.ANY
+            or (op == parser.NOT_LITERAL and chr(av) != c)
+            or (op == parser.IN and char(av, (c,)) == c)
         ]
         return "".join(allowed) + "a" if len(allowed) > 1 and high > len(allowed) else None
 

@@ -293,7 +293,7 @@ class _Schemas:
         properties = schema.get("properties") or {}
         used: set[str] = set()
         for prop, body in sorted(properties.items()):
-            py_name = field_name(prop, used | (set(properties) - {prop}))
+            py_name = field_name(prop, used | (set(properties) - {prop}) | set(self.raw))
             used.add(py_name)
             fields.append(
                 Field(

@@ -7,6 +7,7 @@ import re
 from collections.abc import Collection
 
 __all__ = [
+    "ANNOTATION_NAMES",
     "MESSAGE_ATTRIBUTES",
     "constant_name",
     "field_name",
@@ -68,6 +69,11 @@ MESSAGE_ATTRIBUTES = frozenset(
 )  # fmt: skip
 
 
+#: Names the annotations of ``types.py`` use: a field named like one would shadow it in its
+#: class's body (``list: list[Item]``).
+ANNOTATION_NAMES = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str"})
+
+
 def python_name(wire: str, empty: str = "field") -> str:
     """The base of every Python name the generator gives an API name (property, parameter):
     ``snake_case``; ``empty`` for a name with no letter or digit (``""``, ``"$"``); the
@@ -83,11 +89,12 @@ def python_name(wire: str, empty: str = "field") -> str:
 def field_name(wire: str, taken: Collection[str]) -> str:
     """The name of a message property, both as the attribute (``msg.x``, ``Message(x=...)``)
     and as a method's keyword argument: :func:`python_name`, then a trailing ``_`` while it
-    is a message attribute (``to_dict_``, ``model_config_``, ``copy_``) or in ``taken``
-    (the names the message's other properties already have, and their wire names, so that
-    no wire name means two fields)."""
+    is a message attribute (``to_dict_``, ``model_config_``, ``copy_``), a name annotations
+    use (``list_``) or in ``taken`` (the names the message's other properties already have,
+    and their wire names, so that no wire name means two fields; the document's schema
+    names)."""
     name = python_name(wire)
-    while name in MESSAGE_ATTRIBUTES or name in taken:
+    while name in MESSAGE_ATTRIBUTES or name in ANNOTATION_NAMES or name in taken:
         name += "_"
     return name
 
