@@ -92,6 +92,10 @@ class Harness:
             options = {"base_url": server.url}
             moved = {**doc, "rootUrl": server.url + "/", "baseUrl": server.url + "/" + doc.get("servicePath", "")}
             self.service = build_from_document(moved, http=httplib2.Http())
+        self.doc = doc
+        self._descriptions: dict[str, Mapping[str, Any]] = {}
+        self._siblings: dict[str, set[str]] = {}
+        self._index(doc)
         self.client = module.Client("p", credentials=credentials, http_client=self._http, max_retries=0, **options)
         self.aclient = module.AsyncClient(
             "p", credentials=credentials, http_client=self._ahttp, max_retries=0, **options
@@ -116,12 +120,34 @@ class Harness:
         for part in path:
             resource = getattr(resource, part)()
         name = gapi_name(m.name) + ("_media" if m.media_download else "")
-        request = getattr(resource, name)(**kwargs)
+        if m.name in self._children(m.id):
+            # a method named as a sibling resource, which hides it on google-api-python-client's
+            # resource: made as that client makes its methods, and called on that resource
+            from googleapiclient.discovery import createMethod
+
+            suffix = "_media" if m.media_download else ""
+            _, method = createMethod(m.name + suffix, self._descriptions[m.id], self.doc, resource._schema)
+            request = method(resource, **kwargs)
+        else:
+            request = getattr(resource, name)(**kwargs)
         if self.server is None:
             return normal(request.method, request.uri, request.body, request.headers)
         self._serve()
         self.theirs_result = request.execute()
         return self._last()
+
+    def _children(self, method_id: str) -> set[str]:
+        """The names of the resources beside a method (``set()`` for unknown ids)."""
+        return self._siblings.get(method_id, set())
+
+    def _index(self, node: Mapping[str, Any]) -> None:
+        children = set(node.get("resources") or {})
+        for body in (node.get("methods") or {}).values():
+            if isinstance(body, Mapping) and body.get("id"):
+                self._descriptions[body["id"]] = body
+                self._siblings[body["id"]] = children
+        for child in (node.get("resources") or {}).values():
+            self._index(child)
 
     def _serve(self) -> None:
         if self.server is not None:

@@ -83,5 +83,6 @@ def test_two_processes_agree_on_real_documents(capsys: pytest.CaptureFixture[str
     assert counts, out
     methods, wire, uncomparable, calls, decoded = map(int, counts.groups())
     assert methods > 40 and wire + uncomparable == methods and calls == decoded == methods
-    # identitytoolkit's accounts method, hidden by its accounts resource in google-api-python-client
-    assert uncomparable == 2 and "note: identitytoolkit.v1: identitytoolkit.projects.accounts" in out
+    # identitytoolkit's accounts method, hidden by its accounts resource in google-api-python-client,
+    # is made and called as that client makes its methods
+    assert uncomparable == 0 and "note:" not in out
