@@ -183,8 +183,8 @@ def tricky_arguments(m: Method, api: Api) -> tuple[dict[str, Any], dict[str, Any
         theirs[gapi_name(p.name)] = value
     body: dict[str, Any] | None = None
     if m.request_type is not None:
-        item = wire_value(m.request_type.item, api, tricky=True) if m.request_type.item else 1
-        body = {"k": item, "ü/&": item} if item is not None else {}
+        entry = wire_value(m.request_type.item, api, tricky=True) if m.request_type.item else 1
+        body = {"k": entry, "ü/&": entry} if entry is not None else {}
         ours["body"] = body
         theirs["body"] = body
     elif m.request:
