@@ -18,9 +18,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return diff_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser(
-        "generate", help="write the API packages (src/eerest/v*) (or a standalone package with --schema)"
-    )
+    gen = sub.add_parser("generate", help="write the API packages (src/eerest/v*) (or a standalone package with --schema)")
     gen.add_argument("--root", type=Path, default=Path("."), help="project root (default: .)")
     gen.add_argument("--schema", type=Path, help="any discovery document, for a standalone package")
     gen.add_argument("--out", type=Path, help="with --schema: where to write the package")

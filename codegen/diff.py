@@ -128,7 +128,9 @@ def diff(old: Doc | None, new: Doc) -> Report:
             changes.append(Change(ADDED, "schema", name, _type_summary(new["schemas"][name])))
     else:
         changes.extend(_diff_api(old, new))
-        changes.extend(_diff_parameters("(global)", old.get("parameters", {}), new.get("parameters", {}), "."))
+        changes.extend(
+            _diff_parameters("(global)", old.get("parameters", {}), new.get("parameters", {}), ".")
+        )
         changes.extend(_diff_resources("", old, new))
         changes.extend(_diff_schemas(old.get("schemas", {}), new.get("schemas", {})))
     return Report(
@@ -217,10 +219,14 @@ def _diff_method(path: str, old: Doc, new: Doc) -> Iterator[Change]:
         yield Change(CHANGED, "method", path, f"request: {old_req} → {new_req}", True)
     old_resp, new_resp = _ref(old.get("response")), _ref(new.get("response"))
     if old_resp != new_resp:
-        yield Change(CHANGED, "method", path, f"response: {old_resp} → {new_resp}", old_resp is not None)
+        yield Change(
+            CHANGED, "method", path, f"response: {old_resp} → {new_resp}", old_resp is not None
+        )
     yield from _diff_deprecated("method", path, old, new)
     yield from _diff_parameters(path, old.get("parameters", {}), new.get("parameters", {}), "(")
-    yield from _diff_parameter_order(path, old.get("parameterOrder", []), new.get("parameterOrder", []))
+    yield from _diff_parameter_order(
+        path, old.get("parameterOrder", []), new.get("parameterOrder", [])
+    )
 
 
 def _diff_parameter_order(path: str, old: Sequence[str], new: Sequence[str]) -> Iterator[Change]:

@@ -57,30 +57,9 @@ ROOT_RESOURCE = "root"
 #: ``types.MessageModel``), then a number if that is taken too.
 RESERVED_TYPE_NAMES = frozenset(
     {
-        "annotations",
-        "Any",
-        "AwareDatetime",
-        "Base64Bytes",
-        "BaseModel",
-        "ConfigDict",
-        "Date",
-        "Dict",
-        "Double",
-        "Duration",
-        "Enum",
-        "Field",
-        "FieldMask",
-        "Int64",
-        "List",
-        "Literal",
-        "Message",
-        "Model",
-        "OpenEnum",
-        "Optional",
-        "RootModel",
-        "Timestamp",
-        "UInt64",
-        "Union",
+        "annotations", "Any", "AwareDatetime", "Base64Bytes", "BaseModel", "ConfigDict", "Date", "Dict", "Double",
+        "Duration", "Enum", "Field", "FieldMask", "Int64", "List", "Literal", "Message", "Model", "OpenEnum",
+        "Optional", "RootModel", "Timestamp", "UInt64", "Union",
     }
 )
 _MEDIA_SIZE_UNITS = {"KB": 10, "MB": 20, "GB": 30, "TB": 40}
@@ -499,7 +478,9 @@ class _Reader:
             found.append(self._resource(name, body, (name,), used))
         return tuple(r for r in found if r is not None)
 
-    def _resource(self, name: str, body: Mapping[str, Any], path: tuple[str, ...], used: set[str]) -> Resource | None:
+    def _resource(
+        self, name: str, body: Mapping[str, Any], path: tuple[str, ...], used: set[str]
+    ) -> Resource | None:
         methods = self._methods(body.get("methods") or {}, path)
         taken = set(_RESOURCE_ATTRIBUTES)
         methods = tuple(replace(m, py_name=_unique(m.py_name, taken, "_")) for m in methods)
@@ -673,9 +654,7 @@ class _Reader:
                 )
             check_pattern(spec.get("pattern"), f"{where}.parameters.{p}.pattern")
 
-    def _schema_name(
-        self, body: Mapping[str, Any], key: str, synthesised: str, method_id: str, where: str
-    ) -> str | None:
+    def _schema_name(self, body: Mapping[str, Any], key: str, synthesised: str, method_id: str, where: str) -> str | None:
         """The schema name of a method's ``request`` or ``response``: its ``$ref``, or for an
         inline schema a new top-level schema named ``synthesised`` (made unique), so that
         no method loses its body or result. Anything else is refused, naming the place."""
@@ -698,13 +677,7 @@ def _body_field_name(attribute: str, used: set[str]) -> str:
     ``BODY_FIELD_PREFIX`` (``projects.updateConfig``'s body ``name`` is ``body_name``;
     ``operations.wait``'s body ``timeout`` is ``body_timeout``); then a trailing ``_``
     while even that is taken."""
-    name = attribute
-    if name in used:
-        name = BODY_FIELD_PREFIX + name
-    while name in used:
-        name += "_"
-    used.add(name)
-    return name
+    return _free(BODY_FIELD_PREFIX + attribute if attribute in used else attribute, used)
 
 
 def _read_param(name: str, body: Mapping[str, Any], used: set[str]) -> Param:

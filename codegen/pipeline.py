@@ -12,15 +12,7 @@ from codegen.config import ApiTarget, Config, load_config
 from codegen.discovery import DiscoveryError, Options, load_api
 from codegen.render import render_package
 
-__all__ = [
-    "CONFIG_PATH",
-    "check_project",
-    "expected_files",
-    "generate_project",
-    "generate_standalone",
-    "owned_dirs",
-    "read_document",
-]
+__all__ = ["CONFIG_PATH", "check_project", "expected_files", "generate_project", "generate_standalone", "owned_dirs", "read_document"]
 
 CONFIG_PATH = Path("codegen") / "config.yaml"
 
@@ -107,9 +99,7 @@ def check_project(root: Path) -> list[str]:
     return problems
 
 
-def generate_standalone(
-    schema: Path, out: Path, package: str, include_methods: frozenset[str] = frozenset()
-) -> list[Path]:
+def generate_standalone(schema: Path, out: Path, package: str, include_methods: frozenset[str] = frozenset()) -> list[Path]:
     """A package for any discovery document (every method unless ``include_methods``)."""
     if not all(part.isidentifier() and not keyword.iskeyword(part) for part in package.split(".")):
         raise DiscoveryError(f"--package {package!r}: not a dotted Python name (such as 'myapi.v1')")

@@ -11,9 +11,7 @@ from typing import Any
 __all__ = ["include_methods_for", "surface"]
 
 
-def _selected_resource(
-    body: Mapping[str, Any], path: tuple[str, ...], name: str, keep: frozenset[str]
-) -> dict[str, Any] | None:
+def _selected_resource(body: Mapping[str, Any], path: tuple[str, ...], name: str, keep: frozenset[str]) -> dict[str, Any] | None:
     methods = {
         m: spec
         for m, spec in sorted((body.get("methods") or {}).items())

@@ -87,7 +87,9 @@ def _load_generate() -> Generate:
     try:
         from codegen.pipeline import generate_project
     except ImportError as exc:  # pragma: no cover - depends on the checkout
-        raise UpdateError(f"cannot regenerate: codegen.pipeline unavailable ({exc})") from exc
+        raise UpdateError(
+            f"cannot regenerate: codegen.pipeline unavailable ({exc})"
+        ) from exc
     return generate_project
 
 
@@ -98,9 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("source", help="path or http(s) URL of the new discovery document")
     parser.add_argument("--version", help="API version (default: the document's 'version')")
-    parser.add_argument("--fail-on-breaking", action="store_true", help="exit 1 if any change is breaking")
-    parser.add_argument("--root", type=Path, default=None, help="project root to operate on (default: cwd)")
-    parser.add_argument("--no-generate", action="store_true", help="only update schema/ and CHANGELOG.md")
+    parser.add_argument(
+        "--fail-on-breaking", action="store_true", help="exit 1 if any change is breaking"
+    )
+    parser.add_argument(
+        "--root", type=Path, default=None, help="project root to operate on (default: cwd)"
+    )
+    parser.add_argument(
+        "--no-generate", action="store_true", help="only update schema/ and CHANGELOG.md"
+    )
     return parser
 
 
@@ -133,7 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if args.fail_on_breaking and report.has_breaking else 0
 
 
-def _apply(root: Path, target: Path, doc: dict[str, Any], report: Report, generate: Generate | None) -> int:
+def _apply(
+    root: Path, target: Path, doc: dict[str, Any], report: Report, generate: Generate | None
+) -> int:
     """Write the schema and changelog, then regenerate; roll both back if generation fails."""
     changelog = root / "CHANGELOG.md"
     saved = {path: path.read_bytes() if path.exists() else None for path in (target, changelog)}
@@ -157,7 +167,9 @@ def _apply(root: Path, target: Path, doc: dict[str, Any], report: Report, genera
                 path.unlink(missing_ok=True)
             else:
                 path.write_bytes(content)
-        print(f"error: regeneration failed, schema and changelog restored: {exc!r}", file=sys.stderr)
+        print(
+            f"error: regeneration failed, schema and changelog restored: {exc!r}", file=sys.stderr
+        )
         return 3
     print(f"regenerated the API packages ({len(list(written))} files)", file=sys.stderr)
     return 0

@@ -31,7 +31,8 @@ def revision() -> str:
 def read_pages(folder: Path) -> dict[str, Page]:
     """Every page under ``folder``, by path relative to it (``projects.assets/get.md``)."""
     return {
-        rel: read_page(folder, rel) for rel in sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.md"))
+        rel: read_page(folder, rel)
+        for rel in sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.md"))
     }
 
 

@@ -108,9 +108,7 @@ class _Builder:
             raise ValueError(f"{m.where}: {exc}") from None
         rows = {p.name: p for p in m.path_params}
         if sorted(rows) != sorted(p.field for p in route.params):
-            raise ValueError(
-                f"{m.where}: path parameters {sorted(rows)} but the rule binds {[p.field for p in route.params]}"
-            )
+            raise ValueError(f"{m.where}: path parameters {sorted(rows)} but the rule binds {[p.field for p in route.params]}")
         parameters: dict[str, Any] = {}
         for param in route.params:
             spec = self.parameter(rows[param.field], "path")
@@ -165,9 +163,7 @@ class _Builder:
         if body.kind == "inline":
             name = rpc_name(m.id) + "Request"
             fields = self.unflatten(m, body.fields)
-            self.add_message(
-                MessageDef(name, f"Request message for EarthEngineService.{rpc_name(m.id)}.", fields, m.where)
-            )
+            self.add_message(MessageDef(name, f"Request message for EarthEngineService.{rpc_name(m.id)}.", fields, m.where))
             return name
         if body.kind == "none":
             if m.http_method in ("GET", "DELETE"):
@@ -264,9 +260,7 @@ class _Builder:
         out = {name: self.message_schema(m) for name, m in self.messages.items()}
         for name in self.google_used:
             if name in out:
-                raise ValueError(
-                    f"{name} is both one of Google's shared types and defined by {self.messages[name].where}"
-                )
+                raise ValueError(f"{name} is both one of Google's shared types and defined by {self.messages[name].where}")
             out[name] = self.google[name]
         return out
 

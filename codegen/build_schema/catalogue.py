@@ -19,9 +19,7 @@ from codegen.build_schema.model import EnumDef, MessageDef, Page, TypeRef
 
 __all__ = ["Catalogue", "Google", "Resolved"]
 
-_SITE = re.compile(
-    r"^https://developers\.google\.com/earth-engine/reference/rest/(?P<target>[^#]+)(?:#(?P<anchor>[\w.]+))?$"
-)
+_SITE = re.compile(r"^https://developers\.google\.com/earth-engine/reference/rest/(?P<target>[^#]+)(?:#(?P<anchor>[\w.]+))?$")
 _OCCURRENCE = re.compile(r"^(?P<name>[A-Za-z]\w*?)(?:_(?P<n>\d+))?$")
 
 

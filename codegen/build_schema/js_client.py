@@ -31,17 +31,12 @@ from codegen.build_schema import sources
 __all__ = ["extract", "main"]
 
 _NS = r"module\$exports\$eeapiclient\$ee_api_client\."
-_CLASS = re.compile(
-    _NS + r"(?P<name>\w+)\.prototype\.getPartialClassMetadata = function\(\) \{\s*return (?P<body>\{.*?\});\s*\};", re.S
-)
+_CLASS = re.compile(_NS + r"(?P<name>\w+)\.prototype\.getPartialClassMetadata = function\(\) \{\s*return (?P<body>\{.*?\});\s*\};", re.S)
 _ENUM = re.compile(
-    _NS + r"(?P<name>\w+Enum) = \{(?P<members>[^{}]*?)values:function\(\) \{\s*return \[(?P<order>[^\]]*)\];\s*\}\};",
-    re.S,
+    _NS + r"(?P<name>\w+Enum) = \{(?P<members>[^{}]*?)values:function\(\) \{\s*return \[(?P<order>[^\]]*)\];\s*\}\};", re.S
 )
 _METHOD = re.compile(
-    _NS
-    + r"(?P<client>\w+)ApiClientImpl\.prototype\.(?P<method>\w+) = function\((?P<args>[^)]*)\) \{(?P<body>.*?)\n\};",
-    re.S,
+    _NS + r"(?P<client>\w+)ApiClientImpl\.prototype\.(?P<method>\w+) = function\((?P<args>[^)]*)\) \{(?P<body>.*?)\n\};", re.S
 )
 _VALIDATE = re.compile(r"\$validateParameter\((?P<param>\w+), RegExp\(\"(?P<regex>(?:[^\"\\]|\\.)*)\"\)\)")
 _REQUEST = re.compile(
@@ -56,9 +51,7 @@ _MEMBER = re.compile(r'(?P<key>[\w$]+|"[^"]*"):"(?P<value>[^"]*)"')
 def extract(js: str) -> dict[str, Any]:
     """Classes, enums, methods and query parameter names of the generated client in ``js``."""
     classes = {m.group("name"): _class_metadata(m.group("body")) for m in _CLASS.finditer(js)}
-    enums = {
-        m.group("name"): _enum_values(m.group("name"), m.group("members"), m.group("order")) for m in _ENUM.finditer(js)
-    }
+    enums = {m.group("name"): _enum_values(m.group("name"), m.group("members"), m.group("order")) for m in _ENUM.finditer(js)}
     methods: dict[str, Any] = {}
     for m in _METHOD.finditer(js):
         request = _REQUEST.search(m.group("body"))
@@ -146,7 +139,7 @@ def _tokens(text: str) -> list[str]:
     while at < len(text.rstrip()):
         m = _TOKEN.match(text, at)
         if m is None:
-            raise ValueError(f"cannot read class metadata at {text[at : at + 40]!r}")
+            raise ValueError(f"cannot read class metadata at {text[at:at + 40]!r}")
         out.append(m.group(m.lastgroup or ""))
         at = m.end()
     return out
@@ -214,10 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(extracted, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(
-        f"wrote {args.out}: {len(extracted['classes'])} classes, {len(extracted['enums'])} enums, "
-        f"{len(extracted['methods'])} methods"
-    )
+    print(f"wrote {args.out}: {len(extracted['classes'])} classes, {len(extracted['enums'])} enums, "
+          f"{len(extracted['methods'])} methods")
     return 0
 
 

@@ -94,9 +94,7 @@ class Body:
     ref: TypeRef | None = None
     fields: tuple[FieldDef, ...] = ()
     description: str = ""
-    rpc: str | None = (
-        None  # "ComputeFeatures" when the page says "Response message for EarthEngineService.ComputeFeatures."
-    )
+    rpc: str | None = None  # "ComputeFeatures" when the page says "Response message for EarthEngineService.ComputeFeatures."
 
 
 @dataclass(frozen=True)

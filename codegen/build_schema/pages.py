@@ -191,9 +191,7 @@ class _Reader:
         return j
 
     def fields(self, lines: Sequence[Line], start: int) -> list[FieldDef]:
-        return [
-            self.field(row.name, row.deprecated, row.text, row.line) for row in split_table(self.path, lines, start)
-        ]
+        return [self.field(row.name, row.deprecated, row.text, row.line) for row in split_table(self.path, lines, start)]
 
     def table_fields(self, lines: Sequence[Line], header: str) -> list[FieldDef]:
         start = next((i for i, line in enumerate(lines) if line.text.strip()), None)

@@ -20,10 +20,7 @@ __all__ = ["ANY_MESSAGE", "STRUCT", "enum_property", "scalar_property"]
 #: ``google.protobuf.Any`` (an object with an ``@type``), as Google's documents write it.
 ANY_MESSAGE: dict[str, Any] = {
     "type": "object",
-    "additionalProperties": {
-        "type": "any",
-        "description": "Properties of the object. Contains field @type with type URL.",
-    },
+    "additionalProperties": {"type": "any", "description": "Properties of the object. Contains field @type with type URL."},
 }
 #: ``google.protobuf.Struct`` (any JSON object).
 STRUCT: dict[str, Any] = {

@@ -60,7 +60,9 @@ SERVICE = SOURCES / "service.json"
 #: Cross-check source A: the API client generated into the official JavaScript package.
 JS_PACKAGE = "@google/earthengine"
 JS_VERSION = "1.6.1"  # the last release before the pages' snapshot (2025-07-29)
-JS_INTEGRITY = "sha512-IBfM9RY6kO0PTjLPQF7NMExLPiqKBgzAyqzroPVO6nBjKWImxkMfFSX0Rzxx1aVgRgtRXWFp6FgAZqMNHBKLxQ=="
+JS_INTEGRITY = (
+    "sha512-IBfM9RY6kO0PTjLPQF7NMExLPiqKBgzAyqzroPVO6nBjKWImxkMfFSX0Rzxx1aVgRgtRXWFp6FgAZqMNHBKLxQ=="
+)
 JS_FILE = "package/build/ee_api_js_debug.js"
 JS_EXTRACT = SOURCES / "ee-api-js" / "ee_api_client.json"
 

@@ -37,7 +37,7 @@ _IAM_PERMISSION = re.compile(r"^\s*\* `[\w.]+`\s*$")
 #: name for the type (`Timestamp`, ... or ``map``/``Any`` for maps and ``google.protobuf.Any``).
 _WELL_KNOWN = {
     "Timestamp": (
-        " Uses RFC 3339, where generated output will always be Z-normalized and uses 0, 3, 6 or 9 "
+        ' Uses RFC 3339, where generated output will always be Z-normalized and uses 0, 3, 6 or 9 '
         'fractional digits. Offsets other than "Z" are also accepted. Examples: `"2014-10-02T15:01:23Z"`, '
         '`"2014-10-02T15:01:23.045123456Z"` or `"2014-10-02T15:01:23+05:30"`.'
     ),

@@ -58,7 +58,9 @@ def test_identical_documents_have_no_changes(original: dict[str, Any], doc: dict
 def test_field_added(original: dict[str, Any], doc: dict[str, Any]) -> None:
     props(doc, "ComputePixelsRequest")["sampleCount"] = {"type": "integer", "format": "int32"}
     report = diff(original, doc)
-    assert report.changes == (Change("added", "field", "ComputePixelsRequest.sampleCount", "integer:int32", False),)
+    assert report.changes == (
+        Change("added", "field", "ComputePixelsRequest.sampleCount", "integer:int32", False),
+    )
     assert lines(original, doc) == ["added field ComputePixelsRequest.sampleCount (integer:int32)"]
 
 
@@ -133,13 +135,17 @@ def test_revision_change(original: dict[str, Any], doc: dict[str, Any]) -> None:
     report = diff(original, doc)
     assert (report.old_revision, report.new_revision) == (original["revision"], "20261201")
     assert report.revision_changed and report.changes == ()
-    assert render_text(report).splitlines()[0] == (f"earthengine v1: revision {original['revision']} → 20261201")
+    assert render_text(report).splitlines()[0] == (
+        f"earthengine v1: revision {original['revision']} → 20261201"
+    )
 
 
 # ------------------------------------------------------------------------ more of the rules
 
 
-def test_repeated_and_ref_changes_are_breaking(original: dict[str, Any], doc: dict[str, Any]) -> None:
+def test_repeated_and_ref_changes_are_breaking(
+    original: dict[str, Any], doc: dict[str, Any]
+) -> None:
     props(doc, "ComputePixelsRequest")["bandIds"] = {"type": "string"}
     props(doc, "ComputePixelsRequest")["grid"]["$ref"] = "GridDimensions"
     assert lines(original, doc) == [
@@ -240,7 +246,9 @@ def test_new_api_version_is_all_added(original: dict[str, Any]) -> None:
     assert {c.kind for c in report.changes} == {"added"}
     paths = {c.path for c in report.changes}
     assert {"projects.image.computePixels", "projects.assets", "ComputePixelsRequest"} <= paths
-    assert render_text(report).splitlines()[0] == (f"earthengine v1: new API version, revision {original['revision']}")
+    assert render_text(report).splitlines()[0] == (
+        f"earthengine v1: new API version, revision {original['revision']}"
+    )
 
 
 # ------------------------------------------------------------------------------- rendering
@@ -362,17 +370,11 @@ def test_main_judges_the_generated_surface(
     method is."""
     root = _root_selecting(
         tmp_path,
-        [
-            "projects.image.computePixels",
-            "projects.assets.getPixels",
-            "projects.assets.get",
-            "projects.imageCollection.computeImages",
-        ],
+        ["projects.image.computePixels", "projects.assets.getPixels", "projects.assets.get",
+         "projects.imageCollection.computeImages"],
     )
     doc["resources"]["projects"]["resources"]["assets"]["methods"]["delete"] = {
-        "id": "earthengine.projects.assets.delete",
-        "path": "v1/{+name}",
-        "httpMethod": "DELETE",
+        "id": "earthengine.projects.assets.delete", "path": "v1/{+name}", "httpMethod": "DELETE",
         "parameters": {"name": {"type": "string", "location": "path", "required": True}},
         "response": {"$ref": "Unselected"},
     }

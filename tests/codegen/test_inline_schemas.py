@@ -125,7 +125,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_generated_calls_send_the_body_and_return_the_result(generated: Any) -> None:
-    replies = iter([{"state": "DONE"}, {"ok": True}, {"a": [1, {"b": None}]}, [{"ok": False}]])
+    replies = iter(
+        [{"state": "DONE"}, {"ok": True}, {"a": [1, {"b": None}]}, [{"ok": False}]]
+    )
     sent: list[httpx.Request] = []
 
     def reply(request: httpx.Request) -> httpx.Response:

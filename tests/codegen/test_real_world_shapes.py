@@ -43,89 +43,35 @@ DOC: dict[str, Any] = {
     "resources": {
         "accounts": {
             "methods": {"accounts": method("shapes.accounts.accounts", "accounts", response={"$ref": "Field"})},
-            "resources": {
-                "accounts": {
-                    "methods": {
-                        "get": method(
-                            "shapes.accounts.accounts.get",
-                            "a/{name}",
-                            parameters={"name": NAME},
-                            response={"$ref": "Labels"},
-                        )
-                    }
-                }
-            },
+            "resources": {"accounts": {"methods": {"get": method("shapes.accounts.accounts.get", "a/{name}",
+                                                                  parameters={"name": NAME},
+                                                                  response={"$ref": "Labels"})}}},
         },
-        "projects": {
-            "resources": {
-                "locations": {
-                    "methods": {
-                        "list": method(
-                            "shapes.projects.locations.list",
-                            "locations",
-                            parameters={"pageToken": STRING},
-                            response={"$ref": "ListResponse"},
-                        )
-                    }
-                }
-            }
-        },
-        "projectsLocations": {
-            "methods": {
-                "list": method(
-                    "shapes.projectsLocations.list",
-                    "pl",
-                    parameters={"pageToken": STRING},
-                    response={"$ref": "MapPage"},
-                )
-            }
-        },
-        "files": {
-            "methods": {
-                "get": method(
-                    "shapes.files.get",
-                    "files/{name}",
-                    parameters={"name": NAME},
-                    response={"$ref": "Message"},
-                    supportsMediaDownload=True,
-                    apiVersion="v1_20240101",
-                ),
-                "insert": method(
-                    "shapes.files.insert",
-                    "files",
-                    "POST",
-                    request={"$ref": "Message"},
-                    response={"$ref": "Message"},
-                    mediaUpload={
-                        "accept": ["text/*"],
-                        "maxSize": "1KB",
-                        "protocols": {"simple": {"multipart": True, "path": "/upload/shapes/v1/files"}},
-                    },
-                ),
-            }
-        },
+        "projects": {"resources": {"locations": {"methods": {"list": method(
+            "shapes.projects.locations.list", "locations", parameters={"pageToken": STRING},
+            response={"$ref": "ListResponse"})}}}},
+        "projectsLocations": {"methods": {"list": method(
+            "shapes.projectsLocations.list", "pl", parameters={"pageToken": STRING}, response={"$ref": "MapPage"})}},
+        "files": {"methods": {
+            "get": method("shapes.files.get", "files/{name}", parameters={"name": NAME},
+                          response={"$ref": "Message"}, supportsMediaDownload=True, apiVersion="v1_20240101"),
+            "insert": method("shapes.files.insert", "files", "POST", request={"$ref": "Message"},
+                             response={"$ref": "Message"},
+                             mediaUpload={"accept": ["text/*"], "maxSize": "1KB",
+                                          "protocols": {"simple": {"multipart": True, "path": "/upload/shapes/v1/files"}}}),
+        }},
     },
     "schemas": {
         "Message": {"id": "Message", "type": "object", "properties": {"text": {"type": "string"}}},
         "Field": {"id": "Field", "type": "object", "properties": {"message": {"$ref": "Message"}}},
         "Labels": {"id": "Labels", "type": "object", "additionalProperties": {"$ref": "Message"}},
-        "ListResponse": {
-            "id": "ListResponse",
-            "type": "object",
-            "properties": {
-                "nextPageToken": {"type": "string"},
-                "items": {"type": "array", "items": {"$ref": "Message"}},
-                "unreachable": {"type": "array", "items": {"type": "string"}},
-            },
-        },
-        "MapPage": {
-            "id": "MapPage",
-            "type": "object",
-            "properties": {
-                "nextPageToken": {"type": "string"},
-                "items": {"type": "object", "additionalProperties": {"$ref": "Message"}},
-            },
-        },
+        "ListResponse": {"id": "ListResponse", "type": "object", "properties": {
+            "nextPageToken": {"type": "string"},
+            "items": {"type": "array", "items": {"$ref": "Message"}},
+            "unreachable": {"type": "array", "items": {"type": "string"}}}},
+        "MapPage": {"id": "MapPage", "type": "object", "properties": {
+            "nextPageToken": {"type": "string"},
+            "items": {"type": "object", "additionalProperties": {"$ref": "Message"}}}},
     },
 }
 
@@ -159,9 +105,9 @@ def test_collisions_are_renamed_and_every_method_reachable(shapes: Any, server: 
     server.reply(json_body={"text": "hi"})
     with client(shapes, server.url) as c:
         assert c.accounts.accounts().message.text == "t"  # the method ...
-        labels = c.accounts.accounts_.get(name="n")  # ... and the resource of the same name
+        labels = c.accounts.accounts_.get(name="n")      # ... and the resource of the same name
         assert labels == {"k": shapes.types.MessageModel(text="v")}  # a map response
-        assert c.root.tokeninfo().text == "hi"  # a top-level method
+        assert c.root.tokeninfo().text == "hi"                          # a top-level method
         assert type(c.projects.locations).__name__ == "ProjectsLocationsResource"
         assert type(c.projects_locations).__name__ == "ProjectsLocations2Resource"
     assert [r.path for r in server.requests] == ["/shapes/v1/accounts", "/shapes/v1/a/n", "/shapes/v1/tokeninfo"]

@@ -125,11 +125,7 @@ def test_sources_agree_but_for_the_allow_list(documents: dict[str, dict[str, Any
 def test_vendored_sources_are_the_pinned_ones() -> None:
     assert hashlib.sha256(sources.FIXTURE.read_bytes()).hexdigest() == sources.FIXTURE_SHA256
     js = json.loads(sources.JS_EXTRACT.read_text(encoding="utf-8"))["source"]
-    assert (js["package"], js["version"], js["integrity"]) == (
-        sources.JS_PACKAGE,
-        sources.JS_VERSION,
-        sources.JS_INTEGRITY,
-    )
+    assert (js["package"], js["version"], js["integrity"]) == (sources.JS_PACKAGE, sources.JS_VERSION, sources.JS_INTEGRITY)
     google = json.loads(sources.GOOGLE_TYPES.read_text(encoding="utf-8"))["source"]
     assert (google["version"], google["wheelSha256"]) == (sources.GAPIC_VERSION, sources.GAPIC_WHEEL_SHA256)
 
@@ -137,10 +133,7 @@ def test_vendored_sources_are_the_pinned_ones() -> None:
 # -- the parts --------------------------------------------------------------------------------------
 def test_routes() -> None:
     route = parse_route("v1", "{name=projects/*/assets/**}:getPixels")
-    assert (route.path, route.flat_path) == (
-        "v1/{+name}:getPixels",
-        "v1/projects/{projectsId}/assets/{assetsId}:getPixels",
-    )
+    assert (route.path, route.flat_path) == ("v1/{+name}:getPixels", "v1/projects/{projectsId}/assets/{assetsId}:getPixels")
     assert route.params[0].pattern == "^projects/[^/]+/assets/.*$"
     route = parse_route("v1", "{parent=projects/*/maps/*}/tiles/{zoom}/{x}/{y}")
     assert route.path == "v1/{+parent}/tiles/{zoom}/{x}/{y}"

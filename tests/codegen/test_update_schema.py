@@ -100,7 +100,9 @@ def test_writes_normalised_schema_and_prints_report(
     assert out.splitlines()[-1] == "summary: 1 change (1 added, 0 removed, 0 changed), 0 breaking"
 
 
-def test_schema_diff_is_small(repo: Path, v1: dict[str, Any], source: Callable[[dict[str, Any]], str]) -> None:
+def test_schema_diff_is_small(
+    repo: Path, v1: dict[str, Any], source: Callable[[dict[str, Any]], str]
+) -> None:
     before = (repo / "schema" / "earthengine.v1.json").read_text(encoding="utf-8").splitlines()
     assert run(repo, source(add_field(v1))) == 0
     after = (repo / "schema" / "earthengine.v1.json").read_text(encoding="utf-8").splitlines()
@@ -135,7 +137,9 @@ def test_changelog_keeps_existing_title_and_intro(
     intro = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert run(repo, source(add_field(v1))) == 0
     text = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert text.startswith(intro.rstrip("\n") + f"\n\n## earthengine v1 — revision {NEW_REVISION}\n")
+    assert text.startswith(
+        intro.rstrip("\n") + f"\n\n## earthengine v1 — revision {NEW_REVISION}\n"
+    )
 
 
 def test_prepend_changelog() -> None:
@@ -197,7 +201,9 @@ def test_enum_and_type_changes_reported_breaking(
     out = capsys.readouterr().out
     assert "  BREAKING removed enum value ComputePixelsRequest.fileFormat=NPY\n" in out
     assert "  added enum value ComputePixelsRequest.fileFormat=WEBP\n" in out
-    assert "  BREAKING changed field ComputePixelsRequest.workloadTag: type: string → integer\n" in out
+    assert (
+        "  BREAKING changed field ComputePixelsRequest.workloadTag: type: string → integer\n" in out
+    )
     changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "- **BREAKING** removed enum value `ComputePixelsRequest.fileFormat=NPY`\n" in changelog
 
