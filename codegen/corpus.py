@@ -347,14 +347,26 @@ def worker(paths: Sequence[Path], out: Path, report: Path, call: bool = True) ->
         partial.replace(report)
 
 
-def _spawn(seed: str, stems: Sequence[str], workdir: Path, call: bool) -> tuple[subprocess.Popen[bytes], Path]:
+def _spawn(
+    seed: str, stems: Sequence[str], workdir: Path, call: bool, shard: str = ""
+) -> tuple[subprocess.Popen[bytes], Path]:
     out = workdir / f"seed{seed}"
     out.mkdir(parents=True, exist_ok=True)
-    report = workdir / f"report-seed{seed}.json"
+    report = workdir / f"report-seed{seed}{shard}.json"
     env = {**os.environ, "PYTHONHASHSEED": seed}
     mode = "--worker" if call else "--generate-worker"
     args = [sys.executable, "-m", "codegen.corpus", mode, str(out), str(report), *stems]
     return subprocess.Popen(args, env=env), report
+
+
+def read_reports(workdir: Path) -> list[dict[str, Any]]:
+    """The calling workers' reports (``report-seed1*.json``, merged) and each generating
+    worker's, as a run left them in ``workdir`` (``--keep``)."""
+    calling: dict[str, Any] = {}
+    for report in sorted(workdir.glob(f"report-seed{SEEDS[0]}*.json")):
+        calling.update(json.loads(report.read_text(encoding="utf-8")))
+    others = [json.loads((workdir / f"report-seed{seed}.json").read_text(encoding="utf-8")) for seed in SEEDS[1:]]
+    return [calling, *others]
 
 
 def _ok(outcome: str) -> bool:
@@ -431,6 +443,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=(), help="document stems, e.g. storage.v1")
     parser.add_argument("--keep", type=Path, help="keep the generated packages and reports here")
     parser.add_argument("--show", type=int, default=60, help="problems to print (default 60; all in the report)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="processes calling methods (default 1), beside the one generating"
+    )
+    parser.add_argument("--report", type=Path, help="only summarise the reports a run kept in this directory (--keep)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--generate-worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -438,6 +454,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         out, report, *stems = args.worker or args.generate_worker
         worker(documents(stems), Path(out), Path(report), call=bool(args.worker))
         return 0
+    started = time.monotonic()
+    if args.report:
+        return _print_summary(read_reports(args.report), started, args.show)
     paths = documents(args.only)
     if not args.all and not args.only:
         shipped = [p for p in paths if p.resolve().parent != PROJECT_SCHEMAS]
@@ -446,15 +465,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("no documents selected", file=sys.stderr)
         return 2
     stems = [p.stem for p in sorted(paths, key=lambda p: (p.stat().st_size, p.name))]  # small first: watchable
-    started = time.monotonic()
+    jobs = max(1, args.jobs)
     with tempfile.TemporaryDirectory(prefix="eerest-corpus-") as tmp:
         workdir = args.keep or Path(tmp)
-        spawned = [_spawn(seed, stems, workdir, call=i == 0) for i, seed in enumerate(SEEDS)]
+        spawned = [
+            _spawn(SEEDS[0], stems[i::jobs], workdir, call=True, shard=f"-{i}" if jobs > 1 else "") for i in range(jobs)
+        ]
+        spawned += [_spawn(seed, stems, workdir, call=False) for seed in SEEDS[1:]]
         codes = [process.wait() for process, _ in spawned]
         if any(codes):
             print(f"a worker failed (exit codes {codes})", file=sys.stderr)
             return 1
-        reports = [json.loads(report.read_text(encoding="utf-8")) for _, report in spawned]
+        reports = read_reports(workdir)
+    return _print_summary(reports, started, args.show)
+
+
+def _print_summary(reports: Sequence[dict[str, Any]], started: float, show: int) -> int:
     counts, problems, notes = summarize(reports)
     elapsed = time.monotonic() - started
     c = counts
@@ -465,11 +491,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"fullyEncodeReservedExpansion; {c['uncomparable']} uncomparable), {c['async']} async calls ok, "
         f"{c['decode']} typed results decode the response; {elapsed:.0f} s"
     )
-    for problem in problems[: args.show]:
+    for problem in problems[:show]:
         print("  " + problem)
-    if len(problems) > args.show:
-        print(f"  ... and {len(problems) - args.show} more (--keep DIR keeps the reports)")
-    for note in notes[: args.show]:
+    if len(problems) > show:
+        print(f"  ... and {len(problems) - show} more (--keep DIR keeps the reports)")
+    for note in notes[:show]:
         print("  note: " + note)
     return 1 if problems else 0
 
