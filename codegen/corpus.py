@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen.corpus_calls import normal
-from codegen.corpus_values import example, gapi_name
+from codegen.corpus_values import example, gapi_name, gapi_param
 from codegen.discovery import BODY_ARGUMENT, Options, load_api
 from codegen.ir import Api, Method, Param, TypeRef
 from codegen.pipeline import generate_standalone
@@ -197,7 +197,7 @@ def full_arguments(
         if value is None or p.name == "prettyPrint":  # google-api-python-client adds prettyPrint=false itself
             continue
         ours[p.py_name] = value
-        theirs[_gapi_name(p.name)] = value
+        theirs[gapi_param(p.name)] = value
     body = None
     if m.request_type is not None:
         body = {"k": body_value(m.request_type.item or TypeRef("any"), api) if m.request_type.item else 1}

@@ -16,7 +16,7 @@ from typing import Any
 
 from codegen.ir import Api, Message, Method, Param, TypeRef
 
-__all__ = ["TRICKY", "example", "gapi_name", "response_value", "tricky_arguments", "wire_value"]
+__all__ = ["TRICKY", "example", "gapi_name", "gapi_param", "response_value", "tricky_arguments", "wire_value"]
 
 #: Unicode, a space, reserved characters, a lone ``%``: in path and query values and bodies.
 #: (No ``?`` and ``#``: google-api-python-client leaves them raw in ``{+x}`` expansions,
@@ -30,13 +30,18 @@ _BYTES = "+/8A"  # b"\xfb\xff\x00": both base64 alphabets differ on it
 
 
 def gapi_name(name: str) -> str:
-    """google-api-python-client's Python name for a discovery name (``key2param``)."""
-    import keyword
+    """google-api-python-client's attribute name for a method or resource (``fix_method_name``)."""
+    from googleapiclient.discovery import fix_method_name
 
-    out = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    if not out or not out[0].isalpha():
-        out = "x" + out
-    return out + "_" if keyword.iskeyword(out) else out
+    return str(fix_method_name(name))
+
+
+def gapi_param(name: str) -> str:
+    """google-api-python-client's keyword argument for a parameter (``key2param``: ``from``
+    stays ``from``, passed as ``**{"from": ...}``)."""
+    from googleapiclient.discovery import key2param
+
+    return str(key2param(name))
 
 
 def example(pattern: str, tricky: bool = False) -> str:
@@ -180,7 +185,7 @@ def tricky_arguments(m: Method, api: Api) -> tuple[dict[str, Any], dict[str, Any
         else:
             value = _query_scalar(p, p.type, i, False)
         ours[p.py_name] = value
-        theirs[gapi_name(p.name)] = value
+        theirs[gapi_param(p.name)] = value
     body: dict[str, Any] | None = None
     if m.request_type is not None:
         entry = wire_value(m.request_type.item, api, tricky=True) if m.request_type.item else 1
