@@ -97,3 +97,22 @@ def test_every_method_works_on_the_wire(stem: str, tmp_path: Path, server: Any) 
     failed = {k: v for k, v in outcomes.items() if not all(x.startswith("ok") or x == "n/a" for x in v.values())}
     assert not failed, json.dumps(failed, indent=1, ensure_ascii=False)
     assert len(outcomes) == len(corpus.every_call(api)) > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--package", "my-api"], "--package 'my-api': not a dotted Python name"),
+        (["--package", "ok", "--schema", "missing.json"], "No such file or directory"),
+        (["--package", "ok", "--schema", "broken.json"], "broken.json: not JSON"),
+    ],
+)
+def test_cli_errors_are_one_line(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
+    argv = ["generate", "--out", str(tmp_path / "out"), "--schema", str(HOSTILE / "names.json"), *args]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
