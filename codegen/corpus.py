@@ -360,10 +360,10 @@ def _spawn(
 
 
 def read_reports(workdir: Path) -> list[dict[str, Any]]:
-    """The calling workers' reports (``report-seed1*.json``, merged) and each generating
-    worker's, as a run left them in ``workdir`` (``--keep``)."""
+    """The calling workers' reports (``report-seed1*.json``, merged, a later one winning) and
+    each generating worker's, as a run left them in ``workdir`` (``--keep``)."""
     calling: dict[str, Any] = {}
-    for report in sorted(workdir.glob(f"report-seed{SEEDS[0]}*.json")):
+    for report in sorted(workdir.glob(f"report-seed{SEEDS[0]}*.json"), key=lambda p: (p.stat().st_mtime, p.name)):
         calling.update(json.loads(report.read_text(encoding="utf-8")))
     others = [json.loads((workdir / f"report-seed{seed}.json").read_text(encoding="utf-8")) for seed in SEEDS[1:]]
     return [calling, *others]
