@@ -361,12 +361,17 @@ def _spawn(
 
 def read_reports(workdir: Path) -> list[dict[str, Any]]:
     """The calling workers' reports (``report-seed1*.json``, merged, a later one winning) and
-    each generating worker's, as a run left them in ``workdir`` (``--keep``)."""
-    calling: dict[str, Any] = {}
-    for report in sorted(workdir.glob(f"report-seed{SEEDS[0]}*.json"), key=lambda p: (p.stat().st_mtime, p.name)):
-        calling.update(json.loads(report.read_text(encoding="utf-8")))
-    others = [json.loads((workdir / f"report-seed{seed}.json").read_text(encoding="utf-8")) for seed in SEEDS[1:]]
-    return [calling, *others]
+    each generating seed's (``report-seed2*.json``, the same), as runs left them in
+    ``workdir`` (``--keep``)."""
+    calling = _merged(workdir, SEEDS[0])
+    return [calling, *(_merged(workdir, seed) for seed in SEEDS[1:])]
+
+
+def _merged(workdir: Path, seed: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for report in sorted(workdir.glob(f"report-seed{seed}*.json"), key=lambda p: (p.stat().st_mtime, p.name)):
+        merged.update(json.loads(report.read_text(encoding="utf-8")))
+    return merged
 
 
 def _ok(outcome: str) -> bool:
