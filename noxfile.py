@@ -173,15 +173,17 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def corpus(session: nox.Session) -> None:
-    """Generate, import, construct and compare on the wire (with google-api-python-client) a
-    package for every discovery document that client ships, in two processes with different
-    PYTHONHASHSEEDs whose outputs must be byte-identical. Not in the default run (minutes).
+    """Generate a package for every discovery document google-api-python-client ships, in two
+    processes with different PYTHONHASHSEEDs whose outputs must be byte-identical; import it
+    and call every method, sync and async, with hostile values, comparing the wire with
+    google-api-python-client and decoding responses built from the schemas. Not in the
+    default run (tens of minutes).
 
-        nox -s corpus                              # every document
+        nox -s corpus                              # every document (--all)
         nox -s corpus -- --only storage.v1 drive.v3 --keep out/corpus
     """
     install(session, "-e", ".", *CODEGEN, *TESTS)
-    session.run("python", "-m", "codegen.corpus", *session.posargs)
+    session.run("python", "-m", "codegen.corpus", *(session.posargs or ["--all"]))
 
 
 @nox.session

@@ -34,8 +34,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = sub.add_parser("check", help="exit 1 if the generated API packages are not what generate would write")
     check.add_argument("--root", type=Path, default=Path("."))
     sub.add_parser("diff", help="API change report: diff OLD NEW [--json]")
+    for command in (gen, check):
+        command.add_argument("--traceback", action="store_true", help="on an error, the traceback too")
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except Exception as exc:  # one line and a status, never a traceback (unless asked)
+        if getattr(args, "traceback", False):
+            raise
+        print(f"python -m codegen {args.command}: error: {error_line(exc)}", file=sys.stderr)
+        return 2
 
+
+def error_line(exc: BaseException) -> str:
+    """An exception as one line: what the document or the generator got wrong."""
+    from codegen.discovery import DiscoveryError
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (DiscoveryError, OSError)):
+        return text
+    if isinstance(exc, ValueError):  # unreadable JSON, YAML ...
+        return f"{type(exc).__name__}: {text}"
+    return f"{type(exc).__name__}: {text} (a generator bug? rerun with --traceback and report it)"
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from codegen import pipeline
 
     if args.command == "generate":

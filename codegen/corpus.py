@@ -1,24 +1,28 @@
 """The generator over every Discovery document google-api-python-client ships.
 
-``python -m codegen.corpus`` (``nox -s corpus``) runs two worker processes with different
-``PYTHONHASHSEED``s. Each generates every document into its own directory, imports the
-package, constructs a sync and an async client, and sends a sample of calls per API
-through both eerest and google-api-python-client, comparing what goes on the wire (method,
-URL, query, JSON body, ``x-goog-api-version``). The project's own documents (``schema/``)
-are checked the same way, but with EVERY method called, every query parameter and every
-request-body field given a value. In every document, a method whose ``request`` or
-``response`` the generated package lost (no body argument, no result) fails the document.
-The parent then compares the two workers' outputs byte for byte. Exit status 0 only if
-every document passes and the outputs agree.
+``python -m codegen.corpus --all`` (``nox -s corpus``) runs two worker processes with
+different ``PYTHONHASHSEED``s. Both generate every document into their own directory (the
+parent then compares the outputs byte for byte); the first also imports each package and
+calls EVERY method, sync and async, with hostile but valid values (unicode, slashes and
+reserved characters in path and query values, repeated parameters, enums, int64s past
+2**53, booleans, bodies built from the request schema; see ``codegen.corpus_values``),
+comparing what goes on the wire with google-api-python-client's (method, URL, query, JSON
+body, ``x-goog-api-version``), and checks that the typed result decodes a response built
+from the response schema (``codegen.corpus_calls``). A method whose ``request`` or
+``response`` the generated package lost fails its document. The report counts, per
+document and per method: generated, imported, wire match, async, results decode.
 
-    python -m codegen.corpus                      # every document, 2 processes
+Without ``--all`` the run is a sample: the project's own documents (``schema/``) and every
+``SAMPLE_STEP``-th shipped one.
+
+    python -m codegen.corpus                      # the sample (a few minutes)
+    python -m codegen.corpus --all                # every document
     python -m codegen.corpus --only storage.v1 drive.v3 --keep out/corpus
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import hashlib
 import importlib
@@ -31,19 +35,19 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
+from codegen.corpus_calls import normal
+from codegen.corpus_values import example, gapi_name, gapi_param
 from codegen.discovery import BODY_ARGUMENT, Options, load_api
 from codegen.ir import Api, Method, Param, TypeRef
 from codegen.pipeline import generate_standalone
 
-__all__ = ["body_value", "documents", "dropped", "every_call", "full_arguments", "main", "sample_calls"]
+__all__ = ["body_value", "documents", "dropped", "every_call", "full_arguments", "main", "summarize"]
 
 SEEDS = ("1", "2")
-CALLS_PER_API = 4
 
 
 def documents_dir() -> Path:
@@ -81,57 +85,8 @@ def _package(path: Path) -> str:
 
 
 def _example(pattern: str) -> str:
-    """A short string that ``re.fullmatch(pattern, ...)`` accepts (``^projects/[^/]+$`` ->
-    ``projects/a``), built from the parsed pattern: first branches, fewest repeats (one at
-    least), a permitted character per class."""
-    try:
-        from re import _parser as parser  # type: ignore[attr-defined]
-    except ImportError:  # Python 3.10
-        import sre_parse as parser
-
-    def in_category(c: str, category: Any) -> bool:
-        name = str(category)
-        ok = c.isdigit() if "DIGIT" in name else (c.isalnum() or c == "_") if "WORD" in name else c.isspace()
-        return ok != ("NOT_" in name)
-
-    def char(items: Any) -> str:
-        negated = any(op == parser.NEGATE for op, _ in items)
-        for candidate in ("a", "1", "x", "Z", "-", "_", "."):
-            allowed = False
-            for op, av in items:
-                if op == parser.LITERAL:
-                    allowed = allowed or chr(av) == candidate
-                elif op == parser.RANGE:
-                    allowed = allowed or av[0] <= ord(candidate) <= av[1]
-                elif op == parser.CATEGORY:
-                    allowed = allowed or in_category(candidate, av)
-            if allowed != negated:
-                return candidate
-        return "a"
-
-    def walk(items: Any) -> str:
-        out = []
-        for op, av in items:
-            if op == parser.LITERAL:
-                out.append(chr(av))
-            elif op == parser.NOT_LITERAL:
-                out.append("b" if chr(av) == "a" else "a")
-            elif op == parser.ANY:
-                out.append("a")
-            elif op == parser.IN:
-                out.append(char(av))
-            elif op in (parser.MAX_REPEAT, parser.MIN_REPEAT):
-                low, _high, sub = av
-                out.append(walk(sub) * max(low, 1))
-            elif op == parser.SUBPATTERN:
-                out.append(walk(av[-1]))
-            elif op == parser.BRANCH:
-                out.append(walk(av[1][0]))
-            elif op == parser.CATEGORY:
-                out.append(char([(op, av)]))
-        return "".join(out)
-
-    return walk(parser.parse(pattern))
+    """A short string that ``re.fullmatch(pattern, ...)`` accepts (see ``corpus_values.example``)."""
+    return example(pattern)
 
 
 def _path_value(param: Param, index: int) -> str:
@@ -171,63 +126,7 @@ def _query_value(param: Param) -> Any:
     return [value, value] if param.type.kind == "array" else value
 
 
-def _gapi_name(name: str) -> str:
-    """google-api-python-client's Python name for a discovery name (``key2param``)."""
-    import keyword
-
-    out = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    if not out or not out[0].isalpha():
-        out = "x" + out
-    return out + "_" if keyword.iskeyword(out) else out
-
-
-def sample_calls(api: Api) -> list[tuple[tuple[str, ...], tuple[str, ...], Method]]:
-    """Up to ``CALLS_PER_API`` methods spread over the API (plus media twins):
-    (eerest attribute path, google-api-python-client attribute path, method)."""
-    found: list[tuple[tuple[str, ...], tuple[str, ...], Method]] = []
-
-    def walk(resources: Any, ours: tuple[str, ...], theirs: tuple[str, ...]) -> None:
-        for r in resources:
-            mine = (*ours, r.py_name)
-            gapi = theirs if r.class_name == "Root" and not ours else (*theirs, _gapi_name(r.name))
-            for m in r.methods:
-                found.append((mine, gapi, m))
-            walk(r.resources, mine, gapi)
-
-    walk(api.resources, (), ())
-    plain = [f for f in found if not f[2].media_download]
-    n = len(plain)
-    picks = sorted({0, n // 3, (2 * n) // 3, n - 1}) if n else []
-    chosen = [plain[i] for i in picks[:CALLS_PER_API]]
-    media = [f for f in found if f[2].media_download][:1]
-    return chosen + media
-
-
-def _arguments(m: Method) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
-    """(eerest kwargs, google-api-python-client kwargs, JSON body) for one call."""
-    ours: dict[str, Any] = {}
-    theirs: dict[str, Any] = {}
-    for i, p in enumerate(m.params):
-        if p.location == "path":
-            value: Any = _path_value(p, i)
-        elif p.required or p.name in ("fields", "quotaUser", "prettyPrint") or i % 2 == 0:
-            value = _query_value(p)
-            if value is None:
-                continue
-        else:
-            continue
-        ours[p.py_name] = value
-        theirs[_gapi_name(p.name)] = value
-    body = None
-    if m.request:
-        body = {}
-        for f in m.body_fields:
-            if f.type.kind == "string" and not f.type.format:
-                body[f.name] = "b"
-                ours[f.py_name] = "b"
-                break
-        theirs["body"] = body
-    return ours, theirs, body
+_gapi_name = gapi_name
 
 
 def every_call(api: Api) -> list[tuple[tuple[str, ...], tuple[str, ...], Method]]:
@@ -298,7 +197,7 @@ def full_arguments(
         if value is None or p.name == "prettyPrint":  # google-api-python-client adds prettyPrint=false itself
             continue
         ours[p.py_name] = value
-        theirs[_gapi_name(p.name)] = value
+        theirs[gapi_param(p.name)] = value
     body = None
     if m.request_type is not None:
         body = {"k": body_value(m.request_type.item or TypeRef("any"), api) if m.request_type.item else 1}
@@ -352,18 +251,7 @@ def _fieldless(api: Api, m: Method) -> bool:
 # -- the wire, both ways -----------------------------------------------------------------
 
 
-def _normal(method: str, url: str, body: bytes | str | None, headers: Mapping[str, str]) -> dict[str, Any]:
-    parts = urlsplit(url)
-    query = sorted(q for q in parse_qsl(parts.query, keep_blank_values=True) if q != ("alt", "json"))
-    data = body.decode() if isinstance(body, bytes) else body
-    lower = {k.lower(): v for k, v in headers.items()}
-    return {
-        "method": method,
-        "url": f"{parts.scheme}://{parts.netloc}{parts.path}",
-        "query": query,
-        "body": json.loads(data) if data else None,
-        "api_version": lower.get("x-goog-api-version"),
-    }
+_normal = normal
 
 
 def _theirs(service: Any, path: tuple[str, ...], m: Method, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -403,139 +291,217 @@ def _forget(package: str) -> None:
     gc.collect()
 
 
-def _check_document(path: Path, out: Path, every_method: bool | None = None) -> dict[str, Any]:
-    import httpx
-    from google.auth.credentials import AnonymousCredentials
-    from googleapiclient.discovery import build_from_document
-    from googleapiclient.http import HttpMock
+def _check_document(path: Path, out: Path, call: bool = True) -> dict[str, Any]:
+    """Generate (and, with ``call``, import and call every method of) one document: its
+    files' digests, and per method ``{"wire", "async", "decode"}`` (see ``Harness.check``);
+    a failing stage is ``{"error": ..., "stage": ...}``."""
+    from codegen.corpus_calls import Harness
 
     package = _package(path)
-    written = generate_standalone(path, out, package)
-    digests = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(written)}
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    api = load_api(doc, Options(source=path.name))
-    module = _import(out, package)
-    sent: list[httpx.Request] = []
-
-    def reply(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json={}, headers={"content-type": "application/json"})
-
-    if every_method is None:
-        every_method = path.resolve().parent == PROJECT_SCHEMAS
-    lost = dropped(doc, api, importlib.import_module(package + "._resources").SPECS)
-    mismatches: list[str] = []
-    uncomparable: list[str] = []
-    calls = every_call(api) if every_method else sample_calls(api)
+    result: dict[str, Any] = {"stage": "generate"}
     try:
-        async_client = module.AsyncClient("p", credentials=AnonymousCredentials())
-        asyncio.run(async_client.close())
-        http = httpx.Client(transport=httpx.MockTransport(reply))
-        with module.Client("p", credentials=AnonymousCredentials(), http_client=http, max_retries=0) as client:
-            service = build_from_document(doc, http=HttpMock())
-            for ours_path, gapi_path, m in calls:
-                ours_kwargs, gapi_kwargs, _ = full_arguments(m, api) if every_method else _arguments(m)
-                try:
-                    theirs = _theirs(service, gapi_path, m, gapi_kwargs)
-                except Exception as exc:
-                    uncomparable.append(f"{m.id}: google-api-python-client: {type(exc).__name__}: {exc}")
-                    _ours(client, ours_path, m, ours_kwargs, sent)  # eerest still must
-                    continue
-                ours = _ours(client, ours_path, m, ours_kwargs, sent)
-                if ours != theirs:
-                    mismatches.append(f"{m.id}{' (media)' if m.media_download else ''}: eerest {ours} != {theirs}")
-        http.close()
-    finally:
+        written = generate_standalone(path, out, package)
+        result["files"] = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(written)}
+        if not call:
+            return result
+        result["stage"] = "import"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        api = load_api(doc, Options(source=path.name))
+        module = _import(out, package)
+        resources = importlib.import_module(package + "._resources")
+        result["stage"] = "construct"
+        harness = Harness(module, resources, api, doc)
+    except Exception as exc:  # every failure is reported, the run goes on
         _forget(package)
-    return {
-        "files": digests,
-        "methods": len(api.all_methods()),
-        "compared": len(calls),
-        "dropped": lost,
-        "mismatches": mismatches,
-        "uncomparable": uncomparable,
-    }
+        result["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
+        result["traceback"] = traceback.format_exc(limit=8)
+        return result
+    result["stage"] = "call"
+    result["dropped"] = dropped(doc, api, resources.SPECS)
+    methods: dict[str, dict[str, str]] = {}
+    try:
+        for ours_path, gapi_path, m in every_call(api):
+            key = m.id + (" (media)" if m.media_download else "")
+            try:
+                methods[key] = harness.check(ours_path, gapi_path, m)
+            except Exception as exc:  # a bug of the harness itself: reported per method
+                methods[key] = {"wire": f"harness: {type(exc).__name__}: {exc}"[:300], "async": "", "decode": ""}
+    finally:
+        harness.close()
+        _forget(package)
+    result["methods"] = methods
+    result.pop("stage")
+    return result
 
 
-def worker(paths: Sequence[Path], out: Path, report: Path) -> None:
+def worker(paths: Sequence[Path], out: Path, report: Path, call: bool = True) -> None:
     """Check each document; keep {stem: result} in ``report`` as JSON, rewritten after
     each document so that a long run can be watched (and its partial results read)."""
     results: dict[str, Any] = {}
     for path in paths:
         started = time.monotonic()
-        try:
-            results[path.stem] = _check_document(path, out)
-        except Exception:  # every failure is reported, the run goes on
-            results[path.stem] = {"error": traceback.format_exc(limit=6)}
+        results[path.stem] = _check_document(path, out, call)
         results[path.stem]["seconds"] = round(time.monotonic() - started, 2)
         partial = report.with_suffix(".partial")
         partial.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
         partial.replace(report)
 
 
-def _spawn(seed: str, stems: Sequence[str], workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def _spawn(
+    seed: str, stems: Sequence[str], workdir: Path, call: bool, shard: str = ""
+) -> tuple[subprocess.Popen[bytes], Path]:
     out = workdir / f"seed{seed}"
     out.mkdir(parents=True, exist_ok=True)
-    report = workdir / f"report-seed{seed}.json"
+    report = workdir / f"report-seed{seed}{shard}.json"
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    args = [sys.executable, "-m", "codegen.corpus", "--worker", str(out), str(report), *stems]
+    mode = "--worker" if call else "--generate-worker"
+    args = [sys.executable, "-m", "codegen.corpus", mode, str(out), str(report), *stems]
     return subprocess.Popen(args, env=env), report
 
 
-def _summary(reports: Sequence[dict[str, Any]]) -> Iterator[str]:
+def read_reports(workdir: Path) -> list[dict[str, Any]]:
+    """The calling workers' reports (``report-seed1*.json``, merged, a later one winning) and
+    each generating seed's (``report-seed2*.json``, the same), as runs left them in
+    ``workdir`` (``--keep``)."""
+    calling = _merged(workdir, SEEDS[0])
+    return [calling, *(_merged(workdir, seed) for seed in SEEDS[1:])]
+
+
+def _merged(workdir: Path, seed: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for report in sorted(workdir.glob(f"report-seed{seed}*.json"), key=lambda p: (p.stat().st_mtime, p.name)):
+        merged.update(json.loads(report.read_text(encoding="utf-8")))
+    return merged
+
+
+def _ok(outcome: str) -> bool:
+    return outcome.startswith("ok") or outcome == "n/a"
+
+
+def summarize(reports: Sequence[dict[str, Any]]) -> tuple[dict[str, int], list[str], list[str]]:
+    """Counts (documents generated/imported/identical; methods wire/async/decode), one line
+    per problem and one per note (a method google-api-python-client cannot call, so that
+    only eerest's side ran), from the calling worker's report and the generating ones'."""
     first = reports[0]
+    counts = dict.fromkeys(
+        (
+            "documents",
+            "generated",
+            "imported",
+            "identical",
+            "methods",
+            "wire",
+            "reserved",
+            "uncomparable",
+            "async",
+            "decode",
+        ),
+        0,
+    )
+    problems: list[str] = []
+    notes: list[str] = []
     for stem in sorted(first):
-        results = [r.get(stem, {"error": "missing"}) for r in reports]
-        for r in results:
-            if "error" in r:
-                yield f"{stem}: {r['error'].strip().splitlines()[-1]}"
-                break
-            if r.get("dropped"):
-                yield from (f"{stem}: dropped: {x}" for x in r["dropped"])
-                break
-            if r["mismatches"]:
-                yield from (f"{stem}: wire: {x}" for x in r["mismatches"])
-                break
+        r = first[stem]
+        counts["documents"] += 1
+        others = [rep.get(stem, {"error": "missing", "stage": "generate"}) for rep in reports[1:]]
+        if r.get("stage") == "generate" or any("error" in o for o in others):
+            error = r.get("error") or next(o["error"] for o in others if "error" in o)
+            problems.append(f"{stem}: generate: {error}")
+            continue
+        counts["generated"] += 1
+        if any(o.get("files") != r.get("files") for o in others):
+            differing = sorted(f for o in others for f in r["files"] if o.get("files", {}).get(f) != r["files"][f])
+            problems.append(f"{stem}: output differs between PYTHONHASHSEEDs: {', '.join(differing)}")
         else:
-            if any(r["files"] != results[0]["files"] for r in results[1:]):
-                differing = [f for f in results[0]["files"] if results[1]["files"].get(f) != results[0]["files"][f]]
-                yield f"{stem}: output differs between PYTHONHASHSEEDs: {', '.join(differing)}"
+            counts["identical"] += 1
+        if "error" in r:
+            problems.append(f"{stem}: {r['stage']}: {r['error']}")
+            continue
+        counts["imported"] += 1
+        problems.extend(f"{stem}: dropped: {x}" for x in r.get("dropped", ()))
+        for method, outcome in sorted(r.get("methods", {}).items()):
+            counts["methods"] += 1
+            wire = outcome.get("wire", "")
+            if wire.startswith("uncomparable"):  # google-api-python-client cannot call it: eerest did
+                counts["uncomparable"] += 1
+                notes.append(f"{stem}: {method}: wire: {wire}")
+            elif _ok(wire):
+                counts["wire"] += 1
+                counts["reserved"] += wire != "ok"
+            else:
+                problems.append(f"{stem}: {method}: wire: {wire}")
+            for key in ("async", "decode"):
+                if _ok(outcome.get(key, "")):
+                    counts[key] += 1
+                else:
+                    problems.append(f"{stem}: {method}: {key}: {outcome.get(key)}")
+    return counts, problems, notes
+
+
+#: Without ``--all``, every ``SAMPLE_STEP``-th shipped document (by name) and the project's own.
+SAMPLE_STEP = 40
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codegen.corpus", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="*", default=(), help="document stems, e.g. storage.v1 (default: all)")
+    parser.add_argument("--all", action="store_true", help="every document (default: a sample)")
+    parser.add_argument("--only", nargs="*", default=(), help="document stems, e.g. storage.v1")
     parser.add_argument("--keep", type=Path, help="keep the generated packages and reports here")
+    parser.add_argument("--show", type=int, default=60, help="problems to print (default 60; all in the report)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="processes calling methods (default 1), beside the one generating"
+    )
+    parser.add_argument("--report", type=Path, help="only summarise the reports a run kept in this directory (--keep)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--generate-worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        out, report, *stems = args.worker
-        worker(documents(stems), Path(out), Path(report))
+    if args.worker or args.generate_worker:
+        out, report, *stems = args.worker or args.generate_worker
+        worker(documents(stems), Path(out), Path(report), call=bool(args.worker))
         return 0
+    started = time.monotonic()
+    if args.report:
+        return _print_summary(read_reports(args.report), started, args.show)
     paths = documents(args.only)
+    if not args.all and not args.only:
+        shipped = [p for p in paths if p.resolve().parent != PROJECT_SCHEMAS]
+        paths = shipped[::SAMPLE_STEP] + [p for p in paths if p.resolve().parent == PROJECT_SCHEMAS]
     if not paths:
         print("no documents selected", file=sys.stderr)
         return 2
     stems = [p.stem for p in sorted(paths, key=lambda p: (p.stat().st_size, p.name))]  # small first: watchable
-    started = time.monotonic()
+    jobs = max(1, args.jobs)
     with tempfile.TemporaryDirectory(prefix="eerest-corpus-") as tmp:
         workdir = args.keep or Path(tmp)
-        spawned = [_spawn(seed, stems, workdir) for seed in SEEDS]
+        spawned = [
+            _spawn(SEEDS[0], stems[i::jobs], workdir, call=True, shard=f"-{i}" if jobs > 1 else "") for i in range(jobs)
+        ]
+        spawned += [_spawn(seed, stems, workdir, call=False) for seed in SEEDS[1:]]
         codes = [process.wait() for process, _ in spawned]
         if any(codes):
             print(f"a worker failed (exit codes {codes})", file=sys.stderr)
             return 1
-        reports = [json.loads(report.read_text(encoding="utf-8")) for _, report in spawned]
-    problems = list(_summary(reports))
+        reports = read_reports(workdir)
+    return _print_summary(reports, started, args.show)
+
+
+def _print_summary(reports: Sequence[dict[str, Any]], started: float, show: int) -> int:
+    counts, problems, notes = summarize(reports)
     elapsed = time.monotonic() - started
-    methods = sum(r.get("methods", 0) for r in reports[0].values())
-    passed = len(paths) - len({p.split(":")[0] for p in problems})
+    c = counts
     print(
-        f"{passed}/{len(paths)} documents passed ({methods} methods), generated, imported and compared on the wire "
-        f"in 2 processes (PYTHONHASHSEED {' and '.join(SEEDS)}), byte-identical: {elapsed:.0f} s"
+        f"{c['documents']} documents: {c['generated']} generated, {c['identical']} byte-identical in 2 processes "
+        f"(PYTHONHASHSEED {' and '.join(SEEDS)}), {c['imported']} imported and called; {c['methods']} methods: "
+        f"{c['wire']} match google-api-python-client on the wire ({c['reserved']} of them up to "
+        f"fullyEncodeReservedExpansion; {c['uncomparable']} uncomparable), {c['async']} async calls ok, "
+        f"{c['decode']} typed results decode the response; {elapsed:.0f} s"
     )
-    for problem in problems:
+    for problem in problems[:show]:
         print("  " + problem)
+    if len(problems) > show:
+        print(f"  ... and {len(problems) - show} more (--keep DIR keeps the reports)")
+    for note in notes[:show]:
+        print("  note: " + note)
     return 1 if problems else 0
 
 

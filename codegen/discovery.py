@@ -27,7 +27,7 @@ from codegen.ir import (
     Resource,
     TypeRef,
 )
-from codegen.naming import constant_name, pascal_case, safe_identifier, snake_case
+from codegen.naming import constant_name, field_name, pascal_case, python_name, safe_identifier, snake_case
 
 __all__ = ["GLOBAL_PARAMS", "ROOT_RESOURCE", "DiscoveryError", "Options", "OverlayBinding", "load_api"]
 
@@ -75,16 +75,26 @@ def _typed_errors(load: Callable[..., Api]) -> Callable[..., Api]:
 
     @functools.wraps(load)
     def wrapped(doc: Mapping[str, Any], *args: Any, **kwargs: Any) -> Api:
+        options = kwargs.get("options", args[0] if args else None)
+        source = options.source if isinstance(options, Options) else ""
         if not isinstance(doc, Mapping):
-            raise DiscoveryError(f"a discovery document is a JSON object, not {type(doc).__name__}")
+            raise DiscoveryError(_one_line(source, f"a discovery document is a JSON object, not {type(doc).__name__}"))
         try:
             return load(doc, *args, **kwargs)
-        except DiscoveryError:
-            raise
+        except DiscoveryError as exc:
+            raise DiscoveryError(_one_line(source, str(exc))) from None
         except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as exc:
-            raise DiscoveryError(f"malformed discovery document ({type(exc).__name__}: {exc})") from exc
+            raise DiscoveryError(
+                _one_line(source, f"malformed discovery document ({type(exc).__name__}: {exc})")
+            ) from exc
 
     return wrapped
+
+
+def _one_line(source: str, message: str) -> str:
+    """``source: message`` on one line (the document named once)."""
+    message = "; ".join(part.strip() for part in message.splitlines() if part.strip())
+    return message if not source or message.startswith(source + ":") else f"{source}: {message}"
 
 
 @dataclass(frozen=True)
@@ -232,6 +242,8 @@ class _Schemas:
     def _read_top(self, name: str, schema: Mapping[str, Any]) -> None:
         if "enum" in schema:
             self._add_enum(name, schema)
+        elif "$ref" in schema:  # another name for a schema
+            self.aliases[name] = self.type_of(schema, name, "")
         elif schema.get("type", "object") == "object" and "additionalProperties" not in schema:
             self._add_message(name, schema)
         else:
@@ -257,9 +269,11 @@ class _Schemas:
 
     def _add_message(self, name: str, schema: Mapping[str, Any]) -> None:
         fields = []
+        properties = schema.get("properties") or {}
         used: set[str] = set()
-        for prop, body in sorted((schema.get("properties") or {}).items()):
-            py_name = _unique(safe_identifier(snake_case(prop) or "field", RESERVED_KWARGS), used)
+        for prop, body in sorted(properties.items()):
+            py_name = field_name(prop, used | (set(properties) - {prop}) | set(self.raw))
+            used.add(py_name)
             fields.append(
                 Field(
                     name=prop,
@@ -307,7 +321,7 @@ class _Schemas:
         if kind == "array":
             items = schema.get("items")
             if items is None:
-                raise DiscoveryError(f"{owner}.{prop}: array without 'items'")
+                raise DiscoveryError(f"schemas.{owner}.properties.{prop}: an array without 'items'")
             return TypeRef("array", item=self.type_of(items, owner, prop))
         if kind == "object":
             if "properties" in schema:
@@ -319,7 +333,7 @@ class _Schemas:
             return TypeRef("map", item=item)
         if kind in ("string", "integer", "number", "boolean", "any"):
             return TypeRef(kind, format=schema.get("format"))
-        raise DiscoveryError(f"{owner}.{prop}: unknown type {kind!r}")
+        raise DiscoveryError(f"schemas.{owner}.properties.{prop}: unknown type {kind!r}")
 
     def _hoist_enum(self, schema: Mapping[str, Any], owner: str, prop: str) -> str:
         values = tuple(str(v) for v in schema["enum"])
@@ -330,17 +344,35 @@ class _Schemas:
             self._add_enum(name, schema)
         return name
 
-    def resolve(self, t: TypeRef) -> TypeRef:
-        """Follow references to non-object schemas to the type they stand for."""
+    def resolve(self, t: TypeRef, chain: tuple[str, ...] = ()) -> TypeRef:
+        """Follow references to non-object schemas to the type they stand for. A chain of
+        such references that comes back to itself (``A`` is a list of ``B``, ``B`` is
+        ``A``) stands for no type and is refused, naming the schemas."""
         if t.kind == "message" and t.name in self.aliases:
-            return self.resolve(self.aliases[t.name])
+            if t.name in chain:
+                loop = " -> ".join((*chain[chain.index(t.name) :], t.name))
+                raise DiscoveryError(
+                    f"schemas.{t.name}: the $ref cycle {loop} passes through no object schema, so no type stands for it"
+                )
+            return self.resolve(self.aliases[t.name], (*chain, t.name))
         if t.kind == "message" and t.name not in self.messages and t.name not in self.enums:
-            raise DiscoveryError(f"$ref to unknown schema {t.name!r}")
+            where = f"schemas.{chain[-1]}" if chain else "a $ref"
+            raise DiscoveryError(f"{where}: $ref to unknown schema {t.name!r}")
         if t.kind == "message" and t.name in self.enums:
             return TypeRef("enum", name=t.name)
         if t.item is not None:
-            return TypeRef(t.kind, t.format, t.name, self.resolve(t.item))
+            return TypeRef(t.kind, t.format, t.name, self.resolve(t.item, chain))
         return t
+
+    def _resolve_at(self, t: TypeRef, owner: str, prop: str) -> TypeRef:
+        """``resolve``, an unknown ``$ref`` named by where it is (``schemas.A.properties.b``)."""
+        try:
+            return self.resolve(t)
+        except DiscoveryError as exc:
+            text = str(exc)
+            if not text.startswith("a $ref"):
+                raise
+            raise DiscoveryError(f"schemas.{owner}.properties.{prop}{text[len('a $ref') :]}") from None
 
     def reachable(self, roots: Iterable[TypeRef]) -> tuple[tuple[Message, ...], tuple[EnumType, ...]]:
         """Messages and enums reachable from ``roots``, sorted by name, references resolved."""
@@ -356,7 +388,14 @@ class _Schemas:
             elif t.kind == "message" and t.name and t.name not in seen_messages:
                 message = self.messages[t.name]
                 fields = tuple(
-                    Field(f.name, f.py_name, self.resolve(f.type), f.description, f.read_only, f.deprecated)
+                    Field(
+                        f.name,
+                        f.py_name,
+                        self._resolve_at(f.type, message.name, f.name),
+                        f.description,
+                        f.read_only,
+                        f.deprecated,
+                    )
                     for f in message.fields
                 )
                 seen_messages[t.name] = Message(message.name, fields, message.description, message.deprecated)
@@ -375,6 +414,27 @@ def _unique(name: str, used: set[str], suffix: str = "") -> str:
         candidate = candidate + suffix if suffix else f"{name}{n}"
     used.add(candidate)
     return candidate
+
+
+def check_pattern(pattern: Any, where: str) -> None:
+    """Refuse a ``pattern`` Python's ``re`` cannot compile: every call giving that parameter
+    would fail (google-api-python-client's too)."""
+    if pattern is None:
+        return
+    if not isinstance(pattern, str):
+        raise DiscoveryError(f"{where}: not a string but {type(pattern).__name__}")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise DiscoveryError(f"{where}: {pattern!r} is not a valid regular expression ({exc})") from None
+
+
+def _free(name: str, used: set[str]) -> str:
+    """``name``, with a trailing ``_`` appended while it is in ``used`` (then added to it)."""
+    while name in used:
+        name += "_"
+    used.add(name)
+    return name
 
 
 def _media_size(value: str) -> int | None:
@@ -477,47 +537,20 @@ class _Reader:
         schemas = self.schemas
         used: set[str] = set(RESERVED_KWARGS)
         raw_params = body.get("parameters") or {}
-        order = list(body.get("parameterOrder") or [])
-        names = order + sorted(p for p in raw_params if p not in order)
-        params = [_read_param(p, raw_params[p], used) for p in names if p in raw_params]
-        for p in re.findall(r"{\+?([^}]+)}", body["path"]):
-            if p not in raw_params:
-                raise DiscoveryError(f"{method_id}: path parameter {{{p}}} is not declared")
-        # The global parameters are named before the body's fields: a body field never
-        # takes a parameter's name (see BODY_FIELD_PREFIX).
-        own = {p.name for p in params}
-        global_params = [
-            _read_param(g, self.global_params[g], used) for g in GLOBAL_PARAMS if g in self.global_params and g not in own
-        ]
+        self._check_params(body, raw_params, where or method_id)
         base = "".join(pascal_case(part) for part in method_id.split(".")[1:]) or pascal_case(name)
         request = self._schema_name(body, "request", base + "Request", method_id, where)
         response = self._schema_name(body, "response", base + "Response", method_id, where)
-        body_fields: tuple[Field, ...] = ()
+        req_type = schemas.resolve(TypeRef("message", name=request)) if request else None
+        if req_type is not None and req_type.kind == "message":
+            request = req_type.name  # a schema that is another's name: the class it names
         request_type = None
-        if request:
-            req_type = schemas.resolve(TypeRef("message", name=request))
-            if req_type.kind == "message" and req_type.name in schemas.messages:
-                body_fields = tuple(
-                    Field(
-                        f.name,
-                        _body_field_name(f.name, used),
-                        schemas.resolve(f.type),
-                        f.description,
-                        f.read_only,
-                        f.deprecated,
-                    )
-                    for f in schemas.messages[req_type.name].fields
-                    if not f.read_only
-                )
-            elif req_type.kind == "map":  # the whole body is a map: one ``body`` argument
-                if BODY_ARGUMENT in used:
-                    raise DiscoveryError(f"{method_id}: a parameter is named {BODY_ARGUMENT!r}, as the request body")
-                used.add(BODY_ARGUMENT)
-                request_type = req_type
-            else:  # never seen in a real document; refuse rather than drop the body
-                raise DiscoveryError(
-                    f"{where or method_id}.request: {request!r} is neither an object nor a map schema"
-                )
+        if req_type is not None and req_type.kind == "map":  # the whole body is a map: one ``body`` argument
+            used.add(BODY_ARGUMENT)
+            request_type = req_type
+        elif req_type is not None and not (req_type.kind == "message" and req_type.name in schemas.messages):
+            # never seen in a real document; refuse rather than drop the body
+            raise DiscoveryError(f"{where or method_id}.request: {request!r} is neither an object nor a map schema")
         media_upload = None
         if body.get("mediaUpload"):
             upload = body["mediaUpload"]
@@ -526,10 +559,33 @@ class _Reader:
                 max_size=_media_size(str(upload.get("maxSize", ""))),
                 accept=tuple(upload.get("accept") or ()),
             )
-            for media_arg in ("media_body", "media_mime_type"):
-                if media_arg in used:
-                    raise DiscoveryError(f"{method_id}: a parameter is named {media_arg!r}, as the media argument")
-                used.add(media_arg)
+            used.update(("media_body", "media_mime_type"))
+        # The method's own arguments are reserved first, then its parameters are named, then
+        # the global parameters, then the body's fields: a body field never takes a
+        # parameter's name (see BODY_FIELD_PREFIX).
+        order = list(body.get("parameterOrder") or [])
+        names = order + sorted(p for p in raw_params if p not in order)
+        params = [_read_param(p, raw_params[p], used) for p in names if p in raw_params]
+        own = {p.name for p in params}
+        global_params = [
+            _read_param(g, self.global_params[g], used)
+            for g in GLOBAL_PARAMS
+            if g in self.global_params and g not in own
+        ]
+        body_fields: tuple[Field, ...] = ()
+        if req_type is not None and req_type.kind == "message" and req_type.name in schemas.messages:
+            body_fields = tuple(
+                Field(
+                    f.name,
+                    _body_field_name(f.py_name, used),
+                    schemas.resolve(f.type),
+                    f.description,
+                    f.read_only,
+                    f.deprecated,
+                )
+                for f in schemas.messages[req_type.name].fields
+                if not f.read_only
+            )
         if overlay:
             for extra in overlay.extra_params:
                 if extra[0] in used:
@@ -541,6 +597,8 @@ class _Reader:
         empty_response = False
         if response:
             resolved = schemas.resolve(TypeRef("message", name=response))
+            if resolved.kind == "message":
+                response = resolved.name
             if not (resolved.kind == "message" and resolved.name in schemas.messages):
                 response_type = resolved
             elif response in EMPTY_SCHEMAS and not schemas.messages[response].fields:
@@ -571,6 +629,31 @@ class _Reader:
             media_upload=media_upload,
         )
 
+    def _check_params(self, body: Mapping[str, Any], raw_params: Mapping[str, Any], where: str) -> None:
+        """Refuse what would generate code that fails at call time: a path placeholder without
+        a path parameter (or declared as a query parameter), a path parameter the path does
+        not use, a location other than path or query, a pattern Python cannot compile."""
+        placeholders = re.findall(r"{\+?([^}]*)}", body["path"])
+        for p in placeholders:
+            if p not in raw_params:
+                raise DiscoveryError(f"{where}.path: the placeholder {{{p}}} is not a declared parameter")
+            if raw_params[p].get("location") != "path":
+                raise DiscoveryError(
+                    f"{where}.parameters.{p}: the path has {{{p}}}, but the parameter's location is "
+                    f"{raw_params[p].get('location')!r}, not 'path'"
+                )
+        for p, spec in raw_params.items():
+            if not isinstance(spec, Mapping):
+                raise DiscoveryError(f"{where}.parameters.{p}: not an object but {type(spec).__name__}")
+            location = spec.get("location")
+            if location not in ("path", "query"):
+                raise DiscoveryError(f"{where}.parameters.{p}: location {location!r} (only 'path' and 'query' exist)")
+            if location == "path" and p not in placeholders:
+                raise DiscoveryError(
+                    f"{where}.parameters.{p}: a path parameter that the path {body['path']!r} does not use"
+                )
+            check_pattern(spec.get("pattern"), f"{where}.parameters.{p}.pattern")
+
     def _schema_name(self, body: Mapping[str, Any], key: str, synthesised: str, method_id: str, where: str) -> str | None:
         """The schema name of a method's ``request`` or ``response``: its ``$ref``, or for an
         inline schema a new top-level schema named ``synthesised`` (made unique), so that
@@ -587,16 +670,14 @@ class _Reader:
         return self.schemas.inline(synthesised, spec, f"{where or method_id}.{key}")
 
 
-def _body_field_name(wire: str, used: set[str]) -> str:
-    """The keyword argument of a request-body field: its snake_case name, or, when a path or
-    query parameter or a per-call option (``timeout``, ``extra_body`` ...) already has that
-    name, the name with ``BODY_FIELD_PREFIX`` (``projects.updateConfig``'s body ``name``
-    is ``body_name``; ``operations.wait``'s body ``timeout`` is ``body_timeout``); then a
-    number if even that is taken."""
-    name = safe_identifier(snake_case(wire) or "field", frozenset({"self"}))
-    if name in used:
-        name = BODY_FIELD_PREFIX + name
-    return _unique(name, used)
+def _body_field_name(attribute: str, used: set[str]) -> str:
+    """The keyword argument of a request-body field: the message attribute's name (see
+    ``codegen.naming.field_name``), or, when a path or query parameter or a per-call option
+    (``timeout``, ``extra_body``, ``self`` ...) already has that name, the name with
+    ``BODY_FIELD_PREFIX`` (``projects.updateConfig``'s body ``name`` is ``body_name``;
+    ``operations.wait``'s body ``timeout`` is ``body_timeout``); then a trailing ``_``
+    while even that is taken."""
+    return _free(BODY_FIELD_PREFIX + attribute if attribute in used else attribute, used)
 
 
 def _read_param(name: str, body: Mapping[str, Any], used: set[str]) -> Param:
@@ -605,7 +686,7 @@ def _read_param(name: str, body: Mapping[str, Any], used: set[str]) -> Param:
     pattern = body.get("pattern")
     return Param(
         name=name,
-        py_name=_unique(safe_identifier(snake_case(name) or "param", frozenset(used)), used),
+        py_name=_free(python_name(name, "param"), used),
         location="path" if body.get("location") == "path" else "query",
         type=TypeRef("array", item=scalar) if body.get("repeated") else scalar,
         required=bool(body.get("required")),

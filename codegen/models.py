@@ -105,9 +105,33 @@ def message_module_source(api: Api, enums_module: str) -> str:
             use_single_line_docstring=True,
             formatters=[Formatter.BUILTIN],  # ruff formats the whole module afterwards
             custom_file_header="",
+            # every attribute named as the IR names it (codegen.naming.field_name): the same
+            # name as the methods' keyword arguments
+            aliases={f"{m.name}.{f.name}": f.py_name for m in api.messages for f in m.fields if f.py_name != f.name},
         )
     assert isinstance(source, str)
-    return _alias_renamed(_tidy(source), [m.name for m in api.messages])
+    source = _alias_renamed(_tidy(source), [m.name for m in api.messages])
+    _check_field_names(source, api)
+    return source
+
+
+def _check_field_names(source: str, api: Api) -> None:
+    """Every message attribute is named as the IR names it (the methods' keywords use the
+    same names): a datamodel-code-generator that renamed one fails generation here."""
+    import ast
+
+    classes = {
+        node.name: [s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ClassDef)
+    }
+    for message in api.messages:
+        found = classes.get(message.name, classes.get(message.name.replace("_", "")))
+        wanted = [f.py_name for f in message.fields]
+        if found is not None and sorted(found) != sorted(wanted):
+            raise RuntimeError(
+                f"datamodel-code-generator named the fields of {message.name} {sorted(found)}, not {sorted(wanted)}"
+            )
 
 
 def _alias_renamed(source: str, names: list[str]) -> str:

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Collection
 
-__all__ = ["snake_case", "pascal_case", "safe_identifier", "constant_name"]
+__all__ = [
+    "ANNOTATION_NAMES",
+    "MESSAGE_ATTRIBUTES",
+    "constant_name",
+    "field_name",
+    "pascal_case",
+    "python_name",
+    "safe_identifier",
+    "snake_case",
+]
 
 _WORD_BOUNDARY_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _WORD_BOUNDARY_2 = re.compile(r"([a-z0-9])([A-Z])")
@@ -39,6 +49,52 @@ def safe_identifier(name: str, reserved: frozenset[str] = frozenset()) -> str:
     if name[0].isdigit():
         name = "_" + name
     if keyword.iskeyword(name) or name in _SOFT_KEYWORDS or name in reserved:
+        name += "_"
+    return name
+
+
+#: Attributes every generated message class has (pydantic's ``BaseModel`` and
+#: ``eerest._core.message.Message``): a property named like one would hide it (``to_dict``
+#: would break every call on the message). Fixed here, not read from the installed pydantic,
+#: so that output does not depend on it; ``tests/codegen/test_names.py`` checks that it
+#: covers every public attribute the installed pydantic has.
+MESSAGE_ATTRIBUTES = frozenset(
+    {
+        "construct", "copy", "dict", "from_orm", "json", "model_computed_fields", "model_config", "model_construct",
+        "model_copy", "model_dump", "model_dump_json", "model_extra", "model_fields", "model_fields_set",
+        "model_json_schema", "model_parametrized_name", "model_post_init", "model_rebuild", "model_validate",
+        "model_validate_json", "model_validate_strings", "parse_file", "parse_obj", "parse_raw", "schema",
+        "schema_json", "to_dict", "update_forward_refs", "validate",
+    }
+)  # fmt: skip
+
+
+#: Names the annotations of ``types.py`` use: a field named like one would shadow it in its
+#: class's body (``list: list[Item]``).
+ANNOTATION_NAMES = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str"})
+
+
+def python_name(wire: str, empty: str = "field") -> str:
+    """The base of every Python name the generator gives an API name (property, parameter):
+    ``snake_case``; ``empty`` for a name with no letter or digit (``""``, ``"$"``); the
+    prefix ``field_`` before a leading digit (``2d`` -> ``field_2d``: never a leading
+    ``_``, which pydantic takes for a private attribute); a trailing ``_`` after a Python
+    keyword or soft keyword (``class_``, ``match_``)."""
+    name = snake_case(wire) or empty
+    if name[0].isdigit():
+        name = "field_" + name
+    return name + "_" if keyword.iskeyword(name) or name in _SOFT_KEYWORDS else name
+
+
+def field_name(wire: str, taken: Collection[str]) -> str:
+    """The name of a message property, both as the attribute (``msg.x``, ``Message(x=...)``)
+    and as a method's keyword argument: :func:`python_name`, then a trailing ``_`` while it
+    is a message attribute (``to_dict_``, ``model_config_``, ``copy_``), a name annotations
+    use (``list_``) or in ``taken`` (the names the message's other properties already have,
+    and their wire names, so that no wire name means two fields; the document's schema
+    names)."""
+    name = python_name(wire)
+    while name in MESSAGE_ATTRIBUTES or name in ANNOTATION_NAMES or name in taken:
         name += "_"
     return name
 

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
+import keyword
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from codegen.config import ApiTarget, Config, load_config
-from codegen.discovery import Options, load_api
+from codegen.discovery import DiscoveryError, Options, load_api
 from codegen.render import render_package
 
-__all__ = ["CONFIG_PATH", "check_project", "expected_files", "generate_project", "default_package", "generate_standalone", "owned_dirs"]
+__all__ = [
+    "CONFIG_PATH",
+    "check_project",
+    "default_package",
+    "expected_files",
+    "generate_project",
+    "generate_standalone",
+    "owned_dirs",
+    "read_document",
+]
 
 CONFIG_PATH = Path("codegen") / "config.yaml"
 
 
 def _package_files(root: Path, config: Config, target: ApiTarget) -> dict[Path, str]:
-    doc = json.loads((root / target.schema).read_text(encoding="utf-8"))
+    doc = read_document(root / target.schema, target.schema)
     api = load_api(doc, config.options_for(target))
     files = render_package(
         api,
@@ -28,6 +39,19 @@ def _package_files(root: Path, config: Config, target: ApiTarget) -> dict[Path, 
     )
     base = Path(config.output, *target.package.split("."))
     return {base / name: source for name, source in files.items()}
+
+
+def read_document(path: Path, name: str | None = None) -> dict[str, Any]:
+    """The JSON of a discovery document; a file that is not one is a :class:`DiscoveryError`
+    naming it (a missing file stays an ``OSError``, which names it too)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise DiscoveryError(f"{name or path}: not JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise DiscoveryError(f"{name or path}: a discovery document is a JSON object, not {type(doc).__name__}")
+    return doc
 
 
 def expected_files(root: Path) -> dict[Path, str]:
@@ -97,7 +121,9 @@ def generate_standalone(
     ``vendor_runtime``: the package holds its own copy of the runtime (``<package>._runtime``,
     see ``codegen.runtime``) and imports nothing of eerest; else it imports ``eerest._core``
     (eerest must be installed)."""
-    doc = json.loads(schema.read_text(encoding="utf-8"))
+    if not all(part.isidentifier() and not keyword.iskeyword(part) for part in package.split(".")):
+        raise DiscoveryError(f"--package {package!r}: not a dotted Python name (such as 'myapi.v1')")
+    doc = read_document(schema)
     api = load_api(doc, Options(include_methods=include_methods, source=schema.name))
     files = render_package(api, package, doc)
     if vendor_runtime:

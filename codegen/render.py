@@ -33,26 +33,32 @@ _STRING_ANNOTATIONS = {
 _SCALARS = {"integer": "int", "number": "float", "boolean": "bool", "any": "Any"}
 
 
-def _field_annotation(t: TypeRef) -> str:
-    """What a method argument for a body field accepts: the class or its dict form."""
+def _field_annotation(t: TypeRef, enums: Mapping[str, Sequence[str]] | None = None) -> str:
+    """What a method argument for a body field accepts: the class or its dict form; an enum
+    member or its wire value (``enums``: each enum's values)."""
     if t.kind == "message":
         return f"types.{t.name} | Mapping[str, Any]"
-    if t.kind == "enum":
-        return f"types.{t.name} | str"
+    if t.kind == "enum":  # the enum or its wire values, as query enums (requests are strict at run time)
+        values = (enums or {}).get(t.name or "")
+        return f"types.{t.name} | " + (_literal(values) if values else "str")
     if t.kind == "array":
         assert t.item is not None
-        return f"Sequence[{_field_annotation(t.item)}]"
+        return f"Sequence[{_field_annotation(t.item, enums)}]"
     if t.kind == "map":
         assert t.item is not None
-        return f"Mapping[str, {_field_annotation(t.item)}]"
+        return f"Mapping[str, {_field_annotation(t.item, enums)}]"
     if t.kind == "string":
         return _STRING_ANNOTATIONS.get(t.format or "", "str")
     return _SCALARS[t.kind]
 
 
+def _literal(values: Sequence[str]) -> str:
+    return "Literal[" + ", ".join(repr(v) for v in values) + "]"
+
+
 def _param_annotation(p: Param) -> str:
     if p.enum_values:
-        scalar = "Literal[" + ", ".join(repr(v) for v in p.enum_values) + "]"
+        scalar = _literal(p.enum_values)
     else:
         scalar = _field_annotation(p.type.item if p.type.kind == "array" and p.type.item else p.type)
     return f"Sequence[{scalar}]" if p.type.kind == "array" else scalar
@@ -70,7 +76,15 @@ def _docstring(text: str, indent: int) -> str:
         for raw in para.split("\n"):
             body = raw.lstrip()
             extra = " " * (len(raw) - len(body))
-            lines.extend(textwrap.wrap(body, width=88 - indent - len(extra), initial_indent=extra, subsequent_indent=extra + ("    " if extra else "")) or [""])
+            lines.extend(
+                textwrap.wrap(
+                    body,
+                    width=88 - indent - len(extra),
+                    initial_indent=extra,
+                    subsequent_indent=extra + ("    " if extra else ""),
+                )
+                or [""]
+            )
     if lines[-1].endswith('"'):  # would merge with the closing quotes
         lines[-1] += " "
     if len(lines) == 1 and len(lines[0]) + indent + 6 <= 88:
@@ -226,6 +240,7 @@ def render_package(
         module, _, name = ref.partition(":")
         mixin_modules.setdefault(module, set()).add(name)
     mixin_imports = [f"from {mod} import {', '.join(sorted(names))}" for mod, names in sorted(mixin_modules.items())]
+    enum_values = {e.name: [v.value for v in e.values] for e in api.enums}
     context: dict[str, Any] = {
         "api": api,
         "mixin_imports": mixin_imports,
@@ -241,7 +256,7 @@ def render_package(
         "overlay_names": overlay_names,
         "type_imports": [*return_imports, *type_imports],
         "param_annotation": _param_annotation,
-        "field_annotation": _field_annotation,
+        "field_annotation": lambda t: _field_annotation(t, enum_values),
         "return_annotation": _return_annotation,
         "result_annotation": _result_annotation,
         "item_annotation": _item_annotation,

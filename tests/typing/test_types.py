@@ -24,6 +24,8 @@ client.projects.assets.get()
 client.projects.assets.get_pixels(file_format="NPY")
 asset: types.PixelGrid = client.projects.assets.get(name="projects/p/assets/a")
 client.projects.assets.get(name="projects/p/assets/a", quotaUser="me")
+client.projects.update_config(name="projects/p/config", registration_state="REGISTERED")
+client.projects.assets.list_assets(parent="projects/p", view="FULLER")
 '''
 
 
@@ -95,3 +97,6 @@ def test_missing_required_argument_and_wrong_result_are_type_errors(tmp_path: Pa
     assert 'Missing named argument "name" for "get_pixels" of "ProjectsAssetsResource"' in out
     assert 'Incompatible types in assignment (expression has type "EarthEngineAsset"' in out
     assert 'Unexpected keyword argument "quotaUser"' in out
+    # enums are Literals of their values, in bodies as in queries
+    assert 'Argument "registration_state" to "update_config" of "ProjectsResource" has incompatible type' in out
+    assert 'Argument "view" to "list_assets" of "ProjectsAssetsResource" has incompatible type' in out

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from eerest._core.body import BodyLimits
 from eerest._core.message import Message
-from eerest._core.paths import check_header, check_path_value, check_pattern, expand_path
+from eerest._core.paths import check_enum, check_header, check_path_value, check_pattern, expand_path
 from eerest._core.spec import ApiInfo, MediaUploadSpec, MethodSpec, ParamSpec
 from eerest._core.types import NOT_GIVEN, Media, NotGiven, RequestOptions, Timeout
 from eerest._ee import to_expression
@@ -74,8 +74,22 @@ def _path_value(api: ApiInfo, spec: MethodSpec[Any], p: ParamSpec, value: Any, p
     if p.defaults_to_project and not text.startswith("projects/"):
         text = "projects/" + text
     check_path_value(spec.id, p.name, text)
+    check_enum(spec.id, p.name, text, p.enum)
     check_pattern(spec.id, p.name, text, p.pattern)
     return text
+
+
+def _query_values(spec: MethodSpec[Any], p: ParamSpec, value: Any) -> list[tuple[str, str]]:
+    """A query parameter's (name, wire value) pairs, each value checked against the
+    parameter's enum and pattern before anything is sent."""
+    values = value if p.repeated and isinstance(value, (list, tuple)) else [value]
+    out = []
+    for v in values:
+        text = encode_query_value(v)
+        check_enum(spec.id, p.name, text, p.enum)
+        check_pattern(spec.id, p.name, text, p.pattern)
+        out.append((p.name, text))
+    return out
 
 
 def _read_media(media: Media) -> bytes:
@@ -140,8 +154,7 @@ def build_call(
         if p.location == "path":
             path_values[p.name] = _path_value(api, spec, p, value, project)
         elif value is not None:
-            values = value if p.repeated and isinstance(value, (list, tuple)) else [value]
-            query.extend((p.name, encode_query_value(v)) for v in values)
+            query.extend(_query_values(spec, p, value))
         elif p.required:
             raise InvalidRequestError(f"{spec.id}: the query parameter {p.name!r} is required")
     if spec.media_download:

@@ -140,12 +140,13 @@ def _plan(cls: type[BaseModel]) -> _Plan:
         annotation = info.annotation
         if info.metadata:
             annotation = Annotated.__class_getitem__((annotation, *info.metadata))  # type: ignore[attr-defined]
-        conv = _field_converter(cls, info.alias or name, annotation)
+        alias = name if info.alias is None else info.alias  # "" is an alias (a property named "")
+        conv = _field_converter(cls, alias, annotation)
         fields[name] = (name, conv)
         keys[name] = (name,)
-        if info.alias and info.alias != name:
-            fields[info.alias] = (name, conv)
-            keys[name] = (info.alias, name)
+        if alias != name:
+            fields[alias] = (name, conv)
+            keys[name] = (alias, name)
     plan = _Plan(fields=fields, keys=keys, defaults=dict.fromkeys(cls.model_fields), required=frozenset(required))
     _PLANS[cls] = plan
     return plan

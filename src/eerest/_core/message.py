@@ -76,7 +76,7 @@ class Message(BaseModel):
         if not _LENIENT.get() and isinstance(data, dict):
             unknown = [k for k in data if k not in _known_names(cls)]
             if unknown:
-                known = ", ".join(sorted(f.alias or n for n, f in cls.model_fields.items()))
+                known = ", ".join(sorted(repr(_wire_name(n, f)) for n, f in cls.model_fields.items()))
                 raise ValueError(
                     f"unknown field(s) {', '.join(map(repr, unknown))} for {cls.__name__}; known fields: {known}"
                 )
@@ -174,13 +174,18 @@ def _materialize_all(message: BaseModel) -> None:
                     _materialize_all(item)
 
 
+def _wire_name(name: str, info: Any) -> str:
+    """A field's name on the wire: its alias, which may be "" (a property named "")."""
+    return name if info.alias is None else str(info.alias)
+
+
 _KNOWN: dict[type, frozenset[str]] = {}
 
 
 def _known_names(cls: type[BaseModel]) -> frozenset[str]:
     names = _KNOWN.get(cls)
     if names is None:
-        names = frozenset(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+        names = frozenset(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias is not None}
         _KNOWN[cls] = names
     return names
 
@@ -192,7 +197,7 @@ def _free_form_names(cls: type[BaseModel]) -> frozenset[str]:
     names = _FREE_FORM.get(cls)
     if names is None:
         free = [(n, f) for n, f in cls.model_fields.items() if f.annotation in (Any, Any | None)]
-        names = frozenset(n for n, _ in free) | {f.alias for _, f in free if f.alias}
+        names = frozenset(n for n, _ in free) | {f.alias for _, f in free if f.alias is not None}
         _FREE_FORM[cls] = names
     return names
 

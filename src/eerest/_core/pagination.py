@@ -18,7 +18,7 @@ __all__ = ["SyncPager", "AsyncPager", "PageTokens"]
 def _field(page: object, wire_name: str) -> Any:
     """A response field by its wire name (attribute names are snake_case)."""
     for name, info in type(page).model_fields.items():  # type: ignore[attr-defined]
-        if (info.alias or name) == wire_name:
+        if (name if info.alias is None else info.alias) == wire_name:
             return getattr(page, name)
     return None
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from eerest.errors import InvalidRequestError
 
-__all__ = ["expand_path", "check_pattern", "check_path_value", "check_header", "within"]
+__all__ = ["expand_path", "check_enum", "check_pattern", "check_path_value", "check_header", "within"]
 
 _VARIABLE = re.compile(r"{(\+?)([^}]+)}")
 # Characters RFC 6570 reserved expansion may leave raw; '?' and '#' are always encoded
@@ -96,9 +96,21 @@ def check_header(method_id: str, name: object, value: object) -> None:
 
 
 def check_pattern(method_id: str, name: str, value: str, pattern: str | None) -> None:
-    """Raise :class:`InvalidRequestError` naming the parameter when ``value`` does not match."""
-    if pattern and not re.search(pattern, value):
+    """Raise :class:`InvalidRequestError` naming the parameter when ``value`` does not match
+    its ``pattern`` from the start (``re.match``, as google-api-python-client checks it)."""
+    if pattern and not re.match(pattern, value):
         raise InvalidRequestError(
             f"{method_id}: {name}={value!r} does not match the pattern {pattern!r} "
             "the API requires for this parameter"
+        )
+
+
+def check_enum(method_id: str, name: str, value: str, allowed: tuple[str, ...]) -> None:
+    """Raise :class:`InvalidRequestError` when a parameter with an ``enum`` gets another value
+    (as google-api-python-client refuses it); a value newer than this SDK goes in ``extra_query``."""
+    if allowed and value not in allowed:
+        shown = ", ".join(map(repr, allowed[:20])) + (", ..." if len(allowed) > 20 else "")
+        raise InvalidRequestError(
+            f"{method_id}: {name}={value!r} is not one of the values the API declares ({shown}); "
+            f"a value newer than this SDK can be sent with extra_query={{{name!r}: ...}}"
         )

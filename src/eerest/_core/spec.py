@@ -27,6 +27,7 @@ class ParamSpec:
     repeated: bool = False
     format: str | None = None
     defaults_to_project: bool = False
+    enum: tuple[str, ...] = ()  # the values the API accepts; empty: any
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,11 @@ _EARTHENGINE_PROJECTS_LISTASSETS: MethodSpec[types.ListAssetsResponse] = MethodS
         ParamSpec("filter", "query"),
         ParamSpec("pageSize", "query", format="int32"),
         ParamSpec("pageToken", "query"),
-        ParamSpec("view", "query"),
+        ParamSpec(
+            "view",
+            "query",
+            enum=("EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"),
+        ),
         ParamSpec("fields", "query"),
         ParamSpec("prettyPrint", "query"),
         ParamSpec("quotaUser", "query"),
@@ -389,7 +393,14 @@ class ProjectsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         body_name: str | None = None,
-        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        registration_state: types.ProjectConfigRegistrationState
+        | Literal[
+            "REGISTRATION_STATE_UNSPECIFIED",
+            "NOT_REGISTERED",
+            "REGISTERED_COMMERCIALLY",
+            "REGISTERED_NOT_COMMERCIALLY",
+        ]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -689,7 +700,14 @@ class AsyncProjectsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         body_name: str | None = None,
-        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        registration_state: types.ProjectConfigRegistrationState
+        | Literal[
+            "REGISTRATION_STATE_UNSPECIFIED",
+            "NOT_REGISTERED",
+            "REGISTERED_COMMERCIALLY",
+            "REGISTERED_NOT_COMMERCIALLY",
+        ]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,

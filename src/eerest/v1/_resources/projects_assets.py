@@ -138,7 +138,11 @@ _EARTHENGINE_PROJECTS_ASSETS_LISTASSETS: MethodSpec[types.ListAssetsResponse] = 
             ParamSpec("filter", "query"),
             ParamSpec("pageSize", "query", format="int32"),
             ParamSpec("pageToken", "query"),
-            ParamSpec("view", "query"),
+            ParamSpec(
+                "view",
+                "query",
+                enum=("EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"),
+            ),
             ParamSpec("fields", "query"),
             ParamSpec("prettyPrint", "query"),
             ParamSpec("quotaUser", "query"),
@@ -344,7 +348,17 @@ class ProjectsAssetsResource(SyncResource):
         size_bytes: int | None = None,
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -587,7 +601,19 @@ class ProjectsAssetsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions
@@ -1133,7 +1159,17 @@ class AsyncProjectsAssetsResource(AsyncResource):
         size_bytes: int | None = None,
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -1376,7 +1412,19 @@ class AsyncProjectsAssetsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         region: Mapping[str, Any] | None = None,
         visualization_options: types.VisualizationOptions

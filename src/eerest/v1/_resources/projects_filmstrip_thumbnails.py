@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eerest._core.client import AsyncResource, SyncResource
 from eerest._core.spec import MethodSpec, ParamSpec
@@ -94,10 +94,24 @@ class ProjectsFilmstripThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -226,10 +240,24 @@ class AsyncProjectsFilmstripThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
-        orientation: types.FilmstripThumbnailOrientation | str | None = None,
+        orientation: types.FilmstripThumbnailOrientation
+        | Literal["ORIENTATION_UNSPECIFIED", "HORIZONTAL", "VERTICAL"]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eerest._core.client import AsyncResource, SyncResource
 from eerest._core.spec import MethodSpec, ParamSpec
@@ -75,7 +75,19 @@ class ProjectsLocationsMapsResource(SyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]
@@ -164,7 +176,19 @@ class AsyncProjectsLocationsMapsResource(AsyncResource):
         quota_user: str | None = None,
         band_ids: Sequence[str] | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.ImageFileFormat | str | None = None,
+        file_format: types.ImageFileFormat
+        | Literal[
+            "IMAGE_FILE_FORMAT_UNSPECIFIED",
+            "JPEG",
+            "PNG",
+            "AUTO_JPEG_PNG",
+            "NPY",
+            "GEO_TIFF",
+            "TF_RECORD_IMAGE",
+            "ZIPPED_GEO_TIFF",
+            "ZIPPED_GEO_TIFF_PER_BAND",
+        ]
+        | None = None,
         name: str | None = None,
         visualization_options: types.VisualizationOptions
         | Mapping[str, Any]

@@ -104,7 +104,11 @@ _EARTHENGINE_PROJECTS_LISTASSETS: MethodSpec[types.ListAssetsResponse] = MethodS
         ParamSpec("filter", "query"),
         ParamSpec("pageSize", "query", format="int32"),
         ParamSpec("pageToken", "query"),
-        ParamSpec("view", "query"),
+        ParamSpec(
+            "view",
+            "query",
+            enum=("EARTH_ENGINE_ASSET_VIEW_UNSPECIFIED", "FULL", "BASIC"),
+        ),
         ParamSpec("fields", "query"),
         ParamSpec("prettyPrint", "query"),
         ParamSpec("quotaUser", "query"),
@@ -391,7 +395,14 @@ class ProjectsResource(SyncResource):
         max_concurrent_exports: int | None = None,
         body_name: str | None = None,
         plan_max_concurrent_exports: int | None = None,
-        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        registration_state: types.ProjectConfigRegistrationState
+        | Literal[
+            "REGISTRATION_STATE_UNSPECIFIED",
+            "NOT_REGISTERED",
+            "REGISTERED_COMMERCIALLY",
+            "REGISTERED_NOT_COMMERCIALLY",
+        ]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -704,7 +715,14 @@ class AsyncProjectsResource(AsyncResource):
         max_concurrent_exports: int | None = None,
         body_name: str | None = None,
         plan_max_concurrent_exports: int | None = None,
-        registration_state: types.ProjectConfigRegistrationState | str | None = None,
+        registration_state: types.ProjectConfigRegistrationState
+        | Literal[
+            "REGISTRATION_STATE_UNSPECIFIED",
+            "NOT_REGISTERED",
+            "REGISTERED_COMMERCIALLY",
+            "REGISTERED_NOT_COMMERCIALLY",
+        ]
+        | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eerest._core.client import AsyncResource, SyncResource
 from eerest._core.spec import MethodSpec, ParamSpec
@@ -93,7 +93,17 @@ class ProjectsLocationsAssetsResource(SyncResource):
         size_bytes: int | None = None,
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
@@ -226,7 +236,17 @@ class AsyncProjectsLocationsAssetsResource(AsyncResource):
         size_bytes: int | None = None,
         start_time: datetime.datetime | str | None = None,
         tilesets: Sequence[types.Tileset | Mapping[str, Any]] | None = None,
-        type: types.EarthEngineAssetType | str | None = None,
+        type: types.EarthEngineAssetType
+        | Literal[
+            "TYPE_UNSPECIFIED",
+            "IMAGE",
+            "IMAGE_COLLECTION",
+            "TABLE",
+            "FOLDER",
+            "CLASSIFIER",
+            "FEATURE_VIEW",
+        ]
+        | None = None,
         update_time: datetime.datetime | str | None = None,
         timeout: Timeout | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eerest._core.client import AsyncResource, SyncResource
 from eerest._core.spec import MethodSpec, ParamSpec
@@ -69,7 +69,17 @@ class ProjectsLocationsTablesResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,
@@ -157,7 +167,17 @@ class AsyncProjectsLocationsTablesResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.TableFileFormat | str | None = None,
+        file_format: types.TableFileFormat
+        | Literal[
+            "TABLE_FILE_FORMAT_UNSPECIFIED",
+            "CSV",
+            "GEO_JSON",
+            "KML",
+            "KMZ",
+            "SHP",
+            "TF_RECORD_TABLE",
+        ]
+        | None = None,
         filename: str | None = None,
         name: str | None = None,
         selectors: Sequence[str] | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eerest._core.client import AsyncResource, SyncResource
 from eerest._core.spec import MethodSpec, ParamSpec
@@ -71,7 +71,9 @@ class ProjectsLocationsVideoThumbnailsResource(SyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,
@@ -157,7 +159,9 @@ class AsyncProjectsLocationsVideoThumbnailsResource(AsyncResource):
         pretty_print: bool | None = None,
         quota_user: str | None = None,
         expression: types.Expression | Mapping[str, Any] | None = None,
-        file_format: types.VideoThumbnailFileFormat | str | None = None,
+        file_format: types.VideoThumbnailFileFormat
+        | Literal["VIDEO_FILE_FORMAT_UNSPECIFIED", "MP4", "GIF", "VP9"]
+        | None = None,
         grid: types.PixelGrid | Mapping[str, Any] | None = None,
         name: str | None = None,
         video_options: types.VideoOptions | Mapping[str, Any] | None = None,
