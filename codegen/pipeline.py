@@ -144,7 +144,7 @@ def generate_standalone(
 
 def default_package(schema: Path) -> str:
     """A package name for a document: ``storage.v1.json`` -> ``storage_v1`` (its name and version)."""
-    doc = json.loads(schema.read_text(encoding="utf-8"))
+    doc = read_document(schema)
     from codegen.naming import snake_case
 
     name = f"{doc.get('name') or schema.name.split('.')[0]}_{doc.get('version') or ''}".strip("_")
