@@ -13,7 +13,7 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["diff"]:
-        from codegen.diff_report import main as diff_main
+        from .diff_report import main as diff_main
 
         return diff_main(argv[1:])
     prog = "python -m codegen" if __package__ == "codegen" else "eerest-codegen"
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def error_line(exc: BaseException) -> str:
     """An exception as one line: what the document or the generator got wrong."""
-    from codegen.discovery import DiscoveryError
+    from .discovery import DiscoveryError
 
     text = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, (DiscoveryError, OSError)):
@@ -59,7 +59,7 @@ def error_line(exc: BaseException) -> str:
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from codegen import pipeline
+    from . import pipeline
 
     if args.command == "generate":
         if args.schema:

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from codegen.discovery import Options, OverlayBinding
+from .discovery import Options, OverlayBinding
 
 __all__ = ["ApiTarget", "Config", "load_config"]
 

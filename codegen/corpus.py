@@ -39,11 +39,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from codegen.corpus_calls import normal
-from codegen.corpus_values import example, gapi_name, gapi_param
-from codegen.discovery import BODY_ARGUMENT, Options, load_api
-from codegen.ir import Api, Method, Param, TypeRef
-from codegen.pipeline import generate_standalone
+from .corpus_calls import normal
+from .corpus_values import example, gapi_name, gapi_param
+from .discovery import BODY_ARGUMENT, Options, load_api
+from .ir import Api, Method, Param, TypeRef
+from .pipeline import generate_standalone
 
 __all__ = ["body_value", "documents", "dropped", "every_call", "full_arguments", "main", "summarize"]
 
@@ -295,7 +295,7 @@ def _check_document(path: Path, out: Path, call: bool = True) -> dict[str, Any]:
     """Generate (and, with ``call``, import and call every method of) one document: its
     files' digests, and per method ``{"wire", "async", "decode"}`` (see ``Harness.check``);
     a failing stage is ``{"error": ..., "stage": ...}``."""
-    from codegen.corpus_calls import Harness
+    from .corpus_calls import Harness
 
     package = _package(path)
     result: dict[str, Any] = {"stage": "generate"}

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from codegen.corpus_values import gapi_name, plain, response_value, tricky_arguments
-from codegen.ir import Api, Method
+from .corpus_values import gapi_name, plain, response_value, tricky_arguments
+from .ir import Api, Method
 
 __all__ = ["Harness", "normal", "first_difference"]
 

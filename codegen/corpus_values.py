@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from codegen.ir import Api, Message, Method, Param, TypeRef
+from .ir import Api, Message, Method, Param, TypeRef
 
 __all__ = ["TRICKY", "example", "gapi_name", "gapi_param", "response_value", "tricky_arguments", "wire_value"]
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from codegen.diff import ADDED, CHANGED, GROUP_OF, GROUPS, REMOVED, Change, Report, diff
-from codegen.surface import include_methods_for, surface
+from .diff import ADDED, CHANGED, GROUP_OF, GROUPS, REMOVED, Change, Report, diff
+from .surface import include_methods_for, surface
 
 __all__ = ["main", "render_json", "render_markdown", "render_text"]
 
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     For an API that ``codegen/config.yaml`` generates, only the methods it selects and the
     schemas they reach are compared (``--all``: the whole documents)."""
-    from codegen.normalize import load
+    from .normalize import load
 
     parser = argparse.ArgumentParser(
         prog="python -m codegen diff",

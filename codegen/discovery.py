@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from codegen.ir import (
+from .ir import (
     Api,
     EnumType,
     EnumValue,
@@ -27,7 +27,7 @@ from codegen.ir import (
     Resource,
     TypeRef,
 )
-from codegen.naming import constant_name, field_name, pascal_case, python_name, safe_identifier, snake_case
+from .naming import constant_name, field_name, pascal_case, python_name, safe_identifier, snake_case
 
 __all__ = ["GLOBAL_PARAMS", "ROOT_RESOURCE", "DiscoveryError", "Options", "OverlayBinding", "load_api"]
 

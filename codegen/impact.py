@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegen.config import Config
-from codegen.discovery import Options, load_api
-from codegen.ir import Api, Resource
+from .config import Config
+from .discovery import Options, load_api
+from .ir import Api, Resource
 
 __all__ = ["Breakage", "find_breakage"]
 

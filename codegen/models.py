@@ -11,7 +11,7 @@ import re
 import warnings
 from typing import Any
 
-from codegen.ir import Api, TypeRef
+from .ir import Api, TypeRef
 
 __all__ = ["RUNTIME", "message_module_source", "json_schema"]
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from codegen.config import ApiTarget, Config, load_config
-from codegen.discovery import DiscoveryError, Options, load_api
-from codegen.render import render_package
+from .config import ApiTarget, Config, load_config
+from .discovery import DiscoveryError, Options, load_api
+from .render import render_package
 
 __all__ = [
     "CONFIG_PATH",
@@ -127,7 +127,7 @@ def generate_standalone(
     api = load_api(doc, Options(include_methods=include_methods, source=schema.name))
     files = render_package(api, package, doc)
     if vendor_runtime:
-        from codegen.runtime import check_standalone, runtime_files, use_runtime
+        from .runtime import check_standalone, runtime_files, use_runtime
 
         files = {name: use_runtime(source, package) for name, source in files.items()}
         files.update(runtime_files(package))
@@ -145,7 +145,7 @@ def generate_standalone(
 def default_package(schema: Path) -> str:
     """A package name for a document: ``storage.v1.json`` -> ``storage_v1`` (its name and version)."""
     doc = read_document(schema)
-    from codegen.naming import snake_case
+    from .naming import snake_case
 
     name = f"{doc.get('name') or schema.name.split('.')[0]}_{doc.get('version') or ''}".strip("_")
     return snake_case(name.replace(".", "_").replace("-", "_"))

@@ -10,12 +10,12 @@ from typing import Any
 
 import jinja2
 
-from codegen.discovery import BODY_ARGUMENT, BODY_FIELD_PREFIX
-from codegen.formatting import format_source, format_sources
-from codegen.ir import Api, Method, Param, Resource, TypeRef
-from codegen.models import message_module_source
-from codegen.naming import safe_identifier, snake_case
-from codegen.split_types import split_messages
+from .discovery import BODY_ARGUMENT, BODY_FIELD_PREFIX
+from .formatting import format_source, format_sources
+from .ir import Api, Method, Param, Resource, TypeRef
+from .models import message_module_source
+from .naming import safe_identifier, snake_case
+from .split_types import split_messages
 
 __all__ = ["render_package"]
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from codegen.ir import Api, TypeRef
-from codegen.naming import safe_identifier, snake_case
+from .ir import Api, TypeRef
+from .naming import safe_identifier, snake_case
 
 __all__ = ["MessageModule", "split_messages"]
 

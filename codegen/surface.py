@@ -77,8 +77,8 @@ def include_methods_for(doc: Mapping[str, Any], root: Path) -> frozenset[str]:
     generates (same API name), else nothing (the whole document is the surface)."""
     import json
 
-    from codegen.config import load_config
-    from codegen.pipeline import CONFIG_PATH
+    from .config import load_config
+    from .pipeline import CONFIG_PATH
 
     config_path = root / CONFIG_PATH
     if not config_path.exists():

@@ -22,13 +22,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codegen.diff import Report, diff
-from codegen.diff_report import render_markdown, render_text
-from codegen.normalize import dumps, load, normalize
-from codegen.surface import include_methods_for, surface
+from .diff import Report, diff
+from .diff_report import render_markdown, render_text
+from .normalize import dumps, load, normalize
+from .surface import include_methods_for, surface
 
 if TYPE_CHECKING:
-    from codegen.config import ApiTarget
+    from .config import ApiTarget
 
 __all__ = [
     "CHANGELOG_TITLE",
@@ -77,8 +77,8 @@ def emulator_copy(root: Path, target: Path) -> Path | None:
 
 
 def _config_targets(root: Path) -> tuple[ApiTarget, ...]:
-    from codegen.config import load_config
-    from codegen.pipeline import CONFIG_PATH
+    from .config import load_config
+    from .pipeline import CONFIG_PATH
 
     path = root / CONFIG_PATH
     return load_config(path).apis if path.exists() else ()
@@ -128,7 +128,7 @@ def prepend_changelog(text: str, entry: str) -> str:
 def _load_generate() -> Generate:
     """Import the generator lazily: the schema/changelog half works without it."""
     try:
-        from codegen.pipeline import generate_project
+        from .pipeline import generate_project
     except ImportError as exc:  # pragma: no cover - depends on the checkout
         raise UpdateError(
             f"cannot regenerate: codegen.pipeline unavailable ({exc})"
@@ -190,8 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report_breakage(root: Path, target: Path, old_doc: dict[str, Any] | None, new_doc: dict[str, Any]) -> int:
     """Print what the new document breaks outside the generated code; how many places."""
-    from codegen.config import load_config
-    from codegen.pipeline import CONFIG_PATH
+    from .config import load_config
+    from .pipeline import CONFIG_PATH
 
     generated = [t for t in _config_targets(root) if (root / t.schema).resolve() == target.resolve()]
     if not generated:
@@ -203,8 +203,8 @@ def _report_breakage(root: Path, target: Path, old_doc: dict[str, Any] | None, n
         return 0
     if old_doc is None:
         return 0
-    from codegen.discovery import DiscoveryError
-    from codegen.impact import find_breakage
+    from .discovery import DiscoveryError
+    from .impact import find_breakage
 
     try:
         found = find_breakage(root, load_config(root / CONFIG_PATH), old_doc, new_doc)

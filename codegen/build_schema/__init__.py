@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from codegen.build_schema import google_types, sources
-from codegen.build_schema.assemble import build_document
-from codegen.build_schema.model import FieldDef, Page, TypeExpr
-from codegen.build_schema.pages import read_page
-from codegen.normalize import dumps, normalize
+from ..normalize import dumps, normalize
+from . import google_types, sources
+from .assemble import build_document
+from .model import FieldDef, Page, TypeExpr
+from .pages import read_page
 
 __all__ = ["build", "build_all", "read_pages", "read_supplement_fields", "revision", "schema_file"]
 

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from codegen.build_schema import build_all, sources
-from codegen.build_schema.markdown import PageError
+from . import build_all, sources
+from .markdown import PageError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

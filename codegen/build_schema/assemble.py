@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from codegen.build_schema.catalogue import Catalogue, Google
-from codegen.build_schema.http_rule import parse_route
-from codegen.build_schema.model import FieldDef, MessageDef, MethodDef, Page, TypeExpr, TypeRef
-from codegen.build_schema.properties import enum_property, scalar_property
+from .catalogue import Catalogue, Google
+from .http_rule import parse_route
+from .model import FieldDef, MessageDef, MethodDef, Page, TypeExpr, TypeRef
+from .properties import enum_property, scalar_property
 
 __all__ = ["build_document", "rpc_name"]
 

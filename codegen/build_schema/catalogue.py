@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from codegen.build_schema.model import EnumDef, MessageDef, Page, TypeRef
+from .model import EnumDef, MessageDef, Page, TypeRef
 
 __all__ = ["Catalogue", "Google", "Resolved"]
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from codegen.build_schema import sources
+from . import sources
 
 __all__ = ["ALLOWLIST", "Disagreement", "disagreements", "load_allowlist"]
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from codegen.build_schema import sources
+from . import sources
 
 __all__ = ["extract", "main"]
 

@@ -17,10 +17,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from codegen.build_schema import text as texts
-from codegen.build_schema.markdown import Line, PageError, Section, is_boilerplate, read_sections, split_table
-from codegen.build_schema.model import Body, EnumDef, EnumValue, FieldDef, MessageDef, MethodDef, Page, TypeRef
-from codegen.build_schema.typeexpr import parse_type, split_type
+from . import text as texts
+from .markdown import Line, PageError, Section, is_boilerplate, read_sections, split_table
+from .model import Body, EnumDef, EnumValue, FieldDef, MessageDef, MethodDef, Page, TypeRef
+from .typeexpr import parse_type, split_type
 
 __all__ = ["read_page"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codegen.build_schema.model import EnumDef, TypeExpr
+from .model import EnumDef, TypeExpr
 
 __all__ = ["ANY_MESSAGE", "STRUCT", "enum_property", "scalar_property"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from codegen.build_schema.model import TypeExpr, TypeRef
+from .model import TypeExpr, TypeRef
 
 __all__ = ["split_type", "parse_type"]
 
