@@ -129,7 +129,7 @@ def tests(session: nox.Session) -> None:
         session.notify("docs")
     install(session, *SDK_AND_EMULATOR, *CODEGEN, *TESTS)
     session.run("python", "-m", "codegen", "check")
-    session.run("python", "-m", "pytest", "-q", "-m", "", *session.posargs)
+    session.run("python", "-m", "pytest", "-q", "-m", "", "--durations=25", *session.posargs)
 
 
 @nox.session(python=SUPPORTED_PYTHONS)

@@ -28,7 +28,10 @@ COLLECTION = "projects/eerest/assets/sample/scenes"
 SCENE = f"{COLLECTION}/20240504"
 #: Modules that need more than the runtime dependencies by design: the command line's
 #: (``pip install 'eerest[cli]'``; the `eerest` command says so when click is missing).
-OPTIONAL_MODULES: set[str] = {"eerest._cli.commands", "eerest._cli.params", "eerest._cli.table", "eerest._table.decode", "eerest._table.outputs"}
+OPTIONAL_MODULES: set[str] = {
+    "eerest._cli.assets", "eerest._cli.commands", "eerest._cli.options", "eerest._cli.params", "eerest._cli.table",
+    "eerest._cli.tasks", "eerest._cli.value", "eerest._table.decode", "eerest._table.outputs",
+}
 #: Subpackages that are an extra's feature (``eerest[xarray]``): not importable without it.
 OPTIONAL_PACKAGES = ("eerest.xarray",)
 

@@ -66,7 +66,9 @@ PROBED_IMPORTS = {"imagecodecs", "distributed"}
 EXTRAS = {"geotiff", "image", "ee", "emulator", "progress", "cli", "xarray", "geo", "table", "zstd", "zarr", "all"}
 #: The command line's modules import click at import time: only `eerest._cli.main` imports
 #: them, after checking that click is installed (else it names the extra to install).
-CLI_MODULES = {"eerest/_cli/commands.py": {"click"}, "eerest/_cli/params.py": {"click"}, "eerest/_cli/table.py": {"click"}}
+CLI_MODULES = {
+    f"eerest/_cli/{name}.py": {"click"} for name in ("assets", "commands", "options", "params", "table", "tasks", "value")
+}
 #: Subpackages that are an extra's feature themselves: importing them needs the extra, so
 #: their modules import its packages at import time (``import eerest.xarray`` needs xarray).
 FEATURE_PACKAGES = {"eerest/xarray/": {"xarray"}, "eerest/_table/": {"pyarrow", "shapely"}}
