@@ -7,6 +7,10 @@ and the retries by cause.
 
     python benchmarks/soak.py            # 6720 x 6720 pixels x 4 bands (360 MB), killed 4 times
     python benchmarks/soak.py --smoke    # 2240 x 2240 (40 MB), killed twice: well under a minute
+    python benchmarks/soak.py --gib 4.5 --tile-kib 128 --kills 8   # the soak: 4.5 GiB, ~40 min
+
+``--gib`` is the pixel data read (uint16, 4 bands), not the file's size: the GeoTIFF is
+deflate-compressed and the sample scene compresses well.
 
 The client runs in a child process (``--child``) so it can be killed; the emulator runs in
 this one, where a thread keeps about one fault armed per ten requests.
@@ -18,6 +22,7 @@ import argparse
 import hashlib
 import json
 import logging
+import math
 import os
 import random
 import resource
@@ -33,6 +38,7 @@ from typing import Any
 
 SCENE = "projects/eerest/assets/sample/scenes/20240524"
 X0, Y1, SIDE = 533120.0, 5311840.0, 2240.0  # the sample scene's footprint (EPSG:32633), metres
+BYTES_PER_PIXEL = 8  # 4 uint16 bands
 FAULTS = ("429", "500", "502", "503", "504", "slow", "truncate", "reset", "reset-mid-body")
 
 
@@ -162,7 +168,7 @@ def drive(pixels: int, tile_bytes: int, kills: int, workdir: Path) -> int:
                            max_concurrency=40, max_requests_per_second=None) as c:
             c.read_area(SCENE, grid=grid(pixels), out=str(reference), max_tile_bytes=tile_bytes)
         fault_free = time.monotonic() - started
-        kill_after = max(1.0, 0.3 * fault_free)  # each killed run gets about a third of the read done
+        kill_after = max(1.0, fault_free / (kills + 2))  # the kills spread over the read
         print(f"fault-free read: {fault_free:.1f} s, {reference.stat().st_size / 2**20:.1f} MiB; "
               f"the client is killed {kills} times, {kill_after:.1f} s into a run")
         emu.reset()
@@ -220,14 +226,23 @@ def drive(pixels: int, tile_bytes: int, kills: int, workdir: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="a few minutes instead of half an hour")
+    parser.add_argument("--smoke", action="store_true", help="40 MB, killed twice: well under a minute")
+    parser.add_argument("--gib", type=float, help="pixel data to read, in GiB (default 0.34: 6720 x 6720 x 4 bands)")
+    parser.add_argument("--tile-kib", type=int, default=256, help="the largest tile, KiB (default 256)")
+    parser.add_argument("--kills", type=int, default=4, help="how many times the client is SIGKILLed (default 4)")
     parser.add_argument("--child", nargs=5, metavar=("URL", "OUT", "PIXELS", "TILE_BYTES", "STATS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         url, out, pixels, tile_bytes, stats = args.child
         return child(url, out, int(pixels), int(tile_bytes), stats)
-    pixels, tile_bytes, kills = (2240, 64 << 10, 2) if args.smoke else (6720, 256 << 10, 4)
+    if args.smoke:
+        pixels, tile_bytes, kills = 2240, 64 << 10, 2
+    else:
+        pixels = 6720 if args.gib is None else math.ceil(math.sqrt(args.gib * 2**30 / BYTES_PER_PIXEL))
+        tile_bytes, kills = args.tile_kib << 10, args.kills
+    print(f"area: {pixels} x {pixels} pixels x 4 uint16 bands = {pixels**2 * BYTES_PER_PIXEL / 2**30:.2f} GiB "
+          f"in tiles of at most {tile_bytes >> 10} KiB")
     with tempfile.TemporaryDirectory(prefix="eerest-soak-") as tmp:
         return drive(pixels, tile_bytes, kills, Path(tmp))
 
