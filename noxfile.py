@@ -24,7 +24,11 @@ from pathlib import Path
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+# uv when it is installed (README's commands and .ci/run install it: environments in seconds, not
+# minutes), else the standard library's venv and pip.
+nox.options.default_venv_backend = "uv|venv"
+# uv must not download a Python this machine lacks: such a Python is skipped (below).
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 # A supported Python this machine lacks is skipped with nox's "Missing interpreters" message,

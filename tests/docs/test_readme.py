@@ -14,8 +14,8 @@ from tests.docs.doc_blocks import SAMPLE, python_blocks, run_blocks, substitute
 README = ROOT / "README.md"
 MAX_LINES = 220
 COMMANDS = (
-    "python3 -m venv .venv && .venv/bin/python -m pip install -q nox==2026.10.20 && .venv/bin/python -m nox -s demo",
-    "python3 -m venv .venv && .venv/bin/python -m pip install -q nox==2026.10.20 && .venv/bin/python -m nox -s tests",
+    "python3 -m venv .venv && .venv/bin/python -m pip install -q nox==2026.10.20 uv==0.13.9 && .venv/bin/python -m nox -s demo",
+    "python3 -m venv .venv && .venv/bin/python -m pip install -q nox==2026.10.20 uv==0.13.9 && .venv/bin/python -m nox -s tests",
 )
 
 
