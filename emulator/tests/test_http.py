@@ -118,7 +118,16 @@ def test_request_log(ee_emulator, http):
     log = http.get("/_emulator/requests").json()["requests"]
     assert log[-1]["path"] == f"/v1/{SCENE}:getPixels" and log[-1]["body"]["bandIds"] == ["red"]
     assert http.delete("/_emulator/requests").status_code == 200
-    assert ee_emulator.requests == []
+    assert ee_emulator.requests == [] and not ee_emulator.requests_received
+
+
+def test_requests_received_counts_past_the_logs_size(ee_emulator, http):
+    ee_emulator.app.clear_requests()
+    for _ in range(1005):
+        http.get(f"/v1/{SCENE}")
+    http.post(f"/v1/{SCENE}:getPixels", json={"fileFormat": "NPY", "bandIds": ["red"]})
+    assert len(ee_emulator.requests) == 1000  # the log keeps the last 1000
+    assert ee_emulator.requests_received == {"GET": 1005, "getPixels": 1}
 
 
 def test_admin_health_and_reset(http, ee_emulator):

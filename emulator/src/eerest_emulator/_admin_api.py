@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import deque
+from collections import Counter, deque
 
 from ._errors import ApiError, invalid_argument, not_found
 from ._faults import Fault, FaultInjector, ServerLimits
@@ -55,12 +55,14 @@ class AdminApi:
     operations: OperationQueue
     _log: deque[RecordedRequest]
     _log_lock: threading.Lock
+    _received: Counter[str]
 
     # -- request log --------------------------------------------------------------------
     def record(self, req: Request) -> RecordedRequest:
         rec = RecordedRequest(req.method, req.path, req.query, redact_headers(req.headers), req.body[:LOG_BODY_BYTES])
         with self._log_lock:
             self._log.append(rec)
+            self._received[req.path.rpartition(":")[2] if ":" in req.path.rpartition("/")[2] else req.method] += 1
         return rec
 
     @property
@@ -68,9 +70,18 @@ class AdminApi:
         with self._log_lock:
             return list(self._log)
 
+    @property
+    def requests_received(self) -> Counter[str]:
+        """API requests received since the start or the last `clear_requests`, by custom verb
+        (``getPixels``, ``computeFeatures``...) or HTTP method: unlike `requests`, never cut
+        to the last LOG_SIZE."""
+        with self._log_lock:
+            return Counter(self._received)
+
     def clear_requests(self) -> None:
         with self._log_lock:
             self._log.clear()
+            self._received.clear()
 
     # -- admin API ----------------------------------------------------------------------
     def handle_admin(self, req: Request) -> Response:

@@ -7,7 +7,7 @@ fault injector, response cache, operation queue and local storage (Cloud Storage
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from pathlib import Path
 
 from ._admin_api import LOG_SIZE, AdminApi
@@ -45,6 +45,7 @@ class App(ApiRoutes, TaskRoutes, AssetRoutes, MediaRoutes, AdminApi):
         self.cache = ResponseCache(cache_bytes)
         self._log: deque[RecordedRequest] = deque(maxlen=LOG_SIZE)
         self._log_lock = threading.Lock()
+        self._received: Counter[str] = Counter()
         self._saved: OrderedDict[str, dict] = OrderedDict()
         self._saved_lock = threading.Lock()
         self.operations = operations or OperationQueue()

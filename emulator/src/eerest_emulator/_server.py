@@ -13,6 +13,7 @@ import struct
 import tempfile
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -343,8 +344,14 @@ class Emulator:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """The API requests received so far (admin requests excluded)."""
+        """The last 1000 API requests received (admin requests excluded)."""
         return self.app.requests
+
+    @property
+    def requests_received(self) -> Counter[str]:
+        """How many API requests were received, by custom verb (``getPixels``) or HTTP
+        method, however many: `requests` keeps only the last 1000."""
+        return self.app.requests_received
 
     def inject(self, kind: str = "error", **kwargs: Any) -> Fault:
         """Arm a fault (see `Fault`): e.g. `inject("error", status=429, count=2, retry_after=1)`,
