@@ -284,3 +284,72 @@ def test_waiting_for_a_slot_ends_with_the_deadline(kind: str) -> None:
 
             asyncio.run(main())
         assert server.requests == []  # never sent
+
+
+# -- a gate (a limit shared with other processes) and its threads -------------------------
+class _CountingGate:
+    """A gate of a few leases, as ``cluster_max_concurrency``'s ``distributed.Semaphore`` is
+    one, counting its ``stop()`` calls."""
+
+    def __init__(self, leases: int) -> None:
+        self._leases = threading.BoundedSemaphore(leases)
+        self.stops = 0
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        return self._leases.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self._leases.release()
+
+    def stop(self) -> None:
+        self.stops += 1
+
+
+def _gate_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("eerest-gate")]
+
+
+def _wait_for_no_gate_threads() -> list[threading.Thread]:
+    for _ in range(200):  # a shut-down pool's threads end as soon as they see it (milliseconds)
+        if not _gate_threads():
+            break
+        threading.Event().wait(0.01)
+    return _gate_threads()
+
+
+def test_closing_an_async_client_ends_its_gate_threads(ee_emulator) -> None:  # type: ignore[no-untyped-def]
+    """An async client with a gate runs the gate's blocking calls in threads of its own;
+    closing the client ends them and stops the gate, and repeated open/close leaks none."""
+    assert _wait_for_no_gate_threads() == []
+    gate = _CountingGate(2)
+
+    async def use_once() -> eerest.AsyncClient:
+        async with _client(ee_emulator, eerest.AsyncClient, max_concurrency=4) as client:
+            client.limiter.gate = gate
+            await asyncio.gather(*(client.projects.assets.get(name=ASSET) for _ in range(6)))
+            assert _gate_threads()  # acquire and release threads, while the client is open
+        return client  # closed, and still referenced: its threads must not wait for the GC
+
+    kept = [asyncio.run(use_once()) for _ in range(3)]
+    assert _wait_for_no_gate_threads() == []
+    assert gate.stops >= 3 and all(c.limiter.in_flight == 0 for c in kept)
+    assert gate.acquire(0) and gate.acquire(0)  # every lease was given back
+
+    async def reuse() -> None:  # a client used after its close makes its threads again
+        client = kept[0]
+        gate.release(), gate.release()
+        await client.projects.assets.get(name=ASSET)
+        await client.close()
+
+    asyncio.run(reuse())
+    assert _wait_for_no_gate_threads() == []
+
+
+def test_a_lease_given_back_after_close_leaves_no_thread() -> None:
+    limiter = Limiter(max_concurrency=2, max_requests_per_second=None)
+    gate = _CountingGate(1)
+    assert gate.acquire(0)
+    limiter.close()  # as a client's close, before a cancelled request's lease comes back
+    limiter._gate_release_soon(gate)
+    assert _wait_for_no_gate_threads() == []
+    assert gate.acquire(0)  # given back

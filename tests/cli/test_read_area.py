@@ -203,6 +203,40 @@ def test_a_partial_that_cannot_be_trusted_says_so_and_how_to_start_afresh(ee_emu
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy"]  # the stale journal too is gone
 
 
+def test_resume_check_sets_the_share_of_kept_tiles_checked(ee_emulator: Any, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """--resume-check 0.5 is read_area(resume=0.5): half the kept tiles are read back."""
+    from eerest._area import resume
+
+    args = [SCENE, "--grid", "-", "--bands", "red", "--max-tile-bytes", "16KiB", "--max-concurrency", "1",
+            "--no-progress", "--resume", "-o", str(tmp_path / "a.npy")]
+    ee_emulator.faults.slow(0.01, count=5, path="Pixels")
+    ee_emulator.faults.fail(403, count=1, path="Pixels")
+    assert read_area(ee_emulator, *args, stdin=json.dumps(grid(10))).exit_code == 1
+    ee_emulator.faults.clear()
+    checks: list[tuple[float, int, int]] = []  # (share, tiles kept, tiles read back to check)
+    read_back: list[object] = []
+    keep, holds = resume.Checker.keep, resume.FileChecker.holds
+
+    def spy_keep(self: Any, tiles: Any, kept: Any, share: float) -> Any:
+        before = len(read_back)
+        result = keep(self, tiles, kept, share)
+        checks.append((share, len(kept), len(read_back) - before))
+        return result
+
+    def spy_holds(self: Any, tile: Any) -> int:
+        read_back.append(tile)
+        return holds(self, tile)
+
+    monkeypatch.setattr(resume.Checker, "keep", spy_keep)
+    monkeypatch.setattr(resume.FileChecker, "holds", spy_holds)
+    resumed = read_area(ee_emulator, *args, "--resume-check", "0.5", stdin=json.dumps(grid(10)))
+    assert resumed.exit_code == 0, resumed.output
+    [(share, kept, checked)] = checks
+    assert share == 0.5 and kept >= 4 and checked == round(kept * 0.5)
+    assert np.load(tmp_path / "a.npy").shape == (224, 224)
+
+
 def test_ctrl_c_stops_the_read_and_leaves_no_file(ee_emulator: Any, tmp_path: Path) -> None:
     ee_emulator.faults.slow(1.0, count=1000, path=":getPixels")
     out = tmp_path / "area" / "scene.tif"

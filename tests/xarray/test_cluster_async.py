@@ -5,6 +5,7 @@ off the event loop, and a cancelled request never keeps a lease."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
@@ -102,3 +103,31 @@ def test_a_cancelled_request_gives_its_lease_back(ee_emulator: Any) -> None:
     local, client = cluster()
     with local, client:
         asyncio.run(cancel_midway(ee_emulator))
+
+
+def gate_threads() -> int:
+    return sum(t.name.startswith("eerest-gate") for t in threading.enumerate())
+
+
+async def open_use_close(emu: Any) -> Any:
+    async with config(emu, 2).create_async() as c:
+        await asyncio.gather(*(fetch(c) for _ in range(4)))
+        assert gate_threads() > 0
+        return c.limiter.gate
+
+
+@pytest.mark.slow  # starts a dask.distributed cluster
+def test_closing_the_client_ends_its_gate_threads_and_lease_refreshing(ee_emulator: Any) -> None:
+    """The semaphore's calls run in threads of the client's limiter and the semaphore
+    refreshes its leases on the cluster client's loop: the client's close ends both, and
+    repeated open/close leaves nothing behind."""
+    local, client = cluster()
+    with local, client:
+        assert gate_threads() == 0
+        gates = [asyncio.run(open_use_close(ee_emulator)) for _ in range(3)]
+        deadline = time.monotonic() + 2
+        while (gate_threads() or any(g.refresh_callback.is_running() for g in gates)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gate_threads() == 0  # 2 acquire + 2 release threads a client, 12 without the close's ending them
+        assert not any(g.refresh_callback.is_running() for g in gates)
+        assert gates[0].get_value() == 0  # no lease kept

@@ -18,7 +18,15 @@ from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY, PROJECT_CONCURRENCY_QU
 from eerest.tiling import DEFAULT_MAX_TILE_BYTES
 
 from .options import API_VERSIONS as _API_VERSIONS
-from .params import ACCESS_TOKEN_ENV, ByteSize, check_output, parse_bands, read_grid, resolve_source
+from .params import (
+    ACCESS_TOKEN_ENV,
+    ByteSize,
+    ResumeShare,
+    check_output,
+    parse_bands,
+    read_grid,
+    resolve_source,
+)
 
 __all__ = ["cli", "read_area", "emulator"]
 
@@ -101,6 +109,10 @@ def cli() -> None:
 @click.option("--workload-tag", metavar="TAG", help="Earth Engine workload tag for billing reports.")
 @click.option("--resume", is_flag=True,
               help="Keep finished tiles of an interrupted run of the same command; fetch only the rest.")
+@click.option("--resume-check", type=ResumeShare(), metavar="FRACTION",
+              help="With --resume: check this share of the kept tiles (read back against their checksums) "
+              "before trusting them, e.g. 0.1 for a random 10% (default 1: all; a compressed GeoTIFF "
+              "checks all).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when stderr is a terminal).")
 @click.option("--dry-run", is_flag=True, help="Print the size and number of requests, and read nothing.")
@@ -125,6 +137,7 @@ def read_area(
     max_tile_bytes: int | None,
     workload_tag: str | None,
     resume: bool,
+    resume_check: float | None,
     progress: bool | None,
     dry_run: bool,
     max_size: int | None,
@@ -150,6 +163,8 @@ def read_area(
     )
     if progress is None:
         progress = sys.stderr.isatty()
+    if resume_check is not None and not resume:
+        raise click.UsageError("--resume-check applies to a resumed read: add --resume (or drop --resume-check)")
 
     if max_concurrency is not None and max_concurrency > PROJECT_CONCURRENCY_QUOTA:
         click.echo(
@@ -185,7 +200,7 @@ def read_area(
             max_tile_bytes=max_tile_bytes,
             progress=progress,
             workload_tag=workload_tag,
-            resume=resume,
+            resume=resume_check if resume and resume_check is not None else resume,
         )
     elapsed = time.perf_counter() - started
     size = f"{output.stat().st_size / 2**20:.1f} MiB"

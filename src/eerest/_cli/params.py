@@ -7,6 +7,7 @@ is wrong and what to give instead, so every mistake is one line before anything 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ __all__ = [
     "ACCESS_TOKEN_ENV",
     "OUTPUT_SUFFIXES",
     "ByteSize",
+    "ResumeShare",
     "check_output",
     "parse_bands",
     "read_expression",
@@ -59,6 +61,30 @@ class ByteSize(click.ParamType):  # type: ignore[type-arg]  # generic only from 
         if size <= 0:
             self.fail(f"{value!r} must be more than 0 bytes", param, ctx)
         return size
+
+
+class ResumeShare(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.5
+    """The share of kept tiles a resumed read checks: a number in (0, 1] (``0.1``: a random
+    10%), as ``read_area(resume=0.1)`` takes it."""
+
+    name = "fraction"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            share = value
+        else:
+            try:
+                share = float(str(value).strip())
+            except ValueError:
+                share = math.nan
+        if not 0 < share <= 1:  # also NaN
+            self.fail(
+                f"{value!r} is not a share of the kept tiles; give a number more than 0 and at most 1 "
+                "(e.g. 0.1 checks a random 10% of them, 1 all)",
+                param,
+                ctx,
+            )
+        return share
 
 
 def parse_bands(values: Sequence[str]) -> list[str] | None:

@@ -303,10 +303,12 @@ class SyncClientBase(_ClientBase["httpx.Client"]):
     _asynchronous = False
 
     def close(self) -> None:
-        """Close the connections this client opened (not an ``http_client`` passed in)."""
+        """Close the connections this client opened (not an ``http_client`` passed in), and
+        end its limiter's helper threads (see :meth:`Limiter.close`)."""
         if self._owns_http and self._sender_made is not None:
             self._http.close()
         self._auth.close()
+        self._limiter.close()
 
     def __enter__(self) -> Any:
         return self
@@ -424,6 +426,7 @@ class AsyncClientBase(_ClientBase["httpx.AsyncClient"]):
         if twin is not None:
             twin.close()
         self._auth.close()
+        self._limiter.close()
 
     def _blocking_twin(self) -> SyncClientBase | None:
         """A sync client for blocking work in threads (bulk body reads, off the event loop):

@@ -158,7 +158,8 @@ class Limiter:
         self._cond = threading.Condition(threading.Lock())
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self.gate: Gate | None = None
-        self._gate_pools: dict[str, Any] = {}  # for an async client's gate: see _gate_pool
+        self._gate_pools: dict[str, Any] = {}  # for an async client's gate: see _gate_submit
+        self._gate_closed = False  # close() ended the pools (until the next acquire)
 
     def __repr__(self) -> str:
         return (
@@ -357,26 +358,55 @@ class Limiter:
         finally:
             self.release()
 
-    def _gate_pool(self, kind: str) -> Any:
-        """This limiter's threads for a gate's blocking calls: ``"acquire"`` (one per request
-        that may wait for a lease: as many as the limiter lets through) and ``"release"``
-        (apart, so that a release never waits behind acquires that wait for it)."""
-        from concurrent.futures import ThreadPoolExecutor
+    def _gate_submit(self, kind: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in this limiter's threads for a gate's blocking calls (a
+        ``concurrent.futures.Future``): ``"acquire"`` (one thread per request that may wait
+        for a lease: as many as the limiter lets through) and ``"release"`` (apart, so that a
+        release never waits behind acquires that wait for it). The pools are made on first
+        use, ended by :meth:`close` and made again if the limiter is used after it."""
+        from concurrent.futures import Future, ThreadPoolExecutor
 
-        with self._cond:
+        with self._cond:  # made and submitted to under the lock close() shuts them down with
             pool = self._gate_pools.get(kind)
+            if pool is None and kind == "release" and self._gate_closed:
+                # a lease given back after close (a cancelled request's acquire that ended
+                # since): a thread of its own, which ends with it, rather than a new pool
+                done: Future[Any] = Future()
+                threading.Thread(target=_run_into, args=(done, fn, args), name="eerest-gate-release").start()
+                return done
+            if kind == "acquire":
+                self._gate_closed = False
             if pool is None:
                 cap = self._state.max_concurrency
                 workers = 2 if kind == "release" else int(cap) if math.isfinite(cap) else 64
                 pool = self._gate_pools[kind] = ThreadPoolExecutor(workers, thread_name_prefix=f"eerest-gate-{kind}")
-            return pool
+            return pool.submit(fn, *args)
+
+    def close(self) -> None:
+        """End the threads of a gate's blocking calls and the gate's own background work (its
+        ``stop()``, when it has one): called when the client closes. Calls already submitted
+        still run (a lease being given back is given back); a thread still waiting for a
+        lease ends when that wait does. Using the limiter again makes them again."""
+        with self._cond:
+            pools, self._gate_pools = self._gate_pools, {}
+            self._gate_closed = True
+        for pool in pools.values():
+            pool.shutdown(wait=False)
+        stop = getattr(self.gate, "stop", None)
+        if callable(stop):
+            try:
+                stop()
+            except Exception:
+                logging.getLogger("eerest").warning("could not stop %r", self.gate, exc_info=True)
 
     async def _gate_acquire(self, gate: Gate, timeout: float | None) -> bool:
         """``gate.acquire(timeout)`` in this limiter's threads. Cancelled while it runs, the
         lease it may still take is given back once it does (never leaked)."""
         import asyncio
 
-        future = asyncio.get_running_loop().run_in_executor(self._gate_pool("acquire"), gate.acquire, timeout)
+        future = asyncio.wrap_future(
+            self._gate_submit("acquire", gate.acquire, timeout), loop=asyncio.get_running_loop()
+        )
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
@@ -398,7 +428,15 @@ class Limiter:
             except Exception:
                 logging.getLogger("eerest").warning("could not give back a lease of %r", gate, exc_info=True)
 
-        self._gate_pool("release").submit(release)
+        self._gate_submit("release", release)
+
+
+def _run_into(future: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """``fn(*args)`` into a ``concurrent.futures.Future``."""
+    try:
+        future.set_result(fn(*args))
+    except BaseException as exc:
+        future.set_exception(exc)
 
 
 def _slot_timeout(request: httpx.Request) -> float | None:
@@ -418,7 +456,9 @@ def _no_slot(request: httpx.Request, timeout: float | None, what: str = "the cli
 class Gate(Protocol):
     """A limit on requests in flight shared beyond one limiter (e.g. a ``distributed.Semaphore``
     for a whole dask cluster): ``acquire(timeout)`` takes a lease (False: none within
-    ``timeout`` seconds, ``None``: no limit), ``release()`` gives it back."""
+    ``timeout`` seconds, ``None``: no limit), ``release()`` gives it back. A gate with
+    background work of its own may also have ``stop()``, which :meth:`Limiter.close` calls
+    when the client closes (its next ``acquire`` starts that work again)."""
 
     def acquire(self, timeout: float | None = None) -> bool: ...
 

@@ -3,6 +3,7 @@ live client, socket or token, and one client per process made from it on first u
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
@@ -135,7 +136,7 @@ class ClientConfig:
         except (ImportError, ValueError):  # no distributed, or no cluster here
             return None
         name = f"eerest:{self.project}:{self.base_url}:{self.cluster_max_concurrency}"
-        return Semaphore(max_leases=self.cluster_max_concurrency, name=name)  # type: ignore[no-untyped-call]
+        return _ClusterGate(Semaphore(max_leases=self.cluster_max_concurrency, name=name))  # type: ignore[no-untyped-call]
 
     def __reduce__(self) -> Any:
         if not self._portable:
@@ -147,6 +148,52 @@ class ClientConfig:
             )
         values = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "_portable"}
         return (_rebuild, (values,))
+
+
+class _ClusterGate:
+    """A client's ``distributed.Semaphore`` as its limiter's gate, which the client's close
+    stops: the semaphore refreshes its leases every few seconds (a callback on the dask
+    client's event loop, which also keeps it alive), for as long as nothing stops it. Its
+    other attributes (``get_value``, ``name``, ...) are the semaphore's."""
+
+    def __init__(self, semaphore: Any) -> None:
+        self.semaphore = semaphore
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        with self._lock:
+            if self._stopped:  # the client is used again after its close
+                self._stopped = False
+                self._call_on_loop("start")
+        return bool(self.semaphore.acquire(timeout))
+
+    def release(self) -> Any:
+        return self.semaphore.release()
+
+    def stop(self) -> None:
+        """Stop refreshing leases (those still held then end with the scheduler's lease
+        timeout); the semaphore itself stays, shared by the cluster's other clients."""
+        with self._lock:
+            if not self._stopped:
+                self._stopped = True
+                self._call_on_loop("stop")
+
+    def _call_on_loop(self, method: str) -> None:
+        callback = getattr(self.semaphore, "refresh_callback", None)  # none with an infinite lease timeout
+        loop = getattr(self.semaphore, "_loop", None)
+        if callback is None or loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed (the cluster is gone): nothing runs
+            loop.add_callback(getattr(callback, method))
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "semaphore":  # not set yet (a copy in the making)
+            raise AttributeError(name)
+        return getattr(self.semaphore, name)
+
+    def __repr__(self) -> str:
+        return f"<cluster gate {self.semaphore!r}>"
 
 
 def _rebuild(values: dict[str, Any]) -> ClientConfig:
