@@ -60,6 +60,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _harness import byte_compile
 from _harness import peak as _peak
 from _harness import reset_peak as _reset_peak
 from _harness import rss as _rss
@@ -583,6 +584,7 @@ def main() -> None:
     unknown = set(arms) - set(allowed)
     if unknown:
         parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(allowed)}")
+    byte_compile()
     if args.emulator:
         main_emulator(args, arms, concurrency)
         return

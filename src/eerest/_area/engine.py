@@ -151,6 +151,10 @@ def read_area_sync(
     options = _file_options(out, compress, overviews, resume, plan)
     job = _prepare_sync(port, _steps(source, **plan))
     with _Read(job, out, resume, progress, max_concurrency, port.limiter, options) as read:
+        if job.plan.tiles:
+            # what the first request would do before sending (imports, the request model,
+            # the connection pool), done here while a new array's pages are populated
+            port.warm(*job.request(job.plan.tiles[0]))
         _run_sync(port, job, read.output, read.queue, read.workers, stop or CancelScope())
     return read.result
 
@@ -196,6 +200,7 @@ def _run_sync(
             if item is None:
                 return
             try:
+                output.sink.prepare(item.tile.window.relative_to(job.area))
                 nbytes = _tile_sync(port, job, output, item.tile, stop, scratch)
                 output.tile_written(item.tile)
             except BaseException as exc:
@@ -369,6 +374,7 @@ async def _run_async(port: AsyncClientPort, job: AreaJob, output: AreaOutput, qu
             if item is None:
                 return
             try:
+                output.sink.prepare(item.tile.window.relative_to(job.area))
                 nbytes = await _tile_async(port, job, output, item.tile)
                 output.tile_written(item.tile)
             except Exception as exc:
