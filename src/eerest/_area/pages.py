@@ -33,7 +33,8 @@ __all__ = ["PREPARE_BYTES", "Prefault", "new_array", "new_prefaulted_array"]
 #: ``mmap`` threshold, 32 MiB, so a prepared array always has a mapping of its own).
 PREPARE_BYTES = 64 << 20
 _SLICE = 64 << 20  # pages populated per call
-_PART = 2 << 20  # what Prefault claims and populates at a time
+_PART = 2 << 20  # what Prefault claims at a time
+_RUN_PARTS = 4  # parts its thread populates per call (fewer trips through the GIL)
 _PAGE = mmap.PAGESIZE
 _MADV_NOHUGEPAGE = 15
 _MADV_POPULATE_WRITE = 23
@@ -158,10 +159,10 @@ class Prefault:
         self._populate(self._claim((lo - self._start) // _PART, (hi - 1 - self._start) // _PART))
 
     def _run(self) -> None:
-        for i in range(len(self._claimed) - 1, -1, -1):
+        for last in range(len(self._claimed) - 1, -1, -_RUN_PARTS):
             if self._stopped or self._refused:
                 return
-            self._populate(self._claim(i, i))
+            self._populate(self._claim(max(0, last - _RUN_PARTS + 1), last))
 
     def stop(self) -> None:
         """No more populating (the read ended): returns once the thread has."""
