@@ -709,8 +709,8 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
           f"median of {args.rounds} round(s); ratios of throughput, of the medians (paired):")
     print()
     refs = [ref for ref in ("curl-null", "curl-files", "curl-files-fsync", "httpx") if ref in median]
-    print("| arm | MiB/s | " + " | ".join(f"vs {labels[ref]}" for ref in refs)
-          + " | client CPU s per GiB | peak memory | peak / output | checksum |")
+    print("| " + " | ".join(["arm", "MiB/s", *(f"vs {labels[ref]}" for ref in refs), "client CPU s per GiB",
+                              "peak memory", "peak / output", "checksum"]) + " |")
     print("|---|---:|" + "---:|" * len(refs) + "---:|---:|---:|---|")
     for arm, rs in results.items():
         if not rs:
@@ -718,10 +718,9 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
             continue
         peak = max(r["peak"] for r in rs)
         ok = "n/a" if arm == "curl-null" else "ok" if all(r["checksum"] == expected for r in rs) else "WRONG"
-        print(f"| {labels[arm]} | {output / 2**20 / median[arm]:.0f} | "
-              + " | ".join(ratio(arm, ref) for ref in refs)
-              + f" | {statistics.median(r.get('cpu', math.nan) for r in rs) / (output / 2**30):.2f}"
-              + f" | {peak / 2**20:.0f} MiB | {peak / output:.2f} | {ok} |")
+        cpu = statistics.median(r.get("cpu", math.nan) for r in rs) / (output / 2**30)
+        print("| " + " | ".join([labels[arm], f"{output / 2**20 / median[arm]:.0f}", *(ratio(arm, ref) for ref in refs),
+                                  f"{cpu:.2f}", f"{peak / 2**20:.0f} MiB", f"{peak / output:.2f}", ok]) + " |")
     print()
     for arm, ref in (("eerest", "curl-null"), ("eerest-npy", "curl-files"), ("eerest-npy", "curl-files-fsync"), ("eerest-async", "eerest"),
                      ("eerest-async", "httpx"), ("eerest", "ee")):
