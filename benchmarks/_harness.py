@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["parser", "rounds", "paired", "table", "tile_columns", "same_checks", "reset_peak", "peak", "rss", "emit", "time_fetches"]
+__all__ = ["parser", "rounds", "paired", "table", "tile_columns", "same_checks", "reset_peak", "peak", "rss", "emit", "time_fetches", "byte_compile"]
 
 
 def parser(doc: str, modes: Sequence[str], rounds_: int, quick_rounds: int) -> argparse.ArgumentParser:
@@ -148,3 +148,16 @@ def time_fetches(mode: str, fetch: Callable[[], Any], repeat: int, check: Callab
             checked = check(result)
         del result
     emit(mode=mode, seconds=sorted(times)[len(times) // 2], peak=peaks[0], peak_warm=peaks[1], check=checked)
+
+
+def byte_compile(*sources: str | None) -> None:
+    """Byte-compile eerest (this one's, and any other ``src`` given) before the first round,
+    as pip does on install: under ``PYTHONDONTWRITEBYTECODE`` (an editable development
+    set-up) every child would otherwise compile each module it imports, inside its clock."""
+    import compileall
+    from pathlib import Path
+
+    import eerest
+
+    for source in [str(Path(eerest.__file__).parent), *(str(Path(s, "eerest")) for s in sources if s)]:
+        compileall.compile_dir(source, quiet=1)

@@ -305,12 +305,14 @@ def arm_eerest_async(url: str, side: int, concurrency: int, tile_bytes: int | No
     import eerest
 
     dtypes = [DTYPE[b] for b in BANDS]
+    # Made outside the clock, as the sync arm's client is (and asyncio imported): the two
+    # arms then time the same thing, the read (an event loop's start included here).
+    client = eerest.AsyncClient(PROJECT, credentials=google.auth.credentials.AnonymousCredentials(), base_url=url,
+                                max_concurrency=concurrency, max_requests_per_second=None)
 
     async def read_async() -> Any:
-        async with eerest.AsyncClient(PROJECT, credentials=google.auth.credentials.AnonymousCredentials(),
-                                      base_url=url, max_concurrency=concurrency, max_requests_per_second=None) as c:
-            return await c.read_area(EXPRESSION, grid=grid_for(side), band_ids=list(BANDS), band_dtypes=dtypes,
-                                     max_concurrency=concurrency, max_tile_bytes=tile_bytes)
+        return await client.read_area(EXPRESSION, grid=grid_for(side), band_ids=list(BANDS), band_dtypes=dtypes,
+                                      max_concurrency=concurrency, max_tile_bytes=tile_bytes)
 
     return lambda: asyncio.run(read_async())
 
@@ -533,9 +535,13 @@ def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | Non
         read = ARM_FUNCTIONS[arm](url, side, concurrency, tile_bytes, target)
         _harness.reset_peak()
         before = _harness.rss()
+        import resource
+
+        usage = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         result = read()
         elapsed = time.perf_counter() - started
+        cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - usage  # curl's, for its arms
         peak = _harness.peak() - before
         digest = _digest(arm, result, side)
         file_size = result.stat().st_size if isinstance(result, Path) else None
@@ -543,7 +549,16 @@ def child(arm: str, url: str, side: int, concurrency: int, tile_bytes: int | Non
             import resource
 
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    print(json.dumps({"arm": arm, "seconds": elapsed, "peak": peak, "checksum": digest, "file_size": file_size}))
+    print(json.dumps({"arm": arm, "seconds": elapsed, "cpu": cpu, "peak": peak, "checksum": digest,
+                      "file_size": file_size}))
+
+
+def _cpu(who: int) -> float:
+    """User + system CPU seconds of this process (``RUSAGE_SELF``) or its waited-for children."""
+    import resource
+
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- the driver ------------------------------------------------------------------------------------
@@ -586,6 +601,7 @@ def main() -> None:
         parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(ARMS + MORE_ARMS)}")
     if {"main", "main-tif"} & set(arms) and not args.main_src:
         parser.error("the main and main-tif arms need --main-src")
+    _harness.byte_compile(args.main_src)
     side = side_for(args.size)
     output = side * side * DTYPE.itemsize
     tiles = plan(side, tile_bytes)
@@ -639,8 +655,8 @@ def main() -> None:
                     continue
                 results[arm].append({**result, "round": round_no})
                 print(f"  round {round_no + 1}: {arm:<11} {result['seconds']:6.2f} s "
-                      f"{output / 2**20 / result['seconds']:7.0f} MiB/s  peak {result['peak'] / output:.2f} x output",
-                      flush=True)
+                      f"{output / 2**20 / result['seconds']:7.0f} MiB/s  peak {result['peak'] / output:.2f} x output  "
+                      f"client CPU {result['cpu']:.2f} s  (load average {os.getloadavg()[0]:.1f})", flush=True)
     finally:
         server.close()
         scratch.cleanup()
@@ -693,17 +709,18 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
           f"median of {args.rounds} round(s); ratios of throughput, of the medians (paired):")
     print()
     refs = [ref for ref in ("curl-null", "curl-files", "curl-files-fsync", "httpx") if ref in median]
-    print("| arm | MiB/s | " + " | ".join(f"vs {labels[ref]}" for ref in refs) + " | peak memory | peak / output | checksum |")
-    print("|---|---:|" + "---:|" * len(refs) + "---:|---:|---|")
+    print("| " + " | ".join(["arm", "MiB/s", *(f"vs {labels[ref]}" for ref in refs), "client CPU s per GiB",
+                              "peak memory", "peak / output", "checksum"]) + " |")
+    print("|---|---:|" + "---:|" * len(refs) + "---:|---:|---:|---|")
     for arm, rs in results.items():
         if not rs:
-            print(f"| {labels[arm]} | failed |" + " |" * len(refs) + " | | |")
+            print(f"| {labels[arm]} | failed |" + " |" * len(refs) + " | | | |")
             continue
         peak = max(r["peak"] for r in rs)
         ok = "n/a" if arm == "curl-null" else "ok" if all(r["checksum"] == expected for r in rs) else "WRONG"
-        print(f"| {labels[arm]} | {output / 2**20 / median[arm]:.0f} | "
-              + " | ".join(ratio(arm, ref) for ref in refs)
-              + f" | {peak / 2**20:.0f} MiB | {peak / output:.2f} | {ok} |")
+        cpu = statistics.median(r.get("cpu", math.nan) for r in rs) / (output / 2**30)
+        print("| " + " | ".join([labels[arm], f"{output / 2**20 / median[arm]:.0f}", *(ratio(arm, ref) for ref in refs),
+                                  f"{cpu:.2f}", f"{peak / 2**20:.0f} MiB", f"{peak / output:.2f}", ok]) + " |")
     print()
     for arm, ref in (("eerest", "curl-null"), ("eerest-npy", "curl-files"), ("eerest-npy", "curl-files-fsync"), ("eerest-async", "eerest"),
                      ("eerest-async", "httpx"), ("eerest", "ee")):

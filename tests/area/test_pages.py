@@ -64,3 +64,64 @@ def test_read_area_into_a_prepared_array(ee_client: Any, monkeypatch: pytest.Mon
     grid = PixelGrid(120, 90, (10.0, 0.0, 533100.0, 0.0, -10.0, 5311900.0), "EPSG:32633")
     got = ee_client.read_area(SCENE, grid=grid, max_tile_bytes=3000, block_size=16)
     assert got.flags.owndata and same(got, one_request(ee_client, SCENE, grid, None))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise hints are Linux's")
+def test_prefault_populates_each_part_once_and_never_changes_the_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, int, int]] = []
+    fn = pages._function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int])
+    if not fn:
+        pytest.skip("no madvise in this libc")
+
+    def recording(address: int, length: int, advice: int) -> int:
+        calls.append((address, length, advice))
+        return int(fn(address, length, advice))
+
+    monkeypatch.setattr(pages, "_madvise", recording)
+    monkeypatch.setattr(pages, "PREPARE_BYTES", 1 << 20)
+    out, prefault = pages.new_prefaulted_array((1500, 1000), np.dtype("<u2, <u2"))  # 5.7 MiB
+    assert prefault is not None and out.flags.owndata and out.flags.c_contiguous
+    assert [a for _, _, a in calls] == [pages._MADV_NOHUGEPAGE]  # nothing populated yet
+    flat = out.view(np.uint8).reshape(-1)
+    flat[:100_000] = 3  # a tile written before its pages were populated
+    prefault.ensure(0, 3 << 20)
+    prefault.ensure(1 << 20, 1 << 20)  # populated already: nothing more
+    prefault.start()
+    prefault.stop()
+    populated = [(a, n) for a, n, advice in calls if advice == pages._MADV_POPULATE_WRITE]
+    assert populated[0][0] % pages._PAGE == 0
+    for (a, n), (b, _) in zip(sorted(populated), sorted(populated)[1:], strict=False):
+        assert a + n <= b  # no part twice
+    assert (flat[:100_000] == 3).all()
+    flat[:] = 9  # every byte writable, the partial pages at both ends included
+    assert (flat == 9).all()
+
+
+def test_prefault_stops_when_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages, "PREPARE_BYTES", 0)
+    monkeypatch.setattr(pages, "_madvise", lambda *args: -1)
+    monkeypatch.setattr(pages, "_LINUX", True)
+    out, prefault = pages.new_prefaulted_array((512, 512), np.dtype("<f8"))
+    assert prefault is not None
+    prefault.ensure(0, out.nbytes)
+    prefault.start()
+    prefault.stop()
+    out[:] = 2.5
+    assert (out == 2.5).all()
+
+
+def test_read_area_into_a_prefaulted_array(ee_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    ensured: list[tuple[int, int]] = []
+    original = pages.Prefault.ensure
+
+    def recording(self: pages.Prefault, offset: int, length: int) -> None:
+        ensured.append((offset, length))
+        original(self, offset, length)
+
+    monkeypatch.setattr(pages, "PREPARE_BYTES", 0)
+    monkeypatch.setattr(pages.Prefault, "ensure", recording)
+    grid = PixelGrid(120, 90, (10.0, 0.0, 533100.0, 0.0, -10.0, 5311900.0), "EPSG:32633")
+    got = ee_client.read_area(SCENE, grid=grid, max_tile_bytes=3000, block_size=16)
+    assert got.flags.owndata and same(got, one_request(ee_client, SCENE, grid, None))
+    if sys.platform.startswith("linux") and pages._madvise:
+        assert ensured and all(offset >= 0 and offset + length <= got.nbytes for offset, length in ensured)

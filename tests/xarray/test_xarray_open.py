@@ -12,7 +12,7 @@ from xarray_helpers import BANDS, ELEVATION, SCENES, engine_with_string_sources
 
 import eerest.xarray
 from eerest.errors import InvalidRequestError
-from eerest.xarray import _source
+from eerest.xarray import _reader, _source
 
 
 def _api_requests(emulator):
@@ -48,6 +48,47 @@ def test_collection_dims_coords_crs_dtypes(ee_client, ee_emulator):
 def test_open_fetches_metadata_only(ee_client, ee_emulator):
     eerest.xarray.open_dataset(SCENES, client=ee_client)
     assert _api_requests(ee_emulator) == [("GET", "scenes"), ("POST", "imageCollection:computeImages")]
+
+
+def test_reading_listed_images_costs_their_pixels_only(ee_client, ee_emulator):
+    ds = eerest.xarray.open_dataset(SCENES, client=ee_client)
+    values = ds[BANDS[0]].isel(time=[0, 2]).compute(scheduler="threads")
+    assert values.shape == (2, 224, 224)
+    calls = _api_requests(ee_emulator)
+    # the listing's metadata serves getPixels' checks: no assets.get of an image
+    assert calls[:2] == [("GET", "scenes"), ("POST", "imageCollection:computeImages")]
+    assert set(calls[2:]) == {("POST", "20240504:getPixels"), ("POST", "20240613:getPixels")}
+
+
+def test_a_pickled_reader_leaves_the_listing_behind(ee_client):
+    ds = eerest.xarray.open_dataset(SCENES, client=ee_client)
+    reader = ds[BANDS[0]].variable._data  # dask array: its graph holds the backend array's reader
+    readers = [v for v in _graph_values(reader) if isinstance(v, _reader.WindowReader)]
+    assert readers and readers[0]._listed
+    state = readers[0].__getstate__()  # what pickling sends to another process
+    assert state["_listed"] == {} and state["_client"] is None and state["images"] == readers[0].images
+
+
+def _graph_values(array):
+    seen = []
+
+    def walk(value, depth=0):
+        if depth > 12:
+            return
+        if isinstance(value, _reader.WindowReader):
+            seen.append(value)
+            return
+        for attr in ("array", "reader", "_data", "args"):
+            inner = getattr(value, attr, None)
+            if inner is not None and inner is not value:
+                walk(inner, depth + 1)
+        if isinstance(value, (tuple, list)):
+            for item in value:
+                walk(item, depth + 1)
+
+    for task in dict(array.__dask_graph__()).values():
+        walk(task)
+    return seen
 
 
 def test_collection_of_1000_images_costs_its_listing_pages(small_client, small_emulator, monkeypatch):

@@ -6,38 +6,49 @@ first ``read_area`` call, so a client that never reads an area never loads numpy
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import threading
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import numpy as np
 from numpy.typing import DTypeLike
 
-from eerest._area.direct import BodyCut, Scratch, receive_direct
 from eerest._area.files import check_output, file_options
 from eerest._area.job import AreaJob, Probe, parse_source, prepare
 from eerest._area.output import AreaOutput, open_output
 from eerest._area.receive import TileReceiver
 from eerest._area.schedule import TileQueue, progress_reporter
-from eerest._core.body import TruncatedBody
 from eerest._core.cancel import CancelScope
 from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._core.overlay import Fetch
-from eerest._core.socket_body import DirectBody
 from eerest._formats.npy import DecodeProblem
 from eerest.errors import InvalidRequestError, ResponseDecodeError
 from eerest.tiling import DEFAULT_BLOCK_SIZE, AreaPlan, Tile, Window
 
 if TYPE_CHECKING:
+    import httpx
+
+    from eerest._area.direct import Scratch
+    from eerest._core.body import TruncatedBody
     from eerest._core.limiter import Limiter
     from eerest._core.port import AsyncClientPort, ClientPort
     from eerest._core.streaming import AsyncStreamedResponse, StreamedResponse
 
 __all__ = ["plan_area_async", "plan_area_sync", "read_area_async", "read_area_sync"]
+
+
+# httpx, the direct reads and asyncio are imported when first needed, not with this module:
+# a read's first request imports httpx anyway, made ready (ClientPort.warm) while the output's
+# pages are populated; a sync program never needs asyncio.
+
+
+def receive_direct(*args: Any) -> None:
+    """:func:`eerest._area.direct.receive_direct` (imported on first use)."""
+    from eerest._area.direct import receive_direct as receive
+
+    receive(*args)
 
 
 def _probe_dtype(pixels: Any) -> np.dtype[Any]:
@@ -151,6 +162,10 @@ def read_area_sync(
     options = _file_options(out, compress, overviews, resume, plan)
     job = _prepare_sync(port, _steps(source, **plan))
     with _Read(job, out, resume, progress, max_concurrency, port.limiter, options) as read:
+        if job.plan.tiles:
+            # what the first request would do before sending (imports, the request model,
+            # the connection pool), done here while a new array's pages are populated
+            port.warm(*job.request(job.plan.tiles[0]))
         _run_sync(port, job, read.output, read.queue, read.workers, stop or CancelScope())
     return read.result
 
@@ -185,6 +200,8 @@ def _run_sync(
 ) -> None:
     """The worker threads; ``stop`` is cancelled with the read's first fatal error, so other
     tiles' requests end too."""
+    from eerest._area.direct import Scratch
+
     cond = threading.Condition()
 
     def work() -> None:
@@ -196,6 +213,7 @@ def _run_sync(
             if item is None:
                 return
             try:
+                output.sink.prepare(item.tile.window.relative_to(job.area))
                 nbytes = _tile_sync(port, job, output, item.tile, stop, scratch)
                 output.tile_written(item.tile)
             except BaseException as exc:
@@ -226,6 +244,8 @@ def _run_sync(
 
 
 def _cut_error(taken: int, exc: Exception, request: httpx.Request) -> TruncatedBody:
+    from eerest._core.body import TruncatedBody
+
     return TruncatedBody(
         f"the connection broke after {taken} bytes of the response body ({type(exc).__name__}); "
         "the data is incomplete, retry the request",
@@ -236,6 +256,11 @@ def _cut_error(taken: int, exc: Exception, request: httpx.Request) -> TruncatedB
 def _receive_direct(response: Any, receiver: TileReceiver, scratch: Scratch, cancelled: Callable[[], bool]) -> bool:
     """Receive the body straight from the socket (see :mod:`eerest._area.direct`); False
     when that does not apply and nothing was read."""
+    import httpx
+
+    from eerest._area.direct import BodyCut
+    from eerest._core.socket_body import DirectBody
+
     raw = response.http_response
     if raw.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
         return False  # httpx's chunks undo the encoding
@@ -308,6 +333,8 @@ async def read_area_async(
     with the sync receiver (straight from the socket), on a sync twin of the client sharing
     its credentials and limiter, while the caller's task awaits it; cancelling the task
     stops the threads. A client given its own ``http_client`` reads on the event loop."""
+    import asyncio
+
     options = _file_options(out, compress, overviews, resume, plan)
     blocking = port.blocking()
     if blocking is not None:
@@ -359,6 +386,8 @@ async def _prepare_async(port: AsyncClientPort, gen: Generator[Fetch | Probe, An
 
 
 async def _run_async(port: AsyncClientPort, job: AreaJob, output: AreaOutput, queue: TileQueue, workers: int) -> None:
+    import asyncio
+
     cond = asyncio.Condition()
 
     async def work() -> None:
@@ -369,6 +398,7 @@ async def _run_async(port: AsyncClientPort, job: AreaJob, output: AreaOutput, qu
             if item is None:
                 return
             try:
+                output.sink.prepare(item.tile.window.relative_to(job.area))
                 nbytes = await _tile_async(port, job, output, item.tile)
                 output.tile_written(item.tile)
             except Exception as exc:

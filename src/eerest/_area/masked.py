@@ -70,6 +70,10 @@ class MaskedSink(Sink):
 
         return _RowsWriter(tile_dtype, width, put_rows, close)
 
+    def prepare(self, window: Window) -> None:
+        self.data.prepare(window)
+        self.masks.prepare(window)
+
     def finish(self) -> Any:
         values = self.data.finish()
         masks = self.masks.finish()

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from eerest._area.pages import new_array
+from eerest._area.pages import Prefault, new_prefaulted_array
 from eerest._area.receive import TileWriter, views_of_runs, window_runs
 from eerest._formats.geotiff_write import TiffLayout
 from eerest.errors import InvalidRequestError
@@ -116,6 +116,9 @@ class Sink:
     def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
         raise NotImplementedError
 
+    def prepare(self, window: Window) -> None:
+        """Before the tile of ``window`` is requested: get its place ready (a hint only)."""
+
     def finish(self) -> Any:
         return None
 
@@ -153,11 +156,27 @@ class ArraySink(Sink):
 
     def __init__(self, dtype: np.dtype[Any], height: int, width: int, out: np.ndarray | None = None) -> None:
         super().__init__(dtype, height, width)
+        #: a new array's pages, populated during the read (eerest._area.pages)
+        self._prefault: Prefault | None = None
         if out is None:
-            out = new_array((height, width), dtype)
+            out, self._prefault = new_prefaulted_array((height, width), dtype)
+            if self._prefault is not None:
+                self._prefault.start()
         self.mode = check_out_array(out, dtype, height, width)
         self.out = out
         self._flat: memoryview | None = None
+
+    def prepare(self, window: Window) -> None:
+        if self._prefault is not None and window.height and window.width:
+            size = self.dtype.itemsize
+            first = (window.row_off * self.width + window.col_off) * size
+            end = ((window.row_off + window.height - 1) * self.width + window.col_off + window.width) * size
+            self._prefault.ensure(first, end - first)  # the rows between, too: other tiles' soon
+
+    def _stop_prefault(self) -> None:
+        if self._prefault is not None:
+            self._prefault.stop()
+            self._prefault = None
 
     def _targets(self, window: Window) -> list[memoryview]:
         if self._flat is None:  # "exact": C-contiguous
@@ -186,7 +205,11 @@ class ArraySink(Sink):
         return _RowsWriter(tile_dtype, window.width, put_fields)
 
     def finish(self) -> np.ndarray:
+        self._stop_prefault()
         return self.out
+
+    def abort(self) -> None:
+        self._stop_prefault()
 
 
 _SEEK_LOCK = threading.Lock()  # where os.pwrite is missing (Windows): seek and write under a lock

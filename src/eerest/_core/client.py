@@ -248,6 +248,14 @@ class _ClientBase(Generic[HttpT]):
             media_mime_type=options.media_mime_type,
         )
 
+    def _remember(self, fetch: Fetch, result: Any) -> None:
+        """Keep ``result`` as the answer to the cached metadata request ``fetch``, unless one
+        is kept already: a feature that received the same message another way (an image of a
+        ``computeImages`` listing is the ``EarthEngineAsset`` that ``assets.get`` returns)
+        saves the request an overlay would otherwise make for it."""
+        key, _ = self._fetch_call(fetch)
+        self._cache.setdefault(key, result)
+
     def _fetch_call(self, fetch: Fetch) -> tuple[tuple[str, str], Call]:
         assert self._api.specs is not None
         spec = self._api.specs[fetch.method]

@@ -8,6 +8,7 @@ mid-stream is retried within the call's one retry budget and one deadline.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -54,6 +55,20 @@ class ClientPort(_PortBase):
     def call(self, method: str, params: Mapping[str, Any], body: Mapping[str, Any] | None) -> Any:
         """The result of the method ``method`` (its id, e.g. ``projects.image.computePixels``)."""
         return self._client._invoke(self._spec(method), params, body, _OPTIONS)
+
+    def warm(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        body: Mapping[str, Any] | None,
+        extras: Mapping[str, Any] | None,
+    ) -> None:
+        """Do what the method's first call does before it sends anything (import its
+        messages, build the request, make the client's connection pool), sending nothing.
+        Any problem is left for the call itself to raise."""
+        with contextlib.suppress(Exception):
+            self._client._build(self._spec(method), params, body, _OPTIONS, extras)
+            self._client._exchange  # noqa: B018 (made on first access)
 
     def receive(
         self,

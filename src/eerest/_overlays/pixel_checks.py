@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from eerest import limits
-from eerest._core.body import BodyLimits
+from eerest._core.sizes import BodyLimits
 from eerest._formats.npy import MAX_HEADER_BYTES, DecodeProblem, NpyHeader
 from eerest.errors import InvalidRequestError
 

@@ -217,7 +217,9 @@ def build_dataset(
 ) -> xr.Dataset:
     """The lazy Dataset of ``info`` on ``grid`` (no request is made here)."""
     fills = band_fill_values(info.band_ids, info.dtypes, fill_value)
-    reader = WindowReader(config, grid, info.images, fills, max_request_bytes=max_tile_bytes, client=client)
+    reader = WindowReader(
+        config, grid, info.images, fills, max_request_bytes=max_tile_bytes, client=client, listed=info.listed
+    )
     x, y = xy_coords(grid)
     coords: dict[str, Any] = {
         "x": ("x", x, {"standard_name": "projection_x_coordinate", "axis": "X"}),

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from eerest import limits
+from eerest._core.overlay import Fetch
 from eerest.errors import ResponseDecodeError
 from eerest.tiling import PixelGrid, Tile, Window, plan_tiles
 
@@ -37,6 +38,7 @@ class WindowReader:
         *,
         max_request_bytes: int = limits.MAX_REQUEST_BYTES,
         client: Any = None,
+        listed: Mapping[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.grid = grid
@@ -44,10 +46,13 @@ class WindowReader:
         self.fills = dict(fills)
         self.max_request_bytes = max_request_bytes
         self._client = client
+        #: images' metadata from the listing at open, not yet given to this process's client
+        self._listed = dict(listed or {})
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_client"] = None  # a live client (sockets, credentials) never leaves its process
+        state["_listed"] = {}  # nor the listing (another process's client fetches what it needs)
         return state
 
     def __repr__(self) -> str:
@@ -95,11 +100,22 @@ class WindowReader:
             )
         return values
 
+    def _seed(self, client: Any, name: str) -> None:
+        """Give ``client`` the image's metadata as listed at open, once: getPixels checks its
+        answer against the asset's bands, and would otherwise fetch them (one ``assets.get``
+        per image) the same way the listing already did."""
+        asset = self._listed.pop(name, None)
+        remember = getattr(client, "_remember", None)
+        if asset is not None and remember is not None:
+            remember(Fetch("projects.assets.get", {"name": name}), asset)
+
     def _request(self, image: ImageRef, band: str, grid: PixelGrid) -> np.ndarray[Any, Any]:
         served = image.bands[band]
         fill = self.fills.get(band, DEFAULT_FILL_VALUE)
-        pixels_api = self.client.projects
+        client = self.client
+        pixels_api = client.projects
         if fill == DEFAULT_FILL_VALUE and image.asset is not None:
+            self._seed(client, image.asset)
             pixels = pixels_api.assets.get_pixels(
                 name=image.asset, file_format="NPY", band_ids=[band], grid=grid.to_api()
             )

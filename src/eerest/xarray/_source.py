@@ -46,6 +46,9 @@ _COLLECTION_FUNCTIONS = frozenset(
 )
 #: computeImages page size: the most the service returns in one page.
 _PAGE_SIZE = 1000
+#: Listed images whose metadata is kept for the first read of each (a page's worth: the
+#: metadata of a larger collection would cost more memory than the requests it saves).
+_LISTED_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,9 @@ class SourceInfo:
     images: tuple[ImageRef, ...]
     native_grid: PixelGrid | None
     properties: Mapping[str, Any]
+    #: the stored images' metadata as listed (``EarthEngineAsset`` by name), what their
+    #: ``assets.get`` would answer: see :meth:`WindowReader.read`
+    listed: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def is_asset_name(source: Any) -> bool:
@@ -100,8 +106,9 @@ def describe_source(
             image = _image_ref(asset, source, None)
             return _info(False, [image], band_ids, asset.properties or {}, _native_grid(asset))
         if kind == "IMAGE_COLLECTION":
-            images, native = _list_images(client, load("ImageCollection.load", source), stored=True)
-            return _info(True, images, band_ids, asset.properties or {}, native)
+            listed: dict[str, Any] = {}
+            images, native = _list_images(client, load("ImageCollection.load", source), stored=True, listed=listed)
+            return _info(True, images, band_ids, asset.properties or {}, native, listed)
         raise InvalidRequestError(f"asset {source!r} is a {kind}, not an IMAGE or IMAGE_COLLECTION")
 
     expression = expression_dict(source)
@@ -175,8 +182,11 @@ def _native_grid(asset: Any) -> PixelGrid | None:
     return None
 
 
-def _list_images(client: Any, expression: dict[str, Any], *, stored: bool) -> tuple[list[ImageRef], PixelGrid | None]:
-    """Every image of the collection (all computeImages pages) and the first one's native grid."""
+def _list_images(
+    client: Any, expression: dict[str, Any], *, stored: bool, listed: dict[str, Any] | None = None
+) -> tuple[list[ImageRef], PixelGrid | None]:
+    """Every image of the collection (all computeImages pages) and the first one's native
+    grid; ``listed`` receives each stored image's listed metadata by name."""
     images: list[ImageRef] = []
     native: PixelGrid | None = None
     for asset in client.projects.image_collection.compute_images(expression=expression, page_size=_PAGE_SIZE):
@@ -185,6 +195,8 @@ def _list_images(client: Any, expression: dict[str, Any], *, stored: bool) -> tu
             if not name:
                 raise ResponseDecodeError(f"computeImages listed image {len(images)} without a name")
             images.append(_image_ref(asset, name, None))
+            if listed is not None and len(listed) < _LISTED_MAX:
+                listed[name] = asset
         else:
             index = (asset.id or asset.name or "").rsplit("/", 1)[-1]
             if not index:
@@ -246,6 +258,7 @@ def _info(
     band_ids: Sequence[str] | None,
     properties: Mapping[str, Any],
     native: PixelGrid | None,
+    listed: Mapping[str, Any] | None = None,
 ) -> SourceInfo:
     ids = tuple(band_ids) if band_ids else tuple(images[0].bands)
     if not ids:
@@ -261,7 +274,7 @@ def _info(
             )
     dtypes = tuple(_widen([image.bands[b] for image in images], b) for b in ids)
     ordered = sorted(images, key=_time_key) if is_collection else images
-    return SourceInfo(is_collection, ids, dtypes, tuple(ordered), native, dict(properties))
+    return SourceInfo(is_collection, ids, dtypes, tuple(ordered), native, dict(properties), dict(listed or {}))
 
 
 def scalar_properties(images: Sequence[ImageRef]) -> dict[str, list[Any]]:
