@@ -220,13 +220,16 @@ def drive(pixels: int, tile_bytes: int, kills: int, kill_every: float | None, wo
         print(f"soaked read: {elapsed:.1f} s ({elapsed / 60:.1f} min) in {runs} runs ({killed} SIGKILLed), "
               f"{requests} pixel requests")
         print(f"checksum: {'IDENTICAL' if same else 'DIFFERENT'} to the fault-free read (sha256 {_sha256(out)[:16]}...)")
+        expected = {reference.name, out.name, *(f"stats-{i}.json" for i in range(1, runs + 1))}
+        left = sorted(p.name for p in workdir.iterdir() if p.name not in expected)
+        print(f"left behind: {', '.join(left) if left else 'nothing'} (no partial file, no journal)")
         print(f"peak RSS per run: {', '.join(f'{r / 2**20:.0f} MiB' for r in rss)}")
         peak_server = max(emu.faults.peak_concurrent.values(), default=0)
         print(f"max in flight: {in_flight} at the client's limiter, {peak_server} at the server "
               f"({emu.faults.rejected} over-quota 429s)")
         print(f"faults armed: {dict(sorted(fired.items()))}")
         print(f"retries by cause: {dict(sorted(retries.items()))}")
-        return 0 if same else 1
+        return 0 if same and not left else 1
 
 
 def main() -> int:
@@ -250,7 +253,8 @@ def main() -> int:
     print(f"area: {pixels} x {pixels} pixels x 4 uint16 bands = {pixels**2 * BYTES_PER_PIXEL / 2**30:.2f} GiB "
           f"in tiles of at most {tile_bytes >> 10} KiB")
     with tempfile.TemporaryDirectory(prefix="eerest-soak-") as tmp:
-        return drive(pixels, tile_bytes, kills, args.kill_every, Path(tmp))
+        kill_every = args.kill_every or (1.5 if args.smoke else None)
+        return drive(pixels, tile_bytes, kills, kill_every, Path(tmp))
 
 
 if __name__ == "__main__":
