@@ -35,20 +35,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-SCENE = "projects/eerest/assets/sample/scenes/20240524"
-X0, Y1, SIDE = 533120.0, 5311840.0, 2240.0  # the sample scene's footprint (EPSG:32633), metres
+from soak import SCENE, grid  # the sample scene; a square grid over it
+
 FORMATS = {"npy": ("area.npy", {}), "tif": ("area.tif", {"compress": "none"}), "cog": ("area.tif", {})}
 WAYS = ("fresh", "resume=1", "resume=0.1")
-
-
-def grid(pixels: int) -> dict[str, Any]:
-    scale = SIDE / pixels
-    return {
-        "crsCode": "EPSG:32633",
-        "affineTransform": {"scaleX": scale, "shearX": 0, "translateX": X0, "shearY": 0, "scaleY": -scale,
-                            "translateY": Y1},
-        "dimensions": {"width": pixels, "height": pixels},
-    }
 
 
 # -- the client (child process) ------------------------------------------------------------

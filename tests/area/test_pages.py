@@ -21,24 +21,30 @@ def ee_client(unthrottled_client: Any) -> Any:
     return unthrottled_client
 
 
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, int]]:
+    """The real madvise, recording each call (address, length, advice); arrays from 1 MiB prepared."""
+    made: list[tuple[int, int, int]] = []
+    fn = pages._function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int])
+    if not fn:
+        pytest.skip("no madvise in this libc")
+
+    def recording(address: int, length: int, advice: int) -> int:
+        made.append((address, length, advice))
+        return int(fn(address, length, advice))
+
+    monkeypatch.setattr(pages, "_madvise", recording)
+    monkeypatch.setattr(pages, "PREPARE_BYTES", 1 << 20)
+    return made
+
+
 def test_a_small_array_is_numpys_own() -> None:
     out = pages.new_array((3, 5), np.dtype([("a", "<u2"), ("b", "<f4")]))
     assert out.shape == (3, 5) and out.dtype.names == ("a", "b") and out.flags.owndata and out.flags.writeable
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise hints are Linux's")
-def test_a_large_array_is_prepared_and_stays_ordinary(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[int, int, int]] = []
-    fn = pages._function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int])
-    if not fn:
-        pytest.skip("no madvise in this libc")
-
-    def recording(address: int, length: int, advice: int) -> int:
-        calls.append((address, length, advice))
-        return int(fn(address, length, advice))
-
-    monkeypatch.setattr(pages, "_madvise", recording)
-    monkeypatch.setattr(pages, "PREPARE_BYTES", 1 << 20)
+def test_a_large_array_is_prepared_and_stays_ordinary(calls: list[tuple[int, int, int]]) -> None:
     out = pages.new_array((1000, 700), np.dtype("<u2, <u2"))  # 2.7 MiB, not a whole number of pages
     assert out.flags.owndata and out.flags.c_contiguous and out.shape == (1000, 700)
     advices = [a for _, _, a in calls]
@@ -67,18 +73,7 @@ def test_read_area_into_a_prepared_array(ee_client: Any, monkeypatch: pytest.Mon
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise hints are Linux's")
-def test_prefault_populates_each_part_once_and_never_changes_the_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[int, int, int]] = []
-    fn = pages._function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int])
-    if not fn:
-        pytest.skip("no madvise in this libc")
-
-    def recording(address: int, length: int, advice: int) -> int:
-        calls.append((address, length, advice))
-        return int(fn(address, length, advice))
-
-    monkeypatch.setattr(pages, "_madvise", recording)
-    monkeypatch.setattr(pages, "PREPARE_BYTES", 1 << 20)
+def test_prefault_populates_each_part_once_and_never_changes_the_data(calls: list[tuple[int, int, int]]) -> None:
     out, prefault = pages.new_prefaulted_array((1500, 1000), np.dtype("<u2, <u2"))  # 5.7 MiB
     assert prefault is not None and out.flags.owndata and out.flags.c_contiguous
     assert [a for _, _, a in calls] == [pages._MADV_NOHUGEPAGE]  # nothing populated yet
