@@ -161,6 +161,9 @@ class TileStore:
                 self.pieces.append((key, (r0, r1, c0, c1), (first, n), start + _PIECE.size, length - _PIECE.size))
             else:
                 self.index[(level, plane, ty, tx)] = (start, length)
+        # the pieces of tiles staged whole since are not needed: keeping them all would cost
+        # a resumed read of many small tiles about a KiB of memory per tile it kept
+        self.pieces = [piece for piece in self.pieces if piece[0] not in self.index]
         return at
 
     def put_piece(
