@@ -384,3 +384,34 @@ def test_an_unreadable_partial_is_a_resume_error(ee_emulator: Any, tmp_path: Pat
 def test_resume_takes_a_share_or_a_bool(ee_emulator: Any, tmp_path: Path) -> None:
     with client(ee_emulator) as c, pytest.raises(eerest.InvalidRequestError, match="share of kept tiles"):
         c.read_area(SCENE, out=tmp_path / "a.npy", resume=1.5, **KW)
+
+
+def test_a_cog_staging_file_is_read_back_past_gaps_damage_and_a_torn_end(tmp_path: Path) -> None:
+    """A killed run's staging file can hold a gap (a record reserved, never written) with
+    complete records after it, a record whose bytes changed, and a torn last record: every
+    intact record counts, wherever it lies; new records go after the last of them."""
+    import numpy as np
+
+    from eerest._formats.cog_write import _RECORD, CogSpec, TileStore
+
+    spec = CogSpec(64 * 5, 64, 1, np.dtype("<u2"), 64, "deflate", 0, False, ())
+    path = str(tmp_path / "staging")
+    store = TileStore(path, spec)
+    offsets = []
+    for tx in range(5):
+        offsets.append(os.fstat(store.fd).st_size)
+        store.put((0, 0, 0, tx), np.full((64, 64), tx, "<u2"))
+    store.close(remove=False)
+    data = bytearray(Path(path).read_bytes())
+    data[offsets[1] : offsets[2]] = bytes(offsets[2] - offsets[1])  # tile 1: a gap of zeros
+    data[offsets[3] + _RECORD.size + 5] ^= 0xFF  # tile 3: a byte of its data changed
+    data = data[: len(data) - 3]  # tile 4: torn
+    Path(path).write_bytes(bytes(data))
+
+    again = TileStore(path, spec, resume=True)
+    assert sorted(again.index) == [(0, 0, 0, 0), (0, 0, 0, 2)] and again.dropped == 1
+    assert (again.get((0, 0, 0, 2)) == 2).all() and (again.get((0, 0, 0, 0)) == 0).all()
+    assert os.fstat(again.fd).st_size == offsets[3]  # cut after tile 2, the last intact record
+    again.put((0, 0, 0, 4), np.full((64, 64), 4, "<u2"))
+    assert (again.get((0, 0, 0, 4)) == 4).all() and (again.get((0, 0, 0, 2)) == 2).all()
+    again.close()

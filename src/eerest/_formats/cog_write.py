@@ -122,8 +122,8 @@ class TileStore:
     """Encoded tiles in a staging file, by (level, plane, tile row, tile column). Each is
     a record (a small header with a CRC-32 of itself and of the bytes, then the bytes), so a
     staging file kept after a failure is read back with ``resume=True``: its complete
-    full-resolution records whose CRC matches count (``dropped``: how many did not), the rest
-    of it is cut off."""
+    full-resolution records whose CRC matches count, wherever they lie (``dropped``: how many
+    did not match), and what follows the last of them is cut off."""
 
     def __init__(self, path: str, spec: CogSpec, *, resume: bool = False) -> None:
         self.path = path
@@ -139,20 +139,28 @@ class TileStore:
         self._local = threading.local()
 
     def _scan(self) -> int:
-        """Index the complete level-0 records of an earlier run whose CRC matches (a record
-        that does not is skipped and counted in ``dropped``); where they end."""
+        """Index the complete level-0 records of an earlier run whose CRC matches; where the
+        last of them ends. Records are written concurrently at reserved offsets, so a killed
+        run can leave a gap (bytes never written) with complete records after it: at anything
+        that is not a record (a gap, a torn end) or a record whose CRC does not match
+        (counted in ``dropped``), the scan goes on from the next record's magic."""
         size = os.fstat(self.fd).st_size
-        at = 0
+        at = end = 0
         while at + _RECORD.size <= size:
             head = os.pread(self.fd, _RECORD.size, at)
             magic, level, plane, ty, tx, length, crc = _RECORD.unpack(head)
             start = at + _RECORD.size
-            if magic != _MAGIC or level not in (0, _PIECE_LEVEL, _QUARTER_LEVEL) or start + length > size:
-                break
-            at = start + length
-            if zlib.crc32(os.pread(self.fd, length, start), zlib.crc32(head[: _RECORD.size - 4])) != crc:
+            valid = magic == _MAGIC and level in (0, _PIECE_LEVEL, _QUARTER_LEVEL) and start + length <= size
+            if valid and zlib.crc32(os.pread(self.fd, length, start), zlib.crc32(head[: _RECORD.size - 4])) != crc:
                 self.dropped += 1
+                valid = False
+            if not valid:
+                found = self._find_magic(at + 1, size)
+                if found is None:
+                    break
+                at = found
                 continue
+            at = end = start + length
             if level == _QUARTER_LEVEL:
                 self.quarters[(plane, ty, tx)] = (start, length)
             elif level == _PIECE_LEVEL:
@@ -164,7 +172,18 @@ class TileStore:
         # the pieces of tiles staged whole since are not needed: keeping them all would cost
         # a resumed read of many small tiles about a KiB of memory per tile it kept
         self.pieces = [piece for piece in self.pieces if piece[0] not in self.index]
-        return at
+        return end
+
+    def _find_magic(self, at: int, size: int) -> int | None:
+        """The offset of the next record magic from ``at``, or None."""
+        chunk = 1 << 20
+        while at + _RECORD.size <= size:
+            data = os.pread(self.fd, chunk + len(_MAGIC) - 1, at)
+            found = data.find(_MAGIC)
+            if found >= 0:
+                return at + found
+            at += chunk
+        return None
 
     def put_piece(
         self,
