@@ -60,9 +60,11 @@ class AdminApi:
     # -- request log --------------------------------------------------------------------
     def record(self, req: Request) -> RecordedRequest:
         rec = RecordedRequest(req.method, req.path, req.query, redact_headers(req.headers), req.body[:LOG_BODY_BYTES])
+        last = req.path.rpartition("/")[2]
+        verb = last.rpartition(":")[2] if ":" in last else req.method  # getPixels, or GET
         with self._log_lock:
             self._log.append(rec)
-            self._received[req.path.rpartition(":")[2] if ":" in req.path.rpartition("/")[2] else req.method] += 1
+            self._received[verb] += 1
         return rec
 
     @property

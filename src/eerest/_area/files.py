@@ -126,11 +126,10 @@ class CogSink(Sink):
         self._partial: dict[tuple[int, int, int, int], list[Any]] = {}
         self._lock = threading.Lock()
         self.store = TileStore(tmp_path, spec, resume=reuse)
-        for piece in self.store.pieces:
-            if piece[0] not in self.store.index:
-                self._add_piece(
-                    piece[0], piece[1], piece[2] if piece[0][1] == spec.bands else None, self.store.read_piece(piece)
-                )
+        for piece in self.store.pieces:  # of tiles not staged whole: see TileStore._scan
+            self._add_piece(
+                piece[0], piece[1], piece[2] if piece[0][1] == spec.bands else None, self.store.read_piece(piece)
+            )
 
     def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
         names = [self.names[b] for b in bands]

@@ -64,18 +64,7 @@ _madvise: Any = None
 
 def new_array(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
     """``numpy.empty(shape, dtype)``; when large, its pages made ready (see the module)."""
-    global _madvise
-    out = np.empty(shape, dtype=dtype)
-    if out.nbytes < PREPARE_BYTES or not _LINUX:
-        return out
-    if _madvise is None:
-        _madvise = _function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]) or False
-    if not _madvise:
-        return out
-    address = out.ctypes.data
-    start = -(-address // _PAGE) * _PAGE  # the whole pages inside the array
-    end = (address + out.nbytes) // _PAGE * _PAGE
-    _madvise(start, end - start, _MADV_NOHUGEPAGE)
+    out, start, end = _hinted(shape, dtype)
     for at in range(start, end, _SLICE):
         if _madvise(at, min(_SLICE, end - at), _MADV_POPULATE_WRITE) != 0:
             break  # refused (EINVAL before Linux 5.14, ...): the rest come on first touch
@@ -94,7 +83,7 @@ def _hinted(shape: tuple[int, ...], dtype: np.dtype[Any]) -> tuple[np.ndarray, i
     if not _madvise:
         return out, 0, 0
     address = out.ctypes.data
-    start = -(-address // _PAGE) * _PAGE
+    start = -(-address // _PAGE) * _PAGE  # the whole pages inside the array
     end = (address + out.nbytes) // _PAGE * _PAGE
     _madvise(start, end - start, _MADV_NOHUGEPAGE)
     return out, start, end
