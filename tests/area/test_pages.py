@@ -25,7 +25,7 @@ def ee_client(unthrottled_client: Any) -> Any:
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, int]]:
     """The real madvise, recording each call (address, length, advice); arrays from 1 MiB prepared."""
     made: list[tuple[int, int, int]] = []
-    fn = pages._function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int])
+    fn = pages.libc_function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int])
     if not fn:
         pytest.skip("no madvise in this libc")
 

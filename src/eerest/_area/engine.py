@@ -296,14 +296,14 @@ def _tile_sync(
         """One attempt's body into the tile's place; starts over if the call retries."""
         if cancelled():
             raise _Cancelled
-        receiver = _receiver(job, output, tile)
-        if not _receive_direct(response, receiver, scratch, cancelled):
-            for chunk in response.iter_bytes():
-                if cancelled():
-                    raise _Cancelled
-                receiver.feed(chunk)
-        receiver.finish()
-        return receiver.received
+        with _receiver(job, output, tile) as receiver:
+            if not _receive_direct(response, receiver, scratch, cancelled):
+                for chunk in response.iter_bytes():
+                    if cancelled():
+                        raise _Cancelled
+                    receiver.feed(chunk)
+            receiver.finish()
+            return receiver.received
 
     if cancelled():
         raise _Cancelled
@@ -424,11 +424,11 @@ async def _tile_async(port: AsyncClientPort, job: AreaJob, output: AreaOutput, t
     method, params, body, extras = job.request(tile)
 
     async def consume(response: AsyncStreamedResponse[Any]) -> int:
-        receiver = _receiver(job, output, tile)
-        async for chunk in response.iter_bytes():
-            receiver.feed(chunk)
-        receiver.finish()
-        return receiver.received
+        with _receiver(job, output, tile) as receiver:
+            async for chunk in response.iter_bytes():
+                receiver.feed(chunk)
+            receiver.finish()
+            return receiver.received
 
     try:
         return await port.receive(method, params, body, extras, consume)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PREPARE_BYTES", "Prefault", "new_array", "new_prefaulted_array"]
+__all__ = ["PREPARE_BYTES", "Prefault", "libc_function", "new_array", "new_prefaulted_array"]
 
 #: Arrays smaller than this are left as numpy allocates them (well above glibc's largest
 #: ``mmap`` threshold, 32 MiB, so a prepared array always has a mapping of its own).
@@ -43,7 +43,7 @@ _LINUX = sys.platform.startswith("linux")
 _libc: Any = None
 
 
-def _function(name: str, argtypes: list[Any]) -> Any:
+def libc_function(name: str, argtypes: list[Any]) -> Any:
     """libc's ``name`` (None where there is none): ctypes releases the GIL while it runs."""
     global _libc
     if not _LINUX:
@@ -79,7 +79,7 @@ def _hinted(shape: tuple[int, ...], dtype: np.dtype[Any]) -> tuple[np.ndarray, i
     if out.nbytes < PREPARE_BYTES or not _LINUX:
         return out, 0, 0
     if _madvise is None:
-        _madvise = _function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]) or False
+        _madvise = libc_function("madvise", [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]) or False
     if not _madvise:
         return out, 0, 0
     address = out.ctypes.data

@@ -78,7 +78,7 @@ class TileReceiver:
         self.dtype = dtype
         self.shape = shape
         self.expected = math.prod(shape) * dtype.itemsize
-        self._writer = writer
+        self._writer: TileWriter | None = writer
         self._head = bytearray()
         self._header_done = False
         self.received = 0  # data bytes, after the header
@@ -101,7 +101,7 @@ class TileReceiver:
                 f"the body holds more than the {self.expected} data bytes its NPY header announces; "
                 "refusing data that disagrees with its header"
             )
-        self._writer.write(self.received, view)
+        self._live_writer().write(self.received, view)
         self.received = end
         if self._head:
             self._head = bytearray()
@@ -111,7 +111,7 @@ class TileReceiver:
         the tile's data (see :class:`TileWriter`), to be reported with :meth:`received_into`."""
         if not self._header_done or self.received:
             return None
-        return self._writer.targets()
+        return self._live_writer().targets()
 
     def received_into(self, n: int) -> None:
         """``n`` more data bytes were placed straight into the targets."""
@@ -136,4 +136,17 @@ class TileReceiver:
             raise DecodeProblem(
                 f"the body ended after {self.received} of {self.expected} data bytes; the data is incomplete"
             )
-        self._writer.close()
+        self._live_writer().close()
+
+    def _live_writer(self) -> TileWriter:
+        assert self._writer is not None, "the receiver was left"
+        return self._writer
+
+    def __enter__(self) -> TileReceiver:
+        return self
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        """Leaving on an error lets go of the writer unclosed (a mapped window is unmapped
+        now, even while the error's traceback lives on)."""
+        if kind is not None:
+            self._writer = None

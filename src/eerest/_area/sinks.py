@@ -4,8 +4,9 @@ Each sink hands out one :class:`~eerest._area.receive.TileWriter` per tile. When
 records have the output's exact layout in memory, its bytes are received straight into
 place (``targets``) or copied there as they arrive (one copy); otherwise (a band group of
 more than 1024 bands, another dtype, a GeoTIFF's band planes) whole rows are converted as
-they complete. Files are written with ``pwrite`` at computed offsets, never memory-mapped,
-so a process writing a file holds only the tiles in flight.
+they complete. Files are written at computed offsets, through a mapping of the tile in
+flight only (:mod:`eerest._area.mapped`, NPY) or with ``pwrite``, so a process writing a
+file holds only the tiles in flight.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from eerest._area.mapped import MappedWindow, reserve, start_writeback
 from eerest._area.pages import Prefault, new_prefaulted_array
 from eerest._area.receive import TileWriter, views_of_runs, window_runs
 from eerest._formats.geotiff_write import TiffLayout
@@ -31,17 +33,22 @@ PutRows = Callable[[int, np.ndarray], None]
 
 class _BytesWriter:
     """Copies a tile's bytes into a (height, row bytes) uint8 view of its window, whose
-    memory ``targets`` also hands out (the window's runs of the flat output)."""
+    memory ``targets`` also hands out (the window's runs of the flat output); ``on_close``
+    runs once the view is let go."""
 
-    def __init__(self, dst: np.ndarray, targets: Callable[[], list[memoryview]]) -> None:
-        self._dst = dst
+    def __init__(
+        self, dst: np.ndarray, targets: Callable[[], list[memoryview]], on_close: Callable[[], None] | None = None
+    ) -> None:
+        self._dst: np.ndarray | None = dst
         self._row = dst.shape[1]
         self._targets = targets
+        self._on_close = on_close
 
     def targets(self) -> list[memoryview]:
         return self._targets()
 
     def write(self, pos: int, data: memoryview) -> None:
+        assert self._dst is not None, "the writer is closed"
         src = np.frombuffer(data, np.uint8)
         dst, rb, n = self._dst, self._row, len(src)
         r, c = divmod(pos, rb)
@@ -58,7 +65,9 @@ class _BytesWriter:
             dst[r, : n - i] = src[i:]
 
     def close(self) -> None:
-        pass
+        self._dst = None
+        if self._on_close is not None:
+            self._on_close()
 
 
 class _RowsWriter:
@@ -319,10 +328,29 @@ class NpyFileSink(_FileSink):
             del header_only  # the data stays a hole, filled by pwrite
         super().__init__(dtype, height, width, path, tmp_path)
         size = os.fstat(self.fd).st_size
-        self.data_offset = size - height * width * dtype.itemsize
+        data_bytes = height * width * dtype.itemsize
+        self.data_offset = size - data_bytes
+        try:
+            self._mapped = reserve(self.fd, self.data_offset, data_bytes)
+        except OSError:
+            if create:  # a full disk, said before the read starts
+                self.close()
+                os.remove(tmp_path)
+                raise
+            self._mapped = False  # a resumed file: its blocks are mostly there; written with pwrite
+        self._band_widths: dict[tuple[int, int], int] = {}  # of mapped tiles, by (row_off, height)
 
     def _offset(self, row: int, col: int) -> int:
         return self.data_offset + (row * self.width + col) * self.dtype.itemsize
+
+    def _written(self, window: Window) -> None:
+        """A mapped tile is complete: once its whole row of tiles is, that part of the file
+        starts going to disk (so the final ``fsync`` waits for less)."""
+        band = (window.row_off, window.height)
+        with self._locks_lock:
+            done = self._band_widths[band] = self._band_widths.get(band, 0) + window.width
+        if done == self.width:
+            start_writeback(self.fd, self._offset(window.row_off, 0), window.height * self.width * self.dtype.itemsize)
 
     def frame(self) -> list[tuple[int, int]]:
         return [(0, self.data_offset)]
@@ -346,7 +374,17 @@ class NpyFileSink(_FileSink):
 
     def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
         if tile_dtype == self.dtype:
-            return _NpyBytesWriter(self, window)
+            if not self._mapped:
+                return _NpyBytesWriter(self, window)
+            item = self.dtype.itemsize
+            runs = [(self.data_offset + at, n) for at, n in window_runs(window, self.width, item)]
+            mapped = MappedWindow(self.fd, runs, self.width * item)
+
+            def close() -> None:
+                mapped.close()
+                self._written(window)
+
+            return _BytesWriter(mapped.rows, mapped.targets, close)
         names = [self.names[b] for b in bands]
         lock = self._lock(window)
         item = self.dtype.itemsize
