@@ -254,22 +254,6 @@ def _pread(fd: int, length: int, offset: int) -> bytes:
     return b"".join(parts)
 
 
-def _pwritev(fd: int, rows: list[np.ndarray], offset: int) -> None:
-    """Write ``rows`` (each contiguous) one after another from ``offset``."""
-    if not hasattr(os, "pwritev"):
-        for row in rows:
-            _pwrite(fd, row, offset)
-            offset += row.nbytes
-        return
-    for start in range(0, len(rows), 1024):  # IOV_MAX
-        batch = rows[start : start + 1024]
-        total = sum(r.nbytes for r in batch)
-        n = os.pwritev(fd, [r.data for r in batch], offset)
-        if n < total:  # a short write (rare): the rest in one piece
-            _pwrite(fd, b"".join(r.tobytes() for r in batch)[n:], offset + n)
-        offset += total
-
-
 class _FileSink(Sink):
     """A file written under ``tmp_path`` with pwrite; ``finish()`` renames it to ``path``."""
 
@@ -436,7 +420,7 @@ class TiffFileSink(_FileSink):
 
     def writer(self, window: Window, tile_dtype: np.dtype[Any], bands: Sequence[int]) -> TileWriter:
         names = [self.names[b] for b in bands]
-        staging = np.zeros((len(bands), window.height, window.width), dtype=self.layout.dtype)
+        staging = np.empty((len(bands), window.height, window.width), dtype=self.layout.dtype)  # all filled by flush
 
         def put_rows(row: int, rows: np.ndarray) -> None:
             n = len(rows)
@@ -478,11 +462,11 @@ class TiffFileSink(_FileSink):
                 y0, x0 = ty * lay.tile, tx * lay.tile
                 r0, r1 = max(y0, window.row_off), min(y0 + lay.tile, window.row_end)
                 c0, c1 = max(x0, window.col_off), min(x0 + lay.tile, window.col_end)
-                rows = [plane[r - window.row_off, c0 - window.col_off : c1 - window.col_off] for r in range(r0, r1)]
-                base = lay.offset(band, ty, tx)
-                first = base + ((r0 - y0) * lay.tile + (c0 - x0)) * item
-                if c0 == x0 and c1 - c0 == lay.tile:
-                    _pwritev(self.fd, rows, first)
+                block = plane[r0 - window.row_off : r1 - window.row_off, c0 - window.col_off : c1 - window.col_off]
+                first = lay.offset(band, ty, tx) + ((r0 - y0) * lay.tile + (c0 - x0)) * item
+                if c0 == x0 and c1 - c0 == lay.tile:  # whole rows of the TIFF tile: one run of the file
+                    _pwrite(self.fd, np.ascontiguousarray(block), first)
+                    start_writeback(self.fd, first, block.nbytes)  # on to disk now, not all at the fsync
                 else:
-                    for k, row in enumerate(rows):
+                    for k, row in enumerate(block):
                         _pwrite(self.fd, row, first + k * lay.tile * item)
