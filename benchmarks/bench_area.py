@@ -19,7 +19,8 @@ Arms (each round runs every arm once, each in a fresh process, in a rotated orde
                    tiled GeoTIFF written in place as tiles arrive) / ``compress="zstd"``;
 - ``main``         ``eerest`` run by another eerest (``--main-src``, as for ``main-tif``);
 - ``main-tif``     ``eerest-tif`` run by another eerest (``--main-src``: its ``src`` folder, e.g. a
-                   ``git archive main src`` export): today's uncompressed GeoTIFF, for comparison;
+                   ``git archive main src`` export), for comparison; ``main-npy`` and
+                   ``main-tif-none`` likewise for ``eerest-npy`` and ``eerest-tif-none``;
 - ``httpx``        raw ``httpx.AsyncClient``, an ``asyncio.Semaphore`` of the same size, each
                    body streamed into a buffer of its Content-Length, then copied once into its
                    window of a preallocated structured array: about the practical ceiling for
@@ -86,7 +87,7 @@ EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
     "functionName": "Image.constant", "arguments": {"value": {"constantValue": [1, 2, 3, 4]}}}}}}
 ARMS = ("eerest", "eerest-async", "eerest-npy", "eerest-tif", "curl-null", "curl-files", "httpx", "ee")
 CURL_ARMS = ("curl-null", "curl-files", "curl-files-fsync")
-MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main", "main-tif", "curl-files-fsync")
+MORE_ARMS = ("eerest-tif-none", "eerest-tif-zstd", "main", "main-tif", "main-npy", "main-tif-none", "curl-files-fsync")
 SAMPLE = (slice(None, None, 97), slice(None, None, 89))  # the pixels the checksum covers
 #: Pixels as opaque records: assigning a structured window field by field is ~10x slower than
 #: this byte copy, so the hand-written arms assemble through it (their fastest path).
@@ -494,7 +495,9 @@ def arm_touch_eerest(url: str, side: int, concurrency: int, tile_bytes: int | No
 ARM_FUNCTIONS = {"eerest": arm_eerest, "eerest-async": arm_eerest_async, "eerest-npy": arm_eerest_npy,
                  "curl-null": arm_curl, "curl-files": arm_curl, "curl-files-fsync": arm_curl, "eerest-tif": arm_eerest_tif, "httpx": arm_httpx, "ee": arm_ee,
                  "touch": arm_touch, "touch-eerest": arm_touch_eerest, "main": arm_eerest, "eerest-tif-none": arm_eerest_tif_none,
-                 "eerest-tif-zstd": arm_eerest_tif_zstd, "main-tif": arm_eerest_tif}
+                 "eerest-tif-zstd": arm_eerest_tif_zstd, "main-tif": arm_eerest_tif, "main-npy": arm_eerest_npy,
+                 "main-tif-none": arm_eerest_tif_none}
+MAIN_ARMS = ("main", "main-tif", "main-npy", "main-tif-none")  # run by the eerest of --main-src
 
 
 def _checksum_of_file(path: Path) -> str:
@@ -599,8 +602,8 @@ def main() -> None:
     unknown = set(arms) - set(ARMS) - set(MORE_ARMS)
     if unknown:
         parser.error(f"unknown arm(s) {', '.join(sorted(unknown))}; choose from {', '.join(ARMS + MORE_ARMS)}")
-    if {"main", "main-tif"} & set(arms) and not args.main_src:
-        parser.error("the main and main-tif arms need --main-src")
+    if set(MAIN_ARMS) & set(arms) and not args.main_src:
+        parser.error(f"the {', '.join(MAIN_ARMS)} arms need --main-src")
     _harness.byte_compile(args.main_src)
     side = side_for(args.size)
     output = side * side * DTYPE.itemsize
@@ -642,7 +645,7 @@ def main() -> None:
                      "--concurrency", str(concurrency), *(["--tile-bytes", args.tile_bytes] if args.tile_bytes else [])],
                     capture_output=True, text=True, env={
                         **os.environ, "PYTHONWARNINGS": "ignore",
-                        **({"PYTHONPATH": os.path.abspath(args.main_src)} if arm in ("main", "main-tif") else {}),
+                        **({"PYTHONPATH": os.path.abspath(args.main_src)} if arm in MAIN_ARMS else {}),
                         **({"BENCH_CURL_CONFIG": configs[arm]} if arm in configs else {}),
                     },
                 )
@@ -685,7 +688,9 @@ def report(results: dict[str, list[dict[str, Any]]], output: int, expected: str,
         "eerest-tif-none": "eerest `read_area` → GeoTIFF file, `compress=\"none\"`",
         "eerest-tif-zstd": "eerest `read_area` → GeoTIFF file, `compress=\"zstd\"` (COG)",
         "main": "main's `read_area` → numpy",
-        "main-tif": "main's `read_area` → GeoTIFF file (uncompressed, today)",
+        "main-tif": "main's `read_area` → GeoTIFF file (its default)",
+        "main-npy": "main's `read_area` → NPY file",
+        "main-tif-none": "main's `read_area` → GeoTIFF file, `compress=\"none\"`",
         "eerest-npy": "eerest `read_area` → NPY file",
         "curl-null": "`curl --parallel` → /dev/null",
         "curl-files": "`curl --parallel` → one file per tile",

@@ -73,6 +73,7 @@ class DirectBody:
         self._sock = sock
         self._scatter = hasattr(sock, "recvmsg_into") and not isinstance(sock, ssl.SSLSocket)
         self._read_timeout = response.request.extensions.get("timeout", {}).get("read")
+        self._timeout = sock.gettimeout()  # as set last: see _settimeout
         self.taken = 0  # body bytes read so far through this object
 
     @classmethod
@@ -122,7 +123,10 @@ class DirectBody:
         if left is not None and left <= 0:
             raise self._deadline_passed(filled)
         limits = [t for t in (self._read_timeout, left) if t is not None]
-        self._sock.settimeout(min(limits) if limits else None)
+        timeout = min(limits) if limits else None
+        if timeout != self._timeout:  # settimeout lets go of the GIL and waits to get it back: only on a change
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
 
     def _deadline_passed(self, filled: int) -> APITimeoutError:
         return APITimeoutError(
