@@ -1,8 +1,9 @@
 """The narrow port features built on the client (``read_area``) use instead of its internals.
 
 A feature wraps its client in a :class:`ClientPort` (or :class:`AsyncClientPort`) and
-asks it for four things: the client's limiter, cached metadata, a method's result, and a
-method's streamed body consumed inside the call's attempt loop, so that a body cut off
+asks it for five things: the client's limiter, cached metadata (and to keep what it
+received another way), a method's result, and a method's streamed body consumed inside the
+call's attempt loop, so that a body cut off
 mid-stream is retried within the call's one retry budget and one deadline.
 """
 
@@ -36,6 +37,12 @@ class _PortBase:
     def limiter(self) -> Limiter:
         """The limiter every request of the client passes through."""
         return self._client.limiter  # type: ignore[no-any-return]
+
+    def remember(self, fetch: Fetch, result: Any) -> None:
+        """Keep ``result`` as the client's cached answer to the metadata request ``fetch``,
+        unless it has one: a feature that received the same message another way (an image
+        of a listing is what ``assets.get`` returns for it) saves the request."""
+        self._client._remember(fetch, result)
 
     def _spec(self, method: str) -> MethodSpec[Any]:
         specs = self._client._api.specs

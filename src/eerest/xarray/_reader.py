@@ -11,6 +11,7 @@ import numpy as np
 
 from eerest import limits
 from eerest._core.overlay import Fetch
+from eerest._core.port import ClientPort
 from eerest.errors import ResponseDecodeError
 from eerest.tiling import PixelGrid, Tile, Window, plan_tiles
 
@@ -105,9 +106,8 @@ class WindowReader:
         answer against the asset's bands, and would otherwise fetch them (one ``assets.get``
         per image) the same way the listing already did."""
         asset = self._listed.pop(name, None)
-        remember = getattr(client, "_remember", None)
-        if asset is not None and remember is not None:
-            remember(Fetch("projects.assets.get", {"name": name}), asset)
+        if asset is not None:
+            ClientPort(client).remember(Fetch("projects.assets.get", {"name": name}), asset)
 
     def _request(self, image: ImageRef, band: str, grid: PixelGrid) -> np.ndarray[Any, Any]:
         served = image.bands[band]
