@@ -77,22 +77,57 @@ def test_the_async_client_keeps_to_cluster_max_concurrency(ee_emulator: Any) -> 
     assert stall < 0.05  # the semaphore's round trips never held the loop
 
 
+class CountingGate:
+    """A gate's calls counted: a cancelled request's acquire may still be under way (and
+    take its lease) well after the cancel, so "no lease held" is only meaningful once every
+    acquire has returned and every lease taken has been given back."""
+
+    def __init__(self, gate: Any) -> None:
+        self.gate = gate
+        self.lock = threading.Lock()
+        self.calls = self.leased = self.released = 0
+
+    def acquire(self, timeout: float | None) -> bool:
+        with self.lock:
+            self.calls += 1
+        try:
+            leased = bool(self.gate.acquire(timeout))
+        finally:
+            with self.lock:
+                self.calls -= 1
+        with self.lock:
+            self.leased += leased
+        return leased
+
+    def release(self) -> None:
+        self.gate.release()
+        with self.lock:
+            self.released += 1
+
+    def settled(self) -> bool:
+        with self.lock:
+            return self.calls == 0 and self.leased == self.released
+
+
 async def cancel_midway(emu: Any) -> None:
     async with config(emu, 2).create_async() as c:
         await fetch(c)
         gate = c.limiter.gate
         assert gate is not None
+        counted = c.limiter.gate = CountingGate(gate)
         emu.inject("slow", delay=0.5, count=6, path=":getPixels")
         tasks = [asyncio.create_task(fetch(c)) for _ in range(6)]  # 2 in flight, 4 waiting for a lease
         await asyncio.sleep(0.2)
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for _ in range(100):  # the leases come back from the executor
-            if await asyncio.to_thread(gate.get_value) == 0:
+        for _ in range(200):  # the acquires still under way end, their leases come back
+            if counted.settled():
                 break
             await asyncio.sleep(0.05)
+        assert counted.settled() and counted.leased >= 1
         assert await asyncio.to_thread(gate.get_value) == 0
+        c.limiter.gate = gate
         assert c.limiter.in_flight == 0
         emu.faults.clear()
         assert (await fetch(c)).to_numpy().shape == (40, 40)  # the cap still admits requests
