@@ -33,6 +33,18 @@ def _plain_http_only(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("SSL_CERT_DIR", str(_empty_ca_dir))
 
 
+@pytest.fixture(scope="module")
+def ee_session(ee_emulator_session: Any) -> Iterator[Any]:
+    """earthengine-api initialised against the emulator for one test module (its state is
+    global: reset after)."""
+    ee = pytest.importorskip("ee")
+    from google.oauth2.credentials import Credentials
+
+    ee.Initialize(credentials=Credentials(token="emulator"), project="eerest", opt_url=ee_emulator_session.url)
+    yield ee_emulator_session
+    ee.Reset()
+
+
 @pytest.fixture
 def server() -> Iterator[ScriptedServer]:
     s = ScriptedServer()

@@ -27,15 +27,6 @@ PLACES = "projects/eerest/assets/sample/places"
 ELEVATION = "projects/eerest/assets/sample/elevation"
 
 
-@pytest.fixture(scope="module")
-def ee_session(ee_emulator_session: Any) -> Any:
-    from google.oauth2.credentials import Credentials
-
-    ee.Initialize(credentials=Credentials(token="emulator"), project="eerest", opt_url=ee_emulator_session.url)
-    yield ee_emulator_session
-    ee.Reset()
-
-
 @pytest.fixture
 def client(ee_session: Any) -> Any:
     with eerest.Client(project=EMULATOR_PROJECT, base_url=ee_session.url, credentials=emulator_credentials(),

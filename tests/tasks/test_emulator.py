@@ -12,15 +12,6 @@ import eerest
 ee = pytest.importorskip("ee")
 
 
-@pytest.fixture(scope="module")
-def ee_session(ee_emulator_session: Any) -> Any:
-    from google.oauth2.credentials import Credentials
-
-    ee.Initialize(credentials=Credentials(token="emulator"), project="eerest", opt_url=ee_emulator_session.url)
-    yield ee_emulator_session
-    ee.Reset()
-
-
 def objects() -> list[Any]:
     return [
         ee.Number(5).add(3).multiply(2),
