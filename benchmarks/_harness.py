@@ -151,13 +151,18 @@ def time_fetches(mode: str, fetch: Callable[[], Any], repeat: int, check: Callab
 
 
 def byte_compile(*sources: str | None) -> None:
-    """Byte-compile eerest (this one's, and any other ``src`` given) before the first round,
-    as pip does on install: under ``PYTHONDONTWRITEBYTECODE`` (an editable development
-    set-up) every child would otherwise compile each module it imports, inside its clock."""
+    """Byte-compile eerest (this one's, and any other ``src`` given) and the environment's
+    installed packages before the first round, as pip does on install: under
+    ``PYTHONDONTWRITEBYTECODE`` (an editable development set-up), or after an installer that
+    does not compile (uv by default), every child would otherwise compile each module it
+    imports (httpx, pydantic, ...) inside its clock: 0.47 s instead of 0.18 s for eerest's
+    first ``computePixels`` here. Modules already compiled are only checked (~1 s)."""
     import compileall
+    import sysconfig
     from pathlib import Path
 
     import eerest
 
-    for source in [str(Path(eerest.__file__).parent), *(str(Path(s, "eerest")) for s in sources if s)]:
-        compileall.compile_dir(source, quiet=1)
+    packages = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    for source in [str(Path(eerest.__file__).parent), *(str(Path(s, "eerest")) for s in sources if s), *sorted(packages)]:
+        compileall.compile_dir(source, quiet=1, workers=0)

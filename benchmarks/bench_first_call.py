@@ -5,7 +5,7 @@ fresh interpreter: eerest against raw httpx + numpy, interleaved round by round.
 
 ``--base SRC`` adds ``eerest-base``: the same script with another eerest's sources (e.g. an
 earlier commit's ``src``, from ``git archive``) first on ``sys.path``, for before/after ratios
-from one run. Every eerest's modules are byte-compiled first, as an installed wheel's are.
+from one run. Every eerest's modules, and the installed packages, are byte-compiled first, as\npip does on install.
 
 The time runs inside the child from just before its first import to the array in hand
 (interpreter start-up excluded), so it is what a short script pays: eerest's imports (the
@@ -108,21 +108,14 @@ def main() -> None:
     if args.child:
         child(args.child, args.url, 2 if args.quick else 3)
         return
-    import compileall
-
     from _server import start_server
     from bench_npy import payload
 
-    import eerest
-
     modes = args.only.split(",")
-    sources = [Path(eerest.__file__).parent]
     if args.base:
         os.environ["EEREST_BENCH_BASE"] = str(Path(args.base).resolve())
-        sources.append(Path(args.base, "eerest"))
         modes.append("eerest-base")
-    for source in sources:  # as pip does on install (PYTHONDONTWRITEBYTECODE would otherwise compile each time)
-        compileall.compile_dir(str(source), quiet=1)
+    _harness.byte_compile(args.base)
 
     body = payload()
     server = start_server(pixels={"NPY": (body, "application/octet-stream")}, asset=asset())
