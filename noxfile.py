@@ -241,7 +241,7 @@ def update_schema(session: nox.Session) -> None:
 #: benchmarks/ scripts `nox -s benchmarks` runs, in this order (docs/performance.md).
 BENCHMARKS = (
     "bench_import.py", "bench_small.py", "bench_listing.py", "bench_npy.py", "bench_geotiff.py", "bench_tiles.py",
-    "bench_area.py",
+    "bench_area.py", "bench_submit.py",
 )
 
 

@@ -2,7 +2,10 @@
 create operations (``projects/P/operations/ID``, metadata ``state``/``progress``/...), deduplicated
 by ``requestId``; at most ``cap`` PENDING tasks (beyond: 429 RESOURCE_EXHAUSTED); each
 ``operations.get`` moves a task one step (PENDING -> RUNNING -> SUCCEEDED). Faults: ``p_429``
-(refused), ``p_lost_answer`` (created, then answered 503: the client cannot know it was created)."""
+(refused), ``p_lost_answer`` (created, then answered 503: the client cannot know it was created),
+an export described ``"garbled"`` (answered 200 with a body that is not an Operation).
+``latency``: seconds each export waits before it is handled; ``max_exports_in_flight`` the
+most export requests the server held at once."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import json
 import random
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,6 +33,9 @@ class FakeTasks:
         self.calls: list[tuple[str, str]] = []
         self.max_pending_seen = 0
         self.serve_wait = True
+        self.latency = 0.0
+        self.exports_in_flight = 0
+        self.max_exports_in_flight = 0
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -103,6 +110,8 @@ class FakeTasks:
                     return 400, _error(400, "Invalid request ID.", "INVALID_ARGUMENT")
                 if rid and rid in self.by_request:  # the same request again: the same operation
                     return 200, self.ops[self.by_request[rid]]
+                if body.get("description") == "garbled":
+                    return 200, {"name": 5, "done": "perhaps"}
                 if self.rand.random() < self.p_429 or self.pending() >= self.cap:
                     return 429, _error(429, "Too many tasks already in the queue (3000).", "RESOURCE_EXHAUSTED")
                 op = self._create(body, f"EXPORT_{m.group(2).upper()}")
@@ -159,9 +168,20 @@ def _handler(fake: FakeTasks) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
             split = urlsplit(self.path)
-            status, answer = fake.handle(
-                self.command, split.path, parse_qs(split.query), json.loads(raw) if raw else None
-            )
+            exporting = self.command == "POST" and split.path.endswith(":export")
+            if exporting:
+                with fake.lock:
+                    fake.exports_in_flight += 1
+                    fake.max_exports_in_flight = max(fake.max_exports_in_flight, fake.exports_in_flight)
+                time.sleep(fake.latency)
+            try:
+                status, answer = fake.handle(
+                    self.command, split.path, parse_qs(split.query), json.loads(raw) if raw else None
+                )
+            finally:
+                if exporting:
+                    with fake.lock:
+                        fake.exports_in_flight -= 1
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")

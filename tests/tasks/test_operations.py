@@ -129,7 +129,8 @@ def submit_many(n: int, cap: int, max_queued: int) -> None:
     try:
         requests: list[Any] = [{"kind": "table", "expression": EXPR, "description": f"t{i}"} for i in range(n)]
         with client(fake) as c:
-            ops = c.submit_exports(requests, max_queued=max_queued, policy=FAST)
+            # 4 in flight: the fake serves from this process, so more senders only contend for its GIL
+            ops = c.submit_exports(requests, max_queued=max_queued, max_concurrency=4, policy=FAST)
         assert len(ops) == n
         # in order, none lost, none duplicated
         assert [fake.bodies[op.name]["description"] for op in ops] == [f"t{i}" for i in range(n)]
@@ -147,8 +148,8 @@ def test_submit_exports_400_under_a_queue_cap_with_429s_and_lost_answers() -> No
 
 @pytest.mark.slow
 def test_submit_exports_2500_under_a_queue_cap_with_429s_and_lost_answers() -> None:
-    # ten refills of the queue; the emulator's own test submits 10,000 (sequential submission
-    # costs ~3.5 ms a request here, so 10,000 would take 80 s of the suite's budget)
+    # ten refills of the queue; the emulator's own test submits 10,000 (submission costs ~2.5 ms
+    # a request against this in-process fake, so 10,000 would take 25 s of the suite's budget)
     submit_many(2_500, cap=300, max_queued=250)
 
 

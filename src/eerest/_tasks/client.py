@@ -91,18 +91,30 @@ class SyncTasksMixin:
         requests: Iterable[ExportRequest],
         *,
         max_queued: int = 3000,
+        max_concurrency: int | None = None,
         project: str | None = None,
         policy: SubmitPolicy | None = None,
     ) -> list[Operation]:
-        """Start many exports, one :class:`eerest.Operation` per request, in order.
+        """Start many exports: one :class:`eerest.Operation` per request, in the requests' order.
 
-        At most ``max_queued`` of this call's tasks are kept queued at once (Earth Engine
-        refuses more than 3,000 per project): past that, the oldest are refreshed until some
-        start or finish. A 429 RESOURCE_EXHAUSTED is waited out with backoff and the same
-        request sent again; 5xx and broken connections are retried with the same ``requestId``,
-        so a request that timed out but was created is not created twice."""
+        Up to ``max_concurrency`` requests are sent at once (default: the client's
+        ``max_concurrency``; its rate limit applies too), started in order; ``1`` sends them
+        one after another. At most ``max_queued`` of this call's tasks are kept queued or
+        being sent at once (Earth Engine refuses more than 3,000 per project): past that, the
+        oldest are refreshed until some start or finish. A 429 RESOURCE_EXHAUSTED is waited
+        out with backoff and the same request sent again; 5xx and broken connections are
+        retried with the same ``requestId``, so a request that timed out but was created is
+        not created twice. Requests refused for good raise :class:`eerest.SubmitError` at the
+        end, the others submitted."""
         client = cast("SyncClientBase", self)
-        return run_sync(client, list(requests), max_queued=max_queued, project=project, policy=policy or SubmitPolicy())
+        return run_sync(
+            client,
+            list(requests),
+            max_queued=max_queued,
+            max_concurrency=max_concurrency,
+            project=project,
+            policy=policy or SubmitPolicy(),
+        )
 
     def import_image(
         self,
@@ -227,13 +239,19 @@ class AsyncTasksMixin:
         requests: Iterable[ExportRequest],
         *,
         max_queued: int = 3000,
+        max_concurrency: int | None = None,
         project: str | None = None,
         policy: SubmitPolicy | None = None,
     ) -> list[AsyncOperation]:
         """As ``Client.submit_exports``."""
         client = cast("AsyncClientBase", self)
         return await run_async(
-            client, list(requests), max_queued=max_queued, project=project, policy=policy or SubmitPolicy()
+            client,
+            list(requests),
+            max_queued=max_queued,
+            max_concurrency=max_concurrency,
+            project=project,
+            policy=policy or SubmitPolicy(),
         )
 
     async def import_image(

@@ -1,9 +1,11 @@
 """Exports one by one or by the thousand: the request each export sends, and ``submit_exports``,
-which keeps under the project's queued-task limit and neither loses nor duplicates a task.
+which keeps many requests in flight, stays under the project's queued-task limit and neither
+loses nor duplicates a task.
 
-Pure parts: :func:`export_call` (method and body of a request), :func:`classify` (what to do
-after an error), :class:`SubmitPolicy` (backoff). The loops are :func:`run_sync` and
-:func:`run_async`."""
+Pure parts: :func:`export_call` (method and body of a request), :func:`classify` and
+:func:`retry_delay` (what to do after an error), :class:`SubmitPolicy` (backoff) and
+:func:`_schedule` (which request to send when, what to refresh). Its drivers are
+:func:`run_sync` (worker threads) and :func:`run_async` (tasks)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import random
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
+from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._core.types import RequestOptions
 from eerest._ee import to_expression
 from eerest._tasks.operation import AsyncOperation, Operation
@@ -31,6 +34,7 @@ __all__ = [
     "SubmitPolicy",
     "classify",
     "export_call",
+    "retry_delay",
     "run_async",
     "run_sync",
 ]
@@ -134,8 +138,83 @@ def _queued(op: Operation | AsyncOperation) -> bool:
     return not op.done and op.state not in ("RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
 
 
+def retry_delay(policy: SubmitPolicy, error: Exception, failures: int) -> float | None:
+    """Seconds to wait before sending a failed request again (the same ``requestId``), or
+    ``None``: give up on it (refused for good, or ``policy.max_attempts`` reached)."""
+    if classify(error) == "fail" or (policy.max_attempts is not None and failures >= policy.max_attempts):
+        return None
+    return policy.backoff(failures - 1)
+
+
+# What the schedule asks its driver to do (the driver answers with ``generator.send``).
+@dataclass(frozen=True)
+class _Send:
+    """Start sending request ``index`` (with its retries), without waiting; answer ``None``."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class _Await:
+    """Wait until at least one send has ended; answer ``[(index, Operation or error), ...]``."""
+
+
+@dataclass(frozen=True)
+class _Refresh:
+    """Refresh these operations (one request each, concurrently if you can); answer ``None``."""
+
+    ops: list[Any]
+
+
+@dataclass(frozen=True)
+class _Sleep:
+    seconds: float
+
+
+_Step: TypeAlias = "_Send | _Await | _Refresh | _Sleep"
+_Outcome: TypeAlias = "tuple[list[Any], dict[int, Exception]]"
+
+
+def _schedule(
+    n: int, max_queued: int, max_concurrency: int, policy: SubmitPolicy
+) -> Generator[_Step, Any, _Outcome]:
+    """The decisions of ``submit_exports``, apart from I/O: requests are started in order,
+    at most ``max_concurrency`` in flight and at most ``max_queued`` of ours queued or in
+    flight at once; when that is full and nothing is in flight, the oldest queued tasks
+    are refreshed until some start or finish (waiting ``policy.poll`` when none has).
+    Returns the operations in request order (``None`` where it failed) and the errors."""
+    results: list[Any] = [None] * n
+    errors: dict[int, Exception] = {}
+    queue: deque[Any] = deque()  # our tasks still queued, oldest first
+    in_flight = 0
+    index = 0
+    while index < n or in_flight:
+        if index < n and in_flight < max_concurrency and len(queue) + in_flight < max_queued:
+            yield _Send(index)
+            index += 1
+            in_flight += 1
+            continue
+        if in_flight:
+            ended = yield _Await()
+            for i, outcome in ended:
+                in_flight -= 1
+                if isinstance(outcome, Exception):
+                    errors[i] = outcome
+                else:
+                    results[i] = outcome
+                    if _queued(outcome):
+                        queue.append(outcome)
+            continue
+        before = len(queue)
+        yield _Refresh(list(queue)[: policy.refresh_batch])
+        queue = deque(op for op in queue if _queued(op))
+        if len(queue) == before:
+            yield _Sleep(policy.poll)
+    return results, errors
+
+
 def _failed(results: list[Any], errors: dict[int, Exception]) -> SubmitError:
-    first = next(iter(errors.values()))
+    first = errors[min(errors)]
     return SubmitError(
         f"{len(errors)} of {len(results)} exports could not be submitted (the first: {first}); "
         "the others were submitted: see .operations",
@@ -144,111 +223,155 @@ def _failed(results: list[Any], errors: dict[int, Exception]) -> SubmitError:
     )
 
 
+def _checked(max_queued: int, max_concurrency: int | None, limit: int | None) -> int:
+    """The number of requests to keep in flight (``max_concurrency``, else the client's own
+    limit); raises for values that are not positive integers."""
+    if not isinstance(max_queued, int) or max_queued < 1:
+        raise InvalidRequestError(f"max_queued must be a positive integer, not {max_queued!r}")
+    if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
+        raise InvalidRequestError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
+    return max_concurrency or limit or DEFAULT_MAX_CONCURRENCY
+
+
 def run_sync(
-    client: SyncClientBase, requests: list[Any], *, max_queued: int, project: str | None, policy: SubmitPolicy
+    client: SyncClientBase,
+    requests: list[Any],
+    *,
+    max_queued: int,
+    max_concurrency: int | None,
+    project: str | None,
+    policy: SubmitPolicy,
 ) -> list[Operation]:
-    """``submit_exports`` of a sync client: requests in order, one at a time."""
-    if max_queued < 1:
-        raise InvalidRequestError("max_queued must be at least 1")
+    """``submit_exports`` of a sync client: :func:`_schedule` driven with worker threads."""
+    import queue as queues
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = _checked(max_queued, max_concurrency, client._limiter.max_concurrency)
     calls = [export_call(r) for r in requests]  # every request checked (and given its id) first
     once = client.with_options(max_retries=0)  # 429s and 5xx are handled here, with the same requestId
     specs = client._api.specs
     assert specs is not None
-    results: list[Any] = []
-    errors: dict[int, Exception] = {}
-    queue: deque[Operation] = deque()
 
-    def free() -> None:
-        """Refresh the oldest queued tasks, dropping those no longer queued; wait if none left."""
-        before = len(queue)
-        for op in list(queue)[: policy.refresh_batch]:
-            op.refresh()
-        kept = [op for op in queue if _queued(op)]
-        queue.clear()
-        queue.extend(kept)
-        if len(queue) == before:
-            time.sleep(policy.poll)
+    ending = threading.Event()  # the call is ending early: no more retries
 
-    for index, (method, body) in enumerate(calls):
-        while len(queue) >= max_queued:
-            free()
+    def send(index: int) -> Operation | Exception:
+        method, body = calls[index]
         failures = 0
         while True:
             try:
-                message = once._invoke(specs[method], {"project": project}, body, RequestOptions())
-                break
+                return Operation(client, once._invoke(specs[method], {"project": project}, body, RequestOptions()))
             except (APIStatusError, APIConnectionError) as exc:
-                action = classify(exc)
                 failures += 1
-                if action == "fail" or (policy.max_attempts is not None and failures >= policy.max_attempts):
-                    errors[index] = exc
-                    message = None
-                    break
-                time.sleep(policy.backoff(failures - 1))
-                if action == "backoff" and queue:
-                    free()
-        if message is None:
-            results.append(None)
-            continue
-        op = Operation(client, message)
-        results.append(op)
-        if _queued(op):
-            queue.append(op)
+                delay = retry_delay(policy, exc, failures)
+                if delay is None or ending.wait(delay):
+                    return exc
+
+    ended: queues.SimpleQueue[tuple[int, Any]] = queues.SimpleQueue()
+
+    def sent(index: int) -> None:
+        try:
+            ended.put((index, send(index)))
+        except BaseException as exc:  # not the service's answer (a bug, an interrupt): raised below
+            ended.put((index, _Fatal(exc)))
+
+    schedule = _schedule(len(calls), max_queued, min(workers, max(1, len(calls))), policy)
+    with ThreadPoolExecutor(workers, thread_name_prefix="eerest-submit") as pool:
+        try:
+            answer: Any = None
+            while True:
+                step = schedule.send(answer)
+                answer = None
+                if isinstance(step, _Send):
+                    pool.submit(sent, step.index)
+                elif isinstance(step, _Await):
+                    answer = [ended.get()]
+                    while not ended.empty():
+                        answer.append(ended.get())
+                    _raise_fatal(answer)
+                elif isinstance(step, _Refresh):
+                    list(pool.map(Operation.refresh, step.ops))
+                else:
+                    time.sleep(step.seconds)
+        except StopIteration as finished:
+            results, errors = finished.value
+        except BaseException:
+            ending.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     if errors:
         raise _failed(results, errors)
-    return results
+    return cast("list[Operation]", results)
 
 
 async def run_async(
-    client: AsyncClientBase, requests: list[Any], *, max_queued: int, project: str | None, policy: SubmitPolicy
+    client: AsyncClientBase,
+    requests: list[Any],
+    *,
+    max_queued: int,
+    max_concurrency: int | None,
+    project: str | None,
+    policy: SubmitPolicy,
 ) -> list[AsyncOperation]:
-    """As :func:`run_sync`, for an async client."""
+    """As :func:`run_sync`, for an async client: the same schedule driven with tasks."""
     import asyncio  # here, not at the top: a sync program never imports asyncio
 
-    if max_queued < 1:
-        raise InvalidRequestError("max_queued must be at least 1")
+    workers = _checked(max_queued, max_concurrency, client._limiter.max_concurrency)
     calls = [export_call(r) for r in requests]
     once = client.with_options(max_retries=0)
     specs = client._api.specs
     assert specs is not None
-    results: list[Any] = []
-    errors: dict[int, Exception] = {}
-    queue: deque[AsyncOperation] = deque()
 
-    async def free() -> None:
-        before = len(queue)
-        await asyncio.gather(*(op.refresh() for op in list(queue)[: policy.refresh_batch]))
-        kept = [op for op in queue if _queued(op)]
-        queue.clear()
-        queue.extend(kept)
-        if len(queue) == before:
-            await asyncio.sleep(policy.poll)
-
-    for index, (method, body) in enumerate(calls):
-        while len(queue) >= max_queued:
-            await free()
+    async def send(index: int) -> tuple[int, AsyncOperation | Exception]:
+        method, body = calls[index]
         failures = 0
         while True:
             try:
                 message = await once._invoke(specs[method], {"project": project}, body, RequestOptions())
-                break
+                return index, AsyncOperation(client, message)
             except (APIStatusError, APIConnectionError) as exc:
-                action = classify(exc)
                 failures += 1
-                if action == "fail" or (policy.max_attempts is not None and failures >= policy.max_attempts):
-                    errors[index] = exc
-                    message = None
-                    break
-                await asyncio.sleep(policy.backoff(failures - 1))
-                if action == "backoff" and queue:
-                    await free()
-        if message is None:
-            results.append(None)
-            continue
-        op = AsyncOperation(client, message)
-        results.append(op)
-        if _queued(op):
-            queue.append(op)
+                delay = retry_delay(policy, exc, failures)
+                if delay is None:
+                    return index, exc
+                await asyncio.sleep(delay)
+
+    schedule = _schedule(len(calls), max_queued, min(workers, max(1, len(calls))), policy)
+    pending: set[asyncio.Task[tuple[int, Any]]] = set()
+    try:
+        answer: Any = None
+        while True:
+            step = schedule.send(answer)
+            answer = None
+            if isinstance(step, _Send):
+                pending.add(asyncio.ensure_future(send(step.index)))
+            elif isinstance(step, _Await):
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                answer = [task.result() for task in done]  # a task's unexpected error is raised here
+            elif isinstance(step, _Refresh):
+                await asyncio.gather(*(op.refresh() for op in step.ops))
+            else:
+                await asyncio.sleep(step.seconds)
+    except StopIteration as finished:
+        results, errors = finished.value
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
     if errors:
         raise _failed(results, errors)
-    return results
+    return cast("list[AsyncOperation]", results)
+
+
+class _Fatal:
+    """An exception a send raised that is not the service's answer: re-raised by the driver."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _raise_fatal(ended: list[tuple[int, Any]]) -> None:
+    for _, outcome in ended:
+        if isinstance(outcome, _Fatal):
+            raise outcome.error
