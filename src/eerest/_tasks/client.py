@@ -106,15 +106,9 @@ class SyncTasksMixin:
         retried with the same ``requestId``, so a request that timed out but was created is
         not created twice. Requests refused for good raise :class:`eerest.SubmitError` at the
         end, the others submitted."""
-        client = cast("SyncClientBase", self)
-        return run_sync(
-            client,
-            list(requests),
-            max_queued=max_queued,
-            max_concurrency=max_concurrency,
-            project=project,
-            policy=policy or SubmitPolicy(),
-        )
+        client, policy = cast("SyncClientBase", self), policy or SubmitPolicy()
+        return run_sync(client, list(requests), max_queued=max_queued, max_concurrency=max_concurrency,
+                        project=project, policy=policy)
 
     def import_image(
         self,
@@ -244,15 +238,9 @@ class AsyncTasksMixin:
         policy: SubmitPolicy | None = None,
     ) -> list[AsyncOperation]:
         """As ``Client.submit_exports``."""
-        client = cast("AsyncClientBase", self)
-        return await run_async(
-            client,
-            list(requests),
-            max_queued=max_queued,
-            max_concurrency=max_concurrency,
-            project=project,
-            policy=policy or SubmitPolicy(),
-        )
+        client, policy = cast("AsyncClientBase", self), policy or SubmitPolicy()
+        return await run_async(client, list(requests), max_queued=max_queued, max_concurrency=max_concurrency,
+                               project=project, policy=policy)
 
     async def import_image(
         self,

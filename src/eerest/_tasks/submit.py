@@ -233,6 +233,36 @@ def _checked(max_queued: int, max_concurrency: int | None, limit: int | None) ->
     return max_concurrency or limit or DEFAULT_MAX_CONCURRENCY
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """What both drivers work from: the requests checked (each with its ``requestId``), the
+    client without its own retries (429s and 5xx are retried here, with the same
+    ``requestId``) and the schedule."""
+
+    client: Any
+    calls: list[tuple[str, dict[str, Any]]]
+    project: str | None
+    workers: int
+    schedule: Generator[_Step, Any, _Outcome]
+
+    @classmethod
+    def of(
+        cls, client: Any, requests: list[Any], max_queued: int, max_concurrency: int | None, project: str | None,
+        policy: SubmitPolicy,
+    ) -> _Batch:
+        workers = _checked(max_queued, max_concurrency, client._limiter.max_concurrency)
+        calls = [export_call(r) for r in requests]  # every request checked (and given its id) first
+        schedule = _schedule(len(calls), max_queued, min(workers, max(1, len(calls))), policy)
+        return cls(client.with_options(max_retries=0), calls, project, workers, schedule)
+
+    def call(self, index: int) -> tuple[Any, dict[str, Any], dict[str, Any], RequestOptions]:
+        """The arguments of ``client._invoke`` that send request ``index``."""
+        method, body = self.calls[index]
+        specs = self.client._api.specs
+        assert specs is not None
+        return specs[method], {"project": self.project}, body, RequestOptions()
+
+
 def run_sync(
     client: SyncClientBase,
     requests: list[Any],
@@ -247,20 +277,14 @@ def run_sync(
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    workers = _checked(max_queued, max_concurrency, client._limiter.max_concurrency)
-    calls = [export_call(r) for r in requests]  # every request checked (and given its id) first
-    once = client.with_options(max_retries=0)  # 429s and 5xx are handled here, with the same requestId
-    specs = client._api.specs
-    assert specs is not None
-
+    batch = _Batch.of(client, requests, max_queued, max_concurrency, project, policy)
     ending = threading.Event()  # the call is ending early: no more retries
 
     def send(index: int) -> Operation | Exception:
-        method, body = calls[index]
         failures = 0
         while True:
             try:
-                return Operation(client, once._invoke(specs[method], {"project": project}, body, RequestOptions()))
+                return Operation(client, batch.client._invoke(*batch.call(index)))
             except (APIStatusError, APIConnectionError) as exc:
                 failures += 1
                 delay = retry_delay(policy, exc, failures)
@@ -275,12 +299,11 @@ def run_sync(
         except BaseException as exc:  # not the service's answer (a bug, an interrupt): raised below
             ended.put((index, _Fatal(exc)))
 
-    schedule = _schedule(len(calls), max_queued, min(workers, max(1, len(calls))), policy)
-    with ThreadPoolExecutor(workers, thread_name_prefix="eerest-submit") as pool:
+    with ThreadPoolExecutor(batch.workers, thread_name_prefix="eerest-submit") as pool:
         try:
             answer: Any = None
             while True:
-                step = schedule.send(answer)
+                step = batch.schedule.send(answer)
                 answer = None
                 if isinstance(step, _Send):
                     pool.submit(sent, step.index)
@@ -316,19 +339,13 @@ async def run_async(
     """As :func:`run_sync`, for an async client: the same schedule driven with tasks."""
     import asyncio  # here, not at the top: a sync program never imports asyncio
 
-    workers = _checked(max_queued, max_concurrency, client._limiter.max_concurrency)
-    calls = [export_call(r) for r in requests]
-    once = client.with_options(max_retries=0)
-    specs = client._api.specs
-    assert specs is not None
+    batch = _Batch.of(client, requests, max_queued, max_concurrency, project, policy)
 
     async def send(index: int) -> tuple[int, AsyncOperation | Exception]:
-        method, body = calls[index]
         failures = 0
         while True:
             try:
-                message = await once._invoke(specs[method], {"project": project}, body, RequestOptions())
-                return index, AsyncOperation(client, message)
+                return index, AsyncOperation(client, await batch.client._invoke(*batch.call(index)))
             except (APIStatusError, APIConnectionError) as exc:
                 failures += 1
                 delay = retry_delay(policy, exc, failures)
@@ -336,12 +353,11 @@ async def run_async(
                     return index, exc
                 await asyncio.sleep(delay)
 
-    schedule = _schedule(len(calls), max_queued, min(workers, max(1, len(calls))), policy)
     pending: set[asyncio.Task[tuple[int, Any]]] = set()
     try:
         answer: Any = None
         while True:
-            step = schedule.send(answer)
+            step = batch.schedule.send(answer)
             answer = None
             if isinstance(step, _Send):
                 pending.add(asyncio.ensure_future(send(step.index)))
