@@ -4,8 +4,10 @@ by ``requestId``; at most ``cap`` PENDING tasks (beyond: 429 RESOURCE_EXHAUSTED)
 ``operations.get`` moves a task one step (PENDING -> RUNNING -> SUCCEEDED). Faults: ``p_429``
 (refused), ``p_lost_answer`` (created, then answered 503: the client cannot know it was created),
 an export described ``"garbled"`` (answered 200 with a body that is not an Operation).
-``latency``: seconds each export waits before it is handled; ``max_exports_in_flight`` the
-most export requests the server held at once."""
+``latency``: seconds each export waits before it is handled; ``gather``: the first ``gather``
+exports are held until that many are in flight together (at most 5 s), so a client's
+concurrency shows whatever the machine's load; ``max_exports_in_flight`` the most export
+requests the server held at once."""
 
 from __future__ import annotations
 
@@ -34,9 +36,13 @@ class FakeTasks:
         self.max_pending_seen = 0
         self.serve_wait = True
         self.latency = 0.0
+        self.gather = 0
+        self.gathered = False
+        self.exports_arrived = 0
         self.exports_in_flight = 0
         self.max_exports_in_flight = 0
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -170,9 +176,15 @@ def _handler(fake: FakeTasks) -> type[BaseHTTPRequestHandler]:
             split = urlsplit(self.path)
             exporting = self.command == "POST" and split.path.endswith(":export")
             if exporting:
-                with fake.lock:
+                with fake.changed:
+                    fake.exports_arrived += 1
                     fake.exports_in_flight += 1
                     fake.max_exports_in_flight = max(fake.max_exports_in_flight, fake.exports_in_flight)
+                    if fake.exports_in_flight >= fake.gather:
+                        fake.gathered = True
+                        fake.changed.notify_all()
+                    if fake.exports_arrived <= fake.gather:
+                        fake.changed.wait_for(lambda: fake.gathered, timeout=5)
                 time.sleep(fake.latency)
             try:
                 status, answer = fake.handle(

@@ -105,13 +105,12 @@ def _requests(n: int, **extra: Any) -> list[dict[str, Any]]:
 
 
 def test_submit_exports_keeps_max_concurrency_requests_in_flight(fake: FakeTasks) -> None:
+    fake.gather = 8  # the first 8 answered only once all 8 are in flight: a 9th would show
     with _client(fake) as c:
-        c.export(_requests(1)[0])  # first-use imports done: every sender then waits on the server at once
-        fake.latency = 0.2
         ops = c.submit_exports(_requests(24), max_concurrency=8, policy=FAST)
     assert fake.max_exports_in_flight == 8
     assert [fake.bodies[op.name]["description"] for op in ops] == [f"e{i}" for i in range(24)]
-    assert len(fake.ops) == 25
+    assert len(fake.ops) == 24
 
 
 def test_submit_exports_one_at_a_time_creates_in_order(fake: FakeTasks) -> None:
@@ -129,8 +128,7 @@ def test_submit_exports_default_is_the_clients_max_concurrency(fake: FakeTasks) 
         project=PROJECT, base_url=fake.url, credentials=Credentials("t"), max_requests_per_second=None,
         max_concurrency=3,
     ) as c:
-        c.export(_requests(1)[0])
-        fake.latency = 0.2
+        fake.gather = 3
         c.submit_exports(_requests(9), policy=FAST)
     assert fake.max_exports_in_flight == 3
 
@@ -165,8 +163,7 @@ async def test_async_submit_exports_keeps_max_concurrency_requests_in_flight(fak
     async with eerest.AsyncClient(
         project=PROJECT, base_url=fake.url, credentials=Credentials("t"), max_requests_per_second=None
     ) as c:
-        await c.export(_requests(1)[0])
-        fake.latency = 0.2
+        fake.gather = 8
         ops = await c.submit_exports(_requests(24), max_concurrency=8, policy=FAST)
         assert fake.max_exports_in_flight == 8
         assert [fake.bodies[op.name]["description"] for op in ops] == [f"e{i}" for i in range(24)]
