@@ -82,7 +82,7 @@ def child(mode: str, url: str, exports: int) -> None:
 
     import eerest
 
-    rate = {} if mode != "uncapped" else {"max_requests_per_second": None}
+    rate: dict[str, Any] = {} if mode != "uncapped" else {"max_requests_per_second": None}
     client = eerest.Client(PROJECT, credentials=google.auth.credentials.AnonymousCredentials(), base_url=url, **rate)
     requests = [{"kind": "image", "expression": EXPR, "description": f"e{i}", "fileExportOptions": {
         "fileFormat": "GEO_TIFF", "cloudStorageDestination": {"bucket": "b", "filenamePrefix": f"e{i}"}}}
