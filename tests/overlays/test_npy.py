@@ -132,3 +132,17 @@ def test_save_and_from_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert px.save(tmp_path / "t.npy") == len(px)
     np.testing.assert_array_equal(np.load(tmp_path / "t.npy"), a)
     np.testing.assert_array_equal(eerest.Pixels.from_file(tmp_path / "t.npy").to_numpy(), a)
+
+
+def test_a_header_seen_before_is_checked_the_same_way() -> None:
+    """Headers are memoised (tiles of one read share them): the same header gives the same
+    answer each time, a body's own data offset included, and a bad one is refused each time."""
+    small = npy_bytes(_structured(), (1, 0))
+    wide = npy_bytes(np.zeros((2, 3), dtype=[(f"band_{i:04d}", "<f4") for i in range(400)]), (2, 0))  # > 4 KiB
+    for body in (small, wide, small, wide):
+        head = parse_npy_header(body)
+        assert head.data_offset == len(body) - head.data_bytes and head.shape in ((5, 7), (2, 3))
+    bad = small.replace(b"'shape'", b"'shapf'")
+    for _ in range(2):
+        with pytest.raises(ValueError, match="keys descr, fortran_order, shape"):
+            parse_npy_header(bad)

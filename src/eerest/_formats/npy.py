@@ -9,6 +9,7 @@ Every problem is a :class:`DecodeProblem` whose message says what was wrong.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import threading
 from dataclasses import dataclass
@@ -83,8 +84,20 @@ def parse_npy_prefix(buf: bytes | bytearray | memoryview) -> NpyHeader | None:
     end = start + header_len
     if n < end:
         return None
+    raw = bytes(view[start:end])
+    parse = _parse_header_memo if len(raw) <= _MEMO_HEADER_BYTES else _parse_header
+    return parse(version, raw, encoding, end)
+
+
+#: Headers up to this size are memoised (a read's tiles share a handful of headers: the same
+#: bands, a few tile shapes), at most 256 of them: at most 1 MiB held.
+_MEMO_HEADER_BYTES = 4096
+
+
+def _parse_header(version: tuple[int, int], raw: bytes, encoding: str, end: int) -> NpyHeader:
+    """The checked header from its text (parsing costs ~60 µs, under a lock)."""
     try:
-        text = bytes(view[start:end]).decode(encoding)
+        text = raw.decode(encoding)
         with _AST_LOCK:
             header = ast.literal_eval(text)  # literals only: no names, calls or attribute access
     except (UnicodeDecodeError, ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
@@ -98,6 +111,9 @@ def parse_npy_prefix(buf: bytes | bytearray | memoryview) -> NpyHeader | None:
     if not isinstance(fortran, bool):
         raise DecodeProblem(f"the NPY header's fortran_order {fortran!r} is not a boolean")
     return NpyHeader(version, _descr_to_dtype(header["descr"]), shape, fortran, end)
+
+
+_parse_header_memo = functools.lru_cache(maxsize=256)(_parse_header)
 
 
 def parse_npy_header(buf: bytes | bytearray | memoryview) -> NpyHeader:
