@@ -5,7 +5,8 @@ fresh interpreter: eerest against raw httpx + numpy, interleaved round by round.
 
 ``--base SRC`` adds ``eerest-base``: the same script with another eerest's sources (e.g. an
 earlier commit's ``src``, from ``git archive``) first on ``sys.path``, for before/after ratios
-from one run. Every eerest's modules, and the installed packages, are byte-compiled first, as\npip does on install.
+from one run. Every eerest's modules, and the installed packages, are byte-compiled first, as
+pip does on install.
 
 The time runs inside the child from just before its first import to the array in hand
 (interpreter start-up excluded), so it is what a short script pays: eerest's imports (the
