@@ -14,8 +14,8 @@ Arms (each round runs every arm once, each in a fresh process, in a rotated orde
 - ``eerest-out``   the same into an existing array (``out=``) whose pages were touched before the
                    clock, as a loop of reads reusing one buffer would (no fresh memory to fault in);
 - ``eerest-async`` the same with ``eerest.AsyncClient`` (``await client.read_area(...)``);
-- ``eerest-npy``   the same into an NPY file (``out="area.npy"``: written with ``pwrite`` as tiles
-                   arrive, fsync'ed and renamed when complete);
+- ``eerest-npy``   the same into an NPY file (``out="area.npy"``: each tile received into a mapping
+                   of its window of the file, fsync'ed and renamed when complete);
 - ``eerest-tif``   the same into a GeoTIFF file: the default, a COG (deflate with predictor, tiles
                    compressed as they arrive, overviews and the COG layout at the end);
 - ``eerest-tif-none`` / ``eerest-tif-zstd``  the same with ``compress="none"`` (the uncompressed,
@@ -48,7 +48,7 @@ the wall time from the first request to the finished array or closed file; peak 
 child's VmHWM (reset just before the read) minus its RSS at that moment, over the output size.
 
 By default each timed read is the first of a fresh process, as in a script: what it imports on
-first use (eerest: httpx, the version's types; ~0.5 s here) is inside the clock, while the arms'
+first use (eerest: httpx, the version's messages, pydantic; ~0.2 s here) is inside the clock, while the arms'
 setup (client objects, module imports named at the top of each arm) is not. ``--warm`` makes each
 arm (but curl) read one small tile first, untimed, so the table compares steady-state throughput.
 """
