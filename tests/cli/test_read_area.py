@@ -243,11 +243,17 @@ def test_ctrl_c_stops_the_read_and_leaves_no_file(ee_emulator: Any, tmp_path: Pa
     out.parent.mkdir()
     grid_file = tmp_path / "grid.json"
     grid_file.write_text(json.dumps(grid(10)))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "eerest", "read-area", SCENE, "--grid", str(grid_file), "--max-tile-bytes", "16KiB",
-         "--base-url", ee_emulator.url, "--project", "eerest", "-o", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "EEREST_ACCESS_TOKEN": TOKEN},
-    )
+    inherited = signal.getsignal(signal.SIGINT)
+    if inherited is signal.SIG_IGN:  # run as a shell's background job: the child would ignore Ctrl-C too
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "eerest", "read-area", SCENE, "--grid", str(grid_file), "--max-tile-bytes", "16KiB",
+             "--base-url", ee_emulator.url, "--project", "eerest", "-o", str(out)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "EEREST_ACCESS_TOKEN": TOKEN},
+        )
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     while not any(r.path.endswith(":getPixels") for r in ee_emulator.requests):
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.01)

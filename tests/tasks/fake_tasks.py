@@ -111,6 +111,8 @@ class FakeTasks:
             self.calls.append((method, path))
             m = re.fullmatch(r"/v1[a-z]*/(projects/[^/]+)/(image|table|video|map|classifier):export", path)
             if m and method == "POST":
+                if not isinstance(body, dict):  # e.g. a cancelled client's request cut off before its body
+                    return 400, _error(400, "Invalid JSON payload received.", "INVALID_ARGUMENT")
                 rid = body.get("requestId")
                 if rid is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,60}", rid):
                     return 400, _error(400, "Invalid request ID.", "INVALID_ARGUMENT")
