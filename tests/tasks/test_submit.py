@@ -173,3 +173,9 @@ async def test_async_submit_exports_keeps_max_concurrency_requests_in_flight(fak
         with pytest.raises(eerest.ResponseDecodeError):
             await c.submit_exports(requests, max_concurrency=2, policy=FAST)
         assert len(fake.ops) - before < 39
+
+
+def test_no_requests_sends_nothing(fake: FakeTasks) -> None:
+    with _client(fake) as c:
+        assert c.submit_exports([]) == []
+    assert fake.calls == []
