@@ -21,10 +21,9 @@ from eerest._area.output import AreaOutput, open_output
 from eerest._area.receive import TileReceiver
 from eerest._area.schedule import TileQueue, progress_reporter
 from eerest._core.cancel import CancelScope
-from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._core.overlay import Fetch
 from eerest._formats.npy import DecodeProblem
-from eerest.errors import InvalidRequestError, ResponseDecodeError
+from eerest.errors import ResponseDecodeError
 from eerest.tiling import DEFAULT_BLOCK_SIZE, AreaPlan, Tile, Window
 
 if TYPE_CHECKING:
@@ -53,13 +52,6 @@ def receive_direct(*args: Any) -> None:
 
 def _probe_dtype(pixels: Any) -> np.dtype[Any]:
     return pixels.to_numpy().dtype  # type: ignore[no-any-return]
-
-
-def _workers(max_concurrency: int | None, limiter: Limiter, tiles: int) -> int:
-    if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
-        raise InvalidRequestError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
-    wanted = max_concurrency or limiter.max_concurrency or DEFAULT_MAX_CONCURRENCY
-    return min(wanted, tiles)
 
 
 class _Cancelled(Exception):
@@ -94,7 +86,7 @@ class _Read:
         self.output = open_output(job, out, resume, options)
         try:
             tiles = [t for t in job.plan.tiles if not self.output.is_done(t)]
-            self.workers = _workers(max_concurrency, limiter, len(tiles))
+            self.workers = limiter.workers_for(max_concurrency, len(tiles))
             on_progress, self._close_progress = progress_reporter(progress, len(tiles))
         except BaseException:
             self.output.abort()

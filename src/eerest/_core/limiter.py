@@ -172,6 +172,15 @@ class Limiter:
         value = self._state.max_concurrency
         return int(value) if math.isfinite(value) else None
 
+    def workers_for(self, max_concurrency: int | None, jobs: int) -> int:
+        """How many threads or tasks should carry ``jobs`` requests: ``max_concurrency`` (a
+        caller's own cap, checked), else this limiter's, else the default; at most ``jobs``
+        and at least one."""
+        if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
+            raise InvalidRequestError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
+        wanted = max_concurrency or self.max_concurrency or DEFAULT_MAX_CONCURRENCY
+        return max(1, min(wanted, jobs))
+
     @property
     def max_requests_per_second(self) -> float | None:
         value = self._state.max_rate

@@ -17,7 +17,6 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-from eerest._core.limiter import DEFAULT_MAX_CONCURRENCY
 from eerest._core.types import RequestOptions
 from eerest._ee import to_expression
 from eerest._tasks.operation import AsyncOperation, Operation
@@ -223,16 +222,6 @@ def _failed(results: list[Any], errors: dict[int, Exception]) -> SubmitError:
     )
 
 
-def _checked(max_queued: int, max_concurrency: int | None, limit: int | None) -> int:
-    """The number of requests to keep in flight (``max_concurrency``, else the client's own
-    limit); raises for values that are not positive integers."""
-    if not isinstance(max_queued, int) or max_queued < 1:
-        raise InvalidRequestError(f"max_queued must be a positive integer, not {max_queued!r}")
-    if max_concurrency is not None and (not isinstance(max_concurrency, int) or max_concurrency < 1):
-        raise InvalidRequestError(f"max_concurrency must be a positive integer, not {max_concurrency!r}")
-    return max_concurrency or limit or DEFAULT_MAX_CONCURRENCY
-
-
 @dataclass(frozen=True)
 class _Batch:
     """What both drivers work from: the requests checked (each with its ``requestId``), the
@@ -250,9 +239,11 @@ class _Batch:
         cls, client: Any, requests: list[Any], max_queued: int, max_concurrency: int | None, project: str | None,
         policy: SubmitPolicy,
     ) -> _Batch:
-        workers = _checked(max_queued, max_concurrency, client._limiter.max_concurrency)
+        if not isinstance(max_queued, int) or max_queued < 1:
+            raise InvalidRequestError(f"max_queued must be a positive integer, not {max_queued!r}")
+        workers = client._limiter.workers_for(max_concurrency, len(requests))
         calls = [export_call(r) for r in requests]  # every request checked (and given its id) first
-        schedule = _schedule(len(calls), max_queued, min(workers, max(1, len(calls))), policy)
+        schedule = _schedule(len(calls), max_queued, workers, policy)
         return cls(client.with_options(max_retries=0), calls, project, workers, schedule)
 
     def call(self, index: int) -> tuple[Any, dict[str, Any], dict[str, Any], RequestOptions]:
@@ -273,32 +264,24 @@ def run_sync(
     policy: SubmitPolicy,
 ) -> list[Operation]:
     """``submit_exports`` of a sync client: :func:`_schedule` driven with worker threads."""
-    import queue as queues
     import threading
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     batch = _Batch.of(client, requests, max_queued, max_concurrency, project, policy)
     ending = threading.Event()  # the call is ending early: no more retries
 
-    def send(index: int) -> Operation | Exception:
+    def send(index: int) -> tuple[int, Operation | Exception]:
         failures = 0
         while True:
             try:
-                return Operation(client, batch.client._invoke(*batch.call(index)))
+                return index, Operation(client, batch.client._invoke(*batch.call(index)))
             except (APIStatusError, APIConnectionError) as exc:
                 failures += 1
                 delay = retry_delay(policy, exc, failures)
                 if delay is None or ending.wait(delay):
-                    return exc
+                    return index, exc
 
-    ended: queues.SimpleQueue[tuple[int, Any]] = queues.SimpleQueue()
-
-    def sent(index: int) -> None:
-        try:
-            ended.put((index, send(index)))
-        except BaseException as exc:  # not the service's answer (a bug, an interrupt): raised below
-            ended.put((index, _Fatal(exc)))
-
+    pending: set[Future[tuple[int, Any]]] = set()
     with ThreadPoolExecutor(batch.workers, thread_name_prefix="eerest-submit") as pool:
         try:
             answer: Any = None
@@ -306,12 +289,10 @@ def run_sync(
                 step = batch.schedule.send(answer)
                 answer = None
                 if isinstance(step, _Send):
-                    pool.submit(sent, step.index)
+                    pending.add(pool.submit(send, step.index))
                 elif isinstance(step, _Await):
-                    answer = [ended.get()]
-                    while not ended.empty():
-                        answer.append(ended.get())
-                    _raise_fatal(answer)
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    answer = [future.result() for future in done]  # a send's unexpected error is raised here
                 elif isinstance(step, _Refresh):
                     list(pool.map(Operation.refresh, step.ops))
                 else:
@@ -378,16 +359,3 @@ async def run_async(
     if errors:
         raise _failed(results, errors)
     return cast("list[AsyncOperation]", results)
-
-
-class _Fatal:
-    """An exception a send raised that is not the service's answer: re-raised by the driver."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-def _raise_fatal(ended: list[tuple[int, Any]]) -> None:
-    for _, outcome in ended:
-        if isinstance(outcome, _Fatal):
-            raise outcome.error
