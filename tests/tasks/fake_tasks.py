@@ -11,6 +11,7 @@ requests the server held at once."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -171,6 +172,10 @@ def _handler(fake: FakeTasks) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, *args: Any) -> None:
             pass
+
+        def handle(self) -> None:
+            with contextlib.suppress(ConnectionError):  # a client that went away (a cancelled call)
+                super().handle()
 
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
